@@ -1,0 +1,71 @@
+"""Typed errors: one root, each subclass also a matching built-in.
+
+Every error a user can cause is one of these, with a message that says what was wrong, the
+offending value, what is accepted, and what to do. The CLI prints ``str(error)`` on one line.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BudgetExceededError",
+    "DataError",
+    "FormatError",
+    "InputFileError",
+    "ModelLoadError",
+    "NNRulesError",
+    "NotFittedError",
+    "OracleError",
+    "ParameterError",
+    "SchemaError",
+    "UnsafeModelError",
+    "UnsupportedModelError",
+]
+
+
+class NNRulesError(Exception):
+    """Root of every error nnrules raises on purpose."""
+
+
+class InputFileError(NNRulesError, FileNotFoundError):
+    """A path the user gave does not exist or is not a readable file."""
+
+
+class ModelLoadError(NNRulesError, ValueError):
+    """The file is not a valid ONNX model (not ONNX, truncated, fails the checker)."""
+
+
+class UnsafeModelError(NNRulesError, ValueError):
+    """The model is refused for safety: external data outside its folder, a custom-domain op,
+    or a tensor that would be too large to materialise."""
+
+
+class UnsupportedModelError(NNRulesError, NotImplementedError):
+    """The graph is valid but not of a shape a white-box method can read."""
+
+
+class DataError(NNRulesError, ValueError):
+    """Input data is unusable: wrong columns, non-numeric values, NaN, empty, one class only."""
+
+
+class SchemaError(DataError):
+    """A feature schema is malformed or contradicts the data."""
+
+
+class ParameterError(NNRulesError, ValueError):
+    """A method parameter is out of its valid range or of the wrong type."""
+
+
+class NotFittedError(NNRulesError, AttributeError):
+    """An extractor was used before ``fit``."""
+
+
+class FormatError(NNRulesError, ValueError):
+    """A file written by nnrules is malformed, of an unknown format, or of an unknown version."""
+
+
+class OracleError(NNRulesError, RuntimeError):
+    """The network answered something unusable (NaN, inf, wrong shape) to a query."""
+
+
+class BudgetExceededError(NNRulesError, RuntimeError):
+    """An exponential step passed its documented budget."""

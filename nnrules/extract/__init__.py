@@ -1,0 +1,32 @@
+"""Extraction methods, one per module, found by name through a small registry.
+
+The CLI and the common tests read ``REGISTRY``; adding a method means one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from nnrules.exceptions import ParameterError
+
+__all__ = ["REGISTRY", "get_extractor", "method_names"]
+
+# method name -> "module:Class"; imported lazily so a method's heavy imports cost nothing until used.
+REGISTRY: dict[str, str] = {
+    "tree": "nnrules.extract.tree:TreeExtractor",
+}
+
+
+def method_names() -> list[str]:
+    """The registered method names, sorted."""
+    return sorted(REGISTRY)
+
+
+def get_extractor(name: str) -> type:
+    """The extractor class registered under ``name``."""
+    if name not in REGISTRY:
+        raise ParameterError(
+            f"Unknown method {name!r}. Known methods: {', '.join(method_names())}."
+        )
+    module_name, class_name = REGISTRY[name].split(":")
+    return getattr(importlib.import_module(module_name), class_name)

@@ -1,0 +1,112 @@
+"""The extractor base: scikit-learn style estimators that turn a network into a surrogate.
+
+``__init__`` stores parameters only; ``fit(X, y=None)`` validates them from
+``_parameter_constraints``, builds the schema and the oracle, calls ``_fit`` and returns
+``self``. Learned state ends in ``_``: ``surrogate_``, ``schema_``, ``n_queries_``,
+``fit_seconds_``, ``n_train_``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from nnrules._validation import validate_params
+from nnrules.exceptions import NotFittedError
+from nnrules.extract.oracle import as_oracle
+
+if TYPE_CHECKING:
+    from nnrules.fidelity import FidelityReport
+
+__all__ = ["Extractor", "fingerprint"]
+
+
+def fingerprint(X: np.ndarray) -> str:
+    """SHA-256 of a float64 array's bytes and shape: tells whether two data sets are the same."""
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    digest = hashlib.sha256(str(X.shape).encode())
+    digest.update(X.tobytes())
+    return digest.hexdigest()
+
+
+class Extractor(BaseEstimator):
+    """Base of every extraction method.
+
+    Subclasses set ``method`` (the registry name), ``family`` ("pedagogical" or
+    "decompositional"), ``_parameter_constraints``, and implement ``_fit(X, y)`` returning the
+    surrogate. Inside ``_fit``, ``self.oracle_`` answers queries in the schema's space and
+    ``self.schema_`` describes the features.
+    """
+
+    method: ClassVar[str] = ""
+    family: ClassVar[str] = "pedagogical"
+    _parameter_constraints: ClassVar[dict] = {}
+
+    def fit(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None):
+        """Extract a surrogate from the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), DataFrame, or Dataset
+            Rows the network could meet (the extraction data).
+        y : array-like of shape (n_samples,), optional
+            True labels; used only by methods that say so, never to fit the surrogate's outputs.
+        schema : FeatureSchema, optional
+            Feature kinds and bounds; inferred from ``X`` when not given.
+        feature_names : sequence of str, optional
+            Column names when ``X`` is a bare array.
+
+        Returns
+        -------
+        self
+        """
+        from nnrules.io.data import as_dataset
+
+        validate_params(self)
+        start = time.perf_counter()
+        data = as_dataset(X, y=y, schema=schema, feature_names=feature_names)
+        self.schema_ = data.schema
+        self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
+        self.surrogate_ = self._fit(data.X, data.y)
+        self.n_queries_ = self.oracle_.n_queries
+        self.n_train_ = int(data.X.shape[0])
+        self.train_fingerprint_ = fingerprint(data.X)
+        self.fit_seconds_ = time.perf_counter() - start
+        return self
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "surrogate_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(X) before using it."
+            )
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The surrogate's predictions (labels as the network names them, or values)."""
+        self._check_fitted()
+        from nnrules.io.data import as_dataset
+
+        data = as_dataset(X, schema=self.schema_)
+        return self.surrogate_.predict(data.X)
+
+    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data") -> FidelityReport:
+        """A fidelity report of the surrogate against the network on ``X``."""
+        self._check_fitted()
+        from nnrules.fidelity import evaluate
+        from nnrules.io.data import as_dataset
+
+        data = as_dataset(X, y=y, schema=self.schema_)
+        return evaluate(
+            self.surrogate_,
+            self.oracle_,
+            data.X,
+            data.y,
+            data_name=data_name,
+            extractor=self,
+        )

@@ -1,0 +1,142 @@
+"""The oracle: what pedagogical methods ask questions of.
+
+An ``Oracle`` wraps a ``Network`` or any black box (a callable returning labels or values, or an
+object with ``predict`` / ``predict_proba`` such as a scikit-learn model) and answers on rows in
+the schema's space (numeric arrays of shape (n, n_features)). It counts queries and refuses
+unusable answers (NaN, inf, wrong length) with ``OracleError``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from nnrules.exceptions import OracleError, ParameterError
+
+if TYPE_CHECKING:
+    from nnrules.schema import FeatureSchema
+
+__all__ = ["Oracle", "as_oracle"]
+
+
+class Oracle:
+    """Uniform access to a network or black box.
+
+    Parameters
+    ----------
+    model : Network, callable, or object with ``predict``
+        What to ask.
+    schema : FeatureSchema or None
+        Turns schema-space rows into what the model takes (decodes string categories).
+    task : {"classification", "regression"} or None
+        Overrides the task the model declares.
+    """
+
+    def __init__(self, model: Any, schema: FeatureSchema | None = None, task: str | None = None):
+        self.model = model
+        self.schema = schema
+        self.n_queries = 0
+        declared = getattr(model, "task", None)
+        self.task: Literal["classification", "regression"] = task or declared or "classification"
+        classes = getattr(model, "classes_", None)
+        self.classes = None if classes is None else np.asarray(classes)
+
+    # -- internals -----------------------------------------------------------------------
+    def _feed(self, X: np.ndarray) -> Any:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2:
+            raise ParameterError(f"Queries must be a 2-D array; got shape {X.shape}.")
+        self.n_queries += X.shape[0]
+        if self.schema is not None:
+            return self.schema.to_model_input(X)
+        return X
+
+    def _check(self, values: np.ndarray, n: int, what: str) -> np.ndarray:
+        values = np.asarray(values)
+        if values.shape[0] != n:
+            raise OracleError(
+                f"The model answered {values.shape[0]} {what} for {n} queries; it must answer one "
+                "per row."
+            )
+        if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
+            bad = int(np.sum(~np.isfinite(values.reshape(n, -1)).any(axis=1)))
+            raise OracleError(
+                f"The model answered NaN or inf {what} on {bad} of {n} queries; check the model "
+                "and the data ranges (queries stay within the schema's observed bounds)."
+            )
+        return values
+
+    # -- answers -------------------------------------------------------------------------
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Labels as the model names them (classification) or values (regression)."""
+        n = np.asarray(X).shape[0]
+        feed = self._feed(X)
+        model = self.model
+        if hasattr(model, "predict"):
+            out = model.predict(feed)
+        elif callable(model):
+            out = model(feed)
+        else:
+            raise ParameterError(
+                f"Cannot query {type(model).__name__!r}: pass an nnrules Network, a callable, or "
+                "an object with a predict method."
+            )
+        out = self._check(out, n, "predictions")
+        if self.task == "classification" and self.classes is None:
+            self.classes = np.unique(out)
+        return out
+
+    def predict_index(self, X: np.ndarray) -> np.ndarray:
+        """Class indices into ``classes`` (classification) or values (regression)."""
+        out = self.predict(X)
+        if self.task != "classification":
+            return np.asarray(out, dtype=np.float64)
+        return self.encode(out)
+
+    def encode(self, labels: np.ndarray) -> np.ndarray:
+        """Map labels to indices into ``classes``; labels never seen are an OracleError."""
+        labels = np.asarray(labels)
+        classes = self.classes
+        order = np.argsort(classes, kind="stable")
+        pos = np.searchsorted(classes[order], labels)
+        pos = np.clip(pos, 0, len(classes) - 1)
+        idx = order[pos]
+        if not np.all(classes[idx] == labels):
+            unknown = sorted({str(v) for v in labels[classes[idx] != labels]})[:5]
+            raise OracleError(
+                f"The model answered labels {unknown} outside its classes {classes.tolist()}."
+            )
+        return idx.astype(np.int64)
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities of shape (n, n_classes)."""
+        n = np.asarray(X).shape[0]
+        feed = self._feed(X)
+        model = self.model
+        if hasattr(model, "scores"):
+            out = model.scores(feed)
+        elif hasattr(model, "predict_proba"):
+            out = model.predict_proba(feed)
+        else:
+            raise ParameterError(
+                f"{type(model).__name__!r} gives no class scores; this method needs a Network or "
+                "an object with predict_proba."
+            )
+        return self._check(np.asarray(out, dtype=np.float64), n, "scores")
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """Pre-activation class scores where the model has them, else log-odds of ``scores``."""
+        n = np.asarray(X).shape[0]
+        if hasattr(self.model, "logits"):
+            out = self.model.logits(self._feed(X))
+            return self._check(np.asarray(out, dtype=np.float64), n, "logits")
+        p = np.clip(self.scores(X), 1e-12, 1.0)
+        return np.log(p)
+
+
+def as_oracle(model: Any, schema: FeatureSchema | None = None, task: str | None = None) -> Oracle:
+    """Wrap ``model`` in an ``Oracle`` (an Oracle passes through, re-bound to ``schema``)."""
+    if isinstance(model, Oracle):
+        return Oracle(model.model, schema if schema is not None else model.schema, task or model.task)
+    return Oracle(model, schema, task)

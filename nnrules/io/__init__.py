@@ -1,0 +1,1 @@
+"""Everything that crosses the program's edge: models, data, files."""

@@ -1,0 +1,1 @@
+"""Exports of surrogates to other runtimes (ONNX, Python, SQL, model cards)."""

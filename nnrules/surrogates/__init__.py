@@ -1,0 +1,1 @@
+"""Readable models. Nothing in here touches a network or a file."""
