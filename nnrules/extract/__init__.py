@@ -13,7 +13,11 @@ __all__ = ["REGISTRY", "get_extractor", "method_names"]
 
 # method name -> "module:Class"; imported lazily so a method's heavy imports cost nothing until used.
 REGISTRY: dict[str, str] = {
+    "additive": "nnrules.extract.additive:AdditiveExtractor",
+    "automaton": "nnrules.extract.automaton:AutomatonExtractor",
     "tree": "nnrules.extract.tree:TreeExtractor",
+    "trepan": "nnrules.extract.trepan:TrepanExtractor",
+    "via": "nnrules.extract.via:VIAExtractor",
 }
 
 
