@@ -1,0 +1,44 @@
+"""nnrules: turn a trained neural network (ONNX) into readable, auditable surrogates.
+
+Public names are imported lazily so ``import nnrules`` stays cheap.
+
+Examples
+--------
+>>> import nnrules
+>>> sorted(nnrules.__all__)[:3]
+['AdditiveExtractor', 'AutomatonExtractor', 'FeatureSchema']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "AdditiveExtractor": "nnrules.extract.additive",
+    "AutomatonExtractor": "nnrules.extract.automaton",
+    "FeatureSchema": "nnrules.schema",
+    "FidelityReport": "nnrules.fidelity",
+    "NNRulesError": "nnrules.exceptions",
+    "Network": "nnrules.io.model",
+    "TreeExtractor": "nnrules.extract.tree",
+    "TrepanExtractor": "nnrules.extract.trepan",
+    "VIAExtractor": "nnrules.extract.via",
+    "evaluate": "nnrules.fidelity",
+    "load": "nnrules.io.model",
+    "read_data": "nnrules.io.data",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nnrules' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,325 @@
+"""The ``nnrules`` command: inspect, extract, evaluate, predict.
+
+The CLI only wires: it reads files, builds the extractor named by ``--method`` from the registry,
+and writes results atomically. Every error a user can cause ends in one line on stderr and a
+non-zero exit code; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nnrules.exceptions import NNRulesError, ParameterError
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+EXIT_INTERNAL = 3
+
+
+def _parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to a dict; values are read as JSON when they parse, else as text."""
+    params: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--param takes KEY=VALUE; got {pair!r}. Example: --param max_leaves=8.")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        params[key.strip()] = value
+    return params
+
+
+def _build_extractor(method: str, network: Any, seed: int | None, params: dict) -> Any:
+    from nnrules.extract import get_extractor
+
+    cls = get_extractor(method)
+    valid = sorted(p for p in cls._get_param_names() if p != "network")
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ParameterError(
+            f"Unknown parameter(s) {', '.join(map(repr, unknown))} for method {method!r}. "
+            f"Valid: {', '.join(valid)}."
+        )
+    if "random_state" in valid:
+        params = {"random_state": seed, **params}
+    return cls(network, **params)
+
+
+def _is_sequences(obj: Any) -> bool:
+    return getattr(obj, "data_kind", "table") == "sequences"
+
+
+def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
+    from nnrules.io.data import check_columns, read_data
+
+    data = read_data(path, target=getattr(args, "target", None), schema=schema,
+                     drop_invalid=getattr(args, "drop_invalid", False))
+    if network is not None:
+        check_columns(data, network)
+    return data
+
+
+def _read_sequences(path: str, alphabet: Any):
+    from nnrules.io.sequences import read_sequences
+
+    return read_sequences(path, alphabet=alphabet)
+
+
+def _write(path: Path, text: str) -> None:
+    from nnrules.io.files import atomic_write_text
+
+    atomic_write_text(path, text)
+
+
+def _load_network(args: argparse.Namespace):
+    from nnrules.io.model import load
+
+    classes = None
+    if getattr(args, "classes", None):
+        classes = [c.strip() for c in args.classes.split(",")]
+        classes = [int(c) if c.lstrip("-").isdigit() else c for c in classes]
+    return load(args.model, task=getattr(args, "task", None), classes=classes)
+
+
+# -- commands ----------------------------------------------------------------------------
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    network = _load_network(args)
+    info = network.describe()
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True, default=str))
+        return 0
+    from nnrules.extract import get_extractor, method_names
+
+    for key in sorted(info):
+        value = info[key]
+        if isinstance(value, (list, tuple)):
+            print(f"{key}:")
+            for item in value:
+                print(f"  - {item}")
+        elif isinstance(value, dict):
+            print(f"{key}:")
+            for k in sorted(value):
+                print(f"  {k}: {value[k]}")
+        else:
+            print(f"{key}: {value}")
+    white_box = bool(info.get("layer_ir_readable"))
+    usable = []
+    for name in method_names():
+        family = getattr(get_extractor(name), "family", "pedagogical")
+        if family == "pedagogical" or white_box or name == "automaton":
+            usable.append(name)
+    print(f"methods: {', '.join(usable)}")
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from nnrules.extract import get_extractor
+    from nnrules.io import serialize
+
+    cls = get_extractor(args.method)
+    params = _parse_params(args.param)
+    network = _load_network(args)
+    extractor = _build_extractor(args.method, network, args.seed, params)
+    if _is_sequences(cls):
+        train = _read_sequences(args.data, args.alphabet)
+        extractor.fit(train)
+        evaluation = _read_sequences(args.eval, args.alphabet) if args.eval else train
+        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
+    else:
+        schema = None
+        if args.schema:
+            from nnrules.io.data import load_schema
+
+            schema = load_schema(args.schema)
+        train = _read_table(args.data, args, schema=schema, network=network)
+        extractor.fit(train.X, train.y, schema=train.schema)
+        if args.eval:
+            evaluation = _read_table(args.eval, args, schema=extractor.schema_, network=network)
+        else:
+            evaluation = train
+        report = extractor.report(evaluation.X, evaluation.y,
+                                  data_name=Path(args.eval or args.data).name)
+    surrogate = extractor.surrogate_
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    artifacts: list[str] = []
+    if hasattr(surrogate, "write_artifacts"):
+        artifacts = list(surrogate.write_artifacts(out))
+    serialize.dump(surrogate, out / "surrogate.json")
+    serialize.dump(report, out / "report.json")
+    markdown = report.to_markdown()
+    if artifacts:
+        markdown += "\n" + "\n".join(f"![{name}]({name})" for name in artifacts) + "\n"
+    _write(out / "report.md", markdown)
+    _write(out / "rules.txt", surrogate.to_text().rstrip("\n") + "\n")
+    fid = "n/a" if report.fidelity is None else f"{report.fidelity:.4f}"
+    lo, hi = report.fidelity_ci95 or (float("nan"), float("nan"))
+    print(f"{args.method}: fidelity {fid} [{lo:.4f}, {hi:.4f}] on {report.n_eval} rows of "
+          f"{report.data['name']}; wrote {out}/surrogate.json, report.json, report.md, rules.txt")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from nnrules.extract.oracle import as_oracle
+    from nnrules.fidelity import evaluate
+    from nnrules.io import serialize
+
+    surrogate = serialize.load(args.surrogate)
+    network = _load_network(args)
+    if _is_sequences(surrogate):
+        from nnrules.extract import get_extractor
+
+        data = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
+        extractor = get_extractor("automaton")(network)
+        extractor.surrogate_ = surrogate
+        report = extractor.report(data, data_name=Path(args.data).name)
+    else:
+        data = _read_table(args.data, args, schema=surrogate.schema, network=network)
+        oracle = as_oracle(network, surrogate.schema)
+        report = evaluate(surrogate, oracle, data.X, data.y, data_name=Path(args.data).name)
+        report.model_sha256 = network.sha256
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        serialize.dump(report, out / "report.json")
+        _write(out / "report.md", report.to_markdown())
+    print(report.to_markdown())
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+
+    surrogate = serialize.load(args.surrogate)
+    if _is_sequences(surrogate):
+        rows = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
+    else:
+        rows = _read_table(args.data, args, schema=surrogate.schema).X
+    predictions = surrogate.predict(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header = ["prediction"] + (["reason"] if args.explain else [])
+    writer.writerow(header)
+    reasons = surrogate.reasons(rows) if args.explain else None
+    for i, value in enumerate(predictions.tolist()):
+        writer.writerow([value] + ([reasons[i]] if reasons is not None else []))
+    if args.output:
+        _write(Path(args.output), buffer.getvalue())
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    from nnrules.extract import method_names
+
+    parser = argparse.ArgumentParser(
+        prog="nnrules",
+        description="Turn a trained neural network (ONNX) into readable rules with a fidelity report.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"nnrules {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--task", choices=["classification", "regression"],
+                       help="override the task inferred from the graph")
+        p.add_argument("--classes", help="override class labels, comma-separated (e.g. no,yes)")
+
+    def data_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--target", help="column with true labels (accuracy is then reported)")
+        p.add_argument("--drop-invalid", action="store_true",
+                       help="drop rows with NaN or inf instead of refusing the data")
+
+    p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
+    p.add_argument("model")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    model_options(p)
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("extract", help="extract a surrogate and its fidelity report")
+    p.add_argument("model")
+    p.add_argument("--data", required=True, help="extraction data (CSV, .npy, .parquet, text)")
+    p.add_argument("--method", required=True, metavar="METHOD",
+                   help=f"one of: {', '.join(method_names())}")
+    p.add_argument("--eval", help="held-out data for the fidelity report")
+    p.add_argument("--out", default="nnrules-out", help="output folder (default: nnrules-out)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--schema", help="feature schema JSON overriding the inferred one")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="method parameter, repeatable (e.g. --param max_leaves=8)")
+    p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
+    model_options(p)
+    data_options(p)
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
+    p.add_argument("surrogate")
+    p.add_argument("model")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", help="also write report.json and report.md into this folder")
+    model_options(p)
+    data_options(p)
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons)")
+    p.add_argument("surrogate")
+    p.add_argument("--data", required=True)
+    p.add_argument("--explain", action="store_true", help="add a 'reason' column")
+    p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
+    data_options(p)
+    p.set_defaults(func=cmd_predict)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _version() -> str:
+    from nnrules import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nnrules`` command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except NNRulesError as exc:
+        if args.debug:
+            raise
+        print(f"nnrules: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, MemoryError) as exc:
+        if args.debug:
+            raise
+        print(f"nnrules: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - one line for users, traceback with --debug
+        if args.debug:
+            raise
+        print(f"nnrules: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(run with --debug for the traceback, and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,332 @@
+"""Fidelity: how often a surrogate agrees with the network, said honestly.
+
+Classification: agreement on the evaluation rows with a Wilson 95% interval, per class (by the
+network's label), and accuracy of both against true labels when given. Regression: R² of the
+surrogate against the network's output, with a seeded bootstrap 95% interval. Every report says
+which data it was measured on, how many rows, and warns when that is the extraction data.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from nnrules.exceptions import DataError, FormatError
+
+__all__ = ["FidelityReport", "evaluate", "r2_score", "wilson_interval"]
+
+_Z95 = 1.959963984540054
+
+
+def wilson_interval(k: int, n: int, z: float = _Z95) -> tuple[float, float]:
+    """Wilson score interval for ``k`` successes in ``n`` trials.
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(95, 100)
+    >>> round(lo, 4), round(hi, 4)
+    (0.8882, 0.9785)
+    """
+    if n <= 0:
+        raise DataError("A fidelity interval needs at least one row; got 0 rows.")
+    p = k / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def r2_score(reference: np.ndarray, values: np.ndarray) -> float | None:
+    """R² of ``values`` against ``reference`` (None when the reference is constant)."""
+    reference = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
+    values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    ss_tot = float(np.sum((reference - reference.mean(axis=0)) ** 2))
+    if ss_tot == 0.0:
+        return None
+    return 1.0 - float(np.sum((reference - values) ** 2)) / ss_tot
+
+
+def _bootstrap_r2(reference: np.ndarray, values: np.ndarray, n_boot: int = 200) -> list | None:
+    rng = np.random.default_rng(0)
+    n = len(reference)
+    ref = np.asarray(reference, dtype=np.float64).reshape(n, -1)
+    val = np.asarray(values, dtype=np.float64).reshape(n, -1)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    r, v = ref[idx], val[idx]  # (n_boot, n, k)
+    ss_tot = np.sum((r - r.mean(axis=1, keepdims=True)) ** 2, axis=(1, 2))
+    ss_res = np.sum((r - v) ** 2, axis=(1, 2))
+    ok = ss_tot > 0
+    if not np.any(ok):
+        return None
+    scores = 1.0 - ss_res[ok] / ss_tot[ok]
+    return [float(np.quantile(scores, 0.025)), float(np.quantile(scores, 0.975))]
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in ("nnrules", "numpy", "onnx", "onnxruntime", "scikit-learn"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    """Parameters as JSON: numbers, strings, bools, None, lists; anything else by repr."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else repr(float(value))
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return repr(value)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise label equality that tolerates 1 vs 1.0 (CSV labels are often floats)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
+        return a.astype(np.float64) == b.astype(np.float64)
+    return a.astype(str) == b.astype(str)
+
+
+def _label(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass
+class FidelityReport:
+    """Everything needed to judge a surrogate: see ``docs/formats.md`` (format ``nnrules/report``)."""
+
+    FORMAT = "nnrules/report"
+    VERSION = 1
+
+    task: str
+    method: str | None
+    parameters: dict
+    seed: Any
+    model_sha256: str | None
+    data: dict
+    n_eval: int
+    fidelity: float | None
+    fidelity_ci95: list | None
+    per_class: list = field(default_factory=list)
+    accuracy: dict | None = None
+    complexity: dict = field(default_factory=dict)
+    n_queries: int | None = None
+    timings: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    versions: dict = field(default_factory=_versions)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["format"], out["version"] = self.FORMAT, self.VERSION
+        return _jsonable(out)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FidelityReport:
+        try:
+            fields = {k: v for k, v in d.items() if k not in ("format", "version")}
+            return cls(**fields)
+        except TypeError as exc:
+            raise FormatError(f"Malformed nnrules/report: {exc}.") from None
+
+    def to_markdown(self) -> str:
+        """The report as a Markdown section for a model card."""
+        lines = [f"## Fidelity report: `{self.method or 'surrogate'}`", ""]
+        what = "agreement with the network" if self.task == "classification" else "R² vs the network"
+        fid = "n/a" if self.fidelity is None else f"{self.fidelity:.4f}"
+        ci = self.fidelity_ci95
+        ci_text = "n/a" if ci is None else f"[{ci[0]:.4f}, {ci[1]:.4f}]"
+        lines += [
+            f"- Evaluated on **{self.data.get('name')}** ({self.n_eval} rows; "
+            f"{self.data.get('kind', 'evaluation data')}).",
+            f"- Fidelity ({what}): **{fid}**, 95% interval {ci_text}.",
+        ]
+        if self.accuracy:
+            acc = self.accuracy
+            lines.append(
+                f"- Accuracy against true labels: network {acc['network']:.4f}, "
+                f"surrogate {acc['surrogate']:.4f}."
+            )
+        if self.complexity:
+            size = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                             for k, v in sorted(self.complexity.items()))
+            lines.append(f"- Size: {size}.")
+        if self.n_queries is not None:
+            lines.append(f"- Oracle queries during extraction: {self.n_queries}.")
+        if self.model_sha256:
+            lines.append(f"- Model SHA-256: `{self.model_sha256}`.")
+        for warning in self.warnings:
+            lines.append(f"- **Warning:** {warning}")
+        if self.per_class:
+            lines += ["", "| class (network's label) | rows | fidelity | 95% interval |",
+                      "|---|---|---|---|"]
+            for row in self.per_class:
+                f = "n/a" if row["fidelity"] is None else f"{row['fidelity']:.4f}"
+                c = row["ci95"]
+                c_text = "n/a" if c is None else f"[{c[0]:.3f}, {c[1]:.3f}]"
+                lines.append(f"| {row['label']} | {row['n']} | {f} | {c_text} |")
+        if self.details:
+            lines += ["", "| detail | value |", "|---|---|"]
+            for key in sorted(self.details):
+                value = self.details[key]
+                text = f"{value:.4f}" if isinstance(value, float) else str(value)
+                lines.append(f"| {key} | {text} |")
+        if self.parameters:
+            lines += ["", "Parameters: " + ", ".join(
+                f"`{k}={v!r}`" for k, v in sorted(self.parameters.items())) + "."]
+        versions = ", ".join(f"{k} {v}" for k, v in sorted(self.versions.items()))
+        lines += [f"Seed: `{self.seed!r}`. Versions: {versions}.", ""]
+        return "\n".join(lines)
+
+
+def evaluate(
+    surrogate: Any,
+    oracle: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    data_name: str = "evaluation data",
+    extractor: Any = None,
+) -> FidelityReport:
+    """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
+
+    Parameters
+    ----------
+    surrogate : surrogate object
+        Anything with ``predict(X)`` and ``complexity()``.
+    oracle : Oracle or object with ``predict``, ``task``, ``classes``, ``n_queries``
+        The network's answers.
+    X : array-like of shape (n_samples, n_features), or a sequence container
+        Evaluation rows.
+    y : array-like of shape (n_samples,), optional
+        True labels: accuracy of network and surrogate is reported beside fidelity.
+    data_name : str
+        Which data this is (a file name, "held-out split").
+    extractor : Extractor, optional
+        Supplies method, parameters, seed, queries, timings and the extraction data's fingerprint.
+
+    Returns
+    -------
+    FidelityReport
+    """
+    n = len(X)
+    if n == 0:
+        raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
+    start = time.perf_counter()
+    queries_before = getattr(oracle, "n_queries", 0)
+    reference = np.asarray(oracle.predict(X))
+    # The evaluation's own queries are not extraction queries.
+    if hasattr(oracle, "n_queries"):
+        oracle.n_queries = queries_before
+    predicted = np.asarray(surrogate.predict(X))
+    task = getattr(oracle, "task", "classification")
+    warnings: list[str] = []
+
+    kind = "held-out rows the extractor did not see"
+    if extractor is not None and hasattr(extractor, "train_fingerprint_"):
+        from nnrules.extract.base import fingerprint
+
+        try:
+            same = fingerprint(X) == extractor.train_fingerprint_
+        except (TypeError, ValueError):
+            same = False
+        if same:
+            kind = "the extraction data itself"
+            warnings.append(
+                "The evaluation data is the extraction data: this fidelity is optimistic. "
+                "Pass held-out rows (CLI: --eval TEST) for an honest figure."
+            )
+
+    per_class: list[dict] = []
+    accuracy = None
+    if task == "classification":
+        agree = reference == predicted
+        k = int(np.sum(agree))
+        fidelity = k / n
+        ci = list(wilson_interval(k, n))
+        classes = getattr(oracle, "classes", None)
+        labels = list(classes) if classes is not None else sorted(set(reference.tolist()))
+        for label in labels:
+            mask = reference == label
+            m = int(np.sum(mask))
+            if m == 0:
+                per_class.append({"label": _label(label), "n": 0, "fidelity": None, "ci95": None})
+                continue
+            km = int(np.sum(agree[mask]))
+            per_class.append({"label": _label(label), "n": m, "fidelity": km / m,
+                              "ci95": list(wilson_interval(km, m))})
+        seen = np.unique(reference)
+        if len(seen) == 1:
+            warnings.append(
+                f"The network predicts only class {_label(seen[0])!r} on {data_name!r}: "
+                "agreement there says little about the surrogate. Evaluate on data where the "
+                "network predicts more than one class."
+            )
+        if y is not None:
+            y = np.asarray(y)
+            if len(y) != n:
+                raise DataError(f"Labels have {len(y)} rows but the data has {n}.")
+            accuracy = {"network": float(np.mean(_same(reference, y))),
+                        "surrogate": float(np.mean(_same(predicted, y)))}
+    else:
+        fidelity = r2_score(reference, predicted)
+        ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
+        if fidelity is None:
+            warnings.append(
+                f"The network's output is constant on {data_name!r}: R² is undefined. Evaluate "
+                "on data where the output varies."
+            )
+        if y is not None:
+            y = np.asarray(y, dtype=np.float64)
+            accuracy = {"network": r2_score(y, reference), "surrogate": r2_score(y, predicted),
+                        "metric": "R² against true values"}
+
+    details = {}
+    if hasattr(surrogate, "report_details"):
+        details = surrogate.report_details(X, reference)
+
+    method = parameters = seed = sha = n_queries = None
+    timings: dict = {"evaluate_seconds": time.perf_counter() - start}
+    if extractor is not None:
+        method = getattr(extractor, "method", None) or type(extractor).__name__
+        params = extractor.get_params(deep=False)
+        params.pop("network", None)
+        seed = params.get("random_state")
+        parameters = _jsonable(params)
+        n_queries = getattr(extractor, "n_queries_", None)
+        timings["fit_seconds"] = getattr(extractor, "fit_seconds_", None)
+        network = getattr(extractor, "network", None)
+        sha = getattr(network, "sha256", None)
+
+    return FidelityReport(
+        task=task,
+        method=method,
+        parameters=parameters or {},
+        seed=seed,
+        model_sha256=sha,
+        data={"name": data_name, "n_rows": n, "kind": kind},
+        n_eval=n,
+        fidelity=fidelity,
+        fidelity_ci95=ci,
+        per_class=per_class,
+        accuracy=accuracy,
+        complexity=dict(surrogate.complexity()),
+        n_queries=n_queries,
+        timings=timings,
+        details=_jsonable(details),
+        warnings=warnings,
+    )
