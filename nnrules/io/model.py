@@ -1,0 +1,742 @@
+"""Load an ONNX network safely and probe it: predictions, scores, logits, hidden activations.
+
+:func:`load` reads the file, refuses what is unsafe (custom-domain ops, external data outside
+the model's folder, shape bombs) before onnx or onnxruntime touch it, runs the full checker,
+records SHA-256 digests, works out the task and classes, and opens a deterministic CPU session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import external_data_helper, numpy_helper
+
+from nnrules.exceptions import (
+    DataError,
+    InputFileError,
+    ModelLoadError,
+    ParameterError,
+    UnsafeModelError,
+    UnsupportedModelError,
+)
+from nnrules.io.probe import run_batched
+
+__all__ = ["MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load"]
+
+#: Op domains a model may use; anything else could run native code from a custom-op library.
+STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
+#: Largest tensor (in elements) a shape-building op may ask for: 2**28 floats are 1 GiB.
+MAX_ELEMENTS = 2**28
+#: onnxruntime threads; fixed so that results and timings do not depend on the host.
+N_THREADS = 1
+
+_HEADS = ("Softmax", "LogSoftmax", "Sigmoid")
+# Ops the search for a head walks back through (reshaping, and skl2onnx's binary [1-p, p]).
+_PASS_THROUGH = frozenset(
+    {"Identity", "Cast", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Concat", "Sub", "ZipMap"}
+)
+_ML_CLASSIFIERS = frozenset(
+    {"LinearClassifier", "TreeEnsembleClassifier", "SVMClassifier", "ZipMap"}
+)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """A graph input or output: name, numpy dtype (``object`` for strings), shape (None = free)."""
+
+    name: str
+    dtype: np.dtype
+    shape: tuple[int | None, ...] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        shape = None if self.shape is None else list(self.shape)
+        return {"name": self.name, "dtype": str(self.dtype), "shape": shape}
+
+
+# --------------------------------------------------------------------------- safety checks
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
+    """The graph and every subgraph (If / Loop / Scan bodies), depth first."""
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _graphs(attr.g)
+            for sub in attr.graphs:
+                yield from _graphs(sub)
+
+
+def _all_nodes(model: onnx.ModelProto) -> Iterator[onnx.NodeProto]:
+    for graph in _graphs(model.graph):
+        yield from graph.node
+    for function in model.functions:
+        yield from function.node
+
+
+def _all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
+    for graph in _graphs(model.graph):
+        yield from graph.initializer
+        for sparse in graph.sparse_initializer:
+            yield sparse.values
+            yield sparse.indices
+        for node in graph.node:
+            for attr in node.attribute:
+                if attr.HasField("t"):
+                    yield attr.t
+                yield from attr.tensors
+
+
+def _check_domains(model: onnx.ModelProto) -> None:
+    for node in _all_nodes(model):
+        if node.domain not in STANDARD_DOMAINS:
+            raise UnsafeModelError(
+                f"Op {node.op_type!r} of node {node.name!r} is in domain {node.domain!r}; only "
+                f"the standard domains {sorted(STANDARD_DOMAINS)!r} are allowed, since custom ops "
+                "run native code. Re-export the model with standard ONNX ops."
+            )
+
+
+def _check_external_data(model: onnx.ModelProto, folder: Path) -> dict[str, Path]:
+    """Validate every external-data location; return {location: resolved path}."""
+    root = folder.resolve()
+    files: dict[str, Path] = {}
+    for tensor in _all_tensors(model):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        entries = {entry.key: entry.value for entry in tensor.external_data}
+        location = entries.get("location", "")
+        parts = location.replace("\\", "/").split("/")
+        if (
+            not location
+            or os.path.isabs(location)
+            or location.startswith(("/", "\\"))
+            or (len(location) > 1 and location[1] == ":")
+            or ".." in parts
+        ):
+            raise UnsafeModelError(
+                f"Tensor {tensor.name!r} keeps its data at {location!r}; external data must be "
+                "a relative path inside the model's folder, without '..'. Move the data file "
+                "next to the model and re-save it."
+            )
+        resolved = (folder / location).resolve()
+        if not resolved.is_relative_to(root):
+            raise UnsafeModelError(
+                f"Tensor {tensor.name!r} keeps its data at {location!r}, which resolves to "
+                f"{str(resolved)!r} outside the model's folder {str(root)!r} (a symlink?). "
+                "Copy the data file into the model's folder."
+            )
+        if not resolved.is_file():
+            raise ModelLoadError(
+                f"Tensor {tensor.name!r} keeps its data at {location!r}, but no such file "
+                f"exists next to the model in {str(root)!r}. Copy the data file there."
+            )
+        files[location] = resolved
+    return files
+
+
+def _constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """Small integer constants of the main graph (initializers and Constant nodes)."""
+    values: dict[str, np.ndarray] = {}
+    for init in model.graph.initializer:
+        if init.data_type == onnx.TensorProto.INT64 and math.prod(init.dims) <= 64:
+            values[init.name] = numpy_helper.to_array(init)
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            for attr in node.attribute:
+                if attr.name == "value" and attr.t.data_type == onnx.TensorProto.INT64:
+                    values[node.output[0]] = numpy_helper.to_array(attr.t)
+                elif attr.name == "value_ints":
+                    values[node.output[0]] = np.asarray(attr.ints, dtype=np.int64)
+    return values
+
+
+def _check_bombs(model: onnx.ModelProto) -> None:
+    """Refuse shape-building ops whose constant shape asks for more than MAX_ELEMENTS."""
+    constants = _constants(model)
+    for node in model.graph.node:
+        size = None
+        if node.op_type in ("ConstantOfShape", "Expand") and len(node.input) >= 1:
+            shape = constants.get(node.input[-1] if node.op_type == "Expand" else node.input[0])
+            if shape is not None:
+                size = math.prod(abs(int(v)) for v in shape.ravel())
+        elif node.op_type == "Tile" and len(node.input) == 2 and node.input[1] in constants:
+            size = math.prod(abs(int(v)) for v in constants[node.input[1]].ravel())
+        elif node.op_type == "Range" and all(name in constants for name in node.input):
+            start, limit, delta = (int(constants[name].ravel()[0]) for name in node.input)
+            size = abs(limit - start) // max(abs(delta), 1)
+        if size is not None and size > MAX_ELEMENTS:
+            raise UnsafeModelError(
+                f"Node {node.name!r} ({node.op_type}) would materialise {size!r} elements, more "
+                f"than the limit of {MAX_ELEMENTS!r} (nnrules.io.model.MAX_ELEMENTS). Refusing "
+                "to open a session; check where the model came from."
+            )
+
+
+def _parse(data: bytes, path: Path) -> onnx.ModelProto:
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except Exception as exc:  # protobuf's DecodeError and friends
+        raise ModelLoadError(
+            f"{str(path)!r} is not a readable ONNX file ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'parse error'}). Is it truncated, or "
+            "not ONNX at all? Re-export the model."
+        ) from None
+    if not model.HasField("graph") or model.ir_version <= 0 or len(model.opset_import) == 0:
+        raise ModelLoadError(
+            f"{str(path)!r} does not hold an ONNX model (no graph, IR version or opset). "
+            "Pass the .onnx file the exporter wrote."
+        )
+    return model
+
+
+def _run_checker(model: onnx.ModelProto, path: Path, external: bool) -> None:
+    try:
+        onnx.checker.check_model(str(path) if external else model, full_check=True)
+    except Exception as exc:  # ValidationError, InferenceError
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(
+            f"{str(path)!r} fails the ONNX checker: {first}. Re-export the model with a "
+            "current exporter."
+        ) from None
+
+
+def _session(model: onnx.ModelProto) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = N_THREADS
+    options.inter_op_num_threads = N_THREADS
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.use_deterministic_compute = True
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"onnxruntime cannot open the model: {first}") from None
+
+
+# --------------------------------------------------------------------------- signature & task
+
+
+def _spec(info: onnx.ValueInfoProto) -> TensorSpec:
+    kind = info.type.WhichOneof("value")
+    if kind != "tensor_type":
+        return TensorSpec(info.name, np.dtype(object), None)
+    ttype = info.type.tensor_type
+    dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(ttype.elem_type))
+    if dtype.kind in "SU":
+        dtype = np.dtype(object)
+    if not ttype.HasField("shape"):
+        return TensorSpec(info.name, dtype, None)
+    shape = tuple(d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim)
+    return TensorSpec(info.name, dtype, shape)
+
+
+@dataclass(frozen=True)
+class _Head:
+    """How the graph answers: which tensor holds scores, what turns it into probabilities."""
+
+    task: Literal["classification", "regression"]
+    score: str  # tensor read by predict/scores (probabilities, log-probs, logits or values)
+    kind: Literal["prob", "log_prob", "sigmoid1", "raw", "values"]
+    logit: str | None  # pre-softmax / pre-sigmoid tensor, if the graph has one
+    classes: np.ndarray | None
+
+
+def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
+    return {out: node for node in graph.node for out in node.output if out}
+
+
+def _find_head(graph: onnx.GraphProto, start: str) -> onnx.NodeProto | None:
+    """Nearest Softmax / LogSoftmax / Sigmoid above ``start``, through reshaping ops only."""
+    producers = _producers(graph)
+    frontier, seen = [start], set()
+    while frontier:
+        name = frontier.pop(0)
+        node = producers.get(name)
+        if node is None or name in seen:
+            continue
+        seen.add(name)
+        if node.op_type in _HEADS:
+            return node
+        if node.op_type in _PASS_THROUGH:
+            frontier.extend(node.input)
+    return None
+
+
+def _attr(node: onnx.NodeProto, name: str) -> Any:
+    for attr in node.attribute:
+        if attr.name == name:
+            return onnx.helper.get_attribute_value(attr)
+    return None
+
+
+def _ml_classes(model: onnx.ModelProto) -> np.ndarray | None:
+    """Class labels from ZipMap or ai.onnx.ml classifier attributes, or from the label lookup."""
+    for node in model.graph.node:
+        if node.op_type in _ML_CLASSIFIERS:
+            for key in ("classlabels_int64s", "classlabels_ints", "classlabels_strings"):
+                value = _attr(node, key)
+                if value:
+                    if key == "classlabels_strings":
+                        return np.asarray([v.decode() for v in value], dtype=object)
+                    return np.asarray(value, dtype=np.int64)
+    # skl2onnx MLP without ZipMap: label = ArrayFeatureExtractor(classes, ArgMax(...)).
+    inits = {i.name: i for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "ArrayFeatureExtractor" and node.input[0] in inits:
+            values = numpy_helper.to_array(inits[node.input[0]]).ravel()
+            return values.astype(object) if values.dtype.kind in "SUO" else values
+    return None
+
+
+def _infer_head(model: onnx.ModelProto, outputs: tuple[TensorSpec, ...]) -> _Head:
+    graph = model.graph
+    producers = _producers(graph)
+    ops = {node.op_type for node in graph.node}
+    # skl2onnx-style classifier: a label output plus a probabilities output (maybe via ZipMap).
+    if len(outputs) >= 2 and (ops & _ML_CLASSIFIERS or "ArrayFeatureExtractor" in ops):
+        prob = outputs[1].name
+        zipmap = producers.get(prob)
+        if zipmap is not None and zipmap.op_type == "ZipMap":
+            prob = zipmap.input[0]
+        head = _find_head(graph, prob)
+        logit = head.input[0] if head is not None and head.op_type != "LogSoftmax" else None
+        return _Head("classification", prob, "prob", logit, _ml_classes(model))
+    out = outputs[0].name
+    node = producers.get(out)
+    if node is not None and node.op_type == "ArgMax":
+        out = node.input[0]
+    head = _find_head(graph, out)
+    if head is not None:
+        if head.op_type == "LogSoftmax":
+            kind = "log_prob" if out == head.output[0] else "prob"
+        elif head.op_type == "Sigmoid":
+            kind = "sigmoid1"  # width decided at run time: one column -> [1-p, p]
+        else:
+            kind = "prob"
+        return _Head("classification", out, kind, head.input[0], None)
+    if "ArgMax" in ops or (node is not None and node.op_type == "ArgMax"):
+        return _Head("classification", out, "raw", out, None)
+    return _Head("regression", out, "values", None, None)
+
+
+# --------------------------------------------------------------------------- the network
+
+
+class Network:
+    """A loaded, validated ONNX network with a deterministic onnxruntime CPU session.
+
+    Build it with :func:`load`. Every probing method counts the rows it sends in
+    ``n_queries``.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        model: onnx.ModelProto,
+        sha256: str,
+        files_sha256: dict[str, str],
+        task: Literal["classification", "regression"] | None = None,
+        classes: Any = None,
+        batch_size: int = 65536,
+    ) -> None:
+        self.path = path
+        self.model = model
+        self.sha256 = sha256
+        self.files_sha256 = files_sha256
+        self.batch_size = batch_size
+        self.n_queries = 0
+        graph = model.graph
+        initialisers = {init.name for init in graph.initializer}
+        self.inputs = tuple(_spec(i) for i in graph.input if i.name not in initialisers)
+        self.outputs = tuple(_spec(o) for o in graph.output)
+        if not self.inputs or not self.outputs:
+            raise ModelLoadError(f"{str(path)!r} has no graph inputs or no graph outputs.")
+        self._head = _infer_head(model, self.outputs)
+        if task not in (None, "classification", "regression"):
+            raise ParameterError(
+                f"The 'task' parameter of load must be one of 'classification', 'regression' "
+                f"or None. Got {task!r} instead."
+            )
+        self.task: Literal["classification", "regression"] = task or self._head.task
+        self._sessions: dict[tuple[str, ...], tuple[ort.InferenceSession, onnx.ModelProto]] = {}
+        self._base_session = self._session_for(self._extra_outputs(()))
+        self.session = self._base_session
+        self.classes_ = self._resolve_classes(classes)
+
+    # ---- signature
+
+    @property
+    def feature_names(self) -> tuple[str, ...] | None:
+        """Input names for multi-input models of width-1 inputs, else metadata, else None."""
+        if len(self.inputs) > 1 and all(
+            s.shape is not None and len(s.shape) == 2 and s.shape[1] == 1 for s in self.inputs
+        ):
+            return tuple(s.name for s in self.inputs)
+        for prop in self.model.metadata_props:
+            if prop.key == "feature_names":
+                return tuple(name.strip() for name in prop.value.split(","))
+        return None
+
+    @property
+    def n_features(self) -> int | None:
+        """Columns a row has: one per input (multi-input) or the input's static width."""
+        if len(self.inputs) > 1:
+            return len(self.inputs)
+        shape = self.inputs[0].shape
+        if shape is not None and len(shape) == 2:
+            return shape[1]
+        return None
+
+    @property
+    def layers(self) -> Any:
+        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods."""
+        from nnrules.io.graph import read_dense
+
+        return read_dense(self.model)
+
+    # ---- sessions
+
+    def _extra_outputs(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        """Tensors a session must expose beyond the graph outputs: the score tensor + names."""
+        declared = {o.name for o in self.outputs}
+        wanted = [self._head.score, *names]
+        return tuple(dict.fromkeys(n for n in wanted if n not in declared))
+
+    def _session_for(self, extra: tuple[str, ...]) -> ort.InferenceSession:
+        key = tuple(sorted(extra))
+        if key not in self._sessions:
+            model = self.model
+            if key:
+                model = _with_outputs(self.model, key)
+            self._sessions[key] = (_session(model), model)
+        return self._sessions[key][0]
+
+    def _run(self, X: Any, names: list[str], extra: tuple[str, ...] = ()) -> list[Any]:
+        feeds, n = self._feeds(X)
+        session = self._session_for(self._extra_outputs(extra))
+        out = run_batched(session, feeds, names, batch_size=self.batch_size)
+        self.n_queries += n
+        return out
+
+    # ---- inputs
+
+    def _feeds(self, X: Any) -> tuple[dict[str, np.ndarray], int]:
+        if isinstance(X, Mapping):
+            return self._feeds_mapping(X)
+        if len(self.inputs) > 1:
+            if self.feature_names is None:
+                raise DataError(
+                    f"The model has {len(self.inputs)} inputs "
+                    f"{[s.name for s in self.inputs]!r}; pass a mapping input-name -> array."
+                )
+            X = np.asarray(X)
+            if X.ndim != 2 or X.shape[1] != len(self.inputs):
+                raise DataError(
+                    f"Expected a 2-D array with {len(self.inputs)} columns (one per model "
+                    f"input), got shape {X.shape!r}."
+                )
+            return self._feeds_mapping({s.name: X[:, j] for j, s in enumerate(self.inputs)})
+        spec = self.inputs[0]
+        return self._feeds_mapping({spec.name: X})
+
+    def _feeds_mapping(self, X: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], int]:
+        names = [s.name for s in self.inputs]
+        missing = [name for name in names if name not in X]
+        if missing:
+            raise DataError(
+                f"Missing model inputs {missing!r}; the model takes {names!r}. "
+                f"Got {sorted(map(str, X))!r}."
+            )
+        feeds = {}
+        for spec in self.inputs:
+            feeds[spec.name] = _cast(spec, X[spec.name], multi=len(self.inputs) > 1)
+        n = len(next(iter(feeds.values())))
+        return feeds, n
+
+    # ---- probing
+
+    def scores(self, X: Any) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or mapping of input name to column
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), float64
+        """
+        self._require_classification("scores")
+        (raw,) = self._run(X, [self._head.score])
+        return self._to_scores(np.asarray(raw, dtype=np.float64))
+
+    def _to_scores(self, raw: np.ndarray) -> np.ndarray:
+        raw = raw.reshape(raw.shape[0], -1)
+        kind = self._head.kind
+        if kind == "log_prob":
+            return np.exp(raw)
+        if kind == "sigmoid1" and raw.shape[1] == 1:
+            return np.hstack([1.0 - raw, raw])
+        if kind in ("raw", "values"):
+            shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
+            return shifted / shifted.sum(axis=1, keepdims=True)
+        return raw
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (values of ``classes_``) or regression values.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), or (n_samples, n_outputs) for multi-output regression
+        """
+        (raw,) = self._run(X, [self._head.score])
+        if self.task == "regression":
+            values = np.asarray(raw, dtype=np.float64)
+            values = values.reshape(values.shape[0], -1)
+            return values[:, 0] if values.shape[1] == 1 else values
+        scores = self._to_scores(np.asarray(raw, dtype=np.float64))
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def logits(self, X: Any) -> np.ndarray:
+        """The pre-softmax / pre-sigmoid tensor, shape (n_samples, n_classes) or (n, 1).
+
+        Raises
+        ------
+        UnsupportedModelError
+            If the graph has no Softmax / LogSoftmax / Sigmoid head to read below.
+        """
+        if self._head.logit is None:
+            raise UnsupportedModelError(
+                f"Logits are unavailable for {self.path.name!r}: no Softmax or Sigmoid node "
+                "produces its scores. Use scores(X) instead."
+            )
+        (raw,) = self._run(X, [self._head.logit], (self._head.logit,))
+        raw = np.asarray(raw, dtype=np.float64)
+        return raw.reshape(raw.shape[0], -1)
+
+    def activations(self, X: Any, names: Any) -> dict[str, np.ndarray]:
+        """Values of hidden tensors, exposed as extra graph outputs.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or mapping of input name to column
+        names : str or sequence of str
+            Tensor names (node outputs or graph inputs) of the main graph.
+
+        Returns
+        -------
+        dict of str to ndarray, each with n_samples rows
+        """
+        names = (names,) if isinstance(names, str) else tuple(names)
+        known = {o for node in self.model.graph.node for o in node.output if o}
+        known |= {s.name for s in self.inputs}
+        unknown = [name for name in names if name not in known]
+        if unknown or not names:
+            sample = sorted(known)[:8]
+            raise ParameterError(
+                f"Unknown tensor names {unknown!r}; pass names of node outputs, for example "
+                f"{sample!r} (see describe() or Netron)."
+            )
+        out = self._run(X, list(names), names)
+        return {name: np.asarray(value) for name, value in zip(names, out)}
+
+    def _require_classification(self, what: str) -> None:
+        if self.task != "classification":
+            raise UnsupportedModelError(
+                f"{what}() needs a classifier; this network's task is {self.task!r}. "
+                "Use predict(X), or load(..., task='classification') if that is wrong."
+            )
+
+    def _resolve_classes(self, classes: Any) -> np.ndarray | None:
+        if self.task != "classification":
+            return None if classes is None else np.asarray(classes)
+        if classes is not None:
+            return np.asarray(classes)
+        if self._head.classes is not None:
+            return self._head.classes
+        width = _width(self._sessions[tuple(sorted(self._extra_outputs(())))][1], self._head.score)
+        if width is None:  # shape unknown statically: ask the network once on a zero row
+            width = self._probe_width()
+        if self._head.kind == "sigmoid1" and width == 1:
+            width = 2
+        return np.arange(width)
+
+    def _probe_width(self) -> int:
+        feeds = {}
+        for spec in self.inputs:
+            shape = tuple(1 if d is None else d for d in (spec.shape or (1, 1)))
+            feeds[spec.name] = np.zeros(shape, dtype=spec.dtype)
+        (raw,) = run_batched(self._base_session, feeds, [self._head.score])
+        return int(np.asarray(raw).reshape(1, -1).shape[1])
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready summary for ``nnrules inspect``."""
+        try:
+            self.layers
+            readable, why = True, None
+        except UnsupportedModelError as exc:
+            readable, why = False, str(exc)
+        except ImportError:
+            readable, why = False, "nnrules.io.graph is not available"
+        classes = None if self.classes_ is None else [_plain(c) for c in self.classes_]
+        return {
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "files_sha256": dict(self.files_sha256),
+            "inputs": [s.to_dict() for s in self.inputs],
+            "outputs": [s.to_dict() for s in self.outputs],
+            "task": self.task,
+            "classes": classes,
+            "feature_names": None if self.feature_names is None else list(self.feature_names),
+            "n_features": self.n_features,
+            "opset": {(o.domain or "ai.onnx"): o.version for o in self.model.opset_import},
+            "ir_version": self.model.ir_version,
+            "producer": f"{self.model.producer_name} {self.model.producer_version}".strip(),
+            "logits_available": self._head.logit is not None,
+            "layers_readable": readable,
+            "layers_error": why,
+        }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _width(model: onnx.ModelProto, name: str) -> int | None:
+    """Static last dimension of tensor ``name`` after shape inference, if known."""
+    for info in [*model.graph.output, *model.graph.value_info]:
+        if info.name == name:
+            spec = _spec(info)
+            if spec.shape and spec.shape[-1] is not None:
+                return spec.shape[-1]
+    return None
+
+
+def _with_outputs(model: onnx.ModelProto, names: tuple[str, ...]) -> onnx.ModelProto:
+    """A copy of ``model`` that also outputs ``names``, typed by shape inference."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # inference is a nicety here; onnxruntime infers types itself
+        inferred = model
+    types = {v.name: v for v in [*inferred.graph.value_info, *inferred.graph.input]}
+    types.update({v.name: v for v in inferred.graph.output})
+    extended = onnx.ModelProto()
+    extended.CopyFrom(inferred)
+    for name in names:
+        info = types.get(name)
+        if info is None:
+            info = onnx.helper.make_empty_tensor_value_info(name)
+        extended.graph.output.append(info)
+    return extended
+
+
+def _cast(spec: TensorSpec, value: Any, *, multi: bool) -> np.ndarray:
+    """Turn one user column/array into the input's dtype and rank; DataError on mismatch."""
+    rank = None if spec.shape is None else len(spec.shape)
+    if spec.dtype == object:
+        array = np.asarray(value).astype(str).astype(object)
+    else:
+        try:
+            array = np.asarray(value)
+            if array.dtype != spec.dtype:
+                array = array.astype(spec.dtype)
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"Input {spec.name!r} needs numbers of dtype {str(spec.dtype)!r}; could not "
+                f"convert the values given ({exc}). Encode non-numeric columns first."
+            ) from None
+    if multi and array.ndim == 1 and rank == 2:
+        array = array.reshape(-1, 1)
+    if rank == 2:
+        if array.ndim != 2:
+            raise DataError(
+                f"Input {spec.name!r} expects a 2-D array (rows x columns); got shape "
+                f"{array.shape!r}. Reshape a single row with X.reshape(1, -1)."
+            )
+        width = spec.shape[1]
+        if width is not None and array.shape[1] != width:
+            raise DataError(
+                f"Input {spec.name!r} expects {width} columns; got {array.shape[1]} (shape "
+                f"{array.shape!r}). Pass the columns the model was trained on, in order."
+            )
+    return np.ascontiguousarray(array)
+
+
+def load(
+    path: str | os.PathLike[str],
+    *,
+    task: Literal["classification", "regression"] | None = None,
+    classes: Any = None,
+) -> Network:
+    """Load, check and open an ONNX network.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.onnx`` file. External data files must sit in its folder.
+    task : {"classification", "regression"} or None, default=None
+        Overrides the task inferred from the graph.
+    classes : array-like of shape (n_classes,) or None, default=None
+        Overrides the class labels (default: the model's own, else 0..k-1).
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    InputFileError
+        If ``path`` is not an existing file.
+    ModelLoadError
+        If the file is not ONNX, is truncated, or fails ``onnx.checker`` (full check).
+    UnsafeModelError
+        For ops outside the standard domains, external data outside the model's folder, or a
+        shape-building op asking for more than ``MAX_ELEMENTS`` elements.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(
+            f"Model file {str(path)!r} does not exist or is not a file. Check the path."
+        )
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    model = _parse(data, path)
+    _check_domains(model)
+    files = _check_external_data(model, path.parent)
+    _run_checker(model, path, external=bool(files))
+    if files:
+        external_data_helper.load_external_data_for_model(model, str(path.parent))
+    _check_bombs(model)
+    files_sha256 = {location: _sha256(resolved) for location, resolved in sorted(files.items())}
+    return Network(
+        path=path,
+        model=model,
+        sha256=sha256,
+        files_sha256=files_sha256,
+        task=task,
+        classes=classes,
+    )
