@@ -6,6 +6,7 @@ layers, ``a{i}`` (after the activation); the head writes ``Y`` (plus ``label`` f
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ def mlp_weights(
     """Seeded float32 (W of shape (in, out), b of shape (out,)) per layer for ``sizes``."""
     rng = np.random.default_rng(seed)
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         w = rng.normal(0.0, 1.0 / np.sqrt(n_in), size=(n_in, n_out)).astype(np.float32)
         b = rng.normal(0.0, 0.1, size=n_out).astype(np.float32)
         layers.append((w, b))

@@ -194,7 +194,7 @@ def _parse(data: bytes, path: Path) -> onnx.ModelProto:
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
-    except Exception as exc:  # protobuf's DecodeError and friends
+    except Exception as exc:  # noqa: BLE001 -- protobuf raises DecodeError and others
         raise ModelLoadError(
             f"{str(path)!r} is not a readable ONNX file ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else 'parse error'}). Is it truncated, or "
@@ -211,7 +211,7 @@ def _parse(data: bytes, path: Path) -> onnx.ModelProto:
 def _run_checker(model: onnx.ModelProto, path: Path, external: bool) -> None:
     try:
         onnx.checker.check_model(str(path) if external else model, full_check=True)
-    except Exception as exc:  # ValidationError, InferenceError
+    except Exception as exc:  # noqa: BLE001 -- ValidationError, InferenceError, C++ errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(
             f"{str(path)!r} fails the ONNX checker: {first}. Re-export the model with a "
@@ -231,7 +231,7 @@ def _session(model: onnx.ModelProto) -> ort.InferenceSession:
         return ort.InferenceSession(
             model.SerializeToString(), options, providers=["CPUExecutionProvider"]
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- onnxruntime's own error classes
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"onnxruntime cannot open the model: {first}") from None
 
@@ -596,7 +596,7 @@ class Network:
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for ``nnrules inspect``."""
         try:
-            self.layers
+            _ = self.layers
             readable, why = True, None
         except UnsupportedModelError as exc:
             readable, why = False, str(exc)
@@ -640,7 +640,7 @@ def _with_outputs(model: onnx.ModelProto, names: tuple[str, ...]) -> onnx.ModelP
     """A copy of ``model`` that also outputs ``names``, typed by shape inference."""
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
-    except Exception:  # inference is a nicety here; onnxruntime infers types itself
+    except Exception:  # noqa: BLE001 -- inference is a nicety here; onnxruntime infers types itself
         inferred = model
     types = {v.name: v for v in [*inferred.graph.value_info, *inferred.graph.input]}
     types.update({v.name: v for v in inferred.graph.output})
