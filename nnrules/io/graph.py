@@ -388,7 +388,7 @@ class _Reader:
         self.head, self.head_node = "sigmoid", cat
         return True
 
-    def _step(self, node: onnx.NodeProto, cur: str) -> str:  # noqa: C901 - one op per branch
+    def _step(self, node: onnx.NodeProto, cur: str) -> str:
         op, a = node.op_type, _attrs(node)
         ins = list(node.input)
         others = [i for i in ins if i and i != cur]
