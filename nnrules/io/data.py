@@ -1,0 +1,589 @@
+"""Tabular input: CSV, NumPy ``.npy``, Parquet and pandas DataFrames -> ``Dataset``.
+
+Every source becomes a float64 matrix in schema space plus a ``FeatureSchema`` (see
+``nnrules.schema``). String columns become kind "categorical": their sorted distinct values are
+coded 0..k-1 (under a given schema, its categories are used and an unseen one is a DataError).
+A column counts as a string column only when none of its values reads as a number; a column that
+mixes numbers and words is refused, naming the column, the row and the value.
+
+Missing values (empty cells, ``NA``, ``N/A``, ``null``, ``None``, ``NaN``) and ``inf`` are refused
+with the number of rows affected; ``drop_invalid=True`` (CLI ``--drop-invalid``) drops those rows
+instead and records how many on ``Dataset.n_dropped``.
+
+Schema files (``--schema SCHEMA.json``, hand-editable)
+-----------------------------------------------------
+::
+
+    {
+      "format": "nnrules/schema",            # required, exactly this
+      "version": 1,                          # required; other versions are refused
+      "features": [                          # one object per column, in column order
+        {"name": "age", "kind": "integer", "lower": 17, "upper": 90},
+        {"name": "color_red", "kind": "onehot", "lower": 0, "upper": 1,
+         "group": "color", "category": "red"},
+        {"name": "workclass", "kind": "categorical", "lower": 0, "upper": 2,
+         "categories": ["Gov", "Private", "Self-emp"]}
+      ],
+      "input_names": null,                   # optional: graph input per feature (multi-input)
+      "input_dtypes": null                   # optional: "float32", "int64", "str"... per input
+    }
+
+``kind`` is one of "continuous", "integer", "binary", "onehot", "categorical". ``lower`` and
+``upper`` are the bounds that query sampling stays within; omit them (or write ``null``) for
+unbounded. A "onehot" column needs ``group`` and ``category``; a group needs two or more columns.
+A "categorical" column needs ``categories``: code i stands for ``categories[i]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnrules.exceptions import DataError, FormatError, InputFileError, SchemaError
+from nnrules.schema import FeatureSchema
+
+__all__ = [
+    "Dataset",
+    "as_dataset",
+    "check_columns",
+    "import_or_raise",
+    "load_schema",
+    "read_data",
+    "save_schema",
+]
+
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
+_CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Rows in schema space.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,) or None
+        Target column (numbers or strings) when one was named.
+    schema : FeatureSchema
+    name : str
+        Where the data came from (file name or "array").
+    n_dropped : int
+        Rows dropped because of missing values, NaN or inf (``drop_invalid=True``).
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    schema: FeatureSchema
+    name: str = "data"
+    n_dropped: int = 0
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.schema.names
+
+
+def import_or_raise(module: str, extra: str) -> Any:
+    """Import ``module`` or raise DataError naming ``pip install nnrules[extra]``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise DataError(
+            f"This needs the optional package {module.split('.')[0]!r}, which is not installed "
+            f"({exc}). Install it with: pip install nnrules[{extra}]"
+        ) from None
+
+
+# -- columns ---------------------------------------------------------------------------------
+# Internally a table is (names, columns): each column a float64 array (already numeric) or an
+# object array of str / None (text still to be read).
+
+
+def _is_frame(obj: Any) -> bool:
+    return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns")
+
+
+def _text_column(values: Sequence[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        missing = v is None or (isinstance(v, float) and math.isnan(v))
+        out[i] = None if missing else str(v).strip()
+    return out
+
+
+def _frame_columns(frame: Any) -> tuple[list[str], list[np.ndarray]]:
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        raise DataError(f"Column names must be unique; got {names}.")
+    cols = []
+    for c in frame.columns:
+        series = frame[c]
+        kind = series.dtype.kind
+        if kind in "biuf":
+            cols.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
+        else:
+            cols.append(_text_column(series.tolist()))
+    return names, cols
+
+
+def _read_csv(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh, delimiter=delimiter))
+    rows = [r for r in rows if r]  # blank lines
+    if not rows:
+        raise DataError(f"{str(path)!r} is empty; a CSV needs a header line and data rows.")
+    header = [h.strip() for h in rows[0]]
+    if all(_is_number(h) for h in header):
+        raise DataError(
+            f"{str(path)!r} has no header line (its first line is {rows[0]!r}); add a line of "
+            "column names."
+        )
+    if len(set(header)) != len(header) or "" in header:
+        raise DataError(f"{str(path)!r}: column names must be unique and non-empty; got {header}.")
+    body = rows[1:]
+    for i, r in enumerate(body):
+        if len(r) != len(header):
+            raise DataError(
+                f"{str(path)!r} line {i + 2} has {len(r)} fields but the header has "
+                f"{len(header)}; fix that line."
+            )
+    cols = [_text_column([r[j] for r in body]) for j in range(len(header))]
+    return header, cols
+
+
+def _read_parquet(path: Path) -> tuple[list[str], list[np.ndarray]]:
+    pa = import_or_raise("pyarrow", "parquet")
+    pq = import_or_raise("pyarrow.parquet", "parquet")
+    import_or_raise("pandas", "parquet")
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (OSError, ValueError, pa.lib.ArrowException) as exc:
+        raise DataError(f"Cannot read {str(path)!r} as Parquet: {exc}") from None
+    return _frame_columns(frame)
+
+
+def _read_npy(path: Path, feature_names: Sequence[str] | None):
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise DataError(f"Cannot read {str(path)!r} as a numeric .npy array: {exc}") from None
+    return _array_columns(arr, feature_names)
+
+
+def _array_columns(arr: Any, feature_names: Sequence[str] | None):
+    arr = np.asarray(arr)
+    if arr.ndim == 1:
+        raise DataError(
+            f"Expected a 2-D array of shape (n_samples, n_features); got 1-D shape {arr.shape}. "
+            "Use X.reshape(-1, 1) for a single feature."
+        )
+    if arr.ndim != 2:
+        raise DataError(f"Expected a 2-D array of shape (n_samples, n_features); got {arr.shape}.")
+    d = arr.shape[1]
+    names = [f"x{j}" for j in range(d)] if feature_names is None else [str(n) for n in feature_names]
+    if len(names) != d:
+        raise DataError(
+            f"Got {len(names)} feature names for {d} columns; give one name per column."
+        )
+    if arr.dtype.kind in "biuf":
+        arr = arr.astype(np.float64)
+        return names, [arr[:, j] for j in range(d)]
+    return names, [_text_column(arr[:, j].tolist()) for j in range(d)]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _numeric(name: str, col: np.ndarray) -> np.ndarray:
+    """Text column -> float64 (missing -> NaN); a word in it is a DataError."""
+    if col.dtype != object:
+        return col
+    out = np.full(col.shape[0], np.nan)
+    present = np.array([v is not None and v.lower() not in MISSING for v in col], dtype=bool)
+    try:
+        out[present] = np.asarray(col[present], dtype=str).astype(np.float64)
+    except ValueError:
+        for i in np.flatnonzero(present):
+            if not _is_number(col[i]):
+                raise DataError(
+                    f"Column {name!r} is numeric but row {i} holds {col[i]!r}. Fix the value, "
+                    "or declare the column kind 'categorical' in a schema (--schema)."
+                ) from None
+    return out
+
+
+def _is_text(col: np.ndarray) -> bool:
+    """A string column: text with no value that reads as a number."""
+    if col.dtype != object:
+        return False
+    present = [v for v in col if v is not None and v.lower() not in MISSING]
+    return bool(present) and not any(_is_number(v) for v in present)
+
+
+def _split_target(names, cols, target):
+    if target is None:
+        return names, cols, None
+    if target not in names:
+        raise DataError(f"Target column {target!r} is not in the data; columns are {names}.")
+    j = names.index(target)
+    y = cols[j]
+    names, cols = names[:j] + names[j + 1 :], cols[:j] + cols[j + 1 :]
+    if y.dtype == object and not _is_text(y):
+        y = _numeric(target, y)
+    if y.dtype == object:
+        y = np.array([None if v is None or v.lower() in MISSING else v for v in y], dtype=object)
+    elif np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    return names, cols, y
+
+
+def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Dataset:
+    """The shared path: columns -> codes and floats -> invalid rows -> schema.
+
+    ``coded``: numeric columns of categorical features already hold codes (schema space).
+    """
+    if not cols:
+        raise DataError(f"{name!r} has no feature columns.")
+    n = cols[0].shape[0]
+    if n == 0:
+        raise DataError(f"{name!r} has no data rows; give at least one row.")
+    if schema is not None:
+        missing = [s for s in schema.names if s not in names]
+        extra = [c for c in names if c not in schema.names]
+        if missing or extra:
+            raise DataError(
+                f"{name!r} columns do not match the schema: missing {missing}, unexpected "
+                f"{extra}. The schema expects {list(schema.names)}."
+            )
+        order = [names.index(s) for s in schema.names]
+        names, cols = list(schema.names), [cols[j] for j in order]
+    raw: dict[str, tuple[str, ...]] = {}
+    X = np.empty((n, len(cols)), dtype=np.float64)
+    for j, (col_name, col) in enumerate(zip(names, cols)):
+        feat = None if schema is None else schema.features[j]
+        text = feat.kind == "categorical" if feat is not None else _is_text(col)
+        if not text or (coded and col.dtype != object):
+            X[:, j] = _numeric(col_name, col)
+            continue
+        if col.dtype != object:
+            col = _text_column([format(v, "g") for v in col])
+        present = np.array([v is not None and v.lower() not in MISSING for v in col], dtype=bool)
+        cats = feat.categories if feat is not None else tuple(sorted(set(col[present])))
+        lookup = {c: i for i, c in enumerate(cats)}
+        unseen = sorted({v for v in col[present] if v not in lookup})
+        if unseen:
+            raise DataError(
+                f"Column {col_name!r} has categories {unseen[:5]} that the schema does not "
+                f"know; known: {list(cats)}. Add them to the schema's 'categories' (the model "
+                "must accept them too)."
+            )
+        X[:, j] = [lookup[v] if ok else np.nan for v, ok in zip(col, present)]
+        raw[col_name] = cats
+    bad = ~np.all(np.isfinite(X), axis=1)
+    if y is not None:
+        if y.dtype == object:
+            bad |= np.array([v is None for v in y], dtype=bool)
+        elif y.dtype.kind == "f":
+            bad |= ~np.isfinite(y)
+    n_bad = int(bad.sum())
+    if n_bad and not drop_invalid:
+        raise DataError(
+            f"{name!r} has {n_bad} of {n} rows with missing values, NaN or inf (first: row "
+            f"{int(np.flatnonzero(bad)[0])}). Clean them, or drop them with drop_invalid=True "
+            "(CLI --drop-invalid)."
+        )
+    if n_bad:
+        X = X[~bad]
+        y = None if y is None else y[~bad]
+        if X.shape[0] == 0:
+            raise DataError(f"All {n} rows of {name!r} had missing values, NaN or inf.")
+    if y is not None and y.dtype == object:
+        y = y.astype(str)
+    if schema is None:
+        schema = FeatureSchema.infer(X, names, raw_columns=raw)
+    else:
+        schema.validate(X)
+    return Dataset(X=X, y=y, schema=schema, name=name, n_dropped=n_bad)
+
+
+def _select(names, cols, feature_names):
+    if feature_names is None:
+        return names, cols
+    wanted = [str(f) for f in feature_names]
+    missing = [f for f in wanted if f not in names]
+    if missing:
+        raise DataError(f"Feature columns {missing} are not in the data; columns are {names}.")
+    return wanted, [cols[names.index(f)] for f in wanted]
+
+
+def read_data(
+    source: Any,
+    *,
+    target: str | None = None,
+    schema: FeatureSchema | None = None,
+    feature_names: Sequence[str] | None = None,
+    drop_invalid: bool = False,
+    name: str | None = None,
+) -> Dataset:
+    """Read a table into a ``Dataset``.
+
+    Parameters
+    ----------
+    source : str, Path, pandas.DataFrame or array-like
+        A ``.csv`` (header line required; ``.tsv`` is tab-separated), ``.npy`` (numeric, no
+        pickles), ``.parquet`` file (needs ``pip install nnrules[parquet]``), a DataFrame, or an
+        array of shape (n_samples, n_columns).
+    target : str, optional
+        Column to split off as ``y``.
+    schema : FeatureSchema, optional
+        Feature kinds and categories to use instead of inferring them; columns are reordered to
+        the schema's order and the data are validated against it.
+    feature_names : sequence of str, optional
+        For arrays and ``.npy``: names of all columns (default ``x0, x1, ...``). For named
+        sources: the feature columns to keep, in this order.
+    drop_invalid : bool, default False
+        Drop rows with missing values, NaN or inf instead of refusing them.
+    name : str, optional
+        What to call the data in reports (default: the file name).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    DataError
+        Empty data, a word in a numeric column, NaN/inf, a missing target, columns that do not
+        match the schema, an unknown file type. ``SchemaError`` when the data contradict the
+        schema.
+    """
+    if isinstance(source, Dataset):
+        return as_dataset(source, schema=schema, feature_names=feature_names)
+    if _is_frame(source):
+        names, cols = _frame_columns(source)
+        label = name or "DataFrame"
+        names, cols, y = _split_target(names, cols, target)
+        names, cols = _select(names, cols, feature_names)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            what = "is a directory" if path.is_dir() else "does not exist"
+            raise InputFileError(f"Data file {str(path)!r} {what}; give the path of a data file.")
+        suffix = path.suffix.lower()
+        label = name or path.name
+        if suffix == ".npy":
+            names, cols = _read_npy(path, feature_names)
+            names, cols, y = _split_target(names, cols, target)
+        else:
+            if suffix in _CSV_SUFFIXES:
+                names, cols = _read_csv(path, _CSV_SUFFIXES[suffix])
+            elif suffix in _PARQUET_SUFFIXES:
+                names, cols = _read_parquet(path)
+            else:
+                raise DataError(
+                    f"Unknown data file type {suffix!r} for {str(path)!r}; use .csv, .tsv, "
+                    ".npy or .parquet."
+                )
+            names, cols, y = _split_target(names, cols, target)
+            names, cols = _select(names, cols, feature_names)
+    else:
+        names, cols = _array_columns(source, feature_names)
+        label = name or "array"
+        names, cols, y = _split_target(names, cols, target)
+    coded = not _is_frame(source) and not isinstance(source, (str, os.PathLike))
+    coded = coded or (isinstance(source, (str, os.PathLike)) and Path(source).suffix == ".npy")
+    return _build(
+        names, cols, y, schema=schema, drop_invalid=drop_invalid, name=label, coded=coded
+    )
+
+
+def as_dataset(
+    X: Any,
+    *,
+    y: Any = None,
+    schema: FeatureSchema | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> Dataset:
+    """Turn what a user passes to ``Extractor.fit`` into a ``Dataset``.
+
+    Parameters
+    ----------
+    X : Dataset, pandas.DataFrame, ndarray or list of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,), optional
+        Replaces the Dataset's ``y`` when given.
+    schema : FeatureSchema, optional
+        Used instead of an inferred one (a Dataset's columns must match it by name).
+    feature_names : sequence of str, optional
+        Column names for bare arrays (default ``x0, x1, ...``, or the schema's names).
+
+    Returns
+    -------
+    Dataset
+    """
+    if isinstance(X, Dataset):
+        data = X
+        if schema is not None and schema != data.schema:
+            if schema.names != data.schema.names:
+                raise DataError(
+                    f"The data's columns {list(data.schema.names)} do not match the schema's "
+                    f"{list(schema.names)}."
+                )
+            schema.validate(data.X)
+            data = replace(data, schema=schema)
+    else:
+        if feature_names is None and schema is not None and not _is_frame(X):
+            feature_names = schema.names
+        data = read_data(X, schema=schema, feature_names=feature_names)
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != data.X.shape[0]:
+            raise DataError(
+                f"y has shape {y.shape} but the data have {data.X.shape[0]} rows; give one "
+                "label per row."
+            )
+        data = replace(data, y=y)
+    return data
+
+
+def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
+    """Check that the data's columns fit the model's inputs.
+
+    Parameters
+    ----------
+    data_or_schema : Dataset, FeatureSchema, or sequence of column names
+    network : Network
+        Reads ``network.feature_names`` (multi-input models: one name per graph input),
+        ``network.n_features`` and ``network.inputs[i].shape`` / ``.dtype``.
+
+    Returns
+    -------
+    FeatureSchema
+        The schema, for multi-input models with ``input_names`` (and ``input_dtypes``) set
+        so that ``to_model_input`` feeds every graph input. For bare names, a continuous
+        placeholder schema.
+
+    Raises
+    ------
+    DataError
+        Column count or names that do not match the model.
+    """
+    if isinstance(data_or_schema, Dataset):
+        schema = data_or_schema.schema
+    elif isinstance(data_or_schema, FeatureSchema):
+        schema = data_or_schema
+    else:
+        from nnrules.schema import Feature
+
+        names = [str(n) for n in data_or_schema]
+        schema = FeatureSchema(
+            tuple(Feature(n, "continuous", -np.inf, np.inf) for n in names)
+        )
+    names = list(schema.names)
+    model_names = getattr(network, "feature_names", None)
+    if model_names is not None:
+        model_names = [str(n) for n in model_names]
+        missing = [n for n in model_names if n not in names]
+        extra = [n for n in names if n not in model_names]
+        if missing or extra:
+            raise DataError(
+                f"The model's inputs are {model_names} but the data's columns are {names}: "
+                f"missing {missing}, unexpected {extra}. Rename or drop columns to match."
+            )
+        specs = {s.name: s for s in getattr(network, "inputs", ())}
+        dtypes = tuple(_dtype_name(getattr(specs.get(n), "dtype", None)) for n in names)
+        return replace(
+            schema,
+            input_names=tuple(names),
+            input_dtypes=None if any(d is None for d in dtypes) else dtypes,
+        )
+    expected = getattr(network, "n_features", None)
+    if expected is None:
+        inputs = getattr(network, "inputs", ())
+        shape = tuple(getattr(inputs[0], "shape", ())) if inputs else ()
+        last = shape[-1] if shape else None
+        expected = last if isinstance(last, (int, np.integer)) else None
+    if expected is not None and int(expected) != len(names):
+        shown = names if len(names) <= 12 else names[:12] + ["..."]
+        raise DataError(
+            f"The data have {len(names)} feature columns {shown} but the model takes "
+            f"{int(expected)} inputs. Pass --target for the label column, or select the "
+            "model's columns."
+        )
+    return schema
+
+
+def _dtype_name(dtype: Any) -> str | None:
+    """NumPy dtype name from a spec dtype (numpy dtype, "float32", or "tensor(float)")."""
+    if dtype is None:
+        return None
+    text = str(dtype)
+    if text.startswith("tensor(") and text.endswith(")"):
+        text = {"float": "float32", "double": "float64", "string": "str"}.get(text[7:-1], text[7:-1])
+    if text in ("str", "string", "object"):
+        return "str"
+    try:
+        return np.dtype(text).name
+    except TypeError:
+        return None
+
+
+def load_schema(path: str | os.PathLike) -> FeatureSchema:
+    """Read a schema JSON file (see the module docstring for its keys).
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    FormatError
+        Not JSON, not ``"format": "nnrules/schema"``, or an unknown version.
+    SchemaError
+        A feature is malformed (unknown kind or key, missing group or categories...).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"Schema file {str(path)!r} does not exist; give a schema JSON file.")
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FormatError(f"Schema file {str(path)!r} is not valid JSON: {exc}") from None
+    if not isinstance(d, dict) or d.get("format") != "nnrules/schema" or "version" not in d:
+        got = d.get("format") if isinstance(d, dict) else type(d).__name__
+        raise FormatError(
+            f"Schema file {str(path)!r} must be a JSON object with \"format\": "
+            f"\"nnrules/schema\" and a \"version\"; got format {got!r}."
+        )
+    try:
+        return FeatureSchema.from_dict(d)
+    except SchemaError as exc:
+        raise SchemaError(f"Schema file {str(path)!r}: {exc}") from None
+
+
+def save_schema(schema: FeatureSchema, path: str | os.PathLike) -> None:
+    """Write ``schema`` as indented JSON (atomically: temporary file, then rename)."""
+    path = Path(path)
+    text = json.dumps(schema.to_dict(), indent=2, allow_nan=False) + "\n"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
