@@ -1,0 +1,98 @@
+"""Fidelity figures: Wilson intervals, per-class agreement, R², honest warnings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from nnrules.exceptions import DataError
+from nnrules.fidelity import FidelityReport, evaluate, r2_score, wilson_interval
+
+
+class _Fixed:
+    """A stand-in surrogate or oracle answering fixed values."""
+
+    def __init__(self, values, task="classification", classes=None):
+        self.values = np.asarray(values)
+        self.task = task
+        self.classes = None if classes is None else np.asarray(classes)
+        self.n_queries = 0
+
+    def predict(self, X):
+        return self.values[: len(X)]
+
+    def complexity(self):
+        return {"leaves": 3}
+
+
+@pytest.mark.parametrize("k,n", [(0, 10), (10, 10), (37, 50), (999, 1000), (1, 3)])
+def test_wilson_matches_closed_form(k, n):
+    lo, hi = wilson_interval(k, n)
+    z = stats.norm.ppf(0.975)
+    p = k / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    assert lo == pytest.approx(max(0, centre - half), abs=1e-12)
+    assert hi == pytest.approx(min(1, centre + half), abs=1e-12)
+    assert 0.0 <= lo <= p <= hi <= 1.0
+
+
+def test_wilson_refuses_zero_rows():
+    with pytest.raises(DataError, match="at least one row"):
+        wilson_interval(0, 0)
+
+
+def test_agreement_per_class_and_accuracy():
+    network = _Fixed([0, 0, 1, 1, 1, 2], classes=[0, 1, 2])
+    surrogate = _Fixed([0, 1, 1, 1, 0, 2])
+    y = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 2.0])  # CSV labels often come as floats
+    report = evaluate(surrogate, network, np.zeros((6, 1)), y, data_name="six rows")
+    assert report.fidelity == pytest.approx(4 / 6)
+    assert report.n_eval == 6
+    by_label = {row["label"]: row for row in report.per_class}
+    assert by_label[0]["fidelity"] == pytest.approx(0.5) and by_label[0]["n"] == 2
+    assert by_label[1]["fidelity"] == pytest.approx(2 / 3) and by_label[1]["n"] == 3
+    assert by_label[2]["fidelity"] == 1.0
+    assert report.accuracy == {"network": pytest.approx(5 / 6), "surrogate": pytest.approx(3 / 6)}
+    assert report.fidelity_ci95[0] < 4 / 6 < report.fidelity_ci95[1]
+
+
+def test_one_class_network_is_reported_not_divided_by_zero():
+    network = _Fixed([1, 1, 1, 1], classes=[0, 1])
+    surrogate = _Fixed([1, 1, 0, 1])
+    report = evaluate(surrogate, network, np.zeros((4, 1)), data_name="tiny")
+    assert report.fidelity == 0.75
+    row0 = next(r for r in report.per_class if r["label"] == 0)
+    assert row0 == {"label": 0, "n": 0, "fidelity": None, "ci95": None}
+    assert any("predicts only class 1" in w for w in report.warnings)
+    json.dumps(report.to_dict(), allow_nan=False)  # no NaN sneaks into the file
+
+
+def test_regression_r2_and_constant_output():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=200)
+    noisy = ref + 0.1 * rng.normal(size=200)
+    report = evaluate(_Fixed(noisy, "regression"), _Fixed(ref, "regression"), np.zeros((200, 1)))
+    assert report.fidelity == pytest.approx(r2_score(ref, noisy))
+    assert 0.95 < report.fidelity < 1.0
+    lo, hi = report.fidelity_ci95
+    assert lo < report.fidelity < hi
+    flat = evaluate(_Fixed(noisy, "regression"), _Fixed(np.ones(200), "regression"), np.zeros((200, 1)))
+    assert flat.fidelity is None and any("constant" in w for w in flat.warnings)
+
+
+def test_empty_evaluation_data_is_refused():
+    with pytest.raises(DataError, match="no rows"):
+        evaluate(_Fixed([]), _Fixed([], classes=[0]), np.zeros((0, 1)), data_name="empty.csv")
+
+
+def test_report_round_trips_and_reads_as_markdown():
+    network = _Fixed([0, 1, 1, 0], classes=[0, 1])
+    report = evaluate(_Fixed([0, 1, 1, 1]), network, np.zeros((4, 1)), data_name="held.csv")
+    again = FidelityReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again.to_dict() == report.to_dict()
+    text = report.to_markdown()
+    assert "held.csv" in text and "0.7500" in text and "95% interval" in text
