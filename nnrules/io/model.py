@@ -307,7 +307,9 @@ def _ml_classes(model: onnx.ModelProto) -> np.ndarray | None:
     for node in model.graph.node:
         if node.op_type == "ArrayFeatureExtractor" and node.input[0] in inits:
             values = numpy_helper.to_array(inits[node.input[0]]).ravel()
-            return values.astype(object) if values.dtype.kind in "SUO" else values
+            if values.dtype.kind in "SUO":
+                return np.asarray([_text(v) for v in values], dtype=object)
+            return values.astype(np.int64) if values.dtype.kind in "iu" else values
     return None
 
 
@@ -620,6 +622,10 @@ class Network:
             "layers_readable": readable,
             "layers_error": why,
         }
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _plain(value: Any) -> Any:
