@@ -1,1 +1,0 @@
-"""Exports of surrogates to other runtimes (ONNX, Python, SQL, model cards)."""
