@@ -113,7 +113,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 print(f"  {k}: {value[k]}")
         else:
             print(f"{key}: {value}")
-    white_box = bool(info.get("layer_ir_readable"))
+    white_box = bool(info.get("layers_readable"))
+    if white_box:
+        print(f"layer IR: {_layer_summary(network.layers)}")
     usable = []
     for name in method_names():
         family = getattr(get_extractor(name), "family", "pedagogical")
@@ -121,6 +123,19 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             usable.append(name)
     print(f"methods: {', '.join(usable)}")
     return 0
+
+
+def _layer_summary(ir: Any) -> str:
+    """'30 -> affine 16 -> relu -> affine 2 -> softmax' from the layer IR."""
+    parts = [str(ir.n_inputs)]
+    for layer in ir.layers:
+        if hasattr(layer, "weight"):
+            parts.append(f"affine {layer.weight.shape[0]}")
+        else:
+            parts.append(layer.kind)
+    if ir.head != "none":
+        parts.append(ir.head)
+    return " -> ".join(parts)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
