@@ -290,7 +290,7 @@ class FeatureSchema:
             if bad.size:
                 r = int(bad[0])
                 raise SchemaError(
-                    f"Feature {f.name!r} ({f.kind}) must be {what}; row {r} has {col[r]!r} "
+                    f"Feature {f.name!r} ({f.kind}) must be {what}; row {r} has {float(col[r])!r} "
                     f"({bad.size} rows affected). Fix the data or declare the feature "
                     "'continuous' in the schema."
                 )
@@ -300,7 +300,7 @@ class FeatureSchema:
             if bad.size:
                 r = int(bad[0])
                 cols = [self.features[i].name for i in idx]
-                n_hot = int(hot[r]) if np.isfinite(hot[r]) else hot[r]
+                n_hot = int(hot[r]) if np.isfinite(hot[r]) else float(hot[r])
                 raise SchemaError(
                     f"One-hot group {group!r} (columns {cols}) must have exactly one column "
                     f"equal to 1 in every row; row {r} has {n_hot} ({bad.size} rows affected). "
@@ -332,7 +332,7 @@ class FeatureSchema:
                 codes = np.round(col)
                 k = len(f.categories)
                 if np.any(~((codes >= 0) & (codes < k))):
-                    bad = col[~((codes >= 0) & (codes < k))][0]
+                    bad = float(col[~((codes >= 0) & (codes < k))][0])
                     raise SchemaError(
                         f"Feature {f.name!r} got code {bad!r}; valid codes are 0..{k - 1} for "
                         f"{list(f.categories)}."
