@@ -286,3 +286,24 @@ def test_pipeline_fixture_schema_and_predictions():
     # The network learned the rule: it agrees with the (noisy) labels most of the time.
     assert np.mean(labels == d.y) > 0.8
     assert isinstance(d, Dataset)
+
+
+def test_dataset_checks_its_shapes():
+    s = FeatureSchema((Feature("a", "continuous", 0, 1),))
+    with pytest.raises(DataError, match=r"shape \(2, 2\); it must be \(n_samples, 1\)"):
+        Dataset(np.zeros((2, 2)), None, s)
+    with pytest.raises(DataError, match=r"y has shape \(3,\) but X has 2 rows"):
+        Dataset(np.zeros((2, 1)), np.zeros(3), s)
+    assert Dataset([[1], [2]], None, s).X.dtype == np.float64
+
+
+def test_pipeline_fixture_through_network():
+    from nnrules.io.model import load
+
+    net = load(CENSUS_ONNX)
+    d = read_data(CENSUS_CSV, target="income")
+    s = check_columns(d, net)
+    assert s.input_names == net.feature_names
+    session = ort.InferenceSession(str(CENSUS_ONNX), providers=["CPUExecutionProvider"])
+    expected = session.run(None, d.schema.to_model_input(d.X))[0]
+    np.testing.assert_array_equal(net.predict(s.to_model_input(d.X)), expected)

@@ -88,6 +88,20 @@ class Dataset:
     name: str = "data"
     n_dropped: int = 0
 
+    def __post_init__(self) -> None:
+        X = np.asarray(self.X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.schema.n_features:
+            raise DataError(
+                f"Dataset X has shape {X.shape}; it must be (n_samples, "
+                f"{self.schema.n_features}) to match the schema {list(self.schema.names)}."
+            )
+        if self.y is not None and np.shape(self.y)[:1] != (X.shape[0],):
+            raise DataError(
+                f"Dataset y has shape {np.shape(self.y)} but X has {X.shape[0]} rows; give one "
+                "label per row."
+            )
+        object.__setattr__(self, "X", X)
+
     @property
     def n_samples(self) -> int:
         return int(self.X.shape[0])
