@@ -236,10 +236,14 @@ def _numeric(name: str, col: np.ndarray) -> np.ndarray:
     try:
         out[present] = np.asarray(col[present], dtype=str).astype(np.float64)
     except ValueError:
+        # Slow path: find the offending cell (or parse what NumPy refused but Python reads).
         for i in np.flatnonzero(present):
-            if not _is_number(col[i]):
+            if _is_number(col[i]):
+                out[i] = float(col[i])
+            else:
                 raise DataError(
-                    f"Column {name!r} is numeric but row {i} holds {col[i]!r}. Fix the value, "
+                    f"Column {name!r} is numeric but row {i} holds {col[i]!r} "
+                    "(data rows count from 0). Fix the value, "
                     "or declare the column kind 'categorical' in a schema (--schema)."
                 ) from None
     return out
