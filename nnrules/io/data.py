@@ -290,7 +290,8 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
         if missing or extra:
             raise DataError(
                 f"{name!r} columns do not match the schema: missing {missing}, unexpected "
-                f"{extra}. The schema expects {list(schema.names)}."
+                f"{extra}. The schema expects {list(schema.names)}; name the label column with "
+                "target= (CLI --target) and drop other extra columns."
             )
         order = [names.index(s) for s in schema.names]
         names, cols = list(schema.names), [cols[j] for j in order]
@@ -430,7 +431,7 @@ def read_data(
         label = name or "array"
         names, cols, y = _split_target(names, cols, target)
     coded = not _is_frame(source) and not isinstance(source, (str, os.PathLike))
-    coded = coded or (isinstance(source, (str, os.PathLike)) and Path(source).suffix == ".npy")
+    coded = coded or (isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() == ".npy")
     return _build(
         names, cols, y, schema=schema, drop_invalid=drop_invalid, name=label, coded=coded
     )
