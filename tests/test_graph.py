@@ -256,3 +256,22 @@ def test_two_inputs_refused():
     model = _model([helper.make_node("Add", ["a", "b"], ["y"])], [], inputs=inputs)
     with pytest.raises(UnsupportedModelError, match=r"exactly one.*\['a', 'b'\]"):
         read_dense(model)
+
+
+def test_batchnorm_before_gemm_uses_epsilon_and_either_bias_shape():
+    """BatchNormalization folded with its epsilon (variances as small as epsilon matter)."""
+    rng = np.random.default_rng(2)
+    var = np.array([1e-5, 2e-5, 1.0], dtype=np.float32)
+    nodes = [
+        helper.make_node("BatchNormalization", ["x", "g", "b", "mu", "var"], ["n"], name="bn",
+                         epsilon=1e-5),
+        helper.make_node("Gemm", ["n", "W", "c"], ["y"], name="gemm", transB=1, beta=2.0),
+    ]
+    inits = [_f32("g", rng.uniform(0.5, 1.5, 3)), _f32("b", rng.normal(size=3)),
+             _f32("mu", rng.normal(size=3)), _f32("var", var),
+             _f32("W", rng.normal(size=(2, 3))), _f32("c", rng.normal(size=(1, 2)))]
+    model = _model(nodes, inits)
+    ir = read_dense(model)
+    assert len(ir.layers) == 1 and ir.layers[0].name == "bn+gemm"
+    X = rng.normal(scale=0.01, size=(30, 3))
+    np.testing.assert_allclose(ir.forward(X), _run(model, X)["y"], rtol=1e-4, atol=1e-4)
