@@ -461,6 +461,8 @@ class _Reader:
         if ins[0] != cur:
             raise _unsupported(node, "the data is not its first operand")
         B = np.asarray(self.const[ins[1]], dtype=np.float64)
+        if B.ndim != 2:
+            raise _unsupported(node, f"its weight has shape {B.shape!r}, not 2-D")
         W = float(a.get("alpha", 1.0)) * (B if a.get("transB", 0) else B.T)
         n_out = W.shape[0]
         b = np.zeros(n_out)
