@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-__all__ = ["OPSET", "dense_mlp", "mlp_weights", "numpy_forward", "save"]
+__all__ = ["OPSET", "dense_mlp", "mlp_weights", "multi_input_model", "numpy_forward", "save"]
 
 OPSET = 17
 
@@ -103,6 +103,40 @@ def numpy_forward(
             h = np.maximum(h, 0.0)
             out[f"a{i}"] = h
     return out
+
+
+def multi_input_model() -> onnx.ModelProto:
+    """Three [N, 1] inputs ``age`` (float), ``hours`` (float), ``color`` (string) -> 2-class
+    softmax of ``[age - hours, code(color)]`` where code is red 1, green 0, else -1."""
+    nodes = [
+        helper.make_node(
+            "LabelEncoder",
+            ["color"],
+            ["code"],
+            domain="ai.onnx.ml",
+            keys_strings=["red", "green"],
+            values_floats=[1.0, 0.0],
+            default_float=-1.0,
+            name="encode",
+        ),
+        helper.make_node("Sub", ["age", "hours"], ["diff"], name="diff"),
+        helper.make_node("Concat", ["diff", "code"], ["z"], axis=1, name="concat"),
+        helper.make_node("Softmax", ["z"], ["Y"], axis=-1, name="head"),
+    ]
+    inputs = [
+        helper.make_tensor_value_info("age", TensorProto.FLOAT, ["N", 1]),
+        helper.make_tensor_value_info("hours", TensorProto.FLOAT, ["N", 1]),
+        helper.make_tensor_value_info("color", TensorProto.STRING, ["N", 1]),
+    ]
+    outputs = [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", 2])]
+    graph = helper.make_graph(nodes, "multi", inputs, outputs)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("ai.onnx.ml", 3)],
+    )
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    return model
 
 
 def save(model: onnx.ModelProto, path) -> str:
