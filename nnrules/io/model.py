@@ -439,7 +439,7 @@ class Network:
 
     def _run(self, X: Any, names: list[str], extra: tuple[str, ...] = ()) -> list[Any]:
         feeds, n = self._feeds(X)
-        session = self._session_for(self._extra_outputs(extra))
+        session = self._session_for(self._extra_outputs(extra)) if extra else self.session
         out = run_batched(session, feeds, names, batch_size=self.batch_size)
         self.n_queries += n
         return out
@@ -520,8 +520,13 @@ class Network:
             values = np.asarray(raw, dtype=np.float64)
             values = values.reshape(values.shape[0], -1)
             return values[:, 0] if values.shape[1] == 1 else values
-        scores = self._to_scores(np.asarray(raw, dtype=np.float64))
-        return self.classes_[np.argmax(scores, axis=1)]
+        raw = np.asarray(raw)
+        raw = raw.reshape(raw.shape[0], -1)
+        if self._head.kind == "sigmoid1" and raw.shape[1] == 1:
+            # argmax of [1 - p, p]: class 1 only when p > 1/2 (ties go to class 0).
+            return self.classes_[(raw[:, 0] > 0.5).astype(np.intp)]
+        # Every other head is monotone per row: argmax of the raw tensor is argmax of scores.
+        return self.classes_[np.argmax(raw, axis=1)]
 
     def logits(self, X: Any) -> np.ndarray:
         """The pre-softmax / pre-sigmoid tensor, shape (n_samples, n_classes) or (n, 1).
