@@ -371,3 +371,62 @@ def test_describe(mlp):
     assert info["sha256"] == net.sha256
     assert isinstance(info["layers_readable"], bool)
     assert isinstance(net, Network)
+
+
+def test_layers_readable_for_dense_mlp(mlp):
+    net, layers = mlp("Softmax")
+    info = net.describe()
+    assert info["layers_readable"] is True and info["layers_error"] is None
+    np.testing.assert_allclose(net.layers.forward(X4), numpy_forward(layers, X4)["z1"], atol=1e-5)
+
+
+@pytest.mark.skipif(
+    not (FIXTURES / "pipeline_census.onnx").exists(), reason="census pipeline fixture absent"
+)
+def test_skl2onnx_pipeline_with_string_columns():
+    path = FIXTURES / "pipeline_census.onnx"
+    net = load(path)
+    assert net.task == "classification"
+    assert net.feature_names == tuple(s.name for s in net.inputs)
+    feeds = {
+        "age": np.array([63.0, 45.0, 30.0]),
+        "hours_per_week": np.array([16.0, 60.0, 40.0]),
+        "workclass": np.array(["Gov", "Private", "Private"], dtype=object),
+        "education": np.array(["HS-grad", "Bachelors", "Masters"], dtype=object),
+    }
+    ort_feeds = {
+        s.name: np.asarray(feeds[s.name]).reshape(-1, 1).astype(
+            np.float32 if s.dtype != object else object
+        )
+        for s in net.inputs
+    }
+    label, prob = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, ort_feeds
+    )
+    np.testing.assert_array_equal(net.predict(feeds), label)
+    np.testing.assert_allclose(net.scores(feeds), prob, atol=1e-6)
+    assert set(label) <= set(net.classes_)
+
+
+def test_recurrent_input_passed_through(tmp_path):
+    """A 3-D input (batch, time, features) is fed as is, only cast to float32."""
+    w = numpy_helper.from_array(np.array([[1.0, 0.0], [0.0, -1.0]], dtype=np.float32), "W")
+    nodes = [
+        helper.make_node("ReduceMean", ["X"], ["m"], axes=[1], keepdims=0, name="pool"),
+        helper.make_node("MatMul", ["m", "W"], ["z"], name="dense"),
+        helper.make_node("Softmax", ["z"], ["Y"], axis=-1, name="head"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "seq",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", "T", 2])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", 2])],
+        initializer=[w],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    net = load(save(model, tmp_path / "seq.onnx"))
+    X = np.random.default_rng(4).normal(size=(6, 5, 2))
+    m = X.mean(axis=1)
+    np.testing.assert_allclose(net.logits(X), m * [1.0, -1.0], atol=1e-5)
+    assert net.n_features is None and net.n_queries == 6
