@@ -188,7 +188,7 @@ def load_monk(problem: int, *, random_state: int | None = None) -> MonkData:
     n_train = MONK_TRAIN_SIZES[problem]
     train_index = np.sort(rng.choice(A.shape[0], size=n_train, replace=False)).astype(np.int64)
     y_train = y[train_index].copy()
-    n_flip = int(round(_NOISE[problem] * n_train))
+    n_flip = round(_NOISE[problem] * n_train)
     flipped = np.sort(rng.choice(n_train, size=n_flip, replace=False)).astype(np.int64)
     y_train[flipped] = 1 - y_train[flipped]
     return MonkData(
