@@ -186,6 +186,8 @@ def test_bad_overrides(tmp_path):
     path = save(dense_mlp(mlp_weights([4, 3]), head="Softmax"), tmp_path / "m.onnx")
     with pytest.raises(ParameterError, match="'task' parameter"):
         load(path, task="clustering")
+    with pytest.raises(ParameterError, match="3 columns, got \\['a', 'b'\\]"):
+        load(path, classes=["a", "b"])
 
 
 # --------------------------------------------------------------------------- task inference

@@ -581,22 +581,29 @@ class Network:
     def _resolve_classes(self, classes: Any) -> np.ndarray | None:
         if self.task != "classification":
             return None if classes is None else np.asarray(classes)
-        if classes is not None:
-            return np.asarray(classes)
-        if self._head.classes is not None:
+        if classes is None and self._head.classes is not None:
             return self._head.classes
         width = _width(self._sessions[tuple(sorted(self._extra_outputs(())))][1], self._head.score)
-        if width is None:  # shape unknown statically: ask the network once on a zero row
+        if width is None:  # shape unknown statically: ask the network once on a blank row
             width = self._probe_width()
         if self._head.kind == "sigmoid1" and width == 1:
             width = 2
-        return np.arange(width)
+        if classes is None:
+            return np.arange(width)
+        classes = np.asarray(classes)
+        if classes.ndim != 1 or len(classes) != width:
+            raise ParameterError(
+                f"The 'classes' parameter of load must list one label per score column; the "
+                f"network has {width} columns, got {classes.tolist()!r}."
+            )
+        return classes
 
     def _probe_width(self) -> int:
         feeds = {}
         for spec in self.inputs:
             shape = tuple(1 if d is None else d for d in (spec.shape or (1, 1)))
-            feeds[spec.name] = np.zeros(shape, dtype=spec.dtype)
+            blank = "" if spec.dtype == object else 0
+            feeds[spec.name] = np.full(shape, blank, dtype=spec.dtype)
         (raw,) = run_batched(self._base_session, feeds, [self._head.score])
         return int(np.asarray(raw).reshape(1, -1).shape[1])
 
