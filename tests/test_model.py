@@ -432,3 +432,35 @@ def test_recurrent_input_passed_through(tmp_path):
     m = X.mean(axis=1)
     np.testing.assert_allclose(net.logits(X), m * [1.0, -1.0], atol=1e-5)
     assert net.n_features is None and net.n_queries == 6
+
+
+def test_local_function_with_standard_body_allowed(tmp_path):
+    """Exporters wrap modules in model-local functions of their own domain; those are fine."""
+    body = [helper.make_node("Relu", ["x"], ["y"])]
+    function = helper.make_function(
+        "pkg.local", "MyRelu", ["x"], ["y"], body, [helper.make_opsetid("", 17)]
+    )
+    nodes = [
+        helper.make_node("MyRelu", ["X"], ["h"], domain="pkg.local", name="call"),
+        helper.make_node("Softmax", ["h"], ["Y"], axis=-1, name="head"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "f",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 3])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", 3])],
+    )
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("pkg.local", 1)],
+        functions=[function],
+    )
+    model.ir_version = 8
+    net = load(save(model, tmp_path / "f.onnx"))
+    X = np.array([[1.0, -2.0, 0.5]])
+    np.testing.assert_allclose(net.scores(X), _softmax(np.maximum(X, 0)), atol=1e-6)
+    # ...but a custom op inside the function body is still refused.
+    model.functions[0].node[0].domain = "com.evil"
+    model.functions[0].opset_import.append(helper.make_opsetid("com.evil", 1))
+    with pytest.raises(UnsafeModelError, match="'com.evil'"):
+        load(save(model, tmp_path / "g.onnx"))
