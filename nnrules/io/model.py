@@ -335,7 +335,7 @@ def _infer_head(model: onnx.ModelProto, outputs: tuple[TensorSpec, ...]) -> _Hea
     head = _find_head(graph, out)
     if head is not None:
         if head.op_type == "LogSoftmax":
-            kind = "log_prob" if out == head.output[0] else "prob"
+            kind = "log_prob"  # only reshaping ops lie between it and the output
         elif head.op_type == "Sigmoid":
             kind = "sigmoid1"  # width decided at run time: one column -> [1-p, p]
         else:
@@ -402,7 +402,9 @@ class Network:
             return tuple(s.name for s in self.inputs)
         for prop in self.model.metadata_props:
             if prop.key == "feature_names":
-                return tuple(name.strip() for name in prop.value.split(","))
+                names = tuple(name.strip() for name in prop.value.split(","))
+                # Metadata that disagrees with the input width is ignored, not trusted.
+                return names if len(names) == self.n_features else None
         return None
 
     @property
