@@ -221,6 +221,8 @@ def test_regression(mlp):
     np.testing.assert_allclose(net.predict(X4), numpy_forward(layers, X4)["z1"], atol=1e-5)
     with pytest.raises(UnsupportedModelError, match="Logits are unavailable.*scores"):
         net.logits(X4)
+    with pytest.raises(UnsupportedModelError, match="needs a classifier.*'regression'"):
+        net.scores(X4)
 
 
 def test_single_sigmoid_is_binary(tmp_path):
@@ -361,6 +363,8 @@ def test_multi_input(tmp_path):
 def test_feature_names_from_metadata(tmp_path):
     model = dense_mlp(mlp_weights([3, 2]), metadata={"feature_names": "a, b,c"})
     assert load(save(model, tmp_path / "m.onnx")).feature_names == ("a", "b", "c")
+    model = dense_mlp(mlp_weights([3, 2]), metadata={"feature_names": "a,b"})
+    assert load(save(model, tmp_path / "m.onnx")).feature_names is None
 
 
 def test_describe(mlp):
