@@ -468,3 +468,39 @@ def test_local_function_with_standard_body_allowed(tmp_path):
     model.functions[0].opset_import.append(helper.make_opsetid("com.evil", 1))
     with pytest.raises(UnsafeModelError, match="'com.evil'"):
         load(save(model, tmp_path / "g.onnx"))
+
+
+def test_shape_bomb_in_subgraph_refused(tmp_path):
+    shape = numpy_helper.from_array(np.array([2**15, 2**15], dtype=np.int64), "shape")
+    branch = helper.make_graph(
+        [
+            helper.make_node("ConstantOfShape", ["shape"], ["big"], name="bomb"),
+            helper.make_node("ReduceSum", ["big"], ["s"], keepdims=0, name="sum"),
+        ],
+        "then",
+        [],
+        [helper.make_tensor_value_info("s", TensorProto.FLOAT, [])],
+        initializer=[shape],
+    )
+    other = helper.make_graph(
+        [helper.make_node("Constant", [], ["z"], value_float=0.0, name="zero")],
+        "else",
+        [],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, [])],
+    )
+    nodes = [
+        helper.make_node("ReduceMax", ["X"], ["m"], keepdims=0, name="max"),
+        helper.make_node("Greater", ["m", "m"], ["c"], name="cond"),
+        helper.make_node("If", ["c"], ["v"], then_branch=branch, else_branch=other, name="if"),
+        helper.make_node("Add", ["X", "v"], ["Y"], name="out"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 2])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", 2])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    with pytest.raises(UnsafeModelError, match=r"'bomb' \(ConstantOfShape\)"):
+        load(save(model, tmp_path / "if.onnx"))

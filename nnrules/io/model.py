@@ -154,13 +154,13 @@ def _check_external_data(model: onnx.ModelProto, folder: Path) -> dict[str, Path
     return files
 
 
-def _constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
-    """Small integer constants of the main graph (initializers and Constant nodes)."""
+def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+    """Small integer constants of one graph (initializers and Constant nodes)."""
     values: dict[str, np.ndarray] = {}
-    for init in model.graph.initializer:
+    for init in graph.initializer:
         if init.data_type == onnx.TensorProto.INT64 and math.prod(init.dims) <= 64:
             values[init.name] = numpy_helper.to_array(init)
-    for node in model.graph.node:
+    for node in graph.node:
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             for attr in node.attribute:
                 if attr.name == "value" and attr.t.data_type == onnx.TensorProto.INT64:
@@ -172,8 +172,13 @@ def _constants(model: onnx.ModelProto) -> dict[str, np.ndarray]:
 
 def _check_bombs(model: onnx.ModelProto) -> None:
     """Refuse shape-building ops whose constant shape asks for more than MAX_ELEMENTS."""
-    constants = _constants(model)
-    for node in model.graph.node:
+    for graph in _graphs(model.graph):
+        _check_graph_bombs(graph)
+
+
+def _check_graph_bombs(graph: onnx.GraphProto) -> None:
+    constants = _constants(graph)
+    for node in graph.node:
         size = None
         if node.op_type in ("ConstantOfShape", "Expand") and len(node.input) >= 1:
             shape = constants.get(node.input[-1] if node.op_type == "Expand" else node.input[0])
