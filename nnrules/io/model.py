@@ -749,7 +749,12 @@ def load(
         raise InputFileError(
             f"Model file {str(path)!r} does not exist or is not a file. Check the path."
         )
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(
+            f"Cannot read model file {str(path)!r} ({exc.strerror}). Check its permissions."
+        ) from None
     sha256 = hashlib.sha256(data).hexdigest()
     model = _parse(data, path)
     _check_domains(model)
