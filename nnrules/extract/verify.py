@@ -183,6 +183,7 @@ def verify_boxes(
     random_state: Any = None,
     project: Callable | None = None,
     search: bool = True,
+    ir: Any = None,
 ) -> dict[str, np.ndarray]:
     """Verify many rules at once.
 
@@ -200,6 +201,8 @@ def verify_boxes(
         Maps search points onto valid rows (integers, one-hot groups) of their box.
     search : bool
         Look for counterexamples for unproven boxes.
+    ir : DenseIR, optional
+        The network's IR when already read (saves re-reading the ONNX graph).
 
     Returns
     -------
@@ -208,7 +211,10 @@ def verify_boxes(
     """
     if bound not in _BOUNDS:
         raise ParameterError(f"bound must be one of {list(_BOUNDS)}; got {bound!r}.")
-    ir, network = resolve(network_or_ir)
+    if ir is None:
+        ir, network = resolve(network_or_ir)
+    else:
+        network = network_or_ir
     lo, hi = _check_box(lower, upper, ir.n_inputs)
     cls = np.asarray(cls, dtype=np.int64).reshape(-1)
     if cls.size == 1 and lo.shape[0] > 1:
@@ -283,7 +289,7 @@ def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "line
     return Verdict(status, cex, float(res["certified_margin"][0]))
 
 
-def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear"):
+def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear", ir: Any = None):
     """Sound range of every output over each box, float32 runtime error included.
 
     Parameters
@@ -300,7 +306,8 @@ def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear"):
     """
     if bound not in _BOUNDS:
         raise ParameterError(f"bound must be one of {list(_BOUNDS)}; got {bound!r}.")
-    ir, _ = resolve(network_or_ir)
+    if ir is None:
+        ir, _ = resolve(network_or_ir)
     lo, hi = _check_box(lower, upper, ir.n_inputs)
     n = ir.n_outputs
     eye = np.eye(n)

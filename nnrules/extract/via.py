@@ -1,0 +1,490 @@
+"""Validity interval analysis (``via``): input boxes proven to get one answer from the network.
+
+Thrun (NIPS 1995) attached intervals to every unit and tightened them forward and backward
+until a rule "x in B => class c" was proven or could not be; Maire (IEEE TNN 2000) made the
+backward step exact for sigmoid networks. This module keeps the idea and uses a modern bound
+engine (:mod:`nnrules.extract.bounds`: interval arithmetic, or back-substituted linear
+relaxations) and a verifier that also looks for counterexamples
+(:func:`nnrules.extract.verify.verify_box`).
+
+Extraction:
+
+1. Candidate boxes: the leaves of a tree distilled from the network (``candidates="tree"``),
+   bounded by the schema's feature bounds; or boxes grown around training rows
+   (``candidates="rows"``: a uniform scale-up, then each face pushed out in turn by binary
+   search, every step proven).
+2. Verify each box for the class the network gives most of its rows; split unproven boxes
+   along the most promising unit (linear-bound coefficient x width; one-hot groups are split
+   over their categories, integers at whole numbers), best-first by rows covered, until
+   ``max_verifications`` verifications are spent.
+3. Merge neighbours that prove the same class (no new proof needed: the union is exact), keep
+   the ``max_boxes`` boxes covering most rows, and return a
+   :class:`~nnrules.surrogates.boxes.BoxRuleSet` with the chosen fallback.
+
+Regression: the same boxes get proven output ranges; a box is kept when its range is no wider
+than ``output_tolerance`` times the network's output spread on the extraction rows.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from nnrules._validation import Interval, Options, check_random_state
+from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
+from nnrules.extract.base import Extractor
+from nnrules.extract.verify import Verdict, output_range, resolve, verify_box, verify_boxes
+from nnrules.extract.via_boxes import Domain, closed_box, tree_leaf_boxes
+
+__all__ = ["VIAExtractor", "Verdict", "output_range", "verify_box"]
+
+_BATCH = 128
+
+
+class VIAExtractor(Extractor):
+    """Proven input boxes by validity interval analysis.
+
+    Parameters
+    ----------
+    network : Network
+        A dense ReLU / LeakyReLU / sigmoid / tanh network (its ``layers`` IR is read).
+    max_boxes : int, default=64
+        Most boxes returned (those covering most extraction rows are kept).
+    max_verifications : int, default=4000
+        Budget of box verifications; 0 proves nothing (every row goes to the fallback).
+    bound : {"linear", "interval"}, default="linear"
+        Bound engine: back-substituted linear relaxation, or plain interval arithmetic.
+    candidates : {"tree", "rows"}, default="tree"
+        Start from a distilled tree's leaves, or grow boxes around extraction rows.
+    fallback : {"tree", "abstain"}, default="tree"
+        What rows outside every proven box get: the distilled tree (not proven, marked in
+        ``explain``) or no answer.
+    max_leaves : int, default=32
+        Leaves of the distilled tree (candidates and fallback).
+    n_samples : int, default=32
+        Random points per unproven box in the counterexample search.
+    output_tolerance : float, default=0.1
+        Regression: widest proven output range kept, as a fraction of the network's output
+        spread on the extraction rows.
+    task : {"classification", "regression"} or None
+        Overrides the task the network declares.
+    random_state : int or None
+        Seeds the tree and the counterexample search; the same seed gives the same file.
+
+    Examples
+    --------
+    >>> from nnrules.io.model import load  # doctest: +SKIP
+    >>> via = VIAExtractor(load("iris.onnx"), candidates="rows").fit(X_train)  # doctest: +SKIP
+    >>> print(via.surrogate_.to_text())  # doctest: +SKIP
+    """
+
+    method = "via"
+    family = "decompositional"
+    _parameter_constraints = {
+        "max_boxes": Interval(int, 1, None),
+        "max_verifications": Interval(int, 0, None),
+        "bound": Options(("interval", "linear")),
+        "candidates": Options(("rows", "tree")),
+        "fallback": Options(("abstain", "tree")),
+        "max_leaves": Interval(int, 2, None),
+        "n_samples": Interval(int, 0, None),
+        "output_tolerance": Interval(float, 0, None, closed="neither"),
+        "task": Options(("classification", "regression"), allow_none=True),
+        "random_state": Interval(int, 0, None, allow_none=True),
+    }
+
+    def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,
+                 bound: str = "linear", candidates: str = "tree", fallback: str = "tree",
+                 max_leaves: int = 32, n_samples: int = 32, output_tolerance: float = 0.1,
+                 task: str | None = None, random_state: int | None = None):
+        self.network = network
+        self.max_boxes = max_boxes
+        self.max_verifications = max_verifications
+        self.bound = bound
+        self.candidates = candidates
+        self.fallback = fallback
+        self.max_leaves = max_leaves
+        self.n_samples = n_samples
+        self.output_tolerance = output_tolerance
+        self.task = task
+        self.random_state = random_state
+
+    # -- setup ---------------------------------------------------------------------------
+    def _setup(self, X: np.ndarray) -> None:
+        if not hasattr(self.network, "layers"):
+            raise UnsupportedModelError(
+                f"Validity interval analysis opens the network, but {type(self.network).__name__!r} "
+                "has no layer IR (it is a black box). Load an ONNX file with nnrules.load, or use "
+                "a pedagogical method (tree, trepan, additive)."
+            )
+        self.ir_, _ = resolve(self.network)
+        if self.ir_.n_inputs != X.shape[1]:
+            raise DataError(
+                f"The network reads {self.ir_.n_inputs} features but the data has {X.shape[1]} "
+                "columns; pass the columns the network was trained on."
+            )
+        bad = [f.name for f in self.schema_.features
+               if not (np.isfinite(f.lower) and np.isfinite(f.upper))]
+        if bad:
+            raise DataError(
+                f"Features {bad!r} have unbounded schema bounds; validity interval analysis needs "
+                "a bounded box. Give a schema with finite lower/upper bounds."
+            )
+        self.domain_ = Domain(self.schema_)
+        self.rng_ = check_random_state(self.random_state)
+        self.counts_ = {"proven": 0, "refuted": 0, "unknown": 0}
+
+    def _verify(self, lo: np.ndarray, hi: np.ndarray, cls: np.ndarray) -> dict:
+        """Batched verification, counted against the budget; returns verify_boxes' dict."""
+        n = len(lo)
+        if n == 0:
+            return {"status": np.array([], dtype=str), "coef": None}
+        dom = self.domain_
+
+        def project(P, owner):
+            return dom.project(P, lo[owner], hi[owner])
+
+        res = verify_boxes(self.network, lo, hi, cls, bound=self.bound,
+                           n_samples=self.n_samples, project=project,
+                           random_state=int(self.rng_.integers(0, 2**31 - 1)), ir=self.ir_)
+        for status in res["status"]:
+            self.counts_[str(status)] += 1
+        return res
+
+    @property
+    def _budget_left(self) -> int:
+        return self.max_verifications - sum(self.counts_.values())
+
+    def _labels_of(self, lo: np.ndarray, hi: np.ndarray, X: np.ndarray, y_idx: np.ndarray):
+        """Majority network class among the rows in each box (the centre's class if none)."""
+        out = np.empty(len(lo), dtype=np.int64)
+        empty = []
+        n_rows = np.zeros(len(lo), dtype=np.int64)
+        for k in range(len(lo)):
+            inside = y_idx[self.domain_.contains(X, lo[k], hi[k])]
+            n_rows[k] = inside.size
+            if inside.size:
+                out[k] = np.bincount(inside).argmax()
+            else:
+                empty.append(k)
+        if empty:
+            centres = self.domain_.centre(lo[empty], hi[empty])
+            out[empty] = self.oracle_.predict_index(centres)
+        return out, n_rows
+
+    def _tree(self, X: np.ndarray, y_idx: np.ndarray):
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+        seed = int(self.rng_.integers(0, 2**31 - 1))
+        if self.oracle_.task == "classification":
+            cart = DecisionTreeClassifier(max_leaf_nodes=self.max_leaves, random_state=seed)
+        else:
+            cart = DecisionTreeRegressor(max_leaf_nodes=self.max_leaves, random_state=seed)
+        return cart.fit(X, y_idx)
+
+    # -- candidates ----------------------------------------------------------------------
+    def _tree_candidates(self, tree):
+        _, open_lo, hi = tree_leaf_boxes(tree, self.domain_, self.domain_.d)
+        boxes = [closed_box(self.domain_, open_lo[i], hi[i]) for i in range(len(hi))]
+        return [(a, b) for a, b, ok in boxes if ok]
+
+    def _influence(self, coef: np.ndarray | None, lo, hi, cls) -> np.ndarray:
+        """Per-feature weight of each box's bound: |linear coefficients|, or |gradient|."""
+        if coef is not None:
+            return np.abs(coef).sum(axis=1)
+        from nnrules.extract.verify import _margin_grad
+
+        centres = (lo + hi) / 2.0
+        _, grad = _margin_grad(self.ir_, centres, cls)
+        return np.abs(grad) + 1e-9
+
+    def _split_search(self, start: list, X: np.ndarray, y_idx: np.ndarray):
+        """Best-first verify-and-split from the start boxes; returns proven (lo, hi, cls)."""
+        proven: list[tuple[np.ndarray, np.ndarray, int]] = []
+        heap: list = []
+        counter = 0
+
+        def push(boxes):
+            nonlocal counter
+            if not boxes:
+                return
+            lo = np.array([b[0] for b in boxes])
+            hi = np.array([b[1] for b in boxes])
+            cls, n_rows = self._labels_of(lo, hi, X, y_idx)
+            for k in range(len(boxes)):
+                vol = self.domain_.count_points(lo[k], hi[k])
+                heapq.heappush(heap, (-int(n_rows[k]), -vol, counter, lo[k], hi[k], int(cls[k])))
+                counter += 1
+
+        push(start)
+        while heap and self._budget_left > 0:
+            take = min(_BATCH, self._budget_left, len(heap))
+            batch = [heapq.heappop(heap) for _ in range(take)]
+            lo = np.array([b[3] for b in batch])
+            hi = np.array([b[4] for b in batch])
+            cls = np.array([b[5] for b in batch])
+            res = self._verify(lo, hi, cls)
+            status = res["status"]
+            todo = np.flatnonzero(status != "proven")
+            for k in np.flatnonzero(status == "proven"):
+                proven.append((lo[k], hi[k], int(cls[k])))
+            if todo.size == 0:
+                continue
+            coef = None if res["coef"] is None else res["coef"][todo]
+            influence = self._influence(coef, lo[todo], hi[todo], cls[todo])
+            children = []
+            for row, k in enumerate(todo):
+                scores = self.domain_.unit_scores(lo[k], hi[k], influence[row])
+                if scores.max() <= 0:
+                    continue  # a single point (or below resolution) that cannot be proven
+                children += self.domain_.split(lo[k], hi[k], int(scores.argmax()))
+            push(children)
+        return proven
+
+    def _grow(self, X: np.ndarray, y_idx: np.ndarray):
+        """Boxes grown around extraction rows, each step proven; returns (lo, hi, cls)."""
+        dom = self.domain_
+        proven: list[tuple[np.ndarray, np.ndarray, int]] = []
+        covered = np.zeros(len(X), dtype=bool)
+        Z = self.oracle_.logits(X)
+        margin = np.sort(Z, axis=1)[:, -1] - (np.sort(Z, axis=1)[:, -2] if Z.shape[1] > 1
+                                              else 0.0)
+        if Z.shape[1] == 1:
+            margin = np.abs(Z[:, 0])
+        order = np.argsort(-margin, kind="stable")
+        tried = np.zeros(len(X), dtype=bool)
+        while len(proven) < 4 * self.max_boxes and self._budget_left > 0:
+            seeds = [i for i in order if not covered[i] and not tried[i]][:16]
+            if not seeds:
+                break
+            tried[seeds] = True
+            seeds = np.array(seeds)
+            cls = y_idx[seeds]
+            lo, hi = X[seeds].copy(), X[seeds].copy()
+            ok = self._verify(lo, hi, cls)["status"] == "proven"
+            lo, hi, cls = lo[ok], hi[ok], cls[ok]
+            if len(lo) == 0:
+                continue
+            lo, hi = self._grow_uniform(lo, hi, cls)
+            for _ in range(2):
+                lo, hi = self._grow_faces(lo, hi, cls)
+            for k in range(len(lo)):
+                proven.append((lo[k], hi[k], int(cls[k])))
+                covered |= dom.contains(X, lo[k], hi[k])
+        return proven
+
+    def _try(self, lo, hi, cls, new_lo, new_hi):
+        """Verify the enlarged boxes; keep each enlargement only where proven."""
+        pairs = [self.domain_.normalise(a, b) for a, b in zip(new_lo, new_hi)]
+        n_lo = np.array([p[0] for p in pairs])
+        n_hi = np.array([p[1] for p in pairs])
+        changed = np.flatnonzero(np.any((n_lo != lo) | (n_hi != hi), axis=1))
+        if changed.size == 0 or self._budget_left < changed.size:
+            return lo, hi, np.zeros(len(lo), dtype=bool)
+        good = np.zeros(len(lo), dtype=bool)
+        res = self._verify(n_lo[changed], n_hi[changed], cls[changed])
+        good[changed[res["status"] == "proven"]] = True
+        lo = np.where(good[:, None], n_lo, lo)
+        hi = np.where(good[:, None], n_hi, hi)
+        return lo, hi, good
+
+    def _grow_uniform(self, lo, hi, cls, steps: int = 7):
+        """Binary search of the largest proven scale-up ``x +- t * range`` per box."""
+        dom = self.domain_
+        centre = (lo + hi) / 2.0
+        best = np.zeros(len(lo))
+        step = 0.5
+        for _ in range(steps):
+            t = best + step
+            new_lo = centre - t[:, None] * dom.range
+            new_hi = centre + t[:, None] * dom.range
+            lo, hi, good = self._try(lo, hi, cls, new_lo, new_hi)
+            best = np.where(good, t, best)
+            step /= 2.0
+        return lo, hi
+
+    def _grow_faces(self, lo, hi, cls, steps: int = 5):
+        """Push each face of every box outwards by binary search, one face at a time."""
+        dom = self.domain_
+        for kind, k in dom.units:
+            if kind == "group":
+                for col in dom.groups[k]:
+                    new_hi = hi.copy()
+                    new_hi[:, col] = 1.0
+                    lo, hi, _ = self._try(lo, hi, cls, lo, new_hi)
+                continue
+            for side in (0, 1):
+                room = (lo[:, k] - dom.lower[k]) if side == 0 else (dom.upper[k] - hi[:, k])
+                frac, step = np.zeros(len(lo)), 1.0
+                base_lo, base_hi = lo.copy(), hi.copy()
+                for _ in range(steps):
+                    t = frac + step
+                    new_lo, new_hi = base_lo.copy(), base_hi.copy()
+                    if side == 0:
+                        new_lo[:, k] = base_lo[:, k] - t * room
+                    else:
+                        new_hi[:, k] = base_hi[:, k] + t * room
+                    lo, hi, good = self._try(lo, hi, cls, new_lo, new_hi)
+                    frac = np.where(good, t, frac)
+                    step /= 2.0
+                    if self._budget_left <= 0:
+                        return lo, hi
+        return lo, hi
+
+    # -- assembly ------------------------------------------------------------------------
+    def _select(self, proven, X):
+        """Merge, drop boxes inside others, keep the max_boxes covering most rows (greedy)."""
+        if not proven:
+            d = self.domain_.d
+            return np.zeros((0, d)), np.zeros((0, d)), np.zeros(0, dtype=np.int64)
+        lo = np.array([p[0] for p in proven])
+        hi = np.array([p[1] for p in proven])
+        cls = np.array([p[2] for p in proven])
+        lo, hi, cls = self.domain_.merge(lo, hi, cls)
+        inside = np.array([[self.domain_.contains(X, lo[k], hi[k])] for k in range(len(lo))])
+        inside = inside.reshape(len(lo), len(X))
+        vol = np.array([self.domain_.count_points(lo[k], hi[k]) for k in range(len(lo))])
+        chosen, covered = [], np.zeros(len(X), dtype=bool)
+        remaining = list(range(len(lo)))
+        while remaining and len(chosen) < self.max_boxes:
+            gain = np.array([np.sum(inside[k] & ~covered) for k in remaining])
+            key = gain + vol[remaining] * 1e-6  # rows first, then volume
+            pick = remaining[int(np.argmax(key))]
+            if gain.max() == 0 and vol[pick] == 0:
+                break
+            chosen.append(pick)
+            covered |= inside[pick]
+            remaining.remove(pick)
+        chosen = np.array(chosen, dtype=np.int64)
+        return lo[chosen], hi[chosen], cls[chosen]
+
+    def _fallback_parts(self, tree, classes):
+        if self.fallback != "tree":
+            return {}
+        leaves, open_lo, hi = tree_leaf_boxes(tree, None, self.domain_.d)
+        values = tree.tree_.value[leaves]
+        if self.oracle_.task == "classification":
+            outputs = [classes[int(i)] for i in tree.classes_[values[:, 0, :].argmax(axis=1)]]
+        else:
+            outputs = [float(v) for v in values[:, 0, 0]]
+        return {"fallback_lower": open_lo, "fallback_upper": hi, "fallback_outputs": outputs}
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None):
+        from nnrules.surrogates.boxes import BoxRuleSet
+
+        self._setup(X)
+        task = self.oracle_.task
+        if task == "regression":
+            return self._fit_regression(X)
+        y_idx = self.oracle_.predict_index(X)
+        classes = [c.item() if hasattr(c, "item") else c for c in self.oracle_.classes]
+        if self.ir_.n_outputs not in (1, len(classes)) or (
+            self.ir_.n_outputs == 1 and len(classes) != 2
+        ):
+            raise UnsupportedModelError(
+                f"The network has {self.ir_.n_outputs} logits for {len(classes)} classes; "
+                "validity interval analysis needs one logit per class (or one sigmoid logit "
+                "for two classes). Use a pedagogical method (tree, trepan, additive)."
+            )
+        tree = self._tree(X, y_idx)
+        if self.candidates == "tree":
+            proven = self._split_search(self._tree_candidates(tree), X, y_idx)
+        else:
+            proven = self._grow(X, y_idx)
+        lo, hi, cls = self._select(proven, X)
+        verification = dict(self.counts_, bound=self.bound, candidates=self.candidates,
+                            max_verifications=self.max_verifications)
+        return BoxRuleSet(lo, hi, [classes[c] for c in cls], schema=self.schema_,
+                          task="classification", classes=classes, fallback=self.fallback,
+                          verification=verification, **self._fallback_parts(tree, classes))
+
+    def _fit_regression(self, X: np.ndarray):
+        from nnrules.surrogates.boxes import BoxRuleSet
+
+        if self.ir_.n_outputs != 1:
+            raise UnsupportedModelError(
+                f"Regression boxes need a network with one output; this one has "
+                f"{self.ir_.n_outputs}. Use a pedagogical method (tree, additive)."
+            )
+        values = self.oracle_.predict_index(X).reshape(len(X), -1)[:, 0]
+        tol = self.output_tolerance * max(float(np.ptp(values)), 1e-12)
+        tree = self._tree(X, values)
+        heap = [(-1.0, i, a, b) for i, (a, b) in enumerate(self._tree_candidates(tree))]
+        heapq.heapify(heap)
+        counter = len(heap)
+        kept: list[tuple[np.ndarray, np.ndarray, tuple[float, float]]] = []
+        while heap and self._budget_left > 0:
+            take = min(_BATCH, self._budget_left, len(heap))
+            batch = [heapq.heappop(heap) for _ in range(take)]
+            lo = np.array([b[2] for b in batch])
+            hi = np.array([b[3] for b in batch])
+            out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_)
+            width = out_hi[:, 0] - out_lo[:, 0]
+            for k in range(len(batch)):
+                if width[k] <= tol:
+                    self.counts_["proven"] += 1
+                    kept.append((lo[k], hi[k], (float(out_lo[k, 0]), float(out_hi[k, 0]))))
+                    continue
+                self.counts_["unknown"] += 1
+                influence = np.abs(self.ir_.forward(self.domain_.centre(lo[k], hi[k]))[0]) + 1
+                scores = self.domain_.unit_scores(lo[k], hi[k], np.full(self.domain_.d,
+                                                                        float(influence[0])))
+                if scores.max() <= 0:
+                    continue
+                for a, b in self.domain_.split(lo[k], hi[k], int(scores.argmax())):
+                    heapq.heappush(heap, (-self.domain_.count_points(a, b), counter, a, b))
+                    counter += 1
+        kept.sort(key=lambda t: -np.sum(self.domain_.contains(X, t[0], t[1])))
+        kept = kept[: self.max_boxes]
+        d = self.domain_.d
+        lo = np.array([k[0] for k in kept]).reshape(-1, d)
+        hi = np.array([k[1] for k in kept]).reshape(-1, d)
+        verification = dict(self.counts_, bound=self.bound, candidates="tree",
+                            max_verifications=self.max_verifications, output_tolerance=tol)
+        return BoxRuleSet(lo, hi, [k[2] for k in kept], schema=self.schema_, task="regression",
+                          fallback=self.fallback, verification=verification,
+                          **self._fallback_parts(tree, None))
+
+    # -- checking a user's rule ----------------------------------------------------------
+    def verify(self, bounds: Mapping[str, Any], label: Any, *, bound: str | None = None
+               ) -> Verdict:
+        """Verify a rule given in the data's own terms, after ``fit``.
+
+        Parameters
+        ----------
+        bounds : mapping feature name -> (lo, hi)
+            Closed bounds; features left out take the schema's bounds.
+        label : class label as the network names it
+        bound : {"interval", "linear"} or None
+            Defaults to the extractor's ``bound``.
+
+        Raises
+        ------
+        DataError
+            Unknown feature, empty (inverted) interval, or an interval outside the schema's
+            bounds (the network was never shown such inputs; widen the schema to ask).
+        """
+        self._check_fitted()
+        schema = self.schema_
+        lo = np.array([f.lower for f in schema.features])
+        hi = np.array([f.upper for f in schema.features])
+        for name, pair in bounds.items():
+            j = schema.index(name)
+            a, b = (float(v) for v in pair)
+            if not a <= b:
+                raise DataError(
+                    f"The interval for {name!r} is empty: [{a!r}, {b!r}]. Give lower <= upper.")
+            f = schema.features[j]
+            if a < f.lower or b > f.upper:
+                raise DataError(
+                    f"The interval for {name!r} is [{a!r}, {b!r}], outside the schema's bounds "
+                    f"[{f.lower!r}, {f.upper!r}]. Clip it, or pass a schema with wider bounds.")
+            lo[j], hi[j] = a, b
+        classes = list(self.oracle_.classes.tolist())
+        if label not in classes:
+            raise ParameterError(f"Unknown class {label!r}; the network's classes are {classes}.")
+        return verify_box(self.network, lo, hi, classes.index(label),
+                          bound=bound or self.bound, random_state=self.random_state)

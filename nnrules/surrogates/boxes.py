@@ -1,0 +1,449 @@
+"""Certified input boxes: "if x lies in box B then the network answers c" (``BoxRuleSet``).
+
+Every box was proven on the network by validity interval analysis (``nnrules.extract.via``):
+for every input in the box (closed intervals, one-hot groups taken as valid one-hot rows), the
+network's float32 answer is the box's class (or, for regression, lies in the box's output
+range). Rows outside every box get the fallback: a distilled decision tree (not proven; its
+decisions are marked in ``explain`` by negative numbers) or no answer (``"abstain"``).
+
+``explain(X)``: box index ``0..n_boxes-1`` for rows a proven box decides; ``-1 - leaf`` for rows
+the fallback tree's leaf ``leaf`` decides; ``-1`` for abstained rows when the fallback is
+``"abstain"``. ``predict`` gives ``None`` (object array) for abstained rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nnrules.exceptions import FormatError
+from nnrules.schema import FeatureSchema, format_number
+
+__all__ = ["BoxRuleSet"]
+
+_GUARANTEE = (
+    "For every input inside a box (closed intervals; a one-hot group takes exactly one of the "
+    "categories its columns allow), the network run in float32 answers the box's class "
+    "(regression: an output inside 'output'). Rows outside every box get the fallback, which "
+    "is not proven."
+)
+_CHUNK = 4096
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _num(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _allowed(idx: Sequence[int], lo: np.ndarray, hi: np.ndarray, open_low: bool) -> list[int]:
+    """Columns of a one-hot group that can be the hot one inside the box."""
+    def fits(value: float, i: int) -> bool:
+        above = lo[i] < value if open_low else lo[i] <= value
+        return bool(above and hi[i] >= value)
+
+    return [i for i in idx if fits(1.0, i) and all(fits(0.0, k) for k in idx if k != i)]
+
+
+def _unnum(value: Any, default: float) -> float:
+    return default if value is None else float(value)
+
+
+class BoxRuleSet:
+    """Proven boxes with a fallback.
+
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (n_boxes, n_features)
+        Closed bounds of each box in schema space.
+    outputs : sequence
+        Classification: the class label (as the network names it) of each box.
+        Regression: ``(lo, hi)`` proven output range of each box.
+    schema : FeatureSchema
+    task : {"classification", "regression"}
+    classes : sequence or None
+        The network's class labels (classification).
+    fallback : {"tree", "abstain"}
+    fallback_lower, fallback_upper : ndarray of shape (n_leaves, n_features), optional
+        Leaves of the fallback tree as half-open boxes ``lower < x <= upper`` (±inf allowed);
+        together they partition the space.
+    fallback_outputs : sequence, optional
+        Label (or value) of each leaf.
+    verification : mapping, optional
+        Counts and settings of the extraction (``proven``, ``refuted``, ``unknown``, ``bound``).
+    """
+
+    FORMAT = "nnrules/boxes"
+    VERSION = 1
+
+    def __init__(self, lower, upper, outputs, *, schema: FeatureSchema, task: str = "classification",
+                 classes: Sequence | None = None, fallback: str = "abstain",
+                 fallback_lower=None, fallback_upper=None, fallback_outputs=None,
+                 verification: Mapping | None = None) -> None:
+        d = schema.n_features
+        self.lower = np.asarray(lower, dtype=np.float64).reshape(-1, d)
+        self.upper = np.asarray(upper, dtype=np.float64).reshape(-1, d)
+        self.outputs = list(outputs)
+        self.schema = schema
+        self.task = task
+        self.classes = None if classes is None else [_plain(c) for c in classes]
+        self.fallback = fallback
+        if fallback == "tree":
+            self.fallback_lower = np.asarray(fallback_lower, dtype=np.float64).reshape(-1, d)
+            self.fallback_upper = np.asarray(fallback_upper, dtype=np.float64).reshape(-1, d)
+            self.fallback_outputs = list(fallback_outputs)
+        else:
+            self.fallback_lower = np.zeros((0, d))
+            self.fallback_upper = np.zeros((0, d))
+            self.fallback_outputs = []
+        self.verification = dict(verification or {})
+
+    @property
+    def n_boxes(self) -> int:
+        return int(self.lower.shape[0])
+
+    # -- prediction ----------------------------------------------------------------------
+    def _first(self, X: np.ndarray, lo: np.ndarray, hi: np.ndarray, open_low: bool) -> np.ndarray:
+        """Index of the first box containing each row (-1 if none), in row chunks."""
+        out = np.full(X.shape[0], -1, dtype=np.int64)
+        if lo.shape[0] == 0:
+            return out
+        for s in range(0, X.shape[0], _CHUNK):
+            x = X[s:s + _CHUNK, None, :]
+            above = x > lo[None] if open_low else x >= lo[None]
+            inside = np.all(above & (x <= hi[None]), axis=2)
+            hit = inside.any(axis=1)
+            out[s:s + _CHUNK] = np.where(hit, inside.argmax(axis=1), -1)
+        return out
+
+    def _check_X(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.schema.n_features:
+            from nnrules.exceptions import DataError
+
+            raise DataError(
+                f"BoxRuleSet expects X of shape (n_samples, {self.schema.n_features}); got "
+                f"{X.shape!r}."
+            )
+        return X
+
+    def explain(self, X) -> np.ndarray:
+        """Which box (>= 0) or fallback leaf (``-1 - leaf``; ``-1`` = abstain) decided each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of int64 of shape (n_samples,)
+        """
+        X = self._check_X(X)
+        idx = self._first(X, self.lower, self.upper, open_low=False)
+        miss = idx < 0
+        if self.fallback == "tree" and miss.any():
+            leaf = self._first(X[miss], self.fallback_lower, self.fallback_upper, open_low=True)
+            idx[miss] = np.where(leaf >= 0, -1 - leaf, -1)
+        return idx
+
+    def covered(self, X) -> np.ndarray:
+        """True for rows inside some proven box, shape (n_samples,)."""
+        return self._first(self._check_X(X), self.lower, self.upper, open_low=False) >= 0
+
+    def _box_values(self) -> np.ndarray:
+        if self.task == "regression":
+            return np.array([(lo + hi) / 2.0 for lo, hi in self.outputs], dtype=np.float64)
+        return np.asarray(self.outputs, dtype=object)
+
+    def predict(self, X) -> np.ndarray:
+        """Labels (classification) or values (regression: the proven range's midpoint).
+
+        Rows the fallback abstains on get ``None`` (classification, object array) or NaN.
+        """
+        idx = self.explain(X)
+        if self.task == "regression":
+            values = np.concatenate([self._box_values(),
+                                     np.asarray(self.fallback_outputs, dtype=np.float64)])
+            out = np.full(idx.shape, np.nan)
+        else:
+            values = np.array(list(self.outputs) + list(self.fallback_outputs), dtype=object)
+            out = np.full(idx.shape, None, dtype=object)
+        pick = np.where(idx >= 0, idx, self.n_boxes + (-1 - idx))
+        known = ~((idx == -1) & (self.fallback != "tree") | (pick >= len(values)))
+        out[known] = values[pick[known]]
+        if self.task == "classification" and all(v is not None for v in out) and len(out):
+            sample = np.asarray(self.classes if self.classes else list(out))
+            return np.asarray(out.tolist(), dtype=sample.dtype)
+        return out
+
+    # -- text ----------------------------------------------------------------------------
+    def _box_terms(self, lo: np.ndarray, hi: np.ndarray, *, open_low: bool = False) -> list[str]:
+        """Readable conditions of one box, skipping features the box does not restrict."""
+        schema, terms = self.schema, []
+        done_groups = set()
+        for j, f in enumerate(schema.features):
+            if f.kind == "onehot":
+                if f.group in done_groups:
+                    continue
+                done_groups.add(f.group)
+                idx = schema.groups[f.group]
+                allowed = [schema.features[i].category for i in _allowed(idx, lo, hi, open_low)]
+                if len(allowed) < len(idx):
+                    cats = ", ".join(str(c) for c in allowed)
+                    terms.append(f"{f.group} == {cats}" if len(allowed) == 1
+                                 else f"{f.group} in {{{cats}}}")
+                continue
+            low_on = lo[j] > f.lower if not open_low else math.isfinite(lo[j])
+            high_on = hi[j] < f.upper if not open_low else math.isfinite(hi[j])
+            if open_low:
+                if low_on:
+                    terms.append(schema.describe_condition(j, ">", lo[j]))
+                if high_on:
+                    terms.append(schema.describe_condition(j, "<=", hi[j]))
+                continue
+            if low_on and high_on and lo[j] == hi[j]:
+                terms.append(f"{f.name} == {format_number(lo[j])}")
+            elif low_on and high_on:
+                terms.append(f"{format_number(lo[j])} <= {f.name} <= {format_number(hi[j])}")
+            elif low_on:
+                terms.append(f"{f.name} >= {format_number(lo[j])}")
+            elif high_on:
+                terms.append(f"{f.name} <= {format_number(hi[j])}")
+        return terms
+
+    def _output_text(self, k: int) -> str:
+        if self.task == "regression":
+            lo, hi = self.outputs[k]
+            return f"output in [{format_number(lo)}, {format_number(hi)}]"
+        return str(self.outputs[k])
+
+    def _box_text(self, k: int) -> str:
+        terms = self._box_terms(self.lower[k], self.upper[k])
+        return f"if {' and '.join(terms) or 'true'} then {self._output_text(k)}"
+
+    def _leaf_text(self, leaf: int) -> str:
+        terms = self._box_terms(self.fallback_lower[leaf], self.fallback_upper[leaf],
+                                open_low=True)
+        return f"if {' and '.join(terms) or 'true'} then {self.fallback_outputs[leaf]}"
+
+    def reasons(self, X) -> list[str]:
+        """One sentence per row: the proven box that decided it, or the fallback."""
+        idx = self.explain(X)
+        out = []
+        for k in idx.tolist():
+            if k >= 0:
+                out.append(f"proven box {k}: {self._box_text(k)}")
+            elif self.fallback == "tree":
+                out.append(f"no proven box; fallback tree leaf {-1 - k} (not proven): "
+                           f"{self._leaf_text(-1 - k)}")
+            else:
+                out.append("no proven box covers this row; abstained")
+        return out
+
+    def to_text(self) -> str:
+        """Every box on one line, then the fallback."""
+        kind = "output ranges" if self.task == "regression" else "classes"
+        lines = [f"{self.n_boxes} proven boxes ({kind} hold for every input in the box):"]
+        lines += [f"  box {k}: {self._box_text(k)}" for k in range(self.n_boxes)]
+        if self.fallback == "tree":
+            lines.append(f"otherwise (not proven) the distilled tree, "
+                         f"{len(self.fallback_outputs)} leaves:")
+            lines += [f"  leaf {i}: {self._leaf_text(i)}"
+                      for i in range(len(self.fallback_outputs))]
+        else:
+            lines.append("otherwise: abstain")
+        return "\n".join(lines)
+
+    def complexity(self) -> dict[str, int | float]:
+        """Boxes, conditions (restricted features), mean conditions per box, fallback leaves."""
+        lengths = [len(self._box_terms(self.lower[k], self.upper[k]))
+                   for k in range(self.n_boxes)]
+        return {
+            "boxes": self.n_boxes,
+            "rules": self.n_boxes,
+            "conditions": int(sum(lengths)),
+            "mean_rule_length": float(np.mean(lengths)) if lengths else 0.0,
+            "fallback_leaves": len(self.fallback_outputs),
+        }
+
+    # -- sympy ---------------------------------------------------------------------------
+    def to_sympy(self):
+        """A ``Piecewise``: each box a conjunction of closed interval conditions, in order.
+
+        Classification values are class indices into ``classes``; regression values are the
+        midpoints. The last piece is the fallback tree (or NaN for abstain). Lambdified, it
+        gives ``predict`` (as indices) on every row.
+        """
+        import sympy
+
+        syms = [sympy.Symbol(name) for name in self.schema.names]
+
+        def value(v):
+            if self.task == "regression":
+                return sympy.Float(float(v))
+            return sympy.Integer(self.classes.index(_plain(v)))
+
+        def cond(lo, hi, open_low):
+            parts = []
+            for s, a, b in zip(syms, lo, hi):
+                if math.isfinite(a):
+                    parts.append(s > sympy.Float(a) if open_low else s >= sympy.Float(a))
+                if math.isfinite(b):
+                    parts.append(s <= sympy.Float(b))
+            return sympy.And(*parts) if parts else sympy.true
+
+        pieces = []
+        box_values = self._box_values()
+        for k in range(self.n_boxes):
+            pieces.append((value(box_values[k]), cond(self.lower[k], self.upper[k], False)))
+        if self.fallback == "tree":
+            for i, v in enumerate(self.fallback_outputs):
+                pieces.append((value(v), cond(self.fallback_lower[i], self.fallback_upper[i],
+                                              True)))
+        pieces.append((sympy.nan, True))
+        return sympy.Piecewise(*pieces)
+
+    # -- report --------------------------------------------------------------------------
+    def volume_fraction(self) -> float:
+        """Fraction of the schema's input domain the boxes cover (sum over boxes, ≤ 1).
+
+        Continuous features count length, integer features count whole values, one-hot groups
+        count allowed categories. Exact for disjoint boxes, an upper bound when boxes overlap.
+        """
+        if self.n_boxes == 0:
+            return 0.0
+        frac = np.ones(self.n_boxes)
+        schema = self.schema
+        seen = set()
+        for j, f in enumerate(schema.features):
+            lo, hi = self.lower[:, j], self.upper[:, j]
+            if f.kind == "onehot":
+                if f.group in seen:
+                    continue
+                seen.add(f.group)
+                idx = list(schema.groups[f.group])
+                allowed = np.array([len(_allowed(idx, self.lower[k], self.upper[k], False))
+                                    for k in range(self.n_boxes)])
+                frac *= allowed / len(idx)
+            elif f.kind in ("integer", "binary", "categorical"):
+                total = math.floor(f.upper) - math.ceil(f.lower) + 1
+                count = np.floor(hi) - np.ceil(lo) + 1
+                frac *= np.clip(count, 0, None) / max(total, 1)
+            elif f.upper > f.lower:
+                frac *= np.clip(hi - lo, 0, None) / (f.upper - f.lower)
+        return float(min(1.0, frac.sum()))
+
+    def report_details(self, X, reference) -> dict[str, Any]:
+        """Coverage and fidelity figures for the fidelity report.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        reference : array-like of shape (n_samples,)
+            The network's answers on X.
+        """
+        X = self._check_X(X)
+        reference = np.asarray(reference)
+        covered = self.covered(X)
+        pred = self.predict(X)
+        if self.task == "regression":
+            ref = reference.astype(np.float64).reshape(len(X), -1)[:, 0]
+            inside = np.array([self.outputs[k][0] <= r <= self.outputs[k][1]
+                               for k, r in zip(self.explain(X)[covered], ref[covered])])
+            agree_cov = float(inside.mean()) if inside.size else None
+            agree_all = None
+        else:
+            same = np.array([p is not None and p == r for p, r in zip(pred.tolist(),
+                                                                         reference.tolist())])
+            agree_cov = float(same[covered].mean()) if covered.any() else None
+            agree_all = float(same.mean()) if len(same) else None
+        counts = {k: int(self.verification.get(k, 0)) for k in ("proven", "refuted", "unknown")}
+        return {
+            "proven_boxes": self.n_boxes,
+            "coverage_rows": float(covered.mean()) if len(X) else 0.0,
+            "coverage_volume": self.volume_fraction(),
+            "fidelity_covered": agree_cov,
+            "fidelity_with_fallback": agree_all,
+            "fallback": self.fallback,
+            "verifications": counts,
+            "bound": self.verification.get("bound"),
+        }
+
+    # -- files ---------------------------------------------------------------------------
+    def _bounds_dict(self, lo: np.ndarray, hi: np.ndarray) -> dict[str, list]:
+        return {name: [_num(a), _num(b)] for name, a, b in zip(self.schema.names, lo, hi)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``"boxes"`` is a plain list anyone can check without nnrules."""
+        boxes = []
+        for k in range(self.n_boxes):
+            item: dict[str, Any] = {"bounds": self._bounds_dict(self.lower[k], self.upper[k])}
+            if self.task == "regression":
+                item["output"] = [float(self.outputs[k][0]), float(self.outputs[k][1])]
+            else:
+                item["class"] = _plain(self.outputs[k])
+            boxes.append(item)
+        fallback: dict[str, Any] = {"kind": self.fallback}
+        if self.fallback == "tree":
+            fallback["leaves"] = [
+                {"output": _plain(v),
+                 "bounds": self._bounds_dict(self.fallback_lower[i], self.fallback_upper[i])}
+                for i, v in enumerate(self.fallback_outputs)
+            ]
+            fallback["semantics"] = "leaf bounds are half-open: lower < x <= upper; null = none"
+        return {
+            "format": self.FORMAT,
+            "version": self.VERSION,
+            "task": self.task,
+            "classes": self.classes,
+            "guarantee": _GUARANTEE,
+            "boxes": boxes,
+            "fallback": fallback,
+            "schema": self.schema.to_dict(),
+            "verification": {k: _plain(v) for k, v in sorted(self.verification.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> BoxRuleSet:
+        """Inverse of :meth:`to_dict`; refuses other formats and versions."""
+        if not isinstance(d, Mapping) or d.get("format") != cls.FORMAT:
+            got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
+            raise FormatError(f"Expected format {cls.FORMAT!r}; got {got!r}.")
+        if d.get("version") != cls.VERSION:
+            raise FormatError(
+                f"Unknown {cls.FORMAT} version {d.get('version')!r}; this nnrules reads version "
+                f"{cls.VERSION}. Upgrade nnrules."
+            )
+        try:
+            schema = FeatureSchema.from_dict(d["schema"])
+            names = schema.names
+            task = d["task"]
+
+            def arrays(items, open_low):
+                lo = np.array([[_unnum(it["bounds"][n][0], -math.inf) for n in names]
+                               for it in items]).reshape(-1, len(names))
+                hi = np.array([[_unnum(it["bounds"][n][1], math.inf) for n in names]
+                               for it in items]).reshape(-1, len(names))
+                return lo, hi
+
+            lower, upper = arrays(d["boxes"], False)
+            key = "output" if task == "regression" else "class"
+            outputs = [tuple(b[key]) if task == "regression" else b[key] for b in d["boxes"]]
+            fb = d["fallback"]
+            kwargs: dict[str, Any] = {}
+            if fb["kind"] == "tree":
+                flo, fhi = arrays(fb["leaves"], True)
+                kwargs = {"fallback_lower": flo, "fallback_upper": fhi,
+                          "fallback_outputs": [leaf["output"] for leaf in fb["leaves"]]}
+            return cls(lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
+                       fallback=fb["kind"], verification=d.get("verification"), **kwargs)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise FormatError(
+                f"Malformed {cls.FORMAT} file: missing or wrong entry {exc!s}. Regenerate it with "
+                "nnrules extract --method via."
+            ) from None
