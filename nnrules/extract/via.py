@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -83,7 +83,7 @@ class VIAExtractor(Extractor):
 
     method = "via"
     family = "decompositional"
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict] = {
         "max_boxes": Interval(int, 1, None),
         "max_verifications": Interval(int, 0, None),
         "bound": Options(("interval", "linear")),
