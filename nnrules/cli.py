@@ -8,6 +8,7 @@ non-zero exit code; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import csv
 import io
 import json
@@ -65,7 +66,8 @@ def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network
     data = read_data(path, target=getattr(args, "target", None), schema=schema,
                      drop_invalid=getattr(args, "drop_invalid", False))
     if network is not None:
-        check_columns(data, network)
+        # Multi-input models: the returned schema knows which graph input each column feeds.
+        data = dataclasses.replace(data, schema=check_columns(data, network))
     return data
 
 
