@@ -1,0 +1,187 @@
+"""Safety checks on an ONNX file before onnx or onnxruntime run anything from it.
+
+Refused: custom op domains (they could load native code), external data outside the model's
+folder (absolute, ``..`` or through a symlink), and shape-building ops whose constant shapes
+would materialise more than ``MAX_ELEMENTS`` elements. Also: parsing with a one-line error for
+files that are not ONNX, and the full ``onnx.checker`` pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from nnrules.exceptions import ModelLoadError, UnsafeModelError
+
+#: Op domains a model may use; anything else could run native code from a custom-op library.
+STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
+#: Largest tensor (in elements) a shape-building op may ask for: 2**28 floats are 1 GiB.
+MAX_ELEMENTS = 2**28
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
+    """The graph and every subgraph (If / Loop / Scan bodies), depth first."""
+    yield graph
+    for node in graph.node:
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                yield from _graphs(attr.g)
+            for sub in attr.graphs:
+                yield from _graphs(sub)
+
+
+def _all_nodes(model: onnx.ModelProto) -> Iterator[onnx.NodeProto]:
+    for graph in _graphs(model.graph):
+        yield from graph.node
+    for function in model.functions:
+        yield from function.node
+
+
+def _all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
+    for graph in _graphs(model.graph):
+        yield from graph.initializer
+        for sparse in graph.sparse_initializer:
+            yield sparse.values
+            yield sparse.indices
+        for node in graph.node:
+            for attr in node.attribute:
+                if attr.HasField("t"):
+                    yield attr.t
+                yield from attr.tensors
+
+
+def _check_domains(model: onnx.ModelProto) -> None:
+    # Calls to model-local functions are fine: their bodies are checked node by node below.
+    local = {(f.domain, f.name) for f in model.functions}
+    for node in _all_nodes(model):
+        if node.domain not in STANDARD_DOMAINS and (node.domain, node.op_type) not in local:
+            raise UnsafeModelError(
+                f"Op {node.op_type!r} of node {node.name!r} is in domain {node.domain!r}; only "
+                f"the standard domains {sorted(STANDARD_DOMAINS)!r} are allowed, since custom ops "
+                "run native code. Re-export the model with standard ONNX ops."
+            )
+
+
+def _check_external_data(model: onnx.ModelProto, folder: Path) -> dict[str, Path]:
+    """Validate every external-data location; return {location: resolved path}."""
+    root = folder.resolve()
+    files: dict[str, Path] = {}
+    for tensor in _all_tensors(model):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        entries = {entry.key: entry.value for entry in tensor.external_data}
+        location = entries.get("location", "")
+        parts = location.replace("\\", "/").split("/")
+        if (
+            not location
+            or os.path.isabs(location)
+            or location.startswith(("/", "\\"))
+            or (len(location) > 1 and location[1] == ":")
+            or ".." in parts
+        ):
+            raise UnsafeModelError(
+                f"Tensor {tensor.name!r} keeps its data at {location!r}; external data must be "
+                "a relative path inside the model's folder, without '..'. Move the data file "
+                "next to the model and re-save it."
+            )
+        resolved = (folder / location).resolve()
+        if not resolved.is_relative_to(root):
+            raise UnsafeModelError(
+                f"Tensor {tensor.name!r} keeps its data at {location!r}, which resolves to "
+                f"{str(resolved)!r} outside the model's folder {str(root)!r} (a symlink?). "
+                "Copy the data file into the model's folder."
+            )
+        if not resolved.is_file():
+            raise ModelLoadError(
+                f"Tensor {tensor.name!r} keeps its data at {location!r}, but no such file "
+                f"exists next to the model in {str(root)!r}. Copy the data file there."
+            )
+        files[location] = resolved
+    return files
+
+
+def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+    """Small integer constants of one graph (initializers and Constant nodes)."""
+    values: dict[str, np.ndarray] = {}
+    for init in graph.initializer:
+        if init.data_type == onnx.TensorProto.INT64 and math.prod(init.dims) <= 64:
+            values[init.name] = numpy_helper.to_array(init)
+    for node in graph.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            for attr in node.attribute:
+                if attr.name == "value" and attr.t.data_type == onnx.TensorProto.INT64:
+                    values[node.output[0]] = numpy_helper.to_array(attr.t)
+                elif attr.name == "value_ints":
+                    values[node.output[0]] = np.asarray(attr.ints, dtype=np.int64)
+    return values
+
+
+def _check_bombs(model: onnx.ModelProto) -> None:
+    """Refuse shape-building ops whose constant shape asks for more than MAX_ELEMENTS."""
+    for graph in _graphs(model.graph):
+        _check_graph_bombs(graph)
+
+
+def _check_graph_bombs(graph: onnx.GraphProto) -> None:
+    constants = _constants(graph)
+    for node in graph.node:
+        size = None
+        if node.op_type in ("ConstantOfShape", "Expand") and len(node.input) >= 1:
+            shape = constants.get(node.input[-1] if node.op_type == "Expand" else node.input[0])
+            if shape is not None:
+                size = math.prod(abs(int(v)) for v in shape.ravel())
+        elif node.op_type == "Tile" and len(node.input) == 2 and node.input[1] in constants:
+            size = math.prod(abs(int(v)) for v in constants[node.input[1]].ravel())
+        elif node.op_type == "Range" and all(name in constants for name in node.input):
+            start, limit, delta = (int(constants[name].ravel()[0]) for name in node.input)
+            size = abs(limit - start) // max(abs(delta), 1)
+        if size is not None and size > MAX_ELEMENTS:
+            raise UnsafeModelError(
+                f"Node {node.name!r} ({node.op_type}) would materialise {size!r} elements, more "
+                f"than the limit of {MAX_ELEMENTS!r} (nnrules.io.model.MAX_ELEMENTS). Refusing "
+                "to open a session; check where the model came from."
+            )
+
+
+def _parse(data: bytes, path: Path) -> onnx.ModelProto:
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except Exception as exc:  # noqa: BLE001 -- protobuf raises DecodeError and others
+        raise ModelLoadError(
+            f"{str(path)!r} is not a readable ONNX file ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else 'parse error'}). Is it truncated, or "
+            "not ONNX at all? Re-export the model."
+        ) from None
+    if not model.HasField("graph") or model.ir_version <= 0 or len(model.opset_import) == 0:
+        raise ModelLoadError(
+            f"{str(path)!r} does not hold an ONNX model (no graph, IR version or opset). "
+            "Pass the .onnx file the exporter wrote."
+        )
+    return model
+
+
+def _run_checker(model: onnx.ModelProto, path: Path, external: bool) -> None:
+    try:
+        onnx.checker.check_model(str(path) if external else model, full_check=True)
+    except Exception as exc:  # noqa: BLE001 -- ValidationError, InferenceError, C++ errors
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(
+            f"{str(path)!r} fails the ONNX checker: {first}. Re-export the model with a "
+            "current exporter."
+        ) from None
