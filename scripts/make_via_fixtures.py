@@ -12,7 +12,7 @@ Writes:
 - via_iris_sigmoid.onnx  4-16-8-3 sigmoid, iris
 - via_iris_tanh.onnx     4-16-8-3 tanh, iris
 - via_wine.onnx          13-16-8-3 ReLU, wine
-- via_breast_cancer.onnx 30-16-8-2 ReLU, breast cancer
+- via_breast_cancer.onnx 30-16-8-1 ReLU with a sigmoid head, breast cancer
 - via_discrete.onnx      7-12-8-3 ReLU on 4 integer features in 0..3 and a one-hot group of 3
 - via_regression.onnx    10-16-8-1 ReLU regression on scikit-learn's diabetes data
 """
@@ -54,7 +54,10 @@ def to_onnx(mlp, mean: np.ndarray, std: np.ndarray, names, *, head: str | None) 
                                           name=f"act{i}"))
             cur = f"a{i}"
     n_out = weights[-1].shape[1]
-    if head == "Softmax":
+    if head == "Softmax" and n_out == 1:  # binary MLPClassifier: one logit, sigmoid head
+        nodes.append(helper.make_node("Sigmoid", [cur], ["Y"], name="head"))
+        cur = "Y"
+    elif head == "Softmax":
         nodes.append(helper.make_node("Softmax", [cur], ["Y"], name="head", axis=-1))
         cur = "Y"
     graph = helper.make_graph(
