@@ -1,0 +1,129 @@
+"""The bound engine under ``via``: soundness of every bound, linear never looser than interval,
+the float32 error bound against onnxruntime, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrules.exceptions import DataError, UnsupportedModelError
+from nnrules.extract.bounds import (
+    _act,
+    _relax,
+    check_ir,
+    float32_error,
+    layer_bounds,
+    spec_lower_bounds,
+)
+from nnrules.extract.verify import class_spec, output_range, verify_box
+from nnrules.io.graph import Activation, Affine, DenseIR
+from nnrules.io.model import load
+
+FIXTURES = Path(__file__).parent / "fixtures"
+KINDS = ["relu", "leaky_relu", "sigmoid", "tanh"]
+
+
+def random_ir(sizes, kind, seed=0, alpha=0.1):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        W = rng.normal(0, 1.5 / np.sqrt(a), (b, a)).astype(np.float32).astype(np.float64)
+        bias = rng.normal(0, 0.3, b).astype(np.float32).astype(np.float64)
+        layers.append(Affine(W, bias, f"l{i}"))
+        if i < len(sizes) - 2:
+            layers.append(Activation(kind, alpha, f"a{i}"))
+    return DenseIR(tuple(layers), "softmax", "x", sizes[0], sizes[-1])
+
+
+def random_boxes(n, d, seed=1, width=0.5):
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(n, d))
+    w = rng.random((n, d)) * width
+    return c - w, c + w
+
+
+@pytest.mark.parametrize(("kind", "alpha"), [(k, 0.1) for k in KINDS]
+                         + [("leaky_relu", -0.3), ("leaky_relu", 1.5)])
+def test_relaxation_lines_enclose_the_activation(kind, alpha):
+    rng = np.random.default_rng(0)
+    lo = rng.normal(0, 3, 500)
+    hi = lo + rng.exponential(2, 500) * (rng.random(500) > 0.05)  # some zero widths
+    aL, bL, aU, bU = _relax(kind, alpha, lo, hi)
+    t = rng.random((200, 1))
+    z = lo + t * (hi - lo)
+    f = _act(kind, alpha, z)
+    assert np.all(aL * z + bL <= f + 1e-12)
+    assert np.all(aU * z + bU >= f - 1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", ["interval", "linear"])
+def test_layer_bounds_contain_every_sampled_output(kind, method):
+    ir = random_ir([5, 12, 9, 3], kind)
+    lo, hi = random_boxes(40, 5)
+    (out_lo, out_hi), _ = layer_bounds(ir, lo, hi, method=method)
+    rng = np.random.default_rng(2)
+    for b in range(len(lo)):
+        P = lo[b] + rng.random((500, 5)) * (hi[b] - lo[b])
+        Z = ir.forward(P)
+        assert np.all(Z >= out_lo[b] - 1e-9) and np.all(Z <= out_hi[b] + 1e-9)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_linear_spec_bounds_are_sound_and_never_looser(kind):
+    ir = random_ir([6, 16, 8, 4], kind, seed=3)
+    lo, hi = random_boxes(60, 6, seed=4, width=0.3)
+    cls = ir.forward((lo + hi) / 2).argmax(axis=1)
+    spec = class_spec(ir, cls)
+    lin = spec_lower_bounds(ir, lo, hi, spec, method="linear")["bound"]
+    iv = spec_lower_bounds(ir, lo, hi, spec, method="interval")["bound"]
+    assert np.all(lin >= iv - 1e-12)
+    assert np.mean(lin > iv + 1e-6) > 0.5  # strictly tighter on most boxes
+    rng = np.random.default_rng(5)
+    for b in range(len(lo)):
+        P = lo[b] + rng.random((400, 6)) * (hi[b] - lo[b])
+        values = np.einsum("mn,pn->pm", spec[b], ir.forward(P))
+        assert np.all(values >= lin[b] - 1e-9)
+
+
+@pytest.mark.parametrize("name", ["via_iris", "via_iris_sigmoid", "via_iris_tanh", "via_wine"])
+def test_float32_error_bound_covers_onnxruntime(name):
+    net = load(FIXTURES / f"{name}.onnx")
+    ir = net.layers
+    rng = np.random.default_rng(0)
+    base = rng.random((1, ir.n_inputs)) * 10
+    lo, hi = base - 5.0, base + 5.0
+    _, inputs = layer_bounds(ir, lo, hi, method="interval")
+    err = float32_error(ir, lo, hi, inputs)[0]
+    P = lo + rng.random((20000, ir.n_inputs)) * (hi - lo)
+    observed = np.abs(net.logits(P) - ir.forward(P)).max(axis=0)
+    assert np.all(observed <= err), (observed, err)
+    assert np.all(err < 1e-2)  # and it is not vacuous
+
+
+def test_output_range_contains_regression_outputs():
+    net = load(FIXTURES / "via_regression.onnx")
+    rng = np.random.default_rng(0)
+    lo = rng.uniform(-0.1, 0.05, (10, 10))
+    hi = lo + rng.uniform(0, 0.05, (10, 10))
+    for method in ("interval", "linear"):
+        out_lo, out_hi = output_range(net, lo, hi, bound=method)
+        for b in range(10):
+            y = net.predict(lo[b] + rng.random((2000, 10)) * (hi[b] - lo[b]))
+            assert y.min() >= out_lo[b, 0] and y.max() <= out_hi[b, 0]
+
+
+def test_bad_boxes_and_layers_are_refused():
+    ir = random_ir([2, 4, 2], "relu")
+    with pytest.raises(DataError, match="empty"):
+        verify_box(ir, [1.0, 0.0], [0.0, 1.0], 0)
+    with pytest.raises(DataError, match="finite"):
+        verify_box(ir, [np.nan, 0.0], [1.0, 1.0], 0)
+    with pytest.raises(DataError, match="shape"):
+        verify_box(ir, [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], 0)
+    odd = DenseIR((Affine(np.eye(2), np.zeros(2), "a"), Activation("gelu", 0.0, "g")),
+                  "softmax", "x", 2, 2)
+    with pytest.raises(UnsupportedModelError, match="gelu.*pedagogical"):
+        check_ir(odd)
