@@ -1,0 +1,249 @@
+"""TREPAN (``trepan``): an oracle-driven tree with m-of-n tests (Craven & Shavlik, 1995/1996).
+
+The tree learns the network's answers, not the true labels, and asks the network about rows it
+generates wherever the real data are too thin to decide a split:
+
+1. Label the extraction rows with the network.
+2. Grow best-first: always expand the leaf with the largest ``reach x (1 - fidelity)``, where
+   reach is the share of real rows arriving there and fidelity the share of the leaf's examples
+   that agree with its majority class, until the tree has ``max_leaves`` leaves.
+3. Every node holds at least ``min_samples`` examples: its real rows, the queries inherited from
+   its parent, and new queries drawn by ``nnrules.extract.sampling.QuerySampler`` under the
+   constraints of the node's path (m-of-n ones included) and labelled by the network.
+   ``n_queries`` caps the total number of generated rows (0 turns queries off).
+4. Split tests are single conditions or m-of-n tests found by beam search
+   (``nnrules.extract.mofn``), scored by information gain on the node's examples.
+5. A node is not expanded when a one-sided Clopper-Pearson bound says, with confidence
+   ``stop_confidence``, that its majority class covers at least ``1 - stop_error`` of it, or when
+   no test separates its examples.
+
+The result is a ``TreeSurrogate`` whose internal nodes hold ``Condition`` or ``MofN`` tests;
+rows where a test holds go left.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.stats import beta
+
+from nnrules._validation import Interval, Options, check_random_state
+from nnrules.exceptions import ParameterError
+from nnrules.extract.base import Extractor
+from nnrules.extract.mofn import best_split
+from nnrules.extract.sampling import METHODS, QuerySampler
+
+__all__ = ["TrepanExtractor"]
+
+
+@dataclass
+class _Node:
+    path: list[tuple[Any, bool]]
+    real: np.ndarray           # indices of the real rows at the node
+    Q: np.ndarray              # queries at the node, shape (q, d)
+    Qy: np.ndarray             # their labels (class indices)
+    depth: int
+    counts: np.ndarray = field(default=None)  # class counts over real rows and queries
+    split: Any = None          # SplitResult or None (a final leaf)
+    test: Any = None
+    left: int = -1
+    right: int = -1
+
+
+class TrepanExtractor(Extractor):
+    """TREPAN: best-first tree with m-of-n splits and network-labelled queries.
+
+    Parameters
+    ----------
+    network : Network, callable, or object with ``predict``
+        The classifier to explain (a black box: TREPAN only asks it for labels).
+    max_leaves : int >= 1, default=16
+        Leaf budget, the size control shared with ``tree``.
+    min_samples : int >= 1, default=200
+        Fewest examples (real rows plus queries) a node is decided on.
+    beam_width : int >= 1, default=5
+        Beam of the m-of-n search.
+    mofn : bool, default=True
+        Allow m-of-n tests; False gives single-condition splits only.
+    max_conditions : int >= 1, default=8
+        Largest number of conditions in an m-of-n test.
+    n_queries : int >= 0 or None, default=None
+        Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
+    sampler : {"perturb", "kde", "marginal"}, default="perturb"
+        Data model of the queries (see ``nnrules.extract.sampling``).
+    stop_error, stop_confidence : float, default=0.01, 0.95
+        A node whose majority class covers at least ``1 - stop_error`` of it with confidence
+        ``stop_confidence`` is not expanded.
+    max_depth : int >= 1 or None, default=None
+    random_state : int or None, default=None
+        Seeds the queries; the same seed gives the same tree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(300, 3))
+    >>> black_box = lambda X: ((X[:, 0] > 0).astype(int) + (X[:, 1] > 0) >= 1).astype(int)
+    >>> ex = TrepanExtractor(black_box, max_leaves=4, random_state=0).fit(X)
+    >>> print(ex.surrogate_.to_text())  # doctest: +SKIP
+    """
+
+    method = "trepan"
+    family = "pedagogical"
+    _parameter_constraints = {
+        "max_leaves": Interval(int, 1, None),
+        "min_samples": Interval(int, 1, None),
+        "beam_width": Interval(int, 1, None),
+        "mofn": Options((True, False)),
+        "max_conditions": Interval(int, 1, None),
+        "n_queries": Interval(int, 0, None, allow_none=True),
+        "sampler": Options(METHODS),
+        "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
+        "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
+        "max_depth": Interval(int, 1, None, allow_none=True),
+        "random_state": Interval(int, 0, None, allow_none=True),
+    }
+
+    def __init__(
+        self,
+        network,
+        *,
+        max_leaves: int = 16,
+        min_samples: int = 200,
+        beam_width: int = 5,
+        mofn: bool = True,
+        max_conditions: int = 8,
+        n_queries: int | None = None,
+        sampler: str = "perturb",
+        stop_error: float = 0.01,
+        stop_confidence: float = 0.95,
+        max_depth: int | None = None,
+        random_state: int | None = None,
+    ):
+        self.network = network
+        self.max_leaves = max_leaves
+        self.min_samples = min_samples
+        self.beam_width = beam_width
+        self.mofn = mofn
+        self.max_conditions = max_conditions
+        self.n_queries = n_queries
+        self.sampler = sampler
+        self.stop_error = stop_error
+        self.stop_confidence = stop_confidence
+        self.max_depth = max_depth
+        self.random_state = random_state
+
+    # -- fitting -----------------------------------------------------------------------
+    def _fit(self, X: np.ndarray, y: np.ndarray | None):
+        from nnrules.surrogates.tree import TreeSurrogate
+
+        oracle = self.oracle_
+        if oracle.task != "classification":
+            raise ParameterError(
+                f"trepan explains classifiers; this network's task is {oracle.task!r}. Use "
+                "--method tree or additive for regression."
+            )
+        self.schema_.validate(X)
+        rng = check_random_state(self.random_state)
+        self._X = X
+        self._labels = oracle.predict_index(X)
+        self._n_classes = len(oracle.classes)
+        self._budget = np.inf if self.n_queries is None else int(self.n_queries)
+        self._sampler = QuerySampler(self.schema_, X, method=self.sampler, random_state=rng)
+        kinds = tuple(f.kind for f in self.schema_.features)
+        self._kinds = kinds
+        self._categories = {
+            j: len(f.categories) for j, f in enumerate(self.schema_.features)
+            if f.kind == "categorical"
+        }
+        d = X.shape[1]
+        nodes = [self._make_node([], np.arange(X.shape[0]), np.empty((0, d)),
+                                 np.empty(0, dtype=np.int64), 0)]
+        heap: list[tuple[float, int]] = []
+        self._push(heap, nodes, 0)
+        n_leaves = 1
+        while heap and n_leaves < self.max_leaves:
+            _, i = heapq.heappop(heap)
+            node = nodes[i]
+            test = self._test(node.split)
+            node.test = test
+            for holds in (True, False):
+                mask = node.split.mask if holds else ~node.split.mask
+                n_real = node.real.size
+                real = node.real[mask[:n_real]]
+                child = self._make_node(
+                    node.path + [(test, holds)], real, node.Q[mask[n_real:]],
+                    node.Qy[mask[n_real:]], node.depth + 1,
+                )
+                nodes.append(child)
+                if holds:
+                    node.left = len(nodes) - 1
+                else:
+                    node.right = len(nodes) - 1
+                self._push(heap, nodes, len(nodes) - 1)
+            n_leaves += 1
+        self.n_generated_ = int(sum(n.Q.shape[0] for n in nodes if n.left < 0))
+        self._sampler = None
+        tests = [n.test if n.left >= 0 else None for n in nodes]
+        value = np.array([n.counts / max(n.counts.sum(), 1) for n in nodes])
+        return TreeSurrogate(
+            tests=tests,
+            left=np.array([n.left for n in nodes], dtype=np.int64),
+            right=np.array([n.right for n in nodes], dtype=np.int64),
+            value=value,
+            classes=tuple(oracle.classes.tolist()),
+            schema=self.schema_,
+            task="classification",
+        )
+
+    def _make_node(self, path, real, Q, Qy, depth) -> _Node:
+        """A node with its queries topped up to ``min_samples`` and its best split."""
+        missing = self.min_samples - real.size - Q.shape[0]
+        if missing > 0 and self._budget > 0:
+            new = self._sampler.sample(int(min(missing, self._budget)), path)
+            if new.shape[0]:
+                self._budget -= new.shape[0]
+                Q = np.vstack([Q, new])
+                Qy = np.concatenate([Qy, self.oracle_.predict_index(new)])
+        node = _Node(path, real, Q, Qy, depth)
+        labels = np.concatenate([self._labels[real], Qy]).astype(np.int64)
+        node.counts = np.bincount(labels, minlength=self._n_classes).astype(np.float64)
+        if self._should_stop(node):
+            return node
+        examples = np.vstack([self._X[real], Q])
+        node.split = best_split(
+            examples, labels, self._n_classes, kinds=self._kinds, categories=self._categories,
+            mofn=self.mofn, beam_width=self.beam_width, max_conditions=self.max_conditions,
+        )
+        return node
+
+    def _should_stop(self, node: _Node) -> bool:
+        total = node.counts.sum()
+        if total == 0 or np.count_nonzero(node.counts) <= 1:
+            return True
+        if self.max_depth is not None and node.depth >= self.max_depth:
+            return True
+        k = node.counts.max()
+        # One-sided Clopper-Pearson lower bound on the majority share.
+        lower = beta.ppf(1.0 - self.stop_confidence, k, total - k + 1)
+        return bool(lower >= 1.0 - self.stop_error)
+
+    def _push(self, heap, nodes, i) -> None:
+        node = nodes[i]
+        if node.split is None:
+            return
+        total = node.counts.sum()
+        fidelity = node.counts.max() / total
+        # Reach is the share of real rows; a node with none still ranks above nothing.
+        reach = (node.real.size + 1e-3) / self._X.shape[0]
+        heapq.heappush(heap, (-reach * (1.0 - fidelity), i))
+
+    def _test(self, split):
+        from nnrules.surrogates.rules import Condition, MofN
+
+        conds = tuple(Condition(j, op, v) for j, op, v in split.literals)
+        if len(conds) == 1 and split.m == 1:
+            return conds[0]
+        return MofN(split.m, conds)
