@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.stats import beta
@@ -92,7 +92,7 @@ class TrepanExtractor(Extractor):
 
     method = "trepan"
     family = "pedagogical"
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict] = {
         "max_leaves": Interval(int, 1, None),
         "min_samples": Interval(int, 1, None),
         "beam_width": Interval(int, 1, None),
@@ -185,7 +185,7 @@ class TrepanExtractor(Extractor):
                 self._push(heap, nodes, len(nodes) - 1)
             n_leaves += 1
         self.n_generated_ = int(sum(n.Q.shape[0] for n in nodes if n.left < 0))
-        self._sampler = None
+        del self._X, self._labels, self._sampler
         tests = [n.test if n.left >= 0 else None for n in nodes]
         value = np.array([n.counts / max(n.counts.sum(), 1) for n in nodes])
         return TreeSurrogate(
