@@ -1,0 +1,335 @@
+"""A decision tree surrogate held in plain node arrays (no sklearn object is stored).
+
+Node ``i`` is internal when ``left[i] >= 0``; then ``tests[i]`` is a :class:`Condition` or an
+:class:`MofN` and rows where it holds go to ``left[i]``, the others to ``right[i]``. Leaves have
+``tests[i] is None`` and ``left[i] == right[i] == -1``. ``value[i]`` is the class distribution
+(probabilities or counts; :meth:`TreeSurrogate.predict_proba` normalises) or the regression mean.
+Node 0 is the root. TREPAN builds trees directly through the constructor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from nnrules.exceptions import FormatError, ParameterError
+from nnrules.surrogates.rules import (
+    Condition,
+    MofN,
+    Rule,
+    RuleSet,
+    _check_header,
+    _conj_sympy,
+    _num,
+    _plain,
+    simplify_conditions,
+    symbol_names,
+    test_from_dict,
+)
+
+if TYPE_CHECKING:
+    from nnrules.schema import FeatureSchema
+
+__all__ = ["TreeSurrogate", "negate_test"]
+
+
+def negate_test(test: Condition | MofN) -> Condition | MofN:
+    """The complement: ``not (at least m of n)`` is ``at least n-m+1 of the negations``."""
+    if isinstance(test, Condition):
+        return test.negate()
+    n = len(test.conditions)
+    return MofN(n - test.m + 1, tuple(c.negate() for c in test.conditions))
+
+
+class TreeSurrogate:
+    """Binary decision tree over node arrays.
+
+    Parameters
+    ----------
+    tests : sequence of Condition, MofN or None, length n_nodes
+        The split of each internal node; None at leaves.
+    left, right : int array-like of shape (n_nodes,)
+        Children (-1 at leaves); rows where the test holds go left.
+    value : array-like of shape (n_nodes, n_outputs)
+        Class distribution per node (n_outputs = n_classes) or regression mean (n_outputs = 1).
+    classes : tuple or None
+        Class labels (classification); default ``0..n_classes-1``.
+    schema : FeatureSchema or None
+    task : {"classification", "regression"}
+    n_node_samples : int array-like of shape (n_nodes,) or None
+        Rows that reached each node when the tree was built (zeros if unknown).
+    """
+
+    FORMAT = "nnrules/tree"
+    VERSION = 1
+
+    def __init__(self, tests: Sequence[Condition | MofN | None], left, right, value, *,
+                 classes: tuple | None = None, schema: FeatureSchema | None = None,
+                 task: Literal["classification", "regression"] = "classification",
+                 n_node_samples=None) -> None:
+        self.tests = tuple(tests)
+        self.left = np.asarray(left, dtype=np.int64).reshape(-1)
+        self.right = np.asarray(right, dtype=np.int64).reshape(-1)
+        value = np.asarray(value, dtype=float)
+        self.value = value.reshape(value.shape[0], -1)
+        n = len(self.tests)
+        if task not in ("classification", "regression"):
+            raise ParameterError(f"task must be 'classification' or 'regression'; got {task!r}.")
+        if not (self.left.size == self.right.size == self.value.shape[0] == n) or n == 0:
+            raise ParameterError(
+                f"tests, left, right and value must have one entry per node; got lengths "
+                f"{n}, {self.left.size}, {self.right.size}, {self.value.shape[0]}.")
+        for i, t in enumerate(self.tests):
+            internal = self.left[i] >= 0
+            if internal != (t is not None) or internal != (self.right[i] >= 0):
+                raise ParameterError(
+                    f"Node {i} is inconsistent: test {t!r}, left {self.left[i]}, right "
+                    f"{self.right[i]}; internal nodes need a test and two children, leaves none.")
+        self.task = task
+        self.schema = schema
+        if task == "classification" and classes is None:
+            classes = tuple(range(self.value.shape[1]))
+        self.classes = None if classes is None else tuple(_plain(c) for c in classes)
+        self.n_node_samples = (np.zeros(n, dtype=np.int64) if n_node_samples is None
+                               else np.asarray(n_node_samples, dtype=np.int64).reshape(-1))
+        used = [c.feature for t in self.tests if t is not None
+                for c in (t.conditions if isinstance(t, MofN) else (t,))]
+        self.n_features = schema.n_features if schema is not None else max(used, default=-1) + 1
+
+    @classmethod
+    def from_sklearn(cls, estimator, *, schema: FeatureSchema | None = None,
+                     classes: tuple | None = None,
+                     task: Literal["classification", "regression"] | None = None) -> TreeSurrogate:
+        """Convert a fitted ``DecisionTreeClassifier`` / ``DecisionTreeRegressor``.
+
+        sklearn sends ``x <= t`` left, which becomes ``Condition(f, "<=", t)``. When ``classes``
+        is given and the estimator saw fewer classes, its ``classes_`` are read as indices into
+        ``classes`` and the distributions are widened with zeros.
+        """
+        t = getattr(estimator, "tree_", None)
+        if t is None:
+            raise ParameterError(f"Expected a fitted sklearn decision tree; got {estimator!r}.")
+        if task is None:
+            task = "classification" if hasattr(estimator, "classes_") else "regression"
+        left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
+        tests = [None if left[i] < 0 else Condition(int(t.feature[i]), "<=", float(t.threshold[i]))
+                 for i in range(t.node_count)]
+        value = np.asarray(t.value[:, 0, :], dtype=float)
+        if task == "classification":
+            seen = list(np.asarray(estimator.classes_).tolist())
+            if classes is None:
+                classes = tuple(seen)
+            elif len(classes) != len(seen):
+                wide = np.zeros((value.shape[0], len(classes)))
+                wide[:, [int(c) for c in seen]] = value
+                value = wide
+        return cls(tests, left, right, value, classes=classes, schema=schema, task=task,
+                   n_node_samples=t.n_node_samples)
+
+    # -- prediction ----------------------------------------------------------------------
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """Leaf id per row, shape (n_samples,); one vectorised test per node visited."""
+        X = np.asarray(X, dtype=float)
+        node = np.zeros(X.shape[0], dtype=np.int64)
+        while True:
+            inner = self.left[node] >= 0
+            if not inner.any():
+                return node
+            for u in np.unique(node[inner]):
+                rows = np.flatnonzero(node == u)
+                h = self.tests[u].holds(X[rows])
+                node[rows] = np.where(h, self.left[u], self.right[u])
+
+    explain = apply
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes)."""
+        if self.task != "classification":
+            raise ParameterError("predict_proba needs a classification tree; this is regression.")
+        v = self.value[self.apply(X)]
+        s = v.sum(axis=1, keepdims=True)
+        return np.divide(v, s, out=np.full_like(v, 1.0 / v.shape[1]), where=s > 0)
+
+    def _leaf_outputs(self) -> np.ndarray:
+        if self.task == "regression":
+            return self.value[:, 0]
+        return np.argmax(self.value, axis=1)
+
+    def predict_index(self, X: np.ndarray) -> np.ndarray:
+        """Class index or regression value per row."""
+        return self._leaf_outputs()[self.apply(X)]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Labels (``classes`` values) or values, shape (n_samples,)."""
+        out = self.predict_index(X)
+        if self.task == "regression":
+            return out
+        labels = np.asarray(self.classes, dtype=object if any(
+            isinstance(c, str) for c in self.classes) else None)
+        return labels[out]
+
+    # -- paths ---------------------------------------------------------------------------
+    def leaves(self) -> np.ndarray:
+        return np.flatnonzero(self.left < 0)
+
+    def paths(self) -> dict[int, tuple]:
+        """Leaf id -> the conjunction of (possibly negated) tests from the root."""
+        out: dict[int, tuple] = {}
+        stack: list[tuple[int, tuple]] = [(0, ())]
+        while stack:
+            u, path = stack.pop()
+            if self.left[u] < 0:
+                out[u] = path
+                continue
+            t = self.tests[u]
+            stack.append((int(self.right[u]), path + (negate_test(t),)))
+            stack.append((int(self.left[u]), path + (t,)))
+        return dict(sorted(out.items()))
+
+    def _out_text(self, leaf: int) -> str:
+        o = self._leaf_outputs()[leaf]
+        return _num(o) if self.task == "regression" else str(self.classes[int(o)])
+
+    def reasons(self, X: np.ndarray) -> list[str]:
+        """Per row: the simplified path to its leaf and the output."""
+        paths = self.paths()
+        text = {}
+        for leaf, p in paths.items():
+            s = simplify_conditions(p, schema=self.schema)
+            body = " and ".join(c.to_text(self.schema) for c in (s if s is not None else p))
+            text[leaf] = f"leaf {leaf}: {body or 'true'} -> {self._out_text(leaf)}"
+        return [text[int(i)] for i in self.apply(X)]
+
+    def to_rules(self) -> RuleSet:
+        """One rule per reachable leaf (path simplified without schema, so exact on any X),
+        unordered and exclusive; default = the root's output."""
+        outs = self._leaf_outputs()
+        rules = []
+        for leaf, p in self.paths().items():
+            s = simplify_conditions(p)
+            if s is None:
+                continue  # no row can reach this leaf
+            v = self.value[leaf]
+            conf = float(v.max() / v.sum()) if self.task == "classification" and v.sum() > 0 \
+                else float("nan")
+            out = int(outs[leaf]) if self.task == "classification" else float(outs[leaf])
+            rules.append(Rule(s, out, int(self.n_node_samples[leaf]), conf))
+        default = int(outs[0]) if self.task == "classification" else float(outs[0])
+        return RuleSet(rules, default, ordered=False, classes=self.classes, schema=self.schema,
+                       task=self.task, n_features=self.n_features)
+
+    def symbols(self):
+        import sympy
+
+        return tuple(sympy.Symbol(n, real=True)
+                     for n in symbol_names(self.schema, self.n_features))
+
+    def to_sympy(self):
+        """Classification: ``dict[label, sympy.Boolean]`` (a disjunction over that label's
+        leaves of their path conjunctions); regression: a ``Piecewise`` over leaves."""
+        import sympy
+
+        syms = self.symbols()
+        outs = self._leaf_outputs()
+        paths = self.paths()
+        if self.task == "regression":
+            return sympy.Piecewise(
+                *[(sympy.Float(float(outs[leaf]), 17), _conj_sympy(p, syms))
+                  for leaf, p in paths.items()], (sympy.Float(float(outs[0]), 17), True))
+        terms: dict[int, list] = {k: [] for k in range(len(self.classes))}
+        for leaf, p in paths.items():
+            terms[int(outs[leaf])].append(_conj_sympy(p, syms))
+        return {self.classes[k]: sympy.Or(*t) for k, t in terms.items()}
+
+    def to_networkx(self):
+        """``networkx.DiGraph``: node attrs ``label`` (test text or leaf output), ``leaf``,
+        ``samples``; edge attr ``holds`` (True to the left child)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        for i, t in enumerate(self.tests):
+            label = self._out_text(i) if t is None else t.to_text(self.schema)
+            g.add_node(i, label=label, leaf=t is None, samples=int(self.n_node_samples[i]))
+        for i in np.flatnonzero(self.left >= 0):
+            g.add_edge(int(i), int(self.left[i]), holds=True)
+            g.add_edge(int(i), int(self.right[i]), holds=False)
+        return g
+
+    def to_text(self) -> str:
+        """Indented tree: ``if <test>:`` / ``else:`` blocks and ``-> output`` leaves."""
+        lines: list[str] = []
+
+        def walk(u: int, depth: int) -> None:
+            pad = "  " * depth
+            if self.left[u] < 0:
+                lines.append(f"{pad}-> {self._out_text(u)}  (leaf {u}, n={self.n_node_samples[u]})")
+                return
+            lines.append(f"{pad}if {self.tests[u].to_text(self.schema)}:")
+            walk(int(self.left[u]), depth + 1)
+            lines.append(f"{pad}else:")
+            walk(int(self.right[u]), depth + 1)
+
+        walk(0, 0)
+        return "\n".join(lines)
+
+    def depth(self) -> int:
+        """Longest root-to-leaf path (edges)."""
+        stack = [(0, 0)]
+        best = 0
+        while stack:
+            u, k = stack.pop()
+            best = max(best, k)
+            if self.left[u] >= 0:
+                stack += [(int(self.left[u]), k + 1), (int(self.right[u]), k + 1)]
+        return best
+
+    def complexity(self) -> dict[str, int | float]:
+        """leaves, depth, nodes, and the rule view's rules, conditions, mean_rule_length."""
+        out: dict[str, int | float] = {"leaves": int(self.leaves().size), "depth": self.depth(),
+                                       "nodes": len(self.tests)}
+        out.update(self.to_rules().complexity())
+        return out
+
+    # -- files ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.FORMAT,
+            "version": self.VERSION,
+            "task": self.task,
+            "classes": None if self.classes is None else list(self.classes),
+            "n_features": self.n_features,
+            "nodes": [
+                {"test": None if t is None else t.to_dict(), "left": int(self.left[i]),
+                 "right": int(self.right[i]), "value": [float(v) for v in self.value[i]],
+                 "samples": int(self.n_node_samples[i])}
+                for i, t in enumerate(self.tests)],
+            "schema": None if self.schema is None else self.schema.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TreeSurrogate:
+        _check_header(d, cls)
+        try:
+            schema = None
+            if d.get("schema") is not None:
+                from nnrules.schema import FeatureSchema
+
+                schema = FeatureSchema.from_dict(d["schema"])
+            nodes = d["nodes"]
+            tree = cls([None if n["test"] is None else test_from_dict(n["test"]) for n in nodes],
+                       [n["left"] for n in nodes], [n["right"] for n in nodes],
+                       [n["value"] for n in nodes],
+                       classes=None if d.get("classes") is None else tuple(d["classes"]),
+                       schema=schema, task=d["task"],
+                       n_node_samples=[n.get("samples", 0) for n in nodes])
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
+                              "nnrules extract.") from e
+        if d.get("n_features") is not None:
+            tree.n_features = int(d["n_features"])
+        return tree
+
+    def __repr__(self) -> str:
+        return f"TreeSurrogate(n_nodes={len(self.tests)}, task={self.task!r})"
