@@ -8,14 +8,15 @@ non-zero exit code; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import csv
+import dataclasses
 import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from nnrules._validation import validate_params
 from nnrules.exceptions import NNRulesError, ParameterError
 
 __all__ = ["main"]
@@ -120,7 +121,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"layer IR: {_layer_summary(network.layers)}")
     usable = []
     for name in method_names():
-        family = getattr(get_extractor(name), "family", "pedagogical")
+        try:
+            family = getattr(get_extractor(name), "family", "pedagogical")
+        except ImportError:  # a method whose optional dependencies are missing
+            continue
         if family == "pedagogical" or white_box or name == "automaton":
             usable.append(name)
     print(f"methods: {', '.join(usable)}")
@@ -148,6 +152,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     params = _parse_params(args.param)
     network = _load_network(args)
     extractor = _build_extractor(args.method, network, args.seed, params)
+    validate_params(extractor)  # before reading data: a typo should not cost a long read
     if _is_sequences(cls):
         train = _read_sequences(args.data, args.alphabet)
         extractor.fit(train)
@@ -330,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"nnrules: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - one line for users, traceback with --debug
+    except Exception as exc:
         if args.debug:
             raise
         print(f"nnrules: internal error: {type(exc).__name__}: {_one_line(exc)} "

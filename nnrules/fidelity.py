@@ -154,8 +154,8 @@ class FidelityReport:
         ci = self.fidelity_ci95
         ci_text = "n/a" if ci is None else f"[{ci[0]:.4f}, {ci[1]:.4f}]"
         lines += [
-            f"- Evaluated on **{self.data.get('name')}** ({self.n_eval} rows; "
-            f"{self.data.get('kind', 'evaluation data')}).",
+            (f"- Evaluated on **{self.data.get('name')}** ({self.n_eval} rows; "
+             f"{self.data.get('kind', 'evaluation data')})."),
             f"- Fidelity ({what}): **{fid}**, 95% interval {ci_text}.",
         ]
         if self.accuracy:

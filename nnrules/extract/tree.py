@@ -7,6 +7,8 @@ rows labelled by the network when asked. ``max_leaves`` and ``max_depth`` set it
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -48,7 +50,7 @@ class TreeExtractor(Extractor):
 
     method = "tree"
     family = "pedagogical"
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict] = {
         "max_leaves": Interval(int, 2, None),
         "max_depth": Interval(int, 1, None, allow_none=True),
         "min_samples_leaf": Interval(int, 1, None),

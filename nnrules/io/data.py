@@ -284,13 +284,16 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
     n = cols[0].shape[0]
     if n == 0:
         raise DataError(f"{name!r} has no data rows; give at least one row.")
+    if schema is not None and _unnamed(names) and len(names) == schema.n_features:
+        names = list(schema.names)  # a bare array: its columns are the schema's, in order
     if schema is not None:
         missing = [s for s in schema.names if s not in names]
         extra = [c for c in names if c not in schema.names]
         if missing or extra:
             raise DataError(
-                f"{name!r} columns do not match the schema: missing {missing}, unexpected "
-                f"{extra}. The schema expects {list(schema.names)}; name the label column with "
+                f"{name!r} columns do not match the schema: missing {_show(missing)}, "
+                f"unexpected {_show(extra)}. The schema expects {_show(schema.names)}; name the "
+                "label column with "
                 "target= (CLI --target) and drop other extra columns."
             )
         order = [names.index(s) for s in schema.names]
@@ -522,14 +525,35 @@ def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
     model_names = getattr(network, "feature_names", None)
     if model_names is not None:
         model_names = [str(n) for n in model_names]
+        if _unnamed(names) and len(names) == len(model_names):
+            # A bare array: its columns are the model's, in order; rules read their names.
+            schema = replace(schema, features=tuple(
+                replace(f, name=m) for f, m in zip(schema.features, model_names)))
+            names = list(model_names)
+        elif _unnamed(names):
+            raise DataError(
+                f"The data have {len(names)} columns but the model takes {len(model_names)} "
+                f"({_show(model_names)}). Give data with the model's columns."
+            )
         missing = [n for n in model_names if n not in names]
         extra = [n for n in names if n not in model_names]
         if missing or extra:
             raise DataError(
-                f"The model's inputs are {model_names} but the data's columns are {names}: "
-                f"missing {missing}, unexpected {extra}. Rename or drop columns to match."
+                f"The model's inputs are {_show(model_names)} but the data's columns are "
+                f"{_show(names)}: missing {_show(missing)}, unexpected {_show(extra)}. Rename "
+                "or drop columns to match"
+                + (" (a label column? name it with target= / --target)." if extra else ".")
             )
-        specs = {s.name: s for s in getattr(network, "inputs", ())}
+        inputs = tuple(getattr(network, "inputs", ()))
+        if len(inputs) <= 1:
+            # One tensor input named column by column (metadata): the order is what counts.
+            if names != model_names:
+                raise DataError(
+                    f"The data's columns are in another order than the model's inputs "
+                    f"{model_names}; reorder the columns to match."
+                )
+            return schema
+        specs = {s.name: s for s in inputs}
         dtypes = tuple(_dtype_name(getattr(specs.get(n), "dtype", None)) for n in names)
         return replace(
             schema,
@@ -550,6 +574,19 @@ def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
             "model's columns."
         )
     return schema
+
+
+def _unnamed(names: Sequence[str]) -> bool:
+    """True for the placeholder names a bare array gets (x0, x1, ...)."""
+    return list(names) == [f"x{i}" for i in range(len(names))]
+
+
+def _show(names: Sequence[str], most: int = 8) -> str:
+    """A list for an error message, cut after ``most`` items so the message stays one line."""
+    names = [str(n) for n in names]
+    if len(names) <= most:
+        return repr(names)
+    return repr(names[:most])[:-1] + f", ... ({len(names)} in all)]"
 
 
 def _dtype_name(dtype: Any) -> str | None:

@@ -1,0 +1,214 @@
+"""The `nnrules` command end to end on the bundled example, and its one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrules.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "breast_cancer"
+MODEL = str(EXAMPLE / "model.onnx")
+TRAIN = str(EXAMPLE / "train.csv")
+TEST = str(EXAMPLE / "test.csv")
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tree")
+    code = main(["extract", MODEL, "--data", TRAIN, "--eval", TEST, "--target", "target",
+                 "--method", "tree", "--param", "max_leaves=8", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_extract_writes_the_four_files_with_honest_report(extracted):
+    assert sorted(p.name for p in extracted.iterdir()) == [
+        "report.json", "report.md", "rules.txt", "surrogate.json"]
+    report = json.loads((extracted / "report.json").read_text())
+    assert report["format"] == "nnrules/report"
+    assert {"fidelity", "fidelity_ci95", "n_eval", "complexity"} <= set(report)
+    assert report["n_eval"] == 171  # the held-out 30% of 569 rows
+    lo, hi = report["fidelity_ci95"]
+    assert lo <= report["fidelity"] <= hi
+    assert report["fidelity"] > 0.85
+    assert report["complexity"]["leaves"] <= 8
+    assert report["data"]["name"] == "test.csv"
+    assert report["model_sha256"] and len(report["model_sha256"]) == 64
+    assert report["accuracy"]["network"] > 0.9
+    assert not report["warnings"]
+    surrogate = json.loads((extracted / "surrogate.json").read_text())
+    assert surrogate["format"] == "nnrules/tree"
+    assert "test.csv" in (extracted / "report.md").read_text()
+    assert "mean_" in (extracted / "rules.txt").read_text() or "worst_" in (
+        extracted / "rules.txt").read_text()
+
+
+def test_report_without_eval_warns_it_is_the_extraction_data(tmp_path, capsys):
+    code, _, err = run(capsys, "extract", MODEL, "--data", TRAIN, "--target", "target",
+                       "--method", "tree", "--out", tmp_path)
+    assert code == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["data"]["kind"] == "the extraction data itself"
+    assert any("optimistic" in w for w in report["warnings"])
+    assert "optimistic" in err
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path):
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["extract", MODEL, "--data", TRAIN, "--method", "tree", "--seed", "7",
+                     "--target", "target", "--param", "n_queries=300", "--out", str(out)]) == 0
+        outs.append((out / "surrogate.json").read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_predict_csv_agrees_with_the_saved_surrogate(extracted, capsys, tmp_path):
+    from nnrules.io import serialize
+    from nnrules.io.data import read_data
+
+    target = tmp_path / "pred.csv"
+    code, _, _ = run(capsys, "predict", extracted / "surrogate.json", "--data", TEST,
+                     "--target", "target", "--explain", "-o", target)
+    assert code == 0
+    with open(target, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["prediction", "reason"]
+    assert len(rows) == 171
+    surrogate = serialize.load(extracted / "surrogate.json")
+    data = read_data(TEST, target="target", schema=surrogate.schema)
+    expected = surrogate.predict(data.X)
+    assert [int(r["prediction"]) for r in rows] == expected.tolist()
+    assert all(r["reason"] for r in rows)
+
+
+def test_evaluate_gives_the_same_fidelity_as_extract(extracted, capsys):
+    code, out, _ = run(capsys, "evaluate", extracted / "surrogate.json", MODEL, "--data", TEST,
+                       "--target", "target")
+    assert code == 0
+    report = json.loads((extracted / "report.json").read_text())
+    assert f"{report['fidelity']:.4f}" in out
+
+
+def test_inspect_names_task_and_methods(capsys):
+    code, out, _ = run(capsys, "inspect", MODEL)
+    assert code == 0
+    assert "classification" in out
+    assert "methods:" in out and "tree" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["extract", "missing.onnx", "--data", TRAIN, "--method", "tree"], "missing.onnx"),
+        (["extract", MODEL, "--data", TRAIN, "--method", "nope"], "Known methods"),
+        (["extract", MODEL, "--data", TRAIN, "--method", "tree", "--param", "max_leaves=0"],
+         "max_leaves"),
+        (["extract", MODEL, "--data", TRAIN, "--method", "tree", "--param", "leaves=3"],
+         "Valid:"),
+        (["extract", MODEL, "--data", "nowhere.csv", "--method", "tree"], "nowhere.csv"),
+        (["predict", str(EXAMPLE / "train.csv"), "--data", TEST], "nnrules"),
+    ],
+)
+def test_user_errors_are_one_line(argv, message, capsys, tmp_path):
+    code, _, err = run(capsys, *argv, *([] if argv[0] != "extract" else ["--out", tmp_path / "o"]))
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nnrules: error:")
+    assert message in lines[0]
+    assert "Traceback" not in err
+    assert not (tmp_path / "o" / "surrogate.json").exists()
+
+
+def test_missing_column_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    with open(TRAIN) as src, open(bad, "w") as dst:
+        dst.writelines(",".join(line.rstrip("\n").split(",")[1:]) + "\n" for line in src)  # drop a column
+    code, _, err = run(capsys, "extract", MODEL, "--data", bad, "--target", "target",
+                       "--method", "tree", "--out", tmp_path / "o")
+    assert code != 0 and "missing ['mean_radius']" in err
+
+
+def test_nan_is_refused_then_dropped_on_request(tmp_path, capsys):
+    nan_csv = tmp_path / "nan.csv"
+    lines = Path(TRAIN).read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[0] = "nan"
+    lines[1] = ",".join(cells)
+    nan_csv.write_text("\n".join(lines) + "\n")
+    code, _, err = run(capsys, "extract", MODEL, "--data", nan_csv, "--target", "target",
+                       "--method", "tree", "--out", tmp_path / "o")
+    assert code != 0 and "NaN" in err and "1" in err
+    code, _, _ = run(capsys, "extract", MODEL, "--data", nan_csv, "--target", "target",
+                     "--method", "tree", "--out", tmp_path / "o", "--drop-invalid")
+    assert code == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["n_eval"] == len(lines) - 2  # header and the NaN row gone
+
+
+def test_an_existing_output_survives_a_failed_run(extracted, tmp_path, capsys):
+    out = tmp_path / "keep"
+    shutil.copytree(extracted, out)
+    before = (out / "surrogate.json").read_bytes()
+    code, _, _ = run(capsys, "extract", MODEL, "--data", TRAIN, "--method", "tree",
+                     "--param", "max_depth=-1", "--out", out)
+    assert code != 0
+    assert (out / "surrogate.json").read_bytes() == before
+
+
+def test_python_api_matches_the_cli(extracted):
+    import nnrules
+    from nnrules.io.data import read_data
+
+    network = nnrules.load(MODEL)
+    train = read_data(TRAIN, target="target")
+    test = read_data(TEST, target="target", schema=train.schema)
+    extractor = nnrules.TreeExtractor(network, max_leaves=8, random_state=0)
+    extractor.fit(train.X, schema=train.schema)
+    from nnrules.io import serialize
+
+    assert serialize.dumps(extractor.surrogate_) == (extracted / "surrogate.json").read_text()
+    assert np.array_equal(extractor.predict(test.X), extractor.surrogate_.predict(test.X))
+
+
+def test_multi_input_pipeline_reads_rules_on_raw_columns(tmp_path, capsys):
+    """skl2onnx pipeline with one graph input per raw column, string columns included."""
+    fixtures = ROOT / "tests" / "fixtures"
+    model = fixtures / "pipeline_census.onnx"
+    data = fixtures / "pipeline_census.csv"
+    code, _, err = run(capsys, "extract", model, "--data", data, "--target", "income",
+                       "--method", "tree", "--param", "max_leaves=12", "--out", tmp_path)
+    assert code == 0, err
+    rules = (tmp_path / "rules.txt").read_text()
+    assert "workclass" in rules or "education" in rules
+    assert "'" in rules  # categories read as strings, not codes
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["fidelity"] > 0.8
+
+
+def test_unnamed_array_is_checked_by_count_and_read_by_the_models_names(tmp_path, capsys):
+    from nnrules.io.data import read_data
+
+    X = read_data(TEST, target="target").X
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "x29.npy", X[:, 1:])
+    code, _, err = run(capsys, "extract", MODEL, "--data", tmp_path / "x29.npy",
+                       "--method", "tree", "--out", tmp_path / "o")
+    assert code != 0 and "29 columns" in err and "takes 30" in err
+    code, _, _ = run(capsys, "extract", MODEL, "--data", tmp_path / "x.npy",
+                     "--method", "tree", "--out", tmp_path / "o")
+    assert code == 0
+    assert "worst_" in (tmp_path / "o" / "rules.txt").read_text()
