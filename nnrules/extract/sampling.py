@@ -238,9 +238,9 @@ class QuerySampler:
         Real rows (the extraction data); must obey ``schema`` (``schema.validate``).
     method : {"perturb", "kde", "marginal"}, default="perturb"
         The data model; see the module docstring.
-    p_change : float in [0, 1], default=0.25
+    p_change : float in [0, 1], default=0.1
         Probability that a unit of a base row is re-drawn ("perturb", "kde").
-    bandwidth : float >= 0, default=1.0
+    bandwidth : float >= 0, default=0.5
         Multiplier of Silverman's bandwidth for continuous features (0: no smoothing).
     random_state : int, Generator or None, default=None
         Seed; None means seed 0.
@@ -261,8 +261,8 @@ class QuerySampler:
         X: Any,
         *,
         method: str = "perturb",
-        p_change: float = 0.25,
-        bandwidth: float = 1.0,
+        p_change: float = 0.1,
+        bandwidth: float = 0.5,
         random_state: Any = None,
     ):
         if method not in METHODS:

@@ -62,7 +62,7 @@ class TrepanExtractor(Extractor):
         The classifier to explain (a black box: TREPAN only asks it for labels).
     max_leaves : int >= 1, default=16
         Leaf budget, the size control shared with ``tree``.
-    min_samples : int >= 1, default=200
+    min_samples : int >= 1, default=1000
         Fewest examples (real rows plus queries) a node is decided on.
     beam_width : int >= 1, default=5
         Beam of the m-of-n search.
@@ -111,7 +111,7 @@ class TrepanExtractor(Extractor):
         network,
         *,
         max_leaves: int = 16,
-        min_samples: int = 200,
+        min_samples: int = 1000,
         beam_width: int = 5,
         mofn: bool = True,
         max_conditions: int = 8,
