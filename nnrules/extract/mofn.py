@@ -14,7 +14,7 @@ scored at once: with ``c`` the per-row count of a beam test's satisfied conditio
 
 Tests are scored by information gain on the node's examples (real rows and labelled queries).
 The literal pool holds, for every feature, its best threshold test in both directions
-(``x <= t`` and ``x > t``; one-hot and binary columns give ``== 1`` / ``== 0``), and
+(``x <= t`` and ``x > t``; one-hot and binary columns give ``== 1`` only), and
 ``x == code`` for every code of a categorical feature.
 """
 
@@ -123,8 +123,10 @@ def _literal_pool(
         t = float(thresholds[j])
         below = X[:, j] <= t
         if kind in ("onehot", "binary"):
-            literals += [(j, ">", 0.5), (j, "<=", 0.5)]
-            columns += [~below, below]
+            # Only "== 1": an m-of-n test over "== 0" literals is the negation of one over
+            # "== 1" literals (the same split), and mixing both forms reads badly.
+            literals.append((j, ">", 0.5))
+            columns.append(~below)
         else:
             literals += [(j, "<=", t), (j, ">", t)]
             columns += [below, ~below]

@@ -196,6 +196,7 @@ class TrepanExtractor(Extractor):
             classes=tuple(oracle.classes.tolist()),
             schema=self.schema_,
             task="classification",
+            n_node_samples=np.array([n.real.size for n in nodes], dtype=np.int64),
         )
 
     def _make_node(self, path, real, Q, Qy, depth) -> _Node:
