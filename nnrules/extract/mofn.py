@@ -207,7 +207,7 @@ def best_split(
             for new_m in (m, m + 1):
                 g = entropy_gain(total >= new_m, Y)
                 for k in np.argsort(-g, kind="stable")[:beam_width]:
-                    key = (new_m, tuple(sorted(members + (int(idx[k]),))))
+                    key = (new_m, tuple(sorted((*members, int(idx[k])))))
                     if np.isfinite(g[k]) and key not in seen:
                         seen.add(key)
                         candidates.append((float(g[k]), key[0], key[1]))

@@ -339,7 +339,8 @@ class QuerySampler:
                     continue
                 test = test.conditions[0]
             u = self._unit(test.feature)
-            box[u] = _intersect(self.units[u], box[u], _condition_region(self.units[u], test, holds))
+            region = _condition_region(self.units[u], test, holds)
+            box[u] = _intersect(self.units[u], box[u], region)
         if any(_is_empty(unit, r) for unit, r in zip(self.units, box)):
             return None
         return box

@@ -174,7 +174,7 @@ class TrepanExtractor(Extractor):
                 n_real = node.real.size
                 real = node.real[mask[:n_real]]
                 child = self._make_node(
-                    node.path + [(test, holds)], real, node.Q[mask[n_real:]],
+                    [*node.path, (test, holds)], real, node.Q[mask[n_real:]],
                     node.Qy[mask[n_real:]], node.depth + 1,
                 )
                 nodes.append(child)
