@@ -75,12 +75,15 @@ def entropy_gain(H: np.ndarray, Y: np.ndarray) -> np.ndarray:
     -------
     ndarray of shape (p,)
     """
-    n = Y.shape[0]
-    total = Y.sum(axis=0)
-    left = H.T.astype(np.float64) @ Y
-    right = total[None, :] - left
+    left = Y.T @ H.astype(np.float64)
+    return _gain_from_left(left.T, Y.sum(axis=0))
+
+
+def _gain_from_left(left: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Gain of splits given the class counts (p, k) of their left sides."""
+    n = total.sum()
     nl = left.sum(axis=1)
-    gain = _entropy(total) - (nl * _entropy(left) + (n - nl) * _entropy(right)) / n
+    gain = _entropy(total) - (nl * _entropy(left) + (n - nl) * _entropy(total - left)) / n
     # Splits that leave one side empty gain nothing.
     return np.where((nl > 0) & (nl < n), gain, -np.inf)
 
@@ -185,6 +188,7 @@ def best_split(
     best = (float(gains[top]), 1, (top,))
     if not mofn or max_conditions < 2:
         return _result(best, literals, L)
+    class_total = Y.sum(axis=0)
     neg = {lit: i for i, lit in enumerate(literals)}
     partner = np.array([neg.get(_negation(lit), -1) for lit in literals])
     order = np.argsort(-gains, kind="stable")
@@ -203,9 +207,14 @@ def best_split(
             idx = np.flatnonzero(allowed)
             if idx.size == 0:
                 continue
-            total = count[:, None] + L[:, idx]
             for new_m in (m, m + 1):
-                g = entropy_gain(total >= new_m, Y)
+                # Adding literal l makes the test hold where count >= new_m, or where
+                # count == new_m - 1 and l holds: only those edge rows need a product.
+                edge = count == new_m - 1
+                left = Y[count >= new_m].sum(axis=0)[None, :] + (
+                    L[edge][:, idx].T.astype(np.float64) @ Y[edge]
+                )
+                g = _gain_from_left(left, class_total)
                 for k in np.argsort(-g, kind="stable")[:beam_width]:
                     key = (new_m, tuple(sorted((*members, int(idx[k])))))
                     if np.isfinite(g[k]) and key not in seen:
