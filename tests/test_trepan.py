@@ -108,7 +108,7 @@ def test_mofn_text_and_sympy_agree_with_predict():
     symbols = list(tree.symbols())
     assert any(isinstance(a, sympy.Piecewise) for a in sympy.preorder_traversal(
         next(iter(form.values())) if isinstance(form, dict) else form))
-    from tests.sympy_check import sympy_predict
+    from sympy_check import sympy_predict
 
     assert np.array_equal(sympy_predict(tree, d.X_test), tree.predict(d.X_test))
     assert len(symbols) == 17
