@@ -21,8 +21,9 @@ Extraction:
    the ``max_boxes`` boxes covering most rows, and return a
    :class:`~nnrules.surrogates.boxes.BoxRuleSet` with the chosen fallback.
 
-Regression: the same boxes get proven output ranges; a box is kept when its range is no wider
-than ``output_tolerance`` times the network's output spread on the extraction rows.
+Regression: boxes grown around extraction rows get proven output ranges; a box is kept while
+its range is no wider than ``output_tolerance`` times the network's output spread on the
+extraction rows (:mod:`nnrules.extract.via_regression`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from nnrules.extract.base import Extractor
 from nnrules.extract.verify import Verdict, output_range, resolve, verify_box, verify_boxes
 from nnrules.extract.verify import _margin_grad as _margin_grad_public
 from nnrules.extract.via_boxes import Domain, closed_box, tree_leaf_boxes
+from nnrules.extract.via_regression import grow_output_boxes
 
 __all__ = ["VIAExtractor", "Verdict", "output_range", "verify_box"]
 
@@ -498,37 +500,13 @@ class VIAExtractor(Extractor):
         values = self.oracle_.predict_index(X).reshape(len(X), -1)[:, 0]
         tol = self.output_tolerance * max(float(np.ptp(values)), 1e-12)
         tree = self._tree(X, values)
-        heap = [(-1.0, i, a, b) for i, (a, b) in enumerate(self._tree_candidates(tree))]
-        heapq.heapify(heap)
-        counter = len(heap)
-        kept: list[tuple[np.ndarray, np.ndarray, tuple[float, float]]] = []
-        while heap and self._budget_left > 0:
-            take = min(_BATCH, self._budget_left, len(heap))
-            batch = [heapq.heappop(heap) for _ in range(take)]
-            lo = np.array([b[2] for b in batch])
-            hi = np.array([b[3] for b in batch])
-            out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_)
-            width = out_hi[:, 0] - out_lo[:, 0]
-            for k in range(len(batch)):
-                if width[k] <= tol:
-                    self.counts_["proven"] += 1
-                    kept.append((lo[k], hi[k], (float(out_lo[k, 0]), float(out_hi[k, 0]))))
-                    continue
-                self.counts_["unknown"] += 1
-                influence = np.abs(self.ir_.forward(self.domain_.centre(lo[k], hi[k]))[0]) + 1
-                scores = self.domain_.unit_scores(lo[k], hi[k], np.full(self.domain_.d,
-                                                                        float(influence[0])))
-                if scores.max() <= 0:
-                    continue
-                for a, b in self.domain_.split(lo[k], hi[k], int(scores.argmax())):
-                    heapq.heappush(heap, (-self.domain_.count_points(a, b), counter, a, b))
-                    counter += 1
+        kept = grow_output_boxes(self, X, tol)
         kept.sort(key=lambda t: -np.sum(self.domain_.contains(X, t[0], t[1])))
         kept = kept[: self.max_boxes]
         d = self.domain_.d
         lo = np.array([k[0] for k in kept]).reshape(-1, d)
         hi = np.array([k[1] for k in kept]).reshape(-1, d)
-        verification = dict(self.counts_, bound=self.bound, candidates="tree",
+        verification = dict(self.counts_, bound=self.bound, candidates="rows",
                             max_verifications=self.max_verifications, output_tolerance=tol)
         return BoxRuleSet(lo, hi, [k[2] for k in kept], schema=self.schema_, task="regression",
                           fallback=self.fallback, verification=verification,

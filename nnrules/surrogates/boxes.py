@@ -272,51 +272,57 @@ class BoxRuleSet:
         }
 
     # -- sympy ---------------------------------------------------------------------------
-    def to_sympy(self):
-        """A ``Piecewise``: each box a conjunction of closed interval conditions, in order.
+    def symbols(self):
+        """Sympy symbols, one per feature (names as in ``nnrules.surrogates.rules``)."""
+        import sympy
 
-        Classification values are class indices into ``classes``; regression values are the
-        midpoints. The last piece is the fallback tree (or NaN for abstain). Lambdified, it
-        gives ``predict`` (as indices) on every row.
+        from nnrules.surrogates.rules import symbol_names
+
+        return tuple(sympy.Symbol(n, real=True)
+                     for n in symbol_names(self.schema, self.schema.n_features))
+
+    def _sympy_box(self, lo: np.ndarray, hi: np.ndarray, open_low: bool):
+        import sympy
+
+        parts = []
+        for s, a, b in zip(self.symbols(), lo, hi):
+            if math.isfinite(a):
+                parts.append(s > sympy.Float(a, 17) if open_low else s >= sympy.Float(a, 17))
+            if math.isfinite(b):
+                parts.append(s <= sympy.Float(b, 17))
+        return sympy.And(*parts) if parts else sympy.true
+
+    def to_sympy(self):
+        """The boxes as conjunctions of interval conditions.
+
+        Classification: ``dict[label, sympy.Boolean]``, true exactly where ``predict`` gives
+        that label: the label's proven boxes, or (outside every box) the fallback tree's leaves
+        of that label. With ``fallback="abstain"`` no condition holds outside the boxes.
+        Regression: a ``Piecewise`` of the proven ranges' midpoints (then the fallback leaves,
+        then NaN), in ``explain`` order. Built unevaluated: sympy's own simplification of
+        hundreds of overlapping pieces takes minutes and changes nothing.
         """
         import sympy
 
-        syms = [sympy.Symbol(name) for name in self.schema.names]
-
-        def value(v):
-            if self.task == "regression":
-                return sympy.Float(float(v))
-            return sympy.Integer(self.classes.index(_plain(v)))
-
-        def cond(lo, hi, open_low):
-            parts = []
-            for s, a, b in zip(syms, lo, hi):
-                if math.isfinite(a):
-                    parts.append(s > sympy.Float(a) if open_low else s >= sympy.Float(a))
-                if math.isfinite(b):
-                    parts.append(s <= sympy.Float(b))
-            return sympy.And(*parts) if parts else sympy.true
-
-        pieces = []
-        box_values = self._box_values()
-        for k in range(self.n_boxes):
-            pieces.append((value(box_values[k]), cond(self.lower[k], self.upper[k], False)))
-        if self.fallback == "tree":
-            for i, v in enumerate(self.fallback_outputs):
-                pieces.append((value(v), cond(self.fallback_lower[i], self.fallback_upper[i],
-                                              True)))
-        pieces.append((sympy.nan, True))
-        return sympy.Piecewise(*pieces)
+        boxes = [self._sympy_box(self.lower[k], self.upper[k], False)
+                 for k in range(self.n_boxes)]
+        leaves = [self._sympy_box(self.fallback_lower[i], self.fallback_upper[i], True)
+                  for i in range(len(self.fallback_outputs))]
+        if self.task == "regression":
+            values = list(self._box_values()) + list(self.fallback_outputs)
+            pieces = [(sympy.Float(float(v), 17), c) for v, c in zip(values, boxes + leaves)]
+            return sympy.Piecewise(*pieces, (sympy.nan, True), evaluate=False)
+        outside = sympy.Not(sympy.Or(*boxes)) if boxes else sympy.true
+        out = {}
+        for label in self.classes:
+            mine = [b for b, v in zip(boxes, self.outputs) if _plain(v) == label]
+            theirs = [c for c, v in zip(leaves, self.fallback_outputs) if _plain(v) == label]
+            out[label] = sympy.Or(*mine, sympy.And(outside, sympy.Or(*theirs)))
+        return out
 
     # -- report --------------------------------------------------------------------------
-    def volume_fraction(self) -> float:
-        """Fraction of the schema's input domain the boxes cover (sum over boxes, ≤ 1).
-
-        Continuous features count length, integer features count whole values, one-hot groups
-        count allowed categories. Exact for disjoint boxes, an upper bound when boxes overlap.
-        """
-        if self.n_boxes == 0:
-            return 0.0
+    def _box_fractions(self) -> np.ndarray:
+        """Volume fraction of each box in the schema's domain, shape (n_boxes,)."""
         frac = np.ones(self.n_boxes)
         schema = self.schema
         seen = set()
@@ -336,7 +342,43 @@ class BoxRuleSet:
                 frac *= np.clip(count, 0, None) / max(total, 1)
             elif f.upper > f.lower:
                 frac *= np.clip(hi - lo, 0, None) / (f.upper - f.lower)
-        return float(min(1.0, frac.sum()))
+        return frac
+
+    def _overlap(self) -> bool:
+        lo, hi = self.lower, self.upper
+        for k in range(self.n_boxes - 1):
+            meet = np.all((lo[k + 1:] <= hi[k]) & (lo[k] <= hi[k + 1:]), axis=1)
+            if meet.any():
+                return True
+        return False
+
+    def _sample_domain(self, n: int) -> np.ndarray:
+        """Valid rows drawn uniformly from the schema's domain (seed 0)."""
+        rng = np.random.default_rng(0)
+        schema = self.schema
+        X = np.zeros((n, schema.n_features))
+        for j, f in enumerate(schema.features):
+            if f.kind in ("integer", "binary", "categorical"):
+                X[:, j] = rng.integers(math.ceil(f.lower), math.floor(f.upper) + 1, size=n)
+            elif f.kind != "onehot":
+                X[:, j] = rng.uniform(f.lower, f.upper, size=n)
+        for idx in schema.groups.values():
+            hot = rng.integers(0, len(idx), size=n)
+            X[np.arange(n), np.asarray(idx)[hot]] = 1.0
+        return X
+
+    def volume_fraction(self, n_samples: int = 20000) -> float:
+        """Fraction of the schema's input domain the boxes cover.
+
+        Continuous features count length, integer features count whole values, one-hot groups
+        count categories. Exact (sum over boxes) when no two boxes meet; otherwise a Monte
+        Carlo estimate of the union from ``n_samples`` uniform valid rows (seed 0).
+        """
+        if self.n_boxes == 0:
+            return 0.0
+        if not self._overlap():
+            return float(min(1.0, self._box_fractions().sum()))
+        return float(self.covered(self._sample_domain(n_samples)).mean())
 
     def report_details(self, X, reference) -> dict[str, Any]:
         """Coverage and fidelity figures for the fidelity report.
