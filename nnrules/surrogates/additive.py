@@ -1,0 +1,530 @@
+"""A generalised additive surrogate: ``F(x) = b + Σ h_i(x_i) + Σ h_ij(x_i, x_j)``.
+
+Every term is an exact piecewise polynomial over one or two *axes*:
+
+* ``"spline"`` (a continuous column): breakpoints ``t_0 < ... < t_m`` split the column into
+  ``m`` cells; cell ``j`` covers ``(t_j, t_{j+1}]`` (the first also everything below ``t_1``).
+  Inside the cell the term is a polynomial of degree ``degree`` in the local variable
+  ``u = clip(x, t_0, t_m) - t_j``; outside ``[t_0, t_m]`` the term keeps its boundary value.
+* ``"steps"`` (integer, binary, categorical codes, or a column with few values): interior cuts
+  ``c_1 < ... < c_{m-1}``; cell ``j`` holds the rows with ``c_j < x <= c_{j+1}``; a constant per
+  cell (degree 0).
+* ``"onehot"`` (a one-hot group): one cell per column; the term is ``Σ_j v_j x_{c_j}``, which on
+  a valid one-hot row is the hot category's value.
+
+A term's coefficients have shape ``(n_outputs, cells_1, powers_1[, cells_2, powers_2])``: the
+polynomial of output ``k`` on cell ``(j1, j2)`` is ``Σ_a Σ_b C[k, j1, a, j2, b] u^a v^b``.
+Outputs: one regression value (``output="value"``), the logit of the second class of a binary
+task (``"logit"``: positive means ``classes[1]``), or one score per class (``"logits"``: the
+largest wins). Terms are centred on the extraction rows, so each ``h`` has mean 0 there and
+the intercept carries the mean score. No network code lives here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from nnrules.exceptions import FormatError, ParameterError
+from nnrules.surrogates.rules import _check_header, _plain, symbol_names
+
+if TYPE_CHECKING:
+    from nnrules.schema import FeatureSchema
+
+__all__ = ["AdditiveSurrogate", "Axis", "Term"]
+
+AXIS_KINDS = ("spline", "steps", "onehot")
+OUTPUTS = ("value", "logit", "logits")
+
+
+def _fmt(v: float) -> str:
+    from nnrules.schema import format_number
+
+    return format_number(float(v))
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One input direction of a term.
+
+    Parameters
+    ----------
+    kind : {"spline", "steps", "onehot"}
+    columns : tuple of int
+        One column ("spline", "steps") or a one-hot group's columns in cell order ("onehot").
+    edges : tuple of float
+        "spline": the breakpoints ``t_0..t_m``; "steps": the interior cuts; "onehot": ().
+    degree : int
+        Polynomial degree inside a cell (0 for "steps" and "onehot").
+    """
+
+    kind: str
+    columns: tuple[int, ...]
+    edges: tuple[float, ...]
+    degree: int = 0
+
+    def __post_init__(self) -> None:
+        if self.kind not in AXIS_KINDS:
+            raise ParameterError(f"Axis kind must be one of {list(AXIS_KINDS)}; got {self.kind!r}.")
+        object.__setattr__(self, "columns", tuple(int(c) for c in self.columns))
+        object.__setattr__(self, "edges", tuple(float(e) for e in self.edges))
+        e = np.asarray(self.edges)
+        if e.size > 1 and not np.all(np.diff(e) > 0):
+            raise ParameterError(f"Axis edges must increase strictly; got {list(self.edges)}.")
+        if self.kind == "spline" and (len(self.edges) < 2 or len(self.columns) != 1):
+            raise ParameterError("A spline axis needs one column and at least two breakpoints.")
+        if self.kind == "steps" and len(self.columns) != 1:
+            raise ParameterError("A steps axis needs exactly one column.")
+        if self.kind == "onehot" and (len(self.columns) < 1 or self.edges):
+            raise ParameterError("A one-hot axis needs its group's columns and no edges.")
+        if self.kind != "spline" and self.degree != 0:
+            raise ParameterError(f"A {self.kind} axis has degree 0; got {self.degree}.")
+
+    @property
+    def n_cells(self) -> int:
+        if self.kind == "spline":
+            return len(self.edges) - 1
+        if self.kind == "steps":
+            return len(self.edges) + 1
+        return len(self.columns)
+
+    def locate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: the cell index, the local variable ``u`` and a scale (the hot value)."""
+        n = X.shape[0]
+        if self.kind == "onehot":
+            block = X[:, list(self.columns)]
+            cell = np.argmax(block, axis=1)
+            return cell, np.zeros(n), block[np.arange(n), cell]
+        x = X[:, self.columns[0]]
+        if self.kind == "steps":
+            return np.searchsorted(np.asarray(self.edges), x, side="left"), np.zeros(n), np.ones(n)
+        t = np.asarray(self.edges)
+        xc = np.clip(x, t[0], t[-1])
+        cell = np.searchsorted(t[1:-1], xc, side="left")
+        return cell, xc - t[cell], np.ones(n)
+
+    def cell_text(self, j: int, names: Sequence[str]) -> str:
+        """Where cell ``j`` lies, in words."""
+        if self.kind == "onehot":
+            return names[self.columns[j]]
+        name = names[self.columns[0]]
+        e = self.edges
+        if self.kind == "spline":
+            return f"{_fmt(e[j])} <= {name} <= {_fmt(e[j + 1])}"
+        if len(e) == 0:
+            return f"any {name}"
+        if j == 0:
+            return f"{name} <= {_fmt(e[0])}"
+        if j == len(e):
+            return f"{name} > {_fmt(e[-1])}"
+        return f"{_fmt(e[j - 1])} < {name} <= {_fmt(e[j])}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "columns": list(self.columns), "edges": list(self.edges),
+                "degree": int(self.degree)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Axis:
+        return cls(d["kind"], tuple(d["columns"]), tuple(d["edges"]), int(d.get("degree", 0)))
+
+
+@dataclass(frozen=True, eq=False)
+class Term:
+    """A shape function over one or two axes.
+
+    Parameters
+    ----------
+    axes : tuple of Axis (length 1 or 2)
+    coef : ndarray of shape (n_outputs, cells_1, degree_1 + 1[, cells_2, degree_2 + 1])
+    importance : float
+        Spread (standard deviation on the extraction rows, averaged over outputs).
+    density : tuple of (edges, counts) per axis
+        Histogram of the extraction rows along each axis (for plots): for spline axes
+        ``edges`` are bin edges, for the others ``edges`` is () and ``counts`` has one entry per
+        cell.
+    """
+
+    axes: tuple[Axis, ...]
+    coef: np.ndarray
+    importance: float = 0.0
+    density: tuple = ()
+
+    def __post_init__(self) -> None:
+        coef = np.asarray(self.coef, dtype=np.float64)
+        if len(self.axes) not in (1, 2):
+            raise ParameterError(f"A term has one or two axes; got {len(self.axes)}.")
+        shape = tuple(s for a in self.axes for s in (a.n_cells, a.degree + 1))
+        if coef.ndim != 1 + len(shape) or coef.shape[1:] != shape:
+            raise ParameterError(
+                f"Term coefficients must have shape (n_outputs, {', '.join(map(str, shape))}); "
+                f"got {coef.shape}.")
+        object.__setattr__(self, "coef", coef)
+
+    @property
+    def columns(self) -> tuple[int, ...]:
+        return tuple(c for a in self.axes for c in a.columns)
+
+    def values(self, X: np.ndarray) -> np.ndarray:
+        """The term's contribution per row and output, shape (n_samples, n_outputs)."""
+        parts = [a.locate(X) for a in self.axes]
+        if len(parts) == 1:
+            (cell, u, s), = parts
+            powers = u[:, None] ** np.arange(self.axes[0].degree + 1)
+            c = self.coef[:, cell, :]                                   # (k, n, p)
+            return np.einsum("knp,np->nk", c, powers) * s[:, None]
+        (c1, u1, s1), (c2, u2, s2) = parts
+        p1 = u1[:, None] ** np.arange(self.axes[0].degree + 1)
+        p2 = u2[:, None] ** np.arange(self.axes[1].degree + 1)
+        c = self.coef[:, c1, :, c2, :]                                  # (n, k, p1, p2)
+        return np.einsum("nkab,na,nb->nk", c, p1, p2) * (s1 * s2)[:, None]
+
+    def _expr(self, axes, C, syms):
+        import sympy
+
+        if not axes:
+            return sympy.Float(float(C), 17)
+        axis, rest = axes[0], axes[1:]
+        if axis.kind == "onehot":
+            return sympy.Add(*[syms[col] * self._expr(rest, C[j, 0], syms)
+                               for j, col in enumerate(axis.columns)])
+        x = syms[axis.columns[0]]
+        if axis.kind == "steps":
+            pieces = [(self._expr(rest, C[j, 0], syms), x <= sympy.Float(e, 17))
+                      for j, e in enumerate(axis.edges)]
+            return sympy.Piecewise(*pieces, (self._expr(rest, C[len(axis.edges), 0], syms), True))
+        t = axis.edges
+        m = len(t) - 1
+
+        def poly(j, u):
+            return sympy.Add(*[u ** a * self._expr(rest, C[j, a], syms)
+                               for a in range(axis.degree + 1)])
+
+        pieces = [(self._expr(rest, C[0, 0], syms), x < sympy.Float(t[0], 17))]
+        pieces += [(poly(j, x - sympy.Float(t[j], 17)), x <= sympy.Float(t[j + 1], 17))
+                   for j in range(m)]
+        pieces.append((poly(m - 1, sympy.Float(t[m] - t[m - 1], 17)), True))
+        return sympy.Piecewise(*pieces)
+
+    def to_sympy(self, syms, output: int = 0):
+        """The exact term for ``output`` as a sympy expression in ``syms``."""
+        return self._expr(self.axes, self.coef[output], syms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"axes": [a.to_dict() for a in self.axes],
+                "coef": [float(v) for v in self.coef.ravel()],
+                "n_outputs": int(self.coef.shape[0]),
+                "importance": float(self.importance),
+                "density": [{"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]}
+                            for edges, counts in self.density]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Term:
+        axes = tuple(Axis.from_dict(a) for a in d["axes"])
+        shape = (int(d["n_outputs"]),) + tuple(s for a in axes for s in (a.n_cells, a.degree + 1))
+        coef = np.asarray(d["coef"], dtype=np.float64).reshape(shape)
+        density = tuple((tuple(float(e) for e in h["edges"]), tuple(int(c) for c in h["counts"]))
+                        for h in d.get("density", []))
+        return cls(axes, coef, float(d.get("importance", 0.0)), density)
+
+
+class AdditiveSurrogate:
+    """``b + Σ h_i(x_i) [+ Σ h_ij(x_i, x_j)]``: one score per output.
+
+    Parameters
+    ----------
+    intercept : array-like of shape (n_outputs,)
+    terms : sequence of Term
+    output : {"value", "logit", "logits"}
+        What the scores are (see the module docstring).
+    classes : tuple or None
+        Class labels (classification).
+    schema : FeatureSchema or None
+    task : {"classification", "regression"}
+    n_features : int or None
+        Columns of X (default: the schema's).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> axis = Axis("steps", (0,), (0.5,))
+    >>> term = Term((axis,), np.array([[[-1.0], [1.0]]]))
+    >>> s = AdditiveSurrogate([0.25], [term], output="logit", classes=("no", "yes"),
+    ...                       task="classification", n_features=1)
+    >>> s.predict(np.array([[0.0], [1.0]])).tolist()
+    ['no', 'yes']
+    """
+
+    FORMAT = "nnrules/additive"
+    VERSION = 1
+
+    def __init__(self, intercept, terms: Sequence[Term], *,
+                 output: Literal["value", "logit", "logits"] = "value",
+                 classes: tuple | None = None, schema: FeatureSchema | None = None,
+                 task: Literal["classification", "regression"] = "regression",
+                 n_features: int | None = None) -> None:
+        self.intercept = np.asarray(intercept, dtype=np.float64).reshape(-1)
+        self.terms = tuple(terms)
+        if output not in OUTPUTS:
+            raise ParameterError(f"output must be one of {list(OUTPUTS)}; got {output!r}.")
+        if task not in ("classification", "regression"):
+            raise ParameterError(f"task must be 'classification' or 'regression'; got {task!r}.")
+        k = self.intercept.size
+        for t in self.terms:
+            if t.coef.shape[0] != k:
+                raise ParameterError(
+                    f"Every term needs {k} output(s) like the intercept; got {t.coef.shape[0]}.")
+        if (output == "logits") != (task == "classification" and k > 1) or \
+                (output == "logit" and (task != "classification" or k != 1)):
+            raise ParameterError(
+                f"output {output!r} does not fit task {task!r} with {k} output(s): use 'value' "
+                "for regression, 'logit' (1 output) or 'logits' (one per class) for classes.")
+        self.output, self.task, self.schema = output, task, schema
+        if task == "classification" and classes is None:
+            classes = tuple(range(2 if output == "logit" else k))
+        self.classes = None if classes is None else tuple(_plain(c) for c in classes)
+        if output == "logits" and len(self.classes) != k:
+            raise ParameterError(f"{k} class scores but {len(self.classes)} classes.")
+        used = max((c for t in self.terms for c in t.columns), default=-1) + 1
+        self.n_features = int(n_features if n_features is not None else
+                              schema.n_features if schema is not None else used)
+
+    # -- scores and predictions ----------------------------------------------------------
+    def _check_X(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features:
+            raise ParameterError(
+                f"Expected rows of {self.n_features} features, shape (n, {self.n_features}); "
+                f"got shape {X.shape}.")
+        return X
+
+    def term_values(self, X) -> np.ndarray:
+        """Every term's contribution, shape (n_samples, n_terms, n_outputs)."""
+        X = self._check_X(X)
+        if not self.terms:
+            return np.zeros((X.shape[0], 0, self.intercept.size))
+        return np.stack([t.values(X) for t in self.terms], axis=1)
+
+    def decision_function(self, X) -> np.ndarray:
+        """The scores ``b + Σ h``: shape (n_samples,) for one output, else (n_samples, k)."""
+        out = self.intercept + self.term_values(X).sum(axis=1)
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_index(self, X) -> np.ndarray:
+        """Class index (classification) or value (regression) per row."""
+        f = self.decision_function(X)
+        if self.output == "value":
+            return f
+        if self.output == "logit":
+            return (f > 0).astype(np.int64)
+        return np.argmax(f, axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        """Labels (``classes`` values) or values, shape (n_samples,)."""
+        out = self.predict_index(X)
+        if self.task == "regression":
+            return out
+        labels = np.asarray(self.classes, dtype=object if any(
+            isinstance(c, str) for c in self.classes) else None)
+        return labels[out]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities from the distilled logits (sigmoid / softmax)."""
+        if self.task != "classification":
+            raise ParameterError("predict_proba needs a classification model; this is regression.")
+        f = self.decision_function(X)
+        if self.output == "logit":
+            p = 0.5 * (1.0 + np.tanh(0.5 * f))
+            return np.column_stack([1.0 - p, p])
+        z = np.exp(f - f.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def _decisive(self, X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Contributions (n, n_terms), intercepts (n,) and scores (n,) of the deciding output."""
+        tv = self.term_values(X)
+        if self.output == "logits":
+            k = self.predict_index(X)
+            rows = np.arange(tv.shape[0])
+            return tv[rows, :, k], self.intercept[k], (self.intercept + tv.sum(axis=1))[rows, k]
+        return tv[:, :, 0], np.full(tv.shape[0], self.intercept[0]), \
+            self.intercept[0] + tv[:, :, 0].sum(axis=1)
+
+    def explain(self, X) -> np.ndarray:
+        """Each term's contribution to the deciding score, shape (n_samples, n_terms)
+        (regression: the value; binary: the logit; multiclass: the predicted class's score)."""
+        return self._decisive(X)[0]
+
+    def reasons(self, X, top: int = 3) -> list[str]:
+        """Per row: the score, the ``top`` largest contributions by size, and the output."""
+        X = self._check_X(X)
+        contrib, base, score = self._decisive(X)
+        out = self.predict(X)
+        names = self.term_names()
+        lines = []
+        for i in range(X.shape[0]):
+            order = np.argsort(-np.abs(contrib[i]), kind="stable")[:top]
+            parts = [f"{contrib[i, j]:+.4g} {names[j]}" for j in order]
+            rest = contrib[i].sum() - contrib[i, order].sum()
+            if len(names) > top:
+                parts.append(f"{rest:+.4g} other terms")
+            what = "score" if self.output != "value" else "value"
+            lines.append(f"{what} {score[i]:.4g} = {base[i]:.4g} (intercept) "
+                         f"{' '.join(parts)} -> {_plain(out[i])}")
+        return lines
+
+    # -- descriptions --------------------------------------------------------------------
+    def _names(self) -> tuple[str, ...]:
+        if self.schema is not None:
+            return self.schema.names
+        return tuple(f"x{j}" for j in range(self.n_features))
+
+    def term_names(self) -> list[str]:
+        """``"age"``, ``"color"`` (one-hot group), ``"age x income"`` (pairs)."""
+        names = self._names()
+        out = []
+        for t in self.terms:
+            parts = []
+            for a in t.axes:
+                if a.kind == "onehot":
+                    f = self.schema.features[a.columns[0]] if self.schema is not None else None
+                    parts.append(f.group if f is not None and f.group else
+                                 "{" + ",".join(names[c] for c in a.columns) + "}")
+                else:
+                    parts.append(names[a.columns[0]])
+            out.append(" x ".join(parts))
+        return out
+
+    def importances(self) -> dict[str, float]:
+        """Term name -> spread of its shape function on the extraction rows, largest first."""
+        pairs = sorted(zip(self.term_names(), (t.importance for t in self.terms)),
+                       key=lambda p: (-p[1], p[0]))
+        return {n: float(v) for n, v in pairs}
+
+    def symbols(self):
+        """Sympy symbols, one per feature (see :func:`nnrules.surrogates.rules.symbol_names`)."""
+        import sympy
+
+        return tuple(sympy.Symbol(n, real=True)
+                     for n in symbol_names(self.schema, self.n_features))
+
+    def to_sympy(self):
+        """The exact model: regression and binary tasks give one ``Expr`` (the value, or the
+        logit of ``classes[1]`` whose sign decides); multiclass gives ``dict[label, Expr]`` of
+        class scores whose largest decides. Terms are ``Piecewise`` polynomials."""
+        import sympy
+
+        syms = self.symbols()
+
+        def score(k):
+            return sympy.Add(sympy.Float(float(self.intercept[k]), 17),
+                             *[t.to_sympy(syms, k) for t in self.terms])
+
+        if self.output == "logits":
+            return {c: score(k) for k, c in enumerate(self.classes)}
+        return score(0)
+
+    def _score_name(self, k: int) -> str:
+        if self.output == "value":
+            return "value"
+        if self.output == "logit":
+            return f"logit of {self.classes[1]!r} vs {self.classes[0]!r} (> 0 means {self.classes[1]!r})"
+        return f"score of class {self.classes[k]!r} (the largest score wins)"
+
+    def to_text(self) -> str:
+        """The intercept, then every shape function (largest spread first) as values per cell:
+        spline terms at their breakpoints (a degree-d polynomial in between), step and one-hot
+        terms per cell, pair terms as a grid."""
+        names = self._names()
+        term_names = self.term_names()
+        order = sorted(range(len(self.terms)), key=lambda i: (-self.terms[i].importance, i))
+        lines = []
+        for k in range(self.intercept.size):
+            lines.append(f"{self._score_name(k)} = {_fmt(self.intercept[k])} + sum of "
+                         f"{len(self.terms)} shape functions:")
+            for i in order:
+                t = self.terms[i]
+                lines.append(f"  h({term_names[i]})  [spread {t.importance:.4g}]")
+                lines += ["    " + s for s in self._term_lines(t, k, names)]
+        return "\n".join(lines)
+
+    def _term_lines(self, t: Term, k: int, names) -> list[str]:
+        if len(t.axes) == 1:
+            a = t.axes[0]
+            if a.kind == "spline":
+                grid = np.asarray(a.edges)
+                X = np.zeros((grid.size, self.n_features))
+                X[:, a.columns[0]] = grid
+                v = t.values(X)[:, k]
+                pts = ", ".join(f"{_fmt(g)}: {_fmt(round(float(y), 6))}" for g, y in zip(grid, v))
+                return [f"degree-{a.degree} spline in {names[a.columns[0]]}; at the knots {pts}"]
+            return [f"{a.cell_text(j, names)}: {_fmt(round(float(t.coef[k, j, 0]), 6))}"
+                    for j in range(a.n_cells)]
+        a1, a2 = t.axes
+        out = [f"pair term on {a1.n_cells} x {a2.n_cells} cells "
+               f"(value at each cell's lower corner):"]
+        for j1 in range(a1.n_cells):
+            vals = [_fmt(round(float(t.coef[k, j1, 0, j2, 0]), 4)) for j2 in range(a2.n_cells)]
+            out.append(f"{a1.cell_text(j1, names)}: " + " | ".join(vals))
+        return out
+
+    def complexity(self) -> dict[str, int]:
+        """terms, main and pair terms, features used, cells (polynomial pieces) and
+        coefficients."""
+        pairs = sum(len(t.axes) == 2 for t in self.terms)
+        cells = sum(math.prod(a.n_cells for a in t.axes) for t in self.terms)
+        return {"terms": len(self.terms), "main_terms": len(self.terms) - pairs,
+                "pair_terms": pairs,
+                "features": len({c for t in self.terms for c in t.columns}),
+                "pieces": int(cells),
+                "parameters": int(sum(t.coef.size for t in self.terms) + self.intercept.size)}
+
+    def report_details(self, X, reference) -> dict[str, Any]:
+        """Spread of each term (ranked) for the fidelity report."""
+        imp = self.importances()
+        ranked = [f"{n} ({v:.3g})" for n, v in imp.items()]
+        return {"importance_ranking": ", ".join(ranked[:10]) + (" ..." if len(ranked) > 10 else "")}
+
+    def write_artifacts(self, folder) -> list[str]:
+        """PNG plots of the shape functions and the importance chart (``[plot]`` extra);
+        nothing when matplotlib is missing. Returns the file names written."""
+        from nnrules.surrogates.additive_plot import write_plots
+
+        return write_plots(self, folder)
+
+    # -- files ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.FORMAT,
+            "version": self.VERSION,
+            "task": self.task,
+            "output": self.output,
+            "classes": None if self.classes is None else list(self.classes),
+            "n_features": self.n_features,
+            "intercept": [float(v) for v in self.intercept],
+            "terms": [t.to_dict() for t in self.terms],
+            "schema": None if self.schema is None else self.schema.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> AdditiveSurrogate:
+        _check_header(d, cls)
+        try:
+            schema = None
+            if d.get("schema") is not None:
+                from nnrules.schema import FeatureSchema
+
+                schema = FeatureSchema.from_dict(d["schema"])
+            return cls(d["intercept"], [Term.from_dict(t) for t in d["terms"]],
+                       output=d["output"],
+                       classes=None if d.get("classes") is None else tuple(d["classes"]),
+                       schema=schema, task=d["task"], n_features=d.get("n_features"))
+        except (KeyError, TypeError, ValueError) as e:
+            raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
+                              "nnrules extract.") from e
+
+    def __repr__(self) -> str:
+        return (f"AdditiveSurrogate(n_terms={len(self.terms)}, output={self.output!r}, "
+                f"task={self.task!r})")
