@@ -41,8 +41,19 @@ def _tabular(params):
     return make
 
 
+def _tomita(k, cell):
+    def make():
+        folder = ROOT / "tests" / "fixtures" / "tomita"
+        network = nnrules.load(folder / f"tomita{k}_{cell}.onnx")
+        train = (folder / f"tomita{k}_train.txt").read_text().split()
+        test = (folder / f"tomita{k}_test.txt").read_text().split()
+        return network, {"n_samples": 500}, (train,), {"alphabet": "01"}, test
+    return make
+
+
 # method -> () -> (network, small params, fit args, fit kwargs, evaluation data)
 CASES = {
+    "automaton": _tomita(2, "gru"),
     "tree": _tabular({"max_leaves": 6}),
     "trepan": _tabular({"max_leaves": 6}),
     "additive": _tabular({}),
