@@ -234,7 +234,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["prediction"] + (["reason"] if args.explain else [])
-    writer.writerow(header)
+    if not _is_sequences(surrogate):
+        # Sequence files get one prediction per line, aligned with their lines (no header).
+        writer.writerow(header)
     reasons = surrogate.reasons(rows) if args.explain else None
     for i, value in enumerate(predictions.tolist()):
         writer.writerow([value] + ([reasons[i]] if reasons is not None else []))
@@ -299,9 +301,11 @@ def _parser() -> argparse.ArgumentParser:
     data_options(p)
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons)")
+    p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "
+                       "for sequence files one prediction per line, no header")
     p.add_argument("surrogate")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows, or a sequence "
+                   "file (the surrogate's alphabet is used)")
     p.add_argument("--explain", action="store_true", help="add a 'reason' column")
     p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
     data_options(p)

@@ -155,10 +155,14 @@ def star(item: Regex) -> Regex:
 # --------------------------------------------------------------------------- printing
 
 
+_META = frozenset(".^$*+?{}[]\\|()")
+
+
 def _class(symbols: tuple[str, ...], python: bool) -> str:
     def esc(s: str) -> str:
         if not python:
-            return s
+            # A literal '.' or '+' must not read as an operator, even for people.
+            return "\\" + s if s in _META else s
         return re.escape(s) if len(s) == 1 else "(?:" + re.escape(s) + ")"
 
     if len(symbols) == 1:
