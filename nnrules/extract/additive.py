@@ -51,38 +51,61 @@ _MAX_PAIR_FEATURES = 16            # pairs are screened among this many most imp
 
 @dataclass
 class _Block:
-    """A term under construction: its axes and, per axis, the basis and its local map."""
+    """A term under construction: its axes and, per axis, the basis and its local map.
+
+    Pair terms are *pure* (mgcv's ``ti``): each axis's basis is restricted to coefficient
+    vectors whose basis combination has mean 0 on the extraction rows (``nulls``), so a pair
+    cannot take over what its features' main terms say.
+    """
 
     axes: tuple                    # tuple[Axis, ...]
     designs: tuple                 # per axis: X -> (n, n_basis)
     locals_: tuple                 # per axis: (cells, n_basis, degree + 1)
     penalties: tuple               # per axis: (n_basis, n_basis) smoothness penalty
     unit: tuple[int, ...] = ()     # the units it reads (one for main terms, two for pairs)
+    nulls: tuple = ()              # pairs, per axis: (n_basis, n_basis - 1) zero-mean basis
 
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return tuple(a.shape[1] for a in self.locals_)
+    def constrain(self, X: np.ndarray) -> None:
+        """Restrict every axis to zero-mean combinations on X (for pair terms)."""
+        nulls = []
+        for d in self.designs:
+            mean = d(X).mean(axis=0)
+            q, _ = np.linalg.qr(mean[:, None], mode="complete")
+            nulls.append(q[:, 1:])
+        self.nulls = tuple(nulls)
 
     def design(self, X: np.ndarray) -> np.ndarray:
         parts = [d(X) for d in self.designs]
+        if self.nulls:
+            parts = [p @ z for p, z in zip(parts, self.nulls)]
         if len(parts) == 1:
             return parts[0]
         a, b = parts
         return (a[:, :, None] * b[:, None, :]).reshape(X.shape[0], -1)
 
     def penalty(self) -> np.ndarray:
-        if len(self.penalties) == 1:
-            return self.penalties[0]
-        p1, p2 = self.penalties
+        pens = self.penalties
+        if self.nulls:
+            pens = tuple(z.T @ p @ z for p, z in zip(pens, self.nulls))
+        if len(pens) == 1:
+            return pens[0]
+        p1, p2 = pens
         return np.kron(p1, np.eye(p2.shape[0])) + np.kron(np.eye(p1.shape[0]), p2)
 
     def coefficients(self, beta: np.ndarray) -> np.ndarray:
         """Basis weights (n_basis_total, k) -> the term's piecewise-polynomial coefficients."""
         k = beta.shape[1]
         if len(self.locals_) == 1:
+            if self.nulls:
+                beta = self.nulls[0] @ beta
             return np.einsum("jla,lk->kja", self.locals_[0], beta)
         a1, a2 = self.locals_
-        w = beta.T.reshape(k, a1.shape[1], a2.shape[1])
+        if self.nulls:
+            z1, z2 = self.nulls
+            w = beta.T.reshape(k, z1.shape[1], z2.shape[1])
+            w = np.einsum("lr,krs,ms->klm", z1, w, z2)
+        else:
+            w = beta.T.reshape(k, a1.shape[1], a2.shape[1])
         return np.einsum("ila,jmb,klm->kiajb", a1, a2, w)
 
 
@@ -450,6 +473,7 @@ class AdditiveExtractor(Extractor):
                 chosen.add(pair)
                 parts = [self._pair_axis(*units[u], X) for u in pair]
                 blk = _Block(*[tuple(p[i] for p in parts) for i in range(4)], unit=pair)
+                blk.constrain(X)
                 blocks.append(blk)
                 betas, b0, fitted, lam = self._solve(blocks, rows, Y)
                 after = r2_score(Y, fitted)
