@@ -281,8 +281,9 @@ class AdditiveExtractor(Extractor):
         if oracle.task == "regression":
             y = np.asarray(oracle.predict(rows), dtype=np.float64)
             return y.reshape(rows.shape[0], -1), "value"
-        if oracle.classes is None:
-            oracle.predict(rows[:1])
+        labels = None
+        if oracle.classes is None:  # a black box names its classes by answering
+            labels = oracle.predict_index(rows)
         n_classes = len(oracle.classes)
         if n_classes < 2:
             raise DataError(
@@ -291,7 +292,7 @@ class AdditiveExtractor(Extractor):
         try:
             z = oracle.logits(rows)
         except (ParameterError, UnsupportedModelError):
-            idx = oracle.predict_index(rows)
+            idx = oracle.predict_index(rows) if labels is None else labels
             z = np.eye(n_classes)[idx]
         z = z.reshape(rows.shape[0], -1)
         if n_classes == 2:
