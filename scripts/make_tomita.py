@@ -50,7 +50,8 @@ def mutations(strings: list[str], language: Language, rng: np.random.Generator) 
 def dataset(language: Language, lengths, n: int, rng) -> tuple[list[str], np.ndarray]:
     pos = sample_strings(language, lengths, n, accept=True, random_state=rng)
     neg = sample_strings(language, lengths, n, accept=False, random_state=rng)
-    near = mutations(pos * 2, language, rng)
+    # Near misses stay within the lengths asked for, so held-out strings are all longer.
+    near = [t for t in mutations(pos * 2, language, rng) if len(t) in lengths]
     strings = sorted(set(pos) | set(neg) | set(near))
     labels = np.array([int(language.accepts(s)) for s in strings])
     return strings, labels
