@@ -258,6 +258,11 @@ class AutomatonExtractor(Extractor):
                                  "recurrent_ops": list(oracle.recurrent),
                                  "encoding": {"kind": enc.kind, "layout": enc.layout,
                                               "id_offset": enc.id_offset}}
+        if not oracle.recurrent:
+            # No initial state to read: the empty sequence's answer is given or guessed.
+            notes["empty_answer"] = ("given (empty_label)" if self.empty_label is not None else
+                                     "guessed: the network's most common answer on "
+                                     "one-symbol sequences; pass empty_label to set it")
         abstraction = None
         if oracle.recurrent and self.strategy in ("auto", "whitebox"):
             abstraction, info = whitebox_abstraction(

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 from nnrules.exceptions import DataError, InputFileError, ParameterError, UnsupportedModelError
 

@@ -297,11 +297,11 @@ class Automaton:
         """The transition table, each state's output and the regular expression."""
         width = max(len(a) for a in self.alphabet)
         head = "state  output  " + "  ".join(a.rjust(width + 1) for a in self.alphabet)
-        rows = [f"Automaton: {self.n_states} states over {list(self.alphabet)!r}, "
-                f"start q{self.start}", head]
+        rows = [(f"Automaton: {self.n_states} states over {list(self.alphabet)!r}, "
+                f"start q{self.start}"), head]
         for q in range(self.n_states):
             cells = "  ".join(f"q{int(t)}".rjust(width + 1) for t in self.delta[q])
-            rows.append(f"q{q:<5d} {str(_label(self.classes[self.output[q]])):<7s} {cells}")
+            rows.append(f"q{q:<5d} {_label(self.classes[self.output[q]])!s:<7s} {cells}")
         rows.append(f"regex ({_label(self.classes[-1])}): {self.to_regex(readable=True)}")
         return "\n".join(rows)
 
@@ -317,7 +317,7 @@ class Automaton:
     def report_details(self, X: Any, reference: np.ndarray) -> dict[str, Any]:
         """Lengths of the evaluation sequences next to the longest training sequence."""
         lengths = np.array([len(s) for s in self.encode(X)])
-        details: dict[str, Any] = {"eval_min_length": int(lengths.min(initial=0)),
+        details: dict[str, Any] = {"eval_min_length": int(lengths.min()) if lengths.size else 0,
                                    "eval_max_length": int(lengths.max(initial=0))}
         train_max = self.notes.get("train_max_length")
         if train_max is not None and lengths.size:
