@@ -106,7 +106,10 @@ def test_mofn_text_and_sympy_agree_with_predict():
     assert "at least" in rules
     form = tree.to_sympy()
     symbols = list(tree.symbols())
-    assert any(isinstance(a, sympy.Piecewise) for a in sympy.preorder_traversal(
+    from nnrules.surrogates.indicator import Indicator
+
+    # m-of-n reads as a threshold on a sum of indicators.
+    assert any(isinstance(a, Indicator) for a in sympy.preorder_traversal(
         next(iter(form.values())) if isinstance(form, dict) else form))
     from sympy_check import sympy_predict
 

@@ -138,11 +138,12 @@ class MofN:
         return f"at least {self.m} of {{{inner}}}"
 
     def to_sympy(self, symbols: Sequence[Any]):
-        """``sum(Piecewise((1, c), (0, True))) >= m``."""
+        """``Indicator(c1) + ... + Indicator(cn) >= m`` (see ``nnrules.surrogates.indicator``)."""
         import sympy
 
-        total = sympy.Add(*[sympy.Piecewise((1, c.to_sympy(symbols)), (0, True))
-                            for c in self.conditions])
+        from nnrules.surrogates.indicator import Indicator
+
+        total = sympy.Add(*[Indicator(c.to_sympy(symbols)) for c in self.conditions])
         return total >= self.m
 
     def to_dict(self) -> dict[str, Any]:
