@@ -5,7 +5,8 @@ Writes tests/fixtures/tomita/:
   reject / accept). GRU models read batch-first ``[batch, time, 2]``; LSTM models read
   time-first ``[time, batch, 2]`` (both layouts are then covered by the fixtures).
   ``tomita5_gru2`` is a stacked two-layer GRU. All are TorchScript exports (ONNX GRU / LSTM ops,
-  GRU with ``linear_before_reset=1``).
+  GRU with ``linear_before_reset=1``) except ``tomita4_gru_dynamo``, the Tomita 4 GRU again
+  through the dynamo exporter (needs onnxscript).
 - ``tomita{k}_train.txt``: a sample of training strings (length 1..15), one per line.
 - ``tomita{k}_test.txt``: held-out strings of length 16..30, balanced, with near misses.
 - ``accuracy.json``: every network's accuracy on a larger held-out set (lengths 16..30).
@@ -132,9 +133,20 @@ def train(k: int, cell: str, layers: int, seed: int, train_set, test_set) -> tup
     return net.eval(), best
 
 
-def export(net: Net, path: Path, batch_first: bool) -> None:
+def export(net: Net, path: Path, batch_first: bool, dynamo: bool = False) -> None:
     dummy = torch.zeros((3, 5, 2) if batch_first else (5, 3, 2))
     axes = {0: "batch", 1: "time"} if batch_first else {0: "time", 1: "batch"}
+    if dynamo:  # torch.export-based exporter (needs onnxscript): initial state built in-graph
+        dims = {i: torch.export.Dim(name) for i, name in axes.items()}
+        torch.onnx.export(net, (dummy,), str(path), input_names=["x"], output_names=["proba"],
+                          dynamic_shapes={"x": dims}, dynamo=True, opset_version=18)
+        # One self-contained file: fold the weights the exporter wrote beside it back in.
+        import onnx
+
+        model = onnx.load(str(path))
+        onnx.save(model, str(path), save_as_external_data=False)
+        Path(str(path) + ".data").unlink(missing_ok=True)
+        return
     torch.onnx.export(
         net, (dummy,), str(path), input_names=["x"], output_names=["proba"],
         dynamic_axes={"x": axes, "proba": {0: "batch"}}, dynamo=False, opset_version=17,
@@ -182,6 +194,11 @@ def main(only: list[int]) -> None:
             }
             print(f"tomita{k}_{name}: held-out accuracy {acc:.4f} "
                   f"({time.perf_counter() - start:.1f} s)", flush=True)
+            if k == 4 and name == "gru":
+                # The same network through the dynamo exporter: a second graph shape to read.
+                export(net, OUT / f"tomita{k}_gru_dynamo.onnx", True, dynamo=True)
+                report[f"tomita{k}_gru_dynamo"] = {**report[f"tomita{k}_{name}"],
+                                                   "export": "dynamo"}
             report_path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
 
 
