@@ -112,6 +112,16 @@ def test_report_numbers(iris_rows):
     assert d["fidelity_with_fallback"] == pytest.approx(np.mean(s.predict(sp.X_test) == ref))
 
 
+def test_iris_goal_and_splitting_proves_more():
+    covered = {}
+    for depth in (0, 8):
+        ex, net, sp = fit("iris", "via_iris.onnx", candidates="rows", split_depth=depth)
+        s = ex.surrogate_
+        assert s.n_boxes <= 64
+        covered[depth] = s.covered(sp.X_test).mean()
+    assert covered[8] >= 0.85 > covered[0]
+
+
 def test_linear_bounds_prove_more_than_interval():
     covered = {}
     for bound in ("interval", "linear"):

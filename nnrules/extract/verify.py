@@ -172,6 +172,13 @@ def _confirm(ir, network, pts: np.ndarray, cls: np.ndarray) -> np.ndarray:
     return _margins(ir, ir.forward(pts), cls) < 0
 
 
+def _certify(ir, lo: np.ndarray, hi: np.ndarray, cls: np.ndarray, bound: str):
+    """Certified margin of each box (positive = proven) and the bound engine's result."""
+    res = spec_lower_bounds(ir, lo, hi, class_spec(ir, cls), method=bound)
+    slack = HEAD_MARGIN + (4 * U32 + FLOAT64_SLACK) * (1.0 + res["scale"])
+    return (res["bound"] - res["error"]).min(axis=1) - slack, res
+
+
 def verify_boxes(
     network_or_ir: Any,
     lower,
@@ -184,6 +191,7 @@ def verify_boxes(
     project: Callable | None = None,
     search: bool = True,
     ir: Any = None,
+    split_depth: int = 0,
 ) -> dict[str, np.ndarray]:
     """Verify many rules at once.
 
@@ -203,11 +211,16 @@ def verify_boxes(
         Look for counterexamples for unproven boxes.
     ir : DenseIR, optional
         The network's IR when already read (saves re-reading the ONNX graph).
+    split_depth : int
+        Boxes neither proven nor refuted are split up to this many rounds (at most
+        ``2 ** split_depth`` parts each) and proven when every part is
+        (:mod:`nnrules.extract.input_split`). 0 = bound the whole box only.
 
     Returns
     -------
     dict with ``status`` (n_boxes,) of str, ``counterexample`` (n_boxes, n_inputs) (NaN
-    where none), ``certified_margin`` (n_boxes,), ``coef`` (n_boxes, m, n_inputs) or None.
+    where none), ``certified_margin`` (n_boxes,) of the whole box (a box proven in parts
+    keeps its whole-box margin, which is <= 0), ``coef`` (n_boxes, m, n_inputs) or None.
     """
     if bound not in _BOUNDS:
         raise ParameterError(f"bound must be one of {list(_BOUNDS)}; got {bound!r}.")
@@ -221,10 +234,7 @@ def verify_boxes(
         cls = np.repeat(cls, lo.shape[0])
     if cls.shape[0] != lo.shape[0]:
         raise DataError(f"Got {cls.shape[0]} classes for {lo.shape[0]} boxes; give one per box.")
-    spec = class_spec(ir, cls)
-    res = spec_lower_bounds(ir, lo, hi, spec, method=bound)
-    slack = HEAD_MARGIN + (4 * U32 + FLOAT64_SLACK) * (1.0 + res["scale"])
-    certified = (res["bound"] - res["error"]).min(axis=1) - slack
+    certified, res = _certify(ir, lo, hi, cls, bound)
     status = np.where(certified > 0, "proven", "unknown").astype(object)
     cex = np.full(lo.shape, np.nan)
     todo = np.flatnonzero(certified <= 0)
@@ -243,6 +253,18 @@ def verify_boxes(
             hit = todo[neg[ok]]
             status[hit] = "refuted"
             cex[hit] = pts[neg[ok]]
+    todo = np.flatnonzero(status == "unknown")
+    if split_depth and todo.size:
+        from nnrules.extract.input_split import prove_by_splitting
+
+        def certify(a, b, c):
+            margin, r = _certify(ir, a, b, c, bound)
+            return margin, r["coef"]
+
+        coef = None if res["coef"] is None else res["coef"][todo]
+        won = prove_by_splitting(certify, lo[todo], hi[todo], cls[todo], coef,
+                                 depth=split_depth)
+        status[todo[won]] = "proven"
     return {"status": status.astype(str), "counterexample": cex, "certified_margin": certified,
             "coef": res["coef"]}
 

@@ -72,6 +72,10 @@ class VIAExtractor(Extractor):
     output_tolerance : float, default=0.1
         Regression: widest proven output range kept, as a fraction of the network's output
         spread on the extraction rows.
+    split_depth : int, default=8
+        A box the bounds cannot prove whole (and no counterexample refutes) is split in two
+        up to this many rounds and proven when every part is; one verification still counts
+        once. Proves more boxes at up to ``2 ** split_depth`` times the cost.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
     random_state : int or None
@@ -95,6 +99,7 @@ class VIAExtractor(Extractor):
         "max_leaves": Interval(int, 2, None),
         "n_samples": Interval(int, 0, None),
         "output_tolerance": Interval(float, 0, None, closed="neither"),
+        "split_depth": Interval(int, 0, 16),
         "task": Options(("classification", "regression"), allow_none=True),
         "random_state": Interval(int, 0, None, allow_none=True),
     }
@@ -102,7 +107,8 @@ class VIAExtractor(Extractor):
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,
                  bound: str = "linear", candidates: str = "tree", fallback: str = "tree",
                  max_leaves: int = 32, n_samples: int = 32, output_tolerance: float = 0.1,
-                 task: str | None = None, random_state: int | None = None):
+                 split_depth: int = 8, task: str | None = None,
+                 random_state: int | None = None):
         self.network = network
         self.max_boxes = max_boxes
         self.max_verifications = max_verifications
@@ -112,6 +118,7 @@ class VIAExtractor(Extractor):
         self.max_leaves = max_leaves
         self.n_samples = n_samples
         self.output_tolerance = output_tolerance
+        self.split_depth = split_depth
         self.task = task
         self.random_state = random_state
 
@@ -152,7 +159,8 @@ class VIAExtractor(Extractor):
 
         res = verify_boxes(self.network, lo, hi, cls, bound=self.bound,
                            n_samples=self.n_samples, project=project,
-                           random_state=int(self.rng_.integers(0, 2**31 - 1)), ir=self.ir_)
+                           random_state=int(self.rng_.integers(0, 2**31 - 1)), ir=self.ir_,
+                           split_depth=self.split_depth)
         for status in res["status"]:
             self.counts_[str(status)] += 1
         return res
