@@ -20,7 +20,13 @@ from onnx import TensorProto, helper, numpy_helper
 
 import nnrules
 from nnrules.cli import main
-from nnrules.exceptions import DataError, InputFileError, ParameterError, UnsupportedModelError
+from nnrules.exceptions import (
+    DataError,
+    FormatError,
+    InputFileError,
+    ParameterError,
+    UnsupportedModelError,
+)
 from nnrules.extract.automaton import AutomatonExtractor
 from nnrules.fidelity import wilson_interval
 from nnrules.io import serialize
@@ -215,6 +221,19 @@ def test_surrogate_json_holds_states_transitions_outputs_and_regex():
         assert output[q] == int(re.fullmatch(d["regex"], s) is not None)
     again = serialize.loads(serialize.dumps(surrogate))
     assert equivalent(again, surrogate)
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda d: d.pop("regex"), "'regex' is a required property"),
+    (lambda d: d["transitions"][0].update(symbol=""), "transitions/0/symbol"),
+    (lambda d: d["transitions"].pop(), "lacks a transition"),
+    (lambda d: d.update(version=2), "version 2"),
+])
+def test_broken_automaton_json_is_a_format_error(breakage, message):
+    d = json.loads(serialize.dumps(TOMITA[2].to_automaton()))
+    breakage(d)
+    with pytest.raises(FormatError, match=message):
+        serialize.loads(json.dumps(d))
 
 
 # ---------------------------------------------------------------------------- surrogate algebra
