@@ -60,7 +60,7 @@ class VIAExtractor(Extractor):
         Budget of box verifications; 0 proves nothing (every row goes to the fallback).
     bound : {"linear", "interval"}, default="linear"
         Bound engine: back-substituted linear relaxation, or plain interval arithmetic.
-    candidates : {"tree", "rows"}, default="tree"
+    candidates : {"tree", "rows"}, default="rows"
         Start from a distilled tree's leaves, or grow boxes around extraction rows.
     fallback : {"tree", "abstain"}, default="tree"
         What rows outside every proven box get: the distilled tree (not proven, marked in
@@ -105,7 +105,7 @@ class VIAExtractor(Extractor):
     }
 
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,
-                 bound: str = "linear", candidates: str = "tree", fallback: str = "tree",
+                 bound: str = "linear", candidates: str = "rows", fallback: str = "tree",
                  max_leaves: int = 32, n_samples: int = 32, output_tolerance: float = 0.1,
                  split_depth: int = 8, task: str | None = None,
                  random_state: int | None = None):
