@@ -334,7 +334,7 @@ def test_constant_and_single_valued_features_give_flat_shapes():
 def test_too_few_rows_for_the_knots_says_the_minimum():
     X = rows("additive", 10, seed=0)
     net = load(FIXTURES / "additive" / "additive.onnx")
-    with pytest.raises(DataError, match=r"at least 11 rows .*n_knots=8.*got 10 rows"):
+    with pytest.raises(DataError, match=r"at least 19 rows .*n_knots=16.*got 10 rows"):
         AdditiveExtractor(net, random_state=0).fit(X)
     ex = AdditiveExtractor(net, n_knots=4, n_queries=0, random_state=0).fit(X)
     assert len(ex.surrogate_.terms) == 4
