@@ -160,7 +160,7 @@ def main() -> None:
         f"(ratio {totals['aalpy'][1] / max(totals['ours'][1], 1e-9):.1f}x)."),
         "",
     ]
-    text = "\n".join(lines) + NOTES
+    text = "\n".join(lines) + "\n" + NOTES
     print(text)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text)
