@@ -120,6 +120,17 @@ def test_dynamo_and_torchscript_exports_read_the_same_states():
     np.testing.assert_allclose(answers[0][1], answers[1][1], atol=1e-5)
 
 
+@pytest.mark.parametrize("op, lbr", [("RNN", 0), ("GRU", 0), ("GRU", 1)])
+def test_states_read_from_rnn_and_gru_ops_match_their_definition(tmp_path, op, lbr):
+    model = _recurrent_model(op=op, linear_before_reset=lbr)
+    onnx.save(model, tmp_path / "cell.onnx")
+    oracle = SequenceOracle(nnrules.load(tmp_path / "cell.onnx"), alphabet=("0", "1"))
+    assert oracle.encoding.layout == "time_first"
+    words = BINARY_12[:600]
+    _, states = oracle.states([np.array([int(c) for c in w], dtype=np.int64) for w in words])
+    np.testing.assert_allclose(states, _numpy_states(model, op, lbr, words), atol=1e-5)
+
+
 @pytest.mark.parametrize("name", ["tomita3_gru", "tomita6_lstm"])
 def test_lstar_alone_also_finds_the_grammar(name):
     extractor = _extract(name, "lstar")
@@ -339,8 +350,8 @@ def test_tabular_model_is_not_a_sequence_classifier():
 ])
 def test_per_step_and_bidirectional_models_are_refused(tmp_path, kind, message):
     path = tmp_path / f"{kind}.onnx"
-    onnx.save(_gru_model(direction="bidirectional" if kind == "bidirectional" else "forward",
-                         per_step=kind == "per_step"), path)
+    onnx.save(_recurrent_model(direction="bidirectional" if kind == "bidirectional" else
+                               "forward", per_step=kind == "per_step"), path)
     with pytest.raises(UnsupportedModelError, match=message):
         AutomatonExtractor(nnrules.load(path)).fit(["01", "1"])
 
@@ -394,17 +405,20 @@ def test_cli_bad_symbol_is_one_line(tmp_path, capsys):
 # ---------------------------------------------------------------------------- graphs
 
 
-def _gru_model(*, direction: str, per_step: bool, hidden: int = 3) -> onnx.ModelProto:
-    """A random one-layer GRU classifier, time-first, made with onnx.helper."""
+def _recurrent_model(*, op: str = "GRU", direction: str = "forward", per_step: bool = False,
+                     linear_before_reset: int = 0, hidden: int = 3) -> onnx.ModelProto:
+    """A random one-layer RNN / GRU classifier, time-first, made with onnx.helper."""
     rng = np.random.default_rng(0)
     d = 2 if direction == "bidirectional" else 1
+    gates = {"RNN": 1, "GRU": 3}[op]
     inits = [numpy_helper.from_array(rng.normal(size=s).astype(np.float32), n) for n, s in [
-        ("W", (d, 3 * hidden, 2)), ("R", (d, 3 * hidden, hidden)), ("B", (d, 6 * hidden)),
-        ("Wout", (d * hidden, 2))]]
+        ("W", (d, gates * hidden, 2)), ("R", (d, gates * hidden, hidden)),
+        ("B", (d, 2 * gates * hidden)), ("Wout", (d * hidden, 2))]]
     inits += [numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
               numpy_helper.from_array(np.array([-1, d * hidden], dtype=np.int64), "flat")]
-    nodes = [helper.make_node("GRU", ["x", "W", "R", "B"], ["Y", "Y_h"], hidden_size=hidden,
-                              direction=direction, name="gru")]
+    extra = {"linear_before_reset": linear_before_reset} if op == "GRU" else {}
+    nodes = [helper.make_node(op, ["x", "W", "R", "B"], ["Y", "Y_h"], hidden_size=hidden,
+                              direction=direction, name="cell", **extra)]
     if per_step:  # a tagger: one score vector per time step
         nodes += [helper.make_node("Squeeze", ["Y", "axis1"], ["steps"]),
                   helper.make_node("MatMul", ["steps", "Wout"], ["z"])]
@@ -416,12 +430,40 @@ def _gru_model(*, direction: str, per_step: bool, hidden: int = 3) -> onnx.Model
         shape = ["batch", 2]
     nodes.append(helper.make_node("Softmax", ["z"], ["proba"], axis=-1))
     graph = helper.make_graph(
-        nodes, "gru", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
-                                                     ["time", "batch", 2])],
+        nodes, "cell", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                      ["time", "batch", 2])],
         [helper.make_tensor_value_info("proba", TensorProto.FLOAT, shape)], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model
+
+
+def _numpy_states(model: onnx.ModelProto, op: str, lbr: int, words: list[str]) -> np.ndarray:
+    """The hidden state after each word, by the ONNX operator definitions, in float64."""
+    w = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in model.graph.initializer}
+    W, R, B = w["W"][0], w["R"][0], w["B"][0]
+    hidden = R.shape[1]
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))
+    out = []
+    for word in words:
+        h = np.zeros(hidden)
+        for ch in word:
+            x = np.eye(2)[int(ch)]
+            if op == "RNN":
+                h = np.tanh(W @ x + B[:hidden] + R @ h + B[hidden:])
+                continue
+            wz, wr, wh = np.split(W, 3)
+            rz, rr, rh = np.split(R, 3)
+            bwz, bwr, bwh, brz, brr, brh = np.split(B, 6)
+            z = sigmoid(wz @ x + rz @ h + bwz + brz)
+            r = sigmoid(wr @ x + rr @ h + bwr + brr)
+            if lbr:
+                cand = np.tanh(wh @ x + r * (rh @ h + brh) + bwh)
+            else:
+                cand = np.tanh(wh @ x + rh @ (r * h) + brh + bwh)
+            h = (1 - z) * cand + z * h
+        out.append(h)
+    return np.array(out)
 
 
 def _scan_counter_model() -> onnx.ModelProto:
