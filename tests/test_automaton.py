@@ -138,6 +138,22 @@ def test_lstar_alone_also_finds_the_grammar(name):
     assert equivalent(extractor.surrogate_, _grammar(name).to_automaton())
 
 
+@pytest.mark.parametrize("budget, stopped", [({"max_states": 4}, "states"),
+                                             ({"max_queries": 1}, "queries"),
+                                             ({"max_seconds": 1e-9}, "seconds")])
+def test_budgets_end_lstar_gracefully_and_the_report_says_so(budget, stopped):
+    network = nnrules.load(FIXTURES / "tomita3_gru.onnx")  # the grammar needs 5 states
+    train = read_sequences(FIXTURES / "tomita3_train.txt", alphabet="01")
+    extractor = AutomatonExtractor(network, strategy="lstar", random_state=0, **budget).fit(train)
+    surrogate = extractor.surrogate_
+    assert surrogate.notes["lstar_stopped"] == stopped
+    assert surrogate.n_states <= budget.get("max_states", 64)
+    assert not equivalent(surrogate, TOMITA[3].to_automaton())
+    report = extractor.report(read_sequences(FIXTURES / "tomita3_test.txt", alphabet="01"))
+    assert report.fidelity < 1.0
+    assert any(f"{stopped!r} budget" in w for w in report.warnings)
+
+
 def test_whitebox_alone_is_faithful_on_held_out_longer_strings():
     extractor = _extract("tomita4_gru", "whitebox")
     assert extractor.surrogate_.notes["strategy"] == "whitebox"

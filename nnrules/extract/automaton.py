@@ -329,6 +329,12 @@ class AutomatonExtractor(Extractor):
         data = as_sequences(X, alphabet=self.alphabet_, name=data_name)
         report = evaluate(self.surrogate_, self.oracle_, data, y, data_name=data_name,
                           extractor=self)
+        stopped = self.surrogate_.notes.get("lstar_stopped")
+        if stopped not in (None, "equivalent"):
+            report.warnings.append(
+                f"L* stopped on its {stopped!r} budget before the equivalence check passed: "
+                "the automaton may miss part of the network's behaviour. Raise max_queries, "
+                "max_seconds or max_states.")
         if data.tokens == getattr(self, "train_tokens_", None):
             report.data["kind"] = "the extraction data itself"
             report.warnings.append(

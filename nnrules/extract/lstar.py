@@ -83,6 +83,7 @@ def lstar(
         if bar is not None:
             bar.update(1)
         # Close the table: every one-symbol extension's row must be some S row.
+        full = False
         while True:
             ext = [s + (a,) for s in S for a in range(n_symbols)]
             fill([w + e for w in S + ext for e in E])
@@ -90,16 +91,18 @@ def lstar(
             new = next((t for t in ext if row(t) not in rows), None)
             if new is None:
                 break
-            S.append(new)
-            if len(S) > max_states:
+            if len(S) >= max_states:
+                # No room for another state: unclosed rows go to state 0 below.
+                full = True
                 break
+            S.append(new)
         fill([s + (a,) + e for s in S for a in range(n_symbols) for e in E])
         rows = {row(s): i for i, s in enumerate(S)}
         delta = np.array([[rows.get(row(s + (a,)), 0) for a in range(n_symbols)] for s in S],
                          dtype=np.int64)
         output = np.array([table[s] for s in S], dtype=np.int64)
         result.delta, result.output = delta, output
-        if len(S) > max_states:
+        if full:
             result.stopped = "states"
             break
         if queries() > max_queries:
