@@ -149,8 +149,8 @@ def main() -> None:
         r2 = "n/a" if r["r2"] is None else f"{r['r2']:.5f}"
         lines.append(f"| {r['data']} | {r['method']} | {r['fidelity']:.5f} | {r2} | "
                      f"{r['seconds']:.2f} | {r['note']} |")
-    lines += ["", "Goal (equal or better held-out fidelity in less time than both baselines), per data "
-              "set:", ""]
+    lines += ["", "Goal (equal or better held-out fidelity in less time than both baselines), "
+              "per data set:", ""]
     for data in dict.fromkeys(r["data"] for r in results):
         rs = [r for r in results if r["data"] == data]
         ours, others = rs[0], rs[1:]
@@ -163,8 +163,9 @@ def main() -> None:
                      f"{speed:.0f}x faster than the faster baseline"
                      + (f"; fidelity {ours['fidelity']:.5f} below {worse}" if worse else "")
                      + ".")
-    lines += ["", "Scale of the differences: iris's held-out split has 45 rows, so one row is 0.022 of "
-              "fidelity; on the regression networks the R² values differ in the fifth decimal."]
+    lines += ["", "Scale of the differences: iris's held-out split has 45 rows, so one row is "
+              "0.022 of fidelity; on the regression networks the R² values differ in the fifth "
+              "decimal."]
     table = "\n".join(lines) + "\n"
     print(table)
     out = ROOT / "benchmarks" / "results" / "additive.md"

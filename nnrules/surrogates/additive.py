@@ -199,12 +199,16 @@ class Term:
         axis, rest = axes[0], axes[1:]
         add = _unevaluated(sympy.Add)
         mul = _unevaluated(sympy.Mul)
+
+        def le(x, v):
+            return sympy.Le(x, sympy.Float(v, 17), evaluate=False)
+
         if axis.kind == "onehot":
             return add(*[mul(syms[col], self._expr(rest, C[j, 0], syms))
                          for j, col in enumerate(axis.columns)])
         x = syms[axis.columns[0]]
         if axis.kind == "steps":
-            pieces = [(self._expr(rest, C[j, 0], syms), sympy.Le(x, sympy.Float(e, 17), evaluate=False))
+            pieces = [(self._expr(rest, C[j, 0], syms), le(x, e))
                       for j, e in enumerate(axis.edges)]
             return sympy.Piecewise(*pieces, (self._expr(rest, C[len(axis.edges), 0], syms),
                                              sympy.true), evaluate=False)
@@ -217,9 +221,10 @@ class Term:
                     u if a == 1 else sympy.Pow(u, a, evaluate=False))
                 for a in range(1, axis.degree + 1)])
 
-        pieces = [(self._expr(rest, C[0, 0], syms), sympy.Lt(x, sympy.Float(t[0], 17), evaluate=False))]
+        below = sympy.Lt(x, sympy.Float(t[0], 17), evaluate=False)
+        pieces = [(self._expr(rest, C[0, 0], syms), below)]
         pieces += [(poly(j, sympy.Add(x, sympy.Float(-t[j], 17), evaluate=False)),
-                    sympy.Le(x, sympy.Float(t[j + 1], 17), evaluate=False)) for j in range(m)]
+                    le(x, t[j + 1])) for j in range(m)]
         pieces.append((poly(m - 1, sympy.Float(t[m] - t[m - 1], 17)), sympy.true))
         return sympy.Piecewise(*pieces, evaluate=False)
 
@@ -444,7 +449,8 @@ class AdditiveSurrogate:
         if self.output == "value":
             return "value"
         if self.output == "logit":
-            return f"logit of {self.classes[1]!r} vs {self.classes[0]!r} (> 0 means {self.classes[1]!r})"
+            first, second = self.classes
+            return f"logit of {second!r} vs {first!r} (> 0 means {second!r})"
         return f"score of class {self.classes[k]!r} (the largest score wins)"
 
     def to_text(self) -> str:
