@@ -364,3 +364,13 @@ def test_wrong_width_rows_are_refused():
     _, _, ex = _additive()
     with pytest.raises(ParameterError, match=r"rows of 4 features"):
         ex.surrogate_.predict(np.zeros((3, 5)))
+
+
+def test_duplicated_columns_share_the_shape_without_breaking_the_fit():
+    X = rows("additive", 300, seed=0)[:, :2]
+    X = np.column_stack([X, X[:, 0]])  # x3 is a copy of x1: the basis is degenerate
+    f = lambda X: np.sin(2 * X[:, 0]) + X[:, 1]  # noqa: E731
+    ex = AdditiveExtractor(f, task="regression", n_queries=0, random_state=0).fit(X)
+    X_new = rows("additive", 200, seed=1)[:, :2]
+    X_new = np.column_stack([X_new, X_new[:, 0]])
+    assert r2_score(f(X_new), ex.surrogate_.predict(X_new)) > 0.99

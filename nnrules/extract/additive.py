@@ -364,8 +364,17 @@ class AdditiveExtractor(Extractor):
                 S[start:start + size, start:start + size] = P * (np.sum(d * d) / tr)
             start += size
         scale = np.trace(G) / p
-        G = G + _RIDGE * scale * R
-        L = np.linalg.cholesky(G)
+        for ridge in (_RIDGE, 1e-5, 1e-2):
+            try:
+                L = np.linalg.cholesky(G + ridge * scale * R)
+                break
+            except np.linalg.LinAlgError:  # near-duplicate columns: shrink a little harder
+                continue
+        else:
+            raise DataError(
+                f"The additive model's {p} basis columns are numerically degenerate on these "
+                f"{n} rows (duplicate or constant features?); drop duplicated columns or pass "
+                "a smoothing value, e.g. smoothing=1.0.")
         Linv = np.linalg.solve(L, np.eye(p))
         M = Linv @ S @ Linv.T
         lam_values, U = np.linalg.eigh((M + M.T) / 2.0)
