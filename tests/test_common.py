@@ -57,7 +57,7 @@ CASES = {
     "tree": _tabular({"max_leaves": 6}),
     "trepan": _tabular({"max_leaves": 6}),
     "additive": _tabular({}),
-    "via": _tabular({}),
+    "via": _tabular({"max_verifications": 1000}),
 }
 
 
