@@ -47,6 +47,7 @@ _LAMBDAS = np.logspace(-7, 3, 21)  # relative smoothing strengths tried by GCV
 _RIDGE = 1e-8                      # relative ridge that makes the least-squares system unique
 _SCREEN_BINS = 5                   # coarse bins per continuous feature when screening pairs
 _MAX_PAIR_FEATURES = 16            # pairs are screened among this many most important features
+_CHUNK = 16384                     # rows per block when accumulating the normal equations
 
 
 @dataclass
@@ -64,6 +65,13 @@ class _Block:
     penalties: tuple               # per axis: (n_basis, n_basis) smoothness penalty
     unit: tuple[int, ...] = ()     # the units it reads (one for main terms, two for pairs)
     nulls: tuple = ()              # pairs, per axis: (n_basis, n_basis - 1) zero-mean basis
+
+    @property
+    def n_columns(self) -> int:
+        """Columns of the design matrix (after the zero-mean restriction of pairs)."""
+        if self.nulls:
+            return int(np.prod([z.shape[1] for z in self.nulls]))
+        return int(np.prod([a.shape[1] for a in self.locals_]))
 
     def constrain(self, X: np.ndarray) -> None:
         """Restrict every axis to zero-mean combinations on X (for pair terms)."""
@@ -346,22 +354,32 @@ class AdditiveExtractor(Extractor):
             return self._solve_serial(blocks, rows, Y)
 
     def _solve_serial(self, blocks: list[_Block], rows: np.ndarray, Y: np.ndarray):
-        n = rows.shape[0]
-        designs = [b.design(rows) for b in blocks]
-        sizes = [d.shape[1] for d in designs]
-        B = np.hstack([np.ones((n, 1))] + designs)
-        p = B.shape[1]
-        G = B.T @ B
+        n, k = Y.shape
+        sizes = [b.n_columns for b in blocks]
+        p = 1 + sum(sizes)
+
+        def design(lo: int, hi: int) -> np.ndarray:
+            part = rows[lo:hi]
+            return np.hstack([np.ones((part.shape[0], 1))] + [b.design(part) for b in blocks])
+
+        # Normal equations accumulated over row chunks: memory stays O(chunk x p).
+        G = np.zeros((p, p))
+        BY = np.zeros((p, k))
+        for lo in range(0, n, _CHUNK):
+            Bc = design(lo, lo + _CHUNK)
+            G += Bc.T @ Bc
+            BY += Bc.T @ Y[lo:lo + _CHUNK]
         S = np.zeros((p, p))
         R = np.eye(p)
         R[0, 0] = 0.0
         start = 1
-        for blk, d, size in zip(blocks, designs, sizes):
+        for blk, size in zip(blocks, sizes):
             P = blk.penalty()
             tr = np.trace(P)
             if tr > 0:
                 # Scale each penalty to its block's data so one strength suits every term.
-                S[start:start + size, start:start + size] = P * (np.sum(d * d) / tr)
+                block_sq = np.trace(G[start:start + size, start:start + size])
+                S[start:start + size, start:start + size] = P * (block_sq / tr)
             start += size
         scale = np.trace(G) / p
         for ridge in (_RIDGE, 1e-5, 1e-2):
@@ -379,20 +397,21 @@ class AdditiveExtractor(Extractor):
         M = Linv @ S @ Linv.T
         lam_values, U = np.linalg.eigh((M + M.T) / 2.0)
         lam_values = np.clip(lam_values, 0.0, None)
-        z = U.T @ (Linv @ (B.T @ Y))
+        z = U.T @ (Linv @ BY)
         back = Linv.T @ U
+        yy = float(np.sum(Y * Y))
         grid = [self.smoothing] if self.smoothing is not None else list(_LAMBDAS)
         best = None
         for lam in grid:
             shrink = 1.0 / (1.0 + lam * lam_values)
             beta = back @ (z * shrink[:, None])
-            fitted = B @ beta
-            rss = float(np.sum((Y - fitted) ** 2))
+            rss = max(yy - 2.0 * float(np.sum(beta * BY)) + float(np.sum(beta * (G @ beta))), 0.0)
             dof = float(np.sum(shrink))
             gcv = n * rss / max(n - dof, 1e-9) ** 2
             if best is None or gcv < best[0] - 1e-12 * abs(best[0]):
-                best = (gcv, lam, beta, fitted)
-        _, lam, beta, fitted = best
+                best = (gcv, lam, beta)
+        _, lam, beta = best
+        fitted = np.vstack([design(lo, lo + _CHUNK) @ beta for lo in range(0, n, _CHUNK)])
         out, start = [], 1
         for size in sizes:
             out.append(beta[start:start + size])
