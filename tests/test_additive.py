@@ -374,3 +374,28 @@ def test_duplicated_columns_share_the_shape_without_breaking_the_fit():
     X_new = rows("additive", 200, seed=1)[:, :2]
     X_new = np.column_stack([X_new, X_new[:, 0]])
     assert r2_score(f(X_new), ex.surrogate_.predict(X_new)) > 0.99
+
+
+def test_without_matplotlib_plots_are_skipped_or_a_clear_error(monkeypatch, tmp_path):
+    from nnrules.surrogates.additive_plot import write_plots
+
+    _, ex = _interaction(1)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert ex.surrogate_.write_artifacts(tmp_path) == []
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(DataError, match=r"pip install nnrules\[plot\]"):
+        write_plots(ex.surrogate_, tmp_path, required=True)
+
+
+def test_reasons_name_the_largest_contributions():
+    _, ex = _interaction(1)
+    s = ex.surrogate_
+    X = np.array([[2.0, 2.0, 0.0], [-2.0, 2.0, 0.5]])
+    reasons = s.reasons(X)
+    values = s.predict(X)
+    for text, value in zip(reasons, values):
+        first = text.split("(intercept) ")[1]          # "+3.998 x1 x x2 +0.01 x3 ..."
+        assert first.split(" ", 1)[1].startswith("x1 x x2 ")
+        assert float(text.split(" ")[1]) == pytest.approx(value, rel=1e-3)
+    contributions = s.explain(X)
+    np.testing.assert_allclose(contributions.sum(axis=1) + s.intercept[0], values)

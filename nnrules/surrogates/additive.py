@@ -390,8 +390,9 @@ class AdditiveSurrogate:
             if len(names) > top:
                 parts.append(f"{rest:+.4g} other terms")
             what = "score" if self.output != "value" else "value"
+            shown = f"{float(out[i]):.6g}" if self.task == "regression" else _plain(out[i])
             lines.append(f"{what} {score[i]:.4g} = {base[i]:.4g} (intercept) "
-                         f"{' '.join(parts)} -> {_plain(out[i])}")
+                         f"{' '.join(parts)} -> {shown}")
         return lines
 
     # -- descriptions --------------------------------------------------------------------
