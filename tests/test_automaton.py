@@ -21,6 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 import nnrules
 from nnrules.cli import main
 from nnrules.exceptions import (
+    BudgetExceededError,
     DataError,
     FormatError,
     InputFileError,
@@ -324,6 +325,26 @@ def test_random_dfas_minimise_and_regex_exactly(seed):
     pattern = re.compile(small.to_regex())
     np.testing.assert_array_equal([pattern.fullmatch(s) is not None for s in strings],
                                   auto.predict(strings) == 1)
+
+
+def test_regex_past_its_budget_is_omitted_not_computed_forever():
+    rng = np.random.default_rng(0)
+    big = Automaton(rng.integers(64, size=(64, 5)), rng.integers(2, size=64),
+                    alphabet=tuple("abcde"), classes=np.array([0, 1])).minimize()
+    with pytest.raises(BudgetExceededError, match="grows past 50000 characters"):
+        big.to_regex()
+    d = json.loads(serialize.dumps(big))
+    assert d["regex"] is None and d["regexes"] == {"0": None, "1": None}
+    again = serialize.loads(serialize.dumps(big))
+    assert equivalent(again, big)
+    assert "omitted, longer than 50000 characters" in big.to_text()
+    assert big.complexity()["regex_length"] is None
+    # A smaller budget is a parameter of the elimination itself.
+    from nnrules.surrogates.regex import eliminate
+
+    small = TOMITA[3].to_automaton()
+    with pytest.raises(BudgetExceededError):
+        eliminate(small.delta, small.alphabet, small.start, small.output == 1, max_length=5)
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules.exceptions import DataError, FormatError, ParameterError
-from nnrules.surrogates.regex import eliminate, to_python, to_readable
+from nnrules.exceptions import BudgetExceededError, DataError, FormatError, ParameterError
+from nnrules.surrogates.regex import MAX_LENGTH, eliminate, to_python, to_readable
 
 __all__ = ["Automaton", "counterexample", "difference", "equivalent"]
 
@@ -238,9 +238,22 @@ class Automaton:
     def _regex_tree(self, label: Any = None):
         c = len(self.classes) - 1 if label is None else self._class_index(label)
         if c not in self._regex_cache:
-            self._regex_cache[c] = eliminate(self.delta, self.alphabet, self.start,
-                                             self.output == c)
-        return self._regex_cache[c]
+            try:
+                self._regex_cache[c] = eliminate(self.delta, self.alphabet, self.start,
+                                                 self.output == c)
+            except BudgetExceededError as err:
+                self._regex_cache[c] = err  # remember: the budget is spent once
+        found = self._regex_cache[c]
+        if isinstance(found, BudgetExceededError):
+            raise found
+        return found
+
+    def _regex_or_none(self, label: Any = None, *, readable: bool = False) -> str | None:
+        """``to_regex`` or None when the expression is past its budget."""
+        try:
+            return self.to_regex(label, readable=readable)
+        except BudgetExceededError:
+            return None
 
     def to_regex(self, label: Any = None, *, readable: bool = False) -> str:
         """A regular expression for the sequences labelled ``label`` (default: the last class,
@@ -248,6 +261,12 @@ class Automaton:
 
         The pattern is Python ``re`` syntax, meant for ``re.fullmatch`` on the concatenated
         tokens; ``readable=True`` gives plain parentheses, ``ε`` and ``∅``.
+
+        Raises
+        ------
+        BudgetExceededError
+            The expression grows past ``nnrules.surrogates.regex.MAX_LENGTH`` characters (state
+            elimination is exponential in the worst case); JSON and text then omit it.
         """
         tree = self._regex_tree(label)
         return to_readable(tree) if readable else to_python(tree)
@@ -302,7 +321,10 @@ class Automaton:
         for q in range(self.n_states):
             cells = "  ".join(f"q{int(t)}".rjust(width + 1) for t in self.delta[q])
             rows.append(f"q{q:<5d} {_label(self.classes[self.output[q]])!s:<7s} {cells}")
-        rows.append(f"regex ({_label(self.classes[-1])}): {self.to_regex(readable=True)}")
+        regex = self._regex_or_none(readable=True)
+        rows.append(f"regex ({_label(self.classes[-1])}): " + (
+            regex if regex is not None else
+            f"omitted, longer than {MAX_LENGTH} characters (read the transitions above)"))
         return "\n".join(rows)
 
     def complexity(self) -> dict[str, int]:
@@ -312,7 +334,8 @@ class Automaton:
         into_sink = int(np.isin(self.delta, sinks).sum()) if sinks else 0
         return {"states": self.n_states, "transitions": int(self.delta.size) - into_sink,
                 "sink_states": len(sinks), "alphabet": len(self.alphabet),
-                "regex_length": len(self.to_regex(readable=True))}
+                "regex_length": len(regex) if (regex := self._regex_or_none(
+                    readable=True)) is not None else None}
 
     def report_details(self, X: Any, reference: np.ndarray) -> dict[str, Any]:
         """Lengths of the evaluation sequences next to the longest training sequence."""
@@ -338,9 +361,9 @@ class Automaton:
                        for q in range(self.n_states)],
             "transitions": [{"from": q, "symbol": self.alphabet[s], "to": int(self.delta[q, s])}
                             for q in range(self.n_states) for s in range(len(self.alphabet))],
-            "regex": self.to_regex(),
-            "regex_readable": self.to_regex(readable=True),
-            "regexes": {str(_label(c)): self.to_regex(c) for c in self.classes},
+            "regex": self._regex_or_none(),  # None: past the length budget
+            "regex_readable": self._regex_or_none(readable=True),
+            "regexes": {str(_label(c)): self._regex_or_none(c) for c in self.classes},
             "notes": self.notes,
         }
 

@@ -20,9 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnrules.exceptions import BudgetExceededError
+
 __all__ = [
-    "EMPTY", "EPS", "Regex", "alt", "cat", "eliminate", "star", "sym", "to_python", "to_readable",
+    "EMPTY", "EPS", "MAX_LENGTH", "Regex", "alt", "cat", "eliminate", "star", "sym", "to_python",
+    "to_readable",
 ]
+
+MAX_LENGTH = 50_000  # characters of one intermediate expression in state elimination
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,18 @@ def _atomic(r: Regex, python: bool) -> bool:
 
 
 def _render(r: Regex, python: bool) -> str:
+    # Nodes are shared and immutable: keep each node's Python pattern, so building an
+    # expression (which renders alternatives to sort and merge them) stays linear in its size.
+    if python:
+        cached = r.__dict__.get("_python")
+        if cached is None:
+            cached = _render_node(r, True)
+            object.__setattr__(r, "_python", cached)
+        return cached
+    return _render_node(r, False)
+
+
+def _render_node(r: Regex, python: bool) -> str:
     open_ = "(?:" if python else "("
     if r.kind == "empty":
         return "(?!)" if python else "∅"
@@ -238,7 +255,7 @@ def to_readable(r: Regex) -> str:
 
 
 def eliminate(delta: np.ndarray, alphabet: tuple[str, ...], start: int,
-              finals: np.ndarray) -> Regex:
+              finals: np.ndarray, *, max_length: int = MAX_LENGTH) -> Regex:
     """The language of a DFA as a regular expression, by state elimination.
 
     Parameters
@@ -247,6 +264,9 @@ def eliminate(delta: np.ndarray, alphabet: tuple[str, ...], start: int,
     alphabet : tuple of str
     start : int
     finals : ndarray of bool, shape (n_states,)
+    max_length : int, default ``MAX_LENGTH`` (50,000)
+        Budget: state elimination can grow expressions exponentially in the number of states;
+        an intermediate expression longer than this many characters ends it.
 
     Returns
     -------
@@ -254,6 +274,11 @@ def eliminate(delta: np.ndarray, alphabet: tuple[str, ...], start: int,
         States that cannot reach a final state are dropped first; the rest are eliminated
         cheapest first (fewest in × out edges, ties by state number, so the result is
         deterministic).
+
+    Raises
+    ------
+    BudgetExceededError
+        An expression grew past ``max_length`` characters.
     """
     n = delta.shape[0]
     # Keep states on some path start -> final.
@@ -299,4 +324,10 @@ def eliminate(delta: np.ndarray, alphabet: tuple[str, ...], start: int,
             for b, r_out in outs:
                 new = cat(r_in, loop, r_out)
                 edges[(a, b)] = alt(edges[(a, b)], new) if (a, b) in edges else new
+                if len(_key(edges[(a, b)])) > max_length:
+                    raise BudgetExceededError(
+                        f"The regular expression of this {n}-state automaton grows past "
+                        f"{max_length} characters (state elimination is exponential in the "
+                        "worst case). Read the automaton's transitions instead (to_text, "
+                        "to_dot), or raise max_length.")
     return edges.get((S, F), EMPTY)
