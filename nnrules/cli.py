@@ -120,15 +120,28 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if white_box:
         print(f"layer IR: {_layer_summary(network.layers)}")
     usable = []
+    sequences = _reads_sequences(network)
     for name in method_names():
         try:
-            family = getattr(get_extractor(name), "family", "pedagogical")
+            cls = get_extractor(name)
         except ImportError:  # a method whose optional dependencies are missing
             continue
-        if family == "pedagogical" or white_box or name == "automaton":
+        family = getattr(cls, "family", "pedagogical")
+        if _is_sequences(cls) != sequences:  # sequence methods for sequence models only
+            continue
+        if family == "pedagogical" or white_box or sequences:
             usable.append(name)
     print(f"methods: {', '.join(usable)}")
     return 0
+
+
+def _reads_sequences(network: Any) -> bool:
+    """Whether the model reads sequences: a recurrent op, or a rank-3 input ([batch, time, |Σ|])."""
+    from nnrules.io.sequences import RECURRENT_OPS
+
+    if any(n.op_type in RECURRENT_OPS for n in network.model.graph.node):
+        return True
+    return len(network.inputs) == 1 and len(network.inputs[0].shape) == 3
 
 
 def _layer_summary(ir: Any) -> str:

@@ -428,6 +428,17 @@ def test_cli_evaluate_reads_a_saved_automaton(tmp_path, capsys):
     assert report["fidelity"] == 1.0 and report["n_eval"] == 400
 
 
+@pytest.mark.parametrize("model, methods", [
+    (FIXTURES / "tomita3_lstm.onnx", "automaton"),
+    (FIXTURES / "decimal_gru.onnx", "automaton"),
+])
+def test_cli_inspect_offers_only_sequence_methods_for_sequence_models(capsys, model, methods):
+    assert main(["inspect", str(model)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"methods: {methods}"
+    assert main(["inspect", str(ROOT / "examples" / "breast_cancer" / "model.onnx")]) == 0
+    assert "automaton" not in capsys.readouterr().out.strip().splitlines()[-1]
+
+
 def test_cli_bad_symbol_is_one_line(tmp_path, capsys):
     seqs = tmp_path / "bad.txt"
     seqs.write_text("01\n0a1\n")
