@@ -183,6 +183,23 @@ def test_npy_token_ids_give_the_same_report_as_text():
     assert extractor.report(ids).fidelity == extractor.report(text).fidelity
 
 
+def test_token_id_array_fits_like_the_text_file(tmp_path):
+    text = read_sequences(FIXTURES / "decimal_train.txt", alphabet="-.012")
+    ids = np.full((len(text), int(text.lengths.max())), -1, dtype=np.int64)
+    for row, seq in enumerate(text.ids):
+        ids[row, :len(seq)] = seq
+    network = nnrules.load(FIXTURES / "decimal_gru.onnx")
+    from_ids = AutomatonExtractor(network, random_state=0).fit(ids, alphabet="-.012")
+    assert serialize.dumps(from_ids.surrogate_) == serialize.dumps(_extract("decimal_gru").surrogate_)
+    bad = ids.copy()
+    bad[4, 0] = 5
+    with pytest.raises(DataError, match="Token id 5 in row 5 .*5 symbols"):
+        AutomatonExtractor(network).fit(bad, alphabet="-.012")
+    np.save(tmp_path / "floats.npy", ids.astype(float))
+    with pytest.raises(DataError, match="integer token ids"):
+        read_sequences(tmp_path / "floats.npy", alphabet="-.012")
+
+
 def test_graph_without_recurrent_op_goes_black_box(tmp_path):
     path = tmp_path / "scan.onnx"
     onnx.save(_scan_counter_model(), path)

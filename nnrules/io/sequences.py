@@ -99,9 +99,27 @@ def _split(line: str, alphabet: tuple[str, ...] | None) -> tuple[str, ...]:
     return tuple(line)
 
 
+def _from_ids(ids: np.ndarray, alpha: tuple[str, ...] | None, name: str) -> Sequences:
+    """Token ids of shape (n, T), ``-1`` padding at the end of a row: id ``i`` is ``alpha[i]``."""
+    if ids.ndim != 2 or ids.shape[0] == 0:
+        raise DataError(f"{name!r} must be a non-empty 2-D integer array of token ids (n, T), "
+                        f"-1 padding; got shape {ids.shape} of {ids.dtype}.")
+    if alpha is None:
+        alpha = tuple(str(i) for i in range(int(ids.max(initial=0)) + 1))
+    bad = np.argwhere((ids >= len(alpha)) | (ids < -1))
+    if bad.size:
+        row, col = (int(v) for v in bad[0])
+        raise DataError(f"Token id {int(ids[row, col])} in row {row + 1} of {name!r} is outside "
+                        f"the alphabet of {len(alpha)} symbols (ids 0..{len(alpha) - 1}, -1 "
+                        "for padding). Pass the model's alphabet.")
+    rows = [tuple(alpha[i] for i in r[r >= 0]) for r in ids]
+    return Sequences(tuple(rows), alpha, name)
+
+
 def as_sequences(X: Any, *, alphabet: str | Sequence[str] | None = None,
                  name: str = "sequences") -> Sequences:
-    """Sequences from a ``Sequences``, a list of strings or a list of token lists.
+    """Sequences from a ``Sequences``, a list of strings or of token lists, or an integer
+    array of token ids (n, T) with ``-1`` padding (id ``i`` is ``alphabet[i]``).
 
     With ``alphabet=None`` the alphabet is the sorted set of symbols seen. Raises
     ``DataError`` naming a symbol outside the alphabet and its (1-based) line.
@@ -111,6 +129,8 @@ def as_sequences(X: Any, *, alphabet: str | Sequence[str] | None = None,
         if alpha is None or alpha == X.alphabet:
             return X
         X = X.tokens
+    if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+        return _from_ids(X, alpha, name)
     if isinstance(X, str):
         raise DataError("Pass a list of sequences, not one string: e.g. ['0110', '10'].")
     tokens = tuple(_split(s, alpha) if isinstance(s, str) else tuple(str(t) for t in s)
@@ -158,17 +178,10 @@ def read_sequences(path: str | Path, *, alphabet: str | Sequence[str] | None = N
     alpha = parse_alphabet(alphabet)
     if path.suffix == ".npy":
         ids = np.load(path, allow_pickle=False)
-        if ids.ndim != 2 or ids.dtype.kind not in "iu" or ids.shape[0] == 0:
-            raise DataError(f"{path.name!r} must hold a non-empty 2-D integer array of token ids "
-                            f"(n, T), -1 padding; got shape {ids.shape} of {ids.dtype}.")
-        if alpha is None:
-            alpha = tuple(str(i) for i in range(int(ids.max(initial=0)) + 1))
-        if ids.max(initial=0) >= len(alpha):
-            row = int(np.argwhere(ids >= len(alpha))[0, 0]) + 1
-            raise DataError(f"Token id {int(ids.max())} in row {row} of {path.name!r} is outside "
-                            f"the alphabet of {len(alpha)} symbols.")
-        rows = [tuple(alpha[i] for i in r[r >= 0]) for r in ids]
-        return Sequences(tuple(rows), alpha, path.name)
+        if ids.dtype.kind not in "iu":
+            raise DataError(f"{path.name!r} must hold integer token ids (n, T), -1 padding; got "
+                            f"{ids.dtype}.")
+        return _from_ids(ids, alpha, path.name)
     text = path.read_text(encoding="utf-8")
     if not text.strip("\n"):
         raise DataError(f"Sequence file {path.name!r} is empty; write one sequence per line.")
