@@ -215,6 +215,22 @@ def test_graph_without_recurrent_op_goes_black_box(tmp_path):
     assert guessed.notes["empty_answer"].startswith("guessed")
 
 
+def test_three_class_network_gives_a_moore_machine(tmp_path):
+    path = tmp_path / "mod3.onnx"
+    onnx.save(_scan_counter_model(three_classes=True), path)
+    train = (FIXTURES / "tomita6_train.txt").read_text().split()
+    extractor = AutomatonExtractor(nnrules.load(path), empty_label=0, random_state=0).fit(
+        train, alphabet="01")
+    moore = extractor.surrogate_
+    assert moore.n_states == 3 and moore.classes.tolist() == [0, 1, 2]
+    expected = np.array([(s.count("0") - s.count("1")) % 3 for s in BINARY_12])
+    np.testing.assert_array_equal(moore.predict(BINARY_12), expected)
+    for label in (0, 1, 2):  # one regex per class, together a partition of all strings
+        pattern = re.compile(moore.to_regex(label))
+        np.testing.assert_array_equal([pattern.fullmatch(s) is not None for s in BINARY_12],
+                                      expected == label)
+
+
 # ---------------------------------------------------------------------------- fidelity report
 
 
@@ -531,9 +547,10 @@ def _numpy_states(model: onnx.ModelProto, op: str, lbr: int, words: list[str]) -
     return np.array(out)
 
 
-def _scan_counter_model() -> onnx.ModelProto:
+def _scan_counter_model(*, three_classes: bool = False) -> onnx.ModelProto:
     """Tomita 6 by an ONNX ``Scan``: a one-hot counter of (#0 - #1) mod 3, batch-first input,
-    no RNN / GRU / LSTM op; it cannot run an empty sequence (``Gather`` of step 0)."""
+    no RNN / GRU / LSTM op; it cannot run an empty sequence (``Gather`` of step 0).
+    ``three_classes``: the output is the count mod 3 itself (a Moore machine)."""
     f = TensorProto.FLOAT
     up = np.roll(np.eye(3, dtype=np.float32), 1, axis=1)    # '0': +1 mod 3
     down = np.roll(np.eye(3, dtype=np.float32), -1, axis=1)  # '1': -1 mod 3
@@ -557,7 +574,8 @@ def _scan_counter_model() -> onnx.ModelProto:
     inits = [numpy_helper.from_array(np.zeros((2, 3), np.float32), "zero"),
              numpy_helper.from_array(np.array([1, 0, 0], np.float32), "origin"),
              numpy_helper.from_array(np.array(0, np.int64), "first"),
-             numpy_helper.from_array(np.array([[0, 1], [1, 0], [1, 0]], np.float32), "read")]
+             numpy_helper.from_array(np.eye(3, dtype=np.float32) if three_classes else
+                                     np.array([[0, 1], [1, 0], [1, 0]], np.float32), "read")]
     nodes = [helper.make_node("Gather", ["x", "first"], ["x_first"], axis=1),
              helper.make_node("MatMul", ["x_first", "zero"], ["blank"]),
              helper.make_node("Add", ["blank", "origin"], ["s0"]),
@@ -567,7 +585,8 @@ def _scan_counter_model() -> onnx.ModelProto:
              helper.make_node("Softmax", ["z"], ["proba"], axis=-1)]
     graph = helper.make_graph(
         nodes, "counter", [helper.make_tensor_value_info("x", f, ["batch", "time", 2])],
-        [helper.make_tensor_value_info("proba", f, ["batch", 2])], inits)
+        [helper.make_tensor_value_info("proba", f, ["batch", 3 if three_classes else 2])],
+        inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model
