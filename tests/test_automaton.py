@@ -175,6 +175,21 @@ def test_token_id_model_gives_a_readable_regex():
         [re.fullmatch(r"-?[012]+(\.[012]+)?", s) is not None for s in strings])
 
 
+def test_multi_character_tokens_from_a_json_alphabet(tmp_path):
+    names = {"-": "minus", ".": "dot", "0": "zero", "1": "one", "2": "two"}
+    lines = (FIXTURES / "decimal_train.txt").read_text().split()
+    path = tmp_path / "tokens.txt"
+    path.write_text("".join(" ".join(names[c] for c in line) + "\n" for line in lines))
+    alphabet = '["minus", "dot", "zero", "one", "two"]'
+    train = read_sequences(path, alphabet=alphabet)
+    surrogate = AutomatonExtractor(nnrules.load(FIXTURES / "decimal_gru.onnx"),
+                                   random_state=0).fit(train).surrogate_
+    assert surrogate.to_regex(readable=True) == "(minus)?(one|two|zero)+(dot(one|two|zero)+)?"
+    assert surrogate.predict(["minus one dot two", "one one", "dot", ""]).tolist() == [1, 1, 0, 0]
+    assert surrogate.regex_predict([("minus", "one", "dot", "two"), ("dot",)]).tolist() == [
+        True, False]
+
+
 def test_npy_token_ids_give_the_same_report_as_text():
     extractor = _extract("decimal_gru")
     text = read_sequences(FIXTURES / "decimal_test.txt", alphabet="-.012")
