@@ -132,6 +132,39 @@ def test_states_read_from_rnn_and_gru_ops_match_their_definition(tmp_path, op, l
     np.testing.assert_allclose(states, _numpy_states(model, op, lbr, words), atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["tomita3_gru", "tomita3_lstm", "tomita5_gru2",
+                                  "tomita4_gru_dynamo", "decimal_gru"])
+def test_prefix_states_from_y_equal_one_run_per_prefix(name):
+    from nnrules.extract.automaton import _prefixes
+    from nnrules.io.prefixes import prefix_answers
+
+    language = _grammar(name)
+    train = read_sequences(FIXTURES / f"{name.split('_')[0]}_train.txt",
+                           alphabet="".join(language.alphabet))
+    network = nnrules.load(FIXTURES / f"{name}.onnx")
+    oracle = SequenceOracle(network, alphabet=train.alphabet)
+    prefixes, labels, states = prefix_answers(oracle, train.ids)
+    assert oracle.n_queries == len(train)  # one run per sequence, none per prefix
+    assert prefixes == _prefixes(train.ids)
+    again = SequenceOracle(network, alphabet=train.alphabet)
+    want_labels, want_states = again.states([np.array(p, dtype=np.int64) for p in prefixes])
+    np.testing.assert_array_equal(labels, want_labels)
+    # Y has no per-step cell state: LSTM prefixes carry h only (the first half of [h, c]).
+    np.testing.assert_allclose(states, want_states[:, :states.shape[1]], atol=1e-6)
+
+
+def test_head_reading_the_lstm_cell_state_falls_back_to_one_run_per_prefix(tmp_path):
+    from nnrules.io.prefixes import prefix_answers
+
+    path = tmp_path / "lstm_c.onnx"
+    onnx.save(_recurrent_model(op="LSTM", head_reads="Y_c"), path)
+    network = nnrules.load(path)
+    oracle = SequenceOracle(network, alphabet=("0", "1"))
+    assert prefix_answers(oracle, [np.array([0, 1])]) is None
+    extractor = AutomatonExtractor(network, random_state=0).fit(BINARY_12[1:200])
+    assert extractor.surrogate_.notes["strategy"] == "whitebox+lstar"
+
+
 @pytest.mark.parametrize("name", ["tomita3_gru", "tomita6_lstm"])
 def test_lstar_alone_also_finds_the_grammar(name):
     extractor = _extract(name, "lstar")
@@ -502,25 +535,28 @@ def test_cli_bad_symbol_is_one_line(tmp_path, capsys):
 
 
 def _recurrent_model(*, op: str = "GRU", direction: str = "forward", per_step: bool = False,
-                     linear_before_reset: int = 0, hidden: int = 3) -> onnx.ModelProto:
-    """A random one-layer RNN / GRU classifier, time-first, made with onnx.helper."""
+                     linear_before_reset: int = 0, hidden: int = 3,
+                     head_reads: str = "Y_h") -> onnx.ModelProto:
+    """A random one-layer RNN / GRU / LSTM classifier, time-first, made with onnx.helper; the
+    head reads ``head_reads`` (``Y_h``, or ``Y_c`` for LSTM)."""
     rng = np.random.default_rng(0)
     d = 2 if direction == "bidirectional" else 1
-    gates = {"RNN": 1, "GRU": 3}[op]
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
     inits = [numpy_helper.from_array(rng.normal(size=s).astype(np.float32), n) for n, s in [
         ("W", (d, gates * hidden, 2)), ("R", (d, gates * hidden, hidden)),
         ("B", (d, 2 * gates * hidden)), ("Wout", (d * hidden, 2))]]
     inits += [numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
               numpy_helper.from_array(np.array([-1, d * hidden], dtype=np.int64), "flat")]
     extra = {"linear_before_reset": linear_before_reset} if op == "GRU" else {}
-    nodes = [helper.make_node(op, ["x", "W", "R", "B"], ["Y", "Y_h"], hidden_size=hidden,
+    outputs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
+    nodes = [helper.make_node(op, ["x", "W", "R", "B"], outputs, hidden_size=hidden,
                               direction=direction, name="cell", **extra)]
     if per_step:  # a tagger: one score vector per time step
         nodes += [helper.make_node("Squeeze", ["Y", "axis1"], ["steps"]),
                   helper.make_node("MatMul", ["steps", "Wout"], ["z"])]
         shape = ["time", "batch", 2]
     else:
-        nodes += [helper.make_node("Transpose", ["Y_h"], ["hb"], perm=[1, 0, 2]),
+        nodes += [helper.make_node("Transpose", [head_reads], ["hb"], perm=[1, 0, 2]),
                   helper.make_node("Reshape", ["hb", "flat"], ["h"]),
                   helper.make_node("MatMul", ["h", "Wout"], ["z"])]
         shape = ["batch", 2]

@@ -29,6 +29,7 @@ import numpy as np
 from nnrules._validation import Interval, Options, check_random_state, validate_params
 from nnrules.extract.base import Extractor
 from nnrules.extract.lstar import lstar, sample_by_output
+from nnrules.io.prefixes import prefix_answers
 from nnrules.io.sequences import SequenceOracle, Sequences, as_sequences
 from nnrules.surrogates.automaton import Automaton
 
@@ -59,7 +60,7 @@ def _prefixes(ids: list[np.ndarray]) -> list[tuple[int, ...]]:
     return sorted(seen, key=lambda w: (len(w), w))
 
 
-def _partition_automaton(oracle: SequenceOracle, prefixes: list[tuple[int, ...]],
+def _partition_automaton(read: Any, prefixes: list[tuple[int, ...]],
                          labels: np.ndarray, states: np.ndarray, cluster: np.ndarray,
                          centers: np.ndarray, n_symbols: int) -> tuple[np.ndarray, np.ndarray]:
     """Transition table and outputs of one partition of the state space (start = ε's cluster,
@@ -85,7 +86,7 @@ def _partition_automaton(oracle: SequenceOracle, prefixes: list[tuple[int, ...]]
         pairs = [(c, a) for c, a in zip(*np.nonzero(missing), strict=True) if rep[c] >= 0]
         if pairs:
             words = [np.array(prefixes[rep[c]] + (a,), dtype=np.int64) for c, a in pairs]
-            _, st = oracle.states(words)
+            st = read(words)
             near = ((st[:, None, :] - centers[None]) ** 2).sum(axis=2).argmin(axis=1)
             for (c, a), t in zip(pairs, near, strict=True):
                 delta[c, a] = t
@@ -110,8 +111,22 @@ def whitebox_abstraction(oracle: SequenceOracle, ids: list[np.ndarray],
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
 
-    prefixes = _prefixes(ids)
-    labels, states = oracle.states([np.array(p, dtype=np.int64) for p in prefixes])
+    # States after every prefix from the ops' per-step output Y (one network run per length);
+    # else (the head reads an LSTM cell state) one run per prefix.
+    got = prefix_answers(oracle, ids)
+    if got is None:
+        prefixes = _prefixes(ids)
+        labels, states = oracle.states([np.array(p, dtype=np.int64) for p in prefixes])
+
+        def read(words: list[np.ndarray]) -> np.ndarray:
+            return oracle.states(words)[1]
+    else:
+        prefixes, labels, states = got
+
+        def read(words: list[np.ndarray]) -> np.ndarray:
+            seen, _, st = prefix_answers(oracle, words)
+            index = {w: i for i, w in enumerate(seen)}
+            return st[[index[tuple(int(a) for a in w)] for w in words]]
     n_symbols = len(oracle.alphabet)
     uniq = np.unique(np.round(states, 6), axis=0).shape[0]
     best: tuple[float, Automaton | None] = (-1.0, None)
@@ -122,7 +137,7 @@ def whitebox_abstraction(oracle: SequenceOracle, ids: list[np.ndarray],
         # shared machine can be 10x slower than a single thread.
         with threadpool_limits(limits=1):
             km = KMeans(n_clusters=k, n_init=3, random_state=random_state).fit(states)
-        delta, output = _partition_automaton(oracle, prefixes, labels, states, km.labels_,
+        delta, output = _partition_automaton(read, prefixes, labels, states, km.labels_,
                                              km.cluster_centers_, n_symbols)
         start = int(km.labels_[0])  # prefixes[0] is ε
         agree = float(np.mean(run_table(delta, output, validation, start) == reference))
