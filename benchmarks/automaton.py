@@ -49,7 +49,9 @@ most `tolerance` = 0.1% of the checked strings, so a network's isolated mistakes
 do not grow the automaton; AALpy chases every disagreement its random words find (on
 `tomita3_lstm` it learned 14 states that encode some of the network's mistakes and miss others).
 AALpy's SUL answers through the step interface, one network call per new prefix; nnrules
-batches each round's membership queries by length. `tomita7_gru` is 99.95% accurate on its
+batches each round's membership queries by length, and reads the white-box states and answers
+of all prefixes from one run per extraction sequence (the recurrent ops' per-step output `Y`,
+then the classifier head per prefix length; "net calls" counts whole-network sequences). `tomita7_gru` is 99.95% accurate on its
 larger held-out set; both learners recover the grammar and the 0.25% disagreement is the
 network's own errors.
 """
