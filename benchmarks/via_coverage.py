@@ -14,8 +14,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
 from nnrules.datasets.monks import load_monk
 from nnrules.datasets.tabular import tabular_split
 from nnrules.extract.via import VIAExtractor

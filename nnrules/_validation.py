@@ -15,7 +15,7 @@ import numpy as np
 
 from nnrules.exceptions import ParameterError
 
-__all__ = ["Interval", "Options", "validate_params", "check_random_state"]
+__all__ = ["Interval", "Options", "check_random_state", "validate_params"]
 
 
 @dataclass(frozen=True)

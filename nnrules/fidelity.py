@@ -196,6 +196,42 @@ class FidelityReport:
         return "\n".join(lines)
 
 
+def _overlap(X, extractor) -> tuple[str, int]:
+    """What the evaluation data is relative to the extraction data, and how many of its rows
+    (or sequences) the extractor saw."""
+    tokens = getattr(X, "tokens", None)
+    unit = "rows" if tokens is None else "sequences"
+    unseen = f"held-out {unit} the extractor did not see"
+    if tokens is not None:
+        train = getattr(extractor, "train_tokens_", None)
+        if train is None:
+            return f"{unit} not compared with the extraction data (no extractor at hand)", 0
+        if list(tokens) == list(train):
+            return "the extraction data itself", len(tokens)
+        known = {tuple(t) for t in train}
+        seen = sum(tuple(t) in known for t in tokens)
+    else:
+        if extractor is None or not hasattr(extractor, "train_fingerprint_"):
+            return f"{unit} not compared with the extraction data (no extractor at hand)", 0
+        from nnrules.extract.base import fingerprint, row_hashes
+
+        try:
+            if fingerprint(X) == extractor.train_fingerprint_:
+                return "the extraction data itself", len(X)
+            hashes = getattr(extractor, "train_row_hashes_", None)
+            X = np.asarray(X, dtype=np.float64)
+            if hashes is None or X.ndim != 2:
+                return unseen, 0
+            seen = int(np.isin(row_hashes(X), hashes).sum())
+        except (TypeError, ValueError):
+            return unseen, 0
+    if seen == 0:
+        return unseen, 0
+    if seen == len(X):
+        return f"{unit} taken from the extraction data", seen
+    return f"{seen} of {len(X)} {unit} were also extraction {unit}", seen
+
+
 def evaluate(
     surrogate: Any,
     oracle: Any,
@@ -239,20 +275,20 @@ def evaluate(
     task = getattr(oracle, "task", "classification")
     warnings: list[str] = []
 
-    kind = "held-out rows the extractor did not see"
-    if extractor is not None and hasattr(extractor, "train_fingerprint_"):
-        from nnrules.extract.base import fingerprint
-
-        try:
-            same = fingerprint(X) == extractor.train_fingerprint_
-        except (TypeError, ValueError):
-            same = False
-        if same:
-            kind = "the extraction data itself"
-            warnings.append(
-                "The evaluation data is the extraction data: this fidelity is optimistic. "
-                "Pass held-out rows (CLI: --eval TEST) for an honest figure."
-            )
+    kind, seen_rows = _overlap(X, extractor)
+    held_out = ("held-out sequences, longer than the extraction ones,"
+                if hasattr(X, "tokens") else "held-out rows")
+    if kind == "the extraction data itself":
+        warnings.append(
+            "The evaluation data is the extraction data: this fidelity is optimistic. "
+            f"Pass {held_out} (CLI: --eval TEST) for an honest figure."
+        )
+    elif seen_rows:
+        warnings.append(
+            f"{seen_rows} of the {n} evaluation {'sequences' if hasattr(X, 'tokens') else 'rows'}"
+            f" were also used for extraction: this fidelity is optimistic. Pass {held_out} "
+            "kept apart from extraction for an honest figure."
+        )
 
     per_class: list[dict] = []
     accuracy = None

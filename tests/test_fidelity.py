@@ -96,3 +96,35 @@ def test_report_round_trips_and_reads_as_markdown():
     assert again.to_dict() == report.to_dict()
     text = report.to_markdown()
     assert "held.csv" in text and "0.7500" in text and "95% interval" in text
+
+
+def test_reports_count_evaluation_rows_seen_during_extraction():
+    from pathlib import Path
+
+    import nnrules
+    from nnrules.io.data import read_data
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "breast_cancer"
+    network = nnrules.load(example / "model.onnx")
+    train = read_data(example / "train.csv", target="target")
+    test = read_data(example / "test.csv", target="target", schema=train.schema)
+    ex = nnrules.TreeExtractor(network, max_leaves=4, random_state=0).fit(
+        train.X, schema=train.schema)
+
+    held_out = ex.report(test.X)
+    assert held_out.data["kind"] == "held-out rows the extractor did not see"
+    assert not held_out.warnings
+
+    subset = ex.report(train.X[10:60])  # not the same array, but every row was seen
+    assert subset.data["kind"] == "rows taken from the extraction data"
+    assert any("50 of the 50" in w for w in subset.warnings)
+
+    mixed = ex.report(np.vstack([test.X[:30], train.X[:7]]))
+    assert mixed.data["kind"] == "7 of 37 rows were also extraction rows"
+    assert any("7 of the 37" in w for w in mixed.warnings)
+
+    assert "extraction data itself" in ex.report(train.X).data["kind"]
+
+    # Without the extractor nothing is known, and the report does not pretend otherwise.
+    blind = evaluate(ex.surrogate_, ex.oracle_, test.X)
+    assert "not compared" in blind.data["kind"]

@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from nnrules.exceptions import ParameterError
 from nnrules.schema import Feature, FeatureSchema
 from nnrules.surrogates.rules import (
-    Condition, MofN, Rule, RuleSet, simplify_conditions, symbol_names,
+    Condition,
+    MofN,
+    Rule,
+    RuleSet,
+    simplify_conditions,
+    symbol_names,
 )
 
 GRID = [0.0, 0.5, 1.0, 2.0]  # X is drawn from the same grid, so ties at thresholds occur

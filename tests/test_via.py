@@ -132,7 +132,7 @@ def test_linear_bounds_prove_more_than_interval():
 
 
 def test_surrogate_contract(iris_rows, tmp_path):
-    ex, net, sp = iris_rows
+    ex, _, sp = iris_rows
     s = ex.surrogate_
     X = sp.X_test
     d = s.to_dict()
@@ -163,7 +163,7 @@ def test_surrogate_contract(iris_rows, tmp_path):
 def test_same_seed_same_bytes():
     a, _, _ = fit("iris", "via_iris.onnx", candidates="tree", max_verifications=1000)
     b, _, _ = fit("iris", "via_iris.onnx", candidates="tree", max_verifications=1000)
-    dump = lambda s: json.dumps(s.to_dict(), sort_keys=True)  # noqa: E731
+    dump = lambda s: json.dumps(s.to_dict(), sort_keys=True)
     assert dump(a.surrogate_) == dump(b.surrogate_)
 
 
@@ -229,6 +229,12 @@ def test_bad_input():
 def _width(net) -> int:
     shape = net.inputs[0].shape
     return int(np.prod([d for d in shape[1:] if d]))
+
+
+@pytest.mark.parametrize("budget", [7, 50, 200])
+def test_the_verification_budget_is_never_exceeded(budget):
+    ex, _, _ = fit("iris", "via_iris.onnx", max_verifications=budget)
+    assert sum(ex.counts_.values()) <= budget
 
 
 def test_zero_budget_proves_nothing_and_falls_back():

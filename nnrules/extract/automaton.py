@@ -350,12 +350,6 @@ class AutomatonExtractor(Extractor):
                 f"L* stopped on its {stopped!r} budget before the equivalence check passed: "
                 "the automaton may miss part of the network's behaviour. Raise max_queries, "
                 "max_seconds or max_states.")
-        if data.tokens == getattr(self, "train_tokens_", None):
-            report.data["kind"] = "the extraction data itself"
-            report.warnings.append(
-                "The evaluation sequences are the extraction sequences: this fidelity is "
-                "optimistic. Pass held-out sequences, longer than the extraction ones "
-                "(CLI: --eval TEST), for an honest figure.")
         return report
 
     def predict(self, X: Any) -> np.ndarray:

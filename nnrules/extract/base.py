@@ -22,7 +22,11 @@ from nnrules.extract.oracle import as_oracle
 if TYPE_CHECKING:
     from nnrules.fidelity import FidelityReport
 
-__all__ = ["Extractor", "fingerprint"]
+__all__ = ["Extractor", "fingerprint", "row_hashes"]
+
+# Fixed odd multipliers for row hashing (a 64-bit multiply-add per column, wrapping).
+_ROW_KEYS = np.random.default_rng(20261122).integers(1, 2**63 - 1, size=4096,
+                                                      dtype=np.uint64) | np.uint64(1)
 
 
 def fingerprint(X: np.ndarray) -> str:
@@ -31,6 +35,22 @@ def fingerprint(X: np.ndarray) -> str:
     digest = hashlib.sha256(str(X.shape).encode())
     digest.update(X.tobytes())
     return digest.hexdigest()
+
+
+def row_hashes(X: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of every row of a 2-D float array, shape (n_rows,) of uint64.
+
+    Used to tell which evaluation rows were also extraction rows (equal rows, equal hashes;
+    unequal rows collide with probability about 2^-64).
+    """
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    bits = X.view(np.uint64)
+    keys = _ROW_KEYS[np.arange(bits.shape[1]) % len(_ROW_KEYS)]
+    keys = keys + np.arange(bits.shape[1], dtype=np.uint64) // len(_ROW_KEYS)
+    out = np.zeros(len(bits), dtype=np.uint64)
+    for j in range(bits.shape[1]):  # column by column: no (n, d) temporary
+        out = (out ^ bits[:, j]) * keys[j]
+    return out
 
 
 class Extractor(BaseEstimator):
@@ -75,6 +95,7 @@ class Extractor(BaseEstimator):
         self.n_queries_ = self.oracle_.n_queries
         self.n_train_ = int(data.X.shape[0])
         self.train_fingerprint_ = fingerprint(data.X)
+        self.train_row_hashes_ = np.unique(row_hashes(data.X))
         self.fit_seconds_ = time.perf_counter() - start
         return self
 

@@ -291,7 +291,8 @@ class VIAExtractor(Extractor):
         order = np.lexsort((-margin, ~real))
         tried = np.zeros(len(pool), dtype=bool)
         while len(proven) < 4 * self.max_boxes and self._budget_left > 0:
-            seeds = [i for i in order if not covered[i] and not tried[i]][:16]
+            room = min(16, self._budget_left)
+            seeds = [i for i in order if not covered[i] and not tried[i]][:room]
             if not seeds:
                 break
             tried[seeds] = True
@@ -347,7 +348,7 @@ class VIAExtractor(Extractor):
         bad_k = n_same + 1
         while True:
             active = bad_k - good_k > 1
-            if not active.any() or self._budget_left <= 0:
+            if not active.any() or self._budget_left < int(active.sum()):
                 break
             k = np.where(active, np.sqrt(good_k * bad_k).astype(np.int64), good_k)
             k = np.clip(k, good_k + active, bad_k - active)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def dump(obj: Any, path: str | os.PathLike) -> None:
     atomic_write_text(path, dumps(obj))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _json_schema(kind: str) -> dict | None:
     p = SCHEMA_DIR / f"{kind}.json"
     return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None
