@@ -35,7 +35,7 @@ def _split(lo, hi, coef):
 
 def prove_by_splitting(certify: Certify, lo: np.ndarray, hi: np.ndarray, cls: np.ndarray,
                        coef: np.ndarray | None, *, depth: int,
-                       max_parts: int = 4096) -> np.ndarray:
+                       max_parts: int = 1024) -> np.ndarray:
     """Which boxes are proven once split into at most ``2 ** depth`` parts.
 
     Parameters
