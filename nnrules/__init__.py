@@ -6,7 +6,7 @@ Examples
 --------
 >>> import nnrules
 >>> sorted(nnrules.__all__)[:3]
-['AdditiveExtractor', 'AutomatonExtractor', 'FeatureSchema']
+['AdditiveExtractor', 'Automaton', 'AutomatonExtractor']
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AdditiveExtractor": "nnrules.extract.additive",
+    "Automaton": "nnrules.surrogates.automaton",
     "AutomatonExtractor": "nnrules.extract.automaton",
     "FeatureSchema": "nnrules.schema",
     "FidelityReport": "nnrules.fidelity",
@@ -26,6 +27,8 @@ _LAZY = {
     "TreeExtractor": "nnrules.extract.tree",
     "TrepanExtractor": "nnrules.extract.trepan",
     "VIAExtractor": "nnrules.extract.via",
+    "difference": "nnrules.surrogates.automaton",
+    "equivalent": "nnrules.surrogates.automaton",
     "evaluate": "nnrules.fidelity",
     "load": "nnrules.io.model",
     "read_data": "nnrules.io.data",
