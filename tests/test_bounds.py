@@ -127,3 +127,61 @@ def test_bad_boxes_and_layers_are_refused():
                   "softmax", "x", 2, 2)
     with pytest.raises(UnsupportedModelError, match="gelu.*pedagogical"):
         check_ir(odd)
+
+
+@pytest.mark.parametrize(("kind", "alpha"), [("relu", 0.0), ("leaky_relu", 0.1),
+                                             ("leaky_relu", 1.5), ("tanh", 0.0)])
+def test_alpha_spec_bounds_are_sound_and_never_looser_than_linear(kind, alpha):
+    ir = random_ir([6, 16, 8, 4], kind, seed=3, alpha=alpha)
+    lo, hi = random_boxes(60, 6, seed=4, width=0.6)
+    cls = ir.forward((lo + hi) / 2).argmax(axis=1)
+    spec = class_spec(ir, cls)
+    lin = spec_lower_bounds(ir, lo, hi, spec, method="linear")
+    opt = spec_lower_bounds(ir, lo, hi, spec, method="alpha")
+    assert np.all(opt["bound"] >= lin["bound"] - 1e-12)
+    if kind in ("relu", "leaky_relu") and alpha <= 1.0:
+        assert np.mean(opt["bound"] > lin["bound"] + 1e-6) > 0.3  # the slopes do move
+    else:  # no free slopes: exactly the linear bound
+        assert np.array_equal(opt["bound"], lin["bound"])
+    # Same float32 error formula, fed with (tighter) optimised hidden-layer bounds.
+    assert np.all(opt["error"] <= lin["error"]) and np.all(opt["error"] > 0)
+    rng = np.random.default_rng(5)
+    for b in range(len(lo)):
+        P = lo[b] + rng.random((400, 6)) * (hi[b] - lo[b])
+        P[:64] = np.where(rng.random((64, 6)) < 0.5, lo[b], hi[b])  # corners
+        values = np.einsum("mn,pn->pm", spec[b], ir.forward(P))
+        assert np.all(values >= opt["bound"][b] - 1e-9)
+        # The returned coefficients are those of a valid linear lower bound at its vertex.
+        vertex = np.where(opt["coef"][b] > 0, lo[b], hi[b])  # (m, d)
+        at_vertex = np.einsum("mn,mn->m", spec[b], ir.forward(vertex))
+        assert np.all(at_vertex >= opt["bound"][b] - 1e-9)
+
+
+@pytest.mark.parametrize("kind", ["relu", "leaky_relu"])
+def test_alpha_layer_bounds_are_sound_and_inside_linear(kind):
+    ir = random_ir([5, 12, 9, 3], kind, seed=7)
+    lo, hi = random_boxes(40, 5, seed=8, width=0.8)
+    (a_lo, a_hi), a_in = layer_bounds(ir, lo, hi, method="alpha")
+    (l_lo, l_hi), l_in = layer_bounds(ir, lo, hi, method="linear")
+    for (al, ah), (ll, lh) in zip(a_in + [(a_lo, a_hi)], l_in + [(l_lo, l_hi)]):
+        assert np.all(al >= ll - 1e-12) and np.all(ah <= lh + 1e-12)
+    rng = np.random.default_rng(9)
+    for b in range(len(lo)):
+        acts = [lo[b] + rng.random((500, 5)) * (hi[b] - lo[b])]
+        for layer in ir.layers:
+            acts.append(layer(acts[-1]))
+        for (al, ah), z in zip(a_in + [(a_lo, a_hi)], acts):
+            assert np.all(z >= al[b] - 1e-9) and np.all(z <= ah[b] + 1e-9)
+
+
+def test_alpha_output_range_contains_regression_outputs():
+    net = load(FIXTURES / "via_regression.onnx")
+    rng = np.random.default_rng(0)
+    lo = rng.uniform(-0.1, 0.05, (10, 10))
+    hi = lo + rng.uniform(0, 0.1, (10, 10))
+    out_lo, out_hi = output_range(net, lo, hi, bound="alpha")
+    lin_lo, lin_hi = output_range(net, lo, hi, bound="linear")
+    assert np.all(out_lo >= lin_lo) and np.all(out_hi <= lin_hi)
+    for b in range(10):
+        y = net.predict(lo[b] + rng.random((2000, 10)) * (hi[b] - lo[b]))
+        assert y.min() >= out_lo[b, 0] and y.max() <= out_hi[b, 0]

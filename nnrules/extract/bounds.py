@@ -1,6 +1,6 @@
 """Sound bounds on a dense network's outputs over input boxes (the engine under ``via``).
 
-Two methods, both batched over boxes:
+Three methods, all batched over boxes:
 
 ``"interval"``
     Plain interval arithmetic: each affine layer maps a box to the tightest box around its
@@ -13,6 +13,12 @@ Two methods, both batched over boxes:
     so they are never looser than interval arithmetic. The output property (``C @ logits``)
     is back-substituted as one expression, which is what makes it much tighter than
     comparing separately bounded logits.
+``"alpha"``
+    ``"linear"`` with the lower-line slope of every unstable ReLU / LeakyReLU optimised by
+    gradient ascent on the bound (alpha-CROWN style, :mod:`nnrules.extract.alpha`), separately
+    for each bounded form: the spec rows, and each hidden layer's neuron bounds. Never looser
+    than ``"linear"`` (the heuristic slopes are the starting point and the best bound is
+    kept). Sigmoid / tanh layers keep the ``"linear"`` lines.
 
 Floating point
 --------------
@@ -47,7 +53,7 @@ __all__ = [
     "spec_lower_bounds",
 ]
 
-BoundMethod = Literal["interval", "linear"]
+BoundMethod = Literal["interval", "linear", "alpha"]
 U32 = 2.0**-24  # unit roundoff of float32
 ACTIVATION_ERROR = 1e-6  # absolute error allowed for float32 sigmoid / tanh kernels
 HEAD_MARGIN = 1e-5  # softmax / sigmoid in float32 must not turn a proven order into a tie
@@ -215,6 +221,10 @@ def _back_substitute(layers, start: int, lam: np.ndarray, relax: dict, x_lo, x_h
 def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None):
     """Bounds of every layer's input/output; with ``spec``, the back-substituted spec bound."""
     layers = ir.layers
+    relaxed = method in ("linear", "alpha")
+    back = _back_substitute
+    if method == "alpha":
+        from nnrules.extract.alpha import optimise_back_substitution as back
     lo, hi = x_lo, x_hi
     inputs = []  # (lo, hi) of each layer's input
     relax: dict[int, tuple] = {}
@@ -223,17 +233,17 @@ def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None):
         inputs.append((lo, hi))
         if _is_affine(layer):
             lo, hi = _affine_interval(layer.weight, layer.bias, lo, hi)
-            if method == "linear" and seen_activation:
+            if relaxed and seen_activation:
                 n = layer.n_out
                 eye = np.eye(n)
                 lam = np.broadcast_to(np.concatenate([eye, -eye])[None], (lo.shape[0], 2 * n, n))
-                bound, _ = _back_substitute(layers, i, lam, relax, x_lo, x_hi)
+                bound, _ = back(layers, i, lam, relax, x_lo, x_hi)
                 lo = np.maximum(lo, bound[:, :n])
                 hi = np.minimum(hi, -bound[:, n:])
                 hi = np.maximum(hi, lo)  # rounding can cross them by an ulp; keep them sound
         else:
             seen_activation = True
-            if method == "linear":
+            if relaxed:
                 relax[i] = _relax(layer.kind, layer.alpha, lo, hi)
             lo, hi = _act_interval(layer.kind, layer.alpha, lo, hi)
     result = {"inputs": inputs, "out": (lo, hi)}
@@ -243,17 +253,19 @@ def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None):
         pos, neg = np.maximum(spec, 0.0), np.minimum(spec, 0.0)
         iv = np.einsum("bmn,bn->bm", pos, lo) + np.einsum("bmn,bn->bm", neg, hi)
         coef = None
-        if method == "linear":
-            lin, coef = _back_substitute(layers, len(layers) - 1, spec, relax, x_lo, x_hi)
+        if relaxed:
+            lin, coef = back(layers, len(layers) - 1, spec, relax, x_lo, x_hi)
             iv = np.maximum(iv, lin)
         result["spec"] = iv
         result["coef"] = coef
     return result
 
 
-def _chunks(n_boxes: int, ir, m: int):
+def _chunks(n_boxes: int, ir, m: int, method: str):
     widths = [getattr(layer, "n_out", 0) for layer in ir.layers] + [ir.n_inputs]
     per_box = max(2 * max(widths), m) * max(widths)
+    if method == "alpha":  # keeps every layer's coefficients, slopes and gradients
+        per_box *= len(ir.layers) + 3
     size = max(1, int(_CHUNK_FLOATS // max(per_box, 1)))
     for start in range(0, n_boxes, size):
         yield slice(start, min(n_boxes, start + size))
@@ -266,7 +278,7 @@ def layer_bounds(ir, lower, upper, *, method: BoundMethod = "linear"):
     ----------
     ir : DenseIR
     lower, upper : array-like of shape (n_boxes, n_inputs)
-    method : {"interval", "linear"}
+    method : {"interval", "linear", "alpha"}
 
     Returns
     -------
@@ -277,7 +289,7 @@ def layer_bounds(ir, lower, upper, *, method: BoundMethod = "linear"):
     """
     check_ir(ir)
     x_lo, x_hi = _check_box(lower, upper, ir.n_inputs)
-    parts = [_propagate(ir, x_lo[s], x_hi[s], method, None) for s in _chunks(len(x_lo), ir, 1)]
+    parts = [_propagate(ir, x_lo[s], x_hi[s], method, None) for s in _chunks(len(x_lo), ir, 1, method)]
     out = tuple(np.concatenate([p["out"][k] for p in parts]) for k in range(2))
     inputs = [
         tuple(np.concatenate([p["inputs"][i][k] for p in parts]) for k in range(2))
@@ -295,7 +307,7 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear")
     lower, upper : array-like of shape (n_boxes, n_inputs)
     spec : ndarray of shape (n_boxes, m, n_outputs)
         One linear form of the logits per row; e.g. ``e_c - e_j`` for every class j != c.
-    method : {"interval", "linear"}
+    method : {"interval", "linear", "alpha"}
 
     Returns
     -------
@@ -313,7 +325,7 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear")
             f"spec must have shape ({x_lo.shape[0]}, m, {ir.n_outputs}); got {spec.shape!r}."
         )
     bounds, errors, scales, coefs = [], [], [], []
-    for s in _chunks(len(x_lo), ir, spec.shape[1]):
+    for s in _chunks(len(x_lo), ir, spec.shape[1], method):
         res = _propagate(ir, x_lo[s], x_hi[s], method, spec[s])
         e_out = float32_error(ir, x_lo[s], x_hi[s], res["inputs"])
         bounds.append(res["spec"])
@@ -321,7 +333,7 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear")
         lo, hi = res["out"]
         scales.append(np.max(np.maximum(np.abs(lo), np.abs(hi)), axis=1))
         coefs.append(res["coef"])
-    coef = None if method != "linear" else np.concatenate(coefs)
+    coef = None if method == "interval" else np.concatenate(coefs)
     return {
         "bound": np.concatenate(bounds),
         "error": np.concatenate(errors),

@@ -34,7 +34,7 @@ from nnrules.extract.bounds import (
 __all__ = ["Verdict", "class_spec", "output_range", "resolve", "verify_box", "verify_boxes"]
 
 Status = Literal["proven", "refuted", "unknown"]
-_BOUNDS = ("interval", "linear")
+_BOUNDS = ("interval", "linear", "alpha")
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,9 @@ def verify_boxes(
     lower, upper : array-like of shape (n_boxes, n_inputs)
     cls : array-like of int of shape (n_boxes,)
         Class index (into the logits; 0/1 for a sigmoid head) each box claims.
-    bound : {"interval", "linear"}
+    bound : {"interval", "linear", "alpha"}
+        Bound engine (:mod:`nnrules.extract.bounds`): interval arithmetic, back-substituted
+        linear relaxation, or the same with optimised ReLU slopes (tighter, slower).
     n_samples : int
         Random points per unproven box in the counterexample search.
     random_state : int or None
@@ -280,7 +282,7 @@ def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "line
         Closed bounds of the box (lower <= upper, finite).
     cls : int
         Class index into the logits (for a sigmoid head: 1 = positive class, 0 = negative).
-    bound : {"interval", "linear"}
+    bound : {"interval", "linear", "alpha"}
     n_samples, random_state
         Counterexample search effort and seed.
 
@@ -318,7 +320,7 @@ def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear", ir:
     ----------
     network_or_ir : Network or DenseIR
     lower, upper : array-like of shape (n_boxes, n_inputs)
-    bound : {"interval", "linear"}
+    bound : {"interval", "linear", "alpha"}
 
     Returns
     -------

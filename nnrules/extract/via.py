@@ -58,8 +58,10 @@ class VIAExtractor(Extractor):
         Most boxes returned (those covering most extraction rows are kept).
     max_verifications : int, default=4000
         Budget of box verifications; 0 proves nothing (every row goes to the fallback).
-    bound : {"linear", "interval"}, default="linear"
-        Bound engine: back-substituted linear relaxation, or plain interval arithmetic.
+    bound : {"linear", "alpha", "interval"}, default="linear"
+        Bound engine: back-substituted linear relaxation, the same with optimised ReLU
+        slopes (``"alpha"``, alpha-CROWN style: tighter, several times slower; sigmoid / tanh
+        layers keep the linear lines), or plain interval arithmetic.
     candidates : {"tree", "rows"}, default="rows"
         Start from a distilled tree's leaves, or grow boxes around extraction rows.
     fallback : {"tree", "abstain"}, default="tree"
@@ -93,7 +95,7 @@ class VIAExtractor(Extractor):
     _parameter_constraints: ClassVar[dict] = {
         "max_boxes": Interval(int, 1, None),
         "max_verifications": Interval(int, 0, None),
-        "bound": Options(("interval", "linear")),
+        "bound": Options(("interval", "linear", "alpha")),
         "candidates": Options(("rows", "tree")),
         "fallback": Options(("abstain", "tree")),
         "max_leaves": Interval(int, 2, None),
@@ -531,7 +533,7 @@ class VIAExtractor(Extractor):
         bounds : mapping feature name -> (lo, hi)
             Closed bounds; features left out take the schema's bounds.
         label : class label as the network names it
-        bound : {"interval", "linear"} or None
+        bound : {"interval", "linear", "alpha"} or None
             Defaults to the extractor's ``bound``.
 
         Raises
