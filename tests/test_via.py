@@ -245,3 +245,30 @@ def test_zero_budget_proves_nothing_and_falls_back():
     assert np.all(s.explain(sp.X_test) < 0)
     d = s.report_details(sp.X_test, net.predict(sp.X_test))
     assert d["coverage_rows"] == 0.0 and d["fidelity_covered"] is None
+
+
+@pytest.mark.parametrize(("name", "net_file"), [("iris", "via_iris.onnx"),
+                                                ("wine", "via_wine.onnx")])
+def test_boxes_proven_with_alpha_bounds_survive_100k_points(name, net_file):
+    from nnrules.extract.verify import verify_boxes
+
+    sp = tabular_split(name)
+    net = load(FIXTURES / net_file)
+    X = sp.X_test[:30]
+    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
+    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    proven, extra = [], []
+    for r in (0.05, 0.1, 0.15, 0.2):  # boxes around held-out rows, up to past the limit
+        lo, hi = X - r * span, X + r * span
+        opt = verify_boxes(net, lo, hi, cls, bound="alpha", search=False)["status"]
+        lin = verify_boxes(net, lo, hi, cls, bound="linear", search=False)["status"]
+        assert not np.any((lin == "proven") & (opt != "proven"))  # never weaker
+        extra += [(lo[k], hi[k], cls[k]) for k in np.flatnonzero((opt == "proven")
+                                                                 & (lin != "proven"))]
+        proven += [(lo[k], hi[k], cls[k]) for k in np.flatnonzero(opt == "proven")]
+    assert extra  # alpha proves boxes linear cannot: those and the widest are sampled
+    rng = np.random.default_rng(0)
+    widest = sorted(proven, key=lambda p: -np.sum(p[1] - p[0]))[:4]
+    for lo, hi, c in extra[-4:] + widest:
+        labels = net.predict(box_points(lo, hi, N_POINTS, rng))
+        assert np.all(labels == net.classes_[c]), "a box proven with alpha bounds is unsound"
