@@ -89,3 +89,35 @@ def test_stopping_rule_is_a_confidence_bound_not_the_observed_share(n, n_minorit
     assert tree.complexity()["leaves"] == (2 if expanded else 1)
     if expanded:
         assert np.array_equal(tree.predict(X), black_box(X))
+
+
+def _nearly_single():
+    """y = [x0 + 0.3 x1 > 0]: x0 > t alone gains 0.610 bits, the best 1-of-2 only 0.618."""
+    X = np.random.default_rng(0).normal(size=(500, 5))
+    return X, (X[:, 0] + 0.3 * X[:, 1] > 0).astype(int)
+
+
+def test_a_larger_test_must_earn_its_conditions():
+    X, y = _nearly_single()
+    kinds = ("continuous",) * 5
+    single = best_split(X, y, 2, kinds=kinds, mofn=False)
+    # Without the rule the search takes the marginally better two-condition test ...
+    raw = best_split(X, y, 2, kinds=kinds, beam_width=5, min_gain_ratio=0.0)
+    assert len(raw.literals) == 2 and single.gain < raw.gain < 1.05 * single.gain
+    # ... with it (the default 5% per added condition) the single condition is kept.
+    earned = best_split(X, y, 2, kinds=kinds, beam_width=5, min_gain_ratio=0.05)
+    assert (earned.m, earned.literals, earned.gain) == (1, single.literals, single.gain)
+    # The rule compares sizes by a factor per condition: 1.3% more gain pays at 1%, not at 2%.
+    assert len(best_split(X, y, 2, kinds=kinds, beam_width=5, min_gain_ratio=0.01).literals) == 2
+    assert len(best_split(X, y, 2, kinds=kinds, beam_width=5, min_gain_ratio=0.02).literals) == 1
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.5])
+def test_a_needed_m_of_n_test_earns_its_conditions(ratio):
+    """2-of-3 and 3-of-5 concepts separate perfectly; a single literal gains far less."""
+    rng = np.random.default_rng(2)
+    X = (rng.random((600, 9)) < 0.5).astype(np.float64)
+    for m, n in ((2, 3), (3, 5)):
+        y = (X[:, :n].sum(axis=1) >= m).astype(int)
+        split = best_split(X, y, 2, kinds=("binary",) * 9, beam_width=5, min_gain_ratio=ratio)
+        assert split.m == m and sorted(split.literals) == [(j, ">", 0.5) for j in range(n)]

@@ -188,7 +188,8 @@ def test_one_leaf_budget_gives_the_majority():
      ({"beam_width": 0}, "'beam_width'.*in \\[1, inf\\)"),
      ({"min_samples": 0}, "'min_samples'"),
      ({"sampler": "uniform"}, "'sampler'.*'perturb'"),
-     ({"stop_error": 1.5}, "'stop_error'")],
+     ({"stop_error": 1.5}, "'stop_error'"),
+     ({"min_gain_ratio": -0.1}, "'min_gain_ratio'.*in \\[0, inf\\)")],
 )
 def test_bad_parameters_are_clear_errors(params, match):
     d = load_monk(1)

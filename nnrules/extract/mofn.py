@@ -12,6 +12,14 @@ no better test or the tests reach ``max_conditions`` conditions. Every candidate
 scored at once: with ``c`` the per-row count of a beam test's satisfied conditions and ``L`` the
 0/1 matrix of every literal on every row, the candidates are the columns of ``c + L >= m``.
 
+The search explores by raw gain, but a larger test must earn its conditions to be *chosen*
+(Craven & Shavlik grow an m-of-n test only when the gain improvement is large enough): every
+condition beyond the first must multiply the gain by at least ``1 + min_gain_ratio``. Of all
+tests scored, the one with the largest ``gain / (1 + min_gain_ratio) ** (n - 1)`` wins (ties go
+to fewer conditions), so a test with ``k`` more conditions than another replaces it only when
+its gain is at least ``(1 + min_gain_ratio) ** k`` times larger. ``min_gain_ratio=0`` keeps the
+test with the largest gain whatever its size.
+
 Tests are scored by information gain on the node's examples (real rows and labelled queries).
 The literal pool holds, for every feature, its best threshold test in both directions
 (``x <= t`` and ``x > t``; one-hot and binary columns give ``== 1`` only), and
@@ -154,6 +162,7 @@ def best_split(
     mofn: bool = True,
     beam_width: int = 3,
     max_conditions: int = 8,
+    min_gain_ratio: float = 0.0,
 ) -> SplitResult | None:
     """The best test at a node: a single condition, or an m-of-n test when it gains more.
 
@@ -173,6 +182,9 @@ def best_split(
     beam_width : int >= 1, default=3
     max_conditions : int >= 1, default=8
         Largest ``n`` of an m-of-n test.
+    min_gain_ratio : float >= 0, default=0.0
+        Relative gain every condition beyond the first must add for a larger test to be chosen
+        (see the module docstring).
 
     Returns
     -------
@@ -194,6 +206,7 @@ def best_split(
     order = np.argsort(-gains, kind="stable")
     beam = [(float(gains[i]), 1, (int(i),)) for i in order[:beam_width] if gains[i] > 0]
     seen = {(1, (i,)) for _, _, (i,) in beam}
+    scored = list(beam)  # every test the search evaluated, for the final choice
     while beam:
         candidates = []
         for _, m, members in beam:
@@ -220,6 +233,7 @@ def best_split(
                     if np.isfinite(g[k]) and key not in seen:
                         seen.add(key)
                         candidates.append((float(g[k]), key[0], key[1]))
+        scored += candidates
         pool = sorted(beam + candidates, key=lambda c: (-c[0], len(c[2]), c[1], c[2]))
         new_beam = pool[:beam_width]
         improved = new_beam[0][0] > best[0] + _MIN_IMPROVEMENT
@@ -228,7 +242,17 @@ def best_split(
         if not improved or new_beam == beam:
             break
         beam = new_beam
+    if min_gain_ratio > 0:
+        best = _earned(scored, min_gain_ratio)
     return _result(best, literals, L)
+
+
+def _earned(scored: list[tuple], ratio: float) -> tuple:
+    """The test whose gain best pays for its size: max ``gain / (1 + ratio) ** (n - 1)``."""
+    def key(c):
+        gain, m, members = c
+        return (-gain / (1.0 + ratio) ** (len(members) - 1), len(members), m, members)
+    return min(scored, key=key)
 
 
 def _result(best: tuple, literals: list, L: np.ndarray) -> SplitResult:
