@@ -130,7 +130,8 @@ def test_bad_boxes_and_layers_are_refused():
 
 
 @pytest.mark.parametrize(("kind", "alpha"), [("relu", 0.0), ("leaky_relu", 0.1),
-                                             ("leaky_relu", 1.5), ("tanh", 0.0)])
+                                             ("leaky_relu", -0.3), ("leaky_relu", 1.5),
+                                             ("tanh", 0.0)])
 def test_alpha_spec_bounds_are_sound_and_never_looser_than_linear(kind, alpha):
     ir = random_ir([6, 16, 8, 4], kind, seed=3, alpha=alpha)
     lo, hi = random_boxes(60, 6, seed=4, width=0.6)

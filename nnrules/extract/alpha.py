@@ -3,8 +3,8 @@
 The ``"linear"`` engine (:mod:`nnrules.extract.bounds`) bounds every unstable ReLU on
 ``[l, u]`` (``l < 0 < u``) from below by a line through the origin whose slope it picks by a
 heuristic (1 if ``u > -l`` else 0). *Any* slope ``s`` in ``[0, 1]`` gives a valid lower line
-``s z <= relu(z)`` on the whole real line (for LeakyReLU with ``0 <= a <= 1``: any ``s`` in
-``[a, 1]``), so the slope is a free parameter: Xu et al. (ICLR 2021, "alpha-CROWN") optimise it
+``s z <= relu(z)`` on the whole real line (for LeakyReLU with slope ``a <= 1``, a convex
+kink: any ``s`` in ``[a, 1]``), so the slope is a free parameter: Xu et al. (ICLR 2021, "alpha-CROWN") optimise it
 by gradient ascent on the certified bound. This module does the same, per neuron *and per
 spec row* (each linear form being bounded gets its own slopes), with projected signed-gradient
 ascent; the gradient is computed analytically by a reverse pass through the back-substitution,
@@ -15,7 +15,7 @@ range before its bound is computed, the upper lines stay the chords, and the bes
 is kept per row; the starting point is the heuristic choice, so the result is never looser than
 ``"linear"``. Sigmoid / tanh layers keep their fixed lines (their tangent lower lines are not a
 one-parameter family through a fixed point), and so do LeakyReLU layers whose slope is
-negative or above 1 (their lower line is the chord).
+above 1 (a concave kink: their lower line is the chord).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _free_slopes(layers, start: int, relax: dict):
         if hasattr(layer, "weight") or i not in relax:
             continue
         a = 0.0 if layer.kind == "relu" else float(layer.alpha)
-        if layer.kind not in ("relu", "leaky_relu") or not 0.0 <= a <= 1.0:
+        if layer.kind not in ("relu", "leaky_relu") or a > 1.0:  # a > 1: concave kink
             continue
         aL, _, aU, _ = relax[i]
         mask = aU != aL  # unstable: chord above, a line through the origin below
