@@ -15,9 +15,13 @@ binary learners: on wine and digits RuleFit is fitted one-vs-rest (budget ``L //
 class) and RIPPER as an ordered decision list, one class at a time from the rarest (JRip's way;
 budget ``(L-1) // (k-1)`` rules per class). Each row reports the size the learner actually
 reached (leaves or rules, conditions in the rule view, literals as the model is written), so the
-reader can judge equal size. TREPAN runs three times: as is (m-of-n tests, queries), with
-single conditions only (``mofn=False``) and without queries (``n_queries=0``). "tree + N
-queries" is CART given as many generated rows as TREPAN drew.
+reader can judge equal size. TREPAN runs four times: as is (m-of-n tests, queries), with
+single conditions only (``mofn=False``), without queries (``n_queries=0``) and with the
+size rules off (``min_gain_ratio=0, min_real=0``: the largest-gain test whatever its size, and
+splits on generated rows alone). "tree + N queries" is CART given as many generated rows as
+TREPAN drew. Since TREPAN's m-of-n tests write more literals per leaf, CART and FIGS also run
+at TREPAN's literal count: CART with ``max_leaves`` = literals + 1, FIGS with ``max_rules`` =
+literals (each of their splits writes one literal).
 
 FIGS is nondeterministic whatever its ``random_state`` (unseeded sklearn stumps): its row is the
 best of ``FIGS_SEEDS`` fits under different global numpy seeds. Seconds are wall time of one fit
@@ -45,8 +49,8 @@ SEED = 0
 BUDGETS = {"monk1": (8,), "monk2": (8, 16), "monk3": (8,),
            "breast_cancer": (8, 16), "wine": (8, 16), "digits": (32,)}
 FIGS_SEEDS = 10
-LEARNERS = ("tree", "tree+queries", "trepan", "trepan-0", "trepan-1", "FIGS", "RuleFit",
-            "RIPPER")
+LEARNERS = ("tree", "tree+queries", "tree@literals", "trepan", "trepan-any", "trepan-0",
+            "trepan-1", "FIGS", "FIGS@literals", "RuleFit", "RIPPER")
 
 
 def _data(name):
@@ -81,6 +85,13 @@ def _trepan(net, L, extra):
     return TrepanExtractor(net, max_leaves=L, random_state=SEED)
 
 
+def _trepan_any_size(net, L, extra):
+    from nnrules.extract.trepan import TrepanExtractor
+
+    # The largest-gain test whatever its size, and splits on generated rows alone allowed.
+    return TrepanExtractor(net, max_leaves=L, min_gain_ratio=0.0, min_real=0, random_state=SEED)
+
+
 def _trepan_no_queries(net, L, extra):
     from nnrules.extract.trepan import TrepanExtractor
 
@@ -105,6 +116,18 @@ def _tree_queries(net, L, extra):
     # As many generated rows as TREPAN drew in the same setting, from the same sampler.
     return TreeExtractor(net, max_leaves=max(L, 2), n_queries=extra["trepan_queries"],
                          random_state=SEED)
+
+
+def _tree_literals(net, L, extra):
+    from nnrules.extract.tree import TreeExtractor
+
+    # As many literals as TREPAN wrote: a CART tree with k splits writes k literals.
+    return TreeExtractor(net, max_leaves=max(extra["trepan_literals"] + 1, 2),
+                         random_state=SEED)
+
+
+def _figs_literals(net, X, y, names, L, extra):
+    return _figs(net, X, y, names, extra["trepan_literals"] + 1, extra)
 
 
 def _figs(net, X, y, names, L, extra):
@@ -179,9 +202,11 @@ def _ripper(net, X, y, names, L, extra):
 
 
 FITS = {"tree": _nnrules(_tree), "tree+queries": _nnrules(_tree_queries),
-        "trepan": _nnrules(_trepan), "trepan-0": _nnrules(_trepan_no_queries),
+        "tree@literals": _nnrules(_tree_literals),
+        "trepan": _nnrules(_trepan), "trepan-any": _nnrules(_trepan_any_size),
+        "trepan-0": _nnrules(_trepan_no_queries),
         "trepan-1": _nnrules(_trepan_single),
-        "FIGS": _figs, "RuleFit": _rulefit, "RIPPER": _ripper}
+        "FIGS": _figs, "FIGS@literals": _figs_literals, "RuleFit": _rulefit, "RIPPER": _ripper}
 
 
 def _measure(fit, *args):
@@ -211,11 +236,12 @@ def run() -> list[dict]:
                 predict, size, seconds, peak = _measure(FITS[learner], net, X, y, names, L, extra)
                 if learner == "trepan":
                     extra["trepan_queries"] = int(extra["n_generated"])
+                    extra["trepan_literals"] = int(size[2])
                 fids = [float(np.mean(np.asarray(predict(X_eval)) == reference))]
                 sizes = [size]
                 # FIGS ignores its random_state (its sklearn stumps break ties at random): refit
                 # under other global seeds and keep its best run, the baseline's luckiest case.
-                for seed in range(1, FIGS_SEEDS if learner == "FIGS" else 1):
+                for seed in range(1, FIGS_SEEDS if learner.startswith("FIGS") else 1):
                     np.random.seed(seed)
                     other, *size = FITS[learner](net, X, y, names, L, extra)
                     fids.append(float(np.mean(np.asarray(other(X_eval)) == reference)))
@@ -247,6 +273,10 @@ def table(rows) -> str:
             learner = "trepan, no queries"
         if learner == "trepan-1":
             learner = "trepan, single conditions"
+        if learner == "trepan-any":
+            learner = "trepan, min_gain_ratio=0, min_real=0"
+        if learner.endswith("@literals"):
+            learner = f"{learner[:-9]}, as many literals as trepan"
         fidelity = f"{r['fidelity']:.3f}"
         if r["runs"] > 1:
             lo, mean, _ = r["spread"]
@@ -257,7 +287,8 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
-BASELINES = ("tree", "tree+queries", "FIGS", "RuleFit", "RIPPER", "trepan-0")
+BASELINES = ("tree", "tree+queries", "tree@literals", "FIGS", "FIGS@literals", "RuleFit",
+             "RIPPER", "trepan-0")
 
 
 def _verdict(t: dict, b: dict) -> str:
@@ -283,7 +314,8 @@ def summary(rows) -> str:
     for (data, L), g in groups.items():
         for name in BASELINES:
             b = g[name]
-            shown = "trepan, no queries" if name == "trepan-0" else name
+            shown = {"trepan-0": "trepan, no queries", "tree@literals": "tree, trepan's literals",
+                     "FIGS@literals": "FIGS, trepan's literals"}.get(name, name)
             lines.append(f"| {data} | {L} | {shown} | {_verdict(g['trepan'], b)} "
                          f"| {_verdict(g['trepan-1'], b)} |")
     return "\n".join(lines)
@@ -364,7 +396,11 @@ for RIPPER; "conditions" counts literals (a tree leaf's path, an m-of-n test cou
 RuleFit linear term counts 1); "literals" counts each literal once as the model is written (a
 tree's tests, an m-of-n test counting its n; FIGS's splits; RuleFit's and RIPPER's conditions).
 "trepan, single conditions" is TREPAN with `mofn=False`; "trepan, no queries" is TREPAN with
-`n_queries=0` (the real rows only). "tree + N queries" is CART given as many generated rows as
+`n_queries=0` (the real rows only); "trepan, min_gain_ratio=0, min_real=0" is TREPAN with its
+size rules off (every m-of-n test the beam search finds with the largest gain, and splits
+decided on generated rows alone: the defaults before these rules existed). "tree, as many
+literals as trepan" and "FIGS, as many literals as trepan" get TREPAN's literal count as their
+budget (CART `max_leaves` = literals + 1, FIGS `max_rules` = literals); they may stop earlier. "tree + N queries" is CART given as many generated rows as
 TREPAN drew, from the same query generator. Seconds: one fit, wall time, on the shared 2-core
 machine; peak MiB: tracemalloc's peak over an identical second fit (Python/numpy allocations
 only). Seed 0 everywhere, numpy's global seed too. FIGS ignores its `random_state` (imodels

@@ -97,6 +97,20 @@ def test_monk3_tree_is_the_concept_plus_the_networks_exception():
     assert _attributes_used(tree, ex.schema_) <= {"a1", "a2", "a3", "a4", "a5"}
 
 
+def test_nodes_with_too_few_real_rows_are_not_split():
+    """MONK-3's network exception is split off a node of 4 real rows: min_real=5 forbids it."""
+    d, net, ex = _fit_monk(3, min_real=5)
+    tree = ex.surrogate_
+    internal = [i for i, t in enumerate(tree.tests) if t is not None]
+    assert min(tree.n_node_samples[i] for i in internal) >= 5
+    concept = monk_concept(3, A)
+    assert np.array_equal(tree.predict(d.X_test), concept)  # the exception is lost
+    _, _, loose = _fit_monk(3, min_real=0)
+    small = [i for i, t in enumerate(loose.surrogate_.tests)
+             if t is not None and loose.surrogate_.n_node_samples[i] < 5]
+    assert small  # without the rule some split is decided on fewer than 5 real rows
+
+
 def test_mofn_text_and_sympy_agree_with_predict():
     import sympy
 
@@ -189,7 +203,8 @@ def test_one_leaf_budget_gives_the_majority():
      ({"min_samples": 0}, "'min_samples'"),
      ({"sampler": "uniform"}, "'sampler'.*'perturb'"),
      ({"stop_error": 1.5}, "'stop_error'"),
-     ({"min_gain_ratio": -0.1}, "'min_gain_ratio'.*in \\[0, inf\\)")],
+     ({"min_gain_ratio": -0.1}, "'min_gain_ratio'.*in \\[0, inf\\)"),
+     ({"min_real": -1}, "'min_real'.*in \\[0, inf\\)")],
 )
 def test_bad_parameters_are_clear_errors(params, match):
     d = load_monk(1)

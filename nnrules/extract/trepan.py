@@ -16,8 +16,8 @@ generates wherever the real data are too thin to decide a split:
    test must earn its conditions: each one beyond the first must raise the gain by the factor
    ``1 + min_gain_ratio``.
 5. A node is not expanded when a one-sided Clopper-Pearson bound says, with confidence
-   ``stop_confidence``, that its majority class covers at least ``1 - stop_error`` of it, or when
-   no test separates its examples.
+   ``stop_confidence``, that its majority class covers at least ``1 - stop_error`` of it, when
+   it holds fewer than ``min_real`` real rows, or when no test separates its examples.
 
 The result is a ``TreeSurrogate`` whose internal nodes hold ``Condition`` or ``MofN`` tests;
 rows where a test holds go left.
@@ -108,6 +108,7 @@ class TrepanExtractor(Extractor):
         "mofn": Options((True, False)),
         "max_conditions": Interval(int, 1, None),
         "min_gain_ratio": Interval(float, 0.0, None),
+        "min_real": Interval(int, 0, None),
         "n_queries": Interval(int, 0, None, allow_none=True),
         "sampler": Options(METHODS),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
@@ -126,6 +127,7 @@ class TrepanExtractor(Extractor):
         mofn: bool = True,
         max_conditions: int = 8,
         min_gain_ratio: float = 0.05,
+        min_real: int = 4,
         n_queries: int | None = None,
         sampler: str = "perturb",
         stop_error: float = 0.01,
@@ -140,6 +142,7 @@ class TrepanExtractor(Extractor):
         self.mofn = mofn
         self.max_conditions = max_conditions
         self.min_gain_ratio = min_gain_ratio
+        self.min_real = min_real
         self.n_queries = n_queries
         self.sampler = sampler
         self.stop_error = stop_error
@@ -238,6 +241,8 @@ class TrepanExtractor(Extractor):
         if total == 0 or np.count_nonzero(node.counts) <= 1:
             return True
         if self.max_depth is not None and node.depth >= self.max_depth:
+            return True
+        if node.real.size < self.min_real:
             return True
         k = node.counts.max()
         # One-sided Clopper-Pearson lower bound on the majority share.
