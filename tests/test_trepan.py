@@ -99,7 +99,7 @@ def test_monk3_tree_is_the_concept_plus_the_networks_exception():
 
 def test_nodes_with_too_few_real_rows_are_not_split():
     """MONK-3's network exception is split off a node of 4 real rows: min_real=5 forbids it."""
-    d, net, ex = _fit_monk(3, min_real=5)
+    d, _, ex = _fit_monk(3, min_real=5)
     tree = ex.surrogate_
     internal = [i for i, t in enumerate(tree.tests) if t is not None]
     assert min(tree.n_node_samples[i] for i in internal) >= 5
