@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Extractor", "fingerprint", "row_hashes"]
 
-# Fixed odd multipliers for row hashing (a 64-bit multiply-add per column, wrapping).
-_ROW_KEYS = np.random.default_rng(20261122).integers(1, 2**63 - 1, size=4096,
-                                                      dtype=np.uint64) | np.uint64(1)
-
 
 def fingerprint(X: np.ndarray) -> str:
     """SHA-256 of a float64 array's bytes and shape: tells whether two data sets are the same."""
@@ -45,8 +41,9 @@ def row_hashes(X: np.ndarray) -> np.ndarray:
     """
     X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
     bits = X.view(np.uint64)
-    keys = _ROW_KEYS[np.arange(bits.shape[1]) % len(_ROW_KEYS)]
-    keys = keys + np.arange(bits.shape[1], dtype=np.uint64) // len(_ROW_KEYS)
+    # Fixed odd multipliers, one per column (seeded, so hashes agree across runs).
+    keys = np.random.default_rng(20261122).integers(
+        1, 2**63 - 1, size=bits.shape[1], dtype=np.uint64) | np.uint64(1)
     out = np.zeros(len(bits), dtype=np.uint64)
     for j in range(bits.shape[1]):  # column by column: no (n, d) temporary
         out = (out ^ bits[:, j]) * keys[j]
