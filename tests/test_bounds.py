@@ -186,3 +186,46 @@ def test_alpha_output_range_contains_regression_outputs():
     for b in range(10):
         y = net.predict(lo[b] + rng.random((2000, 10)) * (hi[b] - lo[b]))
         assert y.min() >= out_lo[b, 0] and y.max() <= out_hi[b, 0]
+
+
+@pytest.mark.parametrize(("kind", "alpha"), [("relu", 0.0), ("leaky_relu", 0.1)])
+def test_bounds_on_a_relu_phase_part_hold_on_that_part(kind, alpha):
+    ir = random_ir([4, 10, 8, 3], kind, seed=11, alpha=alpha)
+    lo, hi = random_boxes(30, 4, seed=12, width=1.0)
+    rng = np.random.default_rng(13)
+    phase = rng.choice([-1.0, 0.0, 1.0], size=(30, 10), p=[0.2, 0.6, 0.2])
+    cls = ir.forward((lo + hi) / 2).argmax(axis=1)
+    spec = class_spec(ir, cls)
+    whole = spec_lower_bounds(ir, lo, hi, spec, method="alpha")["bound"]
+    part = spec_lower_bounds(ir, lo, hi, spec, method="alpha", phase=phase)
+    n_checked = 0
+    for b in range(len(lo)):
+        P = lo[b] + rng.random((4000, 4)) * (hi[b] - lo[b])
+        z = ir.layers[0](P)
+        inside = np.all((phase[b] == 0) | (np.sign(z) == phase[b]) | (z == 0), axis=1)
+        if part["empty"][b]:
+            assert not inside.any()  # an empty part really has no point
+            continue
+        values = np.einsum("mn,pn->pm", spec[b], ir.forward(P[inside]))
+        assert np.all(values >= part["bound"][b] - 1e-9)
+        n_checked += int(inside.sum())
+    assert n_checked > 1000
+    assert np.mean(part["bound"] > whole + 1e-6) > 0.3  # the part's constraints are used
+
+
+def test_relu_splitting_proves_more_and_stays_sound():
+    from nnrules.extract.relu_split import prove_by_relu_splitting
+
+    ir = random_ir([5, 16, 8, 3], "relu", seed=21)
+    lo, hi = random_boxes(80, 5, seed=22, width=0.7)
+    cls = ir.forward((lo + hi) / 2).argmax(axis=1)
+    spec = class_spec(ir, cls)
+    res = spec_lower_bounds(ir, lo, hi, spec, method="alpha")
+    todo = np.flatnonzero((res["bound"] - res["error"]).min(axis=1) <= 1e-5)
+    split = prove_by_relu_splitting(ir, lo[todo], hi[todo], spec[todo], depth=8)
+    assert 0 < split.sum() < todo.size  # proves boxes the whole-box bound cannot (not all)
+    rng = np.random.default_rng(23)
+    for b in todo[split]:
+        P = lo[b] + rng.random((3000, 5)) * (hi[b] - lo[b])
+        P[:200] = np.where(rng.random((200, 5)) < 0.5, lo[b], hi[b])
+        assert np.all(ir.forward(P).argmax(axis=1) == cls[b])

@@ -272,3 +272,24 @@ def test_boxes_proven_with_alpha_bounds_survive_100k_points(name, net_file):
     for lo, hi, c in extra[-4:] + widest:
         labels = net.predict(box_points(lo, hi, N_POINTS, rng))
         assert np.all(labels == net.classes_[c]), "a box proven with alpha bounds is unsound"
+
+
+def test_boxes_proven_by_relu_splitting_survive_100k_points():
+    from nnrules.extract.verify import verify_boxes
+
+    sp = tabular_split("wine")
+    net = load(FIXTURES / "via_wine.onnx")
+    X = sp.X_test[:30]
+    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
+    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    lo, hi = X - 0.1 * span, X + 0.1 * span
+    alpha = verify_boxes(net, lo, hi, cls, bound="alpha", random_state=0)["status"]
+    split = verify_boxes(net, lo, hi, cls, bound="alpha", relu_split=10,
+                         random_state=0)["status"]
+    assert not np.any((alpha == "proven") & (split != "proven"))
+    extra = np.flatnonzero((split == "proven") & (alpha != "proven"))
+    assert extra.size > 0
+    rng = np.random.default_rng(0)
+    for k in extra[:6]:
+        labels = net.predict(box_points(lo[k], hi[k], N_POINTS, rng))
+        assert np.all(labels == net.classes_[cls[k]]), "a box proven by ReLU splitting is unsound"

@@ -47,17 +47,23 @@ def _free_slopes(layers, start: int, relax: dict):
 
 
 def _evaluate(layers, start: int, lam: np.ndarray, relax: dict, slopes: dict, x_lo, x_hi,
-              want_grad: bool):
+              want_grad: bool, beta=None, phase=None):
     """Bound of ``lam @ layer[start] output`` with lower slopes ``slopes`` (B, m, n) per layer.
 
+    With ``phase`` (B, n_0) in {-1, 0, 1} (the sign the first layer's outputs are known to
+    have on the part of the box being bounded) and multipliers ``beta`` >= 0 (B, m, n_0),
+    ``-beta * phase * z_0`` (<= 0 there) is added to the bounded form.
+
     Returns the bound (B, m), the input coefficients (B, m, d) and, if asked, the gradient
-    of the bound with respect to every slope array.
+    of the bound with respect to every slope array (and ``"beta"``).
     """
     const = np.zeros(lam.shape[:2])
     tape = []  # what the reverse pass needs, from the output towards the input
     for i in range(start, -1, -1):
         layer = layers[i]
         if hasattr(layer, "weight"):
+            if i == 0 and beta is not None:
+                lam = lam - beta * phase[:, None, :]
             const = const + lam @ layer.bias
             tape.append((i, None))
             lam = lam @ layer.weight
@@ -79,6 +85,8 @@ def _evaluate(layers, start: int, lam: np.ndarray, relax: dict, slopes: dict, x_
         layer = layers[i]
         if saved is None:
             g = g @ layer.weight.T + layer.bias
+            if i == 0 and beta is not None:
+                grads["beta"] = -g * phase[:, None, :]
         else:
             before, low = saved
             aL, bL, aU, bU = relax[i]
@@ -90,7 +98,7 @@ def _evaluate(layers, start: int, lam: np.ndarray, relax: dict, slopes: dict, x_
 
 
 def optimise_back_substitution(layers, start: int, lam: np.ndarray, relax: dict, x_lo, x_hi,
-                               n_steps: int = N_STEPS):
+                               n_steps: int = N_STEPS, phase=None):
     """Lower bound of ``lam @ (output of layer start)`` with optimised ReLU lower slopes.
 
     Parameters
@@ -105,6 +113,9 @@ def optimise_back_substitution(layers, start: int, lam: np.ndarray, relax: dict,
     x_lo, x_hi : ndarray of shape (B, d)
     n_steps : int
         Projected signed-gradient steps.
+    phase : ndarray of shape (B, n_0) or None
+        Known signs of the first layer's outputs (ReLU phase splitting): each split neuron
+        gets a multiplier ``beta >= 0`` optimised along with the slopes (beta-CROWN style).
 
     Returns
     -------
@@ -117,8 +128,13 @@ def optimise_back_substitution(layers, start: int, lam: np.ndarray, relax: dict,
     B, m = lam.shape[:2]
     slopes = {i: np.broadcast_to(relax[i][0][:, None, :], (B, m, relax[i][0].shape[1])).copy()
               for i in free}
-    best, coef, grads = _evaluate(layers, start, lam, relax, slopes, x_lo, x_hi, bool(free))
-    if not free:
+    beta = None
+    if phase is not None and np.any(phase != 0):
+        beta = np.zeros((B, m, phase.shape[1]))
+    tune = bool(free) or beta is not None
+    best, coef, grads = _evaluate(layers, start, lam, relax, slopes, x_lo, x_hi, tune, beta,
+                                  phase)
+    if not tune:
         return best, coef
     step = _STEP0
     for k in range(n_steps):
@@ -126,8 +142,11 @@ def optimise_back_substitution(layers, start: int, lam: np.ndarray, relax: dict,
             # Ascend; only unstable neurons move, and every slope stays in [a, 1].
             move = step * np.sign(grads[i]) * mask[:, None, :]
             slopes[i] = np.clip(slopes[i] + move, a, 1.0)
+        if beta is not None:  # any beta >= 0 gives a valid bound on the part
+            beta = np.maximum(beta + step * np.sign(grads["beta"]) * (phase != 0)[:, None], 0.0)
         last = k == n_steps - 1
-        bound, c, grads = _evaluate(layers, start, lam, relax, slopes, x_lo, x_hi, not last)
+        bound, c, grads = _evaluate(layers, start, lam, relax, slopes, x_lo, x_hi, not last,
+                                    beta, phase)
         better = bound > best
         best = np.where(better, bound, best)
         coef = np.where(better[:, :, None], c, coef)

@@ -218,13 +218,23 @@ def _back_substitute(layers, start: int, lam: np.ndarray, relax: dict, x_lo, x_h
     return bound, lam
 
 
-def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None):
-    """Bounds of every layer's input/output; with ``spec``, the back-substituted spec bound."""
+def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None, phase=None):
+    """Bounds of every layer's input/output; with ``spec``, the back-substituted spec bound.
+
+    ``phase`` (B, n) in {-1, 0, 1}: bound only the part of each box where the first layer's
+    output (the input of ``layers[1]``, a ReLU) has these signs (``result["empty"]`` marks
+    parts with no point).
+    """
     layers = ir.layers
     relaxed = method in ("linear", "alpha")
-    back = _back_substitute
+    back = spec_back = _back_substitute
     if method == "alpha":
+        from functools import partial
+
         from nnrules.extract.alpha import optimise_back_substitution as back
+
+        spec_back = back if phase is None else partial(back, phase=phase, n_steps=20)
+    empty = np.zeros(len(x_lo), dtype=bool)
     lo, hi = x_lo, x_hi
     inputs = []  # (lo, hi) of each layer's input
     relax: dict[int, tuple] = {}
@@ -243,6 +253,12 @@ def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None):
                 hi = np.maximum(hi, lo)  # rounding can cross them by an ulp; keep them sound
         else:
             seen_activation = True
+            if phase is not None and i == 1:  # the part of the box where z_0 has these signs
+                lo = np.where(phase > 0, np.maximum(lo, 0.0), lo)
+                hi = np.where(phase < 0, np.minimum(hi, 0.0), hi)
+                empty = np.any(lo > hi, axis=1)
+                hi = np.maximum(hi, lo)
+                inputs[-1] = (lo, hi)
             if relaxed:
                 relax[i] = _relax(layer.kind, layer.alpha, lo, hi)
             lo, hi = _act_interval(layer.kind, layer.alpha, lo, hi)
@@ -254,10 +270,11 @@ def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None):
         iv = np.einsum("bmn,bn->bm", pos, lo) + np.einsum("bmn,bn->bm", neg, hi)
         coef = None
         if relaxed:
-            lin, coef = back(layers, len(layers) - 1, spec, relax, x_lo, x_hi)
+            lin, coef = spec_back(layers, len(layers) - 1, spec, relax, x_lo, x_hi)
             iv = np.maximum(iv, lin)
         result["spec"] = iv
         result["coef"] = coef
+    result["empty"] = empty
     return result
 
 
@@ -298,7 +315,7 @@ def layer_bounds(ir, lower, upper, *, method: BoundMethod = "linear"):
     return out, inputs
 
 
-def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear"):
+def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear", phase=None):
     """Lower bounds of ``spec @ logits`` over each box, and what they need for soundness.
 
     Parameters
@@ -308,6 +325,10 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear")
     spec : ndarray of shape (n_boxes, m, n_outputs)
         One linear form of the logits per row; e.g. ``e_c - e_j`` for every class j != c.
     method : {"interval", "linear", "alpha"}
+    phase : ndarray of shape (n_boxes, n) or None
+        Signs {-1, 0, 1} the first layer's outputs (inputs of ``ir.layers[1]``, a ReLU or
+        LeakyReLU) take: the bounds then hold on that part of each box only
+        (:mod:`nnrules.extract.relu_split`).
 
     Returns
     -------
@@ -315,7 +336,8 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear")
         ``bound`` (n_boxes, m): exact-real lower bounds of the forms;
         ``error`` (n_boxes, m): the float32 runtime's possible deviation of each form;
         ``scale`` (n_boxes,): magnitude of the logits (for the float64 slack);
-        ``coef`` (n_boxes, m, n_inputs) or None: input coefficients of the linear bound.
+        ``coef`` (n_boxes, m, n_inputs) or None: input coefficients of the linear bound;
+        ``empty`` (n_boxes,): parts (with ``phase``) that contain no point.
     """
     check_ir(ir)
     x_lo, x_hi = _check_box(lower, upper, ir.n_inputs)
@@ -324,9 +346,11 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear")
         raise DataError(
             f"spec must have shape ({x_lo.shape[0]}, m, {ir.n_outputs}); got {spec.shape!r}."
         )
-    bounds, errors, scales, coefs = [], [], [], []
+    bounds, errors, scales, coefs, empty = [], [], [], [], []
     for s in _chunks(len(x_lo), ir, spec.shape[1], method):
-        res = _propagate(ir, x_lo[s], x_hi[s], method, spec[s])
+        res = _propagate(ir, x_lo[s], x_hi[s], method, spec[s],
+                         None if phase is None else phase[s])
+        empty.append(res["empty"])
         e_out = float32_error(ir, x_lo[s], x_hi[s], res["inputs"])
         bounds.append(res["spec"])
         errors.append(np.einsum("bmn,bn->bm", np.abs(spec[s]), e_out))
@@ -339,6 +363,7 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear")
         "error": np.concatenate(errors),
         "scale": np.concatenate(scales),
         "coef": coef,
+        "empty": np.concatenate(empty),
     }
 
 

@@ -192,6 +192,7 @@ def verify_boxes(
     search: bool = True,
     ir: Any = None,
     split_depth: int = 0,
+    relu_split: int = 0,
 ) -> dict[str, np.ndarray]:
     """Verify many rules at once.
 
@@ -217,6 +218,11 @@ def verify_boxes(
         Boxes neither proven nor refuted are split up to this many rounds (at most
         ``2 ** split_depth`` parts each) and proven when every part is
         (:mod:`nnrules.extract.input_split`). 0 = bound the whole box only.
+    relu_split : int
+        Before input splitting, boxes neither proven nor refuted are split on the signs of
+        their unstable first-layer ReLUs up to this many rounds, each part bounded with
+        optimised slopes and split multipliers (:mod:`nnrules.extract.relu_split`). Used
+        only when the first hidden layer is a ReLU / LeakyReLU; 0 = off.
 
     Returns
     -------
@@ -255,6 +261,14 @@ def verify_boxes(
             hit = todo[neg[ok]]
             status[hit] = "refuted"
             cex[hit] = pts[neg[ok]]
+    todo = np.flatnonzero(status == "unknown")
+    if relu_split and todo.size and bound != "interval":
+        from nnrules.extract.relu_split import applicable, prove_by_relu_splitting
+
+        if applicable(ir):
+            won = prove_by_relu_splitting(ir, lo[todo], hi[todo], class_spec(ir, cls[todo]),
+                                          depth=relu_split)
+            status[todo[won]] = "proven"
     todo = np.flatnonzero(status == "unknown")
     if split_depth and todo.size:
         from nnrules.extract.input_split import prove_by_splitting

@@ -78,6 +78,11 @@ class VIAExtractor(Extractor):
         A box the bounds cannot prove whole (and no counterexample refutes) is split in two
         up to this many rounds and proven when every part is; one verification still counts
         once. Proves more boxes at up to ``2 ** split_depth`` times the cost.
+    relu_split : int, default=0
+        Before input splitting, such a box is split on the signs of its unstable first-layer
+        ReLUs up to this many rounds (parts bounded with optimised slopes and split
+        multipliers, beta-CROWN style; :mod:`nnrules.extract.relu_split`). Needs a ReLU or
+        LeakyReLU first hidden layer (ignored otherwise); 0 = off.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
     random_state : int or None
@@ -102,6 +107,7 @@ class VIAExtractor(Extractor):
         "n_samples": Interval(int, 0, None),
         "output_tolerance": Interval(float, 0, None, closed="neither"),
         "split_depth": Interval(int, 0, 16),
+        "relu_split": Interval(int, 0, 16),
         "task": Options(("classification", "regression"), allow_none=True),
         "random_state": Interval(int, 0, None, allow_none=True),
     }
@@ -109,7 +115,7 @@ class VIAExtractor(Extractor):
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,
                  bound: str = "linear", candidates: str = "rows", fallback: str = "tree",
                  max_leaves: int = 32, n_samples: int = 32, output_tolerance: float = 0.1,
-                 split_depth: int = 8, task: str | None = None,
+                 split_depth: int = 8, relu_split: int = 0, task: str | None = None,
                  random_state: int | None = None):
         self.network = network
         self.max_boxes = max_boxes
@@ -121,6 +127,7 @@ class VIAExtractor(Extractor):
         self.n_samples = n_samples
         self.output_tolerance = output_tolerance
         self.split_depth = split_depth
+        self.relu_split = relu_split
         self.task = task
         self.random_state = random_state
 
@@ -162,7 +169,7 @@ class VIAExtractor(Extractor):
         res = verify_boxes(self.network, lo, hi, cls, bound=self.bound,
                            n_samples=self.n_samples, project=project,
                            random_state=int(self.rng_.integers(0, 2**31 - 1)), ir=self.ir_,
-                           split_depth=self.split_depth)
+                           split_depth=self.split_depth, relu_split=self.relu_split)
         for status in res["status"]:
             self.counts_[str(status)] += 1
         return res
