@@ -286,7 +286,7 @@ def verify_boxes(
 
 
 def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "linear",
-               n_samples: int = 256, random_state: Any = None) -> Verdict:
+               n_samples: int = 256, random_state: Any = None, relu_split: int = 0) -> Verdict:
     """Verify one rule "x in [lower, upper] => class cls".
 
     Parameters
@@ -299,6 +299,9 @@ def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "line
     bound : {"interval", "linear", "alpha"}
     n_samples, random_state
         Counterexample search effort and seed.
+    relu_split : int
+        Rounds of first-layer ReLU splitting for a box left unknown (see
+        :func:`verify_boxes`).
 
     Returns
     -------
@@ -321,7 +324,8 @@ def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "line
     'proven'
     """
     res = verify_boxes(network_or_ir, np.reshape(lower, (1, -1)), np.reshape(upper, (1, -1)),
-                       [cls], bound=bound, n_samples=n_samples, random_state=random_state)
+                       [cls], bound=bound, n_samples=n_samples, random_state=random_state,
+                       relu_split=relu_split)
     status = str(res["status"][0])
     cex = res["counterexample"][0] if status == "refuted" else None
     return Verdict(status, cex, float(res["certified_margin"][0]))

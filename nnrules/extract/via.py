@@ -569,4 +569,5 @@ class VIAExtractor(Extractor):
         if label not in classes:
             raise ParameterError(f"Unknown class {label!r}; the network's classes are {classes}.")
         return verify_box(self.network, lo, hi, classes.index(label),
-                          bound=bound or self.bound, random_state=self.random_state)
+                          bound=bound or self.bound, random_state=self.random_state,
+                          relu_split=self.relu_split)
