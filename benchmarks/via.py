@@ -377,7 +377,7 @@ def _reading(rows, e2e, one, many, n_threads) -> list[str]:
             f"- **Input splitting** (`split_depth={SPLIT_DEPTH}`) adds at most "
             f"{gain:.1%} (absolute) to the proven fraction on {small}, at a steep price: at "
             f"r = {worst['radius']:g} it runs at {worst['rate']:,.0f} verif/s with a peak of "
-            f"{worst['peak_mb']:,.0f} MB (up to 4096 parts in flight, each a full linear "
+            f"{worst['peak_mb']:,.0f} MB (up to 1024 parts in flight, each a full linear "
             "bound). Each round halves one input of each part, so a part is at most 8 halvings "
             "away from its box: enough on a few features, not on hundreds (not run on the "
             "784-input network).")
