@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nnrules.exceptions import FormatError, ParameterError
-from nnrules.surrogates.rules import _check_header, _plain, symbol_names
+from nnrules.surrogates.rules import _check_header, _plain, _schema_of, symbol_names
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
@@ -485,7 +485,7 @@ class AdditiveSurrogate:
                     for j in range(a.n_cells)]
         a1, a2 = t.axes
         out = [f"pair term on {a1.n_cells} x {a2.n_cells} cells "
-               f"(value at each cell's lower corner):"]
+               "(value at each cell's lower corner):"]
         for j1 in range(a1.n_cells):
             vals = [_fmt(round(float(t.coef[k, j1, 0, j2, 0]), 4)) for j2 in range(a2.n_cells)]
             out.append(f"{a1.cell_text(j1, names)}: " + " | ".join(vals))
@@ -533,11 +533,7 @@ class AdditiveSurrogate:
     def from_dict(cls, d: Mapping[str, Any]) -> AdditiveSurrogate:
         _check_header(d, cls)
         try:
-            schema = None
-            if d.get("schema") is not None:
-                from nnrules.schema import FeatureSchema
-
-                schema = FeatureSchema.from_dict(d["schema"])
+            schema = _schema_of(d)
             return cls(d["intercept"], [Term.from_dict(t) for t in d["terms"]],
                        output=d["output"],
                        classes=None if d.get("classes") is None else tuple(d["classes"]),

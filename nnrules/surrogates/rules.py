@@ -443,11 +443,7 @@ class RuleSet:
     def from_dict(cls, d: Mapping[str, Any]) -> RuleSet:
         _check_header(d, cls)
         try:
-            schema = None
-            if d.get("schema") is not None:
-                from nnrules.schema import FeatureSchema
-
-                schema = FeatureSchema.from_dict(d["schema"])
+            schema = _schema_of(d)
             classes = d.get("classes")
             return cls([Rule.from_dict(r) for r in d["rules"]], d["default"],
                        ordered=bool(d["ordered"]),
@@ -465,6 +461,15 @@ class RuleSet:
 def _plain(v):
     """numpy scalars -> Python scalars, keeping int vs str vs float."""
     return v.item() if isinstance(v, np.generic) else v
+
+
+def _schema_of(d: Mapping[str, Any]) -> FeatureSchema | None:
+    """The ``"schema"`` embedded in a surrogate file, or None."""
+    if d.get("schema") is None:
+        return None
+    from nnrules.schema import FeatureSchema
+
+    return FeatureSchema.from_dict(d["schema"])
 
 
 def _check_header(d: Any, cls) -> None:

@@ -24,6 +24,7 @@ from nnrules.surrogates.rules import (
     _conj_sympy,
     _num,
     _plain,
+    _schema_of,
     simplify_conditions,
     symbol_names,
     test_from_dict,
@@ -312,11 +313,7 @@ class TreeSurrogate:
     def from_dict(cls, d: Mapping[str, Any]) -> TreeSurrogate:
         _check_header(d, cls)
         try:
-            schema = None
-            if d.get("schema") is not None:
-                from nnrules.schema import FeatureSchema
-
-                schema = FeatureSchema.from_dict(d["schema"])
+            schema = _schema_of(d)
             nodes = d["nodes"]
             tree = cls([None if n["test"] is None else test_from_dict(n["test"]) for n in nodes],
                        [n["left"] for n in nodes], [n["right"] for n in nodes],
