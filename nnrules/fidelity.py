@@ -205,14 +205,14 @@ def _overlap(X, extractor) -> tuple[str, int]:
     if tokens is not None:
         train = getattr(extractor, "train_tokens_", None)
         if train is None:
-            return f"{unit} not compared with the extraction data (no extractor at hand)", 0
+            return f"{unit} not compared with the extraction data, which is not at hand", 0
         if list(tokens) == list(train):
             return "the extraction data itself", len(tokens)
         known = {tuple(t) for t in train}
         seen = sum(tuple(t) in known for t in tokens)
     else:
         if extractor is None or not hasattr(extractor, "train_fingerprint_"):
-            return f"{unit} not compared with the extraction data (no extractor at hand)", 0
+            return f"{unit} not compared with the extraction data, which is not at hand", 0
         from nnrules.extract.base import fingerprint, row_hashes
 
         try:
