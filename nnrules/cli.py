@@ -62,7 +62,8 @@ def _is_sequences(obj: Any) -> bool:
 
 
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
-    from nnrules.io.data import check_columns, read_data
+    from nnrules.io.columns import check_columns
+    from nnrules.io.data import read_data
 
     data = read_data(path, target=getattr(args, "target", None), schema=schema,
                      drop_invalid=getattr(args, "drop_invalid", False))

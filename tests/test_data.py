@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from nnrules.exceptions import DataError, FormatError, InputFileError, SchemaError
+from nnrules.io.columns import check_columns
 from nnrules.io.data import (
     Dataset,
     as_dataset,
-    check_columns,
     import_or_raise,
     load_schema,
     read_data,

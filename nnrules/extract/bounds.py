@@ -306,7 +306,8 @@ def layer_bounds(ir, lower, upper, *, method: BoundMethod = "linear"):
     """
     check_ir(ir)
     x_lo, x_hi = _check_box(lower, upper, ir.n_inputs)
-    parts = [_propagate(ir, x_lo[s], x_hi[s], method, None) for s in _chunks(len(x_lo), ir, 1, method)]
+    parts = [_propagate(ir, x_lo[s], x_hi[s], method, None)
+             for s in _chunks(len(x_lo), ir, 1, method)]
     out = tuple(np.concatenate([p["out"][k] for p in parts]) for k in range(2))
     inputs = [
         tuple(np.concatenate([p["inputs"][i][k] for p in parts]) for k in range(2))

@@ -1,0 +1,119 @@
+"""Does the data fit the model? ``check_columns`` matches a data set's columns to the graph's
+inputs (count, names, order; one graph input per raw column for multi-input models) and
+returns the schema that feeds them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from nnrules.exceptions import DataError
+from nnrules.io.data import Dataset, _show, _unnamed
+from nnrules.schema import FeatureSchema
+
+__all__ = ["check_columns"]
+
+
+def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
+    """Check that the data's columns fit the model's inputs.
+
+    Parameters
+    ----------
+    data_or_schema : Dataset, FeatureSchema, or sequence of column names
+    network : Network
+        Reads ``network.feature_names`` (multi-input models: one name per graph input),
+        ``network.n_features`` and ``network.inputs[i].shape`` / ``.dtype``.
+
+    Returns
+    -------
+    FeatureSchema
+        The schema, for multi-input models with ``input_names`` (and ``input_dtypes``) set
+        so that ``to_model_input`` feeds every graph input. For bare names, a continuous
+        placeholder schema.
+
+    Raises
+    ------
+    DataError
+        Column count or names that do not match the model.
+    """
+    if isinstance(data_or_schema, Dataset):
+        schema = data_or_schema.schema
+    elif isinstance(data_or_schema, FeatureSchema):
+        schema = data_or_schema
+    else:
+        from nnrules.schema import Feature
+
+        names = [str(n) for n in data_or_schema]
+        schema = FeatureSchema(
+            tuple(Feature(n, "continuous", -np.inf, np.inf) for n in names)
+        )
+    names = list(schema.names)
+    model_names = getattr(network, "feature_names", None)
+    if model_names is not None:
+        model_names = [str(n) for n in model_names]
+        if _unnamed(names) and len(names) == len(model_names):
+            # A bare array: its columns are the model's, in order; rules read their names.
+            schema = replace(schema, features=tuple(
+                replace(f, name=m) for f, m in zip(schema.features, model_names)))
+            names = list(model_names)
+        elif _unnamed(names):
+            raise DataError(
+                f"The data have {len(names)} columns but the model takes {len(model_names)} "
+                f"({_show(model_names)}). Give data with the model's columns."
+            )
+        missing = [n for n in model_names if n not in names]
+        extra = [n for n in names if n not in model_names]
+        if missing or extra:
+            raise DataError(
+                f"The model's inputs are {_show(model_names)} but the data's columns are "
+                f"{_show(names)}: missing {_show(missing)}, unexpected {_show(extra)}. Rename "
+                "or drop columns to match"
+                + (" (a label column? name it with target= / --target)." if extra else ".")
+            )
+        inputs = tuple(getattr(network, "inputs", ()))
+        if len(inputs) <= 1:
+            # One tensor input named column by column (metadata): the order is what counts.
+            if names != model_names:
+                raise DataError(
+                    f"The data's columns are in another order than the model's inputs "
+                    f"{model_names}; reorder the columns to match."
+                )
+            return schema
+        specs = {s.name: s for s in inputs}
+        dtypes = tuple(_dtype_name(getattr(specs.get(n), "dtype", None)) for n in names)
+        return replace(
+            schema,
+            input_names=tuple(names),
+            input_dtypes=None if any(d is None for d in dtypes) else dtypes,
+        )
+    expected = getattr(network, "n_features", None)
+    if expected is None:
+        inputs = getattr(network, "inputs", ())
+        shape = tuple(getattr(inputs[0], "shape", ())) if inputs else ()
+        last = shape[-1] if shape else None
+        expected = last if isinstance(last, (int, np.integer)) else None
+    if expected is not None and int(expected) != len(names):
+        shown = names if len(names) <= 12 else names[:12] + ["..."]
+        raise DataError(
+            f"The data have {len(names)} feature columns {shown} but the model takes "
+            f"{int(expected)} inputs. Pass --target for the label column, or select the "
+            "model's columns."
+        )
+    return schema
+
+
+def _dtype_name(dtype: Any) -> str | None:
+    """NumPy dtype name from a spec dtype (numpy dtype, "float32", or "tensor(float)")."""
+    if dtype is None:
+        return None
+    text = str(dtype)
+    if text.startswith("tensor(") and text.endswith(")"):
+        text = {"float": "float32", "double": "float64", "string": "str"}.get(text[7:-1], text[7:-1])
+    if text in ("str", "string", "object"):
+        return "str"
+    try:
+        return np.dtype(text).name
+    except TypeError:
+        return None
