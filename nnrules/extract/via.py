@@ -157,10 +157,20 @@ class VIAExtractor(Extractor):
         self.counts_ = {"proven": 0, "refuted": 0, "unknown": 0}
 
     def _verify(self, lo: np.ndarray, hi: np.ndarray, cls: np.ndarray) -> dict:
-        """Batched verification, counted against the budget; returns verify_boxes' dict."""
+        """Batched verification, counted against the budget; returns verify_boxes' dict.
+
+        Regression (``output_tol_`` set): a box is proven when its certified output range is
+        at most ``output_tol_`` wide (``cls`` is ignored).
+        """
         n = len(lo)
         if n == 0:
             return {"status": np.array([], dtype=str), "coef": None}
+        if getattr(self, "output_tol_", None) is not None:
+            out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_)
+            ok = (out_hi[:, 0] - out_lo[:, 0]) <= self.output_tol_
+            self.counts_["proven"] += int(ok.sum())
+            self.counts_["unknown"] += int(n - ok.sum())
+            return {"status": np.where(ok, "proven", "unknown"), "coef": None}
         dom = self.domain_
 
         def project(P, owner):
@@ -518,15 +528,17 @@ class VIAExtractor(Extractor):
         values = self.oracle_.predict_index(X).reshape(len(X), -1)[:, 0]
         tol = self.output_tolerance * max(float(np.ptp(values)), 1e-12)
         tree = self._tree(X, values)
-        kept = grow_output_boxes(self, X, tol)
-        kept.sort(key=lambda t: -np.sum(self.domain_.contains(X, t[0], t[1])))
-        kept = kept[: self.max_boxes]
-        d = self.domain_.d
-        lo = np.array([k[0] for k in kept]).reshape(-1, d)
-        hi = np.array([k[1] for k in kept]).reshape(-1, d)
+        self.output_tol_ = tol
+        lo, hi = grow_output_boxes(self, X)
+        rows = np.array([self.domain_.contains(X, a, b).sum() for a, b in zip(lo, hi)])
+        keep = np.argsort(-rows, kind="stable")[: self.max_boxes]
+        lo, hi = lo[keep], hi[keep]
+        # The proven ranges themselves (the same deterministic bound that proved each box).
+        out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_)
+        ranges = [(float(a), float(b)) for a, b in zip(out_lo[:, 0], out_hi[:, 0])]
         verification = dict(self.counts_, bound=self.bound, candidates="rows",
                             max_verifications=self.max_verifications, output_tolerance=tol)
-        return BoxRuleSet(lo, hi, [k[2] for k in kept], schema=self.schema_, task="regression",
+        return BoxRuleSet(lo, hi, ranges, schema=self.schema_, task="regression",
                           fallback=self.fallback, verification=verification,
                           **self._fallback_parts(tree, None))
 
