@@ -193,6 +193,7 @@ def verify_boxes(
     ir: Any = None,
     split_depth: int = 0,
     relu_split: int = 0,
+    complete: bool = False,
 ) -> dict[str, np.ndarray]:
     """Verify many rules at once.
 
@@ -223,6 +224,10 @@ def verify_boxes(
         their unstable first-layer ReLUs up to this many rounds, each part bounded with
         optimised slopes and split multipliers (:mod:`nnrules.extract.relu_split`). Used
         only when the first hidden layer is a ReLU / LeakyReLU; 0 = off.
+    complete : bool
+        Boxes still unknown after all that are settled by mixed-integer programming
+        (:mod:`nnrules.extract.milp`): exact for ReLU / LeakyReLU networks up to a node limit
+        per box; ignored for sigmoid / tanh networks.
 
     Returns
     -------
@@ -281,8 +286,30 @@ def verify_boxes(
         won = prove_by_splitting(certify, lo[todo], hi[todo], cls[todo], coef,
                                  depth=split_depth)
         status[todo[won]] = "proven"
+    todo = np.flatnonzero(status == "unknown")
+    if complete and todo.size:
+        _settle(ir, network, lo, hi, cls, todo, status, cex, project)
     return {"status": status.astype(str), "counterexample": cex, "certified_margin": certified,
             "coef": res["coef"]}
+
+
+def _settle(ir, network, lo, hi, cls, todo, status, cex, project) -> None:
+    """Mixed-integer programming for the boxes in ``todo`` (updates status / cex)."""
+    from nnrules.extract.milp import applicable, settle_by_milp
+
+    if not applicable(ir):
+        return
+    won, cand = settle_by_milp(ir, lo[todo], hi[todo], class_spec(ir, cls[todo]))
+    status[todo[won]] = "proven"
+    has = np.flatnonzero(~np.isnan(cand[:, 0]))
+    if has.size == 0:
+        return
+    pts = cand[has]
+    if project is not None:
+        pts = project(pts, todo[has])
+    ok = _confirm(ir, network, pts, cls[todo[has]])
+    status[todo[has[ok]]] = "refuted"
+    cex[todo[has[ok]]] = pts[ok]
 
 
 def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "linear",

@@ -108,6 +108,7 @@ class VIAExtractor(Extractor):
         "output_tolerance": Interval(float, 0, None, closed="neither"),
         "split_depth": Interval(int, 0, 16),
         "relu_split": Interval(int, 0, 16),
+        "complete": Options((True, False)),
         "task": Options(("classification", "regression"), allow_none=True),
         "random_state": Interval(int, 0, None, allow_none=True),
     }
@@ -115,7 +116,7 @@ class VIAExtractor(Extractor):
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,
                  bound: str = "linear", candidates: str = "rows", fallback: str = "tree",
                  max_leaves: int = 32, n_samples: int = 32, output_tolerance: float = 0.1,
-                 split_depth: int = 8, relu_split: int = 0, task: str | None = None,
+                 split_depth: int = 8, relu_split: int = 0, complete: bool = False, task: str | None = None,
                  random_state: int | None = None):
         self.network = network
         self.max_boxes = max_boxes
@@ -128,6 +129,7 @@ class VIAExtractor(Extractor):
         self.output_tolerance = output_tolerance
         self.split_depth = split_depth
         self.relu_split = relu_split
+        self.complete = complete
         self.task = task
         self.random_state = random_state
 
@@ -179,7 +181,8 @@ class VIAExtractor(Extractor):
         res = verify_boxes(self.network, lo, hi, cls, bound=self.bound,
                            n_samples=self.n_samples, project=project,
                            random_state=int(self.rng_.integers(0, 2**31 - 1)), ir=self.ir_,
-                           split_depth=self.split_depth, relu_split=self.relu_split)
+                           split_depth=self.split_depth, relu_split=self.relu_split,
+                           complete=self.complete)
         for status in res["status"]:
             self.counts_[str(status)] += 1
         return res

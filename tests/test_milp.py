@@ -1,0 +1,129 @@
+"""Complete verification by mixed-integer programming (nnrules.extract.milp)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx_builders import dense_mlp, mlp_weights, save
+from test_via import N_POINTS, box_points
+
+from nnrules.datasets.tabular import tabular_split
+from nnrules.extract.bounds import layer_bounds
+from nnrules.extract.milp import _Program, applicable
+from nnrules.extract.verify import resolve, verify_boxes
+from nnrules.extract.via import VIAExtractor
+from nnrules.io.model import load
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _net(tmp_path, activation: str, seed: int = 3):
+    layers = mlp_weights([2, 12, 8, 3], seed=seed)
+    return load(save(dense_mlp(layers, head="Softmax", activation=activation),
+                     tmp_path / f"{activation}.onnx"))
+
+
+@pytest.mark.parametrize("activation", ["Relu", "LeakyRelu"])
+def test_program_minimum_matches_a_dense_grid(tmp_path, activation):
+    """The encoding is exact: the program's optimum is the network's true minimum."""
+    net = _net(tmp_path, activation)
+    ir, _ = resolve(net)
+    rng = np.random.default_rng(0)
+    g = np.linspace(0.0, 1.0, 401)
+    for _ in range(4):
+        lo = rng.uniform(-2, 1, size=2)
+        hi = lo + rng.uniform(0.3, 1.5, size=2)
+        (o_lo, o_hi), inputs = layer_bounds(ir, lo[None], hi[None])
+        prog = _Program(ir, lo, hi, [(a[0], b[0]) for a, b in inputs], (o_lo[0], o_hi[0]))
+        grid = lo + np.array(list(itertools.product(g, g))) * (hi - lo)
+        Z = ir.forward(grid)
+        form = np.array([1.0, -1.0, 0.0])
+        bound, x, value = prog.solve(form)
+        true_min = float((Z @ form).min())
+        # The solver stops once the bound is positive, so compare only what it promises:
+        assert bound <= true_min + 1e-6  # the bound is a lower bound
+        assert value >= true_min - 1e-2  # its point is a real point of the box (grid: 1/400)
+        if value <= 0:  # a claimed negative point really is negative
+            assert float(ir.forward(x[None, :2])[0] @ form) <= 1e-6
+
+
+@pytest.mark.parametrize("activation", ["Relu", "LeakyRelu"])
+def test_complete_settles_every_box_and_agrees_with_a_dense_grid(tmp_path, activation):
+    net = _net(tmp_path, activation)
+    ir, _ = resolve(net)
+    assert applicable(ir)
+    rng = np.random.default_rng(1)
+    lo = rng.uniform(-2, 1, size=(40, 2))
+    hi = lo + rng.uniform(0.05, 0.8, size=(40, 2))
+    centres = (lo + hi) / 2
+    cls = np.array([list(net.classes_).index(v) for v in net.predict(centres)])
+    res = verify_boxes(net, lo, hi, cls, complete=True, random_state=0)
+    assert not np.any(res["status"] == "unknown")
+    g = np.linspace(0.0, 1.0, 201)
+    U = np.array(list(itertools.product(g, g)))
+    for k in range(len(lo)):
+        labels = net.predict(lo[k] + U * (hi[k] - lo[k]))
+        if res["status"][k] == "proven":
+            assert np.all(labels == net.classes_[cls[k]]), f"box {k} proven but unsound"
+        else:
+            cex = res["counterexample"][k]
+            assert np.all((cex >= lo[k]) & (cex <= hi[k]))
+            assert net.predict(cex[None])[0] != net.classes_[cls[k]]
+    assert 0 < np.mean(res["status"] == "proven") < 1  # the boxes test both answers
+
+
+def test_wine_boxes_proven_only_by_the_program_survive_100k_points():
+    sp = tabular_split("wine")
+    net = load(FIXTURES / "via_wine.onnx")
+    X = sp.X_test[:30]
+    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
+    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    lo, hi = X - 0.1 * span, X + 0.1 * span
+    base = verify_boxes(net, lo, hi, cls, split_depth=8, random_state=0)["status"]
+    full = verify_boxes(net, lo, hi, cls, split_depth=8, complete=True, random_state=0)
+    status = full["status"]
+    assert not np.any((base == "proven") & (status != "proven"))
+    assert not np.any(status == "unknown")  # complete on these boxes
+    extra = np.flatnonzero((status == "proven") & (base != "proven"))
+    assert extra.size >= 3
+    rng = np.random.default_rng(0)
+    for k in extra[:4]:
+        labels = net.predict(box_points(lo[k], hi[k], N_POINTS, rng))
+        assert np.all(labels == net.classes_[cls[k]]), "a box proven by the program is unsound"
+    for k in np.flatnonzero(status == "refuted"):
+        cex = full["counterexample"][k]
+        assert net.predict(cex[None])[0] != net.classes_[cls[k]]
+
+
+def test_complete_extraction_on_the_discrete_network_agrees_with_enumeration():
+    net = load(FIXTURES / "via_discrete.onnx")
+    grid = np.array(list(itertools.product(range(4), range(4), range(4), range(4), range(3))))
+    X = np.hstack([grid[:, :4], np.eye(3)[grid[:, 4]]]).astype(float)
+    names = ["n1", "n2", "n3", "n4", "c_a", "c_b", "c_c"]
+    ex = VIAExtractor(net, candidates="tree", max_verifications=600, max_boxes=200,
+                      complete=True, random_state=0).fit(X[::3], feature_names=names)
+    s = ex.surrogate_
+    assert ex.counts_["unknown"] == 0
+    truth = net.predict(X)
+    inside = np.zeros(len(X), dtype=bool)
+    for k in range(s.n_boxes):
+        member = np.all((X >= s.lower[k]) & (X <= s.upper[k]), axis=1)
+        assert np.all(truth[member] == s.outputs[k]), f"box {k} is unsound"
+        inside |= member
+    assert inside.mean() > 0.5
+
+
+def test_sigmoid_networks_are_left_to_the_bound_engines():
+    net = load(FIXTURES / "via_iris_sigmoid.onnx")
+    ir, _ = resolve(net)
+    assert not applicable(ir)
+    sp = tabular_split("iris")
+    X = sp.X_test[:10]
+    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
+    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    a = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, random_state=0)
+    b = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, complete=True, random_state=0)
+    assert np.array_equal(a["status"], b["status"])
