@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +128,40 @@ def test_sigmoid_networks_are_left_to_the_bound_engines():
     a = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, random_state=0)
     b = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, complete=True, random_state=0)
     assert np.array_equal(a["status"], b["status"])
+
+
+def test_complete_extraction_is_deterministic_and_keeps_its_budget():
+    sp = tabular_split("iris")
+    net = load(FIXTURES / "via_iris.onnx")
+
+    def run():
+        ex = VIAExtractor(net, max_verifications=300, split_depth=0, complete=True,
+                          random_state=0).fit(sp.X_train, feature_names=sp.feature_names)
+        return ex, json.dumps(ex.surrogate_.to_dict(), sort_keys=True)
+
+    (a, dump_a), (_, dump_b) = run(), run()
+    assert dump_a == dump_b
+    assert sum(a.counts_.values()) <= 300
+    assert a.surrogate_.verification["complete"] is True
+    # Settled means settled: the node limit was not reached on these small boxes.
+    assert a.counts_["unknown"] <= 0.05 * sum(a.counts_.values())
+
+
+def test_a_single_rule_is_settled_exactly(tmp_path):
+    """verify_box answers proven or refuted where the linear bound alone says unknown."""
+    sp = tabular_split("wine")
+    net = load(FIXTURES / "via_wine.onnx")
+    X = sp.X_test[:30]
+    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
+    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    from nnrules.extract.verify import verify_box
+
+    answers = [verify_box(net, x - 0.12 * span, x + 0.12 * span, int(c), random_state=0)
+               for x, c in zip(X, cls)]
+    loose = [verify_box(net, x - 0.12 * span, x + 0.12 * span, int(c), random_state=0,
+                        complete=False) for x, c in zip(X, cls)]
+    assert all(a.status != "unknown" for a in answers)
+    assert sum(v.status == "unknown" for v in loose) >= 5
+    for a, c in zip(answers, cls):
+        if a.status == "refuted":
+            assert net.predict(a.counterexample[None])[0] != net.classes_[c]

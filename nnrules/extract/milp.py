@@ -27,6 +27,11 @@ the same on every run.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import warnings
+
 import numpy as np
 
 from nnrules.extract.bounds import (
@@ -114,10 +119,8 @@ class _Program:
             a, d = self._new([alpha * l[k]], [u[k]])[0], self._new([0.0], [1.0], True)[0]
             cols = np.array([a, z, d])
             self._row(cols, np.array([1.0, -m, 0.0]), 0.0, np.inf)  # a >= z
-            if alpha:
-                self._row(cols, np.array([1.0, -alpha * m, 0.0]), 0.0, np.inf)  # a >= alpha z
-            else:
-                pass  # a >= 0 is a's lower bound
+            if alpha:  # a >= alpha z (for a ReLU, a >= 0 is a's lower bound)
+                self._row(cols, np.array([1.0, -alpha * m, 0.0]), 0.0, np.inf)
             # a <= z - (1 - alpha) l (1 - d)
             g = (1.0 - alpha) * l[k]
             self._row(cols, np.array([1.0, -m, -g]), -np.inf, -g)
@@ -141,10 +144,16 @@ class _Program:
         # The gap rule stops as soon as the lower bound is positive while a positive value is
         # known (gap < 1); a negative value found keeps it going to the node limit, but a
         # counterexample is then already at hand.
-        res = milp(c, integrality=np.concatenate(self.integer),
-                   bounds=Bounds(np.concatenate(self.v_lo), np.concatenate(self.v_hi)),
-                   constraints=LinearConstraint(A, np.array(self.c_lo), np.array(self.c_hi)),
-                   options={"node_limit": NODE_LIMIT, "mip_rel_gap": _STOP_GAP})
+        # One thread: the same answer on every run, and no thread start-up per small program.
+        options = {"node_limit": NODE_LIMIT, "mip_rel_gap": _STOP_GAP, "threads": 1,
+                   "output_flag": False}
+        with warnings.catch_warnings(), _silent_stdout():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
+            res = milp(c, integrality=np.concatenate(self.integer),
+                       bounds=Bounds(np.concatenate(self.v_lo), np.concatenate(self.v_hi)),
+                       constraints=LinearConstraint(A, np.array(self.c_lo),
+                                                    np.array(self.c_hi)),
+                       options=options)
         bound = getattr(res, "mip_dual_bound", None)
         if res.status == 0 and bound is None:
             bound = res.fun
@@ -152,6 +161,24 @@ class _Program:
             bound = -np.inf
         x = None if res.x is None else np.asarray(res.x)
         return float(bound), x, (np.inf if x is None else float(res.fun))
+
+
+@contextlib.contextmanager
+def _silent_stdout():
+    """Mute file descriptor 1: the solver library prints progress notes from C++."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError, AttributeError):  # no real stdout (embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _widen(v: np.ndarray, sign: int) -> np.ndarray:

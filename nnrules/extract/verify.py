@@ -313,7 +313,8 @@ def _settle(ir, network, lo, hi, cls, todo, status, cex, project) -> None:
 
 
 def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "linear",
-               n_samples: int = 256, random_state: Any = None, relu_split: int = 0) -> Verdict:
+               n_samples: int = 256, random_state: Any = None, relu_split: int = 0,
+               complete: bool = True) -> Verdict:
     """Verify one rule "x in [lower, upper] => class cls".
 
     Parameters
@@ -329,6 +330,10 @@ def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "line
     relu_split : int
         Rounds of first-layer ReLU splitting for a box left unknown (see
         :func:`verify_boxes`).
+    complete : bool
+        Settle a box the bounds leave unknown by mixed-integer programming (ReLU /
+        LeakyReLU networks; see :func:`verify_boxes`). On by default: one rule is cheap to
+        settle, and "unknown" then only means the node limit was reached.
 
     Returns
     -------
@@ -352,7 +357,7 @@ def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "line
     """
     res = verify_boxes(network_or_ir, np.reshape(lower, (1, -1)), np.reshape(upper, (1, -1)),
                        [cls], bound=bound, n_samples=n_samples, random_state=random_state,
-                       relu_split=relu_split)
+                       relu_split=relu_split, complete=complete)
     status = str(res["status"][0])
     cex = res["counterexample"][0] if status == "refuted" else None
     return Verdict(status, cex, float(res["certified_margin"][0]))

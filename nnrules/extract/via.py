@@ -83,6 +83,10 @@ class VIAExtractor(Extractor):
         ReLUs up to this many rounds (parts bounded with optimised slopes and split
         multipliers, beta-CROWN style; :mod:`nnrules.extract.relu_split`). Needs a ReLU or
         LeakyReLU first hidden layer (ignored otherwise); 0 = off.
+    complete : bool, default=False
+        Boxes still unknown after all that are settled by mixed-integer programming
+        (:mod:`nnrules.extract.milp`): proven or refuted exactly, for ReLU / LeakyReLU
+        networks (ignored otherwise). Tens to hundreds of milliseconds per such box.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
     random_state : int or None
@@ -116,8 +120,8 @@ class VIAExtractor(Extractor):
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,
                  bound: str = "linear", candidates: str = "rows", fallback: str = "tree",
                  max_leaves: int = 32, n_samples: int = 32, output_tolerance: float = 0.1,
-                 split_depth: int = 8, relu_split: int = 0, complete: bool = False, task: str | None = None,
-                 random_state: int | None = None):
+                 split_depth: int = 8, relu_split: int = 0, complete: bool = False,
+                 task: str | None = None, random_state: int | None = None):
         self.network = network
         self.max_boxes = max_boxes
         self.max_verifications = max_verifications
@@ -515,7 +519,7 @@ class VIAExtractor(Extractor):
         pool = getattr(self, "pool_", (X, None))[0]
         lo, hi, cls = self._select(proven, pool)
         verification = dict(self.counts_, bound=self.bound, candidates=self.candidates,
-                            max_verifications=self.max_verifications)
+                            max_verifications=self.max_verifications, complete=self.complete)
         return BoxRuleSet(lo, hi, [classes[c] for c in cls], schema=self.schema_,
                           task="classification", classes=classes, fallback=self.fallback,
                           verification=verification, **self._fallback_parts(tree, classes))
@@ -556,7 +560,8 @@ class VIAExtractor(Extractor):
             Closed bounds; features left out take the schema's bounds.
         label : class label as the network names it
         bound : {"interval", "linear", "alpha"} or None
-            Defaults to the extractor's ``bound``.
+            Defaults to the extractor's ``bound``. A rule the bound leaves unknown is settled
+        by mixed-integer programming (ReLU / LeakyReLU networks), whatever ``complete`` says.
 
         Raises
         ------
@@ -585,4 +590,4 @@ class VIAExtractor(Extractor):
             raise ParameterError(f"Unknown class {label!r}; the network's classes are {classes}.")
         return verify_box(self.network, lo, hi, classes.index(label),
                           bound=bound or self.bound, random_state=self.random_state,
-                          relu_split=self.relu_split)
+                          relu_split=self.relu_split, complete=True)
