@@ -57,6 +57,7 @@ PLAN = {
 }
 SPLIT_DEPTH = 8  # VIAExtractor's default input splitting, measured on the small network only
 SPLIT_ON = ("20-64-64-2",)
+COMPLETE_ON = ("20-64-64-2",)  # mixed-integer programming: the small network only
 ALPHA_ON = ("20-64-64-2",)  # optimised slopes: measured on the small network only
 E2E_VERIFICATIONS = 1000
 
@@ -108,11 +109,12 @@ def _network_784():
     return mlp, X_tr, X_te, y_te, np.zeros(X.shape[1]), np.ones(X.shape[1])
 
 
-def _timed(fn, *, min_seconds: float = 0.3, max_repeats: int = 20):
-    """(best wall-clock seconds of one call, first call's result): at least 2 calls, more
-    while they add up to less than ``min_seconds`` (the machine is shared, so take the best)."""
+def _timed(fn, *, min_seconds: float = 0.3, max_repeats: int = 20, min_calls: int = 2):
+    """(best wall-clock seconds of one call, first call's result): at least ``min_calls``
+    calls, more while they add up to less than ``min_seconds`` (the machine is shared, so
+    take the best)."""
     best, total, n, first = np.inf, 0.0, 0, None
-    while n < 2 or (total < min_seconds and n < max_repeats):
+    while n < min_calls or (total < min_seconds and n < max_repeats):
         start = time.perf_counter()
         result = fn()
         took = time.perf_counter() - start
@@ -149,28 +151,38 @@ def _measure(name, make, tmp):
     rows = X_te[rng.permutation(len(X_te))[:n_boxes]]
     cls = net.logits(rows).argmax(axis=1)
     span = upper - lower
-    configs = [(b, 0) for b in BOUNDS] + ([("alpha", 0)] if name in ALPHA_ON else [])
-    configs += [("linear", SPLIT_DEPTH)] if name in SPLIT_ON else []
+    configs = [(b, 0, False) for b in BOUNDS]
+    configs += [("alpha", 0, False)] if name in ALPHA_ON else []
+    configs += [("linear", SPLIT_DEPTH, False)] if name in SPLIT_ON else []
+    configs += [("linear", 0, True)] if name in COMPLETE_ON else []
     out = []
     for r in radii:
         lo = np.clip(rows - r * span, lower, upper)
         hi = np.clip(rows + r * span, lower, upper)
         lo, hi = np.minimum(lo, rows), np.maximum(hi, rows)  # a held-out row may leave the range
         proven = {}
-        for bound, depth in configs:
-            def call(search=True, bound=bound, depth=depth, lo=lo, hi=hi):
+        for bound, depth, complete in configs:
+            def call(search=True, bound=bound, depth=depth, lo=lo, hi=hi, complete=complete):
                 return verify_boxes(net, lo, hi, cls, bound=bound, random_state=0, ir=ir,
-                                    search=search, split_depth=depth)
+                                    search=search, split_depth=depth, complete=complete)
 
-            full_s, res = _timed(call)
-            bounds_s = _timed(lambda: call(search=False))[0] if depth == 0 else np.nan
-            tracemalloc.start()
-            call()
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
+            if complete:  # slow: one call, timed and traced at once
+                tracemalloc.start()
+                full_s, res = _timed(call, min_seconds=0.0, min_calls=1)
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                bounds_s = np.nan
+            else:
+                full_s, res = _timed(call)
+                bounds_s = _timed(lambda: call(search=False))[0] if depth == 0 else np.nan
+                tracemalloc.start()
+                call()
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
             status = res["status"]
             frac = {s: float(np.mean(status == s)) for s in ("proven", "refuted", "unknown")}
             label = bound if depth == 0 else f"{bound} + split {depth}"
+            label += " + complete" if complete else ""
             proven[label] = frac["proven"]
             out.append(dict(network=name, bound=label, radius=r, boxes=len(lo),
                             rate=len(lo) / full_s, bounds_rate=len(lo) / bounds_s,

@@ -27,11 +27,16 @@ FIXTURES = ROOT / "tests" / "fixtures"
 COMMAND = "python benchmarks/via_coverage.py"
 CASES = [("iris", "via_iris.onnx"), ("wine", "via_wine.onnx"),
          ("breast_cancer", "via_breast_cancer.onnx")]
-SETTINGS = [("interval", 0, 0), ("linear", 0, 0), ("linear", 8, 0), ("alpha", 0, 0),
-            ("alpha", 8, 0), ("linear", 8, 10)]
+# (bound, split depth, relu split rounds, complete)
+SETTINGS = [("interval", 0, 0, False), ("linear", 0, 0, False), ("linear", 8, 0, False),
+            ("alpha", 0, 0, False), ("alpha", 8, 0, False), ("linear", 8, 10, False),
+            ("linear", 0, 0, True)]
 RELU_SPLIT_ON = ("iris", "wine")  # ReLU splitting fits take minutes: not on breast cancer
-RADII = (0.05, 0.1, 0.15)
-RESULTS = {}  # (data, bound, split depth, relu split) -> (coverage, seconds, unknown, total)
+RADII = (0.05, 0.1, 0.15, 0.2)
+RESULTS = {}  # (data, bound, split depth, relu split, complete) -> (coverage, seconds, ...)
+SAMPLED = {}  # data -> sampling_growth(...)
+CUBES = {}  # (data, radius) -> (exact proven share, exact refuted share)
+REACH = {}  # data -> median distance from a held-out row to its class's training rows
 
 
 def fixed_boxes(name, net, sp):
@@ -39,6 +44,14 @@ def fixed_boxes(name, net, sp):
     X = sp.X_test
     span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
     cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    # How far a box around training rows must reach: per held-out row, the smallest
+    # max-feature distance (in training ranges) to a training row the network gives its class.
+    y_train = net.predict(sp.X_train)
+    y_test = net.predict(X)
+    reach = [np.min(np.where((y_train == y_test[i])[:, None],
+                             np.abs(sp.X_train - X[i]) / span, np.inf).max(axis=1))
+             for i in range(len(X))]
+    REACH[name] = float(np.median(reach))
     out = []
     for r in RADII:
         cells = []
@@ -53,6 +66,13 @@ def fixed_boxes(name, net, sp):
             else:
                 cells.append(f"{np.mean(res['status'] == 'proven'):.3f} | "
                              f"{np.median(res['certified_margin']):+.2f} | {ms:.2f}")
+        t = time.perf_counter()
+        res = verify_boxes(net, X - r * span, X + r * span, cls, complete=True, random_state=0)
+        ms = (time.perf_counter() - t) * 1000 / len(X)
+        exact = (float(np.mean(res["status"] == "proven")),
+                 float(np.mean(res["status"] == "refuted")))
+        CUBES[(name, r)] = exact
+        cells.append(f"{exact[0]:.3f} | {exact[1]:.3f} | {ms:.1f}")
         out.append(f"| {name} | {r:g} | {len(X)} | " + " | ".join(cells) + " |")
     return out
 
@@ -69,53 +89,86 @@ def run(name, net, X_fit, names, X_eval, **params):
     cov = float(s.covered(X_eval).mean())
     agree = s.predict(X_eval)[s.covered(X_eval)] == net.predict(X_eval)[s.covered(X_eval)]
     bound = params.get("bound", "linear")
-    RESULTS[(name, bound, params.get("split_depth", 8), params.get("relu_split", 0))] = (
-        cov, seconds, c["unknown"], sum(c.values()))
+    RESULTS[(name, bound, params.get("split_depth", 8), params.get("relu_split", 0),
+             params.get("complete", False))] = (cov, seconds, c["unknown"], sum(c.values()))
     if params.get("relu_split"):
         bound = f"{bound} + relu split {params['relu_split']}"
+    if params.get("complete"):
+        bound = f"{bound} + complete (MILP)"
     return (f"| {name} | {params.get('candidates', 'rows')} | {bound} | "
             f"{params.get('split_depth', 8)} | {len(X_eval)} | {s.n_boxes} | {cov:.3f} | "
             f"{agree.mean() if agree.size else float('nan'):.3f} | {c['proven']} / {c['refuted']}"
             f" / {c['unknown']} | {seconds:.1f} | {peak:.0f} |")
 
 
-def _alpha_reading() -> str:
-    def cov(name, bound, depth, relu=0):
-        return f"{RESULTS[(name, bound, depth, relu)][0]:.1%}"
+def sampling_growth(net, sp, n_points: int = 300):
+    """The same growth with an unsound "verifier" that only samples each box, then the
+    boxes it accepted checked exactly: (held-out coverage, boxes, share refuted exactly)."""
+    rng = np.random.default_rng(0)
 
-    def slow(name, bound, depth, relu=0):
-        return RESULTS[(name, bound, depth, relu)][1] / RESULTS[(name, "linear", depth, 0)][1]
+    def sampled(self, lo, hi, cls):
+        status = []
+        for a, b, c in zip(lo, hi, cls):
+            P = a + rng.random((n_points, len(a))) * (b - a)
+            ok = np.all(self.oracle_.predict_index(P) == c)
+            status.append("proven" if ok else "refuted")
+            self.counts_[status[-1]] += 1
+        return {"status": np.array(status), "coef": None}
 
-    pairs = "; ".join(
-        f"{n} {cov(n, 'linear', 0)} -> {cov(n, 'alpha', 0)} (split depth 0), "
-        f"{cov(n, 'linear', 8)} -> {cov(n, 'alpha', 8)} (depth 8)" for n, _ in CASES)
-    relu = "; ".join(f"{n} {cov(n, 'linear', 8)} -> {cov(n, 'linear', 8, 10)}, "
-                     f"{slow(n, 'linear', 8, 10):.0f}x the time" for n in RELU_SPLIT_ON)
-    _, _, unknown, total = RESULTS[("wine", "linear", 8, 10)]
-    return (
-        "**Tighter bounds do not buy coverage.** Held-out coverage, linear -> alpha: "
-        f"{pairs}. The alpha fits take {slow('iris', 'alpha', 0):.1f}x-"
-        f"{slow('wine', 'alpha', 8):.1f}x as long (iris depth 0 to wine depth 8). On fixed "
-        "boxes alpha raises the certified margin and proves a few more boxes (table above), "
-        "but the wine margin stays far below zero at the radius the boxes need (the sampled "
-        "minimum of the margin over radius-10% wine boxes is about +2.6, and most first-layer "
-        "ReLUs are unstable over such a box: 12 of 16 at r = 0.1, 15 of 16 at r = 0.15, "
-        "median; both measured separately): no choice of relaxation slopes closes the gap of "
-        "the single-neuron convex relaxation. Splitting the unstable first-layer ReLUs with "
-        "the split constraints carried into the bound (`relu_split`, beta-CROWN style) closes "
-        "most of it on fixed boxes: at r = 0.1 most wine boxes are now proven or refuted "
-        "(table above). Yet extraction coverage with it (linear bounds, split depth 8, relu "
-        f"split 10) moves only {relu}, and {unknown} of the wine fit's {total} verifications "
-        "still end unknown: the growth tries boxes stretched further along some features than "
-        "a radius-0.1 cube, where 10 rounds of splitting (at most 1024 parts at a time) do "
-        "not suffice, while cubes around held-out rows stop being single-class not far beyond "
-        "r = 0.1 (most are refuted at r = 0.15), and a cube of radius 0.1 around a training "
-        "row seldom contains a held-out row in 13 dimensions. Reaching the sampling "
-        "verifier's 68.5% needs both: a growth that finds such stretched boxes within the "
-        "budget, and deeper splitting (ReLUs of later layers too) to prove them. The held-out "
-        "rows are also few (one wine row is 1.9%). `VIAExtractor` therefore "
-        "keeps `bound=\"linear\"` and `relu_split=0` as its defaults; both are there for "
-        "proving stated rules (`verify_boxes`, `VIAExtractor.verify`), where they prove more.")
+    original = VIAExtractor._verify
+    VIAExtractor._verify = sampled
+    try:
+        ex = VIAExtractor(net, random_state=0).fit(sp.X_train)
+    finally:
+        VIAExtractor._verify = original
+    s = ex.surrogate_
+    classes = list(net.classes_)
+    cls = np.array([classes.index(v) for v in s.outputs])
+    res = verify_boxes(net, s.lower, s.upper, cls, complete=True, random_state=0)
+    return (float(s.covered(sp.X_test).mean()), s.n_boxes,
+            float(np.mean(res["status"] == "refuted")))
+
+
+def _reading() -> str:
+    def cov(name, bound, depth, relu=0, complete=False):
+        return f"{RESULTS[(name, bound, depth, relu, complete)][0]:.1%}"
+
+    def slow(name, bound, depth, relu=0, complete=False):
+        return (RESULTS[(name, bound, depth, relu, complete)][1]
+                / RESULTS[(name, "linear", depth, 0, False)][1])
+
+    pairs = "; ".join(f"{n} {cov(n, 'linear', 8)} -> {cov(n, 'alpha', 8)}" for n, _ in CASES)
+    relu = "; ".join(f"{n} {cov(n, 'linear', 8)} -> {cov(n, 'linear', 8, 10)}"
+                     for n in RELU_SPLIT_ON)
+    exact = "; ".join(
+        f"{n} {cov(n, 'linear', 0)} -> {cov(n, 'linear', 0, 0, True)} "
+        f"({slow(n, 'linear', 0, 0, True):.0f}x the time, "
+        f"{RESULTS[(n, 'linear', 0, 0, True)][2]} of "
+        f"{RESULTS[(n, 'linear', 0, 0, True)][3]} verifications unknown)" for n, _ in CASES)
+    cubes = ", ".join(f"r = {r:g}: {CUBES[('wine', r)][0]:.0%}" for r in RADII)
+    return f"""**What the bounds are worth.** Held-out coverage with input splitting (depth 8),
+linear -> alpha bounds: {pairs}; linear -> first-layer ReLU splitting (beta-CROWN style):
+{relu}. Both prove more fixed boxes (table above) but buy no coverage.
+
+**Exact answers** (`complete=True`: every box the bounds leave unknown is settled by
+mixed-integer programming, :mod:`nnrules.extract.milp`). Held-out coverage, linear bounds ->
+linear + complete (split depth 0): {exact}. On fixed cubes it leaves almost nothing unknown,
+and so it says how large single-class cubes around wine's held-out rows really are: proven
+{cubes} (the rest refuted, each with a counterexample the network confirms). A box grown
+around training rows must reach a held-out row to cover it: the median distance from a wine
+held-out row to the nearest training row of its class, measured as the largest per-feature
+gap in units of that feature's training range, is {REACH['wine']:.2f} (iris
+{REACH['iris']:.2f}, breast cancer {REACH['breast_cancer']:.2f}). Boxes that reach that far in
+all 13 features are almost never single-class, and with exact verification no bound
+tightening is left to gain: the wine goal (50%) is out of reach for axis-aligned boxes on this
+network. The same growth with an unsound "verifier" that only samples 300 points per box
+covers {SAMPLED['wine'][0]:.1%} of wine's held-out rows with {SAMPLED['wine'][1]} boxes, but
+the exact check refutes {SAMPLED['wine'][2]:.0%} of those boxes: sampling sees single-class
+boxes that are not. Iris needs no more than linear bounds and
+input splitting; breast cancer (30 features) is where the method stops being a global
+explanation: its proven boxes are real but small. `VIAExtractor` keeps `bound="linear"`,
+`relu_split=0` and `complete=False` as defaults; single rules (`verify_box`,
+`VIAExtractor.verify`) are settled exactly by default."""
 
 
 def main() -> None:
@@ -125,11 +178,15 @@ def main() -> None:
         net = load(FIXTURES / fixture)
         fixed += fixed_boxes(name, net, sp)
         print(fixed[-1], flush=True)
-        for bound, depth, relu in SETTINGS:
+        if name == "wine":
+            SAMPLED[name] = sampling_growth(net, sp)
+            print("sampling verifier:", SAMPLED[name], flush=True)
+        for bound, depth, relu, complete in SETTINGS:
             if relu and name not in RELU_SPLIT_ON:
                 continue
             rows.append(run(name, net, sp.X_train, sp.feature_names, sp.X_test, bound=bound,
-                            split_depth=depth, relu_split=relu, candidates="rows"))
+                            split_depth=depth, relu_split=relu, complete=complete,
+                            candidates="rows"))
             print(rows[-1], flush=True)
     monk = load_monk(1)
     net = load(FIXTURES / "monks" / "monk1.onnx")
@@ -151,31 +208,19 @@ Goals of the issue: iris >= 85% with <= 64 boxes, wine >= 50%, breast cancer rep
 {header}
 """ + "\n".join(rows) + """
 
-Optimised ReLU slopes (`bound="alpha"`, alpha-CROWN style) on fixed boxes: every held-out row
-as a centre, radius r x (training range of each feature), the network's class at the centre;
-proven share and median certified margin (positive = proven) without counterexample search,
-and milliseconds of certification per box. "relu split": `verify_boxes(bound="alpha",
-relu_split=10)` (the counterexample search first, then up to 10 rounds of splitting the
-unstable first-layer ReLUs of unknown boxes, split constraints carried into the bound by
-beta multipliers): proven and refuted shares, milliseconds per box.
+Fixed boxes: every held-out row as a centre, radius r x (training range of each feature),
+the network's class at the centre. linear / alpha: proven share and median certified margin
+(positive = proven) of the bound alone, and milliseconds per box. "relu split":
+`verify_boxes(bound="alpha", relu_split=10)` (counterexample search, then up to 10 rounds of
+splitting unstable first-layer ReLUs, split constraints carried by beta multipliers). "exact":
+`verify_boxes(complete=True)` (linear bound, counterexample search, then mixed-integer
+programming): proven and refuted shares (the rest is unknown), milliseconds per box.
 
-| data | radius r | boxes | linear proven | linear median margin | linear ms/box | alpha proven | alpha median margin | alpha ms/box | relu split proven | relu split refuted | relu split ms/box |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| data | radius r | boxes | linear proven | linear median margin | linear ms/box | alpha proven | alpha median margin | alpha ms/box | relu split proven | relu split refuted | relu split ms/box | exact proven | exact refuted | exact ms/box |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 """ + "\n".join(fixed) + f"""
 
-{_alpha_reading()}
-
-Input splitting (`split_depth`, branch and bound on the input box) is what lifts iris past the
-goal. Wine falls far short: with an idealised, unsound "verifier" that only samples 300 points
-per box, the same growth covers 68.5% of wine's held-out rows, so the boxes exist; the sound
-back-substituted linear bounds cannot prove boxes wider than about 20% of each feature's range
-in 13 dimensions (the margin bound turns negative near a radius of 10%), and halving one input
-at a time does not shrink a 13-dimensional box fast enough. Breast cancer (30 features) is where
-the method stops being useful as a global explanation: boxes are proven, but they are tiny.
-Splitting on unstable ReLUs instead (fixing a neuron's phase per part, bounds still taken over
-the whole box) was tried and proved fewer wine boxes than input splitting at the same depth
-(2 against 3 of 10 boxes at radius 10%, depth 8), so it was not kept: it needs the split
-constraints carried into the bound (beta-CROWN style multipliers), which `relu_split` does.
+{_reading()}
 """
     (ROOT / "benchmarks" / "results" / "via_coverage.md").write_text(text)
 

@@ -43,12 +43,13 @@ from nnrules.extract.bounds import (
     layer_bounds,
 )
 
-__all__ = ["applicable", "settle_by_milp"]
+__all__ = ["applicable", "output_range_by_milp", "settle_by_milp"]
 
 NODE_LIMIT = 2000  # branch-and-bound nodes per program; deterministic, unlike a time limit
 SOLVER_SLACK = 1e-6  # relative allowance for the LP solves' floating-point arithmetic
 _WIDEN = 1e-7  # outward widening (relative) of the neuron bounds fed to the program
-_STOP_GAP = 0.999  # stop once the dual bound is positive (see _solve)
+_STOP_GAP = 0.999  # stop once the lower bound is positive (see _Program.solve)
+_RANGE_GAP = 1e-4  # output ranges: near-exact optimum
 
 
 def applicable(ir) -> bool:
@@ -129,8 +130,12 @@ class _Program:
             out_idx[k], out_mult[k] = a, 1.0
         return out_idx, out_mult
 
-    def solve(self, form: np.ndarray):
-        """Minimise ``form @ outputs``: (solver lower bound, best point found or None, value)."""
+    def solve(self, form: np.ndarray, gap: float = _STOP_GAP):
+        """Minimise ``form @ outputs``: (solver lower bound, best point found or None, value).
+
+        ``gap`` is the relative gap at which the solver stops; the default answers a sign
+        question (see below), ranges ask for a small gap.
+        """
         from scipy.optimize import Bounds, LinearConstraint, milp
         from scipy.sparse import csr_matrix
 
@@ -145,7 +150,7 @@ class _Program:
         # known (gap < 1); a negative value found keeps it going to the node limit, but a
         # counterexample is then already at hand.
         # One thread: the same answer on every run, and no thread start-up per small program.
-        options = {"node_limit": NODE_LIMIT, "mip_rel_gap": _STOP_GAP, "threads": 1,
+        options = {"node_limit": NODE_LIMIT, "mip_rel_gap": gap, "threads": 1,
                    "output_flag": False}
         with warnings.catch_warnings(), _silent_stdout():
             warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
@@ -154,9 +159,9 @@ class _Program:
                        constraints=LinearConstraint(A, np.array(self.c_lo),
                                                     np.array(self.c_hi)),
                        options=options)
+        # The solver's lower bound; without one (no solve, or a solver that does not report
+        # it) nothing is proven: ``res.fun`` is a value found, not a bound.
         bound = getattr(res, "mip_dual_bound", None)
-        if res.status == 0 and bound is None:
-            bound = res.fun
         if bound is None or not np.isfinite(bound):
             bound = -np.inf
         x = None if res.x is None else np.asarray(res.x)
@@ -228,3 +233,38 @@ def settle_by_milp(ir, lo: np.ndarray, hi: np.ndarray, spec: np.ndarray):
                 break
         proven[b] = ok
     return proven, candidate
+
+
+def output_range_by_milp(ir, lo: np.ndarray, hi: np.ndarray):
+    """Sound range of every output over each box, from the programs' lower bounds.
+
+    Parameters
+    ----------
+    ir : DenseIR
+        ReLU / LeakyReLU network (:func:`applicable`).
+    lo, hi : ndarray of shape (n_boxes, n_inputs)
+
+    Returns
+    -------
+    low, high : ndarray of shape (n_boxes, n_outputs)
+        For every x in box b the float32 network's output k lies in ``[low, high]``; where
+        the solver stops at its node limit without a bound, the linear bound engine's range
+        is returned (both ranges are sound, so their intersection is kept).
+    """
+    (out_lo, out_hi), inputs = layer_bounds(ir, lo, hi, method="linear")
+    err = float32_error(ir, lo, hi, inputs)
+    scale = np.max(np.maximum(np.abs(out_lo), np.abs(out_hi)), axis=1)
+    n_out = ir.n_outputs
+    low, high = out_lo - err, out_hi + err
+    for b in range(len(lo)):
+        prog = _Program(ir, lo[b], hi[b], [(a[b], c[b]) for a, c in inputs],
+                        (out_lo[b], out_hi[b]))
+        slack = (FLOAT64_SLACK + SOLVER_SLACK) * (1.0 + scale[b]) + err[b]
+        for k in range(n_out):
+            form = np.zeros(n_out)
+            form[k] = 1.0
+            below = prog.solve(form, _RANGE_GAP)[0] - slack[k]
+            above = -prog.solve(-form, _RANGE_GAP)[0] + slack[k]
+            low[b, k] = max(low[b, k], below)
+            high[b, k] = min(high[b, k], above)
+    return low, high

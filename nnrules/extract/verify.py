@@ -363,7 +363,8 @@ def verify_box(network_or_ir: Any, lower, upper, cls: int, *, bound: str = "line
     return Verdict(status, cex, float(res["certified_margin"][0]))
 
 
-def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear", ir: Any = None):
+def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear", ir: Any = None,
+                 complete: bool = False):
     """Sound range of every output over each box, float32 runtime error included.
 
     Parameters
@@ -371,6 +372,9 @@ def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear", ir:
     network_or_ir : Network or DenseIR
     lower, upper : array-like of shape (n_boxes, n_inputs)
     bound : {"interval", "linear", "alpha"}
+    complete : bool
+        Exact ranges (up to the margins) by mixed-integer programming for ReLU / LeakyReLU
+        networks (:mod:`nnrules.extract.milp`); ignored for other networks.
 
     Returns
     -------
@@ -383,6 +387,11 @@ def output_range(network_or_ir: Any, lower, upper, *, bound: str = "linear", ir:
     if ir is None:
         ir, _ = resolve(network_or_ir)
     lo, hi = _check_box(lower, upper, ir.n_inputs)
+    if complete:
+        from nnrules.extract.milp import applicable, output_range_by_milp
+
+        if applicable(ir):
+            return output_range_by_milp(ir, lo, hi)
     n = ir.n_outputs
     eye = np.eye(n)
     spec = np.broadcast_to(np.concatenate([eye, -eye])[None], (lo.shape[0], 2 * n, n))

@@ -174,6 +174,11 @@ class VIAExtractor(Extractor):
         if getattr(self, "output_tol_", None) is not None:
             out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_)
             ok = (out_hi[:, 0] - out_lo[:, 0]) <= self.output_tol_
+            if self.complete and not ok.all():  # exact ranges for the boxes still too wide
+                wide = np.flatnonzero(~ok)
+                e_lo, e_hi = output_range(self.network, lo[wide], hi[wide], ir=self.ir_,
+                                          complete=True)
+                ok[wide] = (e_hi[:, 0] - e_lo[:, 0]) <= self.output_tol_
             self.counts_["proven"] += int(ok.sum())
             self.counts_["unknown"] += int(n - ok.sum())
             return {"status": np.where(ok, "proven", "unknown"), "coef": None}
@@ -541,7 +546,8 @@ class VIAExtractor(Extractor):
         keep = np.argsort(-rows, kind="stable")[: self.max_boxes]
         lo, hi = lo[keep], hi[keep]
         # The proven ranges themselves (the same deterministic bound that proved each box).
-        out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_)
+        out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_,
+                                      complete=self.complete)
         ranges = [(float(a), float(b)) for a, b in zip(out_lo[:, 0], out_hi[:, 0])]
         verification = dict(self.counts_, bound=self.bound, candidates="rows",
                             max_verifications=self.max_verifications, output_tolerance=tol)
