@@ -544,11 +544,11 @@ def _categorical_test(f: Feature, op: str, value: float) -> str | None:
     """Text of a test on category codes, or None when it is not about whole codes."""
     cats = f.categories
     k = len(cats)
+    if not math.isfinite(value):  # no whole code (and math.floor(inf) raises)
+        return None
     if op in ("==", "!="):
         if value == math.floor(value) and 0 <= value < k:
             return f"{f.name} {op} {cats[int(value)]!r}"
-        return None
-    if not math.isfinite(value):
         return None
     cut = math.floor(value)  # codes <= cut satisfy "<="
     chosen = [c for i, c in enumerate(cats) if (i <= cut) == (op == "<=")]
