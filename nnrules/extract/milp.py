@@ -9,8 +9,9 @@ constraints
     a >= z,   a >= alpha z,   a <= z - (1 - alpha) l (1 - d),   a <= alpha z + (1 - alpha) u d
 
 which hold exactly for ``d`` in {0, 1}; stable neurons are linear. The smallest value of each
-spec form ``spec @ logits`` over the box is then found by branch and bound (HiGHS, shipped with
-scipy). A box is **proven** when the solver's lower (dual) bound of every form exceeds the
+spec form ``spec @ logits`` over the box is then bounded, first by the linear relaxation
+(``d`` in [0, 1]: a few milliseconds, and it settles about half of the proofs), then by branch
+and bound (HiGHS, shipped with scipy). A box is **proven** when the solver's lower (dual) bound of every form exceeds the
 float32 runtime error plus a margin; **refuted** when a solution the solver found is confirmed
 by the network (onnxruntime) to get another class; otherwise **unknown** (node limit reached).
 
@@ -130,11 +131,12 @@ class _Program:
             out_idx[k], out_mult[k] = a, 1.0
         return out_idx, out_mult
 
-    def solve(self, form: np.ndarray, gap: float = _STOP_GAP):
+    def solve(self, form: np.ndarray, gap: float = _STOP_GAP, relax: bool = False):
         """Minimise ``form @ outputs``: (solver lower bound, best point found or None, value).
 
         ``gap`` is the relative gap at which the solver stops; the default answers a sign
-        question (see below), ranges ask for a small gap.
+        question (see below), ranges ask for a small gap. ``relax`` solves the linear
+        relaxation instead (binaries in [0, 1]): a weaker bound, found in a few milliseconds.
         """
         from scipy.optimize import Bounds, LinearConstraint, milp
         from scipy.sparse import csr_matrix
@@ -154,7 +156,8 @@ class _Program:
                    "output_flag": False}
         with warnings.catch_warnings(), _silent_stdout():
             warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
-            res = milp(c, integrality=np.concatenate(self.integer),
+            integrality = np.concatenate(self.integer)
+            res = milp(c, integrality=0 * integrality if relax else integrality,
                        bounds=Bounds(np.concatenate(self.v_lo), np.concatenate(self.v_hi)),
                        constraints=LinearConstraint(A, np.array(self.c_lo),
                                                     np.array(self.c_hi)),
@@ -162,6 +165,8 @@ class _Program:
         # The solver's lower bound; without one (no solve, or a solver that does not report
         # it) nothing is proven: ``res.fun`` is a value found, not a bound.
         bound = getattr(res, "mip_dual_bound", None)
+        if relax:  # a linear program's optimum is its bound
+            bound = res.fun if res.status == 0 else None
         if bound is None or not np.isfinite(bound):
             bound = -np.inf
         x = None if res.x is None else np.asarray(res.x)
@@ -223,6 +228,8 @@ def settle_by_milp(ir, lo: np.ndarray, hi: np.ndarray, spec: np.ndarray):
         order = np.argsort(spec[b] @ ((out_lo[b] + out_hi[b]) / 2.0), kind="stable")
         ok = True
         for r in order:
+            if prog.solve(spec[b, r], relax=True)[0] > slack[r]:
+                continue  # the relaxation already proves this form
             bound, x, value = prog.solve(spec[b, r])
             if x is not None and value <= 0:
                 candidate[b] = np.clip(x[:d], lo[b], hi[b])
