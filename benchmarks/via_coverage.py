@@ -27,14 +27,14 @@ FIXTURES = ROOT / "tests" / "fixtures"
 COMMAND = "python benchmarks/via_coverage.py"
 CASES = [("iris", "via_iris.onnx"), ("wine", "via_wine.onnx"),
          ("breast_cancer", "via_breast_cancer.onnx")]
-# (bound, split depth, relu split rounds, complete)
-SETTINGS = [("interval", 0, 0, False), ("linear", 0, 0, False), ("linear", 8, 0, False),
-            ("alpha", 0, 0, False), ("alpha", 8, 0, False), ("linear", 8, 10, False),
-            ("linear", 0, 0, True)]
-COMPLETE_BUDGET = 1000  # a complete fit spends up to ~0.5 s per verification on wine
+# (bound, split depth, relu split rounds, complete, verification budget)
+SETTINGS = [("interval", 0, 0, False, 4000), ("linear", 0, 0, False, 4000),
+            ("linear", 8, 0, False, 4000), ("alpha", 0, 0, False, 4000),
+            ("alpha", 8, 0, False, 4000), ("linear", 8, 10, False, 4000),
+            ("linear", 8, 0, False, 1000), ("linear", 8, 0, True, 1000)]
 RELU_SPLIT_ON = ("iris", "wine")  # ReLU splitting fits take minutes: not on breast cancer
 RADII = (0.05, 0.1, 0.15, 0.2)
-RESULTS = {}  # (data, bound, split depth, relu split, complete) -> (coverage, seconds, ...)
+RESULTS = {}  # (data, bound, split depth, relu split, complete, budget) -> (coverage, ...)
 SAMPLED = {}  # data -> sampling_growth(...)
 CUBES = {}  # (data, radius) -> (exact proven share, exact refuted share)
 REACH = {}  # data -> median distance from a held-out row to its class's training rows
@@ -90,14 +90,16 @@ def run(name, net, X_fit, names, X_eval, **params):
     cov = float(s.covered(X_eval).mean())
     agree = s.predict(X_eval)[s.covered(X_eval)] == net.predict(X_eval)[s.covered(X_eval)]
     bound = params.get("bound", "linear")
+    budget = params.get("max_verifications", 4000)
     RESULTS[(name, bound, params.get("split_depth", 8), params.get("relu_split", 0),
-             params.get("complete", False))] = (cov, seconds, c["unknown"], sum(c.values()))
+             params.get("complete", False), budget)] = (cov, seconds, c["unknown"],
+                                                        sum(c.values()))
     if params.get("relu_split"):
         bound = f"{bound} + relu split {params['relu_split']}"
     if params.get("complete"):
         bound = f"{bound} + complete (MILP)"
     return (f"| {name} | {params.get('candidates', 'rows')} | {bound} | "
-            f"{params.get('split_depth', 8)} | {len(X_eval)} | {s.n_boxes} | {cov:.3f} | "
+            f"{params.get('split_depth', 8)} | {budget} | {len(X_eval)} | {s.n_boxes} | {cov:.3f} | "
             f"{agree.mean() if agree.size else float('nan'):.3f} | {c['proven']} / {c['refuted']}"
             f" / {c['unknown']} | {seconds:.1f} | {peak:.0f} |")
 
@@ -131,38 +133,40 @@ def sampling_growth(net, sp, n_points: int = 300):
 
 
 def _reading() -> str:
-    def cov(name, bound, depth, relu=0, complete=False):
-        return f"{RESULTS[(name, bound, depth, relu, complete)][0]:.1%}"
+    def cov(name, bound, depth, relu=0, complete=False, budget=4000):
+        return f"{RESULTS[(name, bound, depth, relu, complete, budget)][0]:.1%}"
 
     pairs = "; ".join(f"{n} {cov(n, 'linear', 8)} -> {cov(n, 'alpha', 8)}" for n, _ in CASES)
     relu = "; ".join(f"{n} {cov(n, 'linear', 8)} -> {cov(n, 'linear', 8, 10)}"
                      for n in RELU_SPLIT_ON)
-    exact = "; ".join(
-        f"{n} {cov(n, 'linear', 0)} -> {cov(n, 'linear', 0, 0, True)} "
-        f"({RESULTS[(n, 'linear', 0, 0, False)][1]:.0f} s -> "
-        f"{RESULTS[(n, 'linear', 0, 0, True)][1]:.0f} s, with a quarter of the budget; "
-        f"{RESULTS[(n, 'linear', 0, 0, True)][2]} of "
-        f"{RESULTS[(n, 'linear', 0, 0, True)][3]} verifications unknown)" for n, _ in CASES)
+
+    def exact_of(n):
+        base = RESULTS[(n, "linear", 8, 0, False, 1000)]
+        full = RESULTS[(n, "linear", 8, 0, True, 1000)]
+        return (f"{n} {base[0]:.1%} -> {full[0]:.1%} ({base[1]:.0f} s -> {full[1]:.0f} s; "
+                f"unknown verifications {base[2]} -> {full[2]} of 1000)")
+
+    exact = "; ".join(exact_of(n) for n, _ in CASES)
     cubes = ", ".join(f"r = {r:g}: {CUBES[('wine', r)][0]:.0%}" for r in RADII)
     return f"""**What the bounds are worth.** Held-out coverage with input splitting (depth 8),
 linear -> alpha bounds: {pairs}; linear -> first-layer ReLU splitting (beta-CROWN style):
 {relu}. Both prove more fixed boxes (table above) but buy no coverage.
 
 **Exact answers** (`complete=True`: every box the bounds leave unknown is settled by
-mixed-integer programming, :mod:`nnrules.extract.milp`). Held-out coverage, linear bounds ->
-linear + complete (split depth 0): {exact}. On fixed cubes it leaves almost nothing unknown,
-and so it says how large single-class cubes around wine's held-out rows really are: proven
-{cubes} (the rest refuted, each with a counterexample the network confirms). A box grown
-around training rows must reach a held-out row to cover it: the median distance from a wine
-held-out row to the nearest training row of its class, measured as the largest per-feature
-gap in units of that feature's training range, is {REACH['wine']:.2f} (iris
-{REACH['iris']:.2f}, breast cancer {REACH['breast_cancer']:.2f}). Boxes that reach that far in
-all 13 features are almost never single-class, and with exact verification no bound
-tightening is left to gain: the wine goal (50%) is out of reach for axis-aligned boxes on this
-network. The same growth with an unsound "verifier" that only samples 300 points per box
-covers {SAMPLED['wine'][0]:.1%} of wine's held-out rows with {SAMPLED['wine'][1]} boxes, but
-the exact check refutes {SAMPLED['wine'][2]:.0%} of those boxes: sampling sees single-class
-boxes that are not. Iris needs no more than linear bounds and
+mixed-integer programming, `nnrules/extract/milp.py`). Held-out coverage at 1000
+verifications, linear bounds with input splitting -> the same + complete: {exact}. On fixed
+cubes it leaves almost nothing unknown, and so it says how large single-class cubes around
+wine's held-out rows really are: proven {cubes} (the rest refuted, each with a counterexample
+the network confirms). A box grown around training rows must reach a held-out row to cover
+it: the median distance from a wine held-out row to the nearest training row of its class,
+measured as the largest per-feature gap in units of that feature's training range, is
+{REACH['wine']:.2f} (iris {REACH['iris']:.2f}, breast cancer {REACH['breast_cancer']:.2f}).
+Boxes that reach that far in all 13 features are almost never single-class, and with exact
+verification there is no bound tightening left to gain: we found no way to the wine goal
+(50%) with axis-aligned boxes on this network. The same growth with an unsound "verifier"
+that only samples 300 points per box covers {SAMPLED['wine'][0]:.1%} of wine's held-out rows
+with {SAMPLED['wine'][1]} boxes, but the exact check refutes {SAMPLED['wine'][2]:.0%} of
+those boxes: sampling sees single-class boxes that are not. Iris needs no more than linear bounds and
 input splitting; breast cancer (30 features) is where the method stops being a global
 explanation: its proven boxes are real but small. `VIAExtractor` keeps `bound="linear"`,
 `relu_split=0` and `complete=False` as defaults; single rules (`verify_box`,
@@ -179,31 +183,30 @@ def main() -> None:
         if name == "wine":
             SAMPLED[name] = sampling_growth(net, sp)
             print("sampling verifier:", SAMPLED[name], flush=True)
-        for bound, depth, relu, complete in SETTINGS:
+        for bound, depth, relu, complete, budget in SETTINGS:
             if relu and name not in RELU_SPLIT_ON:
                 continue
             rows.append(run(name, net, sp.X_train, sp.feature_names, sp.X_test, bound=bound,
                             split_depth=depth, relu_split=relu, complete=complete,
-                            candidates="rows",
-                            max_verifications=COMPLETE_BUDGET if complete else 4000))
+                            candidates="rows", max_verifications=budget))
             print(rows[-1], flush=True)
     monk = load_monk(1)
     net = load(FIXTURES / "monks" / "monk1.onnx")
     rows.append(run("monk1 (all 432)", net, monk.X_train, monk.feature_names, monk.X_test,
                     candidates="tree"))
     print(rows[-1], flush=True)
-    header = ("| data | candidates | bound | split depth | held-out rows | proven boxes | "
-              "rows covered | fidelity inside | proven / refuted / unknown | seconds | "
-              "peak MiB |\n|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|")
+    header = ("| data | candidates | bound | split depth | budget | held-out rows | "
+              "proven boxes | rows covered | fidelity inside | proven / refuted / unknown | "
+              "seconds | peak MiB |\n|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     text = f"""# Validity interval analysis: held-out coverage of proven boxes
 
 Command (repository root): `{COMMAND}`
 
-Each row fits `VIAExtractor` (at most 64 boxes, seed 0; 4000 verifications, {COMPLETE_BUDGET}
-for the "complete" rows, which settle every unknown box by mixed-integer programming and take
-far longer) on the training split and counts the held-out rows that fall inside a proven box
-("rows covered"); inside the boxes the surrogate agrees with the network by construction
-("fidelity inside" checks it).
+Each row fits `VIAExtractor` (at most 64 boxes, seed 0, "budget" verifications; the
+"complete" rows settle every box the bounds leave unknown by mixed-integer programming and take
+far longer, so they and a linear row for comparison get 1000) on the training split and counts
+the held-out rows that fall inside a proven box ("rows covered"); inside the boxes the
+surrogate agrees with the network by construction ("fidelity inside" checks it).
 Goals of the issue: iris >= 85% with <= 64 boxes, wine >= 50%, breast cancer reported.
 
 {header}
