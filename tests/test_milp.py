@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from onnx_builders import dense_mlp, mlp_weights, save
-from test_via import N_POINTS, box_points
+from test_via import N_POINTS, box_points, held_out_centres
 
 from nnrules.datasets.tabular import tabular_split
 from nnrules.extract.bounds import layer_bounds
@@ -77,11 +77,7 @@ def test_complete_settles_every_box_and_agrees_with_a_dense_grid(tmp_path, activ
 
 
 def test_wine_boxes_proven_only_by_the_program_survive_100k_points():
-    sp = tabular_split("wine")
-    net = load(FIXTURES / "via_wine.onnx")
-    X = sp.X_test[:30]
-    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
-    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    net, X, span, cls = held_out_centres("wine", "via_wine.onnx")
     lo, hi = X - 0.1 * span, X + 0.1 * span
     base = verify_boxes(net, lo, hi, cls, split_depth=8, random_state=0)["status"]
     full = verify_boxes(net, lo, hi, cls, split_depth=8, complete=True, random_state=0)
@@ -118,13 +114,9 @@ def test_complete_extraction_on_the_discrete_network_agrees_with_enumeration():
 
 
 def test_sigmoid_networks_are_left_to_the_bound_engines():
-    net = load(FIXTURES / "via_iris_sigmoid.onnx")
+    net, X, span, cls = held_out_centres("iris", "via_iris_sigmoid.onnx", n=10)
     ir, _ = resolve(net)
     assert not applicable(ir)
-    sp = tabular_split("iris")
-    X = sp.X_test[:10]
-    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
-    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
     a = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, random_state=0)
     b = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, complete=True, random_state=0)
     assert np.array_equal(a["status"], b["status"])
@@ -147,14 +139,11 @@ def test_complete_extraction_is_deterministic_and_keeps_its_budget():
     assert a.counts_["unknown"] <= 0.05 * sum(a.counts_.values())
 
 
-def test_a_single_rule_is_settled_exactly(tmp_path):
+def test_a_single_rule_is_settled_exactly():
     """verify_box answers proven or refuted where the linear bound alone says unknown."""
-    sp = tabular_split("wine")
-    net = load(FIXTURES / "via_wine.onnx")
-    X = sp.X_test[:30]
-    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
-    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
     from nnrules.extract.verify import verify_box
+
+    net, X, span, cls = held_out_centres("wine", "via_wine.onnx")
 
     answers = [verify_box(net, x - 0.12 * span, x + 0.12 * span, int(c), random_state=0)
                for x, c in zip(X, cls)]

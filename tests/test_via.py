@@ -47,6 +47,17 @@ def fit(name: str, net_file: str, **params):
     return ex, net, sp
 
 
+def held_out_centres(name: str, net_file: str, n: int = 30):
+    """(network, first n held-out rows, training range per feature, the network's class
+    index at each row): centres of boxes ``row +- r * span`` around held-out rows."""
+    sp = tabular_split(name)
+    net = load(FIXTURES / net_file)
+    X = sp.X_test[:n]
+    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
+    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    return net, X, span, cls
+
+
 @pytest.fixture(scope="module")
 def iris_rows():
     return fit("iris", "via_iris.onnx", candidates="rows", max_verifications=8000)
@@ -115,7 +126,7 @@ def test_report_numbers(iris_rows):
 def test_iris_goal_and_splitting_proves_more():
     covered = {}
     for depth in (0, 8):
-        ex, net, sp = fit("iris", "via_iris.onnx", candidates="rows", split_depth=depth)
+        ex, _, sp = fit("iris", "via_iris.onnx", candidates="rows", split_depth=depth)
         s = ex.surrogate_
         assert s.n_boxes <= 64
         covered[depth] = s.covered(sp.X_test).mean()
@@ -125,7 +136,7 @@ def test_iris_goal_and_splitting_proves_more():
 def test_linear_bounds_prove_more_than_interval():
     covered = {}
     for bound in ("interval", "linear"):
-        ex, net, sp = fit("iris", "via_iris.onnx", candidates="rows", bound=bound,
+        ex, _, sp = fit("iris", "via_iris.onnx", candidates="rows", bound=bound,
                           max_verifications=3000)
         covered[bound] = ex.surrogate_.covered(sp.X_test).mean()
     assert covered["linear"] > covered["interval"]
@@ -168,7 +179,7 @@ def test_same_seed_same_bytes():
 
 
 def test_abstain_fallback():
-    ex, net, sp = fit("iris", "via_iris.onnx", candidates="rows", fallback="abstain",
+    ex, _, sp = fit("iris", "via_iris.onnx", candidates="rows", fallback="abstain",
                       max_verifications=2000)
     s = ex.surrogate_
     pred = s.predict(sp.X_test)
@@ -252,11 +263,7 @@ def test_zero_budget_proves_nothing_and_falls_back():
 def test_boxes_proven_with_alpha_bounds_survive_100k_points(name, net_file):
     from nnrules.extract.verify import verify_boxes
 
-    sp = tabular_split(name)
-    net = load(FIXTURES / net_file)
-    X = sp.X_test[:30]
-    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
-    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    net, X, span, cls = held_out_centres(name, net_file)
     proven, extra = [], []
     for r in (0.05, 0.1, 0.15, 0.2):  # boxes around held-out rows, up to past the limit
         lo, hi = X - r * span, X + r * span
@@ -277,11 +284,7 @@ def test_boxes_proven_with_alpha_bounds_survive_100k_points(name, net_file):
 def test_boxes_proven_by_relu_splitting_survive_100k_points():
     from nnrules.extract.verify import verify_boxes
 
-    sp = tabular_split("wine")
-    net = load(FIXTURES / "via_wine.onnx")
-    X = sp.X_test[:30]
-    span = sp.X_train.max(axis=0) - sp.X_train.min(axis=0)
-    cls = np.array([list(net.classes_).index(v) for v in net.predict(X)])
+    net, X, span, cls = held_out_centres("wine", "via_wine.onnx")
     lo, hi = X - 0.1 * span, X + 0.1 * span
     alpha = verify_boxes(net, lo, hi, cls, bound="alpha", random_state=0)["status"]
     split = verify_boxes(net, lo, hi, cls, bound="alpha", relu_split=10,
