@@ -95,24 +95,6 @@ def test_wine_boxes_proven_only_by_the_program_survive_100k_points():
         assert net.predict(cex[None])[0] != net.classes_[cls[k]]
 
 
-def test_complete_extraction_on_the_discrete_network_agrees_with_enumeration():
-    net = load(FIXTURES / "via_discrete.onnx")
-    grid = np.array(list(itertools.product(range(4), range(4), range(4), range(4), range(3))))
-    X = np.hstack([grid[:, :4], np.eye(3)[grid[:, 4]]]).astype(float)
-    names = ["n1", "n2", "n3", "n4", "c_a", "c_b", "c_c"]
-    ex = VIAExtractor(net, candidates="tree", max_verifications=600, max_boxes=200,
-                      complete=True, random_state=0).fit(X[::3], feature_names=names)
-    s = ex.surrogate_
-    assert ex.counts_["unknown"] == 0
-    truth = net.predict(X)
-    inside = np.zeros(len(X), dtype=bool)
-    for k in range(s.n_boxes):
-        member = np.all((X >= s.lower[k]) & (X <= s.upper[k]), axis=1)
-        assert np.all(truth[member] == s.outputs[k]), f"box {k} is unsound"
-        inside |= member
-    assert inside.mean() > 0.5
-
-
 def test_sigmoid_networks_are_left_to_the_bound_engines():
     net, X, span, cls = held_out_centres("iris", "via_iris_sigmoid.onnx", n=10)
     ir, _ = resolve(net)

@@ -76,15 +76,18 @@ def test_every_proven_box_survives_100k_points(net_file):
         assert np.all(labels == s.outputs[k]), f"box {k} is unsound"
 
 
-def test_discrete_network_agrees_with_exhaustive_enumeration():
+@pytest.mark.parametrize(("complete", "budget"), [(False, 3000), (True, 600)])
+def test_discrete_network_agrees_with_exhaustive_enumeration(complete, budget):
     net = load(FIXTURES / "via_discrete.onnx")
     grid = np.array(list(itertools.product(range(4), range(4), range(4), range(4), range(3))))
     X = np.hstack([grid[:, :4], np.eye(3)[grid[:, 4]]]).astype(float)
     names = ["n1", "n2", "n3", "n4", "c_a", "c_b", "c_c"]
-    ex = VIAExtractor(net, candidates="tree", max_verifications=3000, max_boxes=200,
-                      random_state=0).fit(X[::3], feature_names=names)
+    ex = VIAExtractor(net, candidates="tree", max_verifications=budget, max_boxes=200,
+                      complete=complete, random_state=0).fit(X[::3], feature_names=names)
     s = ex.surrogate_
     assert s.n_boxes > 0
+    if complete:  # mixed-integer programming settles every box
+        assert ex.counts_["unknown"] == 0
     truth = net.predict(X)
     inside = np.zeros(len(X), dtype=bool)
     for k in range(s.n_boxes):
