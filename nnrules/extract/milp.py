@@ -11,9 +11,10 @@ constraints
 which hold exactly for ``d`` in {0, 1}; stable neurons are linear. The smallest value of each
 spec form ``spec @ logits`` over the box is then bounded, first by the linear relaxation
 (``d`` in [0, 1]: a few milliseconds, and it settles about half of the proofs), then by branch
-and bound (HiGHS, shipped with scipy). A box is **proven** when the solver's lower (dual) bound of every form exceeds the
-float32 runtime error plus a margin; **refuted** when a solution the solver found is confirmed
-by the network (onnxruntime) to get another class; otherwise **unknown** (node limit reached).
+and bound (HiGHS, shipped with scipy). A box is **proven** when the solver's lower (dual)
+bound of every form exceeds the float32 runtime error plus a margin; **refuted** when a
+solution the solver found is confirmed by the network (onnxruntime) to get another class;
+otherwise **unknown** (node limit reached).
 
 Soundness: the neuron bounds ``l, u`` come from the sound linear engine and are widened
 outwards before use, so the program contains every real point of the box. The solver's
@@ -148,9 +149,10 @@ class _Program:
         A = csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
                                                     np.concatenate(self.cols))),
                        shape=(len(self.c_lo), self.n))
-        # The gap rule stops as soon as the lower bound is positive while a positive value is
-        # known (gap < 1); a negative value found keeps it going to the node limit, but a
-        # counterexample is then already at hand.
+        # With gap 0.999 the solver stops as soon as its lower bound is positive while a
+        # positive value is known; once a negative value is known it runs on only until the
+        # bound is within about twice that value (or to the node limit): the counterexample
+        # candidate is already at hand.
         # One thread: the same answer on every run, and no thread start-up per small program.
         options = {"node_limit": NODE_LIMIT, "mip_rel_gap": gap, "threads": 1,
                    "output_flag": False}
