@@ -264,7 +264,8 @@ def output_range_by_milp(ir, lo: np.ndarray, hi: np.ndarray):
     err = float32_error(ir, lo, hi, inputs)
     scale = np.max(np.maximum(np.abs(out_lo), np.abs(out_hi)), axis=1)
     n_out = ir.n_outputs
-    low, high = out_lo - err, out_hi + err
+    linear_slack = err + FLOAT64_SLACK * (1.0 + scale)[:, None]  # as output_range's
+    low, high = out_lo - linear_slack, out_hi + linear_slack
     for b in range(len(lo)):
         prog = _Program(ir, lo[b], hi[b], [(a[b], c[b]) for a, c in inputs],
                         (out_lo[b], out_hi[b]))

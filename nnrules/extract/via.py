@@ -545,12 +545,14 @@ class VIAExtractor(Extractor):
         rows = np.array([self.domain_.contains(X, a, b).sum() for a, b in zip(lo, hi)])
         keep = np.argsort(-rows, kind="stable")[: self.max_boxes]
         lo, hi = lo[keep], hi[keep]
-        # The proven ranges themselves (the same deterministic bound that proved each box).
+        # The proven ranges themselves (the deterministic engine that proved each box, or
+        # with ``complete`` the exact one, which is never wider).
         out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_,
                                       complete=self.complete)
         ranges = [(float(a), float(b)) for a, b in zip(out_lo[:, 0], out_hi[:, 0])]
         verification = dict(self.counts_, bound=self.bound, candidates="rows",
-                            max_verifications=self.max_verifications, output_tolerance=tol)
+                            max_verifications=self.max_verifications, output_tolerance=tol,
+                            complete=self.complete)
         return BoxRuleSet(lo, hi, ranges, schema=self.schema_, task="regression",
                           fallback=self.fallback, verification=verification,
                           **self._fallback_parts(tree, None))
@@ -566,8 +568,9 @@ class VIAExtractor(Extractor):
             Closed bounds; features left out take the schema's bounds.
         label : class label as the network names it
         bound : {"interval", "linear", "alpha"} or None
-            Defaults to the extractor's ``bound``. A rule the bound leaves unknown is settled
-        by mixed-integer programming (ReLU / LeakyReLU networks), whatever ``complete`` says.
+            Defaults to the extractor's ``bound``. A rule the bound leaves unknown is
+            settled by mixed-integer programming (ReLU / LeakyReLU networks), whatever
+            ``complete`` says.
 
         Raises
         ------
