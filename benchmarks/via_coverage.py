@@ -190,8 +190,8 @@ measured as the largest per-feature gap in units of that feature's training rang
 Boxes that reach that far in all 13 features are almost never single-class. Put the other
 way round: the smallest box holding a held-out row and its k nearest training rows of its
 class is single-class, exactly, for {hulls('wine')} of wine's held-out rows ({hulls('iris')}
-on iris, {hulls('breast_cancer')} on breast cancer): even the few training rows nearest to a
-wine held-out row seldom share one proven box with it once there are more than three. With
+on iris, {hulls('breast_cancer')} on breast cancer): a wine held-out row shares one proven
+box with its five nearest training rows less than half the time, with eight almost never. With
 exact verification there is no bound tightening left to gain: we found no way to the
 wine goal (50%) with axis-aligned boxes on this network. The same growth with an unsound "verifier"
 that only samples 300 points per box covers {SAMPLED['wine'][0]:.1%} of wine's held-out rows
