@@ -10,6 +10,7 @@ seconds. Writes benchmarks/results/via_coverage.md.
 
 from __future__ import annotations
 
+import json
 import time
 import tracemalloc
 from pathlib import Path
@@ -27,6 +28,11 @@ FIXTURES = ROOT / "tests" / "fixtures"
 COMMAND = "python benchmarks/via_coverage.py"
 CASES = [("iris", "via_iris.onnx"), ("wine", "via_wine.onnx"),
          ("breast_cancer", "via_breast_cancer.onnx")]
+# The same wine shape trained to read few features (scripts/make_via_sparse.py): extraction
+# rows only, to show what the network's training does to coverage.
+SPARSE = ("wine", "via_wine_sparse.onnx")
+SPARSE_SETTINGS = [("linear", 8, 0, False, 4000), ("linear", 8, 0, True, 1000),
+                   ("linear", 8, 0, True, 4000)]
 # (bound, split depth, relu split rounds, complete, verification budget)
 SETTINGS = [("interval", 0, 0, False, 4000), ("linear", 0, 0, False, 4000),
             ("linear", 8, 0, False, 4000), ("alpha", 0, 0, False, 4000),
@@ -171,6 +177,12 @@ def _reading() -> str:
 
     exact = "; ".join(exact_of(n) for n, _ in CASES)
 
+    def cov_sparse(bound, complete, budget):
+        return f"{RESULTS[('wine, sparse input layer', bound, 8, 0, complete, budget)][0]:.1%}"
+
+    meta = json.loads((FIXTURES / "via_fixtures.json").read_text())["via_wine_sparse"]
+    sparse_used, sparse_acc = len(meta["features_used"]), meta["test_accuracy"]
+
     def hulls(n):
         return ", ".join(f"k = {k}: {v:.0%}" for k, v in HULLS[n].items())
     cubes = ", ".join(f"r = {r:g}: {CUBES[('wine', r)][0]:.0%}" for r in RADII)
@@ -200,7 +212,18 @@ those boxes: sampling sees single-class boxes that are not. Iris needs no more t
 input splitting; breast cancer (30 features) is where the method stops being a global
 explanation: its proven boxes are real but small. `VIAExtractor` keeps `bound="linear"`,
 `relu_split=0` and `complete=False` as defaults; single rules (`verify_box`,
-`VIAExtractor.verify`) are settled exactly by default."""
+`VIAExtractor.verify`) are settled exactly by default.
+
+**The network matters.** "wine, sparse input layer" is the same 13-16-8-3 ReLU shape trained
+with PyTorch and a group-lasso penalty on the first layer's input columns, its strength chosen
+by 5-fold cross-validation on the training rows only ({sparse_used} of 13 features left,
+held-out accuracy {sparse_acc:.1%} against 100% for `via_wine.onnx`). With the default
+settings it gets {cov_sparse('linear', False, 4000)} of held-out rows covered, against
+{cov('wine', 'linear', 8)} for the plain network, and with `complete=True` at 4000
+verifications {cov_sparse('linear', True, 4000)}. The penalty also shrinks the columns it keeps;
+which of that, the dropped features or the other training code, makes the class regions
+box-friendly was not separated. Either way, coverage is a property of the network as much as
+of the method: who needs provable rules should train for them (and measure it here)."""
 
 
 def main() -> None:
@@ -222,6 +245,14 @@ def main() -> None:
                             split_depth=depth, relu_split=relu, complete=complete,
                             candidates="rows", max_verifications=budget))
             print(rows[-1], flush=True)
+    name, fixture = SPARSE
+    sp = tabular_split(name)
+    net = load(FIXTURES / fixture)
+    for bound, depth, relu, complete, budget in SPARSE_SETTINGS:
+        rows.append(run("wine, sparse input layer", net, sp.X_train, sp.feature_names,
+                        sp.X_test, bound=bound, split_depth=depth, relu_split=relu,
+                        complete=complete, candidates="rows", max_verifications=budget))
+        print(rows[-1], flush=True)
     monk = load_monk(1)
     net = load(FIXTURES / "monks" / "monk1.onnx")
     rows.append(run("monk1 (all 432)", net, monk.X_train, monk.feature_names, monk.X_test,
