@@ -299,3 +299,19 @@ def test_boxes_proven_by_relu_splitting_survive_100k_points():
     for k in extra[:6]:
         labels = net.predict(box_points(lo[k], hi[k], N_POINTS, rng))
         assert np.all(labels == net.classes_[cls[k]]), "a box proven by ReLU splitting is unsound"
+
+
+def test_sparse_input_network_gets_far_more_coverage_and_stays_sound():
+    """The committed sparse-input wine network (scripts/make_via_sparse.py): its unused
+    inputs really have zero weights, and its proven boxes cover many held-out rows."""
+    meta = json.loads((FIXTURES / "via_fixtures.json").read_text())["via_wine_sparse"]
+    ex, net, sp = fit("wine", "via_wine_sparse.onnx")
+    first = net.layers.layers[0].weight  # (16, 13), standardisation folded in
+    used = [n for n, col in zip(sp.feature_names, first.T) if np.any(col != 0)]
+    assert used == meta["features_used"] and len(used) < 13
+    s = ex.surrogate_
+    assert s.covered(sp.X_test).mean() >= 0.10  # the plain via_wine.onnx: about 0.02
+    rng = np.random.default_rng(0)
+    for k in range(min(s.n_boxes, 6)):
+        labels = net.predict(box_points(s.lower[k], s.upper[k], 20000, rng))
+        assert np.all(labels == s.outputs[k]), f"box {k} is unsound"
