@@ -6,7 +6,8 @@ regression mode). Splitting the schema's whole domain down to such boxes needs f
 verifications than a budget allows once there are more than a few features (every feature must
 shrink), so the boxes are grown instead, with the classification growth's own steps: each starts
 as a single extraction row (width 0, always proven), is scaled up uniformly by halving steps,
-then has each face pushed outwards (``VIAExtractor._grow_faces``), every step proven.
+then has each face pushed outwards (:func:`nnrules.extract.via_growth.grow_faces`), every
+step proven.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from nnrules.extract.via_growth import grow_faces, try_enlarge
 
 if TYPE_CHECKING:
     from nnrules.extract.via import VIAExtractor
@@ -48,13 +51,13 @@ def grow_output_boxes(ex: VIAExtractor, X: np.ndarray) -> tuple[np.ndarray, np.n
             continue
         centre, done, t = lo.copy(), np.zeros(len(lo), dtype=bool), 0.5
         for _ in range(10):  # the largest of 1/2, 1/4, ... of the feature ranges that holds
-            lo, hi, good = ex._try(lo, hi, cls, centre - t * dom.range, centre + t * dom.range,
-                                   only=~done)
+            lo, hi, good = try_enlarge(ex, lo, hi, cls, centre - t * dom.range,
+                                      centre + t * dom.range, only=~done)
             done |= good
             t /= 2.0
             if done.all() or ex._budget_left <= 0:
                 break
-        lo, hi = ex._grow_faces(lo, hi, cls, tries=3)
+        lo, hi = grow_faces(ex, lo, hi, cls, tries=3)
         found_lo.append(lo)
         found_hi.append(hi)
         n_found += len(lo)
