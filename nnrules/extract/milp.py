@@ -146,9 +146,14 @@ class _Program:
         weight = form * self.out_mult
         keep = self.out_idx >= 0
         np.add.at(c, self.out_idx[keep], weight[keep])
-        A = csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
-                                                    np.concatenate(self.cols))),
-                       shape=(len(self.c_lo), self.n))
+        if not hasattr(self, "_arrays"):  # assembled once, solved up to 2 x (forms) times
+            A = csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows),
+                                                        np.concatenate(self.cols))),
+                           shape=(len(self.c_lo), self.n))
+            self._arrays = (Bounds(np.concatenate(self.v_lo), np.concatenate(self.v_hi)),
+                            LinearConstraint(A, np.array(self.c_lo), np.array(self.c_hi)),
+                            np.concatenate(self.integer))
+        bounds, constraints, integrality = self._arrays
         # With gap 0.999 the solver stops as soon as its lower bound is positive while a
         # positive value is known; once a negative value is known it runs on only until the
         # bound is within about twice that value (or to the node limit): the counterexample
@@ -158,12 +163,8 @@ class _Program:
                    "output_flag": False}
         with warnings.catch_warnings(), _silent_stdout():
             warnings.simplefilter("ignore", RuntimeWarning)  # "passed to HiGHS verbatim"
-            integrality = np.concatenate(self.integer)
             res = milp(c, integrality=0 * integrality if relax else integrality,
-                       bounds=Bounds(np.concatenate(self.v_lo), np.concatenate(self.v_hi)),
-                       constraints=LinearConstraint(A, np.array(self.c_lo),
-                                                    np.array(self.c_hi)),
-                       options=options)
+                       bounds=bounds, constraints=constraints, options=options)
         # The solver's lower bound; without one (no solve, or a solver that does not report
         # it) nothing is proven: ``res.fun`` is a value found, not a bound.
         bound = getattr(res, "mip_dual_bound", None)
@@ -197,6 +198,18 @@ def _widen(v: np.ndarray, sign: int) -> np.ndarray:
     return v + sign * _WIDEN * (1.0 + np.abs(v))
 
 
+def _programs(ir, lo: np.ndarray, hi: np.ndarray):
+    """Per box: (index, its program, its logit bounds (lo, hi), float32 error, logit scale);
+    the linear bounds of all boxes are computed at once, each program when it is reached."""
+    (out_lo, out_hi), inputs = layer_bounds(ir, lo, hi, method="linear")
+    err = float32_error(ir, lo, hi, inputs)
+    scale = np.max(np.maximum(np.abs(out_lo), np.abs(out_hi)), axis=1)
+    for b in range(len(lo)):
+        prog = _Program(ir, lo[b], hi[b], [(a[b], c[b]) for a, c in inputs],
+                        (out_lo[b], out_hi[b]))
+        yield b, prog, (out_lo[b], out_hi[b]), err[b], scale[b]
+
+
 def settle_by_milp(ir, lo: np.ndarray, hi: np.ndarray, spec: np.ndarray):
     """Prove or find counterexample candidates for boxes by mixed-integer programming.
 
@@ -218,16 +231,11 @@ def settle_by_milp(ir, lo: np.ndarray, hi: np.ndarray, spec: np.ndarray):
     n_boxes, d = lo.shape
     proven = np.zeros(n_boxes, dtype=bool)
     candidate = np.full((n_boxes, d), np.nan)
-    (out_lo, out_hi), inputs = layer_bounds(ir, lo, hi, method="linear")
-    err = float32_error(ir, lo, hi, inputs)
-    scale = np.max(np.maximum(np.abs(out_lo), np.abs(out_hi)), axis=1)
-    for b in range(n_boxes):
-        prog = _Program(ir, lo[b], hi[b], [(a[b], c[b]) for a, c in inputs],
-                        (out_lo[b], out_hi[b]))
-        slack = (HEAD_MARGIN + (4 * U32 + FLOAT64_SLACK + SOLVER_SLACK) * (1.0 + scale[b])
-                 + np.abs(spec[b]) @ err[b])
+    for b, prog, (out_lo, out_hi), err, scale in _programs(ir, lo, hi):
+        slack = (HEAD_MARGIN + (4 * U32 + FLOAT64_SLACK + SOLVER_SLACK) * (1.0 + scale)
+                 + np.abs(spec[b]) @ err)
         # Weakest form first: a counterexample there ends the box's work soonest.
-        order = np.argsort(spec[b] @ ((out_lo[b] + out_hi[b]) / 2.0), kind="stable")
+        order = np.argsort(spec[b] @ ((out_lo + out_hi) / 2.0), kind="stable")
         ok = True
         for r in order:
             if prog.solve(spec[b, r], relax=True)[0] > slack[r]:
@@ -260,16 +268,12 @@ def output_range_by_milp(ir, lo: np.ndarray, hi: np.ndarray):
         the solver stops at its node limit without a bound, the linear bound engine's range
         is returned (both ranges are sound, so their intersection is kept).
     """
-    (out_lo, out_hi), inputs = layer_bounds(ir, lo, hi, method="linear")
-    err = float32_error(ir, lo, hi, inputs)
-    scale = np.max(np.maximum(np.abs(out_lo), np.abs(out_hi)), axis=1)
     n_out = ir.n_outputs
-    linear_slack = err + FLOAT64_SLACK * (1.0 + scale)[:, None]  # as output_range's
-    low, high = out_lo - linear_slack, out_hi + linear_slack
-    for b in range(len(lo)):
-        prog = _Program(ir, lo[b], hi[b], [(a[b], c[b]) for a, c in inputs],
-                        (out_lo[b], out_hi[b]))
-        slack = (FLOAT64_SLACK + SOLVER_SLACK) * (1.0 + scale[b]) + err[b]
+    low, high = np.empty((len(lo), n_out)), np.empty((len(lo), n_out))
+    for b, prog, (out_lo, out_hi), err, scale in _programs(ir, lo, hi):
+        linear_slack = err + FLOAT64_SLACK * (1.0 + scale)  # as output_range's
+        low[b], high[b] = out_lo - linear_slack, out_hi + linear_slack
+        slack = (FLOAT64_SLACK + SOLVER_SLACK) * (1.0 + scale) + err
         for k in range(n_out):
             form = np.zeros(n_out)
             form[k] = 1.0
