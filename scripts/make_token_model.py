@@ -16,7 +16,11 @@ import json
 
 import numpy as np
 import torch
-from make_tomita import OUT, dataset  # scripts/ is on sys.path when run as a script
+from make_tomita import (  # scripts/ is on sys.path when run as a script
+    OUT,
+    dataset,
+    fit_until_perfect,
+)
 from torch import nn
 
 from nnrules.languages import DECIMAL
@@ -58,31 +62,8 @@ def main() -> None:
     test_set = dataset(DECIMAL, TEST_LENGTHS, 60, rng)
     tr, te = buckets(*train_set), buckets(*test_set)
     net = Net(len(DECIMAL.alphabet))
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    zero, eps_label = torch.zeros(1, 24), torch.tensor([0])
-
-    def acc(data) -> float:
-        with torch.no_grad():
-            return sum(int((net.logits(x).argmax(-1) == y).sum()) for x, y in data) / sum(
-                len(y) for _, y in data)
-
-    best, state = -1.0, None
-    for epoch in range(300):
-        for j in rng.permutation(len(tr)):
-            x, y = tr[j]
-            opt.zero_grad()
-            loss = nn.functional.cross_entropy(net.logits(x), y)
-            loss = loss + nn.functional.cross_entropy(net.head(zero), eps_label)
-            loss.backward()
-            opt.step()
-        if epoch % 5 == 4:
-            a = acc(te)
-            if a > best:
-                best, state = a, {n: v.clone() for n, v in net.state_dict().items()}
-            if a == 1.0 and acc(tr) == 1.0:
-                break
-    net.load_state_dict(state)
-    net.eval()
+    net, best = fit_until_perfect(net, tr, te, torch.zeros(1, 24), torch.tensor([0]), 300, rng,
+                                  check_empty=False)
     torch.onnx.export(
         net, (torch.zeros((3, 5), dtype=torch.long),), str(OUT / "decimal_gru.onnx"),
         input_names=["ids"], output_names=["proba"],
