@@ -20,6 +20,7 @@ from nnrules._validation import Interval, Options
 from nnrules.extract.decompose.assemble import generalise, ranked_rules
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import COMMON_CONSTRAINTS, DecompositionalExtractor
+from nnrules.extract.decompose.prune import prune_inputs
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
 
 __all__ = ["EclaireExtractor"]
@@ -42,13 +43,20 @@ class EclaireExtractor(DecompositionalExtractor):
     include_input : bool, default=False
         Also learn rules from the inputs to the classes directly (the paper's optional input
         layer).
-    min_gain : int, default=2
+    min_gain : float, default=0.005
         A ranked rule is kept when it decides at least this many training rows correctly that
-        no earlier rule decided (and more correctly than wrongly).
+        no earlier rule decided (and more correctly than wrongly): a fraction of the rows below
+        1, else a count.
     generalise : float or None, default=0.0
         Before ranking, drop a rule's conditions greedily while its confidence on the training
         rows falls by at most this much (:func:`~nnrules.extract.decompose.assemble.generalise`);
         None keeps the rules as learned.
+    prune : bool, default=False
+        RxREN input pruning (:func:`~nnrules.extract.decompose.prune_inputs`) before the
+        input trees: inputs the network barely reads are never tested.
+    prune_tolerance : float, default=0.01
+        Largest fraction of training rows whose prediction may change when the pruned inputs
+        are set to their medians.
     max_rules : int or None, default=None
         Most rules in the result; reaching it marks the result partial.
     max_terms : int or None, default=None
@@ -73,13 +81,16 @@ class EclaireExtractor(DecompositionalExtractor):
         **COMMON_CONSTRAINTS,
         "max_leaves": Interval(int, 2, None, allow_none=True),
         "include_input": Options((True, False)),
-        "min_gain": Interval(int, 1, None),
+        "min_gain": Interval(float, 0, None, closed="neither"),
         "generalise": Interval(float, 0, 1, allow_none=True),
+        "prune": Options((True, False)),
+        "prune_tolerance": Interval(float, 0, 1, closed="left"),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
-                 max_leaves: int | None = None, include_input: bool = False, min_gain: int = 2,
-                 generalise: float | None = 0.0,
+                 max_leaves: int | None = None, include_input: bool = False, min_gain: float = 0.005,
+                 generalise: float | None = 0.0, prune: bool = False,
+                 prune_tolerance: float = 0.01,
                  max_rules: int | None = None, max_terms: int | None = None,
                  max_seconds: float | None = 60.0, random_state: int | None = None):
         self.network = network
@@ -89,6 +100,8 @@ class EclaireExtractor(DecompositionalExtractor):
         self.include_input = include_input
         self.min_gain = min_gain
         self.generalise = generalise
+        self.prune = prune
+        self.prune_tolerance = prune_tolerance
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -97,6 +110,11 @@ class EclaireExtractor(DecompositionalExtractor):
     def _fit(self, X: np.ndarray, y: np.ndarray | None):
         ws = self._prepare(X)
         n_min = self._min_leaf(ws.n_rows)
+        self.pruned_inputs_ = None
+        self._columns = None
+        if self.prune:
+            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance)
+            self._columns = np.asarray(self.pruned_inputs_.kept, dtype=np.int64)
         candidates: list[tuple[tuple, int]] = []
         first = 0 if self.include_input else 1
         try:
@@ -104,6 +122,7 @@ class EclaireExtractor(DecompositionalExtractor):
                 ws.budget.tick()
                 leaves = learn_clauses(ws.levels[level], ws.labels, min_samples_leaf=n_min,
                                        max_depth=self.max_depth, max_leaves=self.max_leaves,
+                                       columns=self._columns if level == 0 else None,
                                        schema=self.schema_ if level == 0 else None,
                                        random_state=ws.seed)
                 leaves.sort(key=lambda leaf: (-leaf.support, leaf.clause))
@@ -122,7 +141,8 @@ class EclaireExtractor(DecompositionalExtractor):
                           for c, k in candidates]
         ruleset, truncated = ranked_rules(candidates, ws.levels[0], ws.labels,
                                           classes=ws.classes, schema=self.schema_,
-                                          max_rules=self.max_rules, min_gain=self.min_gain)
+                                          max_rules=self.max_rules,
+                                          min_gain=self._min_leaf(ws.n_rows, self.min_gain))
         return self._finish(ws, ruleset, truncated)
 
     def _rewrite(self, ws, level, leaf, node, n_min, candidates) -> None:
@@ -135,6 +155,7 @@ class EclaireExtractor(DecompositionalExtractor):
         target = clause_mask(leaf.clause, ws.levels[level]).astype(np.int64)
         for il in learn_clauses(ws.levels[0], target, min_samples_leaf=n_min,
                                 max_depth=self.max_depth, schema=self.schema_,
+                                columns=self._columns,
                                 random_state=ws.seed):
             if il.value == 1:
                 ws.trace.add(0, il.clause, node, support=il.support, confidence=il.confidence)

@@ -6,7 +6,7 @@ Two ways, one per family of strategies:
   logical equivalence), ordered by confidence on the training rows. When substitution was exact
   the classes' clauses are mutually exclusive, so the order only breaks ties left by pruning.
 * :func:`ranked_rules` (ECLAIRE): the union of candidate clauses from every layer, ranked by
-  confidence (then support) on the training rows, and kept as a decision list only while each
+  confidence (Laplace-corrected, then support) on the training rows, and kept as a decision list only while each
   rule still decides more training rows correctly than wrongly among those no earlier rule
   decided (its *fidelity contribution*).
 
@@ -63,7 +63,7 @@ def generalise(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
 
 
 def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,
-            schema: Any) -> list[tuple[float, int, int, Clause, np.ndarray]]:
+            schema: Any, n_classes: int) -> list[tuple[float, int, int, Clause, np.ndarray]]:
     by_class: dict[int, list[Clause]] = {}
     for clause, k in candidates:
         by_class.setdefault(int(k), []).append(tuple(clause))
@@ -72,10 +72,14 @@ def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.
         for clause in simplify_dnf(by_class[k], schema=schema):
             mask = clause_mask(clause, X)
             support = int(mask.sum())
-            conf = float(np.mean(labels[mask] == k)) if support else 0.0
-            out.append((conf, support, k, clause, mask))
-    out.sort(key=lambda t: (-t[0], -t[1], t[2], t[3]))
-    return out
+            right = int(np.sum(labels[mask] == k))
+            conf = right / support if support else 0.0
+            laplace = (right + 1) / (support + n_classes)
+            out.append((conf, support, k, clause, mask, laplace))
+    # Ranked by the Laplace estimate (CN2): a rule right on 5 of 5 rows ranks below one right
+    # on 990 of 1000. The rule keeps its plain confidence.
+    out.sort(key=lambda t: (-t[5], -t[1], t[2], t[3]))
+    return [t[:5] for t in out]
 
 
 def _default(labels: np.ndarray, covered: np.ndarray, n_classes: int) -> int:
@@ -114,7 +118,7 @@ def exact_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels:
     (RuleSet, truncated)
         ``truncated`` is True when ``max_rules`` cut rules off (the least confident go).
     """
-    scored = _scored(candidates, X, labels, schema)
+    scored = _scored(candidates, X, labels, schema, len(classes))
     truncated = max_rules is not None and len(scored) > max_rules
     if truncated:
         scored = scored[:max_rules]
@@ -151,7 +155,7 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         ``truncated`` is True when ``max_rules`` stopped the selection while contributing
         candidates remained.
     """
-    scored = _scored(candidates, X, labels, schema)
+    scored = _scored(candidates, X, labels, schema, len(classes))
     covered = np.zeros(len(X), dtype=bool)
     chosen = []
     truncated = False

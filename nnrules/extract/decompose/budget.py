@@ -42,6 +42,9 @@ class Budget:
         self.n_terms = 0
         self.n_rules = 0
         self.steps = 0
+        self._last_tick = self.start
+        self.last_step = 0.0  # seconds between the last two ticks
+        self.overrun = 0.0  # seconds past max_seconds when the time ran out
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -49,9 +52,12 @@ class Budget:
     def tick(self) -> None:
         """Raise OutOfBudget when the time is up."""
         self.steps += 1
-        if self.max_seconds is not None and self.elapsed() > self.max_seconds:
-            raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after "
-                              f"{self.elapsed():.2f} s")
+        now = time.perf_counter()
+        self.last_step, self._last_tick = now - self._last_tick, now
+        elapsed = now - self.start
+        if self.max_seconds is not None and elapsed > self.max_seconds:
+            self.overrun = elapsed - self.max_seconds
+            raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s")
 
     def charge_terms(self, n: int = 1) -> None:
         """Count ``n`` new terms; raise OutOfBudget if that passes max_terms."""

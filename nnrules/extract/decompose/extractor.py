@@ -119,6 +119,7 @@ class DecompositionalExtractor(Extractor):
         if truncated and self.partial_reason_ is None:
             self._stopped(f"max_rules={self.max_rules} reached")
         self.trace_ = ws.trace
+        self.budget_ = ws.budget
         self.n_terms_ = ws.budget.n_terms
         return ruleset
 

@@ -117,7 +117,7 @@ def read_layers(network: Any) -> LayerStack:
         The network is not a Network (a black box), its graph is not a dense feed-forward chain
         (Conv, LSTM/GRU, a branch; the message names the op and node), or it has no hidden layer.
     """
-    if not hasattr(network, "layers") or not hasattr(network, "model"):
+    if not hasattr(type(network), "layers") or not hasattr(network, "model"):
         raise UnsupportedModelError(
             f"Got a {type(network).__name__!r}, not an nnrules Network: a decompositional "
             f"method needs the ONNX graph's weights. Load the model with nnrules.load(path). "
