@@ -57,6 +57,9 @@ class EclaireExtractor(DecompositionalExtractor):
     prune_tolerance : float, default=0.01
         Largest fraction of training rows whose prediction may change when the pruned inputs
         are set to their medians.
+    max_samples : int or None, default=None
+        Rows each input tree learns from: every row where its clause holds (up to half) and a
+        seeded sample of the others; None uses every training row.
     max_rules : int or None, default=None
         Most rules in the result; reaching it marks the result partial.
     max_terms : int or None, default=None
@@ -84,13 +87,14 @@ class EclaireExtractor(DecompositionalExtractor):
         "min_gain": Interval(float, 0, None, closed="neither"),
         "generalise": Interval(float, 0, 1, allow_none=True),
         "prune": Options((True, False)),
+        "max_samples": Interval(int, 2, None, allow_none=True),
         "prune_tolerance": Interval(float, 0, 1, closed="left"),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
                  max_leaves: int | None = None, include_input: bool = False, min_gain: float = 0.005,
                  generalise: float | None = 0.0, prune: bool = False,
-                 prune_tolerance: float = 0.01,
+                 prune_tolerance: float = 0.01, max_samples: int | None = None,
                  max_rules: int | None = None, max_terms: int | None = None,
                  max_seconds: float | None = 60.0, random_state: int | None = None):
         self.network = network
@@ -102,6 +106,7 @@ class EclaireExtractor(DecompositionalExtractor):
         self.generalise = generalise
         self.prune = prune
         self.prune_tolerance = prune_tolerance
+        self.max_samples = max_samples
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -117,6 +122,7 @@ class EclaireExtractor(DecompositionalExtractor):
             self._columns = np.asarray(self.pruned_inputs_.kept, dtype=np.int64)
         candidates: list[tuple[tuple, int]] = []
         first = 0 if self.include_input else 1
+        gain = self._min_leaf(ws.n_rows, self.min_gain)
         try:
             for level in range(ws.stack.n_hidden, first - 1, -1):
                 ws.budget.tick()
@@ -132,6 +138,8 @@ class EclaireExtractor(DecompositionalExtractor):
                     if level == 0:
                         candidates.append((leaf.clause, leaf.value))
                         continue
+                    if leaf.support < gain:
+                        continue  # no rule inside it could decide enough rows to be kept
                     self._rewrite(ws, level, leaf, node, n_min, candidates)
         except OutOfBudget as stop:
             self._stopped(stop.reason)
@@ -142,8 +150,20 @@ class EclaireExtractor(DecompositionalExtractor):
         ruleset, truncated = ranked_rules(candidates, ws.levels[0], ws.labels,
                                           classes=ws.classes, schema=self.schema_,
                                           max_rules=self.max_rules,
-                                          min_gain=self._min_leaf(ws.n_rows, self.min_gain))
+                                          min_gain=gain)
         return self._finish(ws, ruleset, truncated)
+
+    def _sample(self, target: np.ndarray, seed: int) -> np.ndarray:
+        """Rows for one input tree: every row where the clause holds (up to half the sample)
+        and a seeded random share of the others, sorted."""
+        rng = np.random.default_rng(seed + int(target.sum()))
+        pos, neg = np.flatnonzero(target), np.flatnonzero(target == 0)
+        half = self.max_samples // 2
+        if len(pos) > half:
+            pos = np.sort(rng.choice(pos, size=half, replace=False))
+        k = min(len(neg), self.max_samples - len(pos))
+        neg = np.sort(rng.choice(neg, size=k, replace=False))
+        return np.sort(np.concatenate([pos, neg]))
 
     def _rewrite(self, ws, level, leaf, node, n_min, candidates) -> None:
         """Learn where ``leaf.clause`` holds from the inputs; add its input clauses."""
@@ -153,7 +173,12 @@ class EclaireExtractor(DecompositionalExtractor):
             ws.trace.note_term(term, int(term.holds(ws.levels).sum()))
         ws.budget.tick()
         target = clause_mask(leaf.clause, ws.levels[level]).astype(np.int64)
-        for il in learn_clauses(ws.levels[0], target, min_samples_leaf=n_min,
+        X0 = ws.levels[0]
+        if self.max_samples is not None and len(target) > self.max_samples:
+            rows = self._sample(target, ws.seed)
+            X0, target = X0[rows], target[rows]
+            n_min = max(1, round(n_min * len(rows) / ws.n_rows))
+        for il in learn_clauses(X0, target, min_samples_leaf=n_min,
                                 max_depth=self.max_depth, schema=self.schema_,
                                 columns=self._columns,
                                 random_state=ws.seed):
