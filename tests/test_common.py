@@ -141,7 +141,7 @@ def test_json_round_trip_is_exact(method):
 def test_same_seed_same_bytes_and_a_clone_fits_the_same(method):
     """``sklearn.base.clone`` of a fitted extractor holding a loaded Network: an unfitted twin
     with its own copy of the network (sessions reopened), which fits to the same bytes."""
-    network, params, args, kwargs, _ = _case(method)
+    network, _, args, kwargs, _ = _case(method)
     first, _ = _fitted(method)
     second = clone(first)
     assert not [k for k in vars(second) if k.endswith("_")]
