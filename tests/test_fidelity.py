@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nnrules.exceptions import DataError
+from nnrules.exceptions import DataError, FormatError
 from nnrules.fidelity import FidelityReport, evaluate, r2_score, wilson_interval
 
 
@@ -218,5 +218,10 @@ def test_report_json_schema_accepts_old_reports_without_partial():
     old = serialize.loads(json.dumps(d))
     assert old.partial is False and old.partial_reason is None
     d["partial"] = "yes"
-    with pytest.raises(Exception, match="partial"):
+    with pytest.raises(FormatError, match="partial"):
         serialize.loads(json.dumps(d))
+    d["partial"], d["partial_reason"] = True, None  # stopped early must say why
+    with pytest.raises(FormatError, match="partial_reason"):
+        serialize.loads(json.dumps(d))
+    d["partial_reason"] = "max_seconds reached"
+    assert serialize.loads(json.dumps(d)).partial_reason == "max_seconds reached"

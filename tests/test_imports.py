@@ -19,6 +19,7 @@ FORBIDDEN = [
     ("nnrules.surrogates", "nnrules.extract"),
     ("nnrules.io", "nnrules.extract"),
     ("nnrules.fidelity", "nnrules.extract"),
+    ("nnrules.provenance", "nnrules.extract"),
 ]
 
 

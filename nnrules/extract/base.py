@@ -22,8 +22,9 @@ from nnrules.exceptions import NotFittedError
 from nnrules.extract.oracle import as_oracle
 
 if TYPE_CHECKING:
-    from nnrules.fidelity import FidelityReport, Provenance
+    from nnrules.fidelity import FidelityReport
     from nnrules.io.data import Dataset
+    from nnrules.provenance import Provenance
 
 __all__ = ["Extractor"]
 
@@ -90,7 +91,7 @@ class Extractor(BaseEstimator):
     def _provenance(self, **train: Any) -> Provenance:
         """The record of this fit for ``nnrules.fidelity.evaluate``; ``train`` names the
         extraction data (``train_fingerprint`` and ``train_row_hashes``, or ``train_tokens``)."""
-        from nnrules.fidelity import Provenance
+        from nnrules.provenance import Provenance
 
         params = self.get_params(deep=False)
         params.pop("network", None)
