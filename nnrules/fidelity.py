@@ -298,6 +298,37 @@ class _NetworkAnswers:
         return np.asarray(self.network.predict(feed))
 
 
+def _outside_domain(surrogate: Any, X: Any, data: Any, data_name: str,
+                    warnings: list[str]) -> dict:
+    """``{"outside_domain": {"rows": k, "features": {name: rows}}}`` for evaluation rows outside
+    the domain the surrogate was extracted on (its schema: kinds and observed bounds), with a
+    warning; ``{}`` when every row is inside or there is no schema to compare with."""
+    if hasattr(X, "tokens"):
+        return {}
+    schema = getattr(surrogate, "schema", None)
+    if schema is None and data is not None:
+        schema = data.schema
+    if schema is None or not hasattr(schema, "outside_domain"):
+        return {}
+    try:
+        mask, counts = schema.outside_domain(X)
+    except (TypeError, ValueError):  # rows that do not fit the schema: predict says so
+        return {}
+    k = int(mask.sum())
+    if k == 0:
+        return {}
+    shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
+                      for name, m in list(counts.items())[:8])
+    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+    warnings.append(
+        f"{k} of {len(mask)} rows of {data_name!r} lie outside the domain the surrogate was "
+        f"extracted on (values beyond the extraction data's bounds or kinds: {shown}{more}). "
+        "The surrogate was not fitted there; read its answers on those rows with care, or "
+        "extract on data that covers them."
+    )
+    return {"outside_domain": {"rows": k, "features": counts}}
+
+
 def evaluate(
     surrogate: Any,
     oracle: Any,
@@ -369,6 +400,8 @@ def evaluate(
             "kept apart from extraction for an honest figure."
         )
 
+    outside = _outside_domain(surrogate, X, data, data_name, warnings)
+
     per_class: list[dict] = []
     accuracy = None
     if task == "classification":
@@ -435,7 +468,7 @@ def evaluate(
         parameters=parameters or {},
         seed=seed,
         model_sha256=sha,
-        data={"name": data_name, "n_rows": n, "kind": kind},
+        data={"name": data_name, "n_rows": n, "kind": kind, **outside},
         n_eval=n,
         fidelity=fidelity,
         fidelity_ci95=ci,

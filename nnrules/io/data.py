@@ -326,7 +326,7 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
         unseen = sorted({v for v in col[present] if v not in lookup})
         if unseen:
             raise DataError(
-                f"Column {col_name!r} has categories {unseen[:5]} that the schema does not "
+                f"{name!r}: column {col_name!r} has categories {unseen[:5]} that the schema does not "
                 f"know; known: {list(cats)}. Add them to the schema's 'categories' (the model "
                 "must accept them too)."
             )
@@ -355,7 +355,9 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
     if schema is None:
         schema = FeatureSchema.infer(X, names, raw_columns=raw)
     else:
-        schema.validate(X)
+        # Only what the network cannot take is refused here; rows outside the schema's
+        # domain are counted in the fidelity report (FeatureSchema.outside_domain).
+        schema.validate(X, data_name=name, hard_only=True)
     return Dataset(X=X, y=y, schema=schema, name=name, n_dropped=n_bad)
 
 
