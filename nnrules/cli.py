@@ -75,6 +75,32 @@ def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network
     return data
 
 
+def _label_map(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--label-map cls0=0,cls1=1`` (or a JSON object) as a dict data label -> class."""
+    text = getattr(args, "label_map", None)
+    if not text:
+        return None
+    if text.lstrip().startswith("{"):
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"--label-map is not valid JSON ({exc.msg}): {text!r}.") from None
+        if not isinstance(mapping, dict):
+            raise ParameterError(f"--label-map must be a JSON object; got {text!r}.")
+        return mapping
+    mapping = {}
+    for pair in text.split(","):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(
+                f"--label-map takes DATA=CLASS pairs separated by commas; got {pair!r}. "
+                "Example: --label-map cls0=0,cls1=1."
+            )
+        value = value.strip()
+        mapping[key.strip()] = int(value) if value.lstrip("-").isdigit() else value
+    return mapping
+
+
 def _read_sequences(path: str, alphabet: Any):
     from nnrules.io.sequences import read_sequences
 
@@ -185,7 +211,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         # The evaluation file is read in the fitted schema (multi-input models: it knows the
         # graph input of every column), so it fits the model as the extraction data did.
         evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
-        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
+        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
+                                  label_map=_label_map(args))
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -224,7 +251,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             report.warnings.append(warning)
     else:
         data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
+                          label_map=_label_map(args))
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -282,6 +310,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--drop-invalid", action="store_true",
                        help="drop rows with NaN or inf instead of refusing the data")
 
+    def label_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--label-map", metavar="DATA=CLASS,...",
+                       help="map the target column's labels to the network's classes "
+                            "(e.g. cls0=0,cls1=1, or a JSON object)")
+
     p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -302,6 +335,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
     model_options(p)
     data_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
@@ -311,6 +345,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write report.json and report.md into this folder")
     model_options(p)
     data_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
@@ -26,7 +27,7 @@ from nnrules.io.data import Dataset
 from nnrules.io.hashing import fingerprint, row_hashes
 from nnrules.provenance import Provenance
 
-__all__ = ["FidelityReport", "Provenance", "evaluate", "r2_score", "wilson_interval"]
+__all__ = ["FidelityReport", "Provenance", "evaluate", "map_labels", "r2_score", "wilson_interval"]
 
 _Z95 = 1.959963984540054
 
@@ -298,6 +299,66 @@ class _NetworkAnswers:
         return np.asarray(self.network.predict(feed))
 
 
+def map_labels(y: Any, label_map: Mapping[Any, Any] | None) -> np.ndarray:
+    """``y`` with every label named in ``label_map`` replaced by its value (the others kept).
+
+    Keys match labels by text, so ``{"1": "yes"}`` maps a label read as 1 or 1.0.
+
+    Examples
+    --------
+    >>> map_labels(["cls0", "cls1", "cls1"], {"cls0": 0, "cls1": 1}).tolist()
+    [0, 1, 1]
+    """
+    y = np.asarray(y)
+    if not label_map:
+        return y
+    lookup = {_label_key(k): v for k, v in label_map.items()}
+    return np.asarray([lookup.get(_label_key(v), v) for v in y.tolist()])
+
+
+def _label_key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _check_labels(y: np.ndarray, classes: np.ndarray, data_name: str,
+                  warnings: list[str]) -> None:
+    """Refuse true labels none of which is a network class; warn when some are not."""
+    if classes is None or len(classes) == 0 or len(y) == 0:
+        return
+    values = np.unique(y.astype(str)) if y.dtype == object else np.unique(y)
+    known = np.array([bool(np.any(_same(np.asarray([v] * len(classes)), classes)))
+                      for v in values])
+    shown_classes = [_label(c) for c in classes]
+    if not known.any():
+        raise DataError(
+            f"None of the labels in {data_name!r} is one of the network's classes: the data has "
+            f"{[_label(v) for v in values[:10]]}{' ...' if len(values) > 10 else ''}, the "
+            f"network answers {shown_classes}. Map them with label_map= (CLI --label-map "
+            "DATA=CLASS,...), or name the classes with classes= (CLI --classes)."
+        )
+    if not known.all():
+        unknown = [_label(v) for v in values[~known]][:10]
+        warnings.append(
+            f"Labels {unknown} in {data_name!r} are not among the network's classes "
+            f"{shown_classes}: those rows count as wrong for both network and surrogate. Map "
+            "them with label_map= (CLI --label-map) if they name a class differently."
+        )
+
+
+def _unnamed_model(oracle: Any, X: Any) -> bool:
+    """Whether ``oracle`` is (or wraps) a single-input Network without feature names that
+    reads a table (so its columns were matched by position only)."""
+    if hasattr(X, "tokens"):
+        return False
+    network = oracle if _is_network(oracle) else getattr(oracle, "model", None)
+    if not _is_network(network) or len(network.inputs) != 1:
+        return False
+    shape = network.inputs[0].shape
+    return network.feature_names is None and shape is not None and len(shape) == 2
+
+
 def _outside_domain(surrogate: Any, X: Any, data: Any, data_name: str,
                     warnings: list[str]) -> dict:
     """``{"outside_domain": {"rows": k, "features": {name: rows}}}`` for evaluation rows outside
@@ -337,6 +398,7 @@ def evaluate(
     *,
     data_name: str = "evaluation data",
     provenance: Provenance | None = None,
+    label_map: Mapping[Any, Any] | None = None,
 ) -> FidelityReport:
     """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
 
@@ -358,6 +420,15 @@ def evaluate(
         What the extraction was (an extractor's ``provenance_``): method, parameters, seed,
         queries, timings, whether it stopped early, and the extraction data's row hashes, so the
         report can say whether ``X`` overlaps it. Without it those fields stay empty.
+    label_map : mapping, optional
+        Classification: the data's label -> the network's class (``{"cls0": 0, "cls1": 1}``),
+        applied to ``y`` before accuracy is measured. Labels it does not name stay as they are.
+
+    Raises
+    ------
+    DataError
+        True labels of which none is one of the network's classes (the message lists both;
+        pass ``label_map``), or labels of another length than the data.
 
     Returns
     -------
@@ -373,6 +444,7 @@ def evaluate(
         raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
     start = time.perf_counter()
     sha = None
+    unnamed = _unnamed_model(oracle, X)
     if _is_network(oracle):
         sha = oracle.sha256
         oracle = _network_oracle(oracle, surrogate, X, None if data is None else data.schema)
@@ -401,6 +473,19 @@ def evaluate(
         )
 
     outside = _outside_domain(surrogate, X, data, data_name, warnings)
+    columns = {}
+    if unnamed:
+        schema = getattr(surrogate, "schema", None) or (None if data is None else data.schema)
+        names = list(getattr(schema, "names", ()))
+        columns = {"columns_matched": "by position: the model carries no feature names"}
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        warnings.append(
+            "The model carries no feature names, so nothing checked that the data's columns "
+            f"({shown}) are in the order the network was trained on: they were fed by position "
+            "and the surrogate uses these names. If the order differs, its rules name the wrong "
+            "features. Store the names in the model (metadata 'feature_names') to have them "
+            "checked."
+        )
 
     per_class: list[dict] = []
     accuracy = None
@@ -428,9 +513,10 @@ def evaluate(
                 "network predicts more than one class."
             )
         if y is not None:
-            y = np.asarray(y)
+            y = map_labels(y, label_map)
             if len(y) != n:
                 raise DataError(f"Labels have {len(y)} rows but the data has {n}.")
+            _check_labels(y, np.asarray(labels), data_name, warnings)
             accuracy = {"network": float(np.mean(_same(reference, y))),
                         "surrogate": float(np.mean(_same(predicted, y)))}
     else:
@@ -468,7 +554,7 @@ def evaluate(
         parameters=parameters or {},
         seed=seed,
         model_sha256=sha,
-        data={"name": data_name, "n_rows": n, "kind": kind, **outside},
+        data={"name": data_name, "n_rows": n, "kind": kind, **outside, **columns},
         n_eval=n,
         fidelity=fidelity,
         fidelity_ci95=ci,

@@ -64,3 +64,123 @@ def test_schema_refusal_names_the_file(tmp_path):
     path.write_text("colour\na\nc\n")
     with pytest.raises(Exception, match="'rows.csv'.*'colour'.*\\['c'\\]"):
         read_data(path, schema=schema)
+
+
+# -- item 5: labels that match no class ------------------------------------------------------
+
+def _relabelled(tmp_path: Path, name: str) -> Path:
+    lines = (TABULAR / name).read_text().splitlines()
+    out = [lines[0]] + [",".join(row.split(",")[:-1] + [f"cls{row.split(',')[-1]}"])
+                        for row in lines[1:]]
+    path = tmp_path / name
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def test_labels_matching_no_class_are_refused_listing_both(tmp_path, capsys):
+    test = _relabelled(tmp_path, "iris_test.csv")
+    code = main(["extract", str(TABULAR / "iris.onnx"), "--data", str(TABULAR / "iris_train.csv"),
+                 "--eval", str(test), "--target", "target", "--method", "tree",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "None of the labels in 'iris_test.csv'" in err
+    assert "'cls0', 'cls1', 'cls2'" in err and "[0, 1, 2]" in err and "--label-map" in err
+
+
+def test_label_map_maps_data_labels_to_classes(tmp_path):
+    test = _relabelled(tmp_path, "iris_test.csv")
+    out = tmp_path / "out"
+    assert main(["extract", str(TABULAR / "iris.onnx"), "--data",
+                 str(TABULAR / "iris_train.csv"), "--eval", str(test), "--target", "target",
+                 "--method", "tree", "--label-map", "cls0=0,cls1=1,cls2=2",
+                 "--out", str(out)]) == 0
+    mapped = json.loads((out / "report.json").read_text())["accuracy"]
+    plain = tmp_path / "plain"
+    assert main(["extract", str(TABULAR / "iris.onnx"), "--data",
+                 str(TABULAR / "iris_train.csv"), "--eval", str(TABULAR / "iris_test.csv"),
+                 "--target", "target", "--method", "tree", "--out", str(plain)]) == 0
+    assert mapped == json.loads((plain / "report.json").read_text())["accuracy"]
+    assert mapped["network"] > 0.9
+
+
+def test_some_unknown_labels_are_warned_about():
+    from nnrules.fidelity import evaluate
+    from nnrules.io.model import load
+
+    network = load(TABULAR / "iris.onnx")
+    test = read_data(TABULAR / "iris_test.csv", target="target")
+    y = test.y.astype(object)
+    y[:5] = "setosa"
+
+    class Constant:
+        def predict(self, X):
+            return np.zeros(len(X), dtype=np.int64)
+
+        def complexity(self):
+            return {}
+
+    report = evaluate(Constant(), network, test, y)
+    assert any("['setosa']" in w and "not among the network's classes" in w
+               for w in report.warnings)
+
+
+# -- item 6: reordered columns on an unnamed model ------------------------------------------
+
+def _unnamed_iris(tmp_path: Path) -> Path:
+    import onnx
+
+    model = onnx.load(TABULAR / "iris.onnx")
+    keep = [p for p in model.metadata_props if p.key != "feature_names"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(keep)
+    path = tmp_path / "unnamed.onnx"
+    onnx.save(model, path)
+    return path
+
+
+def _reordered(src: Path, dst: Path, order: list[int]) -> Path:
+    rows = [line.split(",") for line in src.read_text().splitlines()]
+    dst.write_text("\n".join(",".join(row[j] for j in order) for row in rows) + "\n")
+    return dst
+
+
+def test_unnamed_model_is_said_in_report_and_warning(tmp_path, capsys):
+    model = _unnamed_iris(tmp_path)
+    train = _reordered(TABULAR / "iris_train.csv", tmp_path / "train.csv", [2, 0, 1, 3, 4])
+    out = tmp_path / "out"
+    assert main(["extract", str(model), "--data", str(train), "--target", "target",
+                 "--method", "tree", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    report = json.loads((out / "report.json").read_text())
+    assert report["data"]["columns_matched"].startswith("by position")
+    assert "carries no feature names" in err and "petal_length_cm, sepal_length_cm" in err
+    assert any("carries no feature names" in w for w in report["warnings"])
+    # A model with names gets neither.
+    named = tmp_path / "named"
+    assert main(["extract", str(TABULAR / "iris.onnx"), "--data",
+                 str(TABULAR / "iris_train.csv"), "--target", "target", "--method", "tree",
+                 "--out", str(named)]) == 0
+    named_report = json.loads((named / "report.json").read_text())
+    assert "columns_matched" not in named_report["data"]
+    assert not any("feature names" in w for w in named_report["warnings"])
+
+
+def test_predict_matches_columns_by_the_extraction_names(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["extract", str(_unnamed_iris(tmp_path)), "--data",
+                 str(TABULAR / "iris_train.csv"), "--target", "target", "--method", "tree",
+                 "--out", str(out)]) == 0
+    surrogate = str(out / "surrogate.json")
+    plain, shuffled = tmp_path / "plain.csv", tmp_path / "shuffled.csv"
+    assert main(["predict", surrogate, "--data", str(TABULAR / "iris_test.csv"),
+                 "--target", "target", "-o", str(plain)]) == 0
+    reordered = _reordered(TABULAR / "iris_test.csv", tmp_path / "re.csv", [3, 1, 4, 0, 2])
+    assert main(["predict", surrogate, "--data", str(reordered), "--target", "target",
+                 "-o", str(shuffled)]) == 0
+    assert plain.read_text() == shuffled.read_text()
+    assert len(set(plain.read_text().splitlines()[1:])) > 1
+    missing = _reordered(TABULAR / "iris_test.csv", tmp_path / "missing.csv", [0, 1, 2, 4])
+    capsys.readouterr()
+    assert main(["predict", surrogate, "--data", str(missing), "--target", "target"]) == 1
+    assert "missing ['petal_width_cm']" in capsys.readouterr().err

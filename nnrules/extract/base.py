@@ -136,12 +136,14 @@ class Extractor(BaseEstimator):
         self._check_fitted()
         return self.surrogate_.predict(self._data(X).X)
 
-    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data") -> FidelityReport:
+    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data",
+               label_map: Any = None) -> FidelityReport:
         """A fidelity report of the surrogate against the network on ``X`` (a Dataset, a
-        DataFrame or an array in the fitted schema)."""
+        DataFrame or an array in the fitted schema); ``label_map`` maps true labels to the
+        network's classes (see ``nnrules.fidelity.evaluate``)."""
         self._check_fitted()
         from nnrules.fidelity import evaluate
 
         data = self._data(X, y)
         return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
-                        provenance=self.provenance_)
+                        provenance=self.provenance_, label_map=label_map)
