@@ -199,14 +199,14 @@ def test_schema_file_round_trip_and_errors(tmp_path):
     with pytest.raises(FormatError, match="version 7"):
         load_schema(path)
     path.write_text("{not json")
-    with pytest.raises(FormatError, match="not valid JSON"):
+    with pytest.raises(FormatError, match="not an nnrules file: not valid JSON"):
         load_schema(path)
     path.write_text(json.dumps({"features": []}))
     with pytest.raises(FormatError, match="nnrules/schema"):
         load_schema(path)
     bad = {"format": "nnrules/schema", "version": 1, "features": [{"name": "a", "kind": "x"}]}
     path.write_text(json.dumps(bad))
-    with pytest.raises(SchemaError, match="schema.json.*kind 'x'"):
+    with pytest.raises(FormatError, match="schema.json.*kind 'x'"):
         load_schema(path)
     with pytest.raises(InputFileError, match="does not exist"):
         load_schema(tmp_path / "none.json")

@@ -481,6 +481,8 @@ class BoxRuleSet:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> BoxRuleSet:
         """Inverse of :meth:`to_dict`; refuses other formats and versions."""
+        from nnrules.surrogates.structure import check_boxes
+
         if not isinstance(d, Mapping) or d.get("format") != cls.FORMAT:
             got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
             raise FormatError(f"Expected format {cls.FORMAT!r}; got {got!r}.")
@@ -510,10 +512,13 @@ class BoxRuleSet:
                 flo, fhi = arrays(fb["leaves"], True)
                 kwargs = {"fallback_lower": flo, "fallback_upper": fhi,
                           "fallback_outputs": [leaf["output"] for leaf in fb["leaves"]]}
-            return cls(lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
-                       fallback=fb["kind"], verification=d.get("verification"), **kwargs)
-        except (KeyError, TypeError, IndexError) as exc:
+            boxes = cls(lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
+                        fallback=fb["kind"], verification=d.get("verification"), **kwargs)
+        except (KeyError, TypeError, IndexError, ValueError, OverflowError) as exc:
+            if isinstance(exc, FormatError):
+                raise
             raise FormatError(
                 f"Malformed {cls.FORMAT} file: missing or wrong entry {exc!s}. Regenerate it with "
                 "nnrules extract --method via."
             ) from None
+        return check_boxes(boxes)

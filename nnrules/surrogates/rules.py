@@ -442,16 +442,19 @@ class RuleSet:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RuleSet:
         _check_header(d, cls)
+        from nnrules.surrogates.structure import check_ruleset
+
         try:
             schema = _schema_of(d)
             classes = d.get("classes")
-            return cls([Rule.from_dict(r) for r in d["rules"]], d["default"],
-                       ordered=bool(d["ordered"]),
-                       classes=None if classes is None else tuple(classes),
-                       schema=schema, task=d["task"], n_features=d.get("n_features"))
-        except (KeyError, TypeError, ValueError) as e:
+            rules = cls([Rule.from_dict(r) for r in d["rules"]], d["default"],
+                        ordered=bool(d["ordered"]),
+                        classes=None if classes is None else tuple(classes),
+                        schema=schema, task=d["task"], n_features=d.get("n_features"))
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
+        return check_ruleset(rules)
 
     def __repr__(self) -> str:
         return (f"RuleSet(n_rules={len(self.rules)}, ordered={self.ordered}, "

@@ -30,6 +30,8 @@ from nnrules.surrogates.rules import (
     test_from_dict,
 )
 
+from nnrules.surrogates.structure import check_tree
+
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
 
@@ -325,8 +327,8 @@ class TreeSurrogate:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
         if d.get("n_features") is not None:
-            tree.n_features = int(d["n_features"])
-        return tree
+            tree.n_features = d["n_features"]
+        return check_tree(tree)
 
     def __repr__(self) -> str:
         return f"TreeSurrogate(n_nodes={len(self.tests)}, task={self.task!r})"
