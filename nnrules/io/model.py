@@ -38,6 +38,7 @@ from nnrules.io.safety import (
     _run_checker,
     _sha256,
 )
+from nnrules.surrogates.base import plain
 
 __all__ = ["MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load"]
 
@@ -368,7 +369,7 @@ class Network:
             readable, why = False, str(exc)
         except ImportError:
             readable, why = False, "nnrules.io.graph is not available"
-        classes = None if self.classes_ is None else [_plain(c) for c in self.classes_]
+        classes = None if self.classes_ is None else [plain(c) for c in self.classes_]
         return {
             "path": str(self.path),
             "sha256": self.sha256,
@@ -386,10 +387,6 @@ class Network:
             "layers_readable": readable,
             "layers_error": why,
         }
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _width(model: onnx.ModelProto, name: str) -> int | None:
