@@ -7,15 +7,16 @@ kind derives from :class:`Surrogate` and so declares, in one place, what callers
   another format or a newer version (:func:`check_header`).
 * ``data_kind``: ``"table"`` (rows of features in a :class:`~nnrules.schema.FeatureSchema`'s
   space) or ``"sequences"`` (strings over an alphabet).
-* ``predict(X)``, ``explain(X)`` (which rule, leaf, box, term or state decided each row),
+* ``predict(X)``, ``explain(X)`` (which rule, leaf, box or state decided each row; for additive
+  models each term's contribution),
   ``reasons(X)`` (the same as one sentence per row), ``to_text()``, ``complexity()``,
   ``to_dict()`` / ``from_dict(d)`` (``from_dict(to_dict())`` writes the same bytes again).
 * Hooks with defaults: ``report_details(X, reference)`` (extra figures for the fidelity
   report; none by default) and ``write_artifacts(folder)`` (files such as plots beside
   ``surrogate.json``; none by default).
 
-:class:`TableSurrogate` adds ``to_sympy()`` (``predict`` equals the lambdified expression on
-every row) and the attributes ``schema``, ``task``, ``classes``, ``n_features``;
+:class:`TableSurrogate` adds ``symbols()`` and ``to_sympy()`` (``predict`` equals the lambdified
+expression on every row) and the attributes ``schema``, ``task``, ``classes``, ``n_features``;
 :class:`SequenceSurrogate` adds ``alphabet`` and ``to_regex()``. An automaton has no sympy form.
 
 The helpers below are the one place the JSON of every kind is checked and converted:
@@ -56,7 +57,9 @@ class Surrogate(ABC):
 
     @abstractmethod
     def explain(self, X: Any) -> np.ndarray:
-        """Int array (n_samples,): what decided each row (rule, leaf, box, term or state)."""
+        """What decided each row, one entry (or row) per sample: the index of the rule, leaf,
+        box or end state (int, shape (n_samples,)), or each term's contribution to the deciding
+        score (additive models, shape (n_samples, n_terms))."""
 
     @abstractmethod
     def reasons(self, X: Any) -> list[str]:
@@ -109,8 +112,13 @@ class TableSurrogate(Surrogate):
     n_features: int
 
     @abstractmethod
+    def symbols(self) -> tuple[Any, ...]:
+        """Sympy symbols, one per column of ``X`` in order (named after the schema's features)."""
+
+    @abstractmethod
     def to_sympy(self) -> Any:
-        """A sympy expression (or a dict of them, one per class) equal to ``predict``."""
+        """A sympy expression over :meth:`symbols` (or a dict of them, one per class) that
+        ``predict`` equals on every row."""
 
 
 class SequenceSurrogate(Surrogate):
