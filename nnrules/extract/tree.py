@@ -32,8 +32,8 @@ class TreeExtractor(Extractor):
     min_samples_leaf : int, default=1
         Fewest rows in a leaf.
     n_queries : int, default=0
-        Generated rows (schema-respecting, drawn by ``nnrules.extract.engines.sampling``) labelled by the
-        network and added to the extraction rows.
+        Generated rows (schema-respecting, drawn by ``nnrules.extract.engines.sampling``)
+        labelled by the network and added to the extraction rows.
     task : {"classification", "regression"} or None, default=None
         Overrides the task the network declares.
     random_state : int or None, default=None

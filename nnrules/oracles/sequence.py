@@ -97,9 +97,10 @@ class SequenceOracle:
         for n in nodes:
             if node_attribute(n, "direction", "forward") != "forward":
                 raise UnsupportedModelError(
-                    f"The {n.op_type} op {n.name!r} runs {node_attribute(n, 'direction')!r}: an automaton "
-                    "reads left to right, so bidirectional or reverse layers cannot become one. "
-                    "Use a forward-only model, or the black-box path of another method.")
+                    f"The {n.op_type} op {n.name!r} runs {node_attribute(n, 'direction')!r}: an "
+                    "automaton reads left to right, so bidirectional or reverse layers cannot "
+                    "become one. Use a forward-only model, or the black-box path of another "
+                    "method.")
         self._nodes = nodes
         self.recurrent = [n.name or n.op_type for n in nodes]
         graph = onnx.ModelProto()
