@@ -12,7 +12,7 @@ Extraction:
 1. Candidate boxes: the leaves of a tree distilled from the network (``candidates="tree"``),
    bounded by the schema's feature bounds; or boxes grown around training rows
    (``candidates="rows"``: nearest neighbours, a uniform scale-up, then each face pushed out
-   in turn, every step proven; :mod:`nnrules.extract.via_growth`).
+   in turn, every step proven; :mod:`nnrules.extract.engines.via_growth`).
 2. Verify each box for the class the network gives most of its rows; split unproven boxes
    along the most promising unit (linear-bound coefficient x width; one-hot groups are split
    over their categories, integers at whole numbers), best-first by rows covered, until
@@ -23,7 +23,7 @@ Extraction:
 
 Regression: boxes grown around extraction rows get proven output ranges; a box is kept while
 its range is no wider than ``output_tolerance`` times the network's output spread on the
-extraction rows (:mod:`nnrules.extract.via_regression`).
+extraction rows (:mod:`nnrules.extract.engines.via_regression`).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.extract.base import Extractor
-from nnrules.extract.via_growth import check, grow_boxes
-from nnrules.extract.via_regression import grow_output_boxes
+from nnrules.extract.engines.via_growth import check, grow_boxes
+from nnrules.extract.engines.via_regression import grow_output_boxes
 from nnrules.verify import Budget, Domain, Verdict, Verifier
 from nnrules.verify.domain import closed_box, tree_leaf_boxes
 
@@ -89,7 +89,7 @@ class VIAExtractor(Extractor):
         networks (ignored otherwise). Tens to hundreds of milliseconds per such box.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
-    random_state : int or None
+    random_state : int, numpy.random.Generator or None
         Seeds the tree and the counterexample search; the same seed gives the same file.
 
     Examples
@@ -114,7 +114,7 @@ class VIAExtractor(Extractor):
         "relu_split": Interval(int, 0, 16),
         "complete": Options((True, False)),
         "task": Options(("classification", "regression"), allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,

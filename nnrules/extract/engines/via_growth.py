@@ -8,7 +8,7 @@ verification of the enlarged boxes that is kept only where proven:
 2. **uniform**: ``centre +- t * rho``, ``rho_j`` how far feature j may move given the seed's
    logit margin and gradient, ``t`` by halving steps;
 3. **faces**: each face pushed outwards in turn, the largest of 1, 1/2, 1/4, ... of the room
-   left that stays proven (also used by :mod:`nnrules.extract.via_regression`).
+   left that stays proven (also used by :mod:`nnrules.extract.engines.via_regression`).
 
 Seeds are drawn from a pool of extraction rows and jittered copies labelled by the network.
 The functions take the verifier, the domain, the seeded generator and the verification budget

@@ -1,12 +1,13 @@
 """Regression boxes for ``via``: boxes grown around rows whose proven output range is narrow.
 
-A box is kept when the bound engine proves that the network's output over the whole box lies
-in an interval no wider than the tolerance (:meth:`nnrules.verify.Verifier.prove_range`). Splitting the schema's whole domain down to such boxes needs far more
-verifications than a budget allows once there are more than a few features (every feature must
-shrink), so the boxes are grown instead, with the classification growth's own steps: each starts
-as a single extraction row (width 0, always proven), is scaled up uniformly by halving steps,
-then has each face pushed outwards (:func:`nnrules.extract.via_growth.grow_faces`), every
-step proven.
+A box is kept when the bound engine proves that the network's output over the whole box lies in
+an interval no wider than the tolerance (:meth:`nnrules.verify.Verifier.prove_range`).
+Splitting the schema's whole domain down to such boxes needs far more verifications than a
+budget allows once there are more than a few features (every feature must shrink), so the boxes
+are grown instead, with the classification growth's own steps: each starts as a single
+extraction row (width 0, always proven), is scaled up uniformly by halving steps, then has each
+face pushed outwards (:func:`nnrules.extract.engines.via_growth.grow_faces`), every step
+proven.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from nnrules.extract.via_growth import Steps, grow_faces, try_enlarge
+from nnrules.extract.engines.via_growth import Steps, grow_faces, try_enlarge
 
 if TYPE_CHECKING:
     from nnrules.verify import Budget, Domain, Verifier
