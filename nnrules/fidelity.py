@@ -26,6 +26,7 @@ from nnrules.exceptions import DataError, FormatError
 from nnrules.io.data import Dataset
 from nnrules.io.hashing import fingerprint, row_hashes
 from nnrules.provenance import Provenance
+from nnrules.surrogates.base import plain
 
 __all__ = ["FidelityReport", "Provenance", "evaluate", "map_labels", "r2_score", "wilson_interval"]
 
@@ -113,10 +114,6 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
         return a.astype(np.float64) == b.astype(np.float64)
     return a.astype(str) == b.astype(str)
-
-
-def _label(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass
@@ -266,7 +263,7 @@ def _network_oracle(network: Any, surrogate: Any, X: Any, schema: Any) -> Any:
     surrogate recorded (its ``notes["encoding"]``), else the one read from the graph.
     """
     if hasattr(X, "tokens"):
-        from nnrules.io.sequences import SequenceOracle
+        from nnrules.oracles import SequenceOracle
 
         notes = getattr(surrogate, "notes", None) or {}
         enc = notes.get("encoding", {}) if isinstance(notes, dict) else {}
@@ -330,16 +327,16 @@ def _check_labels(y: np.ndarray, classes: np.ndarray, data_name: str,
     values = np.unique(y.astype(str)) if y.dtype == object else np.unique(y)
     known = np.array([bool(np.any(_same(np.asarray([v] * len(classes)), classes)))
                       for v in values])
-    shown_classes = [_label(c) for c in classes]
+    shown_classes = [plain(c) for c in classes]
     if not known.any():
         raise DataError(
             f"None of the labels in {data_name!r} is one of the network's classes: the data has "
-            f"{[_label(v) for v in values[:10]]}{' ...' if len(values) > 10 else ''}, the "
+            f"{[plain(v) for v in values[:10]]}{' ...' if len(values) > 10 else ''}, the "
             f"network answers {shown_classes}. Map them with label_map= (CLI --label-map "
             "DATA=CLASS,...), or name the classes with classes= (CLI --classes)."
         )
     if not known.all():
-        unknown = [_label(v) for v in values[~known]][:10]
+        unknown = [plain(v) for v in values[~known]][:10]
         warnings.append(
             f"Labels {unknown} in {data_name!r} are not among the network's classes "
             f"{shown_classes}: those rows count as wrong for both network and surrogate. Map "
@@ -500,15 +497,15 @@ def evaluate(
             mask = reference == label
             m = int(np.sum(mask))
             if m == 0:
-                per_class.append({"label": _label(label), "n": 0, "fidelity": None, "ci95": None})
+                per_class.append({"label": plain(label), "n": 0, "fidelity": None, "ci95": None})
                 continue
             km = int(np.sum(agree[mask]))
-            per_class.append({"label": _label(label), "n": m, "fidelity": km / m,
+            per_class.append({"label": plain(label), "n": m, "fidelity": km / m,
                               "ci95": list(wilson_interval(km, m))})
         seen = np.unique(reference)
         if len(seen) == 1:
             warnings.append(
-                f"The network predicts only class {_label(seen[0])!r} on {data_name!r}: "
+                f"The network predicts only class {plain(seen[0])!r} on {data_name!r}: "
                 "agreement there says little about the surrogate. Evaluate on data where the "
                 "network predicts more than one class."
             )

@@ -105,6 +105,15 @@ def test_evaluate_gives_the_same_fidelity_as_extract(extracted, capsys):
     assert f"{report['fidelity']:.4f}" in out
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_report_given_as_the_surrogate_is_a_one_line_error(extracted, capsys, command):
+    model = [MODEL] if command == "evaluate" else []
+    code, _, err = run(capsys, command, extracted / "report.json", *model, "--data", TEST,
+                       "--target", "target")
+    assert code == 1 and err.count("\n") == 1
+    assert "is an 'nnrules/report' file, not a surrogate" in err
+
+
 def test_inspect_names_task_and_methods(capsys):
     code, out, _ = run(capsys, "inspect", MODEL)
     assert code == 0
