@@ -221,12 +221,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema)
-        extractor.fit(train)  # checks the columns against the model's inputs
+        extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
+        if extractor.n_nonfinite_dropped_:
+            print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
+                  f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
+                  "inf on them (--nonfinite drop)", file=sys.stderr)
         # The evaluation file is read in the fitted schema (multi-input models: it knows the
         # graph input of every column), so it fits the model as the extraction data did.
         evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
         report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
-                                  label_map=_label_map(args))
+                                  label_map=_label_map(args), nonfinite=args.nonfinite)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -264,7 +268,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         data = _read_table(args.data, args, schema=surrogate.schema, network=network)
         report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
-                          label_map=_label_map(args))
+                          label_map=_label_map(args), nonfinite=args.nonfinite)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -324,6 +328,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--label-map", metavar="DATA=CLASS,...",
                        help="map the target column's labels to the network's classes "
                             "(e.g. cls0=0,cls1=1, or a JSON object)")
+        p.add_argument("--nonfinite", choices=["raise", "drop"], default="raise",
+                       help="rows the network answers NaN or inf on: refuse the data (default) "
+                            "or drop them, counted in the report")
 
     p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
     p.add_argument("model")

@@ -16,13 +16,13 @@ import math
 import platform
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
-from nnrules.exceptions import DataError, FormatError
+from nnrules.exceptions import DataError, FormatError, OracleError, ParameterError
 from nnrules.io.data import Dataset
 from nnrules.io.hashing import fingerprint, row_hashes
 from nnrules.provenance import Provenance
@@ -290,10 +290,19 @@ class _NetworkAnswers:
     def n_queries(self, value: int) -> None:
         self.network.n_queries = value
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def _feed(self, X: np.ndarray) -> Any:
         X = np.asarray(X, dtype=np.float64)
-        feed = X if self.schema is None else self.schema.to_model_input(X)
-        return np.asarray(self.network.predict(feed))
+        return X if self.schema is None else self.schema.to_model_input(X)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.network.predict(self._feed(X)))
+
+    def nonfinite_rows(self, X: np.ndarray) -> np.ndarray:
+        before = self.network.n_queries
+        try:
+            return self.network.nonfinite_rows(self._feed(X))
+        finally:
+            self.network.n_queries = before
 
 
 def map_labels(y: Any, label_map: Mapping[Any, Any] | None) -> np.ndarray:
@@ -396,6 +405,7 @@ def evaluate(
     data_name: str = "evaluation data",
     provenance: Provenance | None = None,
     label_map: Mapping[Any, Any] | None = None,
+    nonfinite: str = "raise",
 ) -> FidelityReport:
     """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
 
@@ -420,12 +430,18 @@ def evaluate(
     label_map : mapping, optional
         Classification: the data's label -> the network's class (``{"cls0": 0, "cls1": 1}``),
         applied to ``y`` before accuracy is measured. Labels it does not name stay as they are.
+    nonfinite : {"raise", "drop"}, default "raise"
+        What to do with rows the network answers NaN or inf on: refuse the data
+        (``OracleError`` counting them and naming the first) or drop them, counted in the
+        report's ``data.nonfinite_dropped`` and a warning. Never are they read as a class.
 
     Raises
     ------
     DataError
         True labels of which none is one of the network's classes (the message lists both;
         pass ``label_map``), or labels of another length than the data.
+    OracleError
+        The network answered NaN or inf on some rows (``nonfinite="raise"``) or on all of them.
 
     Returns
     -------
@@ -445,6 +461,25 @@ def evaluate(
     if _is_network(oracle):
         sha = oracle.sha256
         oracle = _network_oracle(oracle, surrogate, X, None if data is None else data.schema)
+    n_all, dropped = n, 0
+    if nonfinite not in ("raise", "drop"):
+        raise ParameterError(
+            f"The 'nonfinite' parameter of evaluate must be 'raise' or 'drop'. Got "
+            f"{nonfinite!r} instead.")
+    if nonfinite == "drop" and hasattr(oracle, "nonfinite_rows") and not hasattr(X, "tokens"):
+        bad = np.asarray(oracle.nonfinite_rows(X), dtype=bool)
+        dropped = int(bad.sum())
+        if dropped == n:
+            raise OracleError(
+                f"The network answered NaN or inf on all {n} rows of {data_name!r}: nothing is "
+                "left to evaluate. Check the model's weights and the data's ranges.")
+        if dropped:
+            keep = ~bad
+            X = np.asarray(X)[keep]
+            y = None if y is None else np.asarray(y)[keep]
+            if data is not None:
+                data = replace(data, X=X, y=None if data.y is None else data.y[keep])
+            n = len(X)
     queries_before = getattr(oracle, "n_queries", 0)
     reference = np.asarray(oracle.predict(X))
     # The evaluation's own queries are not extraction queries.
@@ -469,6 +504,11 @@ def evaluate(
             "kept apart from extraction for an honest figure."
         )
 
+    if dropped:
+        warnings.append(
+            f"{dropped} of {n_all} rows of {data_name!r} were dropped: the network answered NaN "
+            f"or inf on them (nonfinite='drop'). Every figure here is measured on the other {n} "
+            "rows; check the model's weights and the data's ranges.")
     outside = _outside_domain(surrogate, X, data, data_name, warnings)
     columns = {}
     if unnamed:
@@ -551,7 +591,8 @@ def evaluate(
         parameters=parameters or {},
         seed=seed,
         model_sha256=sha,
-        data={"name": data_name, "n_rows": n, "kind": kind, **outside, **columns},
+        data={"name": data_name, "n_rows": n, "kind": kind, **outside, **columns,
+              **({"nonfinite_dropped": dropped} if dropped else {})},
         n_eval=n,
         fidelity=fidelity,
         fidelity_ci95=ci,

@@ -184,3 +184,122 @@ def test_predict_matches_columns_by_the_extraction_names(tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", surrogate, "--data", str(missing), "--target", "target"]) == 1
     assert "missing ['petal_width_cm']" in capsys.readouterr().err
+
+
+# -- item 2: a network that answers NaN or inf ----------------------------------------------
+
+def _weird_network(tmp_path: Path, kind: str):
+    """A 4-8-3 softmax MLP whose first layer holds NaN (every answer NaN) or one inf weight
+    (answers NaN exactly where feature 0 is >= 0)."""
+    from onnx_builders import dense_mlp, mlp_weights, save
+
+    layers = mlp_weights([4, 8, 3], seed=3)
+    w0 = layers[0][0].copy()
+    if kind == "nan":
+        w0[:] = np.nan
+    else:
+        w0[0, 0] = np.inf
+    layers[0] = (w0, layers[0][1])
+    w1 = layers[1][0].copy()
+    w1[0, :] = np.abs(w1[0, :]) + 0.1  # +inf in the hidden unit reaches every logit
+    layers[1] = (w1, layers[1][1])
+    path = save(dense_mlp(layers, head="Softmax"), tmp_path / f"{kind}.onnx")
+    return path, layers
+
+
+def _table(tmp_path: Path, n: int = 600) -> tuple[Path, np.ndarray]:
+    X = np.round(np.random.default_rng(7).normal(size=(n, 4)), 3)
+    X[X[:, 0] == 0, 0] = 0.5
+    path = tmp_path / "rows.csv"
+    path.write_text("a,b,c,d\n" + "\n".join(",".join(str(float(v)) for v in row) for row in X) + "\n")
+    return path, X
+
+
+def _numpy_nonfinite(layers, X):
+    with np.errstate(all="ignore"):
+        h = X.astype(np.float32)
+        for i, (w, b) in enumerate(layers):
+            h = h @ w + b
+            if i < len(layers) - 1:
+                h = np.maximum(h, 0)
+        z = h - h.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return ~np.isfinite(p).all(axis=1)
+
+
+def test_nan_network_is_refused_not_reported_perfect(tmp_path, capsys):
+    from nnrules.exceptions import OracleError
+    from nnrules.io.model import load
+
+    model, _ = _weird_network(tmp_path, "nan")
+    data, X = _table(tmp_path)
+    network = load(model)
+    with pytest.raises(OracleError, match=r"answered NaN or inf on 600 of 600 rows \(first: "
+                                          r"0, 1, 2, 3, 4, \.\.\.\)"):
+        network.predict(X)
+    code = main(["extract", str(model), "--data", str(data), "--method", "tree",
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1 and "600 of 600 rows" in err and "--nonfinite drop" in err
+    assert not (tmp_path / "out" / "report.json").exists()
+    code = main(["extract", str(model), "--data", str(data), "--method", "tree",
+                 "--nonfinite", "drop", "--out", str(tmp_path / "out")])
+    assert code == 1 and "on all 600 rows" in capsys.readouterr().err
+
+
+def test_inf_network_rows_are_refused_or_dropped_and_counted(tmp_path, capsys):
+    model, layers = _weird_network(tmp_path, "inf")
+    data, X = _table(tmp_path)
+    truth = _numpy_nonfinite(layers, X)
+    k = int(truth.sum())
+    assert 0 < k < len(X)
+    code = main(["extract", str(model), "--data", str(data), "--method", "tree",
+                 "--out", str(tmp_path / "refused")])
+    err = capsys.readouterr().err
+    first = ", ".join(str(i) for i in np.flatnonzero(truth)[:5])
+    assert code == 1 and f"{k} of 600 rows (first: {first}, ...)" in err
+
+    out = tmp_path / "dropped"
+    assert main(["extract", str(model), "--data", str(data), "--method", "tree",
+                 "--nonfinite", "drop", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    report = json.loads((out / "report.json").read_text())
+    assert report["data"]["nonfinite_dropped"] == k
+    assert report["n_eval"] == len(X) - k
+    assert f"dropped {k} of 600 rows" in err
+    assert any(f"{k} of 600 rows" in w and "NaN or inf" in w for w in report["warnings"])
+    assert "NaN or inf" in (out / "report.md").read_text()
+    # Fidelity is measured on exactly the finite rows, against the network's answers there.
+    from nnrules.io import serialize
+    from nnrules.io.model import load
+
+    surrogate = serialize.load(out / "surrogate.json")
+    finite = X[~truth]
+    agree = np.mean(surrogate.predict(finite) == load(model).predict(finite))
+    assert report["fidelity"] == pytest.approx(agree)
+
+    # `evaluate` takes the same option.
+    assert main(["evaluate", str(out / "surrogate.json"), str(model), "--data", str(data),
+                 "--nonfinite", "drop", "--out", str(tmp_path / "ev")]) == 0
+    again = json.loads((tmp_path / "ev" / "report.json").read_text())
+    assert again["data"]["nonfinite_dropped"] == k
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "surrogate.json"), str(model), "--data",
+                 str(data)]) == 1
+    assert f"{k} of 600 rows" in capsys.readouterr().err
+
+
+def test_oracle_refuses_nan_from_a_black_box_and_finds_the_rows():
+    from nnrules.exceptions import OracleError
+    from nnrules.oracles import Oracle
+
+    def regression(X):
+        out = X[:, 0].copy()
+        out[[2, 5]] = np.nan
+        return out
+
+    oracle = Oracle(regression, task="regression")
+    X = np.arange(24, dtype=float).reshape(8, 3)
+    with pytest.raises(OracleError, match=r"on 2 of 8 rows \(first: 2, 5\)"):
+        oracle.predict(X)
+    assert np.flatnonzero(oracle.nonfinite_rows(X)).tolist() == [2, 5]
