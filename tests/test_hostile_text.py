@@ -67,7 +67,7 @@ def test_text_of_every_proven_box_states_the_domain_bounds(iris_via):
 
 
 def test_far_point_matches_no_box_in_text_or_sympy(iris_via):
-    surrogate, network = iris_via
+    surrogate, _ = iris_via
     point = np.array([[-50.0, 3.0, 1.5, 0.2]])
     for lo, hi in parse_box_text(surrogate.to_text(), surrogate.schema.names):
         assert not np.all((point[0] >= lo) & (point[0] <= hi))
