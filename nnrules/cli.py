@@ -261,6 +261,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+    from nnrules.io.export import export
+
+    surrogate = serialize.load(args.surrogate)
+    report = None
+    report_path = Path(args.report or Path(args.surrogate).with_name("report.json"))
+    if args.report or report_path.is_file():
+        report = serialize.load(report_path).to_dict()  # InputFileError when --report is missing
+    network = _load_network(args) if args.model else None
+    path = export(surrogate, args.to, args.output, table=args.table, key=args.key,
+                  report=report, network=network, input_name=args.input_name)
+    print(f"wrote {path} ({args.to})")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -324,6 +340,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
     data_options(p)
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("export", help="the surrogate as ONNX, SQL or a Python module "
+                       "(automata: transition table as JSON / CSV, or regex)")
+    p.add_argument("surrogate")
+    p.add_argument("--to", required=True, choices=["onnx", "sql", "python", "json", "csv", "regex"])
+    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument("--table", default="data", help="SQL: the table to read (default: data)")
+    p.add_argument("--key", help="SQL: a key column carried through before 'prediction'")
+    p.add_argument("--report", help="report.json for the metadata (default: the one beside "
+                   "the surrogate, if any)")
+    p.add_argument("--model", help="ONNX: the original network, whose inputs the export reads")
+    p.add_argument("--input-name", default="input",
+                   help="ONNX without --model: name of the single input (default: input)")
+    p.set_defaults(func=cmd_export, task=None, classes=None)
     return parser
 
 
