@@ -277,6 +277,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_card(args: argparse.Namespace) -> int:
+    from nnrules.io.export.modelcard import update_card
+
+    path = update_card(args.card, args.out_dirs, model_name=args.model_name,
+                       json_path=args.json)
+    extra = f" and {args.json}" if args.json else ""
+    print(f"updated {path}{extra} with {len(args.out_dirs)} surrogate(s)")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -353,6 +363,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input-name", default="input",
                    help="ONNX without --model: name of the single input (default: input)")
     p.set_defaults(func=cmd_export, task=None, classes=None)
+    p = sub.add_parser("card", help="add the surrogates' fidelity to a Hugging Face model "
+                       "card (and a Model Card Toolkit-style JSON)")
+    p.add_argument("out_dirs", nargs="+", metavar="OUT_DIR", help="folders written by extract")
+    p.add_argument("--card", required=True, help="the model card (README.md); created if missing")
+    p.add_argument("--json", help="also write a Model Card Toolkit-style JSON here")
+    p.add_argument("--model-name", help="model-index name (default: the card's model_name, "
+                   "else its folder's name)")
+    p.set_defaults(func=cmd_card)
     return parser
 
 
