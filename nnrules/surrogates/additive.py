@@ -376,8 +376,17 @@ class AdditiveSurrogate:
         (regression: the value; binary: the logit; multiclass: the predicted class's score)."""
         return self._decisive(X)[0]
 
-    def reasons(self, X, top: int = 3) -> list[str]:
-        """Per row: the score, the ``top`` largest contributions by size, and the output."""
+    def reasons(self, X, top: int = 3, *, k: int | None = None) -> list[str] | list[dict]:
+        """Per row: the score, the ``top`` largest contributions by size, and the output.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         X = self._check_X(X)
         contrib, base, score = self._decisive(X)
         out = self.predict(X)

@@ -231,8 +231,17 @@ class BoxRuleSet:
                                 open_low=True)
         return f"if {' and '.join(terms) or 'true'} then {self.fallback_outputs[leaf]}"
 
-    def reasons(self, X) -> list[str]:
-        """One sentence per row: the proven box that decided it, or the fallback."""
+    def reasons(self, X, *, k: int | None = None) -> list[str] | list[dict]:
+        """One sentence per row: the proven box that decided it, or the fallback.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         idx = self.explain(X)
         out = []
         for k in idx.tolist():

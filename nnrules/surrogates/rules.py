@@ -374,8 +374,17 @@ class RuleSet:
             return _num(out)
         return str(self.classes[int(out)])
 
-    def reasons(self, X: np.ndarray) -> list[str]:
-        """One sentence per row naming the deciding rule."""
+    def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
+        """One sentence per row naming the deciding rule.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         texts = [f"rule {i + 1}: {r.body_text(self.schema)} -> {self._label_text(r.output)}"
                  for i, r in enumerate(self.rules)]
         texts.append(f"no rule fired -> default {self._label_text(self.default)}")

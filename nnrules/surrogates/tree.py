@@ -193,8 +193,17 @@ class TreeSurrogate:
         o = self._leaf_outputs()[leaf]
         return _num(o) if self.task == "regression" else str(self.classes[int(o)])
 
-    def reasons(self, X: np.ndarray) -> list[str]:
-        """Per row: the simplified path to its leaf and the output."""
+    def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
+        """Per row: the simplified path to its leaf and the output.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         paths = self.paths()
         text = {}
         for leaf, p in paths.items():
