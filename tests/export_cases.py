@@ -199,18 +199,43 @@ def _near(t: float) -> list[float]:
                                                                                 np.float32(np.inf)))]
 
 
+def schema_rows(schema, n: int, rng) -> np.ndarray:
+    """Valid rows drawn from any schema's bounds (integers whole, one hot column per group)."""
+    X = np.zeros((n, schema.n_features))
+    for j, f in enumerate(schema.features):
+        if f.kind == "categorical":
+            X[:, j] = rng.integers(0, len(f.categories), n)
+        elif f.kind in ("integer", "binary"):
+            X[:, j] = rng.integers(math.ceil(f.lower), math.floor(f.upper) + 1, n)
+        elif f.kind == "continuous":
+            X[:, j] = rng.uniform(f.lower, f.upper, n)
+    for cols in schema.groups.values():
+        X[np.arange(n), np.asarray(cols)[rng.integers(0, len(cols), n)]] = 1.0
+    return X
+
+
 def edge_rows(surrogate, n: int = 10_000, seed: int = 0) -> np.ndarray:
     """``n`` valid rows; continuous features take their thresholds exactly and one float32 ulp
-    either side half the time; integer, binary, one-hot and categorical features take every
-    value (every category appears)."""
+    either side half the time, integer features the whole numbers around them; binary, one-hot
+    and categorical features take every value (every category appears)."""
     rng = np.random.default_rng(seed)
-    X = random_rows(n, rng)
-    pools = {j: sorted({v for t in ts for v in _near(t)}) for j, ts in thresholds(surrogate).items()}
-    for j, pool in pools.items():
-        f = SCHEMA.features[j]
-        if f.kind != "continuous" or not pool:
+    schema = surrogate.schema
+    X = random_rows(n, rng) if schema is SCHEMA else schema_rows(schema, n, rng)
+    for j, ts in thresholds(surrogate).items():
+        f = schema.features[j]
+        if f.kind == "continuous":
+            pool = sorted({v for t in ts for v in _near(t)})
+        elif f.kind == "integer":
+            pool = sorted({float(v) for t in ts if math.isfinite(t)
+                           for v in (math.floor(t), math.floor(t) + 1, math.ceil(t))
+                           if f.lower <= v <= f.upper})
+        else:
+            continue
+        if not pool:
             continue
         pick = rng.random(n) < 0.5
         X[pick, j] = np.asarray(pool)[rng.integers(0, len(pool), int(pick.sum()))]
-    X[:len(JOBS), JOB] = np.arange(len(JOBS))  # every category, whatever the draw
+    for j, f in enumerate(schema.features):
+        if f.kind == "categorical":  # every category, whatever the draw
+            X[:len(f.categories), j] = np.arange(len(f.categories))
     return X
