@@ -105,8 +105,21 @@ def _specs(schema: Any, input_name: str, model_inputs: list[InputSpec] | None) -
     return out
 
 
-def _features(g: _Graph, schema: Any, specs: list[InputSpec]) -> str:
-    """The float32 matrix ``[N, n_features]`` of schema space built from the graph inputs."""
+def _used(surrogate: Any) -> set[int]:
+    """The columns the surrogate reads (the others need not be decoded)."""
+    kind = kind_of(surrogate)
+    if kind == "additive":
+        return {c for t in surrogate.terms for c in t.columns}
+    if kind == "tree":
+        tests = [t for t in surrogate.tests if t is not None]
+        return {c.feature for t in tests for c in (t.conditions if hasattr(t, "m") else (t,))}
+    return {a.feature for body in decision_list(surrogate).bodies for t in body
+            for a in (t.atoms if isinstance(t, AtLeast) else (t,))}
+
+
+def _features(g: _Graph, schema: Any, specs: list[InputSpec], used: set[int]) -> str:
+    """The float32 matrix ``[N, n_features]`` of schema space built from the graph inputs;
+    columns the surrogate never reads are zeros (their inputs are not decoded)."""
     if len(specs) == 1 and specs[0].width == schema.n_features and specs[0].dtype != "str":
         return _as_float(g, specs[0].name, specs[0].dtype)
     if len(specs) != schema.n_features or any(s.width != 1 for s in specs):
@@ -117,12 +130,24 @@ def _features(g: _Graph, schema: Any, specs: list[InputSpec]) -> str:
     cols = []
     names = schema.input_names or schema.names
     by_name = {s.name: s for s in specs}
+    zeros = None
     for j, f in enumerate(schema.features):
         spec = by_name.get(names[j])
         if spec is None:
             raise UnsupportedModelError(
                 f"Feature {f.name!r} reads input {names[j]!r}, which the model does not have; "
                 f"its inputs are {sorted(by_name)}.")
+        if j not in used:
+            if zeros is None:
+                from onnx import TensorProto, helper
+
+                n = g.op("Slice", [g.op("Shape", [spec.name]), g.const(np.array([0], np.int64)),
+                                   g.const(np.array([1], np.int64))])
+                shape = g.op("Concat", [n, g.const(np.array([1], np.int64))], axis=0)
+                zeros = g.op("ConstantOfShape", [shape], value=helper.make_tensor(
+                    "zero", TensorProto.FLOAT, [1], [0.0]))
+            cols.append(zeros)
+            continue
         if f.kind == "categorical":
             if spec.dtype != "str":
                 raise UnsupportedModelError(
@@ -468,7 +493,7 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
     schema = require_schema(surrogate, "onnx")
     specs = _specs(schema, input_name, model_inputs)
     g = _Graph()
-    X = _features(g, schema, specs)
+    X = _features(g, schema, specs, _used(surrogate))
     task = surrogate.task
     outputs = []
     meta = dict(provenance or {})
