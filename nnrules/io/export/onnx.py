@@ -370,8 +370,8 @@ def _tree_leaf(g: _Graph, X: str, tree: Any) -> tuple[str, list[int]]:
                 nodes_treeids=[0] * n_nodes, nodes_hitrates=[1.0] * n_nodes,
                 nodes_missing_value_tracks_true=[0] * n_nodes,
                 target_treeids=[0] * n_targets, target_ids=[0] * n_targets, **attrs)
-    index = g.op("Cast", [g.op("Flatten", [leaf], axis=1)], to=TensorProto.INT64)
-    return g.op("Reshape", [index, g.const(np.array([-1], np.int64))]), leaves
+    flat = g.op("Reshape", [leaf, g.const(np.array([-1], np.int64))])
+    return g.op("Cast", [flat], to=TensorProto.INT64), leaves
 
 
 # -- additive ------------------------------------------------------------------------------
