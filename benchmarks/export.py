@@ -27,12 +27,12 @@ import onnxruntime as ort
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from onnx_builders import dense_mlp, mlp_weights, save  # noqa: E402
+from onnx_builders import dense_mlp, mlp_weights, save
 
-from nnrules.extract.tree import TreeExtractor  # noqa: E402
-from nnrules.io.data import read_data  # noqa: E402
-from nnrules.io.export import export_bytes  # noqa: E402
-from nnrules.io.model import N_THREADS, load  # noqa: E402
+from nnrules.extract.tree import TreeExtractor
+from nnrules.io.data import read_data
+from nnrules.io.export import export_bytes
+from nnrules.io.model import N_THREADS, load
 
 BATCH = 4096
 OUT = ROOT / "benchmarks" / "results" / "export.md"

@@ -194,9 +194,9 @@ def _near(t: float) -> list[float]:
     f = np.float32(t)
     below = np.nextafter(f, np.float32(-np.inf))
     above = np.nextafter(f, np.float32(np.inf))
-    return [t, float(f), float(below), float(above),
-            float(np.nextafter(below, np.float32(-np.inf))), float(np.nextafter(above,
-                                                                                np.float32(np.inf)))]
+    lower = np.nextafter(below, np.float32(-np.inf))
+    upper = np.nextafter(above, np.float32(np.inf))
+    return [t, float(f), float(below), float(above), float(lower), float(upper)]
 
 
 def schema_rows(schema, n: int, rng) -> np.ndarray:

@@ -17,11 +17,11 @@ import onnxruntime as ort
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import export_cases as ec  # noqa: E402
+import export_cases as ec
 
-from nnrules.cli import main  # noqa: E402
-from nnrules.io import serialize  # noqa: E402
-from nnrules.io.model import load  # noqa: E402
+from nnrules.cli import main
+from nnrules.io import serialize
+from nnrules.io.model import load
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "breast_cancer"

@@ -16,13 +16,13 @@ import onnxruntime as ort
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import export_cases as ec  # noqa: E402
+import export_cases as ec
 
-from nnrules.cli import main  # noqa: E402
-from nnrules.exceptions import FormatError, ParameterError, SchemaError  # noqa: E402
-from nnrules.fidelity import FidelityReport  # noqa: E402
-from nnrules.io import serialize  # noqa: E402
-from nnrules.io.export import export, export_bytes  # noqa: E402
+from nnrules.cli import main
+from nnrules.exceptions import FormatError, ParameterError, SchemaError
+from nnrules.fidelity import FidelityReport
+from nnrules.io import serialize
+from nnrules.io.export import export, export_bytes
 
 N_ROWS = 10_000
 

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import export_cases as ec  # noqa: E402
+import export_cases as ec
 
-from nnrules.exceptions import FormatError, ParameterError  # noqa: E402
-from nnrules.fidelity import wilson_interval  # noqa: E402
-from nnrules.io import serialize  # noqa: E402
-from nnrules.surrogates.reasons import attach, reasons  # noqa: E402
-from nnrules.surrogates.rules import simplify_conditions  # noqa: E402
+from nnrules.exceptions import FormatError, ParameterError
+from nnrules.fidelity import wilson_interval
+from nnrules.io import serialize
+from nnrules.surrogates.reasons import attach, reasons
+from nnrules.surrogates.rules import simplify_conditions
 
 SCHEMAS = Path(__file__).parents[1] / "nnrules" / "io" / "schemas"
 

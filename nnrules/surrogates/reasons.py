@@ -39,7 +39,8 @@ import numpy as np
 
 from nnrules.exceptions import ParameterError
 
-__all__ = ["MAX_REASONS", "SUPPORTED", "attach", "local_fidelity", "reason_stats", "reasons", "regions"]
+__all__ = ["MAX_REASONS", "SUPPORTED", "attach", "local_fidelity", "reason_stats", "reasons",
+           "regions"]
 
 MAX_REASONS = 10
 SUPPORTED = frozenset({"nnrules/additive", "nnrules/boxes", "nnrules/ruleset", "nnrules/tree"})
@@ -117,7 +118,7 @@ def local_fidelity(surrogate: Any, X: np.ndarray, reference: np.ndarray, *, sour
     pred = surrogate.predict(X)
     reference = np.asarray(reference)
     out: dict[str, Any] = {"source": source, "data": data, "regions": _region_name(kind),
-                           "n_rows": int(len(X)), "counts": []}
+                           "n_rows": len(X), "counts": []}
     if edges is not None:
         out["edges"] = [float(e) for e in edges]
     for r in np.unique(reg).tolist():

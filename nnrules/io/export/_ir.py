@@ -32,8 +32,8 @@ import numpy as np
 
 from nnrules.exceptions import UnsupportedModelError
 
-__all__ = ["AtLeast", "Atom", "DecisionList", "categories_where", "ceil32", "decision_list", "floor32",
-           "kind_of", "label_list", "to_float32"]
+__all__ = ["AtLeast", "Atom", "DecisionList", "categories_where", "ceil32", "decision_list",
+           "floor32", "kind_of", "label_list", "to_float32"]
 
 OPS6 = ("<=", "<", ">", ">=", "==", "!=")
 _NEGATE = {"<=": ">", ">": "<=", "<": ">=", ">=": "<", "==": "!=", "!=": "=="}

@@ -134,7 +134,13 @@ def render_yaml_block(entries: list[dict], model_name: str, *, with_key: bool,
         r = e["report"]
         data = r.get("data") or {}
         task = "tabular-regression" if r.get("task") == "regression" else "tabular-classification"
-        what = "R² vs the network" if r.get("task") == "regression" else "agreement with the network"
+        what = ("R² vs the network" if r.get("task") == "regression"
+                else "agreement with the network")
+        data_name = str(data.get("name", "evaluation data"))
+        held = _held_out(r)
+        split = "held-out" if held == "yes" else "extraction" if held.startswith("no") else \
+            "mixed or unknown"
+        metric_name = f"fidelity ({what}) of the {_method(e)} surrogate, {_short_size(r)}"
         ci = r.get("fidelity_ci95") or [None, None]
         lines += [
             f"- name: {_yq(model_name)}",
@@ -143,13 +149,13 @@ def render_yaml_block(entries: list[dict], model_name: str, *, with_key: bool,
             f"      type: {_yq(task)}",
             f"      name: {_yq('surrogate fidelity (' + _method(e) + ')')}",
             "    dataset:",
-            f"      type: {_yq(data.get('name', 'evaluation data'))}",
-            f"      name: {_yq(str(data.get('name', 'evaluation data')) + ' (' + str(data.get('kind', '')) + ')')}",
-            f"      split: {_yq('held-out' if _held_out(r) == 'yes' else 'extraction' if _held_out(r).startswith('no') else 'mixed or unknown')}",
+            f"      type: {_yq(data_name)}",
+            f"      name: {_yq(data_name + ' (' + str(data.get('kind', '')) + ')')}",
+            f"      split: {_yq(split)}",
             "    metrics:",
             "    - type: \"fidelity\"",
             f"      value: {_ynum(r.get('fidelity'))}",
-            f"      name: {_yq(f'fidelity ({what}) of the {_method(e)} surrogate, {_short_size(r)}')}",
+            f"      name: {_yq(metric_name)}",
             f"      config: {_yq(_method(e))}",
             "      args:",
             f"        ci95_lower: {_ynum(ci[0])}",
@@ -171,8 +177,8 @@ def _f4(v: Any) -> str:
 def render_section(entries: list[dict], *, newline: str = "\n") -> str:
     """The marked Markdown section "Interpretable surrogates"."""
     lines = [MD_BEGIN, "## Interpretable surrogates", "",
-             "Readable models extracted from this network by nnrules. *Fidelity* is how often a surrogate "
-             "agrees with the network (R² against the network's output for regression) on the "
+             "Readable models extracted from this network by nnrules. *Fidelity* is how often a "
+             "surrogate agrees with the network (R² against the network's output for regression) on the "
              "data named, with a 95% interval. Written by `nnrules card`; edits between the "
              "markers are replaced.", ""]
     for e in entries:

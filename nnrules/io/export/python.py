@@ -1,4 +1,5 @@
-"""Export a surrogate as one dependency-free Python module: ``predict(row)``, ``predict_many(rows)``.
+"""Export a surrogate as one dependency-free Python module: ``predict(row)``,
+``predict_many(rows)``.
 
 The module needs only the standard library. ``row`` is a mapping from the schema's column names
 to values: numbers (or numeric strings, as ``csv.DictReader`` gives them) for numeric and 0/1
@@ -61,7 +62,8 @@ def _test_py(test: Any, schema: Any) -> str:
 
 
 def _header(surrogate: Any, provenance: dict) -> list[str]:
-    lines = ['"""Surrogate exported by nnrules: predict(row: dict) -> label; predict_many(rows).', ""]
+    lines = ['"""Surrogate exported by nnrules: predict(row: dict) -> label; '
+             'predict_many(rows).', ""]
     for key in sorted(provenance):
         lines.append(f"{key}: {provenance[key]}")
     lines += ["", "Dependency-free (standard library only). Comparisons are float64, exactly the",
@@ -94,7 +96,8 @@ def to_python(surrogate: Any, provenance: dict | None = None) -> str:
         lines += _additive_body(surrogate)
     else:
         dl = decision_list(surrogate)
-        lines += ["", "def predict(row):", '    """The surrogate\'s output for one row (a dict)."""']
+        lines += ["", "def predict(row):",
+                  '    """The surrogate\'s output for one row (a dict)."""']
         for body, out in zip(dl.bodies, dl.outputs):
             cond = " and ".join(f"({_test_py(t, schema)})" for t in body) or "True"
             lines += [f"    if {cond}:", f"        return {_lit(out)}"]
