@@ -1,8 +1,10 @@
 """The ``nnrules`` command: inspect, extract, evaluate, predict.
 
-The CLI only wires: it reads files, builds the extractor named by ``--method`` from the registry,
-and writes results atomically. Every error a user can cause ends in one line on stderr and a
-non-zero exit code; ``--debug`` shows the traceback.
+The CLI wires: it reads every data file once into a ``Dataset`` (or ``Sequences``) and hands it
+on as it is, builds the extractor named by ``--method`` from the registry (``fit`` checks the
+columns against the model), reports through ``nnrules.fidelity.evaluate``, and writes results
+atomically. Every error a user can cause ends in one line on stderr and a non-zero exit code;
+``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrules._validation import validate_params
-from nnrules.exceptions import NNRulesError, ParameterError
+from nnrules.exceptions import FormatError, NNRulesError, ParameterError
 
 __all__ = ["main"]
 
@@ -58,7 +60,21 @@ def _build_extractor(method: str, network: Any, seed: int | None, params: dict) 
 
 
 def _is_sequences(obj: Any) -> bool:
+    """Whether an extractor class (or a surrogate: ``Surrogate.data_kind``) reads sequences."""
     return getattr(obj, "data_kind", "table") == "sequences"
+
+
+def _load_surrogate(path: str):
+    """The surrogate in ``path``; another nnrules file (a report, a schema) is a FormatError."""
+    from nnrules.io import serialize
+    from nnrules.surrogates.base import Surrogate
+
+    obj = serialize.load(path)
+    if not isinstance(obj, Surrogate):
+        raise FormatError(
+            f"{path!r} is an {obj.to_dict().get('format')!r} file, not a surrogate. Pass the "
+            "surrogate.json that nnrules extract wrote.")
+    return obj
 
 
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
@@ -178,22 +194,18 @@ def cmd_extract(args: argparse.Namespace) -> int:
             from nnrules.io.data import load_schema
 
             schema = load_schema(args.schema)
-        train = _read_table(args.data, args, schema=schema, network=network)
-        extractor.fit(train.X, train.y, schema=train.schema)
-        if args.eval:
-            evaluation = _read_table(args.eval, args, schema=extractor.schema_, network=network)
-        else:
-            evaluation = train
-        report = extractor.report(evaluation.X, evaluation.y,
-                                  data_name=Path(args.eval or args.data).name)
-        if args.eval:
-            extractor.attach_local_fidelity(evaluation.X, report)
+        train = _read_table(args.data, args, schema=schema)
+        extractor.fit(train)  # checks the columns against the model's inputs
+        # The evaluation file is read in the fitted schema (multi-input models: it knows the
+        # graph input of every column), so it fits the model as the extraction data did.
+        evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
+        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
+        if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf / rule
+            extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    artifacts: list[str] = []
-    if hasattr(surrogate, "write_artifacts"):
-        artifacts = list(surrogate.write_artifacts(out))
+    artifacts = list(surrogate.write_artifacts(out))  # plots etc.; most kinds write none
     serialize.dump(surrogate, out / "surrogate.json")
     serialize.dump(report, out / "report.json")
     markdown = report.to_markdown()
@@ -211,24 +223,22 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from nnrules.extract.oracle import as_oracle
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     network = _load_network(args)
     if _is_sequences(surrogate):
-        from nnrules.extract import get_extractor
+        from nnrules.extract.automaton import budget_warning
 
-        data = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
-        extractor = get_extractor("automaton")(network)
-        extractor.surrogate_ = surrogate
-        report = extractor.report(data, data_name=Path(args.data).name)
+        data = _read_sequences(args.data, surrogate.alphabet)
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        warning = budget_warning(surrogate)
+        if warning:
+            report.warnings.append(warning)
     else:
         data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        oracle = as_oracle(network, surrogate.schema)
-        report = evaluate(surrogate, oracle, data.X, data.y, data_name=Path(args.data).name)
-        report.model_sha256 = network.sha256
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -239,13 +249,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from nnrules.io import serialize
-
     if getattr(args, "reasons", None) is not None:
         return _predict_reasons(args)
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     if _is_sequences(surrogate):
-        rows = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
+        rows = _read_sequences(args.data, surrogate.alphabet)
     else:
         rows = _read_table(args.data, args, schema=surrogate.schema).X
     predictions = surrogate.predict(rows)
@@ -269,7 +277,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from nnrules.io import serialize
     from nnrules.io.export import export
 
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     report = None
     report_path = Path(args.report or Path(args.surrogate).with_name("report.json"))
     if args.report or report_path.is_file():
@@ -324,7 +332,7 @@ def _predict_reasons(args: argparse.Namespace) -> int:
     if not 1 <= k <= MAX_REASONS:
         raise ParameterError(f"--reasons takes a number of reasons in 1..{MAX_REASONS}; got {k}. "
                              "Adverse-action notices usually give 4 (the default).")
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     schema = getattr(surrogate, "schema", None)
     if _is_sequences(surrogate) or schema is None:
         raise ParameterError("--reasons needs a tree, rule set, box or additive surrogate with a "

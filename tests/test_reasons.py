@@ -169,21 +169,24 @@ def test_method_form_and_sentences_unchanged():
 @pytest.mark.parametrize("name", ["tree", "ruleset", "boxes", "additive_logits"])
 def test_annotations_round_trip_as_version_2_and_validate(name):
     s = ec.CASES[name]()
-    plain = serialize.dumps(s)
-    assert json.loads(plain)["version"] == 1  # nothing stored: the version-1 file, unchanged
+    plain = json.loads(serialize.dumps(s))
+    assert plain["version"] == 2 and "local_fidelity" not in plain  # nothing stored yet
     X = ec.random_rows(800, np.random.default_rng(0))
     attach(s, X, s.predict(X), source="training", stats=True)
     text = serialize.dumps(s)
     d = json.loads(text)
     assert d["version"] == 2 and "local_fidelity" in d
+    assert ("reason_stats" in d) == (name != "boxes")  # boxes need no statistics
     kind = d["format"].split("/")[1]
     jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{kind}.json").read_text())).validate(d)
     again = serialize.loads(text)
     assert serialize.dumps(again) == text
     assert reasons(again, X[:20], 3) == reasons(s, X[:20], 3)
-    old = serialize.loads(plain)  # a version-1 file still loads, without local figures
-    assert getattr(old, "local_fidelity", None) is None
+    # a version-1 file (written before local figures existed) still loads, without them
+    old = serialize.loads(json.dumps({**plain, "version": 1}))
+    assert old.local_fidelity is None and old.reason_stats is None
     assert reasons(old, X[:2], 1)[0]["local_n"] is None
+    assert np.array_equal(old.predict(X), s.predict(X))
     d["version"] = 3
     with pytest.raises(FormatError, match="version 3"):
         serialize.loads(json.dumps(d))

@@ -6,11 +6,6 @@ exactly, trailing newline) and atomically. Classes are found through a lazy regi
 ``"module:Class"`` strings, so loading a tree does not import the box verifier. Files of kinds
 with a JSON Schema in ``nnrules/io/schemas/<kind>.json`` are validated when ``jsonschema`` is
 installed (silently skipped otherwise). Never pickle.
-
-Annotations: trees, rule sets, boxes and additive models may carry ``local_fidelity`` and
-``reason_stats`` (attributes set at extraction by ``nnrules.surrogates.reasons.attach``). A file
-with them is written as version 2 of its format (version 1 plus these optional keys); a file
-without them stays version 1, byte for byte. Both versions load.
 """
 
 from __future__ import annotations
@@ -37,9 +32,6 @@ FORMATS: dict[str, str] = {
     "nnrules/tree": "nnrules.surrogates.tree:TreeSurrogate",
 }
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-ANNOTATED = frozenset({"nnrules/additive", "nnrules/boxes", "nnrules/ruleset", "nnrules/tree"})
-ANNOTATIONS = ("local_fidelity", "reason_stats")
-ANNOTATED_VERSION = 2
 
 
 def _resolve(fmt: str):
@@ -58,10 +50,6 @@ def dumps(obj: Any) -> str:
         d = d()
     if not isinstance(d, dict) or "format" not in d:
         raise FormatError(f"{type(obj).__name__}.to_dict() must return a dict with a 'format'.")
-    if not isinstance(obj, dict) and d["format"] in ANNOTATED:
-        extra = {k: getattr(obj, k) for k in ANNOTATIONS if getattr(obj, k, None) is not None}
-        if extra:
-            d = {**d, **extra, "version": max(int(d["version"]), ANNOTATED_VERSION)}
     try:
         return json.dumps(d, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
     except (TypeError, ValueError) as e:
@@ -117,8 +105,6 @@ def loads(text: str, *, source: str = "text") -> Any:
             f"{source} has unknown format {fmt!r}; known formats are {sorted(FORMATS)}.")
     cls = _resolve(fmt)
     version, known = d.get("version"), getattr(cls, "VERSION", 1)
-    if fmt in ANNOTATED:
-        known = max(known, ANNOTATED_VERSION)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise FormatError(f"{source} ({fmt}) has invalid version {version!r}; expected an int "
                           f">= 1.")
@@ -127,13 +113,7 @@ def loads(text: str, *, source: str = "text") -> Any:
             f"{source} is {fmt} version {version}, but this nnrules reads version {known}; "
             "upgrade nnrules to read it.")
     validate(d)
-    extra = {k: d.pop(k) for k in ANNOTATIONS if k in d} if fmt in ANNOTATED else {}
-    if fmt in ANNOTATED and version == ANNOTATED_VERSION > getattr(cls, "VERSION", 1):
-        d = {**d, "version": cls.VERSION}  # the body is the version-1 body
-    obj = cls.from_dict(d)
-    for key, value in extra.items():
-        setattr(obj, key, value)
-    return obj
+    return cls.from_dict(d)
 
 
 def load(path: str | os.PathLike) -> Any:

@@ -56,10 +56,17 @@ def _wilson(k: int, n: int) -> tuple[float, float]:
     return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
 
 
-def _kind(surrogate: Any) -> str:
-    from nnrules.io.export._ir import kind_of
+_KINDS = {"nnrules/tree": "tree", "nnrules/ruleset": "ruleset", "nnrules/boxes": "boxes",
+          "nnrules/additive": "additive"}
 
-    return kind_of(surrogate)
+
+def _kind(surrogate: Any) -> str:
+    fmt = getattr(surrogate, "FORMAT", None)
+    if fmt not in _KINDS:
+        raise ParameterError(f"Reasons are for trees, rule sets, boxes and additive models; got "
+                             f"a {type(surrogate).__name__} ({fmt!r}). Automata: use "
+                             "reasons(X) without k (the path through the automaton).")
+    return _KINDS[fmt]
 
 
 def _plain(v: Any) -> Any:
@@ -87,7 +94,7 @@ def regions(surrogate: Any, X: np.ndarray, edges: list | None = None) -> np.ndar
         return surrogate.explain(X)
     if kind == "additive":
         return np.searchsorted(np.asarray(edges or [], float), _margin(surrogate, X), side="right")
-    raise ParameterError(f"Reasons are for tables; a {kind} surrogate has none.")
+    raise ParameterError(f"Reasons are for tables; a {kind} surrogate has none.")  # unreachable
 
 
 def _region_name(kind: str) -> str:
@@ -302,7 +309,7 @@ def _tree_counterfactual(tree: Any, x: np.ndarray, leaf: int, cond: Any, c: int)
 
 def _axis_text(s: Any, axis: Any, x: np.ndarray, ref: np.ndarray) -> str:
     schema = s.schema
-    names = s._names()
+    names = schema.names if schema is not None else tuple(f"x{j}" for j in range(s.n_features))
     if axis.kind == "onehot":
         cols = list(axis.columns)
         def hot(v):

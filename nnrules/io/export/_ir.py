@@ -33,7 +33,7 @@ import numpy as np
 from nnrules.exceptions import UnsupportedModelError
 
 __all__ = ["AtLeast", "Atom", "DecisionList", "categories_where", "ceil32", "decision_list",
-           "floor32", "kind_of", "label_list", "to_float32"]
+           "floor32", "kind_of", "label_list", "leaf_outputs", "to_float32"]
 
 OPS6 = ("<=", "<", ">", ">=", "==", "!=")
 _NEGATE = {"<=": ">", ">": "<=", "<": ">=", ">=": "<", "==": "!=", "!=": "=="}
@@ -99,6 +99,11 @@ def label_list(surrogate: Any) -> list[Any]:
     return [_plain(c) for c in surrogate.classes]
 
 
+def leaf_outputs(tree: Any) -> np.ndarray:
+    """Per node: the class index a tree predicts there (first largest share), or the value."""
+    return tree.value[:, 0] if tree.task == "regression" else np.argmax(tree.value, axis=1)
+
+
 def _from_test(test: Any) -> Test:
     """A surrogate ``Condition`` / ``MofN`` as an atom / at-least test."""
     if hasattr(test, "m"):
@@ -121,7 +126,7 @@ def decision_list(surrogate: Any) -> DecisionList:
 def _tree_list(tree: Any) -> DecisionList:
     from nnrules.surrogates.rules import simplify_conditions
 
-    outs = tree._leaf_outputs()
+    outs = leaf_outputs(tree)
     labels = None if tree.task == "regression" else label_list(tree)
     bodies, outputs, names, rows = [], [], [], []
     for leaf, path in tree.paths().items():
@@ -163,7 +168,8 @@ def _box_body(lo: np.ndarray, hi: np.ndarray, open_low: bool) -> tuple[Atom, ...
 
 
 def _boxes_list(boxes: Any) -> DecisionList:
-    values = boxes._box_values()
+    values = (np.array([(lo + hi) / 2.0 for lo, hi in boxes.outputs], dtype=np.float64)
+              if boxes.task == "regression" else np.asarray(boxes.outputs, dtype=object))
     bodies = [_box_body(boxes.lower[k], boxes.upper[k], False) for k in range(boxes.n_boxes)]
     outputs = [float(v) if boxes.task == "regression" else _plain(v) for v in values.tolist()]
     names = [f"box {k}" for k in range(boxes.n_boxes)]

@@ -34,7 +34,15 @@ from typing import Any
 import numpy as np
 
 from nnrules.exceptions import UnsupportedModelError
-from nnrules.io.export._ir import AtLeast, Atom, decision_list, kind_of, label_list, to_float32
+from nnrules.io.export._ir import (
+    AtLeast,
+    Atom,
+    decision_list,
+    kind_of,
+    label_list,
+    leaf_outputs,
+    to_float32,
+)
 
 __all__ = ["InputSpec", "to_onnx"]
 
@@ -526,7 +534,7 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
         dl = decision_list(surrogate)
         if kind == "tree":
             index, leaves = _tree_leaf(g, X, surrogate)
-            outs = surrogate._leaf_outputs()[leaves]
+            outs = leaf_outputs(surrogate)[leaves]
             table_out = [float(v) for v in outs] if labels is None else \
                 [labels[int(v)] for v in outs]
             if labels is not None:
