@@ -256,7 +256,8 @@ def test_cli_export_all_targets(tmp_path):
     s = ec.CASES["boxes"]()
     serialize.dump(s, tmp_path / "surrogate.json")
     report = FidelityReport(task="classification", method="via", parameters={}, seed=0,
-                            model_sha256="cd" * 32, data={"name": "t.csv"}, n_eval=8,
+                            model_sha256="cd" * 32, data={"name": "t.csv", "n_rows": 8,
+                                                          "kind": "held-out rows"}, n_eval=8,
                             fidelity=0.5, fidelity_ci95=[0.2, 0.8])
     serialize.dump(report, tmp_path / "report.json")
     for to, name in (("onnx", "m.onnx"), ("sql", "q.sql"), ("python", "m.py")):
