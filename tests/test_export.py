@@ -273,3 +273,40 @@ def test_same_surrogate_same_bytes():
     s = ec.CASES["additive_logits"]()
     for to in ("onnx", "sql", "python"):
         assert export_bytes(s, to) == export_bytes(ec.CASES["additive_logits"](), to)
+
+
+@pytest.mark.parametrize("method", __import__("test_common").METHODS)
+def test_every_registered_method_exports_exactly(method):
+    """Whatever a method extracts, its export equals it (automata: table and regex)."""
+    import re
+
+    from test_common import _fitted
+
+    extractor, X_eval = _fitted(method)
+    s = extractor.surrogate_
+    if s.FORMAT == "nnrules/automaton":
+        table = json.loads(export_bytes(s, "json"))
+        patterns = export_bytes(s, "regex").decode().splitlines()
+        labels = [json.loads(json.dumps(c)) for c in table["classes"]]
+        for text, label in zip(X_eval[:200], s.predict(X_eval[:200]).tolist()):
+            state = table["start"]
+            for symbol in text:
+                state = table["states"][state]["next"][symbol]
+            assert table["states"][state]["output"] == label
+            pattern = patterns[2 * labels.index(label) + 1]
+            assert re.fullmatch(pattern, text)
+        return
+    X = ec.edge_rows(s, 2000, seed=2)
+    regression = s.task == "regression"
+    ref = _plain(s.predict(X))
+    _same(run_python(s, X), ref, regression)
+    _same(run_sqlite(s, X), ref, regression)
+    X32 = X.astype(np.float32)
+    out, meta = run_onnx(s, X32)
+    got = out["value" if regression else "label"].tolist()
+    if "ABSTAIN" in meta:
+        got = [None if v == eval(meta["ABSTAIN"]) else v for v in got]
+    _same(got, _plain(s.predict(X32.astype(np.float64))), regression)
+    # fit stored the local figures: every row's reasons come with its region's fidelity
+    for item in s.reasons(X_eval[:20], k=3):
+        assert item["local_n"] is not None
