@@ -224,7 +224,15 @@ def test_automaton_exports_table_and_regex(tmp_path):
 
 
 def test_sql_without_names_is_a_clear_error():
+    from dataclasses import replace
+
     s = ec.CASES["ruleset"]()
+    schema = s.schema
+    s.schema = replace(schema, features=tuple(replace(f, name=f"x{i}")
+                                              for i, f in enumerate(schema.features)))
+    with pytest.raises(SchemaError, match="placeholder names 'x0'..'x7'"):
+        export_bytes(s, "sql")
+    assert "def predict" in export_bytes(s, "python").decode()  # Python reads dict keys
     s.schema = None
     with pytest.raises(SchemaError, match="needs the features' names"):
         export_bytes(s, "sql")

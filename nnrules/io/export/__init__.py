@@ -39,6 +39,13 @@ def require_schema(surrogate: Any, target: str) -> Any:
             f"Exporting to {target} needs the features' names, but this "
             f"{type(surrogate).__name__} has no schema. Extract it from named data (a CSV "
             "with a header, or pass feature_names / a schema to fit) and export again.")
+    names = list(schema.names)
+    if target == "sql" and names == [f"x{i}" for i in range(len(names))]:
+        raise SchemaError(
+            f"Exporting to SQL needs the table's column names, but this surrogate's schema has "
+            f"only the placeholder names {names[0]!r}..{names[-1]!r} of a bare array. Extract "
+            "it from named data (a CSV with a header, or fit(..., feature_names=[...])) and "
+            "export again.")
     return schema
 
 
