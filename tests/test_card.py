@@ -104,6 +104,22 @@ def test_twice_changes_nothing_and_user_bytes_survive(tmp_path, dirs, newline):
     assert "\r\n" not in text.replace("\r\n", "") or newline == "\r\n"
 
 
+def test_card_keeps_the_files_permissions(tmp_path, dirs):
+    import os
+    import stat
+
+    card = tmp_path / "README.md"
+    card.write_text(USER_CARD)
+    os.chmod(card, 0o640)
+    update_card(card, dirs)
+    assert stat.S_IMODE(card.stat().st_mode) == 0o640
+    fresh = tmp_path / "fresh.md"
+    update_card(fresh, dirs)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+
+
 def test_card_without_front_matter_and_missing_card(tmp_path, dirs):
     card = tmp_path / "card.md"
     card.write_text("# Just a title\n\nText.\n")
