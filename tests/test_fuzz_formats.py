@@ -135,6 +135,7 @@ def use(obj) -> None:
         obj.predict(["", "ab", "bbaab"])
     else:
         obj.predict(_rows(5))
+        obj.reasons(_rows(5))
 
 
 def refused_or_usable(text: str) -> None:
