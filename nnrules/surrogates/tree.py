@@ -35,7 +35,6 @@ from nnrules.surrogates.rules import (
     symbol_names,
     test_from_dict,
 )
-
 from nnrules.surrogates.structure import check_tree
 
 if TYPE_CHECKING:
