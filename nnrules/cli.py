@@ -280,6 +280,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_outside_domain(surrogate: Any, rows: Any, name: str) -> None:
+    """One stderr line when rows lie outside the domain the surrogate was extracted on."""
+    schema = getattr(surrogate, "schema", None)
+    if schema is None:
+        return
+    mask, counts = schema.outside_domain(rows)
+    if mask.any():
+        shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
+        print(f"warning: {int(mask.sum())} of {len(mask)} rows of {name!r} lie outside the "
+              f"domain the surrogate was extracted on ({shown}); its answers there were not "
+              "fitted", file=sys.stderr)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     if getattr(args, "reasons", None) is not None:
         return _predict_reasons(args)
@@ -288,6 +301,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         rows = _read_sequences(args.data, surrogate.alphabet)
     else:
         rows = _read_table(args.data, args, schema=surrogate.schema).X
+        _warn_outside_domain(surrogate, rows, Path(args.data).name)
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

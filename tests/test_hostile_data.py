@@ -303,3 +303,19 @@ def test_oracle_refuses_nan_from_a_black_box_and_finds_the_rows():
     with pytest.raises(OracleError, match=r"on 2 of 8 rows \(first: 2, 5\)"):
         oracle.predict(X)
     assert np.flatnonzero(oracle.nonfinite_rows(X)).tolist() == [2, 5]
+
+
+def test_predict_warns_about_rows_outside_the_extraction_domain(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["extract", str(TABULAR / "iris.onnx"), "--data",
+                 str(TABULAR / "iris_train.csv"), "--target", "target", "--method", "tree",
+                 "--out", str(out)]) == 0
+    rows = tmp_path / "rows.csv"
+    rows.write_text("sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n"
+                    "5.1,3.5,1.4,0.2\n-50,3.0,1.5,0.2\n")
+    capsys.readouterr()
+    assert main(["predict", str(out / "surrogate.json"), "--data", str(rows)]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 3
+    assert "1 of 2 rows of 'rows.csv' lie outside the domain" in captured.err
+    assert "sepal_length_cm (1)" in captured.err
