@@ -22,6 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from nnrules.evaluation_checks import (
+    check_labels,
+    is_network,
+    map_labels,
+    outside_domain,
+    same_labels,
+    unnamed_model,
+)
 from nnrules.exceptions import DataError, FormatError, OracleError, ParameterError
 from nnrules.io.data import Dataset
 from nnrules.io.hashing import fingerprint, row_hashes
@@ -106,14 +114,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return repr(value)
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise label equality that tolerates 1 vs 1.0 (CSV labels are often floats)."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
-        return a.astype(np.float64) == b.astype(np.float64)
-    return a.astype(str) == b.astype(str)
 
 
 @dataclass
@@ -249,12 +249,6 @@ def _overlap(X: Any, data: Any, provenance: Provenance | None) -> tuple[str, int
     return f"{seen} of {len(X)} {unit} were also extraction {unit}", seen
 
 
-def _is_network(obj: Any) -> bool:
-    from nnrules.io.model import Network
-
-    return isinstance(obj, Network)
-
-
 def _network_oracle(network: Any, surrogate: Any, X: Any, schema: Any) -> Any:
     """An oracle asking a loaded ``Network`` about ``X`` as the surrogate reads it.
 
@@ -303,97 +297,6 @@ class _NetworkAnswers:
             return self.network.nonfinite_rows(self._feed(X))
         finally:
             self.network.n_queries = before
-
-
-def map_labels(y: Any, label_map: Mapping[Any, Any] | None) -> np.ndarray:
-    """``y`` with every label named in ``label_map`` replaced by its value (the others kept).
-
-    Keys match labels by text, so ``{"1": "yes"}`` maps a label read as 1 or 1.0.
-
-    Examples
-    --------
-    >>> map_labels(["cls0", "cls1", "cls1"], {"cls0": 0, "cls1": 1}).tolist()
-    [0, 1, 1]
-    """
-    y = np.asarray(y)
-    if not label_map:
-        return y
-    lookup = {_label_key(k): v for k, v in label_map.items()}
-    return np.asarray([lookup.get(_label_key(v), v) for v in y.tolist()])
-
-
-def _label_key(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _check_labels(y: np.ndarray, classes: np.ndarray, data_name: str,
-                  warnings: list[str]) -> None:
-    """Refuse true labels none of which is a network class; warn when some are not."""
-    if classes is None or len(classes) == 0 or len(y) == 0:
-        return
-    values = np.unique(y.astype(str)) if y.dtype == object else np.unique(y)
-    known = np.array([bool(np.any(_same(np.asarray([v] * len(classes)), classes)))
-                      for v in values])
-    shown_classes = [plain(c) for c in classes]
-    if not known.any():
-        raise DataError(
-            f"None of the labels in {data_name!r} is one of the network's classes: the data has "
-            f"{[plain(v) for v in values[:10]]}{' ...' if len(values) > 10 else ''}, the "
-            f"network answers {shown_classes}. Map them with label_map= (CLI --label-map "
-            "DATA=CLASS,...), or name the classes with classes= (CLI --classes)."
-        )
-    if not known.all():
-        unknown = [plain(v) for v in values[~known]][:10]
-        warnings.append(
-            f"Labels {unknown} in {data_name!r} are not among the network's classes "
-            f"{shown_classes}: those rows count as wrong for both network and surrogate. Map "
-            "them with label_map= (CLI --label-map) if they name a class differently."
-        )
-
-
-def _unnamed_model(oracle: Any, X: Any) -> bool:
-    """Whether ``oracle`` is (or wraps) a single-input Network without feature names that
-    reads a table (so its columns were matched by position only)."""
-    if hasattr(X, "tokens"):
-        return False
-    network = oracle if _is_network(oracle) else getattr(oracle, "model", None)
-    if not _is_network(network) or len(network.inputs) != 1:
-        return False
-    shape = network.inputs[0].shape
-    return network.feature_names is None and shape is not None and len(shape) == 2
-
-
-def _outside_domain(surrogate: Any, X: Any, data: Any, data_name: str,
-                    warnings: list[str]) -> dict:
-    """``{"outside_domain": {"rows": k, "features": {name: rows}}}`` for evaluation rows outside
-    the domain the surrogate was extracted on (its schema: kinds and observed bounds), with a
-    warning; ``{}`` when every row is inside or there is no schema to compare with."""
-    if hasattr(X, "tokens"):
-        return {}
-    schema = getattr(surrogate, "schema", None)
-    if schema is None and data is not None:
-        schema = data.schema
-    if schema is None or not hasattr(schema, "outside_domain"):
-        return {}
-    try:
-        mask, counts = schema.outside_domain(X)
-    except (TypeError, ValueError):  # rows that do not fit the schema: predict says so
-        return {}
-    k = int(mask.sum())
-    if k == 0:
-        return {}
-    shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
-                      for name, m in list(counts.items())[:8])
-    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
-    warnings.append(
-        f"{k} of {len(mask)} rows of {data_name!r} lie outside the domain the surrogate was "
-        f"extracted on (values beyond the extraction data's bounds or kinds: {shown}{more}). "
-        "The surrogate was not fitted there; read its answers on those rows with care, or "
-        "extract on data that covers them."
-    )
-    return {"outside_domain": {"rows": k, "features": counts}}
 
 
 def evaluate(
@@ -457,8 +360,8 @@ def evaluate(
         raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
     start = time.perf_counter()
     sha = None
-    unnamed = _unnamed_model(oracle, X)
-    if _is_network(oracle):
+    unnamed = unnamed_model(oracle, X)
+    if is_network(oracle):
         sha = oracle.sha256
         oracle = _network_oracle(oracle, surrogate, X, None if data is None else data.schema)
     n_all, dropped = n, 0
@@ -509,7 +412,7 @@ def evaluate(
             f"{dropped} of {n_all} rows of {data_name!r} were dropped: the network answered NaN "
             f"or inf on them (nonfinite='drop'). Every figure here is measured on the other {n} "
             "rows; check the model's weights and the data's ranges.")
-    outside = _outside_domain(surrogate, X, data, data_name, warnings)
+    outside = outside_domain(surrogate, X, data, data_name, warnings)
     columns = {}
     if unnamed:
         schema = getattr(surrogate, "schema", None) or (None if data is None else data.schema)
@@ -553,9 +456,9 @@ def evaluate(
             y = map_labels(y, label_map)
             if len(y) != n:
                 raise DataError(f"Labels have {len(y)} rows but the data has {n}.")
-            _check_labels(y, np.asarray(labels), data_name, warnings)
-            accuracy = {"network": float(np.mean(_same(reference, y))),
-                        "surrogate": float(np.mean(_same(predicted, y)))}
+            check_labels(y, np.asarray(labels), data_name, warnings)
+            accuracy = {"network": float(np.mean(same_labels(reference, y))),
+                        "surrogate": float(np.mean(same_labels(predicted, y)))}
     else:
         fidelity = r2_score(reference, predicted)
         ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
