@@ -18,6 +18,7 @@ import numpy as np
 
 from nnrules._validation import Interval, Options
 from nnrules.extract.decompose.assemble import generalise, ranked_rules
+from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import COMMON_CONSTRAINTS, DecompositionalExtractor
 from nnrules.extract.decompose.prune import prune_inputs
@@ -60,6 +61,11 @@ class EclaireExtractor(DecompositionalExtractor):
     max_samples : int or None, default=None
         Rows each input tree learns from: every row where its clause holds (up to half) and a
         seeded sample of the others; None uses every training row.
+    n_bins : int or None, default=64
+        Every tree learns from its level's values coded by at most this many quantile bins per
+        column (:func:`~nnrules.extract.decompose.binning.bin_columns`; thresholds are mapped
+        back to real values). Columns with fewer distinct values are not changed; None learns
+        from the raw values (slower on continuous inputs).
     max_rules : int or None, default=None
         Most rules in the result; reaching it marks the result partial.
     max_terms : int or None, default=None
@@ -88,6 +94,7 @@ class EclaireExtractor(DecompositionalExtractor):
         "generalise": Interval(float, 0, 1, allow_none=True),
         "prune": Options((True, False)),
         "max_samples": Interval(int, 2, None, allow_none=True),
+        "n_bins": Interval(int, 2, None, allow_none=True),
         "prune_tolerance": Interval(float, 0, 1, closed="left"),
     }
 
@@ -96,7 +103,7 @@ class EclaireExtractor(DecompositionalExtractor):
                  min_gain: float = 0.005,
                  generalise: float | None = 0.0, prune: bool = False,
                  prune_tolerance: float = 0.01, max_samples: int | None = None,
-                 max_rules: int | None = None, max_terms: int | None = None,
+                 n_bins: int | None = 64, max_rules: int | None = None, max_terms: int | None = None,
                  max_seconds: float | None = 60.0, random_state: int | None = None):
         self.network = network
         self.min_samples_leaf = min_samples_leaf
@@ -108,6 +115,7 @@ class EclaireExtractor(DecompositionalExtractor):
         self.prune = prune
         self.prune_tolerance = prune_tolerance
         self.max_samples = max_samples
+        self.n_bins = n_bins
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -115,6 +123,7 @@ class EclaireExtractor(DecompositionalExtractor):
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):
         ws = self._prepare(X)
+        self._binned: dict[int, Binned] = {}
         n_min = self._min_leaf(ws.n_rows)
         self.pruned_inputs_ = None
         self._columns = None
@@ -131,7 +140,7 @@ class EclaireExtractor(DecompositionalExtractor):
                                        max_depth=self.max_depth, max_leaves=self.max_leaves,
                                        columns=self._columns if level == 0 else None,
                                        schema=self.schema_ if level == 0 else None,
-                                       random_state=ws.seed)
+                                       random_state=ws.seed, binned=self._bins(ws, level))
                 leaves.sort(key=lambda leaf: (-leaf.support, leaf.clause))
                 for leaf in leaves:
                     node = ws.trace.add(level, leaf.clause, leaf.value, support=leaf.support,
@@ -154,6 +163,14 @@ class EclaireExtractor(DecompositionalExtractor):
                                           min_gain=gain)
         return self._finish(ws, ruleset, truncated)
 
+    def _bins(self, ws, level: int) -> Binned | None:
+        """The level's binned values, coded once per fit (None when ``n_bins`` is None)."""
+        if self.n_bins is None:
+            return None
+        if level not in self._binned:
+            self._binned[level] = bin_columns(ws.levels[level], self.n_bins)
+        return self._binned[level]
+
     def _sample(self, target: np.ndarray, seed: int) -> np.ndarray:
         """Rows for one input tree: every row where the clause holds (up to half the sample)
         and a seeded random share of the others, sorted."""
@@ -175,14 +192,17 @@ class EclaireExtractor(DecompositionalExtractor):
         ws.budget.tick()
         target = clause_mask(leaf.clause, ws.levels[level]).astype(np.int64)
         X0 = ws.levels[0]
+        binned = self._bins(ws, 0)
         if self.max_samples is not None and len(target) > self.max_samples:
             rows = self._sample(target, ws.seed)
             X0, target = X0[rows], target[rows]
+            if binned is not None:
+                binned = Binned(binned.codes[rows], binned.cuts)
             n_min = max(1, round(n_min * len(rows) / ws.n_rows))
         for il in learn_clauses(X0, target, min_samples_leaf=n_min,
                                 max_depth=self.max_depth, schema=self.schema_,
                                 columns=self._columns,
-                                random_state=ws.seed):
+                                random_state=ws.seed, binned=binned):
             if il.value == 1:
                 ws.trace.add(0, il.clause, node, support=il.support, confidence=il.confidence)
                 candidates.append((il.clause, leaf.value))
