@@ -93,6 +93,7 @@ def learn_clauses(
     schema: Any = None,
     random_state: int = 0,
     binned: Any = None,
+    sample_weight: np.ndarray | None = None,
 ) -> list[Leaf]:
     """Learn clauses on one level that predict ``target``: one per leaf of a CART tree.
 
@@ -117,6 +118,9 @@ def learn_clauses(
         ``A`` coded by quantile bins (:func:`~nnrules.extract.decompose.binning.bin_columns`):
         the tree learns from the codes (faster) and its splits are mapped back to real
         thresholds on ``A``.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Row weights for the tree (a leaf's ``value`` is its weighted majority; ``support``
+        and ``confidence`` still count rows).
 
     Returns
     -------
@@ -134,7 +138,7 @@ def learn_clauses(
     cart = DecisionTreeClassifier(min_samples_leaf=min_samples_leaf, max_depth=max_depth,
                                   max_leaf_nodes=max_leaves, random_state=random_state)
     fit_on = A if binned is None else binned.codes
-    cart.fit(fit_on[:, cols], target)
+    cart.fit(fit_on[:, cols], target, sample_weight=sample_weight)
     tree = cart.tree_
     classes = cart.classes_
     leaf_of = cart.apply(fit_on[:, cols])
