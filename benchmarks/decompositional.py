@@ -165,8 +165,9 @@ def main_table() -> None:
              "jobs), so seconds are inflated by the sharing; compare rows with each other.", "",
              __doc__.split("\n\n", 2)[2].split("\n\n")[0].replace("\n", " "), "",
              "Defaults: `eclaire` min_samples_leaf=0.01, min_gain=0.005, generalise=0.0, no "
-             "input pruning, n_bins=64 (only above 4,000 rows), max_samples=6000 (input trees on "
-             "more rows learn from a weighted sample), max_seconds=60; `deepred` min_samples_leaf=0.01, min_support=1, "
+             "input pruning, n_bins=64 (only above 4,000 rows), max_samples=6000 (input "
+             "trees on more rows learn from a weighted sample), max_seconds=60; `deepred` "
+             "min_samples_leaf=0.01, min_support=1, "
              "beam=64, RxREN pruning (tolerance 0.01), relabel, generalise=0.0, "
              "max_terms=2000, max_seconds=60; `cred` as deepred without pruning; `trepan` "
              f"n_queries=2000. `eclaire-fine` is eclaire with, per data set, {FINE} (chosen "
