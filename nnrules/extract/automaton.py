@@ -181,6 +181,12 @@ class AutomatonExtractor(Extractor):
         Equivalence by sampling passes when the hypothesis disagrees with the network on at
         most this fraction of the sampled sequences (0: chase every disagreement, which follows
         a network's isolated mistakes into large automata).
+    max_disagreement : float in [0, 1) or None, default None
+        When set, the extracted automaton is then shrunk to the smallest one found (greedy state
+        removal, ``nnrules.extract.automaton_reduce``) that disagrees with the network on at
+        most this fraction of the validation sequences; the disagreement is reported
+        (``notes["reduced"]`` and the report's details). For networks that are not exactly
+        regular, whose faithful automaton is too large to read.
     max_queries : int, default 2_000_000
     max_seconds : float, default 60
     layout : {"batch_first", "time_first"} or None
@@ -202,6 +208,7 @@ class AutomatonExtractor(Extractor):
         "n_samples": Interval(int, 1, None),
         "max_queries": Interval(int, 1, None),
         "tolerance": Interval(float, 0, 1, closed="left"),
+        "max_disagreement": Interval(float, 0, 1, closed="left", allow_none=True),
         "max_seconds": Interval(float, 0, None, closed="neither"),
         "layout": Options(("batch_first", "time_first"), allow_none=True),
         "id_offset": Interval(int, 0, None),
@@ -211,6 +218,7 @@ class AutomatonExtractor(Extractor):
 
     def __init__(self, network: Any, *, strategy: str = "auto", max_states: int = 64,
                  n_samples: int = 2000, tolerance: float = 0.001,
+                 max_disagreement: float | None = None,
                  max_queries: int = 2_000_000, max_seconds: float = 60.0,
                  layout: str | None = None, id_offset: int = 0, empty_label: Any = None,
                  progress: bool = False, random_state: int | None = None) -> None:
@@ -220,6 +228,7 @@ class AutomatonExtractor(Extractor):
         self.n_samples = n_samples
         self.max_queries = max_queries
         self.tolerance = tolerance
+        self.max_disagreement = max_disagreement
         self.max_seconds = max_seconds
         self.layout = layout
         self.id_offset = id_offset
@@ -249,6 +258,18 @@ class AutomatonExtractor(Extractor):
                                       id_offset=self.id_offset, empty_label=self.empty_label)
         self.alphabet_ = data.alphabet
         self.surrogate_ = self._fit(data, None)
+        if self.max_disagreement is not None:
+            from nnrules.extract.automaton_reduce import reduce_within
+
+            notes = self.surrogate_.notes
+            self.surrogate_, info = reduce_within(
+                self.surrogate_, self._validation, self._reference,
+                tolerance=float(self.max_disagreement))
+            info["measured_on"] = ("validation sequences: random ones up to twice the longest "
+                                   "extraction sequence, the extraction sequences and their "
+                                   "one-symbol mutations")
+            self.surrogate_.notes = {**notes, "reduced": info}
+        del self._validation, self._reference
         self.n_queries_ = self.oracle_.n_queries
         self.n_train_ = len(data)
         self.train_tokens_ = data.tokens
@@ -267,6 +288,7 @@ class AutomatonExtractor(Extractor):
         lengths = rng.integers(1, 2 * longest + 1, size=self.n_samples)
         validation = [rng.integers(k, size=n) for n in lengths] + ids + _mutations(ids, k, rng)
         reference = oracle.classify(validation)
+        self._validation, self._reference = validation, reference
         enc = oracle.encoding
         notes: dict[str, Any] = {"train_max_length": int(data.lengths.max(initial=0)),
                                  "validation_max_length": 2 * longest,

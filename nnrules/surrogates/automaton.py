@@ -26,7 +26,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nnrules.exceptions import BudgetExceededError, DataError, FormatError, ParameterError
-from nnrules.surrogates.regex import MAX_LENGTH, eliminate, to_python, to_readable
+from nnrules.surrogates.regex import MAX_LENGTH, to_python, to_readable
+from nnrules.surrogates.regex_search import shortest_regex
 
 __all__ = ["Automaton", "counterexample", "difference", "equivalent"]
 
@@ -239,8 +240,8 @@ class Automaton:
         c = len(self.classes) - 1 if label is None else self._class_index(label)
         if c not in self._regex_cache:
             try:
-                self._regex_cache[c] = eliminate(self.delta, self.alphabet, self.start,
-                                                 self.output == c)
+                self._regex_cache[c] = shortest_regex(self.delta, self.alphabet, self.start,
+                                                      self.output == c)
             except BudgetExceededError as err:
                 self._regex_cache[c] = err  # remember: the budget is spent once
         found = self._regex_cache[c]
@@ -346,6 +347,10 @@ class Automaton:
         if train_max is not None and lengths.size:
             details["train_max_length"] = int(train_max)
             details["eval_longer_than_training"] = float(np.mean(lengths > train_max))
+        reduced = self.notes.get("reduced")
+        if reduced:
+            details["reduced_from_states"] = reduced["states_before"]
+            details["reduced_disagreement_on_validation"] = reduced["disagreement"]
         return details
 
     # ------------------------------------------------------------------ JSON
