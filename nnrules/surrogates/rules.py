@@ -134,7 +134,14 @@ class MofN:
         return count >= self.m
 
     def to_text(self, schema: FeatureSchema | None = None) -> str:
-        inner = ", ".join(c.to_text(schema) for c in self.conditions)
+        """``a and b`` when all must hold, ``(a or b)`` when one must, else ``at least m of
+        {a, b, c}``."""
+        texts = [c.to_text(schema) for c in self.conditions]
+        if len(texts) > 1 and self.m == len(texts):
+            return " and ".join(texts)
+        if len(texts) > 1 and self.m == 1:
+            return "(" + " or ".join(texts) + ")"
+        inner = ", ".join(texts)
         return f"at least {self.m} of {{{inner}}}"
 
     def to_sympy(self, symbols: Sequence[Any]):
