@@ -163,6 +163,11 @@ def simplify_tree(tree: TreeSurrogate, X: np.ndarray, *, generated: np.ndarray |
             return add(None, tree.value[u], tree.n_node_samples[u])
         test = tree.tests[u]
         reduced = reduce_test(test, _plain_known(path, schema), schema)
+        if not isinstance(reduced, bool):
+            if simplify_body([*path, reduced], schema) is None:
+                reduced = False
+            elif simplify_body([*path, negate_test(reduced)], schema) is None:
+                reduced = True
         if reduced is True or reduced is False:
             info["decided_by_path"] += 1
             return build(int(tree.left[u] if reduced else tree.right[u]), path, idx)
@@ -183,10 +188,12 @@ def simplify_tree(tree: TreeSurrogate, X: np.ndarray, *, generated: np.ndarray |
             changes = tree.left[child] >= 0 or not _same_output(
                 tree, tree.value[child], tree.value[u])
             if prune_unreached and sub.size == 0 and changes:
-                info["unreached"].append({
-                    "test": reduced.to_text(schema),
-                    "branch": "holds" if t is reduced else "fails",
-                    "predicted": leaf_outputs(child), "now": tree._out_text(u)})
+                was, now = leaf_outputs(child), tree._out_text(u)
+                if was != [now]:
+                    info["unreached"].append({
+                        "test": reduced.to_text(schema),
+                        "branch": "holds" if t is reduced else "fails",
+                        "predicted": was, "now": now})
                 kids.append(add(None, tree.value[u], 0))
             else:
                 kids.append(build(child, [*path, t], sub))
