@@ -179,6 +179,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema, network=network)
+        if args.labels:
+            from nnrules.labels import read_labels
+
+            train = dataclasses.replace(
+                train, schema=train.schema.with_labels(read_labels(args.labels)))
         extractor.fit(train.X, train.y, schema=train.schema)
         if args.eval:
             evaluation = _read_table(args.eval, args, schema=extractor.schema_, network=network)
@@ -299,6 +304,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="nnrules-out", help="output folder (default: nnrules-out)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--schema", help="feature schema JSON overriding the inferred one")
+    p.add_argument("--labels", help="value labels JSON (format nnrules/labels): display names, "
+                   "code meanings and units, embedded in the surrogate (docs/formats.md)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method parameter, repeatable (e.g. --param max_leaves=8)")
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")

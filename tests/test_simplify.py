@@ -141,3 +141,36 @@ def test_extractors_simplify_without_changing_predictions(method, name):
         assert np.mean(after.predict(fresh) != before.predict(fresh)) < 0.001
     assert after.complexity()["conditions"] <= before.complexity()["conditions"]
     assert after.complexity()["leaves"] <= before.complexity()["leaves"]
+
+
+
+
+def _integer_schema():
+    from nnrules.schema import Feature, FeatureSchema
+
+    return FeatureSchema(tuple(Feature(f"x{j}", "integer", 0, 2) for j in range(D)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(trees())
+def test_simplification_with_an_integer_schema_keeps_every_prediction(tree):
+    tree.schema = _integer_schema()
+    small, _ = simplify_tree(tree, DOMAIN)
+    np.testing.assert_array_equal(small.predict(DOMAIN), tree.predict(DOMAIN))
+    np.testing.assert_array_equal(small.to_rules().predict(DOMAIN), tree.predict(DOMAIN))
+
+
+def test_nested_code_ranges_read_as_one_code():
+    from nnrules.schema import Feature, FeatureSchema
+
+    schema = FeatureSchema((Feature("education", "categorical", 0, 3,
+                                    categories=("a", "b", "c", "d")),))
+    outer, inner = Condition(0, "<=", 1.5), Condition(0, "<=", 2.5)
+    tree = TreeSurrogate([outer, None, inner, None, None], [1, -1, 3, -1, -1],
+                         [2, -1, 4, -1, -1], [[1, 0], [1, 0], [0, 1], [0, 1], [1, 0]],
+                         schema=schema)
+    X = np.arange(4.0)[:, None]
+    small, _ = simplify_tree(tree, X)
+    assert small.tests[2] == Condition(0, "==", 2.0)
+    assert "education == 'c'" in small.to_text()
+    np.testing.assert_array_equal(small.predict(X), tree.predict(X))

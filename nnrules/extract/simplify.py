@@ -94,6 +94,30 @@ def simplest_equivalent(test: MofN, X: np.ndarray) -> Condition | MofN:
     return test
 
 
+def _single_code(cond: Condition, known: list[Condition], schema: Any) -> Condition:
+    """``code <= 2`` under ``code > 1`` is ``code == 2`` (integer and categorical features,
+    values within the schema's bounds); likewise ``!=`` when the other side holds one code."""
+    if schema is None or cond.op not in ("<=", ">"):
+        return cond
+    f = schema.features[cond.feature]
+    if f.kind not in ("integer", "categorical"):
+        return cond
+    lower = max([c.value for c in known if c.feature == cond.feature and c.op == ">"]
+                + [f.lower - 0.5])
+    upper = min([c.value for c in known if c.feature == cond.feature and c.op == "<="]
+                + [f.upper])
+    if not (np.isfinite(lower) and np.isfinite(upper)):
+        return cond
+    first, last = int(np.floor(lower)) + 1, int(np.floor(upper))
+    cut = int(np.floor(cond.value))
+    below = (first, min(cut, last))      # codes where "<= value" holds
+    above = (max(cut + 1, first), last)  # codes where it fails
+    for (a, b), holds in ((below, cond.op == "<="), (above, cond.op == ">")):
+        if a == b:
+            return Condition(cond.feature, "==" if holds else "!=", float(a))
+    return cond
+
+
 def _plain_known(path: list, schema: Any) -> list[Condition]:
     """The plain conditions a path implies (its conditions and its "all of" tests)."""
     body = simplify_body(path, schema)
@@ -171,6 +195,8 @@ def simplify_tree(tree: TreeSurrogate, X: np.ndarray, *, generated: np.ndarray |
         if reduced is True or reduced is False:
             info["decided_by_path"] += 1
             return build(int(tree.left[u] if reduced else tree.right[u]), path, idx)
+        if isinstance(reduced, Condition):
+            reduced = _single_code(reduced, _plain_known(path, schema), schema)
         if reduced != test:
             info["decided_by_path"] += 1
         if isinstance(reduced, MofN):

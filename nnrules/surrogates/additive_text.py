@@ -53,9 +53,16 @@ def _effect(v: float) -> str:
 
 
 def _unit(schema: Any, column: int) -> str:
-    f = schema.features[column] if schema is not None else None
-    unit = getattr(f, "unit", None)
+    unit = schema.unit(column) if schema is not None and hasattr(schema, "unit") else None
     return f" {unit}" if unit else ""
+
+
+def _term_name(model: AdditiveSurrogate, t: Term, default: str) -> str:
+    """A main term's display name from the schema's labels (``checking account``)."""
+    schema = model.schema
+    if schema is None or len(t.axes) != 1 or not getattr(schema, "labels", None):
+        return default
+    return schema.display_name(t.axes[0].columns[0])
 
 
 def effect_ranges(y: np.ndarray, tolerance: float) -> list[tuple[int, int, float]]:
@@ -204,7 +211,8 @@ def additive_text(model: AdditiveSurrogate, tolerance: float | None = None) -> s
         lines += _header(model, k)
         for rank, i in enumerate(order, 1):
             t = model.terms[i]
-            lines.append(f"{rank}. {term_names[i]} (spread {t.importance:.3g})")
+            lines.append(f"{rank}. {_term_name(model, t, term_names[i])} "
+                         f"(spread {t.importance:.3g})")
             if len(t.axes) == 2:
                 lines.append("     interaction of two features: see the full table "
                              "(knots_text) or the plot")
