@@ -198,6 +198,26 @@ def test_multiclass_scores_sympy_and_report(tabular_fidelity):
     assert ranking[0].startswith(next(iter(s.importances())))
 
 
+def test_shape_plot_axes_say_which_class_a_positive_contribution_favours(
+        tabular_fidelity, tmp_path, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg", force=True)
+    from matplotlib.axes import Axes
+
+    from nnrules.surrogates.additive_plot import write_plots
+
+    seen: list[str] = []
+    original = Axes.set_ylabel
+    monkeypatch.setattr(Axes, "set_ylabel",
+                        lambda self, text, *a, **k: (seen.append(text), original(
+                            self, text, *a, **k))[1])
+    s = tabular_fidelity["breast_cancer"]["extractor"].surrogate_
+    small = type(s)(s.intercept, s.terms[:1], output=s.output, classes=s.classes,
+                    schema=s.schema, task=s.task)
+    write_plots(small, tmp_path)
+    assert "> 0 favours 1, < 0 favours 0" in seen[-1].replace("'", "")
+
+
 def test_binary_logit_surrogate_matches_network_scores(tabular_fidelity):
     r = tabular_fidelity["breast_cancer"]
     s = r["extractor"].surrogate_
