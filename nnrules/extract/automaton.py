@@ -175,6 +175,7 @@ class AutomatonExtractor(Extractor):
         "auto": white-box abstraction, then L* refined against it and against sampling (L*
         alone when the graph has no recurrent op).
     max_states : int, default 64
+        Largest number of states tried (clusters of the abstraction, states of L*).
     n_samples : int, default 2000
         Random validation sequences (lengths 1 .. 2 × the longest extraction sequence).
     tolerance : float, default 0.001
@@ -188,7 +189,9 @@ class AutomatonExtractor(Extractor):
         (``notes["reduced"]`` and the report's details). For networks that are not exactly
         regular, whose faithful automaton is too large to read.
     max_queries : int, default 2_000_000
+        Budget of sequences the network is asked about; L* stops gracefully when it is spent.
     max_seconds : float, default 60
+        Time budget of L*; the notes and the report say when it ended the learning.
     layout : {"batch_first", "time_first"} or None
         Overrides the input layout read from the graph.
     id_offset : int, default 0
@@ -196,7 +199,10 @@ class AutomatonExtractor(Extractor):
     empty_label : optional
         The answer on the empty sequence for graphs with no recurrent op.
     progress : bool, default False
+        Print L*'s rounds to stderr.
     random_state : int or None
+        Seeds the k-means abstraction and the sampled sequences; the same seed gives the same
+        automaton.
     """
 
     method: ClassVar[str] = "automaton"

@@ -79,6 +79,9 @@ class TrepanExtractor(Extractor):
         of 0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.25, 0.5 and 1 that kept held-out fidelity
         within 0.006 of 0's on breast cancer, wine and digits (benchmarks/trepan.py's budgets);
         it cut their literals by a third (522 to 354) and left MONK's trees unchanged.
+    min_real : int >= 0, default=4
+        Fewest real rows a node must hold to be split (queries alone never decide a split
+        below this).
     n_queries : int >= 0 or None, default=None
         Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
     sampler : {"perturb", "kde", "marginal"}, default="perturb"
@@ -87,6 +90,7 @@ class TrepanExtractor(Extractor):
         A node whose majority class covers at least ``1 - stop_error`` of it with confidence
         ``stop_confidence`` is not expanded.
     max_depth : int >= 1 or None, default=None
+        Deepest a leaf may be (None: the leaf budget alone decides).
     simplify : bool, default=True
         Simplify the grown tree without changing its answer on the extraction rows, TREPAN's
         queries and 20,000 generated rows (``nnrules.extract.simplify``): tests the path
