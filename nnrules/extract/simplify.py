@@ -56,13 +56,16 @@ MAX_SUBSET_CONDITIONS = 12  # m-of-n tests with more conditions are only reduced
 def generate_rows(schema: Any, X: np.ndarray, n: int = N_GENERATED, *,
                   random_state: int = 0) -> np.ndarray:
     """``n`` schema-valid rows modelled on ``X``: half near real rows, half from marginals."""
-    from nnrules.extract.sampling import sample_queries
+    from nnrules.extract.sampling import QuerySampler
 
     if schema is None or n <= 0 or len(X) == 0:
         return np.empty((0, np.asarray(X).shape[1]))
     half = n // 2
-    a = sample_queries(schema, X, half, random_state=random_state, method="perturb")
-    b = sample_queries(schema, X, n - half, random_state=random_state + 1, method="marginal")
+    # X is extraction data, already checked against the schema: not checked again.
+    a = QuerySampler(schema, X, method="perturb", random_state=random_state,
+                     validate=False).sample(half)
+    b = QuerySampler(schema, X, method="marginal", random_state=random_state + 1,
+                     validate=False).sample(n - half)
     return np.vstack([a, b])
 
 

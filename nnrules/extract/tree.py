@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.extract.base import Extractor
 
 __all__ = ["TreeExtractor"]
@@ -41,7 +41,7 @@ class TreeExtractor(Extractor):
         generated rows (``nnrules.extract.simplify``): sibling leaves with one output merge,
         tests the path decides go. What it did is in ``simplification_`` and the surrogate's
         ``notes["simplified"]``.
-    random_state : int or None, default=None
+    random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries and the tree's tie-breaking; the same seed gives the same file.
 
     Examples
@@ -62,7 +62,7 @@ class TreeExtractor(Extractor):
         "n_queries": Interval(int, 0, None),
         "task": Options(("classification", "regression"), allow_none=True),
         "simplify": Options((True, False)),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(
