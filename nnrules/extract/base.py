@@ -76,6 +76,9 @@ class Extractor(BaseEstimator):
         self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
         self.partial_reason_ = None
         self.surrogate_ = self._fit(data.X, data.y)
+        notes = getattr(self.surrogate_, "notes", None)
+        if isinstance(notes, dict) and self.method:
+            notes.setdefault("method", self.method)  # a saved surrogate still names its method
         self.n_queries_ = self.oracle_.n_queries
         self.n_train_ = int(data.X.shape[0])
         self.fit_seconds_ = time.perf_counter() - start
