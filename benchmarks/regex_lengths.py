@@ -23,7 +23,7 @@ from pathlib import Path
 import nnrules
 from nnrules.extract.automaton import AutomatonExtractor
 from nnrules.io.sequences import read_sequences
-from nnrules.languages import TOMITA
+from nnrules.datasets.languages import TOMITA
 from nnrules.surrogates.regex import eliminate, to_readable
 from nnrules.surrogates.regex_search import same_language, shortest_regex
 

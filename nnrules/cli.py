@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrules._validation import validate_params
-from nnrules.exceptions import NNRulesError, ParameterError
+from nnrules.exceptions import FormatError, NNRulesError, ParameterError
 
 __all__ = ["main"]
 
@@ -60,7 +60,21 @@ def _build_extractor(method: str, network: Any, seed: int | None, params: dict) 
 
 
 def _is_sequences(obj: Any) -> bool:
+    """Whether an extractor class (or a surrogate: ``Surrogate.data_kind``) reads sequences."""
     return getattr(obj, "data_kind", "table") == "sequences"
+
+
+def _load_surrogate(path: str):
+    """The surrogate in ``path``; another nnrules file (a report, a schema) is a FormatError."""
+    from nnrules.io import serialize
+    from nnrules.surrogates.base import Surrogate
+
+    obj = serialize.load(path)
+    if not isinstance(obj, Surrogate):
+        raise FormatError(
+            f"{path!r} is an {obj.to_dict().get('format')!r} file, not a surrogate. Pass the "
+            "surrogate.json that nnrules extract wrote.")
+    return obj
 
 
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
@@ -182,9 +196,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    artifacts: list[str] = []
-    if hasattr(surrogate, "write_artifacts"):
-        artifacts = list(surrogate.write_artifacts(out))
+    artifacts = list(surrogate.write_artifacts(out))  # plots etc.; most kinds write none
     serialize.dump(surrogate, out / "surrogate.json")
     serialize.dump(report, out / "report.json")
     markdown = report.to_markdown()
@@ -205,12 +217,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     network = _load_network(args)
     if _is_sequences(surrogate):
         from nnrules.extract.automaton import budget_warning
 
-        data = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
+        data = _read_sequences(args.data, surrogate.alphabet)
         report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
         warning = budget_warning(surrogate)
         if warning:
@@ -228,11 +240,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from nnrules.io import serialize
-
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     if _is_sequences(surrogate):
-        rows = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
+        rows = _read_sequences(args.data, surrogate.alphabet)
     else:
         rows = _read_table(args.data, args, schema=surrogate.schema).X
     predictions = surrogate.predict(rows)
@@ -348,7 +358,7 @@ def _method_in(argv: list[str]) -> str | None:
 
 
 def _extract_help(parser: argparse.ArgumentParser, method: str) -> int:
-    from nnrules.extract.describe import method_help
+    from nnrules.extract import method_help
 
     try:
         text = method_help(method)
@@ -362,7 +372,7 @@ def _extract_help(parser: argparse.ArgumentParser, method: str) -> int:
 
 def cmd_methods(args: argparse.Namespace) -> int:
     from nnrules.extract import get_extractor, method_names
-    from nnrules.extract.describe import method_help
+    from nnrules.extract import method_help
 
     if args.method:
         print(method_help(args.method))

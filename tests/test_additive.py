@@ -212,7 +212,7 @@ def test_shape_plot_axes_say_which_class_a_positive_contribution_favours(
                         lambda self, text, *a, **k: (seen.append(text), original(
                             self, text, *a, **k))[1])
     s = tabular_fidelity["breast_cancer"]["extractor"].surrogate_
-    small = type(s)(s.intercept, s.terms[:1], output=s.output, classes=s.classes,
+    small = type(s)(s.intercept, s.terms[:2], output=s.output, classes=s.classes,
                     schema=s.schema, task=s.task)
     write_plots(small, tmp_path)
     assert "> 0 favours 1, < 0 favours 0" in seen[-1].replace("'", "")

@@ -103,6 +103,15 @@ def test_evaluate_gives_the_same_fidelity_as_extract(extracted, capsys):
     assert f"{report['fidelity']:.4f}" in out
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_report_given_as_the_surrogate_is_a_one_line_error(extracted, capsys, command):
+    model = [MODEL] if command == "evaluate" else []
+    code, _, err = run(capsys, command, extracted / "report.json", *model, "--data", TEST,
+                       "--target", "target")
+    assert code == 1 and err.count("\n") == 1
+    assert "is an 'nnrules/report' file, not a surrogate" in err
+
+
 def test_inspect_names_task_and_methods(capsys):
     code, out, _ = run(capsys, "inspect", MODEL)
     assert code == 0
@@ -279,7 +288,8 @@ def test_each_data_file_is_built_and_validated_once(method, model, data, params,
 
 def test_evaluate_reports_without_an_extractor(extracted, tmp_path, capsys):
     """`nnrules evaluate` measures a saved surrogate against the network: the same figures as
-    the extraction's report, and no method or parameters it cannot know."""
+    the extraction's report, the method the surrogate file records (issue 17: never
+    "surrogate"), and no parameters it cannot know."""
     code, _, _ = run(capsys, "evaluate", extracted / "surrogate.json", MODEL, "--data", TEST,
                      "--target", "target", "--out", tmp_path)
     assert code == 0
@@ -288,5 +298,6 @@ def test_evaluate_reports_without_an_extractor(extracted, tmp_path, capsys):
     for key in ("fidelity", "fidelity_ci95", "per_class", "accuracy", "complexity",
                 "model_sha256", "n_eval"):
         assert fresh[key] == first[key], key
-    assert fresh["method"] is None and fresh["parameters"] == {} and fresh["n_queries"] is None
+    assert fresh["method"] == "tree" and fresh["parameters"] == {} and fresh["n_queries"] is None
+    assert (tmp_path / "report.md").read_text().startswith("## Fidelity report: `tree`")
     assert "not compared" in fresh["data"]["kind"]

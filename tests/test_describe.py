@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from nnrules.extract import get_extractor, method_names
-from nnrules.extract.describe import describe_method, method_help, parameter_docs
+from nnrules.extract import describe_method, method_help, parameter_docs
 
 
 @pytest.mark.parametrize("name", method_names())

@@ -1,6 +1,6 @@
 """Readable regexes: shortest elimination order plus rewrites, each one checked exactly.
 
-Ground truth: the Tomita grammars' hand-written minimal DFAs (``nnrules.languages``) and the
+Ground truth: the Tomita grammars' hand-written minimal DFAs (``nnrules.datasets.languages``) and the
 shortest hand-written expressions we know for them; the regex compiler (Glushkov + subsets) is
 itself checked against Python's ``re`` on every short string.
 """
@@ -15,9 +15,9 @@ import pytest
 
 import nnrules
 from nnrules.extract.automaton import AutomatonExtractor
-from nnrules.extract.automaton_reduce import reduce_within
+from nnrules.extract.engines.automaton_reduce import reduce_within
 from nnrules.io.sequences import read_sequences
-from nnrules.languages import TOMITA
+from nnrules.datasets.languages import TOMITA
 from nnrules.surrogates.automaton import Automaton, equivalent
 from nnrules.surrogates.regex import alt, cat, eliminate, star, sym, to_python, to_readable
 from nnrules.surrogates.regex_search import language_table, same_language, shortest_regex

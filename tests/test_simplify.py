@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnrules.datasets import load_monk, monk_feature_names, tabular_split
-from nnrules.extract.simplify import generate_rows, simplify_rules, simplify_tree
+from nnrules.extract.engines.simplify import generate_rows, simplify_rules, simplify_tree
 from nnrules.extract.tree import TreeExtractor
 from nnrules.extract.trepan import TrepanExtractor
 from nnrules.io.model import load

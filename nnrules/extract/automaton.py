@@ -34,9 +34,9 @@ from nnrules._validation import (
     validate_params,
 )
 from nnrules.extract.base import Extractor
-from nnrules.extract.lstar import lstar, sample_by_output
-from nnrules.io.prefixes import prefix_answers
-from nnrules.io.sequences import SequenceOracle, Sequences, as_sequences
+from nnrules.extract.engines.lstar import lstar, sample_by_output
+from nnrules.io.sequences import Sequences, as_sequences
+from nnrules.oracles import SequenceOracle, prefix_answers
 from nnrules.surrogates.automaton import Automaton
 
 __all__ = ["AutomatonExtractor", "budget_warning", "run_table", "whitebox_abstraction"]
@@ -190,7 +190,7 @@ class AutomatonExtractor(Extractor):
         a network's isolated mistakes into large automata).
     max_disagreement : float in [0, 1) or None, default None
         When set, the extracted automaton is then shrunk to the smallest one found (greedy state
-        removal, ``nnrules.extract.automaton_reduce``) that disagrees with the network on at
+        removal, ``nnrules.extract.engines.automaton_reduce``) that disagrees with the network on at
         most this fraction of the validation sequences; the disagreement is reported
         (``notes["reduced"]`` and the report's details). For networks that are not exactly
         regular, whose faithful automaton is too large to read.
@@ -272,7 +272,7 @@ class AutomatonExtractor(Extractor):
         self.partial_reason_ = None
         self.surrogate_ = self._fit(data, None)
         if self.max_disagreement is not None:
-            from nnrules.extract.automaton_reduce import reduce_within
+            from nnrules.extract.engines.automaton_reduce import reduce_within
 
             notes = self.surrogate_.notes
             self.surrogate_, info = reduce_within(

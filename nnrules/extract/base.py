@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 
 from nnrules._validation import validate_params
 from nnrules.exceptions import NotFittedError
-from nnrules.extract.oracle import as_oracle
+from nnrules.oracles import as_oracle
 
 if TYPE_CHECKING:
     from nnrules.fidelity import FidelityReport

@@ -32,13 +32,13 @@ class TreeExtractor(Extractor):
     min_samples_leaf : int, default=1
         Fewest rows in a leaf.
     n_queries : int, default=0
-        Generated rows (schema-respecting, drawn by ``nnrules.extract.sampling``) labelled by the
-        network and added to the extraction rows.
+        Generated rows (schema-respecting, drawn by ``nnrules.extract.engines.sampling``)
+        labelled by the network and added to the extraction rows.
     task : {"classification", "regression"} or None, default=None
         Overrides the task the network declares.
     simplify : bool, default=True
         Simplify the fitted tree without changing its answer on the extraction rows and 20,000
-        generated rows (``nnrules.extract.simplify``): sibling leaves with one output merge,
+        generated rows (``nnrules.extract.engines.simplify``): sibling leaves with one output merge,
         tests the path decides go. What it did is in ``simplification_`` and the surrogate's
         ``notes["simplified"]``.
     random_state : int, numpy.random.Generator or None, default=None
@@ -92,7 +92,7 @@ class TreeExtractor(Extractor):
         rng = check_random_state(self.random_state)
         rows = X
         if self.n_queries > 0:
-            from nnrules.extract.sampling import sample_queries
+            from nnrules.extract.engines.sampling import sample_queries
 
             queries = sample_queries(self.schema_, X, self.n_queries, random_state=rng)
             rows = np.vstack([X, queries])
@@ -115,7 +115,7 @@ class TreeExtractor(Extractor):
         )
         if not self.simplify:
             return tree
-        from nnrules.extract.simplify import generate_rows, simplify_tree
+        from nnrules.extract.engines.simplify import generate_rows, simplify_tree
 
         generated = generate_rows(self.schema_, X, random_state=int(rng.integers(0, 2**31 - 1)))
         tree, self.simplification_ = simplify_tree(tree, rows, generated=generated)

@@ -1,7 +1,7 @@
 """Exact logic for simplifying rules: tests decided by other conditions, and a tree's rule view.
 
 Nothing here looks at data; every step is exact on rows that obey the schema (one-hot groups
-with one hot column). The data-checked steps live in ``nnrules.extract.simplify``.
+with one hot column). The data-checked steps live in ``nnrules.extract.engines.simplify``.
 
 Examples
 --------

@@ -16,7 +16,7 @@ every rule-set method. Four steps, each either exact or checked on rows:
    row of a region neither the data nor ``n_generated`` sampled rows visit.
 4. **Sibling leaves with the same output** merge (exact), bottom-up, repeatedly.
 
-Generated rows are drawn by ``nnrules.extract.sampling`` (half "perturb", half "marginal"),
+Generated rows are drawn by ``nnrules.extract.engines.sampling`` (half "perturb", half "marginal"),
 schema-valid, seeded. They are the surrogate's own rows: no network query is made.
 
 Examples
@@ -24,7 +24,7 @@ Examples
 >>> import numpy as np
 >>> from nnrules.surrogates.rules import Condition
 >>> from nnrules.surrogates.tree import TreeSurrogate
->>> from nnrules.extract.simplify import simplify_tree
+>>> from nnrules.extract.engines.simplify import simplify_tree
 >>> c = Condition(0, ">", 0.5)
 >>> tree = TreeSurrogate([c, None, c, None, None], [1, -1, 3, -1, -1], [2, -1, 4, -1, -1],
 ...                      [[0.2, 0.8], [0, 1], [0.5, 0.5], [0, 1], [1, 0]])
@@ -56,7 +56,7 @@ MAX_SUBSET_CONDITIONS = 12  # m-of-n tests with more conditions are only reduced
 def generate_rows(schema: Any, X: np.ndarray, n: int = N_GENERATED, *,
                   random_state: int = 0) -> np.ndarray:
     """``n`` schema-valid rows modelled on ``X``: half near real rows, half from marginals."""
-    from nnrules.extract.sampling import QuerySampler
+    from nnrules.extract.engines.sampling import QuerySampler
 
     if schema is None or n <= 0 or len(X) == 0:
         return np.empty((0, np.asarray(X).shape[1]))

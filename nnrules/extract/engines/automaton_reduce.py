@@ -21,7 +21,7 @@ Examples
 --------
 >>> import numpy as np
 >>> from nnrules.surrogates.automaton import Automaton
->>> from nnrules.extract.automaton_reduce import reduce_within
+>>> from nnrules.extract.engines.automaton_reduce import reduce_within
 >>> # "an even number of 1s, or at least three": wrong, on the data, about "111"
 >>> auto = Automaton(np.array([[0, 1], [1, 2], [2, 3], [3, 2]]), np.array([1, 0, 1, 1]),
 ...                  alphabet=("0", "1"), classes=np.array([0, 1]))
