@@ -205,7 +205,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if artifacts:
         markdown += "\n" + "\n".join(f"![{name}]({name})" for name in artifacts) + "\n"
     _write(out / "report.md", markdown)
-    _write(out / "rules.txt", surrogate.to_text().rstrip("\n") + "\n")
+    text = surrogate.to_text().rstrip("\n") + "\n"
+    if hasattr(surrogate, "to_rules"):  # trees: the tree, then the same model as short rules
+        text += "\nThe same model as rules:\n" + surrogate.to_rules().to_text().rstrip("\n") + "\n"
+    _write(out / "rules.txt", text)
     fid = "n/a" if report.fidelity is None else f"{report.fidelity:.4f}"
     lo, hi = report.fidelity_ci95 or (float("nan"), float("nan"))
     print(f"{args.method}: fidelity {fid} [{lo:.4f}, {hi:.4f}] on {report.n_eval} rows of "
