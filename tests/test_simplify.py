@@ -61,7 +61,7 @@ def trees(draw, n_classes=3):
     return TreeSurrogate(tests, left, right, value)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(trees())
 def test_tree_simplification_keeps_every_prediction_on_the_domain(tree):
     small, info = simplify_tree(tree, DOMAIN)
@@ -70,14 +70,14 @@ def test_tree_simplification_keeps_every_prediction_on_the_domain(tree):
     # (branches no domain row reaches, e.g. x0 > 2, may be pruned: no domain row changes)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(trees())
 def test_rule_view_of_a_tree_is_exact(tree):
     rules = tree.to_rules()
     np.testing.assert_array_equal(rules.predict(DOMAIN), tree.predict(DOMAIN))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.lists(split_tests(), min_size=1, max_size=3), st.integers(0, 2)),
                 max_size=6), st.integers(0, 2), st.booleans())
 def test_rule_set_simplification_keeps_every_prediction_on_the_domain(raw, default, ordered):
@@ -88,7 +88,7 @@ def test_rule_set_simplification_keeps_every_prediction_on_the_domain(raw, defau
     assert info["after"]["conditions"] <= info["before"]["conditions"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(split_tests(), st.lists(conditions, max_size=3))
 def test_reduced_test_agrees_wherever_the_known_conditions_hold(test, known):
     rows = DOMAIN[Rule(tuple(known), 0).holds(DOMAIN)]
@@ -151,7 +151,7 @@ def _integer_schema():
     return FeatureSchema(tuple(Feature(f"x{j}", "integer", 0, 2) for j in range(D)))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(trees())
 def test_simplification_with_an_integer_schema_keeps_every_prediction(tree):
     tree.schema = _integer_schema()
