@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 import nnrules
+from nnrules.datasets.languages import TOMITA
 from nnrules.extract.automaton import AutomatonExtractor
 from nnrules.io.sequences import read_sequences
-from nnrules.datasets.languages import TOMITA
 from nnrules.surrogates.regex import eliminate, to_readable
 from nnrules.surrogates.regex_search import same_language, shortest_regex
 
@@ -48,8 +48,8 @@ def _code(text: str) -> str:
 
 
 def main() -> None:
-    rows = ["| grammar | shortest hand-written | len | before | after | after / hand | exact | "
-            "GRU net | LSTM net | printed (after) |",
+    rows = [("| grammar | shortest hand-written | len | before | after | after / hand | exact | "
+            "GRU net | LSTM net | printed (after) |"),
             "|---|---|---:|---:|---:|---:|---|---:|---:|---|"]
     for k, language in TOMITA.items():
         t = language.to_automaton()
@@ -68,18 +68,18 @@ def main() -> None:
     small = _net_regex("tomita6_gru", tolerance=0.0, max_disagreement=0.01)
     info = small[2]
     text = ["## Readable regular expressions (Tomita 1-7)", "",
-            "Command: `python benchmarks/regex_lengths.py`. Lengths in characters of the readable "
+            ("Command: `python benchmarks/regex_lengths.py`. Lengths in characters of the readable "
             "form (plain parentheses). \"before\": greedy state-elimination order only; \"after\": "
             "order search plus rewrites, each checked equivalent to the DFA (product "
-            "construction).", "", *rows, "",
-            "Imperfect network (Tomita 6 GRU extracted with `tolerance=0`, so L* follows the "
-            "network's rare mistakes):", "",
-            "| extraction | states | regex length | disagreement with the network on the "
-            "validation sequences |", "|---|---:|---:|---:|",
-            f"| faithful (`tolerance=0`) | {big[0]} | {big[1]} | 0 by construction on the "
-            "checked strings |",
-            f"| `max_disagreement=0.01` | {small[0]} | {small[1]} | {info['disagreements']} of "
-            f"{info['sequences']} ({info['disagreement']:.4%}) |", ""]
+            "construction)."), "", *rows, "",
+            ("Imperfect network (Tomita 6 GRU extracted with `tolerance=0`, so L* follows the "
+            "network's rare mistakes):"), "",
+            ("| extraction | states | regex length | disagreement with the network on the "
+            "validation sequences |"), "|---|---:|---:|---:|",
+            (f"| faithful (`tolerance=0`) | {big[0]} | {big[1]} | 0 by construction on the "
+            "checked strings |"),
+            (f"| `max_disagreement=0.01` | {small[0]} | {small[1]} | {info['disagreements']} of "
+            f"{info['sequences']} ({info['disagreement']:.4%}) |"), ""]
     OUT.write_text("\n".join(text))
     print("\n".join(text))
 

@@ -54,7 +54,7 @@ def _german(path: str):
             header.append(name)
     X = np.array(cols).T
     y = np.array([int(r[20]) - 1 for r in rows])
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    Xtr, Xte, ytr, _yte = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
     return Xtr, Xte, ytr, header
 
 
@@ -138,20 +138,20 @@ def main() -> None:
     names = ["breast_cancer", "wine", "digits"] + (["german"] if german else [])
     rows = [r for name in names for r in _run(name, german)]
     lines = ["## Simplification: literals before and after, TREPAN beside CART", "",
-             f"Command: `python benchmarks/simplify.py{' --german german.data' if german else ''}`"
+             (f"Command: `python benchmarks/simplify.py{' --german german.data' if german else ''}`"
              ". Three scikit-learn MLPs per data set (seeds 0/1/2, 16/32/64 hidden units) as "
              "black boxes; fidelity on the held-out 30%, identical before and after on every "
-             "held-out row (column \"same\"). Literals: conditions written in the rule view.",
-             "", "| data | network | method | leaves before → after | literals before | "
-             "literals after | fidelity | same predictions |", "|---|---|---|---|---:|---:|---:|---|"]
+             "held-out row (column \"same\"). Literals: conditions written in the rule view."),
+             "", ("| data | network | method | leaves before → after | literals before | "
+             "literals after | fidelity | same predictions |"), "|---|---|---|---|---:|---:|---:|---|"]
     for r in rows:
         lines.append(f"| {r['data']} | {r['net']} | {r['method']} | {r['leaves'][0]} → "
                      f"{r['leaves'][1]} | {r['before']} | {r['after']} | {r['fidelity']:.3f} | "
                      f"{'yes' if r['same'] else 'NO'} |")
     lines += ["", "Per data set, over its networks (median / worst):", "",
-              "| data | TREPAN literals before | TREPAN after | CART before | CART after | "
+              ("| data | TREPAN literals before | TREPAN after | CART before | CART after | "
               "TREPAN after / CART after | TREPAN fidelity | CART fidelity | CART at TREPAN's "
-              "fidelity: literals (leaves) |",
+              "fidelity: literals (leaves) |"),
               "|---|---|---|---|---|---|---|---|---|"]
     for name in names:
         t = [r for r in rows if r["data"] == name and r["method"] == "trepan"]

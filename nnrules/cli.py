@@ -366,7 +366,6 @@ def _key_columns(path: str, keys: list[str], n_rows: int) -> list[list[str]]:
 
 
 def _predict_reasons(args: argparse.Namespace) -> int:
-    from nnrules.io import serialize
     from nnrules.io.data import read_data
     from nnrules.surrogates.reasons import MAX_REASONS, reasons
 
@@ -553,8 +552,7 @@ def _extract_help(parser: argparse.ArgumentParser, method: str) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from nnrules.extract import get_extractor, method_names
-    from nnrules.extract import method_help
+    from nnrules.extract import get_extractor, method_help, method_names
 
     if args.method:
         print(method_help(args.method))

@@ -6,8 +6,13 @@ import inspect
 
 import pytest
 
-from nnrules.extract import get_extractor, method_names
-from nnrules.extract import describe_method, method_help, parameter_docs
+from nnrules.extract import (
+    describe_method,
+    get_extractor,
+    method_help,
+    method_names,
+    parameter_docs,
+)
 
 
 @pytest.mark.parametrize("name", method_names())

@@ -99,7 +99,7 @@ def test_cli_extract_embeds_labels_and_rules_read_them(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     rules = (out / "rules.txt").read_text()
     assert "hours per week <= 39 hours" in rules
-    tree_part, rule_part = rules.split("The same model as rules:\n")
+    _tree_part, rule_part = rules.split("The same model as rules:\n")
     assert rule_part.startswith("IF ") and "DEFAULT" in rule_part and "hours per week" in rule_part
     surrogate = serialize.load(out / "surrogate.json")  # validated against its JSON Schema
     assert surrogate.schema.labels["features"]["workclass"]["name"] == "employer"

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import nnrules
+from nnrules.datasets.languages import TOMITA
 from nnrules.extract.automaton import AutomatonExtractor
 from nnrules.extract.engines.automaton_reduce import reduce_within
 from nnrules.io.sequences import read_sequences
-from nnrules.datasets.languages import TOMITA
 from nnrules.surrogates.automaton import Automaton, equivalent
 from nnrules.surrogates.regex import alt, cat, eliminate, star, sym, to_python, to_readable
 from nnrules.surrogates.regex_search import language_table, same_language, shortest_regex
-
-from pathlib import Path
-from functools import cache
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tomita"
 

@@ -85,8 +85,8 @@ def inspect_text(info: dict[str, Any], *, layers: str | None = None,
     if info.get("layers_readable"):
         rows.append(("Layers", [layers or "readable"]))
     else:
-        rows.append(("Layers", ["not readable by white-box methods: "
-                                f"{info.get('layers_error') or 'unknown reason'}"]))
+        rows.append(("Layers", [("not readable by white-box methods: "
+                                f"{info.get('layers_error') or 'unknown reason'}")]))
     rows.append(("Methods", [", ".join(methods) or "none"]))
     import textwrap
 

@@ -231,9 +231,9 @@ def _header(model: AdditiveSurrogate, k: int) -> list[str]:
         return [f"prediction = {b} + the effects below (each feature adds its effect).", ""]
     if model.output == "logit":
         first, second = model.classes
-        return [f"logit of {second!r} vs {first!r} = {b} + the effects below "
-                f"(> 0 toward {second!r}, < 0 toward {first!r});",
+        return [(f"logit of {second!r} vs {first!r} = {b} + the effects below "
+                f"(> 0 toward {second!r}, < 0 toward {first!r});"),
                 f"P({second!r}) = 1 / (1 + exp(-logit)); {second!r} when the logit is above 0.",
                 ""]
-    return [f"score of class {model.classes[k]!r} = {b} + the effects below; "
-            "the class with the largest score wins.", ""]
+    return [(f"score of class {model.classes[k]!r} = {b} + the effects below; "
+            "the class with the largest score wins."), ""]

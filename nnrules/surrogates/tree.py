@@ -27,7 +27,6 @@ from nnrules.surrogates.base import (
 from nnrules.surrogates.rules import (
     Condition,
     MofN,
-    Rule,
     RuleSet,
     conjunction_sympy,
     number_text,
