@@ -25,6 +25,9 @@ __all__ = ["REGISTRY", "describe_method", "get_extractor", "method_help", "metho
 REGISTRY: dict[str, str] = {
     "additive": "nnrules.extract.additive:AdditiveExtractor",
     "automaton": "nnrules.extract.automaton:AutomatonExtractor",
+    "cred": "nnrules.extract.cred:CredExtractor",
+    "deepred": "nnrules.extract.deepred:DeepRedExtractor",
+    "eclaire": "nnrules.extract.eclaire:EclaireExtractor",
     "tree": "nnrules.extract.tree:TreeExtractor",
     "trepan": "nnrules.extract.trepan:TrepanExtractor",
     "via": "nnrules.extract.via:VIAExtractor",
