@@ -109,7 +109,10 @@ def describe_method(name: str) -> list[dict[str, str]]:
     ('16', 'an int in [2, inf)')
     """
     cls = get_extractor(name)
-    docs = parameter_docs(cls.__doc__)
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):  # a subclass's text wins; inherited ones fill gaps
+        docs.update(parameter_docs(klass.__doc__ if klass.__module__.startswith("nnrules")
+                                   else None))
     constraints: dict[str, Any] = getattr(cls, "_parameter_constraints", {})
     rows = []
     for p in inspect.signature(cls.__init__).parameters.values():
