@@ -48,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-from nnrules.exceptions import DataError, FormatError, InputFileError, SchemaError
+from nnrules.exceptions import DataError, FormatError, SchemaError
+from nnrules.io.files import check_input_file
 from nnrules.schema import FeatureSchema
 
 __all__ = [
@@ -420,10 +421,7 @@ def read_data(
         names, cols, y = _split_target(names, cols, target)
         names, cols = _select(names, cols, feature_names)
     elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            what = "is a directory" if path.is_dir() else "does not exist"
-            raise InputFileError(f"Data file {str(path)!r} {what}; give the path of a data file.")
+        path = check_input_file(source, "Data file")
         suffix = path.suffix.lower()
         label = name or path.name
         if suffix == ".npy":
@@ -525,9 +523,7 @@ def load_schema(path: str | os.PathLike) -> FeatureSchema:
     SchemaError
         A feature is malformed (unknown kind or key, missing group or categories...).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"Schema file {str(path)!r} does not exist; give a schema JSON file.")
+    path = check_input_file(path, "Schema file")
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

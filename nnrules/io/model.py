@@ -27,6 +27,7 @@ from nnrules.exceptions import (
     ParameterError,
     UnsupportedModelError,
 )
+from nnrules.io.files import check_input_file
 from nnrules.io.heads import infer_head
 from nnrules.io.probe import run_batched
 from nnrules.io.safety import (
@@ -510,11 +511,7 @@ def load(
         For ops outside the standard domains, external data outside the model's folder, or a
         shape-building op asking for more than ``MAX_ELEMENTS`` elements.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(
-            f"Model file {str(path)!r} does not exist or is not a file. Check the path."
-        )
+    path = check_input_file(path, "Model file")
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -21,7 +21,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from nnrules.exceptions import DataError, InputFileError, ParameterError, UnsupportedModelError
+from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
+from nnrules.io.files import check_input_file
 
 __all__ = [
     "RECURRENT_OPS", "SequenceEncoding", "Sequences", "as_sequences", "infer_encoding",
@@ -171,9 +172,7 @@ def read_sequences(path: str | Path, *, alphabet: str | Sequence[str] | None = N
     DataError
         The file is empty, or holds a symbol outside the alphabet (named, with its line).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"Sequence file {str(path)!r} does not exist or is not a file.")
+    path = check_input_file(path, "Sequence file")
     alpha = parse_alphabet(alphabet)
     if path.suffix == ".npy":
         ids = np.load(path, allow_pickle=False)

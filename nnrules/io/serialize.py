@@ -17,8 +17,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nnrules.exceptions import FormatError, InputFileError
-from nnrules.io.files import atomic_write_text
+from nnrules.exceptions import FormatError
+from nnrules.io.files import atomic_write_text, check_input_file
 
 __all__ = ["FORMATS", "dump", "dumps", "load", "loads", "validate"]
 
@@ -118,9 +118,7 @@ def loads(text: str, *, source: str = "text") -> Any:
 
 def load(path: str | os.PathLike) -> Any:
     """Read the nnrules file at ``path``; missing file → ``InputFileError``."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"No such nnrules file: {str(p)!r}. Check the path.")
+    p = check_input_file(path, "nnrules file")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
