@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -64,3 +65,61 @@ def test_a_fifo_is_named_as_not_a_regular_file(tmp_path, capsys, where):
     assert code == EXIT_ERROR
     assert "named pipe (FIFO), not a regular file" in err
     assert "does not exist" not in err
+
+
+@pytest.fixture(scope="module")
+def tree_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tree")
+    assert main([str(a) for a in extract_tree(out)]) == 0
+    return out / "surrogate.json"
+
+
+def _mutated(tree_file, tmp_path, how):
+    text = tree_file.read_text()
+    if how == "deep":
+        text = text.rstrip().rstrip("}") + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    elif how == "version":
+        text = text.replace('"version": 1', '"version": ' + "9" * 5000)
+    elif how == "feature":
+        text = re.sub(r'"feature": \d+', '"feature": 1' + "0" * 30, text, count=1)
+    elif how == "float":
+        text = text.replace('"value": ', '"value": 1' + "0" * 400 + ".5, \"v\": ", 1)
+    elif how == "nan":
+        text = text.replace('"samples": ', '"samples": NaN, "s": ', 1)
+    elif how == "depth_70":
+        text = text.rstrip().rstrip("}") + ', "x": ' + "[" * 70 + "]" * 70 + "}"
+    path = tmp_path / f"{how}.json"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("how, message", [
+    ("deep", "nested deeper than 64 levels"),
+    ("depth_70", "nested deeper than 64 levels"),
+    ("version", "outside the 64-bit range"),
+    ("feature", "1000000000000000000000000000000 is outside the 64-bit range"),
+    ("float", "beyond the float64 range"),
+    ("nan", "NaN is not allowed"),
+])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_hostile_json_is_a_format_error_at_parsing(tree_file, tmp_path, capsys, how, message,
+                                                   command):
+    path = _mutated(tree_file, tmp_path, how)
+    argv = ["predict", path, "--data", TEST, "--target", "target"] if command == "predict" else [
+        "evaluate", path, MODEL, "--data", TEST, "--target", "target"]
+    code, _, err = run(capsys, *argv)
+    assert code == EXIT_ERROR, err
+    assert message in err
+    assert "internal error" not in err
+
+
+def test_parse_json_limits_are_the_documented_constants():
+    from nnrules.exceptions import FormatError
+    from nnrules.io import serialize
+
+    assert serialize.parse_json("[" * 64 + "]" * 64) is not None
+    with pytest.raises(FormatError, match="nested deeper than 64"):
+        serialize.parse_json("[" * 65 + "]" * 65)
+    assert serialize.parse_json(str(2**63 - 1)) == 2**63 - 1
+    with pytest.raises(FormatError, match="64-bit range"):
+        serialize.parse_json(str(2**63))

@@ -524,10 +524,13 @@ def load_schema(path: str | os.PathLike) -> FeatureSchema:
         A feature is malformed (unknown kind or key, missing group or categories...).
     """
     path = check_input_file(path, "Schema file")
+    from nnrules.io.serialize import parse_json
+
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"Schema file {str(path)!r} is not valid JSON: {exc}") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"Schema file {str(path)!r} is not UTF-8 text: {exc}") from None
+    d = parse_json(text, source=f"Schema file {str(path)!r}")
     if not isinstance(d, dict) or d.get("format") != "nnrules/schema" or "version" not in d:
         got = d.get("format") if isinstance(d, dict) else type(d).__name__
         raise FormatError(
