@@ -123,3 +123,48 @@ def test_parse_json_limits_are_the_documented_constants():
     assert serialize.parse_json(str(2**63 - 1)) == 2**63 - 1
     with pytest.raises(FormatError, match="64-bit range"):
         serialize.parse_json(str(2**63))
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("offset", str(10**15), "reads"),
+    ("length", str(10**15), "reads 1000000000000000 bytes at offset 0"),
+    ("offset", "-4", "must be a non-negative integer"),
+    ("length", "9" * 40, "must be a non-negative integer"),
+])
+def test_external_data_beyond_its_file_is_a_clear_error(tmp_path, capsys, key, value, message):
+    import onnx
+
+    folder = tmp_path / "ext"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "dynamo_ext", folder)
+    model = onnx.load(folder / "model.onnx", load_external_data=False)
+    tensor = next(t for t in model.graph.initializer
+                  if t.data_location == onnx.TensorProto.EXTERNAL)
+    entries = {e.key: e for e in tensor.external_data}
+    if key in entries:
+        entries[key].value = value
+    else:
+        tensor.external_data.add(key=key, value=value)
+    onnx.save(model, folder / "model.onnx")
+    code, _, err = run(capsys, "inspect", folder / "model.onnx")
+    assert code == EXIT_ERROR, err
+    assert message in err and tensor.name in err
+
+
+def test_an_unknown_opset_names_the_opset_and_the_supported_range(tmp_path, capsys):
+    import onnx
+
+    model = onnx.load(MODEL)
+    for entry in model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            entry.version = 99
+    onnx.save(model, tmp_path / "opset99.onnx")
+    code, _, err = run(capsys, "inspect", tmp_path / "opset99.onnx")
+    assert code == EXIT_ERROR
+    top = onnx.defs.onnx_opset_version()
+    assert f"opset 99 of domain 'ai.onnx'" in err and f"supports opsets 1 to {top}" in err
+    assert "onnxruntime_src" not in err and "ValidateOpsetForDomain" not in err
+    from nnrules.exceptions import UnsupportedModelError
+    from nnrules.io.model import load
+
+    with pytest.raises(UnsupportedModelError, match="opset 99"):
+        load(tmp_path / "opset99.onnx")

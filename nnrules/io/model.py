@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from nnrules.io.safety import (
     STANDARD_DOMAINS,
     _check_bombs,
     _check_domains,
+    _check_opsets,
     _check_external_data,
     _parse,
     _run_checker,
@@ -77,7 +79,21 @@ def _session(model: onnx.ModelProto) -> ort.InferenceSession:
         )
     except Exception as exc:  # noqa: BLE001 -- onnxruntime's own error classes
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"onnxruntime cannot open the model: {first}") from None
+        support = re.search(r"support for domain (\S+) is till opset (\d+)", first)
+        opset = re.search(r"Opset (\d+)", first)
+        if support and opset:
+            raise UnsupportedModelError(
+                f"The model imports opset {opset.group(1)} of domain {support.group(1)!r}; "
+                f"onnxruntime {ort.__version__} supports it up to opset {support.group(2)}. "
+                f"Re-export the model with opset {support.group(2)} or lower, or upgrade "
+                "onnxruntime.") from None
+        raise ModelLoadError(f"onnxruntime cannot open the model: {_short(first)}") from None
+
+
+def _short(message: str, most: int = 300) -> str:
+    """onnxruntime's first line without its C++ source location and signature."""
+    message = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : \S+:\d+ [^)]*\)\s*", "", message)
+    return message if len(message) <= most else message[:most] + "..."
 
 
 # --------------------------------------------------------------------------- signature & task
@@ -521,6 +537,7 @@ def load(
     sha256 = hashlib.sha256(data).hexdigest()
     model = _parse(data, path)
     _check_domains(model)
+    _check_opsets(model)
     files = _check_external_data(model, path.parent)
     _run_checker(model, path, external=bool(files))
     if files:
