@@ -168,3 +168,69 @@ def test_an_unknown_opset_names_the_opset_and_the_supported_range(tmp_path, caps
 
     with pytest.raises(UnsupportedModelError, match="opset 99"):
         load(tmp_path / "opset99.onnx")
+
+
+# -- item 7: CSV files nnrules cannot read as they are ----------------------------------------
+
+def _rows():
+    with open(TRAIN, newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_a_value_beyond_float32_names_column_and_row_without_numpy_warnings(tmp_path, capsys,
+                                                                             recwarn):
+    rows = _rows()
+    rows[3][2] = "1e300"
+    with open(tmp_path / "big.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    code, _, err = run(capsys, *extract_tree(tmp_path / "o")[:3], tmp_path / "big.csv",
+                       *extract_tree(tmp_path / "o")[4:])
+    assert code == EXIT_ERROR, err
+    assert f"Column {rows[0][2]!r} of 'big.csv' holds 1e+300 in row 2" in err
+    assert "float32" in err and "RuntimeWarning" not in err
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_latin1_csv_names_the_encoding_and_reads_with_encoding(tmp_path, capsys):
+    text = Path(TRAIN).read_text()
+    header, body = text.split("\n", 1)
+    # A label column holding a non-ASCII word: the model never sees it.
+    lines = [header + ",note"] + [line + ",café" for line in body.rstrip("\n").split("\n")]
+    (tmp_path / "latin.csv").write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    argv = ["extract", MODEL, "--data", tmp_path / "latin.csv", "--target", "target",
+            "--method", "tree", "--param", "max_leaves=4", "--out", tmp_path / "o"]
+    code, _, err = run(capsys, *argv)
+    assert code == EXIT_ERROR, err
+    assert "is not utf-8 text: line 2 holds the byte b'\\xe9'" in err
+    assert "--encoding latin-1" in err
+    from nnrules.io.data import read_data
+
+    data = read_data(tmp_path / "latin.csv", target="target", encoding="latin-1",
+                     feature_names=header.split(",")[:-1])
+    assert data.n_samples == len(lines) - 1
+
+
+def test_a_semicolon_csv_names_the_separator_and_reads_with_sep(tmp_path, capsys):
+    rows = _rows()
+    (tmp_path / "semi.csv").write_text("\n".join(";".join(r) for r in rows) + "\n")
+    base = ["extract", MODEL, "--data", tmp_path / "semi.csv", "--target", "target",
+            "--method", "tree", "--param", "max_leaves=4", "--out", tmp_path / "o"]
+    code, _, err = run(capsys, *base)
+    assert code == EXIT_ERROR
+    assert "separated by semicolons (';')" in err and "--sep ';'" in err
+    code, out, _ = run(capsys, *base, "--sep", ";")
+    assert code == 0
+    ref = [TRAIN if a == tmp_path / "semi.csv" else a for a in base[:-1]] + [tmp_path / "ref"]
+    assert run(capsys, *ref)[0] == 0
+    assert ((tmp_path / "o" / "surrogate.json").read_bytes()
+            == (tmp_path / "ref" / "surrogate.json").read_bytes())
+
+
+def test_decimal_commas_are_named_with_the_separator(tmp_path):
+    from nnrules.exceptions import DataError
+    from nnrules.io.data import read_data
+
+    (tmp_path / "d.csv").write_text("a;b\n0,5;1\n1,5;0\n")
+    with pytest.raises(DataError, match="decimal comma"):
+        read_data(tmp_path / "d.csv")

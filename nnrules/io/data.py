@@ -41,6 +41,7 @@ import importlib
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,6 +51,7 @@ import numpy as np
 
 from nnrules.exceptions import DataError, FormatError, SchemaError
 from nnrules.io.files import check_input_file
+from nnrules.io.limits import check_file_size
 from nnrules.schema import FeatureSchema
 
 __all__ = [
@@ -167,12 +169,21 @@ def _frame_columns(frame: Any) -> tuple[list[str], list[np.ndarray]]:
     return names, cols
 
 
-def _read_csv(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh, delimiter=delimiter))
+def _read_csv(path: Path, delimiter: str, encoding: str | None = None,
+              sep_given: bool = False) -> tuple[list[str], list[np.ndarray]]:
+    try:
+        with open(path, newline="", encoding=encoding or "utf-8-sig") as fh:
+            rows = list(csv.reader(fh, delimiter=delimiter))
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, encoding or "utf-8", exc) from None
+    except LookupError:
+        raise DataError(f"Unknown text encoding {encoding!r}; use a Python codec name such as "
+                        "'utf-8', 'latin-1' or 'cp1252'.") from None
     rows = [r for r in rows if r]  # blank lines
     if not rows:
         raise DataError(f"{str(path)!r} is empty; a CSV needs a header line and data rows.")
+    if len(rows[0]) == 1 and not sep_given:
+        _check_separator(path, rows, delimiter)
     header = [h.strip() for h in rows[0]]
     if all(_is_number(h) for h in header):
         raise DataError(
@@ -190,6 +201,76 @@ def _read_csv(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
             )
     cols = [_text_column([r[j] for r in body]) for j in range(len(header))]
     return header, cols
+
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def parse_separator(sep: str | None) -> str | None:
+    """A CSV separator from the CLI: one character, or ``tab`` / ``\\t``."""
+    if sep is None:
+        return None
+    sep = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}.get(sep, sep)
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise DataError(f"The separator must be one character (or 'tab'); got {sep!r}. "
+                        "Example: --sep ';'.")
+    return sep
+
+
+def _check_separator(path: Path, rows: list[list[str]], delimiter: str) -> None:
+    """One column read: if another separator splits the header (and the next lines) the same
+    way, say which and how to pass it, rather than going on with one wide column."""
+    head = [delimiter.join(r) for r in rows[:20]]
+    for sep, word in SEPARATORS.items():
+        if sep == delimiter:
+            continue
+        widths = {len(next(csv.reader([line], delimiter=sep))) for line in head}
+        if len(widths) == 1 and widths.pop() > 1:
+            hint = ""
+            if sep == ";" and any(re.search(r"\d,\d", line) for line in head[1:]):
+                hint = (" Its numbers seem to use a decimal comma ('0,5'); nnrules reads decimal "
+                        "points, so convert them first.")
+            raise DataError(
+                f"{str(path)!r} seems to be separated by {word}s ({sep!r}): its header "
+                f"{head[0][:80]!r} reads as one column. Pass the separator with --sep {sep!r} "
+                f"(Python: sep={sep!r}).{hint}")
+
+
+def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataError:
+    """Which line and byte are not ``encoding``, and what to pass instead."""
+    line, bad = 1, exc.object[exc.start:exc.start + 1]
+    try:
+        with open(path, "rb") as fh:
+            for line, raw in enumerate(fh, start=1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError as e:
+                    bad = raw[e.start:e.start + 1]
+                    break
+    except OSError:
+        pass
+    return DataError(
+        f"{str(path)!r} is not {encoding} text: line {line} holds the byte {bad!r}. If the file "
+        "was saved as Latin-1 or Windows-1252, pass --encoding latin-1 (or cp1252; Python: "
+        "encoding='latin-1'), or re-save it as UTF-8.")
+
+
+#: Largest magnitude nnrules takes: float32's. Networks read float32 and the tree learners
+#: compute in float32, so a larger value would become inf on the way.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_magnitude(names: Sequence[str], X: np.ndarray, name: str) -> None:
+    """Refuse finite values beyond the float32 range, naming the column, the row and the value."""
+    with np.errstate(invalid="ignore"):
+        big = np.isfinite(X) & (np.abs(X) > FLOAT32_MAX)
+    if big.any():
+        row, col = (int(v) for v in np.argwhere(big)[0])
+        raise DataError(
+            f"Column {names[col]!r} of {name!r} holds {float(X[row, col])!r} in row {row} (data "
+            f"rows count from 0), beyond the float32 range (|x| <= {FLOAT32_MAX:.4g}) that the "
+            f"network and nnrules compute in; {int(big.sum())} values in all. Rescale the "
+            "column or fix the values.")
 
 
 def _read_parquet(path: Path) -> tuple[list[str], list[np.ndarray]]:
@@ -333,6 +414,7 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
             )
         X[:, j] = [lookup[v] if ok else np.nan for v, ok in zip(col, present)]
         raw[col_name] = cats
+    _check_magnitude(names, X, name)
     bad = ~np.all(np.isfinite(X), axis=1)
     if y is not None:
         if y.dtype == object:
@@ -378,6 +460,9 @@ def read_data(
     feature_names: Sequence[str] | None = None,
     drop_invalid: bool = False,
     name: str | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    max_bytes: int | None = None,
 ) -> Dataset:
     """Read a table into a ``Dataset``.
 
@@ -399,6 +484,14 @@ def read_data(
         Drop rows with missing values, NaN or inf instead of refusing them.
     name : str, optional
         What to call the data in reports (default: the file name).
+    encoding : str, optional
+        Text encoding of a CSV (default UTF-8, with or without a byte-order mark); e.g.
+        ``"latin-1"``. A file that is not in it is a DataError naming the line.
+    sep : str, optional
+        CSV separator (default ``,``; ``.tsv``: tab). A file whose header reads as one column
+        but splits on ``;``, tab or ``|`` is a DataError that names the separator to pass.
+    max_bytes : int, optional
+        Largest file read (default ``nnrules.io.limits.MAX_DATA_BYTES``, 256 MiB).
 
     Returns
     -------
@@ -409,8 +502,9 @@ def read_data(
     InputFileError
         The file does not exist.
     DataError
-        Empty data, a word in a numeric column, NaN/inf, a missing target, columns that do not
-        match the schema, an unknown file type. ``SchemaError`` when the data contradict the
+        Empty data, a word in a numeric column, NaN/inf, a value beyond the float32 range, a
+        missing target, columns that do not match the schema, an unknown file type, another
+        text encoding or separator than the one given, a file above ``max_bytes``. ``SchemaError`` when the data contradict the
         schema.
     """
     if isinstance(source, Dataset):
@@ -422,6 +516,7 @@ def read_data(
         names, cols = _select(names, cols, feature_names)
     elif isinstance(source, (str, os.PathLike)):
         path = check_input_file(source, "Data file")
+        check_file_size(path, max_bytes)
         suffix = path.suffix.lower()
         label = name or path.name
         if suffix == ".npy":
@@ -429,7 +524,8 @@ def read_data(
             names, cols, y = _split_target(names, cols, target)
         else:
             if suffix in _CSV_SUFFIXES:
-                names, cols = _read_csv(path, _CSV_SUFFIXES[suffix])
+                delimiter = parse_separator(sep) or _CSV_SUFFIXES[suffix]
+                names, cols = _read_csv(path, delimiter, encoding, sep_given=sep is not None)
             elif suffix in _PARQUET_SUFFIXES:
                 names, cols = _read_parquet(path)
             else:
