@@ -80,25 +80,111 @@ def _load_surrogate(path: str):
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
     from nnrules.io.columns import check_columns
     from nnrules.io.data import read_data
+    from nnrules.io.progress import stage
 
-    data = read_data(path, target=getattr(args, "target", None), schema=schema,
-                     drop_invalid=getattr(args, "drop_invalid", False))
+    with stage(f"reading {Path(path).name}"):
+        data = read_data(path, target=getattr(args, "target", None), schema=schema,
+                         drop_invalid=getattr(args, "drop_invalid", False),
+                         encoding=getattr(args, "encoding", None), sep=getattr(args, "sep", None),
+                         max_bytes=_max_bytes(args))
     if network is not None:
         # Multi-input models: the returned schema knows which graph input each column feeds.
         data = dataclasses.replace(data, schema=check_columns(data, network))
     return data
 
 
-def _read_sequences(path: str, alphabet: Any):
+def _read_sequences(path: str, alphabet: Any, args: argparse.Namespace):
+    from nnrules.io.progress import stage
     from nnrules.io.sequences import read_sequences
 
-    return read_sequences(path, alphabet=alphabet)
+    with stage(f"reading {Path(path).name}"):
+        return read_sequences(path, alphabet=alphabet, encoding=getattr(args, "encoding", None),
+                              max_length=getattr(args, "max_length", None),
+                              max_bytes=_max_bytes(args))
+
+
+def _max_bytes(args: argparse.Namespace) -> int | None:
+    mb = getattr(args, "max_file_size", None)
+    return None if mb is None else int(mb * 2**20)
 
 
 def _write(path: Path, text: str) -> None:
     from nnrules.io.files import atomic_write_text
 
     atomic_write_text(path, text)
+
+
+def _write_artifacts(surrogate: Any, folder: Path) -> tuple[list[str], list[str]]:
+    """The surrogate's extra files (plots) and the notes of what was skipped (said once)."""
+    import warnings
+
+    from nnrules.exceptions import NNRulesWarning
+    from nnrules.io.progress import stage
+
+    with warnings.catch_warnings(record=True) as caught, stage("writing plots"):
+        warnings.simplefilter("always", NNRulesWarning)
+        names = list(surrogate.write_artifacts(folder))
+    notes = []
+    for w in caught:
+        if issubclass(w.category, NNRulesWarning):
+            if str(w.message) not in notes:
+                notes.append(str(w.message))
+        else:  # not ours: let it through as it came
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return names, notes
+
+
+def _wrote(out: Path, names: list[str]) -> str:
+    """'wrote DIR/surrogate.json, report.json, ... and 31 plots (importance.png, shape_*.png)'."""
+    plain = [n for n in names if not n.endswith(".png")]
+    plots = [n for n in names if n.endswith(".png")]
+    text = f"wrote {out}/" + ", ".join(plain)
+    if plots:
+        shown = ", ".join(plots) if len(plots) <= 3 else f"{plots[0]}, {plots[1]}, ..."
+        text += f" and {len(plots)} plot{'s' * (len(plots) != 1)} ({shown})"
+    return text
+
+
+def _methods_for(network: Any) -> list[str]:
+    """Registered methods that fit the model: sequence methods for sequence models, table
+    methods otherwise (white-box ones only when the layers are readable)."""
+    from nnrules.extract import get_extractor, method_names
+
+    sequences = _reads_sequences(network)
+    white_box = None
+    usable = []
+    for name in method_names():
+        try:
+            cls = get_extractor(name)
+        except ImportError:  # a method whose optional dependencies are missing
+            continue
+        if _is_sequences(cls) != sequences:
+            continue
+        if getattr(cls, "family", "pedagogical") != "pedagogical" and not sequences:
+            if white_box is None:
+                white_box = bool(network.describe().get("layers_readable"))
+            if not white_box:
+                continue
+        usable.append(name)
+    return usable
+
+
+def _check_method_fits(method: str, cls: Any, network: Any) -> None:
+    """A table method on a sequence model (or the reverse) is a clear error naming the
+    methods that fit, before any data is read."""
+    sequences = _reads_sequences(network)
+    if _is_sequences(cls) == sequences:
+        return
+    fits = ", ".join(_methods_for(network)) or "none installed"
+    if sequences:
+        raise ParameterError(
+            f"Method {method!r} reads tables (CSV rows), but {str(network.path)!r} is a sequence "
+            f"model (a recurrent layer or a [batch, time, symbols] input). Methods that fit it: "
+            f"{fits}; e.g. --method {fits.split(', ')[0]} --alphabet SYMBOLS with a file of one "
+            "sequence per line.")
+    raise ParameterError(
+        f"Method {method!r} reads sequences, but {str(network.path)!r} takes table rows (no "
+        f"recurrent layer, no [batch, time, symbols] input). Methods that fit it: {fits}.")
 
 
 def _load_network(args: argparse.Namespace):
@@ -119,8 +205,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True, default=str))
         return 0
-    from nnrules.extract import get_extractor, method_names
-
     for key in sorted(info):
         value = info[key]
         if isinstance(value, (list, tuple)):
@@ -133,22 +217,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 print(f"  {k}: {value[k]}")
         else:
             print(f"{key}: {value}")
-    white_box = bool(info.get("layers_readable"))
-    if white_box:
+    if info.get("layers_readable"):
         print(f"layer IR: {_layer_summary(network.layers)}")
-    usable = []
-    sequences = _reads_sequences(network)
-    for name in method_names():
-        try:
-            cls = get_extractor(name)
-        except ImportError:  # a method whose optional dependencies are missing
-            continue
-        family = getattr(cls, "family", "pedagogical")
-        if _is_sequences(cls) != sequences:  # sequence methods for sequence models only
-            continue
-        if family == "pedagogical" or white_box or sequences:
-            usable.append(name)
-    print(f"methods: {', '.join(usable)}")
+    print(f"methods: {', '.join(_methods_for(network))}")
     return 0
 
 
@@ -178,16 +249,20 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from nnrules.extract import get_extractor
     from nnrules.io import serialize
 
+    from nnrules.io.outdir import OutputFolder
+    from nnrules.io.progress import stage
+
     cls = get_extractor(args.method)
     params = _parse_params(args.param)
     network = _load_network(args)
+    _check_method_fits(args.method, cls, network)
     extractor = _build_extractor(args.method, network, args.seed, params)
     validate_params(extractor)  # before reading data: a typo should not cost a long read
     if _is_sequences(cls):
-        train = _read_sequences(args.data, args.alphabet)
-        extractor.fit(train)
-        evaluation = _read_sequences(args.eval, args.alphabet) if args.eval else train
-        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
+        train = _read_sequences(args.data, args.alphabet, args)
+        with stage(f"fitting {args.method}"):
+            extractor.fit(train)
+        evaluation = _read_sequences(args.eval, args.alphabet, args) if args.eval else train
     else:
         schema = None
         if args.schema:
@@ -195,26 +270,33 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema)
-        extractor.fit(train)  # checks the columns against the model's inputs
+        with stage(f"fitting {args.method}"):
+            extractor.fit(train)  # checks the columns against the model's inputs
         # The evaluation file is read in the fitted schema (multi-input models: it knows the
         # graph input of every column), so it fits the model as the extraction data did.
         evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
-        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
+    name = Path(args.eval or args.data).name
+    with stage(f"evaluating on {name}"):
+        report = extractor.report(evaluation, data_name=name)
     surrogate = extractor.surrogate_
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    artifacts = list(surrogate.write_artifacts(out))  # plots etc.; most kinds write none
-    serialize.dump(surrogate, out / "surrogate.json")
-    serialize.dump(report, out / "report.json")
+    out = OutputFolder(args.out)  # removes the earlier run's files at the end, no others
+    artifacts, notes = _write_artifacts(surrogate, out.path)  # plots; most kinds write none
+    out.record(artifacts)
+    serialize.dump(surrogate, out.file("surrogate.json"))
+    serialize.dump(report, out.file("report.json"))
     markdown = report.to_markdown()
     if artifacts:
         markdown += "\n" + "\n".join(f"![{name}]({name})" for name in artifacts) + "\n"
-    _write(out / "report.md", markdown)
-    _write(out / "rules.txt", surrogate.to_text().rstrip("\n") + "\n")
+    out.write_text("report.md", markdown)
+    out.write_text("rules.txt", surrogate.to_text().rstrip("\n") + "\n")
+    out.finish()
     fid = "n/a" if report.fidelity is None else f"{report.fidelity:.4f}"
     lo, hi = report.fidelity_ci95 or (float("nan"), float("nan"))
+    written = ["surrogate.json", "report.json", "report.md", "rules.txt", *artifacts]
     print(f"{args.method}: fidelity {fid} [{lo:.4f}, {hi:.4f}] on {report.n_eval} rows of "
-          f"{report.data['name']}; wrote {out}/surrogate.json, report.json, report.md, rules.txt")
+          f"{report.data['name']}; {_wrote(Path(args.out), written)}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -224,24 +306,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
+    from nnrules.io.progress import stage
+
     surrogate = _load_surrogate(args.surrogate)
     network = _load_network(args)
+    name = Path(args.data).name
     if _is_sequences(surrogate):
         from nnrules.extract.automaton import budget_warning
 
-        data = _read_sequences(args.data, surrogate.alphabet)
-        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        data = _read_sequences(args.data, surrogate.alphabet, args)
+        with stage(f"evaluating on {name}"):
+            report = evaluate(surrogate, network, data, data_name=name)
         warning = budget_warning(surrogate)
         if warning:
             report.warnings.append(warning)
     else:
         data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        with stage(f"evaluating on {name}"):
+            report = evaluate(surrogate, network, data, data_name=name)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        serialize.dump(report, out / "report.json")
-        _write(out / "report.md", report.to_markdown())
+        from nnrules.io.outdir import OutputFolder
+
+        out = OutputFolder(args.out, replace=False)  # beside an extraction's files: keep them
+        serialize.dump(report, out.file("report.json"))
+        out.write_text("report.md", report.to_markdown())
+        out.finish()
     print(report.to_markdown())
     return 0
 
@@ -249,7 +338,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     surrogate = _load_surrogate(args.surrogate)
     if _is_sequences(surrogate):
-        rows = _read_sequences(args.data, surrogate.alphabet)
+        rows = _read_sequences(args.data, surrogate.alphabet, args)
     else:
         rows = _read_table(args.data, args, schema=surrogate.schema).X
     predictions = surrogate.predict(rows)
@@ -291,11 +380,24 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--target", help="column with true labels (accuracy is then reported)")
         p.add_argument("--drop-invalid", action="store_true",
                        help="drop rows with NaN or inf instead of refusing the data")
+        p.add_argument("--encoding", help="text encoding of CSV / sequence files (default "
+                       "utf-8; e.g. latin-1, cp1252)")
+        p.add_argument("--sep", help="CSV separator (default ',', tab for .tsv; e.g. ';' or tab)")
+        p.add_argument("--max-file-size", type=_positive(float), metavar="MB",
+                       help=f"largest data file read, in MiB (default {_limit('bytes')})")
+        p.add_argument("--max-length", type=_positive(int), metavar="N",
+                       help=f"longest sequence read, in symbols (default {_limit('length')})")
+        common_options(p)
+
+    def common_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress bars (they show only on a terminal anyway)")
 
     p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON")
     model_options(p)
+    common_options(p)
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("extract", help="extract a surrogate and its fidelity report")
@@ -335,6 +437,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+    return parse
+
+
+def _limit(which: str) -> str:
+    from nnrules.io import limits
+
+    if which == "bytes":
+        return f"{limits.MAX_DATA_BYTES / 2**20:g}"
+    return str(limits.MAX_SEQUENCE_LENGTH)
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
@@ -349,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nnrules`` command; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    from nnrules.io import progress
+
+    enabled = progress.ENABLED
+    progress.ENABLED = enabled and not getattr(args, "quiet", False)
     try:
         return args.func(args)
     except NNRulesError as exc:
@@ -367,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nnrules: internal error: {type(exc).__name__}: {_one_line(exc)} "
               "(run with --debug for the traceback, and please report it)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        progress.ENABLED = enabled
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -381,7 +381,10 @@ def test_without_matplotlib_plots_are_skipped_or_a_clear_error(monkeypatch, tmp_
 
     _, ex = _interaction(1)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    assert ex.surrogate_.write_artifacts(tmp_path) == []
+    from nnrules.exceptions import PlotsSkippedWarning
+
+    with pytest.warns(PlotsSkippedWarning, match=r"pip install nnrules\[plot\]"):
+        assert ex.surrogate_.write_artifacts(tmp_path) == []
     assert not list(tmp_path.iterdir())
     with pytest.raises(DataError, match=r"pip install nnrules\[plot\]"):
         write_plots(ex.surrogate_, tmp_path, required=True)

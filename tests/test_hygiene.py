@@ -22,7 +22,6 @@ MODEL = str(EXAMPLE / "model.onnx")
 TRAIN = str(EXAMPLE / "train.csv")
 TEST = str(EXAMPLE / "test.csv")
 TOMITA = ROOT / "tests" / "fixtures" / "tomita"
-ADDITIVE = ROOT / "tests" / "fixtures" / "additive"
 
 
 def run(capsys, *argv):
@@ -234,3 +233,219 @@ def test_decimal_commas_are_named_with_the_separator(tmp_path):
     (tmp_path / "d.csv").write_text("a;b\n0,5;1\n1,5;0\n")
     with pytest.raises(DataError, match="decimal comma"):
         read_data(tmp_path / "d.csv")
+
+
+# -- item 8: limits and progress ---------------------------------------------------------------
+
+def test_a_long_sequence_line_is_refused_quickly_and_the_limit_can_be_raised(tmp_path, capsys):
+    import time
+
+    train = (TOMITA / "tomita1_train.txt").read_text()
+    path = tmp_path / "long.txt"
+    path.write_text(train + "1" * 100_000 + "\n")
+    argv = ["extract", TOMITA / "tomita1_gru.onnx", "--data", path, "--method", "automaton",
+            "--alphabet", "01", "--out", tmp_path / "o"]
+    start = time.perf_counter()
+    code, _, err = run(capsys, *argv)
+    assert time.perf_counter() - start < 10
+    assert code == EXIT_ERROR
+    n_lines = train.count("\n") + 1
+    assert f"Sequence {n_lines} of 'long.txt' has 100000 symbols, more than the limit of 256" in err
+    assert "--max-length 100000" in err
+    from nnrules.io.sequences import read_sequences
+
+    short = tmp_path / "short.txt"
+    short.write_text(train + "1" * 300 + "\n")
+    assert max(read_sequences(short, alphabet="01", max_length=300).lengths) == 300
+    from nnrules.exceptions import DataError
+
+    with pytest.raises(DataError, match="300 symbols, more than the limit of 256"):
+        read_sequences(short, alphabet="01")
+
+
+def test_npy_sequences_and_data_files_have_limits_too(tmp_path, capsys):
+    from nnrules.exceptions import DataError
+    from nnrules.io.data import read_data
+    from nnrules.io.sequences import read_sequences
+
+    ids = np.zeros((3, 400), dtype=np.int64)
+    ids[1, 300:] = -1
+    np.save(tmp_path / "ids.npy", ids)
+    with pytest.raises(DataError, match="Sequence 1 of 'ids.npy' has 400 symbols"):
+        read_sequences(tmp_path / "ids.npy", alphabet="01")
+    size = Path(TRAIN).stat().st_size
+    with pytest.raises(DataError, match=r"more than the limit of 1000 bytes.*--max-file-size 1"):
+        read_data(TRAIN, max_bytes=1000)
+    assert read_data(TRAIN, max_bytes=size).n_samples == 398
+    code, _, err = run(capsys, *extract_tree(tmp_path / "o"), "--max-file-size", "0.01")
+    assert code == EXIT_ERROR and "more than the limit of 10485 bytes" in err
+
+
+class _Terminal:
+    """A stand-in for a terminal's stderr that keeps what was written."""
+
+    def __init__(self, tty: bool):
+        self.tty, self.parts = tty, []
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    @property
+    def text(self):
+        return "".join(self.parts)
+
+
+@pytest.mark.parametrize("tty, quiet, shown", [(True, False, True), (True, True, False),
+                                               (False, False, False)])
+def test_progress_shows_every_stage_on_a_terminal_only_and_not_when_quiet(
+        tmp_path, monkeypatch, tty, quiet, shown):
+    import sys
+
+    from nnrules.io import progress
+
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    terminal = _Terminal(tty)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    argv = [str(a) for a in extract_tree(tmp_path / "o")] + ["--eval", TEST]
+    assert main(argv + (["--quiet"] if quiet else [])) == 0
+    for stage in ("reading train.csv", "reading test.csv", "fitting tree",
+                  "evaluating on test.csv"):
+        assert (stage in terminal.text) == shown, (stage, terminal.text[-400:])
+    assert progress.ENABLED  # the switch is restored after the run
+
+
+def test_probing_bar_follows_the_switch(monkeypatch):
+    import sys
+
+    from nnrules.io import probe, progress
+
+    class Session:
+        def run(self, names, feeds):
+            return [feeds["x"] * 2]
+
+    monkeypatch.setattr(progress, "DELAY", 0.0)
+    monkeypatch.setattr(probe, "PROGRESS_MIN_ROWS", 10)
+    terminal = _Terminal(True)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    x = np.arange(100.0).reshape(-1, 1)
+    out = probe.run_batched(Session(), {"x": x}, ["y"], batch_size=10)
+    assert np.array_equal(out[0], 2 * x) and "probing the network" in terminal.text
+    monkeypatch.setattr(progress, "ENABLED", False)
+    terminal.parts.clear()
+    probe.run_batched(Session(), {"x": x}, ["y"], batch_size=10)
+    assert terminal.text == ""
+
+
+# -- item 9: a table method on a sequence model ----------------------------------------------
+
+def test_a_table_method_on_a_sequence_model_names_the_methods_that_fit(tmp_path, capsys):
+    from nnrules.extract import REGISTRY, get_extractor
+
+    sequence_methods = sorted(m for m in REGISTRY
+                              if getattr(get_extractor(m), "data_kind", "table") == "sequences")
+    code, _, err = run(capsys, "extract", TOMITA / "tomita1_gru.onnx", "--data",
+                       TOMITA / "tomita1_train.txt", "--method", "tree", "--out", tmp_path / "o")
+    assert code == EXIT_ERROR
+    assert "is a sequence model" in err and "has no header line" not in err
+    assert f"Methods that fit it: {', '.join(sequence_methods)}" in err
+    code, _, err = run(capsys, "extract", MODEL, "--data", TRAIN, "--method", "automaton",
+                       "--out", tmp_path / "o")
+    assert code == EXIT_ERROR and "takes table rows" in err and "tree" in err
+    assert not (tmp_path / "o").exists()
+
+
+# -- item 10: a second run into the same folder -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def additive_case():
+    """Arguments of an additive extraction (with plots) on iris: 4 features."""
+    tabular = ROOT / "tests" / "fixtures" / "tabular"
+    argv = ["extract", tabular / "iris.onnx", "--data", tabular / "iris_train.csv", "--target",
+            "target", "--method", "additive", "--param", "n_queries=200"]
+    return [str(a) for a in argv]
+
+
+def test_a_second_run_removes_what_the_first_wrote_and_nothing_else(additive_case, tmp_path,
+                                                                     capsys):
+    pytest.importorskip("matplotlib")
+    argv = additive_case
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "my_notes.txt").write_text("mine")
+    (out / "shape_99_mine.png").write_bytes(b"not nnrules'")
+    code, first, _ = run(capsys, *argv, "--out", out)
+    assert code == 0
+    plots = sorted(p.name for p in out.glob("shape_*.png") if p.name != "shape_99_mine.png")
+    assert plots and (out / "importance.png").exists()
+    code, _, _ = run(capsys, *extract_tree(out))
+    assert code == 0
+    left = sorted(p.name for p in out.iterdir())
+    assert left == [".nnrules-manifest.json", "my_notes.txt", "report.json", "report.md",
+                    "rules.txt", "shape_99_mine.png", "surrogate.json"]
+    assert (out / "my_notes.txt").read_text() == "mine"
+    assert json.loads((out / "surrogate.json").read_text())["format"] == "nnrules/tree"
+
+
+def test_evaluate_into_an_extraction_folder_keeps_its_files(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(capsys, *extract_tree(out))[0] == 0
+    code, _, _ = run(capsys, "evaluate", out / "surrogate.json", MODEL, "--data", TEST,
+                     "--target", "target", "--out", out)
+    assert code == 0
+    assert (out / "surrogate.json").exists() and (out / "rules.txt").exists()
+    assert run(capsys, *extract_tree(out))[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".nnrules-manifest.json", "report.json", "report.md", "rules.txt", "surrogate.json"]
+
+
+def test_a_hostile_manifest_removes_nothing_outside_the_folder(tmp_path, capsys):
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    (out / "link.txt").symlink_to(outside)
+    (out / ".nnrules-manifest.json").write_text(json.dumps({
+        "format": "nnrules/manifest", "version": 1,
+        "files": ["../precious.txt", str(outside), "link.txt", ".", "..", "sub/x"]}))
+    assert run(capsys, *extract_tree(out))[0] == 0
+    assert outside.read_text() == "keep" and (out / "mine.txt").read_text() == "keep"
+    assert (out / "link.txt").is_symlink()
+
+
+# -- item 12: the summary line names every file; skipped plots are said once -------------------
+
+def test_the_summary_names_the_plots(additive_case, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    argv = additive_case
+    code, out, err = run(capsys, *argv, "--out", tmp_path / "o")
+    assert code == 0
+    plots = sorted(p.name for p in (tmp_path / "o").glob("*.png"))
+    assert f"and {len(plots)} plots (importance.png, " in out
+    assert "note:" not in err
+    for name in plots:  # PNGs and the rest alike respect the umask
+        mode = stat.S_IMODE((tmp_path / "o" / name).stat().st_mode)
+        assert mode == stat.S_IMODE((tmp_path / "o" / "surrogate.json").stat().st_mode)
+
+
+def test_without_matplotlib_the_skipped_plots_are_said_once(additive_case, tmp_path, capsys,
+                                                             monkeypatch):
+    import sys
+
+    argv = additive_case
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    code, out, err = run(capsys, *argv, "--out", tmp_path / "o")
+    assert code == 0
+    assert err.count("note: plots skipped: matplotlib is not installed") == 1
+    assert "pip install nnrules[plot]" in err
+    assert "plots (" not in out and not list((tmp_path / "o").glob("*.png"))

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import importlib
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nnrules.exceptions import DataError
+from nnrules.exceptions import DataError, PlotsSkippedWarning
 
 __all__ = ["write_plots"]
 
@@ -29,6 +30,10 @@ def _pyplot(required: bool) -> Any:
             raise DataError(
                 f"Plots need the optional package 'matplotlib', which is not installed ({exc}). "
                 "Install it with: pip install nnrules[plot]") from None
+        warnings.warn(PlotsSkippedWarning(
+            "plots skipped: matplotlib is not installed; install the [plot] extra "
+            "(pip install nnrules[plot]) for the shape-function and importance charts"),
+            stacklevel=3)
         return None
     matplotlib.use("Agg", force=True)
     return importlib.import_module("matplotlib.pyplot")
@@ -158,7 +163,7 @@ def write_plots(surrogate, folder, *, required: bool = False) -> list[str]:
     folder : str or path
     required : bool, default=False
         Raise ``DataError`` naming the ``[plot]`` extra when matplotlib is missing (else
-        write nothing).
+        write nothing and warn with ``nnrules.exceptions.PlotsSkippedWarning``).
 
     Returns
     -------
