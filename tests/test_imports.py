@@ -21,6 +21,7 @@ FORBIDDEN = [
     ("nnrules.fidelity", "nnrules.extract"),
     ("nnrules.provenance", "nnrules.extract"),
     ("nnrules.oracles", "nnrules.extract"),  # methods and fidelity share the oracles
+    ("nnrules.verify", "nnrules.extract"),  # the engine serves methods, never the reverse
 ]
 
 

@@ -8,6 +8,7 @@ records SHA-256 digests, works out the task and classes, and opens a determinist
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import os
 import re
@@ -213,9 +214,13 @@ class Network:
             return shape[1]
         return None
 
-    @property
+    @functools.cached_property
     def layers(self) -> Any:
-        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods."""
+        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods.
+
+        Read once and kept; a graph the IR cannot express raises ``UnsupportedModelError``
+        on every access (nothing is cached then).
+        """
         from nnrules.io.graph import read_dense
 
         return read_dense(self.model)
