@@ -278,6 +278,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     name = Path(args.eval or args.data).name
     with stage(f"evaluating on {name}"):
         report = extractor.report(evaluation, data_name=name)
+        if args.eval and not _is_sequences(cls):
+            # The surrogate file keeps the held-out rows' figures per leaf / rule.
+            extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
     out = OutputFolder(args.out)  # removes the earlier run's files at the end, no others
     artifacts, notes = _write_artifacts(surrogate, out.path)  # plots; most kinds write none
@@ -336,6 +339,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    if getattr(args, "reasons", None) is not None:
+        return _predict_reasons(args)
     surrogate = _load_surrogate(args.surrogate)
     if _is_sequences(surrogate):
         rows = _read_sequences(args.data, surrogate.alphabet, args)
@@ -351,6 +356,105 @@ def cmd_predict(args: argparse.Namespace) -> int:
     reasons = surrogate.reasons(rows) if args.explain else None
     for i, value in enumerate(predictions.tolist()):
         writer.writerow([value] + ([reasons[i]] if reasons is not None else []))
+    if args.output:
+        _write(Path(args.output), buffer.getvalue())
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+    from nnrules.io.export import export
+
+    surrogate = _load_surrogate(args.surrogate)
+    report = None
+    report_path = Path(args.report or Path(args.surrogate).with_name("report.json"))
+    if args.report or report_path.is_file():
+        report = serialize.load(report_path).to_dict()  # InputFileError when --report is missing
+    network = _load_network(args) if args.model else None
+    path = export(surrogate, args.to, args.output, table=args.table, key=args.key,
+                  report=report, network=network, input_name=args.input_name)
+    print(f"wrote {path} ({args.to})")
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from nnrules.io.export.modelcard import update_card
+
+    path = update_card(args.card, args.out_dirs, model_name=args.model_name,
+                       json_path=args.json)
+    extra = f" and {args.json}" if args.json else ""
+    print(f"updated {path}{extra} with {len(args.out_dirs)} surrogate(s)")
+    return 0
+
+
+def _reason_cell(reason: dict) -> str:
+    c = reason["contribution"]
+    return reason["text"] if c is None else f"{reason['text']} ({c:+.3g})"
+
+
+def _key_columns(path: str, keys: list[str], n_rows: int,
+                 args: argparse.Namespace) -> list[list[str]]:
+    """The values of the ``--key`` columns, read as text from the CSV (in ``--encoding``,
+    separated by ``--sep``, as the data were)."""
+    from nnrules.exceptions import DataError
+    from nnrules.io.data import parse_separator
+
+    if Path(path).suffix.lower() not in (".csv", ".tsv"):
+        raise DataError(f"--key reads key columns from CSV or TSV files; {path!r} is not one.")
+    sep = parse_separator(args.sep) or ("\t" if path.lower().endswith(".tsv") else ",")
+    with open(path, newline="", encoding=args.encoding or "utf-8-sig") as fh:
+        reader = csv.DictReader(fh, delimiter=sep)
+        missing = [k for k in keys if k not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"Key column(s) {missing} are not in {path!r}; its columns are "
+                            f"{reader.fieldnames}.")
+        rows = [[row[k] for k in keys] for row in reader]
+    if len(rows) != n_rows:
+        raise DataError(f"{path!r} has {len(rows)} rows but {n_rows} were read as data; key "
+                        "columns cannot be matched (drop invalid rows from the file first).")
+    return rows
+
+
+def _predict_reasons(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+    from nnrules.io.data import read_data
+    from nnrules.surrogates.reasons import MAX_REASONS, reasons
+
+    k = args.reasons
+    if not 1 <= k <= MAX_REASONS:
+        raise ParameterError(f"--reasons takes a number of reasons in 1..{MAX_REASONS}; got {k}. "
+                             "Adverse-action notices usually give 4 (the default).")
+    surrogate = _load_surrogate(args.surrogate)
+    schema = getattr(surrogate, "schema", None)
+    if _is_sequences(surrogate) or schema is None:
+        raise ParameterError("--reasons needs a tree, rule set, box or additive surrogate with a "
+                             "schema; use --explain for automata.")
+    data = read_data(args.data, target=args.target, schema=schema, feature_names=schema.names,
+                     drop_invalid=args.drop_invalid, encoding=args.encoding, sep=args.sep,
+                     max_bytes=_max_bytes(args))
+    keys = (_key_columns(args.data, args.key, data.n_samples + data.n_dropped, args)
+            if args.key else [])
+    if keys and data.n_dropped:
+        raise ParameterError("--key cannot be combined with dropped rows (--drop-invalid dropped "
+                             f"{data.n_dropped}); clean the file first.")
+    rows = reasons(surrogate, data.X, k)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*args.key, "prediction", *[f"reason_{i + 1}" for i in range(k)],
+                     "local_fidelity", "local_fidelity_low", "local_fidelity_high", "local_n"])
+
+    def num(v):
+        return "" if v is None else f"{v:.4f}"
+
+    for i, row in enumerate(rows):
+        texts = [_reason_cell(r) for r in row["reasons"]]
+        pred = row["prediction"]
+        writer.writerow([*(keys[i] if keys else []), "" if pred is None else pred,
+                         *texts, *[""] * (k - len(texts)), num(row["local_fidelity"]),
+                         num(row["local_fidelity_low"]), num(row["local_fidelity_high"]),
+                         "" if row["local_n"] is None else row["local_n"]])
     if args.output:
         _write(Path(args.output), buffer.getvalue())
     else:
@@ -431,9 +535,37 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows, or a sequence "
                    "file (the surrogate's alphabet is used)")
     p.add_argument("--explain", action="store_true", help="add a 'reason' column")
+    p.add_argument("--reasons", type=int, nargs="?", const=4, metavar="K",
+                   help="principal reasons (1..10, default 4) with their signed contributions "
+                   "and the deciding rule's local fidelity")
+    p.add_argument("--key", action="append", default=[], metavar="COLUMN",
+                   help="with --reasons: carry this CSV column through (repeatable)")
     p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
     data_options(p)
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("export", help="the surrogate as ONNX, SQL or a Python module "
+                       "(automata: transition table as JSON / CSV, or regex)")
+    p.add_argument("surrogate")
+    p.add_argument("--to", required=True, choices=["onnx", "sql", "python", "json", "csv", "regex"])
+    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument("--table", default="data", help="SQL: the table to read (default: data)")
+    p.add_argument("--key", help="SQL: a key column carried through before 'prediction'")
+    p.add_argument("--report", help="report.json for the metadata (default: the one beside "
+                   "the surrogate, if any)")
+    p.add_argument("--model", help="ONNX: the original network, whose inputs the export reads")
+    p.add_argument("--input-name", default="input",
+                   help="ONNX without --model: name of the single input (default: input)")
+    common_options(p)
+    p.set_defaults(func=cmd_export, task=None, classes=None)
+    p = sub.add_parser("card", help="add the surrogates' fidelity to a Hugging Face model "
+                       "card (and a Model Card Toolkit-style JSON)")
+    p.add_argument("out_dirs", nargs="+", metavar="OUT_DIR", help="folders written by extract")
+    p.add_argument("--card", required=True, help="the model card (README.md); created if missing")
+    p.add_argument("--json", help="also write a Model Card Toolkit-style JSON here")
+    p.add_argument("--model-name", help="model-index name (default: the card's model_name, "
+                   "else its folder's name)")
+    common_options(p)
+    p.set_defaults(func=cmd_card)
     return parser
 
 

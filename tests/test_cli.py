@@ -189,6 +189,9 @@ def test_python_api_matches_the_cli(extracted):
     test = read_data(TEST, target="target", schema=train.schema)
     extractor = nnrules.TreeExtractor(network, max_leaves=8, random_state=0)
     extractor.fit(train.X, schema=train.schema)
+    # the CLI measures on --eval and stores the local fidelity from those held-out rows
+    report = extractor.report(test.X, test.y, data_name=Path(TEST).name)
+    extractor.attach_local_fidelity(test.X, report)
     from nnrules.io import serialize
 
     assert serialize.dumps(extractor.surrogate_) == (extracted / "surrogate.json").read_text()

@@ -1,8 +1,7 @@
 """Files in and out: atomic writes, and the one check every input path goes through.
 
-Atomic writes: a reader sees the old file or the new one, never half of one. New files get the
-mode an ordinary ``open`` would give them (``0o666`` minus the process umask), not the ``0o600``
-of a temporary file.
+Atomic writes: a reader sees the old file or the new one, never half of one; a new file gets the
+mode an ordinary ``open`` would give it (``0o666`` minus the umask), a replaced one keeps its own.
 """
 
 from __future__ import annotations
@@ -14,31 +13,29 @@ from pathlib import Path
 
 from nnrules.exceptions import InputFileError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "check_input_file", "umask_mode"]
-
-
-def umask_mode() -> int:
-    """The mode ``open(path, "w")`` gives a new file: ``0o666`` minus the current umask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+__all__ = ["atomic_write_bytes", "atomic_write_text", "check_input_file"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically.
 
     The bytes go to a temporary file in the same folder, are flushed and fsynced, then
-    ``os.replace`` swaps it in. The file gets the mode the umask allows (as ``open`` would);
-    on any error the temporary file is removed and an existing ``path`` is left untouched.
+    ``os.replace`` swaps it in. On any error the temporary file is removed and an existing
+    ``path`` is left untouched. The file keeps the permissions of the file it replaces (a new
+    file gets the usual ``0o666`` less the umask, not the temporary file's ``0o600``).
     """
     path = Path(path)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fchmod(fh.fileno(), umask_mode())  # mkstemp makes 0o600
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -46,6 +43,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and restoring it at once)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -21,7 +21,13 @@ import numpy as np
 
 from nnrules.exceptions import FormatError
 from nnrules.schema import FeatureSchema, format_number
-from nnrules.surrogates.base import TableSurrogate, check_header, plain
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
+    check_header,
+    plain,
+)
 
 __all__ = ["BoxRuleSet"]
 
@@ -76,7 +82,7 @@ class BoxRuleSet(TableSurrogate):
     """
 
     FORMAT = "nnrules/boxes"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, lower, upper, outputs, *, schema: FeatureSchema, task: str = "classification",
                  classes: Sequence | None = None, fallback: str = "abstain",
@@ -232,8 +238,17 @@ class BoxRuleSet(TableSurrogate):
                                 open_low=True)
         return f"if {' and '.join(terms) or 'true'} then {self.fallback_outputs[leaf]}"
 
-    def reasons(self, X) -> list[str]:
-        """One sentence per row: the proven box that decided it, or the fallback."""
+    def reasons(self, X, *, k: int | None = None) -> list[str] | list[dict]:
+        """One sentence per row: the proven box that decided it, or the fallback.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         idx = self.explain(X)
         out = []
         for k in idx.tolist():
@@ -449,6 +464,7 @@ class BoxRuleSet(TableSurrogate):
             "fallback": fallback,
             "schema": self.schema.to_dict(),
             "verification": {k: plain(v) for k, v in sorted(self.verification.items())},
+            **annotations_to_dict(self),
         }
 
     @classmethod
@@ -476,8 +492,9 @@ class BoxRuleSet(TableSurrogate):
                 flo, fhi = arrays(fb["leaves"], True)
                 kwargs = {"fallback_lower": flo, "fallback_upper": fhi,
                           "fallback_outputs": [leaf["output"] for leaf in fb["leaves"]]}
-            return cls(lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
-                       fallback=fb["kind"], verification=d.get("verification"), **kwargs)
+            return annotations_from_dict(cls(
+                lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
+                fallback=fb["kind"], verification=d.get("verification"), **kwargs), d)
         except (KeyError, TypeError, IndexError) as exc:
             raise FormatError(
                 f"Malformed {cls.FORMAT} file: missing or wrong entry {exc!s}. Regenerate it with "
