@@ -83,5 +83,5 @@ def check_input_file(path: str | os.PathLike, what: str = "Input file") -> Path:
                 else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
         raise InputFileError(
             f"{what} {str(path)!r} is {kind}, not a regular file; nnrules reads only regular "
-            "files. Save the data to a file first (e.g. cat it into a .csv).")
+            "files. Save its content to a regular file first (e.g. cat PIPE > FILE).")
     return path
