@@ -54,9 +54,11 @@ def stage(desc: str, *, progress: bool | None = None) -> Iterator[None]:
     def show() -> Any:
         from tqdm.auto import tqdm
 
+        # A positive delay keeps tqdm from drawing before the clock is set back to the start.
         line = tqdm(total=None, desc=desc, leave=False, file=stream,
-                    bar_format="{desc}: {elapsed}")
+                    bar_format="{desc}: {elapsed}", delay=1.0)
         line.start_t = line._time() - (time.monotonic() - start)
+        line.refresh()
         return line
 
     def tick(line: Any) -> None:
