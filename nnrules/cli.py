@@ -283,8 +283,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
             extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
     out = OutputFolder(args.out)  # removes the earlier run's files at the end, no others
-    artifacts, notes = _write_artifacts(surrogate, out.path)  # plots; most kinds write none
-    out.record(artifacts)
+    with out.staging() as staging:  # plots; most kinds write none
+        artifacts, notes = _write_artifacts(surrogate, staging)
+        out.adopt(staging, artifacts)
     serialize.dump(surrogate, out.file("surrogate.json"))
     serialize.dump(report, out.file("report.json"))
     markdown = report.to_markdown()

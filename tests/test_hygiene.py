@@ -449,3 +449,27 @@ def test_without_matplotlib_the_skipped_plots_are_said_once(additive_case, tmp_p
     assert err.count("note: plots skipped: matplotlib is not installed") == 1
     assert "pip install nnrules[plot]" in err
     assert "plots (" not in out and not list((tmp_path / "o").glob("*.png"))
+
+
+def test_plots_are_listed_before_they_land_and_staging_left_by_a_killed_run_goes(
+        additive_case, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from nnrules.io import outdir
+
+    out = tmp_path / "out"
+    (out / ".nnrules-staging-killed").mkdir(parents=True)
+    (out / ".nnrules-staging-killed" / "shape_00_x.png").write_bytes(b"half")
+    seen = []
+    adopt = outdir.OutputFolder.adopt
+
+    def spy(self, folder, names):
+        assert all((folder / n).is_file() and not (self.path / n).exists() for n in names)
+        adopt(self, folder, names)
+        listed = json.loads((self.path / outdir.MANIFEST).read_text())["files"]
+        seen.append(set(names) <= set(listed))
+
+    monkeypatch.setattr(outdir.OutputFolder, "adopt", spy)
+    assert run(capsys, *additive_case, "--out", out)[0] == 0
+    assert seen == [True]
+    assert not list(out.glob(".nnrules-staging-*"))
+    assert (out / "importance.png").is_file()

@@ -5,13 +5,20 @@ the folder. A new run first widens the manifest to the old and new files (so a r
 half-way leaves nothing unlisted), writes its files atomically, then writes the manifest of this
 run's files and removes the files of the earlier run that this one did not write again: a
 second ``extract`` into the same ``--out`` leaves no stale plots beside a new report, and files
-nnrules did not write (a user's notes, data) are never touched.
+nnrules did not write (a user's notes, data) are never touched. Files that others write for
+nnrules (plots) go to a hidden staging folder first (``staging()``) and are moved in once listed,
+so a run that dies while plotting leaves no unlisted plot behind (a staging folder left by a
+killed run is removed by the next one).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +28,7 @@ from nnrules.io.files import atomic_write_text
 __all__ = ["MANIFEST", "OutputFolder"]
 
 MANIFEST = ".nnrules-manifest.json"
+STAGING = ".nnrules-staging-"
 FORMAT = "nnrules/manifest"
 
 
@@ -50,6 +58,9 @@ class OutputFolder:
         self.previous = self._read_manifest()
         self.written: list[str] = []
         self._write_manifest(self.previous)  # also checks that the folder is writable early
+        for old in self.path.glob(STAGING + "*"):  # left by a killed run; the name is ours
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
 
     def _read_manifest(self) -> list[str]:
         from nnrules.io.serialize import parse_json
@@ -94,6 +105,22 @@ class OutputFolder:
         if new:
             self.written.extend(new)
             self._write_manifest(self.previous + self.written)
+
+    @contextlib.contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A hidden folder inside this one for files others write (plots); ``adopt`` moves
+        them in. Removed with whatever is left in it when the block ends."""
+        folder = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.path))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def adopt(self, folder: Path, names: list[str]) -> None:
+        """Record ``names`` (files in the staging ``folder``) and move them into this folder."""
+        self.record(names)
+        for name in names:
+            os.replace(folder / name, self.path / name)
 
     def finish(self) -> list[str]:
         """Write the final manifest and remove the earlier run's leftovers; returns their names."""
