@@ -504,8 +504,8 @@ def read_data(
     DataError
         Empty data, a word in a numeric column, NaN/inf, a value beyond the float32 range, a
         missing target, columns that do not match the schema, an unknown file type, another
-        text encoding or separator than the one given, a file above ``max_bytes``. ``SchemaError`` when the data contradict the
-        schema.
+        text encoding or separator than the one given, a file above ``max_bytes``.
+        ``SchemaError`` when the data contradict the schema.
     """
     if isinstance(source, Dataset):
         return as_dataset(source, schema=schema, feature_names=feature_names)
