@@ -6,38 +6,28 @@ exactly, trailing newline) and atomically. Classes are found through a lazy regi
 ``"module:Class"`` strings, so loading a tree does not import the box verifier. Files of kinds
 with a JSON Schema in ``nnrules/io/schemas/<kind>.json`` are validated when ``jsonschema`` is
 installed (silently skipped otherwise). Never pickle.
-
-Reading is bounded before any surrogate sees the data (``parse_json``): files larger than
-``MAX_JSON_BYTES``, nesting deeper than ``MAX_JSON_DEPTH``, integers outside the int64 range
-(longer than ``MAX_INT_DIGITS`` digits first of all), and ``NaN`` / ``Infinity`` (which nnrules
-never writes) are refused with a ``FormatError``, never a ``RecursionError`` or ``ValueError``
-from deep inside ``json``. What the values mean is each surrogate's ``from_dict``'s business.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-import math
 import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nnrules.exceptions import FormatError
+from nnrules.exceptions import FormatError, NNRulesError
 from nnrules.io.files import atomic_write_text, check_input_file
 
-__all__ = ["FORMATS", "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "dump", "dumps", "load", "loads",
-           "parse_json", "validate"]
+__all__ = ["FORMATS", "MAX_BYTES", "MAX_DEPTH", "dump", "dumps", "load", "loads", "parse_json",
+           "validate"]
 
-#: Largest nnrules JSON file read (bytes); raise it (``nnrules.io.serialize.MAX_JSON_BYTES``)
-#: for a surrogate that is really this large.
-MAX_JSON_BYTES = 256 * 2**20
-#: Deepest nesting of arrays and objects in an nnrules file (the formats need fewer than 10).
-MAX_JSON_DEPTH = 64
-#: Integers are counts, indices and labels: within int64, so at most 19 digits and a sign.
-MAX_INT_DIGITS = 20
-_INT64 = 2**63
+#: Deepest nesting of arrays and objects a file may have (nnrules writes at most about 10).
+MAX_DEPTH = 64
+#: Largest nnrules JSON file read: 256 MiB (raise ``nnrules.io.serialize.MAX_BYTES`` for a
+#: surrogate that is really this large).
+MAX_BYTES = 256 * 2**20
 
 FORMATS: dict[str, str] = {
     "nnrules/additive": "nnrules.surrogates.additive:AdditiveSurrogate",
@@ -101,78 +91,62 @@ def validate(d: dict) -> None:
         raise FormatError(f"Invalid {d['format']} file at {where}: {e.message}.")
 
 
-def _parse_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS or not -_INT64 <= (value := int(text)) < _INT64:
-        shown = text if len(text) <= 40 else f"{text[:12]}...({len(text)} digits)"
-        raise _Refused(f"the integer {shown} is outside the 64-bit range nnrules writes (counts, "
-                       "indices and labels)")
-    return value
+def _refuse_constant(name: str) -> Any:
+    raise FormatError(f"holds {name}; nnrules files hold finite numbers only (null for none)")
 
 
-def _parse_float(text: str) -> float:
+def _finite_float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
-        shown = text if len(text) <= 24 else f"{text[:12]}...({len(text)} characters)"
-        raise _Refused(f"the number {shown} is beyond the float64 range (nnrules writes finite "
-                       "numbers only)")
+    if value in (float("inf"), float("-inf")):
+        raise FormatError(f"holds the number {text[:40]!r}, too large for a float")
     return value
 
 
-def _parse_constant(text: str) -> Any:
-    raise _Refused(f"{text} is not allowed (nnrules writes finite numbers only)")
-
-
-class _Refused(ValueError):
-    """Raised inside json's hooks; becomes a FormatError naming the file."""
-
-
-def _depth(obj: Any) -> int:
-    """Nesting depth of parsed JSON, without recursion (a scalar is 0)."""
-    deepest, stack = 0, [(obj, 1)]
+def _depth_ok(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays/objects at most ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
     while stack:
-        value, level = stack.pop()
-        if isinstance(value, dict):
-            value = value.values()
-        elif not isinstance(value, list):
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
             continue
-        deepest = max(deepest, level)
-        if level > MAX_JSON_DEPTH:
-            break
-        stack.extend((v, level + 1) for v in value if isinstance(v, (dict, list)))
-    return deepest
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return True
 
 
-def parse_json(text: str | bytes, *, source: str = "text") -> Any:
-    """``json.loads`` within nnrules' limits: size, depth, int64 integers, finite numbers.
+def parse_json(text: str, *, source: str = "text") -> Any:
+    """JSON text of an nnrules file as Python objects, refusing what no nnrules file holds.
 
-    Raises
-    ------
-    FormatError
-        Not JSON, larger than ``MAX_JSON_BYTES``, nested deeper than ``MAX_JSON_DEPTH``, an
-        integer outside int64, or NaN / Infinity. The message names ``source`` and the limit.
+    Refused with ``FormatError`` (never a RecursionError or a bare ValueError): text that is
+    not JSON, nesting deeper than ``MAX_DEPTH``, ``NaN`` / ``Infinity``, numbers too large for
+    a float, integers longer than Python converts (4,300 digits), text longer than
+    ``MAX_BYTES``.
     """
-    if len(text) > MAX_JSON_BYTES:
+    if len(text) > MAX_BYTES:
         raise FormatError(
-            f"{source} holds {len(text)} characters, more than the {MAX_JSON_BYTES} an nnrules "
-            "file may have (nnrules.io.serialize.MAX_JSON_BYTES); raise that limit if the file is "
-            "really this large.")
+            f"{source} holds {len(text)} characters, more than the {MAX_BYTES} an nnrules file "
+            "may have (nnrules.io.serialize.MAX_BYTES); raise that limit if the file is really "
+            "this large.")
     try:
-        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
-                           parse_constant=_parse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except FormatError as e:
+        raise FormatError(f"{source} is not an nnrules file: it {e}.") from None
     except RecursionError:
-        raise FormatError(
-            f"{source} is not an nnrules file: its arrays and objects are nested deeper than "
-            f"{MAX_JSON_DEPTH} levels.") from None
-    except _Refused as e:
-        raise FormatError(f"{source} is not an nnrules file: {e}.") from None
+        raise FormatError(f"{source} is not an nnrules file: its JSON nests deeper than "
+                          f"{MAX_DEPTH} levels.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise FormatError(f"{source} is not an nnrules file: not valid JSON ({e}).") from None
-    except ValueError as e:  # e.g. a float literal with thousands of digits
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
         raise FormatError(f"{source} is not an nnrules file: {e}.") from None
-    if _depth(value) > MAX_JSON_DEPTH:
-        raise FormatError(
-            f"{source} is not an nnrules file: its arrays and objects are nested deeper than "
-            f"{MAX_JSON_DEPTH} levels.")
+    if not _depth_ok(value, MAX_DEPTH):
+        raise FormatError(f"{source} is not an nnrules file: its JSON nests deeper than "
+                          f"{MAX_DEPTH} levels.")
     return value
 
 
@@ -182,15 +156,14 @@ def loads(text: str, *, source: str = "text") -> Any:
     Raises
     ------
     FormatError
-        Not JSON, beyond the limits of ``parse_json``, not an nnrules file, unknown format or
-        a newer version, or schema-invalid.
+        Not JSON, not an nnrules file, unknown format or a newer version, or schema-invalid.
     """
     d = parse_json(text, source=source)
     if not isinstance(d, dict) or "format" not in d:
         raise FormatError(
             f"{source} is not an nnrules file: expected a JSON object with a 'format' key.")
     fmt = d["format"]
-    if fmt not in FORMATS:
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         raise FormatError(
             f"{source} has unknown format {fmt!r}; known formats are {sorted(FORMATS)}.")
     cls = _resolve(fmt)
@@ -202,19 +175,28 @@ def loads(text: str, *, source: str = "text") -> Any:
         raise FormatError(
             f"{source} is {fmt} version {version}, but this nnrules reads version {known}; "
             "upgrade nnrules to read it.")
-    validate(d)
-    return cls.from_dict(d)
+    try:
+        validate(d)
+        return cls.from_dict(d)
+    except FormatError:
+        raise
+    except (NNRulesError, KeyError, TypeError, ValueError, IndexError, AttributeError,
+            OverflowError, RecursionError) as e:
+        # The structural checks in every from_dict name what is wrong; this is the net under
+        # them, so that no file, however made, ends in an internal error.
+        raise FormatError(f"{source} is not a valid {fmt} file: {type(e).__name__}: "
+                          f"{e}.") from None
 
 
 def load(path: str | os.PathLike) -> Any:
     """Read the nnrules file at ``path``; missing file → ``InputFileError``."""
     p = check_input_file(path, "nnrules file")
     size = p.stat().st_size
-    if size > MAX_JSON_BYTES:
+    if size > MAX_BYTES:
         raise FormatError(
-            f"{str(p)!r} holds {size} bytes, more than the {MAX_JSON_BYTES} an nnrules file may "
-            "have (nnrules.io.serialize.MAX_JSON_BYTES); raise that limit if the file is really "
-            "this large.")
+            f"{str(p)!r} holds {size} bytes, more than the {MAX_BYTES} an nnrules file may have "
+            "(nnrules.io.serialize.MAX_BYTES); raise that limit if the file is really this "
+            "large.")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
