@@ -264,7 +264,6 @@ def _layer_summary(ir: Any) -> str:
 def cmd_extract(args: argparse.Namespace) -> int:
     from nnrules.extract import get_extractor
     from nnrules.io import serialize
-
     from nnrules.io.outdir import OutputFolder
     from nnrules.io.progress import stage
 
@@ -339,7 +338,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
-
     from nnrules.io.progress import stage
 
     surrogate = _load_surrogate(args.surrogate)

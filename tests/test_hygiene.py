@@ -162,7 +162,7 @@ def test_an_unknown_opset_names_the_opset_and_the_supported_range(tmp_path, caps
     code, _, err = run(capsys, "inspect", tmp_path / "opset99.onnx")
     assert code == EXIT_ERROR
     top = onnx.defs.onnx_opset_version()
-    assert f"opset 99 of domain 'ai.onnx'" in err and f"supports opsets 1 to {top}" in err
+    assert "opset 99 of domain 'ai.onnx'" in err and f"supports opsets 1 to {top}" in err
     assert "onnxruntime_src" not in err and "ValidateOpsetForDomain" not in err
     from nnrules.exceptions import UnsupportedModelError
     from nnrules.io.model import load
@@ -220,7 +220,7 @@ def test_a_semicolon_csv_names_the_separator_and_reads_with_sep(tmp_path, capsys
     code, _, err = run(capsys, *base)
     assert code == EXIT_ERROR
     assert "separated by semicolons (';')" in err and "--sep ';'" in err
-    code, out, _ = run(capsys, *base, "--sep", ";")
+    code, _, _ = run(capsys, *base, "--sep", ";")
     assert code == 0
     ref = [TRAIN if a == tmp_path / "semi.csv" else a for a in base[:-1]] + [tmp_path / "ref"]
     assert run(capsys, *ref)[0] == 0
@@ -382,7 +382,7 @@ def test_a_second_run_removes_what_the_first_wrote_and_nothing_else(additive_cas
     out.mkdir()
     (out / "my_notes.txt").write_text("mine")
     (out / "shape_99_mine.png").write_bytes(b"not nnrules'")
-    code, first, _ = run(capsys, *argv, "--out", out)
+    code, _, _ = run(capsys, *argv, "--out", out)
     assert code == 0
     plots = sorted(p.name for p in out.glob("shape_*.png") if p.name != "shape_99_mine.png")
     assert plots and (out / "importance.png").exists()

@@ -23,7 +23,7 @@ from onnx import TensorProto, helper
 
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.io.files import check_input_file
-from nnrules.io.limits import check_length, check_file_size
+from nnrules.io.limits import check_file_size, check_length
 
 __all__ = [
     "RECURRENT_OPS", "SequenceEncoding", "Sequences", "as_sequences", "infer_encoding",
