@@ -1,4 +1,4 @@
-"""The ``nnrules`` command: inspect, extract, evaluate, predict.
+"""The ``nnrules`` command: inspect, extract, evaluate, predict, certify.
 
 The CLI only wires: it reads files, builds the extractor named by ``--method`` from the registry,
 and writes results atomically. Every error a user can cause ends in one line on stderr and a
@@ -261,6 +261,70 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recorded_sha256(surrogate: Any, path: str) -> str | None:
+    """The model hash a surrogate records, or the one in report.json beside its file."""
+    sha = getattr(surrogate, "model_sha256", None)
+    if sha:
+        return sha
+    report = Path(path).with_name("report.json")
+    if report.is_file():
+        try:
+            return json.loads(report.read_text(encoding="utf-8")).get("model_sha256")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            return None
+    return None
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from nnrules.certification import certify
+    from nnrules.extract.oracle import as_oracle
+    from nnrules.fidelity import evaluate
+    from nnrules.io import serialize
+
+    surrogate = serialize.load(args.surrogate)
+    network = _load_network(args)
+    schema = getattr(surrogate, "schema", None)
+    if _is_sequences(surrogate):
+        schema = None  # certify refuses automata with its own message
+        train = evaluation = None
+        X, X_eval = None, None
+    else:
+        train = _read_table(args.data, args, schema=schema, network=network)
+        evaluation = (_read_table(args.eval, args, schema=train.schema, network=network)
+                      if args.eval else train)
+        X, X_eval = train, evaluation.X
+    cert = certify(surrogate, network, X, eval=X_eval, margin=args.margin,
+                   max_verifications=args.budget, min_width=args.min_width,
+                   complete=args.complete, expected_sha256=_recorded_sha256(surrogate,
+                                                                            args.surrogate),
+                   force=args.force, random_state=args.seed,
+                   eval_name=Path(args.eval or args.data).name, data_name=Path(args.data).name)
+    report = evaluate(surrogate, as_oracle(network, train.schema), evaluation.X, evaluation.y,
+                      data_name=Path(args.eval or args.data).name)
+    report.model_sha256 = network.sha256
+    report.certified_fraction = cert.certified_fraction
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    serialize.dump(cert.to_dict(), out / "certificate.json")
+    _write(out / "certificate.md", cert.to_markdown())
+    _write(out / "counterexamples.csv", cert.counterexamples_csv())
+    serialize.dump(report, out / "report.json")
+    _write(out / "report.md", report.to_markdown())
+    written = ["certificate.json", "certificate.md", "counterexamples.csv", "report.json",
+               "report.md"]
+    if args.repair:
+        repaired = cert.repair(surrogate)
+        serialize.dump(repaired, out / "repaired.json")
+        _write(out / "repaired.txt", repaired.to_text().rstrip("\n") + "\n")
+        written += ["repaired.json", "repaired.txt"]
+    n = cert.n_boxes()
+    frac = "n/a" if cert.certified_fraction is None else f"{cert.certified_fraction:.4f}"
+    print(f"certify: {frac} of {cert.info['evaluation']['n_rows']} rows in proven boxes; "
+          f"{n['proven']} proven, {n['refuted']} refuted, {n['unknown']} unknown boxes; "
+          f"wrote {out}/" + ", ".join(written))
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -324,6 +388,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
     data_options(p)
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("certify", help="prove, refute (with counterexamples) or leave unknown "
+                       "every rule of a surrogate, box by box")
+    p.add_argument("surrogate")
+    p.add_argument("model")
+    p.add_argument("--data", required=True, help="rows whose box is the domain (CSV, .npy, ...)")
+    p.add_argument("--eval", help="held-out rows for certified_fraction (default: --data)")
+    p.add_argument("--out", default="nnrules-certificate", help="output folder")
+    p.add_argument("--complete", action="store_true",
+                   help="settle boxes the bounds leave open by MILP (ReLU networks)")
+    p.add_argument("--budget", type=int, default=2000, help="box verifications (default 2000)")
+    p.add_argument("--min-width", type=float, default=1 / 64,
+                   help="smallest split, as a share of a feature's range (default 1/64)")
+    p.add_argument("--margin", type=float, default=0.0,
+                   help="widen the data's box by this share of each range (default 0)")
+    p.add_argument("--repair", action="store_true",
+                   help="also write repaired.json: refuted / unknown boxes defer to the network")
+    p.add_argument("--force", action="store_true",
+                   help="certify even when the surrogate records another model's SHA-256")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    model_options(p)
+    data_options(p)
+    p.set_defaults(func=cmd_certify)
     return parser
 
 

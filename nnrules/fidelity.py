@@ -132,6 +132,7 @@ class FidelityReport:
     details: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     versions: dict = field(default_factory=_versions)
+    certified_fraction: float | None = None  # share of rows in proven boxes (nnrules certify)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -158,6 +159,9 @@ class FidelityReport:
              f"{self.data.get('kind', 'evaluation data')})."),
             f"- Fidelity ({what}): **{fid}**, 95% interval {ci_text}.",
         ]
+        if self.certified_fraction is not None:
+            lines.append(f"- Certified fraction (rows inside boxes proven to agree with the "
+                         f"network): **{self.certified_fraction:.4f}**.")
         if self.accuracy:
             acc = self.accuracy
             lines.append(
