@@ -1,8 +1,10 @@
 """The ``nnrules`` command: inspect, extract, evaluate, predict, certify.
 
-The CLI only wires: it reads files, builds the extractor named by ``--method`` from the registry,
-and writes results atomically. Every error a user can cause ends in one line on stderr and a
-non-zero exit code; ``--debug`` shows the traceback.
+The CLI wires: it reads every data file once into a ``Dataset`` (or ``Sequences``) and hands it
+on as it is, builds the extractor named by ``--method`` from the registry (``fit`` checks the
+columns against the model), reports through ``nnrules.fidelity.evaluate``, and writes results
+atomically. Every error a user can cause ends in one line on stderr and a non-zero exit code;
+``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -178,14 +180,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             from nnrules.io.data import load_schema
 
             schema = load_schema(args.schema)
-        train = _read_table(args.data, args, schema=schema, network=network)
-        extractor.fit(train.X, train.y, schema=train.schema)
-        if args.eval:
-            evaluation = _read_table(args.eval, args, schema=extractor.schema_, network=network)
-        else:
-            evaluation = train
-        report = extractor.report(evaluation.X, evaluation.y,
-                                  data_name=Path(args.eval or args.data).name)
+        train = _read_table(args.data, args, schema=schema)
+        extractor.fit(train)  # checks the columns against the model's inputs
+        # The evaluation file is read in the fitted schema (multi-input models: it knows the
+        # graph input of every column), so it fits the model as the extraction data did.
+        evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
+        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -209,24 +209,22 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from nnrules.extract.oracle import as_oracle
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
     surrogate = serialize.load(args.surrogate)
     network = _load_network(args)
     if _is_sequences(surrogate):
-        from nnrules.extract import get_extractor
+        from nnrules.extract.automaton import budget_warning
 
         data = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
-        extractor = get_extractor("automaton")(network)
-        extractor.surrogate_ = surrogate
-        report = extractor.report(data, data_name=Path(args.data).name)
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        warning = budget_warning(surrogate)
+        if warning:
+            report.warnings.append(warning)
     else:
         data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        oracle = as_oracle(network, surrogate.schema)
-        report = evaluate(surrogate, oracle, data.X, data.y, data_name=Path(args.data).name)
-        report.model_sha256 = network.sha256
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -277,7 +275,6 @@ def _recorded_sha256(surrogate: Any, path: str) -> str | None:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     from nnrules.certification import certify
-    from nnrules.extract.oracle import as_oracle
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
@@ -299,9 +296,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
                                                                             args.surrogate),
                    force=args.force, random_state=args.seed,
                    eval_name=Path(args.eval or args.data).name, data_name=Path(args.data).name)
-    report = evaluate(surrogate, as_oracle(network, train.schema), evaluation.X, evaluation.y,
-                      data_name=Path(args.eval or args.data).name)
-    report.model_sha256 = network.sha256
+    report = evaluate(surrogate, network, evaluation, data_name=Path(args.eval or args.data).name)
     report.certified_fraction = cert.certified_fraction
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

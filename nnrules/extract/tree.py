@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.extract.base import Extractor
 
 __all__ = ["TreeExtractor"]
@@ -36,7 +36,7 @@ class TreeExtractor(Extractor):
         network and added to the extraction rows.
     task : {"classification", "regression"} or None, default=None
         Overrides the task the network declares.
-    random_state : int or None, default=None
+    random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries and the tree's tie-breaking; the same seed gives the same file.
 
     Examples
@@ -56,7 +56,7 @@ class TreeExtractor(Extractor):
         "min_samples_leaf": Interval(int, 1, None),
         "n_queries": Interval(int, 0, None),
         "task": Options(("classification", "regression"), allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.stats import beta
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import ParameterError
 from nnrules.extract.base import Extractor
 from nnrules.extract.mofn import best_split
@@ -87,7 +87,7 @@ class TrepanExtractor(Extractor):
         A node whose majority class covers at least ``1 - stop_error`` of it with confidence
         ``stop_confidence`` is not expanded.
     max_depth : int >= 1 or None, default=None
-    random_state : int or None, default=None
+    random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
     Examples
@@ -114,7 +114,7 @@ class TrepanExtractor(Extractor):
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.extract.base import Extractor
 from nnrules.extract.verify import Verdict, output_range, resolve, verify_box, verify_boxes
@@ -89,7 +89,7 @@ class VIAExtractor(Extractor):
         networks (ignored otherwise). Tens to hundreds of milliseconds per such box.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
-    random_state : int or None
+    random_state : int, numpy.random.Generator or None
         Seeds the tree and the counterexample search; the same seed gives the same file.
 
     Examples
@@ -114,7 +114,7 @@ class VIAExtractor(Extractor):
         "relu_split": Interval(int, 0, 16),
         "complete": Options((True, False)),
         "task": Options(("classification", "regression"), allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,

@@ -7,6 +7,7 @@ records SHA-256 digests, works out the task and classes, and opens a determinist
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 from collections.abc import Mapping
@@ -138,6 +139,35 @@ class Network:
         self._base_session = self._session_for(self._extra_outputs(()))
         self.session = self._base_session
         self.classes_ = self._resolve_classes(classes)
+
+    def __deepcopy__(self, memo: dict) -> Network:
+        """A twin with its own onnxruntime sessions, opened again from the model's bytes.
+
+        Sessions cannot be copied (nor pickled); everything else is copied as is, so
+        ``sklearn.base.clone`` works on an extractor holding a loaded network.
+        """
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        sessions = ("_sessions", "_base_session", "session")
+        for key, value in vars(self).items():
+            if key not in sessions:
+                setattr(twin, key, copy.deepcopy(value, memo))
+        twin._sessions = {}
+        twin._base_session = twin._session_for(twin._extra_outputs(()))
+        twin.session = twin._base_session
+        return twin
+
+    def __copy__(self) -> Network:
+        """A shallow copy: shares the model and the sessions."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(vars(self))
+        return twin
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "A Network cannot be pickled (nnrules writes no pickles, and onnxruntime sessions "
+            "do not pickle). Save the .onnx file and nnrules.load it again, or copy.deepcopy it."
+        )
 
     # ---- signature
 
