@@ -26,10 +26,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_via_fixtures import fit, to_onnx  # noqa: E402
+from make_via_fixtures import fit, to_onnx
 
-from nnrules.datasets import load_monk  # noqa: E402
-from nnrules.datasets.tabular import tabular_split  # noqa: E402
+from nnrules.datasets import load_monk
+from nnrules.datasets.tabular import tabular_split
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "certify"
 TABULAR = {"iris": [(8,), (16, 8), (32, 16)], "wine": [(8,), (16, 8), (32, 16)],

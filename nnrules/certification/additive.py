@@ -27,16 +27,47 @@ from nnrules.surrogates.rules import Condition
 __all__ = ["AdditiveRegions"]
 
 
-def _poly_range(c: np.ndarray, u0: float, u1: float) -> tuple[float, float]:
-    """Exact range of ``sum_a c[a] u^a`` on ``[u0, u1]`` (ends and stationary points)."""
-    pts = [u0, u1]
-    if c.size > 2:
-        d = np.polynomial.polynomial.polyder(c)
-        for r in np.polynomial.polynomial.polyroots(d) if np.any(d) else []:
-            if abs(r.imag) < 1e-12 and u0 < r.real < u1:
-                pts.append(float(r.real))
-    v = np.polynomial.polynomial.polyval(np.array(pts), c)
-    return float(v.min()), float(v.max())
+def _horner(C: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Row-wise ``sum_a C[:, a] u^a``."""
+    out = np.zeros_like(u)
+    for a in range(C.shape[1] - 1, -1, -1):
+        out = out * u + C[:, a]
+    return out
+
+
+def _poly_ranges(C: np.ndarray, u0: np.ndarray, u1: np.ndarray) -> tuple[float, float]:
+    """Exact range of the polynomials ``C[k]`` (degree <= 3) on ``[u0[k], u1[k]]``, joined:
+    the values at the ends and at the stationary points inside."""
+    vals = [_horner(C, u0), _horner(C, u1)]
+    deg = C.shape[1] - 1
+    if deg >= 2:
+        c1, c2 = C[:, 1], C[:, 2]
+        c3 = C[:, 3] if deg >= 3 else np.zeros_like(c1)
+        if deg > 3:  # not made by AdditiveExtractor; sound fallback by interval arithmetic
+            lo_, hi_ = _interval_poly(C, u0, u1)
+            return float(lo_.min()), float(hi_.max())
+        a, b, c = 3 * c3, 2 * c2, c1  # derivative a u^2 + b u + c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            disc = np.sqrt(np.maximum(b * b - 4 * a * c, 0.0))
+            quad = np.abs(a) > 1e-300
+            r1 = np.where(quad, (-b + disc) / (2 * a), np.where(b != 0, -c / b, u0))
+            r2 = np.where(quad, (-b - disc) / (2 * a), r1)
+            real = ~quad | (b * b - 4 * a * c >= 0)
+        for r in (r1, r2):
+            ok = real & (r > u0) & (r < u1) & np.isfinite(r)
+            vals.append(np.where(ok, _horner(C, np.where(ok, r, u0)), vals[0]))
+    V = np.concatenate(vals)
+    return float(V.min()), float(V.max())
+
+
+def _interval_poly(C, u0, u1):
+    lo = np.zeros_like(u0)
+    hi = np.zeros_like(u0)
+    for a in range(C.shape[1]):
+        p_lo, p_hi = np.vectorize(_pow_range)(u0, u1, a)
+        lo += np.minimum(C[:, a] * p_lo, C[:, a] * p_hi)
+        hi += np.maximum(C[:, a] * p_lo, C[:, a] * p_hi)
+    return lo, hi
 
 
 def _pow_range(u0: float, u1: float, a: int) -> tuple[float, float]:
@@ -108,10 +139,8 @@ class AdditiveRegions:
         cells = [self._axis_cells(ax, lo, hi, op) for ax in term.axes]
         low, high = np.inf, -np.inf
         if len(term.axes) == 1:
-            for i, u0, u1 in cells[0]:
-                a, b = _poly_range(coef[i], u0, u1)
-                low, high = min(low, a), max(high, b)
-            return low, high
+            cell = np.array(cells[0], dtype=np.float64).reshape(-1, 3)
+            return _poly_ranges(coef[cell[:, 0].astype(np.int64)], cell[:, 1], cell[:, 2])
         p1, p2 = term.axes[0].degree + 1, term.axes[1].degree + 1
         for i, u0, u1 in cells[0]:
             r1 = [_pow_range(u0, u1, a) for a in range(p1)]

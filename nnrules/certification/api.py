@@ -62,7 +62,7 @@ def _domain_schema(schema: FeatureSchema, X: np.ndarray, margin: float,
             raise DataError(
                 f"The domain of feature {f.name!r} is [{lo[j]!r}, {hi[j]!r}]; certification "
                 "needs finite bounds. Pass data rows, or bounds={name: (low, high)}.")
-        if lo[j] > hi[j] or (f.kind in ("integer", "binary", "categorical")
+        if lo[j] > hi[j] or (f.kind in ("integer", "binary", "categorical", "onehot")
                              and np.ceil(lo[j]) > np.floor(hi[j])):
             raise DataError(
                 f"The domain of feature {f.name!r} is empty: [{lo[j]!r}, {hi[j]!r}]"

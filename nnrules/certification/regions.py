@@ -60,7 +60,7 @@ def cond3(c: Condition, lo: np.ndarray, hi: np.ndarray, op: np.ndarray, discrete
     return {NONE: ALL, ALL: NONE, SOME: SOME}[eq]
 
 
-def test3(t, lo, hi, op, discrete):
+def holds3(t, lo, hi, op, discrete):
     """Three-valued truth of a Condition or MofN over the box, and a cutting Condition."""
     if isinstance(t, Condition):
         s = cond3(t, lo, hi, op, discrete)
@@ -80,7 +80,7 @@ def conj3(tests, lo, hi, op, discrete):
     """Three-valued conjunction; the cut is the first undecided test's."""
     state, cut = ALL, None
     for t in tests:
-        s, c = test3(t, lo, hi, op, discrete)
+        s, c = holds3(t, lo, hi, op, discrete)
         if s == NONE:
             return NONE, None
         if s == SOME:

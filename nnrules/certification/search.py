@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,7 @@ from nnrules.certification.regions import ALL, NONE
 
 __all__ = ["Part", "search"]
 
-_MAX_RESOLVE = 200_000  # surrogate-side cuts before undecided boxes are verified whole
+_RESOLVE_PER_VERIFICATION = 4  # surrogate-side cuts allowed per verification of budget
 _BATCH = 256
 _ROW_BATCH = 16  # small batches while boxes hold rows: the fullest boxes are split deepest
 _SHRINK = 0.25  # an empty stretch between rows and a face is cut off from this share of width
@@ -73,6 +74,8 @@ class _Search:
         self.final: list[Part] = []
         self.heap: list = []
         self.counter = 0
+        self.resolved = 0
+        self.max_resolve = max(500, _RESOLVE_PER_VERIFICATION * max_verifications)
 
     # -- boxes -------------------------------------------------------------------------------
     def _norm(self, lo, hi, op):
@@ -266,11 +269,10 @@ class _Search:
     # -- resolution ----------------------------------------------------------------------------
     def resolve(self, items) -> None:
         """Cut boxes at the surrogate's tests until each lies in its region; queue them."""
-        stack = list(items)
-        steps = 0
-        while stack:
-            r, lo, hi, op, cex = stack.pop()
-            steps += 1
+        queue = deque(items)  # breadth first: every region gets coarse boxes before fine ones
+        while queue:
+            r, lo, hi, op, cex = queue.popleft()
+            self.resolved += 1
             state, cond = self.R.owner(r, lo, hi, op, self.whole)
             if state == NONE:
                 continue
@@ -278,7 +280,7 @@ class _Search:
                 self._push(Part(r, lo, hi, op, counterexample=cex))
                 continue
             parts = []
-            if steps < _MAX_RESOLVE:
+            if self.resolved < self.max_resolve:
                 parts = self._cut_condition(lo, hi, op, cond) if cond is not None else []
                 if len(parts) < 2 and cond is not None:
                     parts = []  # no progress at this test
@@ -288,7 +290,7 @@ class _Search:
                 self._push(Part(r, lo, hi, op, counterexample=cex, whole=False))
                 continue
             for p_lo, p_hi, p_op in parts:
-                stack.append((r, p_lo, p_hi, p_op, self._keep(cex, p_lo, p_hi)))
+                queue.append((r, p_lo, p_hi, p_op, self._keep(cex, p_lo, p_hi)))
 
     def _keep(self, cex, lo, hi):
         if cex is None or not np.all((cex >= lo) & (cex <= hi)):
