@@ -25,6 +25,7 @@ from nnrules.exceptions import DataError, FormatError
 from nnrules.io.data import Dataset
 from nnrules.io.hashing import fingerprint, row_hashes
 from nnrules.provenance import Provenance
+from nnrules.surrogates.base import plain
 
 __all__ = ["FidelityReport", "Provenance", "evaluate", "r2_score", "wilson_interval"]
 
@@ -112,10 +113,6 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
         return a.astype(np.float64) == b.astype(np.float64)
     return a.astype(str) == b.astype(str)
-
-
-def _label(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass
@@ -269,7 +266,7 @@ def _network_oracle(network: Any, surrogate: Any, X: Any, schema: Any) -> Any:
     surrogate recorded (its ``notes["encoding"]``), else the one read from the graph.
     """
     if hasattr(X, "tokens"):
-        from nnrules.io.sequences import SequenceOracle
+        from nnrules.oracles import SequenceOracle
 
         notes = getattr(surrogate, "notes", None) or {}
         enc = notes.get("encoding", {}) if isinstance(notes, dict) else {}
@@ -386,15 +383,15 @@ def evaluate(
             mask = reference == label
             m = int(np.sum(mask))
             if m == 0:
-                per_class.append({"label": _label(label), "n": 0, "fidelity": None, "ci95": None})
+                per_class.append({"label": plain(label), "n": 0, "fidelity": None, "ci95": None})
                 continue
             km = int(np.sum(agree[mask]))
-            per_class.append({"label": _label(label), "n": m, "fidelity": km / m,
+            per_class.append({"label": plain(label), "n": m, "fidelity": km / m,
                               "ci95": list(wilson_interval(km, m))})
         seen = np.unique(reference)
         if len(seen) == 1:
             warnings.append(
-                f"The network predicts only class {_label(seen[0])!r} on {data_name!r}: "
+                f"The network predicts only class {plain(seen[0])!r} on {data_name!r}: "
                 "agreement there says little about the surrogate. Evaluate on data where the "
                 "network predicts more than one class."
             )

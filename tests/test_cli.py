@@ -103,6 +103,15 @@ def test_evaluate_gives_the_same_fidelity_as_extract(extracted, capsys):
     assert f"{report['fidelity']:.4f}" in out
 
 
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_report_given_as_the_surrogate_is_a_one_line_error(extracted, capsys, command):
+    model = [MODEL] if command == "evaluate" else []
+    code, _, err = run(capsys, command, extracted / "report.json", *model, "--data", TEST,
+                       "--target", "target")
+    assert code == 1 and err.count("\n") == 1
+    assert "is an 'nnrules/report' file, not a surrogate" in err
+
+
 def test_inspect_names_task_and_methods(capsys):
     code, out, _ = run(capsys, "inspect", MODEL)
     assert code == 0
@@ -178,6 +187,9 @@ def test_python_api_matches_the_cli(extracted):
     test = read_data(TEST, target="target", schema=train.schema)
     extractor = nnrules.TreeExtractor(network, max_leaves=8, random_state=0)
     extractor.fit(train.X, schema=train.schema)
+    # the CLI measures on --eval and stores the local fidelity from those held-out rows
+    report = extractor.report(test.X, test.y, data_name=Path(TEST).name)
+    extractor.attach_local_fidelity(test.X, report)
     from nnrules.io import serialize
 
     assert serialize.dumps(extractor.surrogate_) == (extracted / "surrogate.json").read_text()

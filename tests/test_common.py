@@ -19,6 +19,7 @@ import nnrules
 from nnrules.exceptions import NotFittedError, ParameterError
 from nnrules.extract import get_extractor, method_names
 from nnrules.io import serialize
+from nnrules.surrogates.base import Surrogate, TableSurrogate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "breast_cancer"
@@ -174,10 +175,16 @@ def test_text_and_reasons(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
+def test_surrogate_keeps_the_contract(method):
+    extractor, _ = _fitted(method)
+    assert isinstance(extractor.surrogate_, Surrogate)
+
+
+@pytest.mark.parametrize("method", METHODS)
 def test_predict_equals_lambdified_sympy(method):
     extractor, X_eval = _fitted(method)
     surrogate = extractor.surrogate_
-    if not hasattr(surrogate, "to_sympy"):
+    if not isinstance(surrogate, TableSurrogate):
         pytest.skip(f"{method} surrogates are automata: checked against their regex instead")
     from sympy_check import sympy_predict
 

@@ -1,6 +1,6 @@
 """The package's import graph, read from the source with ``ast`` (nothing is imported).
 
-Arrows go one way: surrogates and file I/O never reach into the extraction methods, and
+Arrows go one way: surrogates, oracles and file I/O never reach into the extraction methods, and
 ``nnrules.fidelity`` measures surrogates against networks without knowing extractors (they hand
 it a ``Provenance`` record instead). Imports inside functions and ``TYPE_CHECKING`` blocks count.
 """
@@ -20,9 +20,12 @@ FORBIDDEN = [
     ("nnrules.io", "nnrules.extract"),
     ("nnrules.fidelity", "nnrules.extract"),
     ("nnrules.provenance", "nnrules.extract"),
+    ("nnrules.oracles", "nnrules.extract"),  # methods and fidelity share the oracles
+    ("nnrules.verify", "nnrules.extract"),  # the engine serves methods, never the reverse
     ("nnrules.surrogates", "nnrules.certification"),
     ("nnrules.io", "nnrules.certification"),
     ("nnrules.fidelity", "nnrules.certification"),
+    ("nnrules.verify", "nnrules.certification"),
 ]
 
 

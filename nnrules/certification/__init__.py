@@ -5,7 +5,7 @@ rule list, box set or additive model: *for which inputs is it guaranteed to say 
 network says?* Every rule's region inside the data's domain is partitioned into boxes that are
 
 * **proven** — the network, run in float32 by onnxruntime, gives the rule's class on every
-  valid input of the box (certified bounds, :mod:`nnrules.extract.verify`);
+  valid input of the box (certified bounds, :class:`nnrules.verify.Verifier`);
 * **refuted** — a counterexample inside the box on which the surrogate gives the rule's class
   and the network, run in onnxruntime, another one;
 * **unknown** — neither, at the budget or the minimum width.

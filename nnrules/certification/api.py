@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nnrules.certification.certificate import Certificate
-from nnrules.certification.engine import Domain, read_network
+from nnrules.certification.engine import Domain, make_verifier
 from nnrules.certification.search import _same, search
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.schema import FeatureSchema
@@ -134,7 +134,7 @@ def certify(surrogate, network, domain, *, eval: Any = None, margin: float = 0.0
     min_width : float, default=1/64
         Continuous features are not split below this fraction of their domain width.
     bound : {"linear", "alpha", "interval"}
-        Bound engine (see :mod:`nnrules.extract.bounds`).
+        Bound engine (see :mod:`nnrules.verify.bounds`).
     complete : bool, default=False
         Settle boxes the bounds leave unknown by mixed-integer programming (ReLU / LeakyReLU
         networks).
@@ -180,7 +180,9 @@ def certify(surrogate, network, domain, *, eval: Any = None, margin: float = 0.0
             f"The surrogate was extracted from a model with SHA-256 {expected!r}, but this "
             f"network's file has SHA-256 {sha!r}: it describes another model. Certify it "
             "against the model it came from, or pass force=True (--force) to certify anyway.")
-    ir, net = read_network(network)
+    verifier = make_verifier(network, None, bound=bound, complete=bool(complete),
+                             split_depth=split_depth, n_samples=n_samples)
+    ir, net = verifier.ir, verifier.network
     if net is None:
         raise UnsupportedModelError(
             "certify needs the loaded ONNX network (nnrules.load), not a bare layer IR: "
@@ -191,6 +193,7 @@ def certify(surrogate, network, domain, *, eval: Any = None, margin: float = 0.0
                         f"{X.shape[1]} columns; pass the columns the network was trained on.")
     dschema = _domain_schema(schema, X, float(margin), bounds)
     dom = Domain(dschema)
+    verifier.domain = dom  # search points land on valid rows (whole numbers, one-hot groups)
     for j, f in enumerate(dschema.features):
         if dom.lower[j] > dom.upper[j]:
             raise DataError(f"The domain of feature {f.name!r} is empty after rounding to "
@@ -208,10 +211,8 @@ def certify(surrogate, network, domain, *, eval: Any = None, margin: float = 0.0
     regions = _regions(surrogate, kind, labels, dom.lower, dom.upper)
     cls = [next(i for i, n in enumerate(net_classes) if _same(reg.label, n))
            for reg in regions.regions]
-    parts, used = search(net, ir, regions, dom, cls, X, max_verifications=max_verifications,
-                         min_width=float(min_width), bound=bound, complete=bool(complete),
-                         split_depth=split_depth, n_samples=n_samples,
-                         seed=int(random_state))
+    parts, used = search(verifier, regions, dom, cls, X, max_verifications=max_verifications,
+                         min_width=float(min_width), seed=int(random_state))
     X_eval = X if eval is None else _rows_and_schema(eval, surrogate)[0]
     from nnrules.certification.assemble import assemble
 

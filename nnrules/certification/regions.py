@@ -17,7 +17,7 @@ Additive models are handled in :mod:`nnrules.certification.additive`.
 Boxes are ``(lo, hi, open_lo)``: closed bounds in schema space, plus, per continuous feature,
 whether the lower bound itself is excluded (the right part of a split at a threshold ``t`` of
 ``x <= t`` is ``t < x <= hi``). Discrete features keep whole-number closed bounds; one-hot
-columns are ``[0, 0]``, ``[0, 1]`` or ``[1, 1]`` as in :class:`~nnrules.extract.via_boxes.Domain`.
+columns are ``[0, 0]``, ``[0, 1]`` or ``[1, 1]`` as in :class:`~nnrules.verify.Domain`.
 """
 
 from __future__ import annotations

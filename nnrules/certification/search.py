@@ -57,9 +57,10 @@ class Part:
 
 
 class _Search:
-    def __init__(self, network, ir, regions, domain, cls, X_rows, *, max_verifications,
-                 min_width, bound, complete, split_depth, n_samples, seed):
-        self.network, self.ir, self.R, self.dom = network, ir, regions, domain
+    def __init__(self, verifier, regions, domain, cls, X_rows, *, max_verifications,
+                 min_width, seed):
+        self.verifier, self.network = verifier, verifier.network
+        self.R, self.dom = regions, domain
         self.cls = np.asarray(cls, dtype=np.int64)
         self.labels = [reg.label for reg in regions.regions]
         self.X = X_rows
@@ -67,8 +68,6 @@ class _Search:
         self.budget = max_verifications
         self.used = 0
         self.min_w = min_width * domain.range
-        self.bound, self.complete = bound, complete
-        self.split_depth, self.n_samples = split_depth, n_samples
         self.rng = np.random.default_rng(seed)
         self.whole = domain.discrete | (domain.group_of >= 0)
         self.final: list[Part] = []
@@ -353,14 +352,7 @@ class _Search:
         if rest.size:
             lo = np.array([parts[i].lo for i in rest])
             hi = np.array([parts[i].hi for i in rest])
-            dom = self.dom
-
-            def project(P, owner):
-                return dom.project(P, lo[owner], hi[owner])
-
-            res = decide(self.network, self.ir, lo, hi, self.cls[[parts[i].region for i in rest]],
-                         project=project, bound=self.bound, complete=self.complete,
-                         split_depth=self.split_depth, n_samples=self.n_samples,
+            res = decide(self.verifier, lo, hi, self.cls[[parts[i].region for i in rest]],
                          seed=int(self.rng.integers(0, 2**31 - 1)))
             status[rest] = res["status"]
             influence[rest] = res["influence"]
@@ -420,9 +412,9 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def search(network, ir, regions, domain, cls, X_rows, **options):
+def search(verifier, regions, domain, cls, X_rows, **options):
     """Run the search (see the module docstring); returns (parts, verifications used)."""
-    s = _Search(network, ir, regions, domain, cls, X_rows, **options)
+    s = _Search(verifier, regions, domain, cls, X_rows, **options)
     starts = [(r, regions.start(r, domain.lower, domain.upper))
               for r in range(len(regions.regions))]
     parts = s.run(starts)

@@ -3,7 +3,7 @@
 Tan, Caruana, Hooker, Koch & Gordo (2018), "Learning global additive explanations for neural
 nets using model distillation": fit ``F(x) = b + Σ_i h_i(x_i) [+ Σ h_ij(x_i, x_j)]`` to the
 network's logits (classification) or output (regression) on the extraction rows plus
-schema-respecting queries (``nnrules.extract.sampling``).
+schema-respecting queries (``nnrules.extract.engines.sampling``).
 
 Shape functions
 ---------------
@@ -483,7 +483,7 @@ class AdditiveExtractor(Extractor):
                     "Pass more rows or lower n_knots.")
         rows = X
         if self.n_queries > 0:
-            from nnrules.extract.sampling import sample_queries
+            from nnrules.extract.engines.sampling import sample_queries
 
             rows = np.vstack([X, sample_queries(self.schema_, X, self.n_queries,
                                                 random_state=rng)])

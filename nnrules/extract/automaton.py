@@ -34,9 +34,9 @@ from nnrules._validation import (
     validate_params,
 )
 from nnrules.extract.base import Extractor
-from nnrules.extract.lstar import lstar, sample_by_output
-from nnrules.io.prefixes import prefix_answers
-from nnrules.io.sequences import SequenceOracle, Sequences, as_sequences
+from nnrules.extract.engines.lstar import lstar, sample_by_output
+from nnrules.io.sequences import Sequences, as_sequences
+from nnrules.oracles import SequenceOracle, prefix_answers
 from nnrules.surrogates.automaton import Automaton
 
 __all__ = ["AutomatonExtractor", "budget_warning", "run_table", "whitebox_abstraction"]

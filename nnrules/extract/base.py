@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 
 from nnrules._validation import validate_params
 from nnrules.exceptions import NotFittedError
-from nnrules.extract.oracle import as_oracle
+from nnrules.oracles import as_oracle
 
 if TYPE_CHECKING:
     from nnrules.fidelity import FidelityReport
@@ -77,6 +77,7 @@ class Extractor(BaseEstimator):
         self.partial_reason_ = None
         self.surrogate_ = self._fit(data.X, data.y)
         self.n_queries_ = self.oracle_.n_queries
+        self._annotate(data.X, source="training", data="extraction data", stats=True)
         self.n_train_ = int(data.X.shape[0])
         self.fit_seconds_ = time.perf_counter() - start
         self.provenance_ = self._provenance(
@@ -145,3 +146,28 @@ class Extractor(BaseEstimator):
         data = self._data(X, y)
         return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
                         provenance=self.provenance_)
+
+    def attach_local_fidelity(self, X: Any, report: FidelityReport) -> None:
+        """Store on ``surrogate_`` the local fidelity per leaf / rule / box measured on ``X``,
+        the rows ``report`` was measured on (``fit`` stores it from the extraction rows; call
+        this with held-out rows so the surrogate file carries the honest figures)."""
+        self._check_fitted()
+        kind = str(report.data.get("kind", ""))
+        source = ("training" if kind.startswith("the extraction data") or
+                  kind.endswith("taken from the extraction data") else
+                  "evaluation, partly extraction rows" if "also extraction" in kind else
+                  "evaluation")
+        data = self._data(X)
+        self._annotate(data.X, source=source, data=str(report.data.get("name", "")))
+
+    def _annotate(self, X: np.ndarray, *, source: str, data: str, stats: bool = False) -> None:
+        """Store the local fidelity per leaf / rule / box (and with ``stats`` what reason codes
+        need) on the surrogate, from the network's answers on ``X``; not counted as queries."""
+        from nnrules.surrogates.reasons import SUPPORTED, attach
+
+        if getattr(self.surrogate_, "FORMAT", None) not in SUPPORTED or len(X) == 0:
+            return
+        before = self.oracle_.n_queries
+        reference = np.asarray(self.oracle_.predict(X))
+        self.oracle_.n_queries = before
+        attach(self.surrogate_, X, reference, source=source, data=data, stats=stats)

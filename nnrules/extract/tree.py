@@ -32,8 +32,8 @@ class TreeExtractor(Extractor):
     min_samples_leaf : int, default=1
         Fewest rows in a leaf.
     n_queries : int, default=0
-        Generated rows (schema-respecting, drawn by ``nnrules.extract.sampling``) labelled by the
-        network and added to the extraction rows.
+        Generated rows (schema-respecting, drawn by ``nnrules.extract.engines.sampling``)
+        labelled by the network and added to the extraction rows.
     task : {"classification", "regression"} or None, default=None
         Overrides the task the network declares.
     random_state : int, numpy.random.Generator or None, default=None
@@ -84,7 +84,7 @@ class TreeExtractor(Extractor):
         rng = check_random_state(self.random_state)
         rows = X
         if self.n_queries > 0:
-            from nnrules.extract.sampling import sample_queries
+            from nnrules.extract.engines.sampling import sample_queries
 
             queries = sample_queries(self.schema_, X, self.n_queries, random_state=rng)
             rows = np.vstack([X, queries])

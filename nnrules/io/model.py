@@ -8,6 +8,7 @@ records SHA-256 digests, works out the task and classes, and opens a determinist
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import os
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ from nnrules.io.safety import (
     _run_checker,
     _sha256,
 )
+from nnrules.surrogates.base import plain
 
 __all__ = ["MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load"]
 
@@ -195,9 +197,13 @@ class Network:
             return shape[1]
         return None
 
-    @property
+    @functools.cached_property
     def layers(self) -> Any:
-        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods."""
+        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods.
+
+        Read once and kept; a graph the IR cannot express raises ``UnsupportedModelError``
+        on every access (nothing is cached then).
+        """
         from nnrules.io.graph import read_dense
 
         return read_dense(self.model)
@@ -398,7 +404,7 @@ class Network:
             readable, why = False, str(exc)
         except ImportError:
             readable, why = False, "nnrules.io.graph is not available"
-        classes = None if self.classes_ is None else [_plain(c) for c in self.classes_]
+        classes = None if self.classes_ is None else [plain(c) for c in self.classes_]
         return {
             "path": str(self.path),
             "sha256": self.sha256,
@@ -416,10 +422,6 @@ class Network:
             "layers_readable": readable,
             "layers_error": why,
         }
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _width(model: onnx.ModelProto, name: str) -> int | None:

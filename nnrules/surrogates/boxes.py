@@ -21,6 +21,13 @@ import numpy as np
 
 from nnrules.exceptions import FormatError
 from nnrules.schema import FeatureSchema, format_number
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
+    check_header,
+    plain,
+)
 
 __all__ = ["BoxRuleSet"]
 
@@ -31,10 +38,6 @@ _GUARANTEE = (
     "is not proven."
 )
 _CHUNK = 4096
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _num(value: float) -> float | None:
@@ -54,7 +57,7 @@ def _unnum(value: Any, default: float) -> float:
     return default if value is None else float(value)
 
 
-class BoxRuleSet:
+class BoxRuleSet(TableSurrogate):
     """Proven boxes with a fallback.
 
     Parameters
@@ -79,7 +82,7 @@ class BoxRuleSet:
     """
 
     FORMAT = "nnrules/boxes"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, lower, upper, outputs, *, schema: FeatureSchema, task: str = "classification",
                  classes: Sequence | None = None, fallback: str = "abstain",
@@ -91,7 +94,7 @@ class BoxRuleSet:
         self.outputs = list(outputs)
         self.schema = schema
         self.task = task
-        self.classes = None if classes is None else [_plain(c) for c in classes]
+        self.classes = None if classes is None else [plain(c) for c in classes]
         self.fallback = fallback
         if fallback == "tree":
             self.fallback_lower = np.asarray(fallback_lower, dtype=np.float64).reshape(-1, d)
@@ -106,6 +109,10 @@ class BoxRuleSet:
     @property
     def n_boxes(self) -> int:
         return int(self.lower.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return self.schema.n_features
 
     # -- prediction ----------------------------------------------------------------------
     def _first(self, X: np.ndarray, lo: np.ndarray, hi: np.ndarray, open_low: bool) -> np.ndarray:
@@ -231,8 +238,17 @@ class BoxRuleSet:
                                 open_low=True)
         return f"if {' and '.join(terms) or 'true'} then {self.fallback_outputs[leaf]}"
 
-    def reasons(self, X) -> list[str]:
-        """One sentence per row: the proven box that decided it, or the fallback."""
+    def reasons(self, X, *, k: int | None = None) -> list[str] | list[dict]:
+        """One sentence per row: the proven box that decided it, or the fallback.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         idx = self.explain(X)
         out = []
         for k in idx.tolist():
@@ -315,8 +331,8 @@ class BoxRuleSet:
         outside = sympy.Not(sympy.Or(*boxes)) if boxes else sympy.true
         out = {}
         for label in self.classes:
-            mine = [b for b, v in zip(boxes, self.outputs) if _plain(v) == label]
-            theirs = [c for c, v in zip(leaves, self.fallback_outputs) if _plain(v) == label]
+            mine = [b for b, v in zip(boxes, self.outputs) if plain(v) == label]
+            theirs = [c for c, v in zip(leaves, self.fallback_outputs) if plain(v) == label]
             out[label] = sympy.Or(*mine, sympy.And(outside, sympy.Or(*theirs)))
         return out
 
@@ -428,12 +444,12 @@ class BoxRuleSet:
             if self.task == "regression":
                 item["output"] = [float(self.outputs[k][0]), float(self.outputs[k][1])]
             else:
-                item["class"] = _plain(self.outputs[k])
+                item["class"] = plain(self.outputs[k])
             boxes.append(item)
         fallback: dict[str, Any] = {"kind": self.fallback}
         if self.fallback == "tree":
             fallback["leaves"] = [
-                {"output": _plain(v),
+                {"output": plain(v),
                  "bounds": self._bounds_dict(self.fallback_lower[i], self.fallback_upper[i])}
                 for i, v in enumerate(self.fallback_outputs)
             ]
@@ -447,20 +463,14 @@ class BoxRuleSet:
             "boxes": boxes,
             "fallback": fallback,
             "schema": self.schema.to_dict(),
-            "verification": {k: _plain(v) for k, v in sorted(self.verification.items())},
+            "verification": {k: plain(v) for k, v in sorted(self.verification.items())},
+            **annotations_to_dict(self),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> BoxRuleSet:
         """Inverse of :meth:`to_dict`; refuses other formats and versions."""
-        if not isinstance(d, Mapping) or d.get("format") != cls.FORMAT:
-            got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
-            raise FormatError(f"Expected format {cls.FORMAT!r}; got {got!r}.")
-        if d.get("version") != cls.VERSION:
-            raise FormatError(
-                f"Unknown {cls.FORMAT} version {d.get('version')!r}; this nnrules reads version "
-                f"{cls.VERSION}. Upgrade nnrules."
-            )
+        check_header(d, cls)
         try:
             schema = FeatureSchema.from_dict(d["schema"])
             names = schema.names
@@ -482,8 +492,9 @@ class BoxRuleSet:
                 flo, fhi = arrays(fb["leaves"], True)
                 kwargs = {"fallback_lower": flo, "fallback_upper": fhi,
                           "fallback_outputs": [leaf["output"] for leaf in fb["leaves"]]}
-            return cls(lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
-                       fallback=fb["kind"], verification=d.get("verification"), **kwargs)
+            return annotations_from_dict(cls(
+                lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
+                fallback=fb["kind"], verification=d.get("verification"), **kwargs), d)
         except (KeyError, TypeError, IndexError) as exc:
             raise FormatError(
                 f"Malformed {cls.FORMAT} file: missing or wrong entry {exc!s}. Regenerate it with "
