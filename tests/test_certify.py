@@ -295,3 +295,32 @@ def test_three_valued_conditions_match_sampled_points():
                  discrete)[0] == ALL
     assert holds3(m, np.array([2.0, -3.0]), np.array([3.0, -1.0]), np.zeros(2, bool),
                  discrete)[0] == NONE
+
+
+def test_integer_and_onehot_rule_list_agrees_with_exhaustive_enumeration():
+    """Integers whole, a one-hot group, an ordered rule list with negative thresholds."""
+    net = load(FIXTURES / "via_discrete.onnx")
+    grid = np.array(list(itertools.product(range(4), range(4), range(4), range(4), range(3))))
+    X = np.hstack([grid[:, :4], np.eye(3)[grid[:, 4]]]).astype(float)
+    names = ["n1", "n2", "n3", "n4", "c_a", "c_b", "c_c"]
+    schema = FeatureSchema.infer(X, names)
+    rules = [Rule((Condition(0, ">", 1.5), Condition(4, ">", 0.5)), 2),
+             Rule((Condition(2, "<=", 0.0), Condition(1, ">", -0.5)), 1),
+             Rule((MofN(2, (Condition(3, ">", 2.0), Condition(6, "<=", 0.5),
+                            Condition(1, "==", 3.0))),), 0)]
+    sur = RuleSet(rules, 1, ordered=True, classes=(0, 1, 2), schema=schema)
+    cert = certify(sur, net, X, max_verifications=4000)
+    truth = sur.predict(X) == net.predict(X)
+    region = sur.explain(X)
+    region = np.where(region < 0, len(rules), region)
+    status = np.full(len(X), "", dtype=object)
+    for r, rule in enumerate(cert.rules):
+        for s in ("proven", "refuted", "unknown"):
+            for box in rule[s]:
+                inside = (region == r) & np.all((X >= box["lower"]) & (X <= box["upper"]),
+                                                axis=1)
+                assert not np.any(status[inside] != "")
+                status[inside] = s
+    assert np.all(status != "") and not np.any(status == "unknown")
+    assert np.array_equal(status == "proven", truth)
+    assert check_counterexamples(cert, sur, net) == int((~truth).sum())

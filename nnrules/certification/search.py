@@ -80,7 +80,7 @@ class _Search:
     def _norm(self, lo, hi, op):
         lo, hi, op = lo.copy(), hi.copy(), op.copy()
         w = self.whole & op
-        lo[w] = np.where(lo[w] >= 0, np.floor(lo[w]) + 1, lo[w])  # x > t for whole numbers
+        lo[w] = np.floor(lo[w]) + 1  # x > t for whole numbers
         op[self.whole] = False
         lo, hi, ok = self.dom.normalise(lo, hi)
         ok = ok and not np.any(op & (lo >= hi))
