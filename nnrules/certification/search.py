@@ -40,6 +40,7 @@ _BATCH = 256
 _ROW_BATCH = 16  # small batches while boxes hold rows: the fullest boxes are split deepest
 _SHRINK = 0.25  # an empty stretch between rows and a face is cut off from this share of width
 _SEPARATE = 0.1  # ... and one between rows and a counterexample from this share
+_PEEL_AT = 0.5  # a peeling cut lies this far across the empty stretch (0.75: no better)
 _SLACK = 0.25  # a cut between rows and a counterexample lies this far from the rows
 
 
@@ -130,12 +131,13 @@ class _Search:
         for j in range(self.dom.d):
             if self.dom.group_of[j] >= 0:
                 continue
-            gaps = [(lo[j], r_lo[j], 1.0, _SHRINK), (r_hi[j], hi[j], 1.0, _SHRINK)]
+            # (start, end, weight, least share of the width, the rows' end of the stretch)
+            gaps = [(lo[j], r_lo[j], 1.0, _SHRINK, r_lo[j]), (r_hi[j], hi[j], 1.0, _SHRINK, r_hi[j])]
             if cex is not None and cex[j] < r_lo[j]:
-                gaps.append((cex[j], r_lo[j], 2.0, _SEPARATE))
+                gaps.append((cex[j], r_lo[j], 2.0, _SEPARATE, r_lo[j]))
             if cex is not None and cex[j] > r_hi[j]:
-                gaps.append((r_hi[j], cex[j], 2.0, _SEPARATE))
-            for a, b, bonus, least in gaps:
+                gaps.append((r_hi[j], cex[j], 2.0, _SEPARATE, r_hi[j]))
+            for a, b, bonus, least, near in gaps:
                 if b - a < least * (hi[j] - lo[j]):
                     continue
                 if self.whole[j]:
@@ -151,7 +153,9 @@ class _Search:
                     continue
                 values = self.R.thresholds.get(j, np.zeros(0))
                 inside = values[(values >= a_cut) & (values <= b_cut)]
-                mid = (a_cut + b_cut) / 2.0
+                far = b_cut if near <= a_cut else a_cut
+                mid = near + _PEEL_AT * (far - near)  # leave room around the rows
+                mid = min(max(mid, a_cut), b_cut)
                 v = float(inside[np.argmin(np.abs(inside - mid))]) if inside.size else mid
                 best, where = score, (j, math.floor(v) if self.whole[j] else v)
         return where
