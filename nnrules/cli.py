@@ -89,6 +89,32 @@ def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network
     return data
 
 
+def _label_map(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--label-map cls0=0,cls1=1`` (or a JSON object) as a dict data label -> class."""
+    text = getattr(args, "label_map", None)
+    if not text:
+        return None
+    if text.lstrip().startswith("{"):
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"--label-map is not valid JSON ({exc.msg}): {text!r}.") from None
+        if not isinstance(mapping, dict):
+            raise ParameterError(f"--label-map must be a JSON object; got {text!r}.")
+        return mapping
+    mapping = {}
+    for pair in text.split(","):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(
+                f"--label-map takes DATA=CLASS pairs separated by commas; got {pair!r}. "
+                "Example: --label-map cls0=0,cls1=1."
+            )
+        value = value.strip()
+        mapping[key.strip()] = int(value) if value.lstrip("-").isdigit() else value
+    return mapping
+
+
 def _read_sequences(path: str, alphabet: Any):
     from nnrules.io.sequences import read_sequences
 
@@ -195,11 +221,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema)
-        extractor.fit(train)  # checks the columns against the model's inputs
+        extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
+        if extractor.n_nonfinite_dropped_:
+            print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
+                  f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
+                  "inf on them (--nonfinite drop)", file=sys.stderr)
         # The evaluation file is read in the fitted schema (multi-input models: it knows the
         # graph input of every column), so it fits the model as the extraction data did.
         evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
-        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
+        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
+                                  label_map=_label_map(args), nonfinite=args.nonfinite)
         if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf / rule
             extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
@@ -238,7 +269,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             report.warnings.append(warning)
     else:
         data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
+                          label_map=_label_map(args), nonfinite=args.nonfinite)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -246,6 +278,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         _write(out / "report.md", report.to_markdown())
     print(report.to_markdown())
     return 0
+
+
+def _warn_outside_domain(surrogate: Any, rows: Any, name: str) -> None:
+    """One stderr line when rows lie outside the domain the surrogate was extracted on."""
+    schema = getattr(surrogate, "schema", None)
+    if schema is None:
+        return
+    mask, counts = schema.outside_domain(rows)
+    if mask.any():
+        shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
+        print(f"warning: {int(mask.sum())} of {len(mask)} rows of {name!r} lie outside the "
+              f"domain the surrogate was extracted on ({shown}); its answers there were not "
+              "fitted", file=sys.stderr)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -256,6 +301,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         rows = _read_sequences(args.data, surrogate.alphabet)
     else:
         rows = _read_table(args.data, args, schema=surrogate.schema).X
+        _warn_outside_domain(surrogate, rows, Path(args.data).name)
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -450,6 +496,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--drop-invalid", action="store_true",
                        help="drop rows with NaN or inf instead of refusing the data")
 
+    def label_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--label-map", metavar="DATA=CLASS,...",
+                       help="map the target column's labels to the network's classes "
+                            "(e.g. cls0=0,cls1=1, or a JSON object)")
+        p.add_argument("--nonfinite", choices=["raise", "drop"], default="raise",
+                       help="rows the network answers NaN or inf on: refuse the data (default) "
+                            "or drop them, counted in the report")
+
     p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -470,6 +524,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
     model_options(p)
     data_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
@@ -479,6 +534,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write report.json and report.md into this folder")
     model_options(p)
     data_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "

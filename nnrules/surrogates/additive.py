@@ -551,15 +551,18 @@ class AdditiveSurrogate(TableSurrogate):
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AdditiveSurrogate:
         check_header(d, cls)
+        from nnrules.surrogates.structure import check_additive
+
         try:
             schema = schema_from_dict(d)
-            return annotations_from_dict(cls(
+            model = annotations_from_dict(cls(
                 d["intercept"], [Term.from_dict(t) for t in d["terms"]], output=d["output"],
                 classes=None if d.get("classes") is None else tuple(d["classes"]),
                 schema=schema, task=d["task"], n_features=d.get("n_features")), d)
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
+        return check_additive(model)
 
     def __repr__(self) -> str:
         return (f"AdditiveSurrogate(n_terms={len(self.terms)}, output={self.output!r}, "

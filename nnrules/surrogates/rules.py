@@ -465,16 +465,19 @@ class RuleSet(TableSurrogate):
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RuleSet:
         check_header(d, cls)
+        from nnrules.surrogates.structure import check_ruleset
+
         try:
             schema = schema_from_dict(d)
             classes = d.get("classes")
-            return annotations_from_dict(cls(
+            rules = annotations_from_dict(cls(
                 [Rule.from_dict(r) for r in d["rules"]], d["default"],
                 ordered=bool(d["ordered"]), classes=None if classes is None else tuple(classes),
                 schema=schema, task=d["task"], n_features=d.get("n_features")), d)
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
+        return check_ruleset(rules)
 
     def __repr__(self) -> str:
         return (f"RuleSet(n_rules={len(self.rules)}, ordered={self.ordered}, "

@@ -35,6 +35,7 @@ from nnrules.surrogates.rules import (
     symbol_names,
     test_from_dict,
 )
+from nnrules.surrogates.structure import check_tree
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
@@ -341,8 +342,8 @@ class TreeSurrogate(TableSurrogate):
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
         if d.get("n_features") is not None:
-            tree.n_features = int(d["n_features"])
-        return annotations_from_dict(tree, d)
+            tree.n_features = d["n_features"]
+        return check_tree(annotations_from_dict(tree, d))
 
     def __repr__(self) -> str:
         return f"TreeSurrogate(n_nodes={len(self.tests)}, task={self.task!r})"
