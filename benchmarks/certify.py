@@ -25,7 +25,6 @@ faces, interior) per box (``--soundness N`` for more); a violation stops the run
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import time
 from pathlib import Path
@@ -190,7 +189,7 @@ def _med_worst(values):
 
 def write(rows, goals, checked, args) -> None:
     out = ["# Certify: proven, refuted and unknown shares of certified surrogates", "",
-           f"Command: `{COMMAND}` (budget {args.budget} verifications per linear certificate, "
+           (f"Command: `{COMMAND}` (budget {args.budget} verifications per linear certificate, "
            f"{args.complete_budget} per --complete one, "
            f"minimum width 1/64, linear bounds with 4 rounds of input splitting per "
            f"verification). Networks: `tests/fixtures/certify/` (three per data set, seeds "
@@ -198,9 +197,9 @@ def write(rows, goals, checked, args) -> None:
            f"defaults). Domain: the training rows' box; rows: held-out rows (MONK: all 432 "
            f"points). Volume shares are of the surrogate's regions inside the domain. Every "
            f"proven box was checked with onnxruntime on {args.soundness:,} valid points: "
-           f"{checked:,} points, no violation.", "",
-           "| network | surrogate | mode | proven vol | refuted vol | unknown vol | rows in "
-           "proven boxes | fidelity | boxes P/R/U | verif. | s |",
+           f"{checked:,} points, no violation."), "",
+           ("| network | surrogate | mode | proven vol | refuted vol | unknown vol | rows in "
+           "proven boxes | fidelity | boxes P/R/U | verif. | s |"),
            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         b = r["boxes"]
