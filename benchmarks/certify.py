@@ -192,7 +192,7 @@ def _med_worst(values):
 
 def write(rows, goals, checked, args) -> None:
     out = ["# Certify: proven, refuted and unknown shares of certified surrogates", "",
-           (f"Command: `{COMMAND}` (budget {args.budget} verifications per linear certificate, "
+           (f"Command: `{COMMAND}{args.extra}` (budget {args.budget} verifications per linear certificate, "
            f"{args.complete_budget} per --complete one, "
            f"minimum width 1/64, linear bounds with 4 rounds of input splitting per "
            f"verification). Networks: `tests/fixtures/certify/` (three per data set, seeds "
