@@ -18,7 +18,7 @@ import numpy as np
 
 from nnrules.exceptions import DataError
 
-__all__ = ["write_plots"]
+__all__ = ["effect_axis_label", "write_plots"]
 
 
 def _pyplot(required: bool) -> Any:
@@ -52,14 +52,36 @@ def _grid_rows(surrogate, axis, n: int = 300) -> tuple[np.ndarray, np.ndarray, l
         for j, c in enumerate(axis.columns):
             X[j, c] = 1.0
         labels = [names[c] for c in axis.columns]
-        if surrogate.schema is not None:
-            labels = [surrogate.schema.features[c].category or names[c] for c in axis.columns]
+        schema = surrogate.schema
+        if schema is not None:
+            labels = [schema.value_label(c, schema.features[c].category)
+                      if schema.features[c].category is not None else names[c]
+                      for c in axis.columns]
         return X, np.arange(m, dtype=float), labels
     e = np.asarray(axis.edges)
     # A representative value per cell: the cuts' midpoints, one unit beyond at the ends.
     pts = np.r_[e[0] - 0.5, (e[:-1] + e[1:]) / 2, e[-1] + 0.5] if e.size else np.zeros(1)
     X[:, axis.columns[0]] = pts
     return X, np.arange(m, dtype=float), [axis.cell_text(j, names) for j in range(m)]
+
+
+def effect_axis_label(surrogate) -> str:
+    """The y-axis text of a shape plot: what a positive contribution favours."""
+    if surrogate.output == "logit":
+        first, second = surrogate.classes
+        return f"contribution to the logit\n> 0 favours {second!r}, < 0 favours {first!r}"
+    if surrogate.output == "logits":
+        return "contribution to each class's score\n> 0 favours that class"
+    return "contribution to the prediction\n> 0 raises it"
+
+
+def _feature_label(surrogate, column: int) -> str:
+    """x-axis text: the display name, with its unit when the schema's labels give one."""
+    schema = surrogate.schema
+    if schema is None or not getattr(schema, "labels", None):
+        return surrogate._names()[column]
+    unit = schema.unit(column)
+    return schema.display_name(column) + (f" ({unit})" if unit else "")
 
 
 def _labels(surrogate) -> list[str]:
@@ -83,7 +105,7 @@ def _plot_main(plt, surrogate, term, title, path) -> None:
             dens.bar(e[:-1], counts, width=np.diff(e), align="edge", color="0.85", zorder=0)
         for k, label in enumerate(_labels(surrogate)):
             ax.plot(x, v[:, k], lw=2, label=label)
-        ax.set_xlabel(surrogate._names()[axis.columns[0]])
+        ax.set_xlabel(_feature_label(surrogate, axis.columns[0]))
     else:
         if counts:
             dens.bar(x, counts, width=0.8, color="0.85", zorder=0)
@@ -98,7 +120,7 @@ def _plot_main(plt, surrogate, term, title, path) -> None:
     ax.set_zorder(dens.get_zorder() + 1)
     ax.patch.set_visible(False)
     ax.axhline(0.0, color="0.4", lw=0.8)
-    ax.set_ylabel("contribution")
+    ax.set_ylabel(effect_axis_label(surrogate), fontsize=8)
     ax.set_title(f"h({title})  spread {term.importance:.3g}")
     if v.shape[1] > 1:
         ax.legend(fontsize=7)
@@ -119,7 +141,7 @@ def _plot_pair(plt, surrogate, term, title, path) -> None:
     fig, ax = plt.subplots(figsize=(5.2, 4.2), dpi=100)
     lim = float(np.max(np.abs(v))) or 1.0
     mesh = ax.pcolormesh(x2, x1, v, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="nearest")
-    fig.colorbar(mesh, ax=ax, label=f"contribution ({_labels(surrogate)[-1]})")
+    fig.colorbar(mesh, ax=ax, label=effect_axis_label(surrogate).replace("\n", "; "))
     names = surrogate._names()
     ax.set_xlabel(names[a2.columns[0]] if a2.kind != "onehot" else "category")
     ax.set_ylabel(names[a1.columns[0]] if a1.kind != "onehot" else "category")
