@@ -162,6 +162,16 @@ def certify(surrogate, network, domain, *, eval: Any = None, margin: float = 0.0
         does not have, or rows of the wrong width.
     ParameterError
         A budget below 1 or another invalid option.
+
+    Examples
+    --------
+    >>> import nnrules  # doctest: +SKIP
+    >>> net = nnrules.load("model.onnx")  # doctest: +SKIP
+    >>> tree = nnrules.TreeExtractor(net, random_state=0).fit(X_train).surrogate_  # doctest: +SKIP
+    >>> cert = nnrules.certify(tree, net, X_train, eval=X_test)  # doctest: +SKIP
+    >>> cert.certified_fraction, cert.n_boxes()  # doctest: +SKIP
+    (0.889, {'proven': 215, 'refuted': 731, 'unknown': 741})
+    >>> print(cert.to_markdown())  # doctest: +SKIP
     """
     _check_int("max_verifications", max_verifications, 1)
     _check_int("split_depth", split_depth, 0)
