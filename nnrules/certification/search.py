@@ -12,6 +12,9 @@
 3. **Split** refuted and unknown boxes: at a threshold the surrogate uses somewhere, strictly
    inside the box, when one exists (the most influential, most balanced one); else along the
    widest or most influential feature (certified-bound coefficient x width) at its middle.
+   (Cuts aimed at the rows — separating a counterexample from them, peeling empty stretches —
+   were tried and measured worse on the development networks: via_iris 76% vs 84% of held-out
+   rows at 1,000 verifications.)
    Parts narrower than ``min_width`` of a feature's range are not made; a box that cannot be
    split keeps its verdict. A part that holds a known counterexample stays refuted whatever
    the verifier says later.
@@ -38,10 +41,6 @@ __all__ = ["Part", "search"]
 _RESOLVE_PER_VERIFICATION = 4  # surrogate-side cuts allowed per verification of budget
 _BATCH = 256
 _ROW_BATCH = 16  # small batches while boxes hold rows: the fullest boxes are split deepest
-_SHRINK = 0.25  # an empty stretch between rows and a face is cut off from this share of width
-_SEPARATE = 0.1  # ... and one between rows and a counterexample from this share
-_PEEL_AT = 0.5  # a peeling cut lies this far across the empty stretch (0.75: no better)
-_SLACK = 0.25  # a cut between rows and a counterexample lies this far from the rows
 
 
 @dataclass
@@ -122,112 +121,9 @@ class _Search:
                 scores[u] = 0.0
         return scores
 
-    def _gap_cut(self, lo, hi, influence, rows, cex):
-        """A cut through an empty stretch of the box: between its rows and a face (shrink), or
-        between its rows and the counterexample (separate). A threshold of the surrogate in
-        the stretch is used when there is one, else the stretch's middle."""
-        best, where = 0.0, None
-        r_lo, r_hi = rows.min(axis=0), rows.max(axis=0)
-        for j in range(self.dom.d):
-            if self.dom.group_of[j] >= 0:
-                continue
-            # (start, end, weight, least share of the width, the rows' end of the stretch)
-            gaps = [(lo[j], r_lo[j], 1.0, _SHRINK, r_lo[j]), (r_hi[j], hi[j], 1.0, _SHRINK, r_hi[j])]
-            if cex is not None and cex[j] < r_lo[j]:
-                gaps.append((cex[j], r_lo[j], 2.0, _SEPARATE, r_lo[j]))
-            if cex is not None and cex[j] > r_hi[j]:
-                gaps.append((r_hi[j], cex[j], 2.0, _SEPARATE, r_hi[j]))
-            for a, b, bonus, least, near in gaps:
-                if b - a < least * (hi[j] - lo[j]):
-                    continue
-                if self.whole[j]:
-                    a_cut, b_cut = math.ceil(a), math.floor(b) - 1  # cuts "x <= v", v whole
-                    if b_cut < a_cut or b_cut < lo[j] or b_cut >= hi[j]:
-                        continue
-                else:
-                    a_cut, b_cut = max(a, lo[j] + self.min_w[j]), min(b, hi[j] - self.min_w[j])
-                    if b - a < 2 * self.min_w[j] or b_cut <= a_cut:
-                        continue
-                score = bonus * (b - a) * (influence[j] + 1e-12)
-                if score <= best:
-                    continue
-                values = self.R.thresholds.get(j, np.zeros(0))
-                inside = values[(values >= a_cut) & (values <= b_cut)]
-                far = b_cut if near <= a_cut else a_cut
-                mid = near + _PEEL_AT * (far - near)  # leave room around the rows
-                mid = min(max(mid, a_cut), b_cut)
-                v = float(inside[np.argmin(np.abs(inside - mid))]) if inside.size else mid
-                best, where = score, (j, math.floor(v) if self.whole[j] else v)
-        return where
-
-    def _stump(self, lo, hi, influence, rows, cex):
-        """The cut that separates the counterexample from the most rows of the box."""
-        best, where = (0.0, 0.0), None
-        n = len(rows)
-        for j in range(self.dom.d):
-            if self.dom.group_of[j] >= 0:
-                continue
-            x, c = rows[:, j], cex[j]
-            above, below = x[x > c], x[x < c]
-            for side, vals in (("above", above), ("below", below)):
-                if not vals.size:
-                    continue
-                near = vals.min() if side == "above" else vals.max()
-                if self.whole[j]:
-                    v = math.floor(c) if side == "above" else math.floor(near)
-                    if not lo[j] <= v < hi[j]:
-                        continue
-                else:
-                    v = near + _SLACK * (c - near)
-                    if v - lo[j] < self.min_w[j] or hi[j] - v < self.min_w[j]:
-                        continue
-                key = (vals.size / n, abs(near - c) * (influence[j] + 1e-12))
-                if key > best:
-                    best, where = key, (j, float(v))
-        return where
-
-    def _group_cut(self, lo, hi, rows):
-        """Categories of a one-hot group the box allows but none of its rows uses."""
-        for idx in self.dom.groups:
-            allowed = idx[hi[idx] >= 1]
-            unused = allowed[rows[:, allowed].max(axis=0) < 0.5]
-            if 0 < unused.size < allowed.size:
-                a_hi, b_hi = hi.copy(), hi.copy()
-                a_hi[unused] = 0.0
-                b_hi[np.setdiff1d(allowed, unused)] = 0.0
-                return [(lo, a_hi), (lo, b_hi)]
-        return None
-
-    def _split(self, lo, hi, op, influence, region=None, cex=None):
-        """Parts of a box (see the module docstring for the order of preference)."""
-        rows = self._rows(lo, hi, region) if region is not None else np.zeros((0, self.dom.d))
-        if len(rows) and cex is not None:
-            where = self._stump(lo, hi, influence, rows, cex)
-            if where is not None:
-                return self._cut(lo, hi, op, *where)
-        if len(rows):
-            peeled, cur = [], (lo, hi, op)
-            for _ in range(2 * self.dom.d):  # every empty stretch at once
-                where = self._gap_cut(cur[0], cur[1], influence, rows, None)
-                if where is None:
-                    break
-                parts = self._cut(*cur, *where)
-                keep = [p for p in parts if np.all((rows >= p[0]) & (rows <= p[1]))]
-                if len(parts) != 2 or len(keep) != 1:
-                    break
-                peeled += [p for p in parts if p is not keep[0]]
-                cur = keep[0]
-            if peeled:
-                return peeled + [cur]
-            pair = self._group_cut(lo, hi, rows)
-            if pair is not None:
-                out = []
-                for x_lo, x_hi in pair:
-                    n_lo, n_hi, n_op, ok = self._norm(x_lo, x_hi, op)
-                    if ok:
-                        out.append((n_lo, n_hi, n_op))
-                if len(out) == 2:
-                    return out
+    def _split(self, lo, hi, op, influence):
+        """Parts of a box: at a surrogate threshold inside it (the most influential, most
+        balanced one), else the most influential x widest unit's middle."""
         best, where = 0.0, None
         for j, values in self.R.thresholds.items():
             if self.whole[j]:
@@ -377,8 +273,7 @@ class _Search:
                 continue
             if part.status == "unknown" and part.counterexample is not None:
                 part.status = "refuted"  # a known counterexample lies inside
-            pieces = self._split(part.lo, part.hi, part.open_lo, influence[i], part.region,
-                                 part.counterexample)
+            pieces = self._split(part.lo, part.hi, part.open_lo, influence[i])
             if len(pieces) < 2:
                 self.final.append(part)
                 continue
