@@ -170,19 +170,20 @@ def main() -> None:
 
 
 MISSED = """**Missed: breast cancer and wine.** On the 13- and 30-feature networks almost no box
-holding a held-out row is proven. The search goes to the boxes holding most training rows first
-and cuts the counterexamples away from the rows; boxes are still refuted when they hold a single
-training row (traced on the development network `via_breast_cancer.onnx`: after 12,000
-verifications every row's box was refuted or unknown). Such boxes are narrow in the few features
-the cuts touched and as wide as the leaf in the rest, and the network changes its answer inside
-them: its decision regions are not box-shaped at the scale of the data, which is what the `via`
-issue's evidence showed for fixed cubes. `--complete` settles more boxes exactly but finds the
-same: they are refuted, not merely unproven. Large refuted / unknown volumes on these rows are
-regions the budget never split (TREPAN's m-of-n leaves make many pieces before any
-verification). MONK is met exactly (every point proven or refuted, refuted exactly where network
-and TREPAN differ). Iris is met by `via` with `candidates="best"`, which kept the row-grown boxes
-on all three networks: the certified tree alone puts 84-89% of held-out rows in proven boxes
-(linear, 2,000 verifications) but needs about 200 of them, and its 64 best cover less."""
+holding a held-out row is proven. The search verifies the boxes holding most training rows
+first and splits refuted ones at the surrogate's thresholds and the most influential features;
+the boxes stay refuted. A variant that cut each counterexample away from the box's rows
+directly (tried on the development network `via_breast_cancer.onnx`, 12,000 verifications)
+shrank boxes down to single training rows, and those were refuted too: such boxes are narrow
+in the few features the cuts touched and as wide as the leaf in the rest, and the network
+changes its answer inside them. Its decision regions are not box-shaped at the scale of the
+data, which is what the `via` issue's evidence showed for fixed cubes. `--complete` settles
+more boxes exactly but finds the same: they are refuted, not merely unproven. Large refuted /
+unknown volumes on these rows are regions the budget never split (TREPAN's m-of-n leaves make
+many pieces before any verification). MONK is met exactly (every point proven or refuted,
+refuted exactly where network and TREPAN differ). Iris is met by `via` with
+`candidates="best"` (see the goal row for which candidates it kept); the certified tree alone
+puts a similar share of held-out rows in proven boxes but needs far more than 64 of them."""
 
 
 def _med_worst(values):
