@@ -1,0 +1,219 @@
+"""Columnar reading of CSV and Parquet files (pyarrow), whole or in batches.
+
+``nnrules.io.data`` turns a table into a ``Dataset``; this module only gets the columns off the
+disk fast, in the form ``data`` works with: ``(names, columns)`` where each column is a float64
+array (numbers; missing cells are NaN) or an object array of stripped ``str`` / ``None`` (text
+still to be read by ``data``'s rules).
+
+The rules are the ones of the pure-Python reader this replaces, and where pyarrow could read a
+column differently it does not get to decide:
+
+- pyarrow reads a column as numbers only when every non-missing cell parses as a number (it
+  parses them correctly rounded, like Python's ``float``); anything else (a word, ``1_000``, a
+  stray space before ``NA``) leaves the column as text and ``data`` applies its own rules to it.
+- booleans, dates and times are not recognised (they are text here, as before);
+- a column that a schema declares categorical is always read as text;
+- a file pyarrow cannot read (a row with the wrong number of fields, bad UTF-8, a header that
+  differs from what Python's ``csv`` module sees) is read again by the pure-Python reader, which
+  names the line at fault or reads what pyarrow would not.
+
+Why pyarrow rather than pandas' C parser: typed, multi-threaded reading straight into columns
+(no intermediate DataFrame), string columns that can be dictionary-encoded so the per-value
+Python work runs once per distinct value, the same library for CSV and Parquet, streaming batch
+readers for both (``open_csv``, ``ParquetFile.iter_batches``), and no pandas import on the way.
+"""
+
+from __future__ import annotations
+
+import math
+import mmap
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MISSING_TOKENS", "arrow_columns", "iter_csv_batches", "iter_parquet_batches",
+           "read_csv_arrow", "read_parquet_arrow"]
+
+# Cells pyarrow may turn into nulls itself: every spelling (any letter case) of data.MISSING.
+_MISSING_WORDS = ("na", "n/a", "nan", "null", "none")
+
+
+def _case_variants(word: str) -> list[str]:
+    out = [""]
+    for ch in word:
+        out = [p + c for p in out for c in {ch.lower(), ch.upper()}]
+    return out
+
+
+MISSING_TOKENS = sorted({""} | {v for w in _MISSING_WORDS for v in _case_variants(w)})
+
+
+def _pa():
+    from nnrules.io.data import import_or_raise
+
+    return import_or_raise("pyarrow", "parquet")
+
+
+def _contains(path: Path, *needles: bytes) -> bool:
+    """Whether the file contains any of ``needles`` (a quote: a cell may hold a line break;
+    ``0x``: pyarrow would read a hexadecimal integer that Python's ``float`` refuses)."""
+    with open(path, "rb") as fh:
+        try:
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return any(mm.find(needle) >= 0 for needle in needles)
+        except ValueError:  # an empty file cannot be mapped
+            return False
+
+
+def _options(path: Path, delimiter: str, text_columns: Sequence[str] = (), *,
+             types: dict | None = None, block_size: int | None = None):
+    pa = _pa()
+    import pyarrow.csv as pcsv
+
+    read = pcsv.ReadOptions(use_threads=True, **({"block_size": block_size} if block_size else {}))
+    parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=_contains(path, b'"'))
+    column_types = {name: pa.string() for name in text_columns}
+    column_types.update(types or {})
+    convert = pcsv.ConvertOptions(
+        null_values=MISSING_TOKENS, strings_can_be_null=True, quoted_strings_can_be_null=True,
+        true_values=[], false_values=[], timestamp_parsers=[], column_types=column_types,
+    )
+    return read, parse, convert
+
+
+def _numeric_type(pa, t) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t)
+
+
+def read_csv_arrow(path: Path, delimiter: str, raw_header: Sequence[str],
+                   text_columns: Sequence[str] = ()) -> list[np.ndarray] | None:
+    """The columns of a CSV whose header line (``raw_header``, as Python's ``csv`` reads it)
+    was already checked; ``text_columns`` (stripped names) are read as text.
+
+    Returns ``None`` when pyarrow cannot read the file the way the pure-Python reader would (the
+    caller then uses that reader, which also words the error).
+    """
+    pa = _pa()
+    import pyarrow.csv as pcsv
+
+    stripped = [h.strip() for h in raw_header]
+    wanted = [raw_header[stripped.index(t)] for t in text_columns if t in stripped]
+    try:
+        read, parse, convert = _options(path, delimiter, wanted)
+        table = pcsv.read_csv(path, read_options=read, parse_options=parse,
+                              convert_options=convert)
+        if table.column_names != list(raw_header):
+            return None
+        other = [n for n, f in zip(raw_header, table.schema)
+                 if not (_numeric_type(pa, f.type) or pa.types.is_string(f.type))]
+        if _contains(path, b"0x", b"0X"):  # a hexadecimal integer is text to Python
+            other += [n for n, f in zip(raw_header, table.schema) if pa.types.is_integer(f.type)]
+        if other:  # dates, times...: read those as text
+            read, parse, convert = _options(path, delimiter, wanted + other)
+            table = pcsv.read_csv(path, read_options=read, parse_options=parse,
+                                  convert_options=convert)
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    return arrow_columns(table)
+
+
+def read_parquet_arrow(path: Path):
+    """The whole Parquet file as a pyarrow Table."""
+    pa = _pa()
+    import pyarrow.parquet as pq
+
+    from nnrules.exceptions import DataError
+
+    try:
+        return pq.read_table(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"Cannot read {str(path)!r} as Parquet: {exc}") from None
+
+
+def _text(values: list[Any]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        missing = v is None or (isinstance(v, float) and math.isnan(v))
+        out[i] = None if missing else str(v).strip()
+    return out
+
+
+def _string_column(col) -> np.ndarray:
+    """A pyarrow string column -> object array of stripped str / None, one Python call per
+    distinct value."""
+    pa = _pa()
+    import pyarrow.compute as pc
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col)
+    uniques = _text(col.dictionary.to_pylist())
+    if len(uniques) == 0:  # all null
+        return np.full(len(col), None, dtype=object)
+    codes = col.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.intp)
+    out = uniques[codes]
+    if col.null_count:
+        out[~col.is_valid().to_numpy(zero_copy_only=False)] = None
+    return out
+
+
+def arrow_column(col) -> np.ndarray:
+    """One pyarrow column (Array or ChunkedArray) -> float64 or object text array."""
+    pa = _pa()
+    t = col.type
+    if pa.types.is_dictionary(t) and not (pa.types.is_string(t.value_type)
+                                          or pa.types.is_large_string(t.value_type)):
+        col = col.cast(t.value_type)
+        t = col.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t) \
+            or pa.types.is_null(t):
+        out = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return np.asarray(out, dtype=np.float64)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t):
+        if pa.types.is_large_string(t):
+            col = col.cast(pa.string())
+        return _string_column(col)
+    return _text(col.to_pylist())
+
+
+def arrow_columns(table) -> list[np.ndarray]:
+    """Every column of a pyarrow Table or RecordBatch, in order."""
+    return [arrow_column(table.column(i)) for i in range(table.num_columns)]
+
+
+def iter_csv_batches(path: Path, delimiter: str, names: Sequence[str], float_columns: Sequence[str],
+                     *, block_size: int = 1 << 22) -> Iterator[Any]:
+    """pyarrow RecordBatches of a CSV, ``float_columns`` typed float64, the rest text.
+
+    Raises pyarrow's ArrowInvalid when a cell of a float column does not parse (the caller then
+    reads the file whole, by the exact rules).
+    """
+    pa = _pa()
+    import pyarrow.csv as pcsv
+
+    types = {n: pa.float64() for n in float_columns}
+    types.update({n: pa.string() for n in names if n not in types})
+    read, parse, convert = _options(path, delimiter, types=types, block_size=block_size)
+    reader = pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    for batch in reader:
+        if batch.num_rows:
+            yield batch
+
+
+def iter_parquet_batches(path: Path, batch_size: int) -> Iterator[Any]:
+    """pyarrow RecordBatches of a Parquet file, ``batch_size`` rows at most."""
+    pa = _pa()
+    import pyarrow.parquet as pq
+
+    from nnrules.exceptions import DataError
+
+    try:
+        pf = pq.ParquetFile(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"Cannot read {str(path)!r} as Parquet: {exc}") from None
+    for batch in pf.iter_batches(batch_size=batch_size):
+        if batch.num_rows:
+            yield batch
