@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nnrules._validation import validate_params
 from nnrules.exceptions import NNRulesError, ParameterError
 
 __all__ = ["main"]
@@ -103,7 +102,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True, default=str))
         return 0
-    from nnrules.extract import get_extractor, method_names
+    from nnrules.extract import KINDS, method_names
 
     for key in sorted(info):
         value = info[key]
@@ -123,12 +122,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     usable = []
     sequences = _reads_sequences(network)
     for name in method_names():
-        try:
-            cls = get_extractor(name)
-        except ImportError:  # a method whose optional dependencies are missing
-            continue
-        family = getattr(cls, "family", "pedagogical")
-        if _is_sequences(cls) != sequences:  # sequence methods for sequence models only
+        family, data_kind = KINDS.get(name, ("pedagogical", "table"))
+        if (data_kind == "sequences") != sequences:  # sequence methods for sequence models only
             continue
         if family == "pedagogical" or white_box or sequences:
             usable.append(name)
@@ -159,6 +154,7 @@ def _layer_summary(ir: Any) -> str:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from nnrules._validation import validate_params
     from nnrules.extract import get_extractor
     from nnrules.io import serialize
 

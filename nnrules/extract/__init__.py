@@ -9,7 +9,7 @@ import importlib
 
 from nnrules.exceptions import ParameterError
 
-__all__ = ["REGISTRY", "get_extractor", "method_names"]
+__all__ = ["KINDS", "REGISTRY", "get_extractor", "method_names"]
 
 # method name -> "module:Class"; imported lazily so a method's heavy imports cost nothing until used.
 REGISTRY: dict[str, str] = {
@@ -18,6 +18,16 @@ REGISTRY: dict[str, str] = {
     "tree": "nnrules.extract.tree:TreeExtractor",
     "trepan": "nnrules.extract.trepan:TrepanExtractor",
     "via": "nnrules.extract.via:VIAExtractor",
+}
+
+# method name -> (family, data kind): what `nnrules inspect` lists, without importing the method
+# (tests/test_startup.py checks these against the classes).
+KINDS: dict[str, tuple[str, str]] = {
+    "additive": ("pedagogical", "table"),
+    "automaton": ("decompositional", "sequences"),
+    "tree": ("pedagogical", "table"),
+    "trepan": ("pedagogical", "table"),
+    "via": ("decompositional", "table"),
 }
 
 

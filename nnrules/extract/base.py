@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from nnrules.extract.params import Params
 
 from nnrules._validation import validate_params
 from nnrules.exceptions import NotFittedError
@@ -50,7 +50,7 @@ def row_hashes(X: np.ndarray) -> np.ndarray:
     return out
 
 
-class Extractor(BaseEstimator):
+class Extractor(Params):
     """Base of every extraction method.
 
     Subclasses set ``method`` (the registry name), ``family`` ("pedagogical" or
