@@ -187,7 +187,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     artifacts: list[str] = []
     if hasattr(surrogate, "write_artifacts"):
-        artifacts = list(surrogate.write_artifacts(out))
+        plots = getattr(args, "plots", "important")
+        plots = int(plots) if plots.isdigit() else plots
+        artifacts = list(surrogate.write_artifacts(out, plots=plots))
     serialize.dump(surrogate, out / "surrogate.json")
     serialize.dump(report, out / "report.json")
     markdown = report.to_markdown()
@@ -298,6 +300,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method parameter, repeatable (e.g. --param max_leaves=8)")
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
+    p.add_argument("--plots", default="important", metavar="WHICH",
+                   help="additive: shape plots for the terms that matter ('important', the "
+                   "default), 'all', or the top N")
     model_options(p)
     data_options(p)
     p.set_defaults(func=cmd_extract)
