@@ -20,6 +20,7 @@ from nnrules.exceptions import NNRulesError, ParameterError
 
 __all__ = ["main"]
 
+DEFAULT_SAMPLE = 1_000_000  # = nnrules.io.stream.DEFAULT_SAMPLE (not imported: start-up)
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 EXIT_INTERNAL = 3
@@ -175,13 +176,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema, network=network)
+        train = _sample(train, network, args)
         extractor.fit(train.X, train.y, schema=train.schema)
         if args.eval:
-            evaluation = _read_table(args.eval, args, schema=extractor.schema_, network=network)
+            report = _evaluate_tabular(extractor.surrogate_, network, args.eval, args,
+                                       extractor=extractor)
         else:
-            evaluation = train
-        report = extractor.report(evaluation.X, evaluation.y,
-                                  data_name=Path(args.eval or args.data).name)
+            report = extractor.report(train.X, train.y, data_name=Path(args.data).name)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -206,9 +207,37 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
+def _sample(train: Any, network: Any, args: argparse.Namespace) -> Any:
+    """``--sample N``: a stratified sample (by the network's label) of larger extraction data."""
+    n = getattr(args, "sample", 0)
+    if not n or train.n_samples <= n or getattr(network, "task", "") != "classification":
+        return train
     from nnrules.extract.oracle import as_oracle
-    from nnrules.fidelity import evaluate
+    from nnrules.io.stream import stratified_sample
+
+    labels = as_oracle(network, train.schema).predict(train.X)
+    sample = stratified_sample(train, labels, n, seed=args.seed)
+    print(f"extract: learning from a stratified sample of {sample.n_samples} of "
+          f"{train.n_samples} rows (--sample {n}; --sample 0 for all rows)", file=sys.stderr)
+    return sample
+
+
+def _evaluate_tabular(surrogate: Any, network: Any, source: str, args: argparse.Namespace,
+                      extractor: Any = None) -> Any:
+    """Fidelity over a file, folder or glob, in batches (``--dask``: on a Dask cluster)."""
+    options = {"target": getattr(args, "target", None),
+               "drop_invalid": getattr(args, "drop_invalid", False), "extractor": extractor}
+    if getattr(args, "dask", None):
+        from nnrules.io.dask_eval import evaluate_files_dask
+
+        return evaluate_files_dask(surrogate, network, source, address=args.dask,
+                                   timeout=args.dask_timeout, **options)
+    from nnrules.batch_eval import evaluate_files
+
+    return evaluate_files(surrogate, network, source, **options)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
     from nnrules.io import serialize
 
     surrogate = serialize.load(args.surrogate)
@@ -221,9 +250,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         extractor.surrogate_ = surrogate
         report = extractor.report(data, data_name=Path(args.data).name)
     else:
-        data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        oracle = as_oracle(network, surrogate.schema)
-        report = evaluate(surrogate, oracle, data.X, data.y, data_name=Path(args.data).name)
+        from nnrules.io.columns import check_columns
+
+        check_columns(surrogate.schema, network)  # a mismatch is an error before reading
+        report = _evaluate_tabular(surrogate, network, args.data, args)
         report.model_sha256 = network.sha256
     if args.out:
         out = Path(args.out)
@@ -238,10 +268,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from nnrules.io import serialize
 
     surrogate = serialize.load(args.surrogate)
-    if _is_sequences(surrogate):
-        rows = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
-    else:
-        rows = _read_table(args.data, args, schema=surrogate.schema).X
+    if not _is_sequences(surrogate):
+        options = {"output": args.output, "target": getattr(args, "target", None),
+                   "drop_invalid": args.drop_invalid, "explain": args.explain}
+        if args.dask:
+            from nnrules.io.dask_eval import predict_files_dask
+
+            predict_files_dask(surrogate, args.data, address=args.dask,
+                               timeout=args.dask_timeout, **options)
+        else:
+            from nnrules.batch_eval import predict_files
+
+            predict_files(surrogate, args.data, **options)
+        return 0
+    rows = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -282,6 +322,13 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--drop-invalid", action="store_true",
                        help="drop rows with NaN or inf instead of refusing the data")
 
+    def dask_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--dask", metavar="ADDRESS",
+                       help="score on a Dask cluster: 'local' (a local cluster) or "
+                       "tcp://host:port (needs pip install nnrules[dask])")
+        p.add_argument("--dask-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="give up connecting to the scheduler after this long (default: 10)")
+
     p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -293,13 +340,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="extraction data (CSV, .npy, .parquet, text)")
     p.add_argument("--method", required=True, metavar="METHOD",
                    help=f"one of: {', '.join(method_names())}")
-    p.add_argument("--eval", help="held-out data for the fidelity report")
+    p.add_argument("--eval", help="held-out data for the fidelity report (a file, folder or "
+                   "glob, read in batches)")
     p.add_argument("--out", default="nnrules-out", help="output folder (default: nnrules-out)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--schema", help="feature schema JSON overriding the inferred one")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method parameter, repeatable (e.g. --param max_leaves=8)")
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
+    p.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N",
+                   help=f"learn from a stratified sample (by the network's label) of N rows "
+                   f"when the data has more (default: {DEFAULT_SAMPLE}; 0: all rows)")
+    dask_options(p)
     p.add_argument("--plots", default="important", metavar="WHICH",
                    help="additive: shape plots for the terms that matter ('important', the "
                    "default), 'all', or the top N")
@@ -310,20 +362,25 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
     p.add_argument("surrogate")
     p.add_argument("model")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="CSV / .npy / .parquet file, a folder of "
+                   "them, or a glob such as 'data/*.parquet' (read in batches)")
     p.add_argument("--out", help="also write report.json and report.md into this folder")
     model_options(p)
     data_options(p)
+    dask_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "
                        "for sequence files one prediction per line, no header")
     p.add_argument("surrogate")
-    p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows, or a sequence "
+    p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows (a file, folder "
+                   "or glob, read in batches), or a sequence "
                    "file (the surrogate's alphabet is used)")
     p.add_argument("--explain", action="store_true", help="add a 'reason' column")
-    p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
+    p.add_argument("-o", "--output", help="write the CSV here instead of stdout; a folder "
+                   "(no suffix, or ending in /) gets Parquet partitions part-FFFFF-BBBBB.parquet")
     data_options(p)
+    dask_options(p)
     p.set_defaults(func=cmd_predict)
     return parser
 

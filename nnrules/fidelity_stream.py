@@ -1,0 +1,203 @@
+"""Fidelity over data that comes in batches: counts that add up exactly, then one report.
+
+Classification keeps integers only (rows, agreements, per-label rows and agreements, correct
+labels of network and surrogate, rows also seen in extraction), so batches can be counted in any
+order, in one process or on Dask workers, and merged into the same numbers; the Wilson interval
+is computed once from the totals. Regression keeps the network's and the surrogate's values
+(two floats per row, concatenated in batch order) so R² and its bootstrap interval are those of
+``nnrules.fidelity.evaluate`` on the same rows.
+
+A report made here equals ``evaluate``'s on the same rows, with two documented differences when
+the data spans more than one batch: ``report_details`` (coverage and the like) is computed on the
+first batch only (``details["details_rows"]`` says how many rows), and "the extraction data
+itself" is recognised by every row being an extraction row and the row counts matching (instead
+of a fingerprint of the whole matrix).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnrules.exceptions import DataError
+from nnrules.fidelity import (
+    FidelityReport,
+    _bootstrap_r2,
+    _jsonable,
+    _label,
+    _same,
+    r2_score,
+    wilson_interval,
+)
+
+__all__ = ["Counts", "count_batch", "report_from_counts"]
+
+
+@dataclass
+class Counts:
+    """What a fidelity report needs from a set of rows, mergeable with ``+``."""
+
+    task: str
+    n: int = 0
+    agree: int = 0
+    labels: dict = field(default_factory=dict)      # label -> [rows, agreements]
+    correct: list | None = None                     # [network, surrogate, labelled rows]
+    seen: int = 0                                   # rows that were also extraction rows
+    reference: list = field(default_factory=list)   # regression: arrays per batch
+    predicted: list = field(default_factory=list)
+    true: list = field(default_factory=list)
+    details: dict | None = None                     # report_details of the first batch
+    details_rows: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        labels = {k: list(v) for k, v in self.labels.items()}
+        for k, (m, a) in other.labels.items():
+            cur = labels.setdefault(k, [0, 0])
+            cur[0] += m
+            cur[1] += a
+        correct = self.correct
+        if other.correct is not None:
+            correct = ([a + b for a, b in zip(correct, other.correct)] if correct is not None
+                       else list(other.correct))
+        first = self if self.details is not None else other
+        return Counts(self.task, self.n + other.n, self.agree + other.agree, labels, correct,
+                      self.seen + other.seen, self.reference + other.reference,
+                      self.predicted + other.predicted, self.true + other.true,
+                      first.details, first.details_rows)
+
+
+def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
+                train_hashes: np.ndarray | None = None, details: bool = False) -> Counts:
+    """The counts of one batch (``details``: also call ``surrogate.report_details`` on it)."""
+    from nnrules.extract.base import row_hashes
+
+    task = getattr(oracle, "task", "classification")
+    queries = getattr(oracle, "n_queries", 0)
+    reference = np.asarray(oracle.predict(X))
+    if hasattr(oracle, "n_queries"):
+        oracle.n_queries = queries  # evaluation queries are not extraction queries
+    predicted = np.asarray(surrogate.predict(X))
+    c = Counts(task, n=len(X))
+    if train_hashes is not None and len(X):
+        c.seen = int(np.isin(row_hashes(X), train_hashes).sum())
+    if task == "classification":
+        agree = reference == predicted
+        c.agree = int(np.sum(agree))
+        values, inverse = np.unique(reference, return_inverse=True)
+        rows = np.bincount(inverse, minlength=len(values))
+        hits = np.bincount(inverse, weights=agree, minlength=len(values))
+        c.labels = {_label(v): [int(r), int(h)] for v, r, h in zip(values, rows, hits)}
+        if y is not None:
+            y = np.asarray(y)
+            c.correct = [int(np.sum(_same(reference, y))), int(np.sum(_same(predicted, y))),
+                         len(y)]
+    else:
+        c.reference, c.predicted = [reference], [predicted]
+        if y is not None:
+            c.true = [np.asarray(y, dtype=np.float64)]
+    if details and hasattr(surrogate, "report_details"):
+        c.details, c.details_rows = surrogate.report_details(X, reference), len(X)
+    return c
+
+
+def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name: str,
+                       n_batches: int = 1, extractor: Any = None, has_labels: bool = False,
+                       start: float | None = None) -> FidelityReport:
+    """The fidelity report of the merged counts (see the module notes)."""
+    n = counts.n
+    if n == 0:
+        raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
+    task = counts.task
+    warnings: list[str] = []
+    kind, seen = _kind(counts, extractor)
+    if kind == "the extraction data itself":
+        warnings.append(
+            "The evaluation data is the extraction data: this fidelity is optimistic. "
+            "Pass held-out rows (CLI: --eval TEST) for an honest figure."
+        )
+    elif seen:
+        warnings.append(
+            f"{seen} of the {n} evaluation rows were also used for extraction: this fidelity is "
+            "optimistic. Pass held-out rows kept apart from extraction for an honest figure."
+        )
+    per_class: list[dict] = []
+    accuracy = None
+    if task == "classification":
+        fidelity = counts.agree / n
+        ci = list(wilson_interval(counts.agree, n))
+        classes = getattr(oracle, "classes", None)
+        labels = ([_label(c) for c in classes] if classes is not None
+                  else sorted(counts.labels))
+        for label in labels:
+            m, k = counts.labels.get(label, (0, 0))
+            if m == 0:
+                per_class.append({"label": label, "n": 0, "fidelity": None, "ci95": None})
+            else:
+                per_class.append({"label": label, "n": m, "fidelity": k / m,
+                                  "ci95": list(wilson_interval(k, m))})
+        present = [k for k, (m, _) in counts.labels.items() if m]
+        if len(present) == 1:
+            warnings.append(
+                f"The network predicts only class {present[0]!r} on {data_name!r}: "
+                "agreement there says little about the surrogate. Evaluate on data where the "
+                "network predicts more than one class."
+            )
+        if counts.correct is not None:
+            net, sur, m = counts.correct
+            accuracy = {"network": net / m, "surrogate": sur / m}
+    else:
+        reference = np.concatenate(counts.reference)
+        predicted = np.concatenate(counts.predicted)
+        fidelity = r2_score(reference, predicted)
+        ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
+        if fidelity is None:
+            warnings.append(
+                f"The network's output is constant on {data_name!r}: R² is undefined. Evaluate "
+                "on data where the output varies."
+            )
+        if counts.true:
+            y = np.concatenate(counts.true)
+            accuracy = {"network": r2_score(y, reference), "surrogate": r2_score(y, predicted),
+                        "metric": "R² against true values"}
+    details = dict(counts.details or {})
+    if details and counts.details_rows != n:
+        details["details_rows"] = counts.details_rows
+    method = parameters = seed = sha = n_queries = None
+    timings: dict = {}
+    if start is not None:
+        timings["evaluate_seconds"] = time.perf_counter() - start
+    if extractor is not None:
+        method = getattr(extractor, "method", None) or type(extractor).__name__
+        params = extractor.get_params(deep=False)
+        params.pop("network", None)
+        seed = params.get("random_state")
+        parameters = _jsonable(params)
+        n_queries = getattr(extractor, "n_queries_", None)
+        timings["fit_seconds"] = getattr(extractor, "fit_seconds_", None)
+        sha = getattr(getattr(extractor, "network", None), "sha256", None)
+    data = {"name": data_name, "n_rows": n, "kind": kind}
+    if n_batches > 1:
+        data["n_batches"] = n_batches
+    return FidelityReport(
+        task=task, method=method, parameters=parameters or {}, seed=seed, model_sha256=sha,
+        data=data, n_eval=n, fidelity=fidelity, fidelity_ci95=ci, per_class=per_class,
+        accuracy=accuracy, complexity=dict(surrogate.complexity()), n_queries=n_queries,
+        timings=timings, details=_jsonable(details), warnings=warnings,
+    )
+
+
+def _kind(counts: Counts, extractor: Any) -> tuple[str, int]:
+    unseen = "held-out rows the extractor did not see"
+    if extractor is None or not hasattr(extractor, "train_row_hashes_"):
+        return "rows not compared with the extraction data, which is not at hand", 0
+    seen, n = counts.seen, counts.n
+    if seen == n and n == getattr(extractor, "n_train_", -1):
+        return "the extraction data itself", n
+    if seen == 0:
+        return unseen, 0
+    if seen == n:
+        return "rows taken from the extraction data", seen
+    return f"{seen} of {n} rows were also extraction rows", seen
