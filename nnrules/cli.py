@@ -188,9 +188,13 @@ def cmd_extract(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     artifacts: list[str] = []
     if hasattr(surrogate, "write_artifacts"):
+        import time
+
         plots = getattr(args, "plots", "important")
         plots = int(plots) if plots.isdigit() else plots
+        start = time.perf_counter()
         artifacts = list(surrogate.write_artifacts(out, plots=plots))
+        report.timings["artifacts_seconds"] = time.perf_counter() - start
     serialize.dump(surrogate, out / "surrogate.json")
     serialize.dump(report, out / "report.json")
     markdown = report.to_markdown()
