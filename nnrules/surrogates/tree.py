@@ -133,6 +133,8 @@ class TreeSurrogate:
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf id per row, shape (n_samples,); one vectorised test per node visited."""
         X = np.asarray(X, dtype=float)
+        if X.ndim == 2 and X.shape[0] == 1:  # one row: walk the nodes with Python numbers
+            return np.array([self._walk(X[0].tolist())], dtype=np.int64)
         node = np.zeros(X.shape[0], dtype=np.int64)
         while True:
             inner = self.left[node] >= 0
@@ -144,6 +146,34 @@ class TreeSurrogate:
                 node[rows] = np.where(h, self.left[u], self.right[u])
 
     explain = apply
+
+    def _walk(self, x: list) -> int:
+        """The leaf one row (a list of floats) reaches; the same tests as ``apply``."""
+        left, right = self._children()
+        tests = self.tests
+        u = 0
+        while left[u] >= 0:
+            t = tests[u]
+            if type(t) is Condition:
+                v, op = x[t.feature], t.op
+                if op == "<=":
+                    h = v <= t.value
+                elif op == ">":
+                    h = v > t.value
+                elif op == "==":
+                    h = v == t.value
+                else:
+                    h = v != t.value
+            else:
+                h = bool(t.holds(np.asarray([x], dtype=float))[0])
+            u = left[u] if h else right[u]
+        return u
+
+    def _children(self) -> tuple[list[int], list[int]]:
+        cached = self.__dict__.get("_children_lists")
+        if cached is None:
+            cached = self.__dict__["_children_lists"] = (self.left.tolist(), self.right.tolist())
+        return cached
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes)."""
@@ -167,8 +197,10 @@ class TreeSurrogate:
         out = self.predict_index(X)
         if self.task == "regression":
             return out
-        labels = np.asarray(self.classes, dtype=object if any(
-            isinstance(c, str) for c in self.classes) else None)
+        labels = self.__dict__.get("_labels")
+        if labels is None:
+            labels = self.__dict__["_labels"] = np.asarray(self.classes, dtype=object if any(
+                isinstance(c, str) for c in self.classes) else None)
         return labels[out]
 
     # -- paths ---------------------------------------------------------------------------
