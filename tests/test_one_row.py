@@ -24,7 +24,11 @@ def network(tmp_path_factory):
     return load(path)
 
 
-def test_one_row_walk_equals_the_batch_apply(network):
+@pytest.mark.parametrize("all_tests_up_to", [64, 0])  # both batch strategies of apply()
+def test_one_row_walk_equals_the_batch_apply(network, monkeypatch, all_tests_up_to):
+    import nnrules.surrogates.tree as tree_module
+
+    monkeypatch.setattr(tree_module, "_ALL_TESTS_UP_TO", all_tests_up_to)
     X = np.random.default_rng(0).normal(size=(300, 6))
     X[:3] = np.round(X[:3])                      # ties on integer thresholds
     X[3, 2] = np.nan                             # NaN: every comparison false, both ways

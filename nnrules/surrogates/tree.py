@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 __all__ = ["TreeSurrogate", "negate_test"]
 
 
+# apply() computes every test on every row when the tree has at most this many internal nodes
+# (cheaper than grouping rows by node); bigger trees group rows by node, level by level.
+_ALL_TESTS_UP_TO = 64
+
+
 def negate_test(test: Condition | MofN) -> Condition | MofN:
     """The complement: ``not (at least m of n)`` is ``at least n-m+1 of the negations``."""
     if isinstance(test, Condition):
@@ -135,6 +140,9 @@ class TreeSurrogate:
         X = np.asarray(X, dtype=float)
         if X.ndim == 2 and X.shape[0] == 1:  # one row: walk the nodes with Python numbers
             return np.array([self._walk(X[0].tolist())], dtype=np.int64)
+        inner_nodes = np.flatnonzero(self.left >= 0)
+        if 0 < inner_nodes.size <= _ALL_TESTS_UP_TO and X.shape[0] > 1:
+            return self._apply_all_tests(X, inner_nodes)
         node = np.zeros(X.shape[0], dtype=np.int64)
         while True:
             inner = self.left[node] >= 0
@@ -146,6 +154,25 @@ class TreeSurrogate:
                 node[rows] = np.where(h, self.left[u], self.right[u])
 
     explain = apply
+
+    def _apply_all_tests(self, X: np.ndarray, inner_nodes: np.ndarray) -> np.ndarray:
+        """``apply`` for small trees: every internal node's test on every row once (a few
+        vectorised comparisons), then one step down per level for all rows at a time."""
+        n = X.shape[0]
+        slot = np.full(self.left.shape[0], -1, dtype=np.int64)
+        slot[inner_nodes] = np.arange(inner_nodes.size)
+        holds = np.empty((inner_nodes.size, n), dtype=bool)
+        for k, u in enumerate(inner_nodes.tolist()):
+            holds[k] = self.tests[u].holds(X)
+        rows = np.arange(n)
+        node = np.zeros(n, dtype=np.int64)
+        while True:
+            at = slot[node]
+            inner = at >= 0
+            if not inner.any():
+                return node
+            step = np.where(holds[np.maximum(at, 0), rows], self.left[node], self.right[node])
+            node = np.where(inner, step, node)
 
     def _walk(self, x: list) -> int:
         """The leaf one row (a list of floats) reaches; the same tests as ``apply``."""
