@@ -177,12 +177,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema, network=network)
         train = _sample(train, network, args)
-        extractor.fit(train.X, train.y, schema=train.schema)
+        extractor.fit(train)  # the Dataset as read: not rebuilt
         if args.eval:
             report = _evaluate_tabular(extractor.surrogate_, network, args.eval, args,
                                        extractor=extractor)
         else:
-            report = extractor.report(train.X, train.y, data_name=Path(args.data).name)
+            report = extractor.report(train, data_name=Path(args.data).name)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

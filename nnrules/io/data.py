@@ -242,7 +242,7 @@ def _array_columns(arr: Any, feature_names: Sequence[str] | None):
             f"Got {len(names)} feature names for {d} columns; give one name per column."
         )
     if arr.dtype.kind in "biuf":
-        arr = arr.astype(np.float64)
+        arr = arr.astype(np.float64, copy=False)  # a float64 array is read in place
         return names, [arr[:, j] for j in range(d)]
     return names, [_text_column(arr[:, j].tolist()) for j in range(d)]
 
