@@ -138,10 +138,11 @@ class Network:
         self._base_session = self._session_for(self._extra_outputs(()))
         self.session = self._base_session
         self.classes_ = self._resolve_classes(classes)
-        # predict's fast path: one numeric rank-2 input (see _run_small).
+        # predict's fast path: (name, width, dtype) of the only input when numeric, rank 2.
         only = self.inputs[0] if len(self.inputs) == 1 else None
-        self._small_input = (only if only is not None and only.dtype != object
-                             and only.shape is not None and len(only.shape) == 2 else None)
+        self._small = ((only.name, only.shape[1], only.dtype)
+                       if only is not None and only.dtype != object and only.shape is not None
+                       and len(only.shape) == 2 else None)
         self._score_names = [self._head.score]
         self._argmax_head = self.task == "classification" and self._head.kind != "sigmoid1"
 
@@ -273,11 +274,21 @@ class Network:
         -------
         ndarray of shape (n_samples,), or (n_samples, n_outputs) for multi-output regression
         """
-        raw = self._run_small(X)
-        if raw is None:
+        small = self._small
+        if (small is not None and type(X) is np.ndarray and X.ndim == 2
+                and X.dtype.kind in "fiub" and 0 < X.shape[0] <= self.batch_size
+                and (small[1] is None or X.shape[1] == small[1])):
+            # The fast path (a single-row predict costs little more than onnxruntime): a
+            # numeric 2-D array fed to the only input in one session.run, with _feeds' checks.
+            x = X if X.dtype == small[2] else X.astype(small[2])
+            if not x.flags.c_contiguous:
+                x = np.ascontiguousarray(x)
+            raw = self.session.run(self._score_names, {small[0]: x})[0]
+            self.n_queries += x.shape[0]
+            if self._argmax_head and type(raw) is np.ndarray and raw.ndim == 2:
+                return self.classes_[raw.argmax(axis=1)]
+        else:
             (raw,) = self._run(X, [self._head.score])
-        elif self._argmax_head and type(raw) is np.ndarray:
-            return self.classes_[raw.reshape(raw.shape[0], -1).argmax(axis=1)]
         if self.task == "regression":
             values = np.asarray(raw, dtype=np.float64)
             values = values.reshape(values.shape[0], -1)
@@ -289,23 +300,6 @@ class Network:
             return self.classes_[(raw[:, 0] > 0.5).astype(np.intp)]
         # Every other head is monotone per row: argmax of the raw tensor is argmax of scores.
         return self.classes_[raw.argmax(axis=1)]
-
-    def _run_small(self, X: Any) -> Any:
-        """The score tensor for a numeric 2-D array of at most ``batch_size`` rows fed to the
-        model's only (rank-2) input, in one ``session.run`` -- the checks of ``_feeds`` in fewer
-        steps, so a single-row predict costs little more than onnxruntime. None when the
-        general path applies (it also words the errors)."""
-        spec = self._small_input
-        if (spec is None or type(X) is not np.ndarray or X.ndim != 2 or X.dtype.kind not in "fiub"
-                or not 0 < X.shape[0] <= self.batch_size
-                or (spec.shape[1] is not None and X.shape[1] != spec.shape[1])):
-            return None
-        x = X if X.dtype == spec.dtype else X.astype(spec.dtype)
-        if not x.flags.c_contiguous:
-            x = np.ascontiguousarray(x)
-        raw = self.session.run(self._score_names, {spec.name: x})[0]
-        self.n_queries += x.shape[0]
-        return raw
 
     def logits(self, X: Any) -> np.ndarray:
         """The pre-softmax / pre-sigmoid tensor, shape (n_samples, n_classes) or (n, 1).
