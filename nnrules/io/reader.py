@@ -211,7 +211,9 @@ def iter_parquet_batches(path: Path, batch_size: int) -> Iterator[Any]:
     from nnrules.exceptions import DataError
 
     try:
-        pf = pq.ParquetFile(path)
+        # pre_buffer=False: with pre-buffering, pyarrow keeps the file's read buffers as the
+        # iteration goes on (memory grew ~6 MB per 65,536 x 20 batch); without it, it is flat.
+        pf = pq.ParquetFile(path, pre_buffer=False)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise DataError(f"Cannot read {str(path)!r} as Parquet: {exc}") from None
     for batch in pf.iter_batches(batch_size=batch_size):
