@@ -107,3 +107,22 @@ def test_arrow_table_and_pandas_frame_read_alike(tmp_path):
 def test_missing_tokens_cover_every_letter_case():
     assert "nOnE" in reader.MISSING_TOKENS and "N/a" in reader.MISSING_TOKENS
     assert len(reader.MISSING_TOKENS) == 1 + 4 + 4 + 8 + 16 + 16
+
+
+def test_numbers_read_from_buffers_equal_pyarrows_conversion():
+    pd = pytest.importorskip("pandas")
+    full = pa.table({
+        "f64": pa.array([1.5, None, -2.0, 4.25, None, 7.0, 8.0, 9.5, 10.0]),
+        "f32": pa.array([1.5, 2.5, None, 0.1, 5, 6, 7, 8, 9], type=pa.float32()),
+        "i64": pa.array([1, None, 3, 2**40, 5, 6, 7, 8, 9]),
+        "u8": pa.array([1, 2, 3, 4, 5, 255, 7, 8, None], type=pa.uint8()),
+        "b": pa.array([True, False, None, True, True, False, True, False, True]),
+        "nul": pa.array([None] * 9, type=pa.null()),
+    })
+    for table in (full, full.slice(3, 5), pa.concat_tables([full.slice(0, 4), full.slice(4)])):
+        got = reader.arrow_columns(table)
+        frame = table.to_pandas()
+        for name, col in zip(table.column_names, got):
+            want = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            np.testing.assert_array_equal(col, want, err_msg=name)
+            assert col.dtype == np.float64
