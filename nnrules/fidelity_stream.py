@@ -86,10 +86,7 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
     if task == "classification":
         agree = reference == predicted
         c.agree = int(np.sum(agree))
-        values, inverse = np.unique(reference, return_inverse=True)
-        rows = np.bincount(inverse, minlength=len(values))
-        hits = np.bincount(inverse, weights=agree, minlength=len(values))
-        c.labels = {_label(v): [int(r), int(h)] for v, r, h in zip(values, rows, hits)}
+        c.labels = _per_label(reference, agree, getattr(oracle, "classes", None))
         if y is not None:
             y = np.asarray(y)
             c.correct = [int(np.sum(_same(reference, y))), int(np.sum(_same(predicted, y))),
@@ -101,6 +98,25 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
     if details and hasattr(surrogate, "report_details"):
         c.details, c.details_rows = surrogate.report_details(X, reference), len(X)
     return c
+
+
+def _per_label(reference: np.ndarray, agree: np.ndarray, classes: Any) -> dict:
+    """label -> [rows, agreements]: one comparison per known class (no sort) when the labels
+    are the network's classes, else through ``np.unique``."""
+    if classes is not None and 0 < len(classes) <= 256:
+        out, total = {}, 0
+        for v in classes:
+            mask = reference == v
+            m = int(np.count_nonzero(mask))
+            if m:
+                out[_label(v)] = [m, int(np.count_nonzero(agree & mask))]
+                total += m
+        if total == len(reference):
+            return out
+    values, inverse = np.unique(reference, return_inverse=True)
+    rows = np.bincount(inverse, minlength=len(values))
+    hits = np.bincount(inverse, weights=agree, minlength=len(values))
+    return {_label(v): [int(r), int(h)] for v, r, h in zip(values, rows, hits)}
 
 
 def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name: str,
