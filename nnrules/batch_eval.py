@@ -27,7 +27,7 @@ import numpy as np
 from nnrules.exceptions import DataError
 
 __all__ = ["evaluate_files", "file_counts", "file_predictions", "is_folder_output",
-           "predict_files", "publish_partitions", "temporary_folder"]
+           "network_oracle", "predict_files", "publish_partitions", "temporary_folder"]
 
 
 def file_counts(surrogate: Any, oracle: Any, files: list[Path], i: int, *, schema: Any,
@@ -58,19 +58,23 @@ def first_columns(files: list[Path], schema: Any, target: str | None) -> list[st
 
 
 def evaluate_files(surrogate: Any, network: Any, source: str | os.PathLike, *,
-                   target: str | None = None, drop_invalid: bool = False,
-                   extractor: Any = None, data_name: str | None = None):
+                   target: str | None = None, drop_invalid: bool = False, oracle: Any = None,
+                   provenance: Any = None, data_name: str | None = None):
     """The fidelity report of ``surrogate`` against ``network`` over every row of ``source``
-    (a file, a folder, or a glob), one batch at a time."""
-    from nnrules.extract.oracle import as_oracle
+    (a file, a folder, or a glob), one batch at a time.
+
+    ``oracle``: how to ask the network (default: ``as_oracle(network, schema)`` with the
+    surrogate's schema checked against the model's inputs); ``provenance``: the extraction's
+    record (``Extractor.provenance_``), for the held-out check and the report's method fields.
+    """
     from nnrules.fidelity_stream import Counts, report_from_counts
     from nnrules.io.stream import data_files
 
     start = time.perf_counter()
     files = data_files(source)
-    schema = surrogate.schema
-    oracle = as_oracle(network, schema) if extractor is None else extractor.oracle_
-    hashes = getattr(extractor, "train_row_hashes_", None)
+    oracle = oracle if oracle is not None else network_oracle(network, surrogate)
+    schema = getattr(oracle, "schema", None) or surrogate.schema
+    hashes = None if provenance is None else provenance.train_row_hashes
     columns = first_columns(files, schema, target)
     total, n_batches = Counts(getattr(oracle, "task", "classification")), 0
     for i in range(len(files)):
@@ -78,10 +82,19 @@ def evaluate_files(surrogate: Any, network: Any, source: str | os.PathLike, *,
                                 drop_invalid=drop_invalid, train_hashes=hashes, columns=columns)
         total, n_batches = total + counts, n_batches + k
     report = report_from_counts(total, surrogate, oracle, data_name=data_name or _name(source),
-                                n_batches=n_batches, extractor=extractor, start=start)
+                                n_batches=n_batches, provenance=provenance, start=start)
     if report.model_sha256 is None:
         report.model_sha256 = getattr(network, "sha256", None)
     return report
+
+
+def network_oracle(network: Any, surrogate: Any) -> Any:
+    """An oracle asking ``network`` in the surrogate's schema, checked against the model's
+    inputs (a multi-input model: the schema learns which graph input each column feeds)."""
+    from nnrules.io.columns import check_columns
+    from nnrules.oracles import as_oracle
+
+    return as_oracle(network, check_columns(surrogate.schema, network))
 
 
 def _name(source: str | os.PathLike) -> str:

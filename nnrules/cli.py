@@ -1,8 +1,10 @@
 """The ``nnrules`` command: inspect, extract, evaluate, predict.
 
-The CLI only wires: it reads files, builds the extractor named by ``--method`` from the registry,
-and writes results atomically. Every error a user can cause ends in one line on stderr and a
-non-zero exit code; ``--debug`` shows the traceback.
+The CLI wires: it reads every data file once into a ``Dataset`` (or ``Sequences``) and hands it
+on as it is, builds the extractor named by ``--method`` from the registry (``fit`` checks the
+columns against the model), reports through ``nnrules.fidelity.evaluate``, and writes results
+atomically. Every error a user can cause ends in one line on stderr and a non-zero exit code;
+``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import dataclasses
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from nnrules.exceptions import NNRulesError, ParameterError
+from nnrules.exceptions import FormatError, NNRulesError, ParameterError
 
 __all__ = ["main"]
 
@@ -58,7 +61,21 @@ def _build_extractor(method: str, network: Any, seed: int | None, params: dict) 
 
 
 def _is_sequences(obj: Any) -> bool:
+    """Whether an extractor class (or a surrogate: ``Surrogate.data_kind``) reads sequences."""
     return getattr(obj, "data_kind", "table") == "sequences"
+
+
+def _load_surrogate(path: str):
+    """The surrogate in ``path``; another nnrules file (a report, a schema) is a FormatError."""
+    from nnrules.io import serialize
+    from nnrules.surrogates.base import Surrogate
+
+    obj = serialize.load(path)
+    if not isinstance(obj, Surrogate):
+        raise FormatError(
+            f"{path!r} is an {obj.to_dict().get('format')!r} file, not a surrogate. Pass the "
+            "surrogate.json that nnrules extract wrote.")
+    return obj
 
 
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
@@ -175,9 +192,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
             from nnrules.io.data import load_schema
 
             schema = load_schema(args.schema)
-        train = _read_table(args.data, args, schema=schema, network=network)
+        train = _read_table(args.data, args, schema=schema)
         train = _sample(train, network, args)
-        extractor.fit(train)  # the Dataset as read: not rebuilt
+        extractor.fit(train)  # checks the columns against the model's inputs
+        # The evaluation data is read in batches, in the fitted schema (multi-input models: it
+        # knows the graph input of every column), so it fits the model as the extraction data did.
         if args.eval:
             report = _evaluate_tabular(extractor.surrogate_, network, args.eval, args,
                                        extractor=extractor)
@@ -186,15 +205,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    artifacts: list[str] = []
-    if hasattr(surrogate, "write_artifacts"):
-        import time
-
-        plots = getattr(args, "plots", "important")
-        plots = int(plots) if plots.isdigit() else plots
-        start = time.perf_counter()
-        artifacts = list(surrogate.write_artifacts(out, plots=plots))
-        report.timings["artifacts_seconds"] = time.perf_counter() - start
+    plots = getattr(args, "plots", "important")
+    plots = int(plots) if plots.isdigit() else plots
+    start = time.perf_counter()
+    artifacts = list(surrogate.write_artifacts(out, plots=plots))  # most kinds write none
+    report.timings["artifacts_seconds"] = time.perf_counter() - start
     serialize.dump(surrogate, out / "surrogate.json")
     serialize.dump(report, out / "report.json")
     markdown = report.to_markdown()
@@ -216,10 +231,11 @@ def _sample(train: Any, network: Any, args: argparse.Namespace) -> Any:
     n = getattr(args, "sample", 0)
     if not n or train.n_samples <= n or getattr(network, "task", "") != "classification":
         return train
-    from nnrules.extract.oracle import as_oracle
+    from nnrules.io.columns import check_columns
     from nnrules.io.stream import stratified_sample
+    from nnrules.oracles import as_oracle
 
-    labels = as_oracle(network, train.schema).predict(train.X)
+    labels = as_oracle(network, check_columns(train, network)).predict(train.X)
     sample = stratified_sample(train, labels, n, seed=args.seed)
     print(f"extract: learning from a stratified sample of {sample.n_samples} of "
           f"{train.n_samples} rows (--sample {n}; --sample 0 for all rows)", file=sys.stderr)
@@ -230,7 +246,9 @@ def _evaluate_tabular(surrogate: Any, network: Any, source: str, args: argparse.
                       extractor: Any = None) -> Any:
     """Fidelity over a file, folder or glob, in batches (``--dask``: on a Dask cluster)."""
     options = {"target": getattr(args, "target", None),
-               "drop_invalid": getattr(args, "drop_invalid", False), "extractor": extractor}
+               "drop_invalid": getattr(args, "drop_invalid", False)}
+    if extractor is not None:  # its oracle (schema, task) and its record of the extraction
+        options.update(oracle=extractor.oracle_, provenance=extractor.provenance_)
     if getattr(args, "dask", None):
         from nnrules.io.dask_eval import evaluate_files_dask
 
@@ -242,23 +260,21 @@ def _evaluate_tabular(surrogate: Any, network: Any, source: str, args: argparse.
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     network = _load_network(args)
     if _is_sequences(surrogate):
-        from nnrules.extract import get_extractor
+        from nnrules.extract.automaton import budget_warning
 
-        data = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
-        extractor = get_extractor("automaton")(network)
-        extractor.surrogate_ = surrogate
-        report = extractor.report(data, data_name=Path(args.data).name)
+        data = _read_sequences(args.data, surrogate.alphabet)
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        warning = budget_warning(surrogate)
+        if warning:
+            report.warnings.append(warning)
     else:
-        from nnrules.io.columns import check_columns
-
-        check_columns(surrogate.schema, network)  # a mismatch is an error before reading
         report = _evaluate_tabular(surrogate, network, args.data, args)
-        report.model_sha256 = network.sha256
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -269,9 +285,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from nnrules.io import serialize
-
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     if not _is_sequences(surrogate):
         options = {"output": args.output, "target": getattr(args, "target", None),
                    "drop_invalid": args.drop_invalid, "explain": args.explain}
@@ -285,7 +299,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
             predict_files(surrogate, args.data, **options)
         return 0
-    rows = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
+    rows = _read_sequences(args.data, surrogate.alphabet)
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

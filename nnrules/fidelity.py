@@ -4,6 +4,10 @@ Classification: agreement on the evaluation rows with a Wilson 95% interval, per
 network's label), and accuracy of both against true labels when given. Regression: R² of the
 surrogate against the network's output, with a seeded bootstrap 95% interval. Every report says
 which data it was measured on, how many rows, and warns when that is the extraction data.
+
+This module knows surrogates, oracles and networks, never extractors: what an extraction was
+(method, parameters, seed, its data's row hashes, queries, time, whether it stopped early) comes
+in as an explicit ``Provenance`` record, and ``evaluate`` works without one.
 """
 
 from __future__ import annotations
@@ -18,8 +22,12 @@ from typing import Any
 import numpy as np
 
 from nnrules.exceptions import DataError, FormatError
+from nnrules.io.data import Dataset
+from nnrules.io.hashing import fingerprint, row_hashes
+from nnrules.provenance import Provenance
+from nnrules.surrogates.base import plain
 
-__all__ = ["FidelityReport", "evaluate", "r2_score", "wilson_interval"]
+__all__ = ["FidelityReport", "Provenance", "evaluate", "r2_score", "wilson_interval"]
 
 _Z95 = 1.959963984540054
 
@@ -85,6 +93,9 @@ def _jsonable(value: Any) -> Any:
     """Parameters as JSON: numbers, strings, bools, None, lists; anything else by repr."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, np.random.Generator):
+        # repr would carry a memory address: the same run would give different bytes.
+        return f"Generator({type(value.bit_generator).__name__})"
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -102,10 +113,6 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
         return a.astype(np.float64) == b.astype(np.float64)
     return a.astype(str) == b.astype(str)
-
-
-def _label(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass
@@ -132,6 +139,8 @@ class FidelityReport:
     details: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     versions: dict = field(default_factory=_versions)
+    partial: bool = False
+    partial_reason: str | None = None
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -170,6 +179,9 @@ class FidelityReport:
             lines.append(f"- Size: {size}.")
         if self.n_queries is not None:
             lines.append(f"- Oracle queries during extraction: {self.n_queries}.")
+        if self.partial:
+            lines.append(f"- **Partial result:** the extraction stopped early "
+                         f"({self.partial_reason}); partial: true.")
         if self.model_sha256:
             lines.append(f"- Model SHA-256: `{self.model_sha256}`.")
         for warning in self.warnings:
@@ -196,33 +208,37 @@ class FidelityReport:
         return "\n".join(lines)
 
 
-def _overlap(X, extractor) -> tuple[str, int]:
+def _overlap(X: Any, data: Any, provenance: Provenance | None) -> tuple[str, int]:
     """What the evaluation data is relative to the extraction data, and how many of its rows
-    (or sequences) the extractor saw."""
+    (or sequences) the extraction saw. ``data`` is the Dataset behind ``X``, if any."""
     tokens = getattr(X, "tokens", None)
     unit = "rows" if tokens is None else "sequences"
     unseen = f"held-out {unit} the extractor did not see"
+    not_at_hand = f"{unit} not compared with the extraction data, which is not at hand"
     if tokens is not None:
-        train = getattr(extractor, "train_tokens_", None)
+        train = None if provenance is None else provenance.train_tokens
         if train is None:
-            return f"{unit} not compared with the extraction data, which is not at hand", 0
+            return not_at_hand, 0
         if list(tokens) == list(train):
             return "the extraction data itself", len(tokens)
         known = {tuple(t) for t in train}
         seen = sum(tuple(t) in known for t in tokens)
     else:
-        if extractor is None or not hasattr(extractor, "train_fingerprint_"):
-            return f"{unit} not compared with the extraction data, which is not at hand", 0
-        from nnrules.extract.base import fingerprint, row_hashes
-
+        if provenance is None or provenance.train_fingerprint is None:
+            return not_at_hand, 0
         try:
-            if fingerprint(X) == extractor.train_fingerprint_:
+            if data is None:
+                data_print = fingerprint(X)
+            else:
+                data_print = data.fingerprint()
+            if data_print == provenance.train_fingerprint:
                 return "the extraction data itself", len(X)
-            hashes = getattr(extractor, "train_row_hashes_", None)
+            hashes = provenance.train_row_hashes
             X = np.asarray(X, dtype=np.float64)
             if hashes is None or X.ndim != 2:
                 return unseen, 0
-            seen = int(np.isin(row_hashes(X), hashes).sum())
+            rows = row_hashes(X) if data is None else data.row_hashes()
+            seen = int(np.isin(rows, hashes).sum())
         except (TypeError, ValueError):
             return unseen, 0
     if seen == 0:
@@ -232,6 +248,53 @@ def _overlap(X, extractor) -> tuple[str, int]:
     return f"{seen} of {len(X)} {unit} were also extraction {unit}", seen
 
 
+def _is_network(obj: Any) -> bool:
+    from nnrules.io.model import Network
+
+    return isinstance(obj, Network)
+
+
+def _network_oracle(network: Any, surrogate: Any, X: Any, schema: Any) -> Any:
+    """An oracle asking a loaded ``Network`` about ``X`` as the surrogate reads it.
+
+    Rows are schema space: the schema (the Dataset's, else the surrogate's) turns them into what
+    the graph takes. Sequences go through a ``SequenceOracle`` with the input encoding the
+    surrogate recorded (its ``notes["encoding"]``), else the one read from the graph.
+    """
+    if hasattr(X, "tokens"):
+        from nnrules.oracles import SequenceOracle
+
+        notes = getattr(surrogate, "notes", None) or {}
+        enc = notes.get("encoding", {}) if isinstance(notes, dict) else {}
+        return SequenceOracle(network, alphabet=X.alphabet, layout=enc.get("layout"),
+                              id_offset=int(enc.get("id_offset", 0) or 0))
+    return _NetworkAnswers(network, schema if schema is not None else
+                           getattr(surrogate, "schema", None))
+
+
+class _NetworkAnswers:
+    """The part of an oracle ``evaluate`` uses, for a ``Network`` and a feature schema."""
+
+    def __init__(self, network: Any, schema: Any) -> None:
+        self.network = network
+        self.schema = schema
+        self.task = network.task
+        self.classes = network.classes_
+
+    @property
+    def n_queries(self) -> int:
+        return self.network.n_queries
+
+    @n_queries.setter
+    def n_queries(self, value: int) -> None:
+        self.network.n_queries = value
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        feed = X if self.schema is None else self.schema.to_model_input(X)
+        return np.asarray(self.network.predict(feed))
+
+
 def evaluate(
     surrogate: Any,
     oracle: Any,
@@ -239,33 +302,46 @@ def evaluate(
     y: Any = None,
     *,
     data_name: str = "evaluation data",
-    extractor: Any = None,
+    provenance: Provenance | None = None,
 ) -> FidelityReport:
     """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
 
     Parameters
     ----------
     surrogate : surrogate object
-        Anything with ``predict(X)`` and ``complexity()``.
-    oracle : Oracle or object with ``predict``, ``task``, ``classes``, ``n_queries``
-        The network's answers.
-    X : array-like of shape (n_samples, n_features), or a sequence container
-        Evaluation rows.
+        Anything with ``predict(X)`` and ``complexity()`` (``report_details(X, reference)``
+        adds method-specific figures).
+    oracle : Network, or oracle with ``predict``, ``task``, ``classes``, ``n_queries``
+        The network's answers. A loaded ``Network`` is asked through the data's (else the
+        surrogate's) schema, or, for sequences, through a ``SequenceOracle``.
+    X : Dataset, array-like of shape (n_samples, n_features), or Sequences
+        Evaluation rows (a Dataset also gives ``y`` when ``y`` is None).
     y : array-like of shape (n_samples,), optional
         True labels: accuracy of network and surrogate is reported beside fidelity.
     data_name : str
         Which data this is (a file name, "held-out split").
-    extractor : Extractor, optional
-        Supplies method, parameters, seed, queries, timings and the extraction data's fingerprint.
+    provenance : Provenance, optional
+        What the extraction was (an extractor's ``provenance_``): method, parameters, seed,
+        queries, timings, whether it stopped early, and the extraction data's row hashes, so the
+        report can say whether ``X`` overlaps it. Without it those fields stay empty.
 
     Returns
     -------
     FidelityReport
     """
+    data = None
+    if isinstance(X, Dataset):
+        data = X
+        y = data.y if y is None else y
+        X = data.X
     n = len(X)
     if n == 0:
         raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
     start = time.perf_counter()
+    sha = None
+    if _is_network(oracle):
+        sha = oracle.sha256
+        oracle = _network_oracle(oracle, surrogate, X, None if data is None else data.schema)
     queries_before = getattr(oracle, "n_queries", 0)
     reference = np.asarray(oracle.predict(X))
     # The evaluation's own queries are not extraction queries.
@@ -275,7 +351,7 @@ def evaluate(
     task = getattr(oracle, "task", "classification")
     warnings: list[str] = []
 
-    kind, seen_rows = _overlap(X, extractor)
+    kind, seen_rows = _overlap(X, data, provenance)
     held_out = ("held-out sequences, longer than the extraction ones,"
                 if hasattr(X, "tokens") else "held-out rows")
     if kind == "the extraction data itself":
@@ -303,15 +379,15 @@ def evaluate(
             mask = reference == label
             m = int(np.sum(mask))
             if m == 0:
-                per_class.append({"label": _label(label), "n": 0, "fidelity": None, "ci95": None})
+                per_class.append({"label": plain(label), "n": 0, "fidelity": None, "ci95": None})
                 continue
             km = int(np.sum(agree[mask]))
-            per_class.append({"label": _label(label), "n": m, "fidelity": km / m,
+            per_class.append({"label": plain(label), "n": m, "fidelity": km / m,
                               "ci95": list(wilson_interval(km, m))})
         seen = np.unique(reference)
         if len(seen) == 1:
             warnings.append(
-                f"The network predicts only class {_label(seen[0])!r} on {data_name!r}: "
+                f"The network predicts only class {plain(seen[0])!r} on {data_name!r}: "
                 "agreement there says little about the surrogate. Evaluate on data where the "
                 "network predicts more than one class."
             )
@@ -338,18 +414,17 @@ def evaluate(
     if hasattr(surrogate, "report_details"):
         details = surrogate.report_details(X, reference)
 
-    method = parameters = seed = sha = n_queries = None
+    method = parameters = seed = n_queries = None
     timings: dict = {"evaluate_seconds": time.perf_counter() - start}
-    if extractor is not None:
-        method = getattr(extractor, "method", None) or type(extractor).__name__
-        params = extractor.get_params(deep=False)
-        params.pop("network", None)
-        seed = params.get("random_state")
-        parameters = _jsonable(params)
-        n_queries = getattr(extractor, "n_queries_", None)
-        timings["fit_seconds"] = getattr(extractor, "fit_seconds_", None)
-        network = getattr(extractor, "network", None)
-        sha = getattr(network, "sha256", None)
+    partial_reason = None
+    if provenance is not None:
+        method = provenance.method
+        seed = provenance.seed
+        parameters = _jsonable(dict(provenance.parameters))
+        n_queries = provenance.n_queries
+        timings["fit_seconds"] = provenance.fit_seconds
+        sha = provenance.model_sha256 if provenance.model_sha256 is not None else sha
+        partial_reason = provenance.partial_reason
 
     return FidelityReport(
         task=task,
@@ -368,4 +443,6 @@ def evaluate(
         timings=timings,
         details=_jsonable(details),
         warnings=warnings,
+        partial=partial_reason is not None,
+        partial_reason=partial_reason,
     )

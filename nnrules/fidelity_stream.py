@@ -27,11 +27,12 @@ from nnrules.fidelity import (
     FidelityReport,
     _bootstrap_r2,
     _jsonable,
-    _label,
     _same,
     r2_score,
     wilson_interval,
 )
+from nnrules.io.hashing import row_hashes
+from nnrules.surrogates.base import plain as _label
 
 __all__ = ["Counts", "count_batch", "report_from_counts"]
 
@@ -72,8 +73,6 @@ class Counts:
 def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
                 train_hashes: np.ndarray | None = None, details: bool = False) -> Counts:
     """The counts of one batch (``details``: also call ``surrogate.report_details`` on it)."""
-    from nnrules.extract.base import row_hashes
-
     task = getattr(oracle, "task", "classification")
     queries = getattr(oracle, "n_queries", 0)
     reference = np.asarray(oracle.predict(X))
@@ -120,15 +119,16 @@ def _per_label(reference: np.ndarray, agree: np.ndarray, classes: Any) -> dict:
 
 
 def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name: str,
-                       n_batches: int = 1, extractor: Any = None, has_labels: bool = False,
+                       n_batches: int = 1, provenance: Any = None,
                        start: float | None = None) -> FidelityReport:
-    """The fidelity report of the merged counts (see the module notes)."""
+    """The fidelity report of the merged counts (see the module notes); ``provenance`` is the
+    extraction's record (``Extractor.provenance_``), as ``nnrules.fidelity.evaluate`` takes."""
     n = counts.n
     if n == 0:
         raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
     task = counts.task
     warnings: list[str] = []
-    kind, seen = _kind(counts, extractor)
+    kind, seen = _kind(counts, provenance)
     if kind == "the extraction data itself":
         warnings.append(
             "The evaluation data is the extraction data: this fidelity is optimistic. "
@@ -181,19 +181,18 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
     details = dict(counts.details or {})
     if details and counts.details_rows != n:
         details["details_rows"] = counts.details_rows
-    method = parameters = seed = sha = n_queries = None
+    method = parameters = seed = sha = n_queries = partial_reason = None
     timings: dict = {}
     if start is not None:
         timings["evaluate_seconds"] = time.perf_counter() - start
-    if extractor is not None:
-        method = getattr(extractor, "method", None) or type(extractor).__name__
-        params = extractor.get_params(deep=False)
-        params.pop("network", None)
-        seed = params.get("random_state")
-        parameters = _jsonable(params)
-        n_queries = getattr(extractor, "n_queries_", None)
-        timings["fit_seconds"] = getattr(extractor, "fit_seconds_", None)
-        sha = getattr(getattr(extractor, "network", None), "sha256", None)
+    if provenance is not None:
+        method = provenance.method
+        seed = provenance.seed
+        parameters = _jsonable(dict(provenance.parameters))
+        n_queries = provenance.n_queries
+        timings["fit_seconds"] = provenance.fit_seconds
+        sha = provenance.model_sha256
+        partial_reason = provenance.partial_reason
     data = {"name": data_name, "n_rows": n, "kind": kind}
     if n_batches > 1:
         data["n_batches"] = n_batches
@@ -202,15 +201,16 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
         data=data, n_eval=n, fidelity=fidelity, fidelity_ci95=ci, per_class=per_class,
         accuracy=accuracy, complexity=dict(surrogate.complexity()), n_queries=n_queries,
         timings=timings, details=_jsonable(details), warnings=warnings,
+        partial=partial_reason is not None, partial_reason=partial_reason,
     )
 
 
-def _kind(counts: Counts, extractor: Any) -> tuple[str, int]:
+def _kind(counts: Counts, provenance: Any) -> tuple[str, int]:
     unseen = "held-out rows the extractor did not see"
-    if extractor is None or not hasattr(extractor, "train_row_hashes_"):
+    if provenance is None or provenance.train_row_hashes is None:
         return "rows not compared with the extraction data, which is not at hand", 0
     seen, n = counts.seen, counts.n
-    if seen == n and n == getattr(extractor, "n_train_", -1):
+    if seen == n and n == provenance.n_train:
         return "the extraction data itself", n
     if seen == 0:
         return unseen, 0

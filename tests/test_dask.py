@@ -73,9 +73,10 @@ def test_dask_report_and_partitions_equal_one_process(cluster, files, tmp_path):
                                address=cluster.scheduler_address)
     assert _plain(many) == _plain(one) and one.n_eval == sum(400 + 50 * k for k in range(6))
     ex = files["extractor"]
+    known = {"oracle": ex.oracle_, "provenance": ex.provenance_}
     assert _plain(evaluate_files_dask(ex.surrogate_, files["network"], src, target="y",
-                                      extractor=ex, address=cluster.scheduler_address)) == \
-        _plain(evaluate_files(ex.surrogate_, files["network"], src, target="y", extractor=ex))
+                                      address=cluster.scheduler_address, **known)) == \
+        _plain(evaluate_files(ex.surrogate_, files["network"], src, target="y", **known))
     predict_files(sur, src, output=str(tmp_path / "a"), target="y", explain=True)
     predict_files_dask(sur, src, output=str(tmp_path / "b"), target="y", explain=True,
                        address=cluster.scheduler_address)
@@ -138,6 +139,9 @@ def test_a_worker_killed_mid_run_leaves_the_same_files(cluster, files, tmp_path)
         except Exception:
             finished = False
         killer.join()
+        deadline = time.monotonic() + 20  # the scheduler notices a dead worker in a moment
+        while victim in client.scheduler_info()["workers"] and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert victim not in client.scheduler_info()["workers"]  # it really died
     if finished:  # re-run on the other worker: the same files
         a, b = sorted((tmp_path / "a").iterdir()), sorted((tmp_path / "b").iterdir())

@@ -14,7 +14,7 @@ import nnrules.io.stream as stream
 from nnrules.batch_eval import evaluate_files, predict_files
 from nnrules.cli import main
 from nnrules.exceptions import DataError, InputFileError
-from nnrules.extract.oracle import as_oracle
+from nnrules.oracles import as_oracle
 from nnrules.extract.tree import TreeExtractor
 from nnrules.fidelity import evaluate
 from nnrules.io import serialize
@@ -104,7 +104,7 @@ def test_held_out_check_counts_rows_across_batches(setup, monkeypatch):
     monkeypatch.setattr(stream, "CSV_BLOCK", 4096)
     ex = setup["extractor"]
     report = evaluate_files(ex.surrogate_, setup["network"], setup["whole"], target="y",
-                            extractor=ex)
+                            oracle=ex.oracle_, provenance=ex.provenance_)
     assert report.data["kind"] == "held-out rows the extractor did not see"
     # The same rows as the extraction data: recognised across batches.
     path = setup["root"] / "train.csv"
@@ -113,7 +113,8 @@ def test_held_out_check_counts_rows_across_batches(setup, monkeypatch):
     path.write_text("a,b,c,d\n" + "".join(",".join(repr(v) for v in r) + "\n" for r in X.tolist()))
     ex2 = TreeExtractor(setup["network"], max_leaves=4, random_state=0).fit(
         read_data(path))
-    again = evaluate_files(ex2.surrogate_, setup["network"], path, extractor=ex2)
+    again = evaluate_files(ex2.surrogate_, setup["network"], path, oracle=ex2.oracle_,
+                           provenance=ex2.provenance_)
     assert again.data["kind"] == "the extraction data itself"
     assert ex2.report(read_data(path)).data["kind"] == "the extraction data itself"
 

@@ -1,53 +1,32 @@
 """The extractor base: scikit-learn style estimators that turn a network into a surrogate.
 
 ``__init__`` stores parameters only; ``fit(X, y=None)`` validates them from
-``_parameter_constraints``, builds the schema and the oracle, calls ``_fit`` and returns
-``self``. Learned state ends in ``_``: ``surrogate_``, ``schema_``, ``n_queries_``,
-``fit_seconds_``, ``n_train_``.
+``_parameter_constraints``, turns ``X`` into a ``Dataset`` once (a ``Dataset`` passes through
+as it is), checks its columns against the network's inputs, builds the oracle, calls ``_fit``
+and returns ``self``. Learned state ends in ``_``: ``surrogate_``, ``schema_``, ``oracle_``,
+``n_queries_``, ``fit_seconds_``, ``n_train_``, ``partial_reason_`` and ``provenance_`` (the
+record ``nnrules.fidelity.evaluate`` reads; fidelity never looks at the extractor itself).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from nnrules.extract.params import Params
 
 from nnrules._validation import validate_params
 from nnrules.exceptions import NotFittedError
-from nnrules.extract.oracle import as_oracle
+from nnrules._params import Params
+from nnrules.oracles import as_oracle
 
 if TYPE_CHECKING:
     from nnrules.fidelity import FidelityReport
+    from nnrules.io.data import Dataset
+    from nnrules.provenance import Provenance
 
-__all__ = ["Extractor", "fingerprint", "row_hashes"]
-
-
-def fingerprint(X: np.ndarray) -> str:
-    """SHA-256 of a float64 array's bytes and shape: tells whether two data sets are the same."""
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-    digest = hashlib.sha256(str(X.shape).encode())
-    digest.update(memoryview(X).cast("B"))  # the same bytes as X.tobytes(), without a copy
-    return digest.hexdigest()
-
-
-def row_hashes(X: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of every row of a 2-D float array, shape (n_rows,) of uint64.
-
-    Used to tell which evaluation rows were also extraction rows (equal rows, equal hashes;
-    unequal rows collide with probability about 2^-64).
-    """
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-    bits = X.view(np.uint64)
-    # Fixed odd multipliers, one per column (seeded, so hashes agree across runs).
-    keys = np.random.default_rng(20261122).integers(
-        1, 2**63 - 1, size=bits.shape[1], dtype=np.uint64) | np.uint64(1)
-    out = np.zeros(len(bits), dtype=np.uint64)
-    for j in range(bits.shape[1]):  # column by column: no (n, d) temporary
-        out = (out ^ bits[:, j]) * keys[j]
-    return out
+__all__ = ["Extractor"]
 
 
 class Extractor(Params):
@@ -56,7 +35,8 @@ class Extractor(Params):
     Subclasses set ``method`` (the registry name), ``family`` ("pedagogical" or
     "decompositional"), ``_parameter_constraints``, and implement ``_fit(X, y)`` returning the
     surrogate. Inside ``_fit``, ``self.oracle_`` answers queries in the schema's space and
-    ``self.schema_`` describes the features.
+    ``self.schema_`` describes the features. A method that a budget stops before it finishes
+    sets ``self.partial_reason_`` (a sentence) there; ``fit`` resets it to None first.
     """
 
     method: ClassVar[str] = ""
@@ -68,8 +48,9 @@ class Extractor(Params):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), DataFrame, or Dataset
-            Rows the network could meet (the extraction data).
+        X : Dataset, DataFrame, or array-like of shape (n_samples, n_features)
+            Rows the network could meet (the extraction data). A ``Dataset`` (from
+            ``read_data``) is used as it is: it was validated when it was read.
         y : array-like of shape (n_samples,), optional
             True labels; used only by methods that say so, never to fit the surrogate's outputs.
         schema : FeatureSchema, optional
@@ -80,24 +61,51 @@ class Extractor(Params):
         Returns
         -------
         self
+
+        Raises
+        ------
+        DataError
+            The data's columns do not fit the network's inputs (count, names, order).
         """
         from nnrules.io.data import as_dataset
 
         validate_params(self)
         start = time.perf_counter()
-        data = as_dataset(X, y=y, schema=schema, feature_names=feature_names)
+        data = self._checked(as_dataset(X, y=y, schema=schema, feature_names=feature_names))
         self.schema_ = data.schema
         self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
+        self.partial_reason_ = None
         self.surrogate_ = self._fit(data.X, data.y)
         self.n_queries_ = self.oracle_.n_queries
         self.n_train_ = int(data.X.shape[0])
-        self.train_fingerprint_ = fingerprint(data.X)
-        self.train_row_hashes_ = np.unique(row_hashes(data.X))
         self.fit_seconds_ = time.perf_counter() - start
+        self.provenance_ = self._provenance(
+            train_fingerprint=data.fingerprint(),
+            train_row_hashes=np.unique(data.row_hashes()),
+        )
         return self
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _provenance(self, **train: Any) -> Provenance:
+        """The record of this fit for ``nnrules.fidelity.evaluate``; ``train`` names the
+        extraction data (``train_fingerprint`` and ``train_row_hashes``, or ``train_tokens``)."""
+        from nnrules.provenance import Provenance
+
+        params = self.get_params(deep=False)
+        params.pop("network", None)
+        return Provenance(
+            method=self.method or type(self).__name__,
+            parameters=params,
+            seed=params.get("random_state"),
+            n_train=self.n_train_,
+            n_queries=self.n_queries_,
+            fit_seconds=self.fit_seconds_,
+            model_sha256=getattr(self.network, "sha256", None),
+            partial_reason=getattr(self, "partial_reason_", None),
+            **train,
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "surrogate_"):
@@ -105,26 +113,35 @@ class Extractor(Params):
                 f"This {type(self).__name__} is not fitted yet; call fit(X) before using it."
             )
 
+    def _checked(self, data: Dataset) -> Dataset:
+        """``data`` with its columns checked against the network's inputs (``check_columns``):
+        a bare array's columns take the model's names, and for multi-input models the schema
+        learns which graph input each column feeds. Names only: the rows are not read again."""
+        from nnrules.io.columns import check_columns
+
+        checked = check_columns(data, self.network)
+        return data if checked is data.schema else replace(data, schema=checked)
+
+    def _data(self, X: Any, y: Any = None) -> Dataset:
+        """``X`` (and ``y``) as a Dataset in the fitted schema; a Dataset passes through without
+        being rebuilt or validated again (it was validated when it was read)."""
+        from nnrules.io.data import Dataset, as_dataset
+
+        if isinstance(X, Dataset):
+            X = self._checked(X)
+        return as_dataset(X, y=y, schema=self.schema_)
+
     def predict(self, X: Any) -> np.ndarray:
         """The surrogate's predictions (labels as the network names them, or values)."""
         self._check_fitted()
-        from nnrules.io.data import as_dataset
-
-        data = as_dataset(X, schema=self.schema_)
-        return self.surrogate_.predict(data.X)
+        return self.surrogate_.predict(self._data(X).X)
 
     def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data") -> FidelityReport:
-        """A fidelity report of the surrogate against the network on ``X``."""
+        """A fidelity report of the surrogate against the network on ``X`` (a Dataset, a
+        DataFrame or an array in the fitted schema)."""
         self._check_fitted()
         from nnrules.fidelity import evaluate
-        from nnrules.io.data import as_dataset
 
-        data = as_dataset(X, y=y, schema=self.schema_)
-        return evaluate(
-            self.surrogate_,
-            self.oracle_,
-            data.X,
-            data.y,
-            data_name=data_name,
-            extractor=self,
-        )
+        data = self._data(X, y)
+        return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
+                        provenance=self.provenance_)

@@ -110,7 +110,7 @@ def _schema(d: dict) -> Any:
 def _count_task(files, i, model, sha, net_task, classes, task, surrogate, schema, target,
                 drop_invalid, hashes, columns):
     from nnrules.batch_eval import file_counts
-    from nnrules.extract.oracle import as_oracle
+    from nnrules.oracles import as_oracle
 
     schema = _schema(schema)
     oracle = as_oracle(_network(model, sha, net_task, classes), schema, task)
@@ -146,37 +146,36 @@ def _run(client, fn, files, *args) -> list:
 
 def evaluate_files_dask(surrogate: Any, network: Any, source: str | os.PathLike, *,
                         address: str, timeout: float = 10.0, target: str | None = None,
-                        drop_invalid: bool = False, extractor: Any = None,
+                        drop_invalid: bool = False, oracle: Any = None, provenance: Any = None,
                         data_name: str | None = None):
     """``nnrules.batch_eval.evaluate_files`` with the files scored on a Dask cluster."""
-    from nnrules.batch_eval import _name, first_columns
-    from nnrules.extract.oracle import as_oracle
+    from nnrules.batch_eval import _name, first_columns, network_oracle
     from nnrules.fidelity_stream import Counts, report_from_counts
     from nnrules.io import serialize
     from nnrules.io.stream import data_files
 
     start = time.perf_counter()
     files = data_files(source)
-    schema = extractor.schema_ if extractor is not None else surrogate.schema
-    oracle = extractor.oracle_ if extractor is not None else as_oracle(network, schema)
-    hashes = getattr(extractor, "train_row_hashes_", None)
+    oracle = oracle if oracle is not None else network_oracle(network, surrogate)
+    schema = getattr(oracle, "schema", None) or surrogate.schema
+    hashes = None if provenance is None else provenance.train_row_hashes
     columns = first_columns(files, schema, target)
-    model = Path(network.path).read_bytes()
     if getattr(network, "files_sha256", None):
         raise DataError("--dask needs a self-contained .onnx file; this model keeps its weights "
                         f"in external files {sorted(network.files_sha256)}.")
+    model = Path(network.path).read_bytes()
     with connect(address, timeout) as client:
         [model_f] = client.scatter([model], broadcast=True)
         hashes_f = None if hashes is None else client.scatter([hashes], broadcast=True)[0]
         results = _run(client, _count_task, [str(f) for f in files], model_f, network.sha256,
                        network.task, _classes(network), getattr(oracle, "task", None),
-                       serialize.dumps(surrogate),
-                       schema.to_dict(), target, drop_invalid, hashes_f, columns)
+                       serialize.dumps(surrogate), schema.to_dict(), target, drop_invalid,
+                       hashes_f, columns)
     total, n_batches = Counts(getattr(oracle, "task", "classification")), 0
     for counts, k in results:  # in file order
         total, n_batches = total + counts, n_batches + k
     report = report_from_counts(total, surrogate, oracle, data_name=data_name or _name(source),
-                                n_batches=n_batches, extractor=extractor, start=start)
+                                n_batches=n_batches, provenance=provenance, start=start)
     if report.model_sha256 is None:
         report.model_sha256 = network.sha256
     return report

@@ -109,6 +109,19 @@ class Dataset:
     def feature_names(self) -> tuple[str, ...]:
         return self.schema.names
 
+    def fingerprint(self) -> str:
+        """SHA-256 of ``X`` (bytes and shape): equal for the same rows in the same order."""
+        from nnrules.io.hashing import fingerprint
+
+        return fingerprint(self.X)
+
+    def row_hashes(self) -> np.ndarray:
+        """A 64-bit hash per row of ``X``, shape (n_samples,) of uint64 (equal rows, equal
+        hashes): which evaluation rows were also extraction rows."""
+        from nnrules.io.hashing import row_hashes
+
+        return row_hashes(self.X)
+
 
 def import_or_raise(module: str, extra: str) -> Any:
     """Import ``module`` or raise DataError naming ``pip install nnrules[extra]``."""

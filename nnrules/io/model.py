@@ -7,6 +7,8 @@ records SHA-256 digests, works out the task and classes, and opens a determinist
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import os
 from collections.abc import Mapping
@@ -38,6 +40,7 @@ from nnrules.io.safety import (
     _run_checker,
     _sha256,
 )
+from nnrules.surrogates.base import plain
 
 __all__ = ["MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load"]
 
@@ -146,6 +149,35 @@ class Network:
         self._score_names = [self._head.score]
         self._argmax_head = self.task == "classification" and self._head.kind != "sigmoid1"
 
+    def __deepcopy__(self, memo: dict) -> Network:
+        """A twin with its own onnxruntime sessions, opened again from the model's bytes.
+
+        Sessions cannot be copied (nor pickled); everything else is copied as is, so
+        ``sklearn.base.clone`` works on an extractor holding a loaded network.
+        """
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        sessions = ("_sessions", "_base_session", "session")
+        for key, value in vars(self).items():
+            if key not in sessions:
+                setattr(twin, key, copy.deepcopy(value, memo))
+        twin._sessions = {}
+        twin._base_session = twin._session_for(twin._extra_outputs(()))
+        twin.session = twin._base_session
+        return twin
+
+    def __copy__(self) -> Network:
+        """A shallow copy: shares the model and the sessions."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(vars(self))
+        return twin
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "A Network cannot be pickled (nnrules writes no pickles, and onnxruntime sessions "
+            "do not pickle). Save the .onnx file and nnrules.load it again, or copy.deepcopy it."
+        )
+
     # ---- signature
 
     @property
@@ -172,9 +204,13 @@ class Network:
             return shape[1]
         return None
 
-    @property
+    @functools.cached_property
     def layers(self) -> Any:
-        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods."""
+        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods.
+
+        Read once and kept; a graph the IR cannot express raises ``UnsupportedModelError``
+        on every access (nothing is cached then).
+        """
         from nnrules.io.graph import read_dense
 
         return read_dense(self.model)
@@ -389,7 +425,7 @@ class Network:
             readable, why = False, str(exc)
         except ImportError:
             readable, why = False, "nnrules.io.graph is not available"
-        classes = None if self.classes_ is None else [_plain(c) for c in self.classes_]
+        classes = None if self.classes_ is None else [plain(c) for c in self.classes_]
         return {
             "path": str(self.path),
             "sha256": self.sha256,
@@ -407,10 +443,6 @@ class Network:
             "layers_readable": readable,
             "layers_error": why,
         }
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _width(model: onnx.ModelProto, name: str) -> int | None:

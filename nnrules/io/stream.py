@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 
 from nnrules.exceptions import DataError, InputFileError
+from nnrules.io import data as _data
 from nnrules.io.data import (
     _CSV_SUFFIXES,
     _PARQUET_SUFFIXES,
     Dataset,
     _array_columns,
-    _build,
     _check_header,
     _split_target,
     _table_columns,
@@ -152,8 +152,8 @@ def _dataset(path, names, cols, start, schema, target, drop_invalid) -> Dataset:
     try:
         names, cols, y = _split_target(list(names), list(cols), target)
         coded = path.suffix.lower() == ".npy"
-        return _build(names, cols, y, schema=schema, drop_invalid=drop_invalid,
-                      name=path.name, coded=coded)
+        return _data._build(names, cols, y, schema=schema, drop_invalid=drop_invalid,
+                            name=path.name, coded=coded)
     except DataError as exc:
         raise type(exc)(f"{exc} [in the batch of data rows {start}..{start + n - 1} of "
                         f"{path.name!r}; row numbers above count within the batch]") from None

@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nnrules.exceptions import FormatError, ParameterError
-from nnrules.surrogates.rules import _check_header, _plain, _schema_of, symbol_names
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    check_header,
+    plain,
+    schema_from_dict,
+    schema_to_dict,
+)
+from nnrules.surrogates.rules import symbol_names
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
@@ -250,7 +257,7 @@ class Term:
         return cls(axes, coef, float(d.get("importance", 0.0)), density)
 
 
-class AdditiveSurrogate:
+class AdditiveSurrogate(TableSurrogate):
     """``b + Σ h_i(x_i) [+ Σ h_ij(x_i, x_j)]``: one score per output.
 
     Parameters
@@ -304,7 +311,7 @@ class AdditiveSurrogate:
         self.output, self.task, self.schema = output, task, schema
         if task == "classification" and classes is None:
             classes = tuple(range(2 if output == "logit" else k))
-        self.classes = None if classes is None else tuple(_plain(c) for c in classes)
+        self.classes = None if classes is None else tuple(plain(c) for c in classes)
         if output == "logits" and len(self.classes) != k:
             raise ParameterError(f"{k} class scores but {len(self.classes)} classes.")
         used = max((c for t in self.terms for c in t.columns), default=-1) + 1
@@ -390,7 +397,7 @@ class AdditiveSurrogate:
             if len(names) > top:
                 parts.append(f"{rest:+.4g} other terms")
             what = "score" if self.output != "value" else "value"
-            shown = f"{float(out[i]):.6g}" if self.task == "regression" else _plain(out[i])
+            shown = f"{float(out[i]):.6g}" if self.task == "regression" else plain(out[i])
             lines.append(f"{what} {score[i]:.4g} = {base[i]:.4g} (intercept) "
                          f"{' '.join(parts)} -> {shown}")
         return lines
@@ -528,14 +535,14 @@ class AdditiveSurrogate:
             "n_features": self.n_features,
             "intercept": [float(v) for v in self.intercept],
             "terms": [t.to_dict() for t in self.terms],
-            "schema": None if self.schema is None else self.schema.to_dict(),
+            "schema": schema_to_dict(self.schema),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AdditiveSurrogate:
-        _check_header(d, cls)
+        check_header(d, cls)
         try:
-            schema = _schema_of(d)
+            schema = schema_from_dict(d)
             return cls(d["intercept"], [Term.from_dict(t) for t in d["terms"]],
                        output=d["output"],
                        classes=None if d.get("classes") is None else tuple(d["classes"]),

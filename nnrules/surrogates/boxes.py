@@ -21,6 +21,7 @@ import numpy as np
 
 from nnrules.exceptions import FormatError
 from nnrules.schema import FeatureSchema, format_number
+from nnrules.surrogates.base import TableSurrogate, check_header, plain
 
 __all__ = ["BoxRuleSet"]
 
@@ -31,10 +32,6 @@ _GUARANTEE = (
     "is not proven."
 )
 _CHUNK = 4096
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _num(value: float) -> float | None:
@@ -54,7 +51,7 @@ def _unnum(value: Any, default: float) -> float:
     return default if value is None else float(value)
 
 
-class BoxRuleSet:
+class BoxRuleSet(TableSurrogate):
     """Proven boxes with a fallback.
 
     Parameters
@@ -91,7 +88,7 @@ class BoxRuleSet:
         self.outputs = list(outputs)
         self.schema = schema
         self.task = task
-        self.classes = None if classes is None else [_plain(c) for c in classes]
+        self.classes = None if classes is None else [plain(c) for c in classes]
         self.fallback = fallback
         if fallback == "tree":
             self.fallback_lower = np.asarray(fallback_lower, dtype=np.float64).reshape(-1, d)
@@ -106,6 +103,10 @@ class BoxRuleSet:
     @property
     def n_boxes(self) -> int:
         return int(self.lower.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return self.schema.n_features
 
     # -- prediction ----------------------------------------------------------------------
     def _first(self, X: np.ndarray, lo: np.ndarray, hi: np.ndarray, open_low: bool) -> np.ndarray:
@@ -315,8 +316,8 @@ class BoxRuleSet:
         outside = sympy.Not(sympy.Or(*boxes)) if boxes else sympy.true
         out = {}
         for label in self.classes:
-            mine = [b for b, v in zip(boxes, self.outputs) if _plain(v) == label]
-            theirs = [c for c, v in zip(leaves, self.fallback_outputs) if _plain(v) == label]
+            mine = [b for b, v in zip(boxes, self.outputs) if plain(v) == label]
+            theirs = [c for c, v in zip(leaves, self.fallback_outputs) if plain(v) == label]
             out[label] = sympy.Or(*mine, sympy.And(outside, sympy.Or(*theirs)))
         return out
 
@@ -428,12 +429,12 @@ class BoxRuleSet:
             if self.task == "regression":
                 item["output"] = [float(self.outputs[k][0]), float(self.outputs[k][1])]
             else:
-                item["class"] = _plain(self.outputs[k])
+                item["class"] = plain(self.outputs[k])
             boxes.append(item)
         fallback: dict[str, Any] = {"kind": self.fallback}
         if self.fallback == "tree":
             fallback["leaves"] = [
-                {"output": _plain(v),
+                {"output": plain(v),
                  "bounds": self._bounds_dict(self.fallback_lower[i], self.fallback_upper[i])}
                 for i, v in enumerate(self.fallback_outputs)
             ]
@@ -447,20 +448,13 @@ class BoxRuleSet:
             "boxes": boxes,
             "fallback": fallback,
             "schema": self.schema.to_dict(),
-            "verification": {k: _plain(v) for k, v in sorted(self.verification.items())},
+            "verification": {k: plain(v) for k, v in sorted(self.verification.items())},
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> BoxRuleSet:
         """Inverse of :meth:`to_dict`; refuses other formats and versions."""
-        if not isinstance(d, Mapping) or d.get("format") != cls.FORMAT:
-            got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
-            raise FormatError(f"Expected format {cls.FORMAT!r}; got {got!r}.")
-        if d.get("version") != cls.VERSION:
-            raise FormatError(
-                f"Unknown {cls.FORMAT} version {d.get('version')!r}; this nnrules reads version "
-                f"{cls.VERSION}. Upgrade nnrules."
-            )
+        check_header(d, cls)
         try:
             schema = FeatureSchema.from_dict(d["schema"])
             names = schema.names

@@ -15,16 +15,20 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nnrules.exceptions import FormatError, ParameterError
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    check_header,
+    plain,
+    schema_from_dict,
+    schema_to_dict,
+)
 from nnrules.surrogates.rules import (
     Condition,
     MofN,
     Rule,
     RuleSet,
-    _check_header,
-    _conj_sympy,
-    _num,
-    _plain,
-    _schema_of,
+    conjunction_sympy,
+    number_text,
     simplify_conditions,
     symbol_names,
     test_from_dict,
@@ -49,7 +53,7 @@ def negate_test(test: Condition | MofN) -> Condition | MofN:
     return MofN(n - test.m + 1, tuple(c.negate() for c in test.conditions))
 
 
-class TreeSurrogate:
+class TreeSurrogate(TableSurrogate):
     """Binary decision tree over node arrays.
 
     Parameters
@@ -97,7 +101,7 @@ class TreeSurrogate:
         self.schema = schema
         if task == "classification" and classes is None:
             classes = tuple(range(self.value.shape[1]))
-        self.classes = None if classes is None else tuple(_plain(c) for c in classes)
+        self.classes = None if classes is None else tuple(plain(c) for c in classes)
         self.n_node_samples = (np.zeros(n, dtype=np.int64) if n_node_samples is None
                                else np.asarray(n_node_samples, dtype=np.int64).reshape(-1))
         used = [c.feature for t in self.tests if t is not None
@@ -250,7 +254,7 @@ class TreeSurrogate:
 
     def _out_text(self, leaf: int) -> str:
         o = self._leaf_outputs()[leaf]
-        return _num(o) if self.task == "regression" else str(self.classes[int(o)])
+        return number_text(o) if self.task == "regression" else str(self.classes[int(o)])
 
     def reasons(self, X: np.ndarray) -> list[str]:
         """Per row: the simplified path to its leaf and the output."""
@@ -296,11 +300,11 @@ class TreeSurrogate:
         paths = self.paths()
         if self.task == "regression":
             return sympy.Piecewise(
-                *[(sympy.Float(float(outs[leaf]), 17), _conj_sympy(p, syms))
+                *[(sympy.Float(float(outs[leaf]), 17), conjunction_sympy(p, syms))
                   for leaf, p in paths.items()], (sympy.Float(float(outs[0]), 17), True))
         terms: dict[int, list] = {k: [] for k in range(len(self.classes))}
         for leaf, p in paths.items():
-            terms[int(outs[leaf])].append(_conj_sympy(p, syms))
+            terms[int(outs[leaf])].append(conjunction_sympy(p, syms))
         return {self.classes[k]: sympy.Or(*t) for k, t in terms.items()}
 
     def to_networkx(self):
@@ -365,14 +369,14 @@ class TreeSurrogate:
                  "right": int(self.right[i]), "value": [float(v) for v in self.value[i]],
                  "samples": int(self.n_node_samples[i])}
                 for i, t in enumerate(self.tests)],
-            "schema": None if self.schema is None else self.schema.to_dict(),
+            "schema": schema_to_dict(self.schema),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TreeSurrogate:
-        _check_header(d, cls)
+        check_header(d, cls)
         try:
-            schema = _schema_of(d)
+            schema = schema_from_dict(d)
             nodes = d["nodes"]
             tree = cls([None if n["test"] is None else test_from_dict(n["test"]) for n in nodes],
                        [n["left"] for n in nodes], [n["right"] for n in nodes],

@@ -1,4 +1,4 @@
-"""The oracle: what pedagogical methods ask questions of.
+"""The oracle of tabular models: what pedagogical methods ask questions of.
 
 An ``Oracle`` wraps a ``Network`` or any black box (a callable returning labels or values, or an
 object with ``predict`` / ``predict_proba`` such as a scikit-learn model) and answers on rows in
