@@ -215,7 +215,7 @@ def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000
     import pyarrow.parquet as pq
 
     from nnrules.io import serialize
-    from nnrules.io.dask_eval import evaluate_files_dask
+    from nnrules.io.dask_eval import evaluate_files_dask, local_cluster
     from nnrules.io.model import load
 
     folder = work / "dask_in"
@@ -241,13 +241,10 @@ def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000
     # also sizes pyarrow's thread pool).
     bare_rate = float(run([sys.executable, "-c", code], env={**os.environ,
                                                              "OMP_NUM_THREADS": "1"})["out"])
-    import distributed
-
     surrogate = serialize.load(work / f"tree_CSV_{SURROGATE_ROWS[0]}" / "surrogate.json")
     network_ = load(net)
     start = time.perf_counter()
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=50) as cluster:
+    with local_cluster(2) as cluster:  # what `--dask local:2` starts
         started = time.perf_counter() - start
         # A warm-up run opens one session per worker, as the bare sessions were opened.
         evaluate_files_dask(surrogate, network_, str(folder / "*.parquet"),

@@ -32,8 +32,9 @@ pytestmark = pytest.mark.slow  # a local cluster takes a few seconds to start
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as c:
+    from nnrules.io.dask_eval import local_cluster
+
+    with local_cluster(2) as c:
         yield c
 
 

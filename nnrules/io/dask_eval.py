@@ -28,7 +28,8 @@ from typing import Any
 
 from nnrules.exceptions import DataError
 
-__all__ = ["connect", "evaluate_files_dask", "predict_files_dask"]
+__all__ = ["WORKER_ENVIRON", "connect", "evaluate_files_dask", "local_cluster",
+           "predict_files_dask"]
 
 _NETWORKS: dict[str, Any] = {}    # per worker process: model sha256 -> Network
 _SURROGATES: dict[str, Any] = {}  # per worker process: surrogate JSON sha256 -> surrogate
@@ -39,6 +40,28 @@ def _modules():
 
     import_or_raise("dask", "dask")
     return import_or_raise("distributed", "dask")
+
+
+#: Environment of local workers: Dask sets MALLOC_TRIM_THRESHOLD_=65536 for its workers, which
+#: also fixes glibc's mmap threshold, so every NumPy array of a batch is a fresh mmap whose pages
+#: fault in again (batches scored ~1.5x slower, measured). Larger thresholds let freed arrays be
+#: reused. Remote workers: start them with these variables for the same effect.
+WORKER_ENVIRON = {"MALLOC_TRIM_THRESHOLD_": 1 << 28, "MALLOC_MMAP_THRESHOLD_": 1 << 26}
+
+
+def local_cluster(n_workers: int):
+    """A ``distributed.LocalCluster`` of ``n_workers`` single-threaded worker processes with
+    ``WORKER_ENVIRON`` and no worker profiler."""
+    import dask
+
+    distributed = _modules()
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.update(WORKER_ENVIRON)
+    # No sampling profiler in the workers either (it feeds the dashboard, which is off here).
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ,
+                          "distributed.worker.profile.enabled": False}):
+        return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=None, silence_logs=40)
 
 
 @contextmanager
@@ -56,8 +79,7 @@ def connect(address: str, timeout: float = 10.0):
     try:
         if address == "local" or address.startswith("local:"):
             n = int(address.partition(":")[2] or max(2, os.cpu_count() or 1))
-            cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=40)
+            cluster = local_cluster(n)
             client = distributed.Client(cluster, timeout=f"{timeout}s")
         else:
             client = distributed.Client(address, timeout=f"{timeout}s")
