@@ -126,3 +126,14 @@ def test_numbers_read_from_buffers_equal_pyarrows_conversion():
             want = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
             np.testing.assert_array_equal(col, want, err_msg=name)
             assert col.dtype == np.float64
+
+
+def test_contains_finds_a_needle_across_chunk_boundaries(tmp_path):
+    path = tmp_path / "d.csv"
+    for where in range(0, 12):
+        path.write_bytes(b"a" * where + b"0x" + b"b" * 7)
+        assert reader._contains(path, b'"', b"0x", chunk=4)
+    path.write_bytes(b"0" * 9 + b"x")                     # '0' and 'x' apart: no '0x' ...
+    assert reader._contains(path, b"0x", chunk=4)         # ... except the last pair
+    path.write_bytes(b"0y" * 10)
+    assert not reader._contains(path, b'"', b"0x", chunk=3)
