@@ -20,6 +20,9 @@ _LAZY = {
     "AdditiveExtractor": "nnrules.extract.additive",
     "Automaton": "nnrules.surrogates.automaton",
     "AutomatonExtractor": "nnrules.extract.automaton",
+    "CredExtractor": "nnrules.extract.cred",
+    "DeepRedExtractor": "nnrules.extract.deepred",
+    "EclaireExtractor": "nnrules.extract.eclaire",
     "FeatureSchema": "nnrules.schema",
     "FidelityReport": "nnrules.fidelity",
     "NNRulesError": "nnrules.exceptions",
@@ -31,6 +34,7 @@ _LAZY = {
     "equivalent": "nnrules.surrogates.automaton",
     "evaluate": "nnrules.fidelity",
     "load": "nnrules.io.model",
+    "prune_inputs": "nnrules.extract.decompose.prune",
     "read_data": "nnrules.io.data",
 }
 

@@ -32,7 +32,7 @@ __all__ = ["evaluate_files", "file_counts", "file_predictions", "is_folder_outpu
 
 def file_counts(surrogate: Any, oracle: Any, files: list[Path], i: int, *, schema: Any,
                 target: str | None, drop_invalid: bool, train_hashes: Any = None,
-                columns: list[str] | None = None):
+                columns: list[str] | None = None, label_map: Any = None):
     """The fidelity counts of file ``i`` (all its batches) and its number of batches."""
     from nnrules.fidelity_stream import Counts, count_batch
     from nnrules.io.stream import iter_batches
@@ -42,7 +42,7 @@ def file_counts(surrogate: Any, oracle: Any, files: list[Path], i: int, *, schem
     for batch in iter_batches([files[i]], schema=schema, target=target,
                               drop_invalid=drop_invalid, columns=columns):
         total = total + count_batch(surrogate, oracle, batch.data.X, batch.data.y,
-                                    train_hashes=train_hashes,
+                                    train_hashes=train_hashes, label_map=label_map,
                                     details=(i == 0 and batch.index == 0))
         n_batches += 1
     return total, n_batches
@@ -59,13 +59,14 @@ def first_columns(files: list[Path], schema: Any, target: str | None) -> list[st
 
 def evaluate_files(surrogate: Any, network: Any, source: str | os.PathLike, *,
                    target: str | None = None, drop_invalid: bool = False, oracle: Any = None,
-                   provenance: Any = None, data_name: str | None = None):
+                   provenance: Any = None, label_map: Any = None, data_name: str | None = None):
     """The fidelity report of ``surrogate`` against ``network`` over every row of ``source``
     (a file, a folder, or a glob), one batch at a time.
 
     ``oracle``: how to ask the network (default: ``as_oracle(network, schema)`` with the
     surrogate's schema checked against the model's inputs); ``provenance``: the extraction's
-    record (``Extractor.provenance_``), for the held-out check and the report's method fields.
+    record (``Extractor.provenance_``), for the held-out check and the report's method fields;
+    ``label_map``: the data's labels -> the network's classes (as ``fidelity.evaluate``).
     """
     from nnrules.fidelity_stream import Counts, report_from_counts
     from nnrules.io.stream import data_files
@@ -79,7 +80,8 @@ def evaluate_files(surrogate: Any, network: Any, source: str | os.PathLike, *,
     total, n_batches = Counts(getattr(oracle, "task", "classification")), 0
     for i in range(len(files)):
         counts, k = file_counts(surrogate, oracle, files, i, schema=schema, target=target,
-                                drop_invalid=drop_invalid, train_hashes=hashes, columns=columns)
+                                drop_invalid=drop_invalid, train_hashes=hashes, columns=columns,
+                                label_map=label_map)
         total, n_batches = total + counts, n_batches + k
     report = report_from_counts(total, surrogate, oracle, data_name=data_name or _name(source),
                                 n_batches=n_batches, provenance=provenance, start=start)
@@ -114,13 +116,16 @@ def is_folder_output(output: str | None) -> bool:
 
 def file_predictions(surrogate: Any, files: list[Path], i: int, *, schema: Any,
                      target: str | None, drop_invalid: bool, explain: bool,
-                     columns: list[str] | None = None):
-    """(batch index, predictions, reasons or None) per batch of file ``i``."""
+                     columns: list[str] | None = None, on_batch: Any = None):
+    """(batch index, predictions, reasons or None) per batch of file ``i``; ``on_batch(X)`` is
+    called with every batch's rows first (the CLI counts rows outside the domain with it)."""
     from nnrules.io.stream import iter_batches
 
     for batch in iter_batches([files[i]], schema=schema, target=target,
                               drop_invalid=drop_invalid, columns=columns):
         X = batch.data.X
+        if on_batch is not None:
+            on_batch(X)
         yield batch.index, surrogate.predict(X), (surrogate.reasons(X) if explain else None)
 
 
@@ -166,7 +171,7 @@ def publish_partitions(tmp: Path, output: str | os.PathLike) -> None:
 
 def predict_files(surrogate: Any, source: str | os.PathLike, *, output: str | None,
                   target: str | None = None, drop_invalid: bool = False,
-                  explain: bool = False) -> int:
+                  explain: bool = False, on_batch: Any = None) -> int:
     """Predict every row of ``source`` a batch at a time; returns the number of rows.
 
     ``output``: None (CSV on stdout), a CSV path (written atomically), or a folder (Parquet
@@ -184,7 +189,8 @@ def predict_files(surrogate: Any, source: str | os.PathLike, *, output: str | No
             for i in range(len(files)):
                 for index, pred, reasons in file_predictions(
                         surrogate, files, i, schema=schema, target=target,
-                        drop_invalid=drop_invalid, explain=explain, columns=columns):
+                        drop_invalid=drop_invalid, explain=explain, columns=columns,
+                        on_batch=on_batch):
                     (tmp / partition_name(i, index)).write_bytes(partition_bytes(pred, reasons))
                     n += len(pred)
             publish_partitions(tmp, output)
@@ -192,7 +198,8 @@ def predict_files(surrogate: Any, source: str | os.PathLike, *, output: str | No
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return n
-    rows = _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns)
+    rows = _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns,
+                       on_batch)
     if output is None:
         for chunk in rows:
             sys.stdout.write(chunk)
@@ -200,14 +207,16 @@ def predict_files(surrogate: Any, source: str | os.PathLike, *, output: str | No
     return _write_atomic(Path(output), rows)
 
 
-def _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns) -> Iterable[str]:
+def _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns,
+                on_batch=None) -> Iterable[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["prediction"] + (["reason"] if explain else []))
     for i in range(len(files)):
         for _, pred, reasons in file_predictions(surrogate, files, i, schema=schema,
                                                  target=target, drop_invalid=drop_invalid,
-                                                 explain=explain, columns=columns):
+                                                 explain=explain, columns=columns,
+                                                 on_batch=on_batch):
             for k, value in enumerate(pred.tolist()):
                 writer.writerow([value] + ([reasons[k]] if reasons is not None else []))
             yield buffer.getvalue()

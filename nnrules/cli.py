@@ -90,6 +90,32 @@ def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network
     return data
 
 
+def _label_map(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--label-map cls0=0,cls1=1`` (or a JSON object) as a dict data label -> class."""
+    text = getattr(args, "label_map", None)
+    if not text:
+        return None
+    if text.lstrip().startswith("{"):
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"--label-map is not valid JSON ({exc.msg}): {text!r}.") from None
+        if not isinstance(mapping, dict):
+            raise ParameterError(f"--label-map must be a JSON object; got {text!r}.")
+        return mapping
+    mapping = {}
+    for pair in text.split(","):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(
+                f"--label-map takes DATA=CLASS pairs separated by commas; got {pair!r}. "
+                "Example: --label-map cls0=0,cls1=1."
+            )
+        value = value.strip()
+        mapping[key.strip()] = int(value) if value.lstrip("-").isdigit() else value
+    return mapping
+
+
 def _read_sequences(path: str, alphabet: Any):
     from nnrules.io.sequences import read_sequences
 
@@ -194,14 +220,24 @@ def cmd_extract(args: argparse.Namespace) -> int:
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema)
         train = _sample(train, network, args)
-        extractor.fit(train)  # checks the columns against the model's inputs
-        # The evaluation data is read in batches, in the fitted schema (multi-input models: it
-        # knows the graph input of every column), so it fits the model as the extraction data did.
-        if args.eval:
+        extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
+        if extractor.n_nonfinite_dropped_:
+            print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
+                  f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
+                  "inf on them (--nonfinite drop)", file=sys.stderr)
+        if args.eval and _streams(args.eval, args):
+            # A folder, a glob or --dask: read in batches (no per-leaf held-out figures).
             report = _evaluate_tabular(extractor.surrogate_, network, args.eval, args,
                                        extractor=extractor)
         else:
-            report = extractor.report(train, data_name=Path(args.data).name)
+            # The evaluation file is read in the fitted schema (multi-input models: it knows
+            # the graph input of every column), so it fits the model as the extraction data did.
+            evaluation = (_read_table(args.eval, args, schema=extractor.schema_) if args.eval
+                          else train)
+            report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
+                                      label_map=_label_map(args), nonfinite=args.nonfinite)
+            if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf / rule
+                extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -245,7 +281,7 @@ def _sample(train: Any, network: Any, args: argparse.Namespace) -> Any:
 def _evaluate_tabular(surrogate: Any, network: Any, source: str, args: argparse.Namespace,
                       extractor: Any = None) -> Any:
     """Fidelity over a file, folder or glob, in batches (``--dask``: on a Dask cluster)."""
-    options = {"target": getattr(args, "target", None),
+    options = {"target": getattr(args, "target", None), "label_map": _label_map(args),
                "drop_invalid": getattr(args, "drop_invalid", False)}
     if extractor is not None:  # its oracle (schema, task) and its record of the extraction
         options.update(oracle=extractor.oracle_, provenance=extractor.provenance_)
@@ -274,7 +310,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if warning:
             report.warnings.append(warning)
     else:
-        report = _evaluate_tabular(surrogate, network, args.data, args)
+        if _streams(args.data, args, one_file_too=True):
+            report = _evaluate_tabular(surrogate, network, args.data, args)
+        else:  # --nonfinite drop: the whole file, read at once
+            data = _read_table(args.data, args, schema=surrogate.schema, network=network)
+            report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
+                              label_map=_label_map(args), nonfinite=args.nonfinite)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -284,7 +325,61 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _streams(source: str, args: argparse.Namespace, *, one_file_too: bool = False) -> bool:
+    """Whether tabular evaluation data is read in batches: always for a folder, a glob or
+    ``--dask``; one file too when ``one_file_too`` (``evaluate``) unless ``--nonfinite drop``
+    asks for the whole-file path, which a folder, glob or --dask cannot take."""
+    drop = getattr(args, "nonfinite", "raise") != "raise"
+    many = bool(getattr(args, "dask", None)) or not Path(source).is_file()
+    if many and drop:
+        raise ParameterError(
+            "--nonfinite drop needs the data in one file read at once; it does not work with a "
+            f"folder, a glob or --dask (got {source!r}). Give one file, or leave it out."
+        )
+    return many or (one_file_too and not drop)
+
+
+class _DomainCount:
+    """Rows outside the surrogate's domain, counted batch by batch, warned about once."""
+
+    def __init__(self, surrogate: Any) -> None:
+        self.schema = getattr(surrogate, "schema", None)
+        self.n = self.outside = 0
+        self.counts: dict[str, int] = {}
+
+    def add(self, X: Any) -> None:
+        self.n += len(X)
+        if self.schema is None:
+            return
+        mask, counts = self.schema.outside_domain(X)
+        self.outside += int(mask.sum())
+        for k, v in counts.items():
+            self.counts[k] = self.counts.get(k, 0) + v
+
+    def warn(self, name: str) -> None:
+        if self.outside:
+            shown = ", ".join(f"{k} ({v})" for k, v in list(self.counts.items())[:8])
+            print(f"warning: {self.outside} of {self.n} rows of {name!r} lie outside the "
+                  f"domain the surrogate was extracted on ({shown}); its answers there were not "
+                  "fitted", file=sys.stderr)
+
+
+def _warn_outside_domain(surrogate: Any, rows: Any, name: str) -> None:
+    """One stderr line when rows lie outside the domain the surrogate was extracted on."""
+    schema = getattr(surrogate, "schema", None)
+    if schema is None:
+        return
+    mask, counts = schema.outside_domain(rows)
+    if mask.any():
+        shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
+        print(f"warning: {int(mask.sum())} of {len(mask)} rows of {name!r} lie outside the "
+              f"domain the surrogate was extracted on ({shown}); its answers there were not "
+              "fitted", file=sys.stderr)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
+    if getattr(args, "reasons", None) is not None:
+        return _predict_reasons(args)
     surrogate = _load_surrogate(args.surrogate)
     if not _is_sequences(surrogate):
         options = {"output": args.output, "target": getattr(args, "target", None),
@@ -297,7 +392,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         else:
             from nnrules.batch_eval import predict_files
 
-            predict_files(surrogate, args.data, **options)
+            outside = _DomainCount(surrogate)
+            predict_files(surrogate, args.data, on_batch=outside.add, **options)
+            outside.warn(Path(args.data).name)
         return 0
     rows = _read_sequences(args.data, surrogate.alphabet)
     predictions = surrogate.predict(rows)
@@ -310,6 +407,99 @@ def cmd_predict(args: argparse.Namespace) -> int:
     reasons = surrogate.reasons(rows) if args.explain else None
     for i, value in enumerate(predictions.tolist()):
         writer.writerow([value] + ([reasons[i]] if reasons is not None else []))
+    if args.output:
+        _write(Path(args.output), buffer.getvalue())
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+    from nnrules.io.export import export
+
+    surrogate = _load_surrogate(args.surrogate)
+    report = None
+    report_path = Path(args.report or Path(args.surrogate).with_name("report.json"))
+    if args.report or report_path.is_file():
+        report = serialize.load(report_path).to_dict()  # InputFileError when --report is missing
+    network = _load_network(args) if args.model else None
+    path = export(surrogate, args.to, args.output, table=args.table, key=args.key,
+                  report=report, network=network, input_name=args.input_name)
+    print(f"wrote {path} ({args.to})")
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from nnrules.io.export.modelcard import update_card
+
+    path = update_card(args.card, args.out_dirs, model_name=args.model_name,
+                       json_path=args.json)
+    extra = f" and {args.json}" if args.json else ""
+    print(f"updated {path}{extra} with {len(args.out_dirs)} surrogate(s)")
+    return 0
+
+
+def _reason_cell(reason: dict) -> str:
+    c = reason["contribution"]
+    return reason["text"] if c is None else f"{reason['text']} ({c:+.3g})"
+
+
+def _key_columns(path: str, keys: list[str], n_rows: int) -> list[list[str]]:
+    """The values of the ``--key`` columns, read as text from the CSV."""
+    from nnrules.exceptions import DataError
+
+    if Path(path).suffix.lower() not in (".csv", ".tsv"):
+        raise DataError(f"--key reads key columns from CSV or TSV files; {path!r} is not one.")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh, delimiter="\t" if path.lower().endswith(".tsv") else ",")
+        missing = [k for k in keys if k not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"Key column(s) {missing} are not in {path!r}; its columns are "
+                            f"{reader.fieldnames}.")
+        rows = [[row[k] for k in keys] for row in reader]
+    if len(rows) != n_rows:
+        raise DataError(f"{path!r} has {len(rows)} rows but {n_rows} were read as data; key "
+                        "columns cannot be matched (drop invalid rows from the file first).")
+    return rows
+
+
+def _predict_reasons(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+    from nnrules.io.data import read_data
+    from nnrules.surrogates.reasons import MAX_REASONS, reasons
+
+    k = args.reasons
+    if not 1 <= k <= MAX_REASONS:
+        raise ParameterError(f"--reasons takes a number of reasons in 1..{MAX_REASONS}; got {k}. "
+                             "Adverse-action notices usually give 4 (the default).")
+    surrogate = _load_surrogate(args.surrogate)
+    schema = getattr(surrogate, "schema", None)
+    if _is_sequences(surrogate) or schema is None:
+        raise ParameterError("--reasons needs a tree, rule set, box or additive surrogate with a "
+                             "schema; use --explain for automata.")
+    data = read_data(args.data, target=args.target, schema=schema, feature_names=schema.names,
+                     drop_invalid=args.drop_invalid)
+    keys = _key_columns(args.data, args.key, data.n_samples + data.n_dropped) if args.key else []
+    if keys and data.n_dropped:
+        raise ParameterError("--key cannot be combined with dropped rows (--drop-invalid dropped "
+                             f"{data.n_dropped}); clean the file first.")
+    rows = reasons(surrogate, data.X, k)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*args.key, "prediction", *[f"reason_{i + 1}" for i in range(k)],
+                     "local_fidelity", "local_fidelity_low", "local_fidelity_high", "local_n"])
+
+    def num(v):
+        return "" if v is None else f"{v:.4f}"
+
+    for i, row in enumerate(rows):
+        texts = [_reason_cell(r) for r in row["reasons"]]
+        pred = row["prediction"]
+        writer.writerow([*(keys[i] if keys else []), "" if pred is None else pred,
+                         *texts, *[""] * (k - len(texts)), num(row["local_fidelity"]),
+                         num(row["local_fidelity_low"]), num(row["local_fidelity_high"]),
+                         "" if row["local_n"] is None else row["local_n"]])
     if args.output:
         _write(Path(args.output), buffer.getvalue())
     else:
@@ -347,6 +537,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--dask-timeout", type=float, default=10.0, metavar="SECONDS",
                        help="give up connecting to the scheduler after this long (default: 10)")
 
+    def label_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--label-map", metavar="DATA=CLASS,...",
+                       help="map the target column's labels to the network's classes "
+                            "(e.g. cls0=0,cls1=1, or a JSON object)")
+        p.add_argument("--nonfinite", choices=["raise", "drop"], default="raise",
+                       help="rows the network answers NaN or inf on: refuse the data (default) "
+                            "or drop them, counted in the report")
+
     p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -375,6 +573,7 @@ def _parser() -> argparse.ArgumentParser:
                    "default), 'all', or the top N")
     model_options(p)
     data_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
@@ -386,6 +585,7 @@ def _parser() -> argparse.ArgumentParser:
     model_options(p)
     data_options(p)
     dask_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "
@@ -395,11 +595,37 @@ def _parser() -> argparse.ArgumentParser:
                    "or glob, read in batches), or a sequence "
                    "file (the surrogate's alphabet is used)")
     p.add_argument("--explain", action="store_true", help="add a 'reason' column")
+    p.add_argument("--reasons", type=int, nargs="?", const=4, metavar="K",
+                   help="principal reasons (1..10, default 4) with their signed contributions "
+                   "and the deciding rule's local fidelity")
+    p.add_argument("--key", action="append", default=[], metavar="COLUMN",
+                   help="with --reasons: carry this CSV column through (repeatable)")
     p.add_argument("-o", "--output", help="write the CSV here instead of stdout; a folder "
                    "(no suffix, or ending in /) gets Parquet partitions part-FFFFF-BBBBB.parquet")
     data_options(p)
     dask_options(p)
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("export", help="the surrogate as ONNX, SQL or a Python module "
+                       "(automata: transition table as JSON / CSV, or regex)")
+    p.add_argument("surrogate")
+    p.add_argument("--to", required=True, choices=["onnx", "sql", "python", "json", "csv", "regex"])
+    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument("--table", default="data", help="SQL: the table to read (default: data)")
+    p.add_argument("--key", help="SQL: a key column carried through before 'prediction'")
+    p.add_argument("--report", help="report.json for the metadata (default: the one beside "
+                   "the surrogate, if any)")
+    p.add_argument("--model", help="ONNX: the original network, whose inputs the export reads")
+    p.add_argument("--input-name", default="input",
+                   help="ONNX without --model: name of the single input (default: input)")
+    p.set_defaults(func=cmd_export, task=None, classes=None)
+    p = sub.add_parser("card", help="add the surrogates' fidelity to a Hugging Face model "
+                       "card (and a Model Card Toolkit-style JSON)")
+    p.add_argument("out_dirs", nargs="+", metavar="OUT_DIR", help="folders written by extract")
+    p.add_argument("--card", required=True, help="the model card (README.md); created if missing")
+    p.add_argument("--json", help="also write a Model Card Toolkit-style JSON here")
+    p.add_argument("--model-name", help="model-index name (default: the card's model_name, "
+                   "else its folder's name)")
+    p.set_defaults(func=cmd_card)
     return parser
 
 

@@ -15,19 +15,28 @@ from __future__ import annotations
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
-from nnrules.exceptions import DataError, FormatError
+from nnrules.evaluation_checks import (
+    check_labels,
+    is_network,
+    map_labels,
+    outside_domain,
+    same_labels,
+    unnamed_model,
+)
+from nnrules.exceptions import DataError, FormatError, OracleError, ParameterError
 from nnrules.io.data import Dataset
 from nnrules.io.hashing import fingerprint, row_hashes
 from nnrules.provenance import Provenance
 from nnrules.surrogates.base import plain
 
-__all__ = ["FidelityReport", "Provenance", "evaluate", "r2_score", "wilson_interval"]
+__all__ = ["FidelityReport", "Provenance", "evaluate", "map_labels", "r2_score", "wilson_interval"]
 
 _Z95 = 1.959963984540054
 
@@ -105,14 +114,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return repr(value)
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise label equality that tolerates 1 vs 1.0 (CSV labels are often floats)."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
-        return a.astype(np.float64) == b.astype(np.float64)
-    return a.astype(str) == b.astype(str)
 
 
 @dataclass
@@ -248,12 +249,6 @@ def _overlap(X: Any, data: Any, provenance: Provenance | None) -> tuple[str, int
     return f"{seen} of {len(X)} {unit} were also extraction {unit}", seen
 
 
-def _is_network(obj: Any) -> bool:
-    from nnrules.io.model import Network
-
-    return isinstance(obj, Network)
-
-
 def _network_oracle(network: Any, surrogate: Any, X: Any, schema: Any) -> Any:
     """An oracle asking a loaded ``Network`` about ``X`` as the surrogate reads it.
 
@@ -289,10 +284,19 @@ class _NetworkAnswers:
     def n_queries(self, value: int) -> None:
         self.network.n_queries = value
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def _feed(self, X: np.ndarray) -> Any:
         X = np.asarray(X, dtype=np.float64)
-        feed = X if self.schema is None else self.schema.to_model_input(X)
-        return np.asarray(self.network.predict(feed))
+        return X if self.schema is None else self.schema.to_model_input(X)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.network.predict(self._feed(X)))
+
+    def nonfinite_rows(self, X: np.ndarray) -> np.ndarray:
+        before = self.network.n_queries
+        try:
+            return self.network.nonfinite_rows(self._feed(X))
+        finally:
+            self.network.n_queries = before
 
 
 def evaluate(
@@ -303,6 +307,8 @@ def evaluate(
     *,
     data_name: str = "evaluation data",
     provenance: Provenance | None = None,
+    label_map: Mapping[Any, Any] | None = None,
+    nonfinite: str = "raise",
 ) -> FidelityReport:
     """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
 
@@ -324,6 +330,21 @@ def evaluate(
         What the extraction was (an extractor's ``provenance_``): method, parameters, seed,
         queries, timings, whether it stopped early, and the extraction data's row hashes, so the
         report can say whether ``X`` overlaps it. Without it those fields stay empty.
+    label_map : mapping, optional
+        Classification: the data's label -> the network's class (``{"cls0": 0, "cls1": 1}``),
+        applied to ``y`` before accuracy is measured. Labels it does not name stay as they are.
+    nonfinite : {"raise", "drop"}, default "raise"
+        What to do with rows the network answers NaN or inf on: refuse the data
+        (``OracleError`` counting them and naming the first) or drop them, counted in the
+        report's ``data.nonfinite_dropped`` and a warning. Never are they read as a class.
+
+    Raises
+    ------
+    DataError
+        True labels of which none is one of the network's classes (the message lists both;
+        pass ``label_map``), or labels of another length than the data.
+    OracleError
+        The network answered NaN or inf on some rows (``nonfinite="raise"``) or on all of them.
 
     Returns
     -------
@@ -339,9 +360,29 @@ def evaluate(
         raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
     start = time.perf_counter()
     sha = None
-    if _is_network(oracle):
+    unnamed = unnamed_model(oracle, X)
+    if is_network(oracle):
         sha = oracle.sha256
         oracle = _network_oracle(oracle, surrogate, X, None if data is None else data.schema)
+    n_all, dropped = n, 0
+    if nonfinite not in ("raise", "drop"):
+        raise ParameterError(
+            f"The 'nonfinite' parameter of evaluate must be 'raise' or 'drop'. Got "
+            f"{nonfinite!r} instead.")
+    if nonfinite == "drop" and hasattr(oracle, "nonfinite_rows") and not hasattr(X, "tokens"):
+        bad = np.asarray(oracle.nonfinite_rows(X), dtype=bool)
+        dropped = int(bad.sum())
+        if dropped == n:
+            raise OracleError(
+                f"The network answered NaN or inf on all {n} rows of {data_name!r}: nothing is "
+                "left to evaluate. Check the model's weights and the data's ranges.")
+        if dropped:
+            keep = ~bad
+            X = np.asarray(X)[keep]
+            y = None if y is None else np.asarray(y)[keep]
+            if data is not None:
+                data = replace(data, X=X, y=None if data.y is None else data.y[keep])
+            n = len(X)
     queries_before = getattr(oracle, "n_queries", 0)
     reference = np.asarray(oracle.predict(X))
     # The evaluation's own queries are not extraction queries.
@@ -364,6 +405,26 @@ def evaluate(
             f"{seen_rows} of the {n} evaluation {'sequences' if hasattr(X, 'tokens') else 'rows'}"
             f" were also used for extraction: this fidelity is optimistic. Pass {held_out} "
             "kept apart from extraction for an honest figure."
+        )
+
+    if dropped:
+        warnings.append(
+            f"{dropped} of {n_all} rows of {data_name!r} were dropped: the network answered NaN "
+            f"or inf on them (nonfinite='drop'). Every figure here is measured on the other {n} "
+            "rows; check the model's weights and the data's ranges.")
+    outside = outside_domain(surrogate, X, data, data_name, warnings)
+    columns = {}
+    if unnamed:
+        schema = getattr(surrogate, "schema", None) or (None if data is None else data.schema)
+        names = list(getattr(schema, "names", ()))
+        columns = {"columns_matched": "by position: the model carries no feature names"}
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        warnings.append(
+            "The model carries no feature names, so nothing checked that the data's columns "
+            f"({shown}) are in the order the network was trained on: they were fed by position "
+            "and the surrogate uses these names. If the order differs, its rules name the wrong "
+            "features. Store the names in the model (metadata 'feature_names') to have them "
+            "checked."
         )
 
     per_class: list[dict] = []
@@ -392,11 +453,12 @@ def evaluate(
                 "network predicts more than one class."
             )
         if y is not None:
-            y = np.asarray(y)
+            y = map_labels(y, label_map)
             if len(y) != n:
                 raise DataError(f"Labels have {len(y)} rows but the data has {n}.")
-            accuracy = {"network": float(np.mean(_same(reference, y))),
-                        "surrogate": float(np.mean(_same(predicted, y)))}
+            check_labels(y, np.asarray(labels), data_name, warnings)
+            accuracy = {"network": float(np.mean(same_labels(reference, y))),
+                        "surrogate": float(np.mean(same_labels(predicted, y)))}
     else:
         fidelity = r2_score(reference, predicted)
         ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
@@ -432,7 +494,8 @@ def evaluate(
         parameters=parameters or {},
         seed=seed,
         model_sha256=sha,
-        data={"name": data_name, "n_rows": n, "kind": kind},
+        data={"name": data_name, "n_rows": n, "kind": kind, **outside, **columns,
+              **({"nonfinite_dropped": dropped} if dropped else {})},
         n_eval=n,
         fidelity=fidelity,
         fidelity_ci95=ci,

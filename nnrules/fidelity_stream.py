@@ -27,7 +27,6 @@ from nnrules.fidelity import (
     FidelityReport,
     _bootstrap_r2,
     _jsonable,
-    _same,
     r2_score,
     wilson_interval,
 )
@@ -52,6 +51,9 @@ class Counts:
     true: list = field(default_factory=list)
     details: dict | None = None                     # report_details of the first batch
     details_rows: int = 0
+    outside: int = 0                                # rows outside the surrogate's domain
+    outside_features: dict = field(default_factory=dict)  # feature -> such rows
+    true_labels: set = field(default_factory=set)   # distinct true labels (classification)
 
     def __add__(self, other: Counts) -> Counts:
         labels = {k: list(v) for k, v in self.labels.items()}
@@ -64,15 +66,23 @@ class Counts:
             correct = ([a + b for a, b in zip(correct, other.correct)] if correct is not None
                        else list(other.correct))
         first = self if self.details is not None else other
+        features = dict(self.outside_features)
+        for k, v in other.outside_features.items():
+            features[k] = features.get(k, 0) + v
         return Counts(self.task, self.n + other.n, self.agree + other.agree, labels, correct,
                       self.seen + other.seen, self.reference + other.reference,
                       self.predicted + other.predicted, self.true + other.true,
-                      first.details, first.details_rows)
+                      first.details, first.details_rows, self.outside + other.outside,
+                      features, self.true_labels | other.true_labels)
 
 
 def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
-                train_hashes: np.ndarray | None = None, details: bool = False) -> Counts:
-    """The counts of one batch (``details``: also call ``surrogate.report_details`` on it)."""
+                train_hashes: np.ndarray | None = None, details: bool = False,
+                label_map: Any = None) -> Counts:
+    """The counts of one batch (``details``: also call ``surrogate.report_details`` on it;
+    ``label_map``: the data's label -> the network's class, applied to ``y``)."""
+    from nnrules.evaluation_checks import map_labels, same_labels
+
     task = getattr(oracle, "task", "classification")
     queries = getattr(oracle, "n_queries", 0)
     reference = np.asarray(oracle.predict(X))
@@ -82,14 +92,22 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
     c = Counts(task, n=len(X))
     if train_hashes is not None and len(X):
         c.seen = int(np.isin(row_hashes(X), train_hashes).sum())
+    schema = getattr(surrogate, "schema", None)
+    if schema is not None and hasattr(schema, "outside_domain"):
+        try:
+            mask, features = schema.outside_domain(X)
+        except (TypeError, ValueError):  # rows that do not fit the schema: predict says so
+            mask, features = np.zeros(0, dtype=bool), {}
+        c.outside, c.outside_features = int(mask.sum()), dict(features)
     if task == "classification":
         agree = reference == predicted
         c.agree = int(np.sum(agree))
         c.labels = _per_label(reference, agree, getattr(oracle, "classes", None))
         if y is not None:
-            y = np.asarray(y)
-            c.correct = [int(np.sum(_same(reference, y))), int(np.sum(_same(predicted, y))),
-                         len(y)]
+            y = map_labels(np.asarray(y), label_map)
+            c.correct = [int(np.sum(same_labels(reference, y))),
+                         int(np.sum(same_labels(predicted, y))), len(y)]
+            c.true_labels = set((y.astype(str) if y.dtype == object else y).tolist())
     else:
         c.reference, c.predicted = [reference], [predicted]
         if y is not None:
@@ -139,6 +157,34 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
             f"{seen} of the {n} evaluation rows were also used for extraction: this fidelity is "
             "optimistic. Pass held-out rows kept apart from extraction for an honest figure."
         )
+    outside = {}
+    if counts.outside:
+        counts.outside_features = _in_column_order(counts.outside_features, surrogate)
+        shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
+                          for name, m in list(counts.outside_features.items())[:8])
+        more = (f" and {len(counts.outside_features) - 8} more"
+                if len(counts.outside_features) > 8 else "")
+        warnings.append(
+            f"{counts.outside} of {n} rows of {data_name!r} lie outside the domain the surrogate "
+            f"was extracted on (values beyond the extraction data's bounds or kinds: "
+            f"{shown}{more}). The surrogate was not fitted there; read its answers on those rows "
+            "with care, or extract on data that covers them."
+        )
+        outside = {"outside_domain": {"rows": counts.outside,
+                                      "features": dict(counts.outside_features)}}
+    columns = {}
+    if _unnamed(oracle):
+        schema = getattr(surrogate, "schema", None)
+        names = list(getattr(schema, "names", ()))
+        columns = {"columns_matched": "by position: the model carries no feature names"}
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        warnings.append(
+            "The model carries no feature names, so nothing checked that the data's columns "
+            f"({shown}) are in the order the network was trained on: they were fed by position "
+            "and the surrogate uses these names. If the order differs, its rules name the wrong "
+            "features. Store the names in the model (metadata 'feature_names') to have them "
+            "checked."
+        )
     per_class: list[dict] = []
     accuracy = None
     if task == "classification":
@@ -162,6 +208,10 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
                 "network predicts more than one class."
             )
         if counts.correct is not None:
+            from nnrules.evaluation_checks import check_labels
+
+            check_labels(np.asarray(sorted(counts.true_labels, key=str)), np.asarray(labels),
+                         data_name, warnings)
             net, sur, m = counts.correct
             accuracy = {"network": net / m, "surrogate": sur / m}
     else:
@@ -193,7 +243,7 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
         timings["fit_seconds"] = provenance.fit_seconds
         sha = provenance.model_sha256
         partial_reason = provenance.partial_reason
-    data = {"name": data_name, "n_rows": n, "kind": kind}
+    data = {"name": data_name, "n_rows": n, "kind": kind, **outside, **columns}
     if n_batches > 1:
         data["n_batches"] = n_batches
     return FidelityReport(
@@ -203,6 +253,31 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
         timings=timings, details=_jsonable(details), warnings=warnings,
         partial=partial_reason is not None, partial_reason=partial_reason,
     )
+
+
+def _in_column_order(features: dict, surrogate: Any) -> dict:
+    """Per-feature counts merged across batches, back in column order (a one-hot group at its
+    first column), as ``FeatureSchema.outside_domain`` lists them."""
+    schema = getattr(surrogate, "schema", None)
+    names = list(getattr(schema, "names", ()))
+    groups = getattr(schema, "groups", {}) or {}
+
+    def position(name: str) -> int:
+        if name in names:
+            return names.index(name)
+        if name in groups:
+            return min(groups[name])
+        return len(names)
+
+    return {k: features[k] for k in sorted(features, key=position)}
+
+
+def _unnamed(oracle: Any) -> bool:
+    """Whether the oracle asks a single-input Network without feature names (columns matched
+    by position only)."""
+    from nnrules.evaluation_checks import unnamed_model
+
+    return unnamed_model(oracle, np.zeros((0, 0)))
 
 
 def _kind(counts: Counts, provenance: Any) -> tuple[str, int]:

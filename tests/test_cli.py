@@ -48,7 +48,9 @@ def test_extract_writes_the_four_files_with_honest_report(extracted):
     assert report["data"]["name"] == "test.csv"
     assert report["model_sha256"] and len(report["model_sha256"]) == 64
     assert report["accuracy"]["network"] > 0.9
-    assert not report["warnings"]
+    # The only warning: held-out rows beyond the extraction rows' bounds, counted.
+    assert [w[:40] for w in report["warnings"]] == [
+        f"{report['data']['outside_domain']['rows']} of 171 rows of 'test.csv' lie outside"[:40]]
     surrogate = json.loads((extracted / "surrogate.json").read_text())
     assert surrogate["format"] == "nnrules/tree"
     assert "test.csv" in (extracted / "report.md").read_text()
@@ -187,6 +189,9 @@ def test_python_api_matches_the_cli(extracted):
     test = read_data(TEST, target="target", schema=train.schema)
     extractor = nnrules.TreeExtractor(network, max_leaves=8, random_state=0)
     extractor.fit(train.X, schema=train.schema)
+    # the CLI measures on --eval and stores the local fidelity from those held-out rows
+    report = extractor.report(test.X, test.y, data_name=Path(TEST).name)
+    extractor.attach_local_fidelity(test.X, report)
     from nnrules.io import serialize
 
     assert serialize.dumps(extractor.surrogate_) == (extracted / "surrogate.json").read_text()
@@ -241,9 +246,9 @@ def test_each_data_file_is_built_and_validated_once(method, model, data, params,
         calls["build"].append(kwargs["name"])
         return build(*args, **kwargs)
 
-    def counted_validate(self, X):
+    def counted_validate(self, X, **kwargs):
         calls["validate"] += 1
-        return validate(self, X)
+        return validate(self, X, **kwargs)
 
     monkeypatch.setattr(data_module, "_build", counted_build)
     monkeypatch.setattr(FeatureSchema, "validate", counted_validate)

@@ -52,8 +52,22 @@ def _tomita(k, cell):
     return make
 
 
+def _monk2():
+    def make():
+        from nnrules.datasets import load_monk
+
+        data = load_monk(2)
+        network = nnrules.load(ROOT / "tests" / "fixtures" / "decompositional" / "monk2_8.onnx")
+        return (network, {}, (data.X_train,), {"feature_names": list(data.feature_names)},
+                data.X_test)
+    return make
+
+
 # method -> () -> (network, small params, fit args, fit kwargs, evaluation data)
 CASES = {
+    "cred": _monk2(),
+    "deepred": _tabular({"max_seconds": 30.0}),
+    "eclaire": _tabular({}),
     "automaton": _tomita(2, "gru"),
     "tree": _tabular({"max_leaves": 6}),
     "trepan": _tabular({"max_leaves": 6}),

@@ -19,6 +19,7 @@ FORBIDDEN = [
     ("nnrules.surrogates", "nnrules.extract"),
     ("nnrules.io", "nnrules.extract"),
     ("nnrules.fidelity", "nnrules.extract"),
+    ("nnrules.evaluation_checks", "nnrules.extract"),  # fidelity's checks of the data
     ("nnrules.provenance", "nnrules.extract"),
     ("nnrules.oracles", "nnrules.extract"),  # methods and fidelity share the oracles
     ("nnrules.verify", "nnrules.extract"),  # the engine serves methods, never the reverse

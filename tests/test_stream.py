@@ -75,10 +75,11 @@ def test_batches_give_the_in_memory_report(setup, monkeypatch, source):
     monkeypatch.setattr(stream, "BATCH_ROWS", 700)   # many Parquet batches
     sur = serialize.load(setup["surrogate"])
     data = read_data(setup["whole"], target="y", schema=sur.schema)
-    expected = evaluate(sur, as_oracle(setup["network"], sur.schema), data.X, data.y)
+    expected = evaluate(sur, as_oracle(setup["network"], sur.schema), data.X, data.y,
+                        data_name="d")
     path = {"whole": setup["whole"], "csv": setup["root"] / "csv", "pq": setup["root"] / "pq",
             "glob": str(setup["root"] / "csv" / "p*.csv")}[source]
-    got = evaluate_files(sur, setup["network"], path, target="y")
+    got = evaluate_files(sur, setup["network"], path, target="y", data_name="d")
     assert got.data["n_batches"] > 3
     assert _plain(got) == {**_plain(expected), "model_sha256": setup["network"].sha256}
     assert got.accuracy is not None and got.per_class[0]["n"] > 0
@@ -95,8 +96,10 @@ def test_a_cell_pyarrow_refuses_mid_file_is_read_by_the_exact_rules(setup, monke
     sur = serialize.load(setup["surrogate"])
     data = read_data(path, target="y", schema=sur.schema, drop_invalid=True)
     assert data.n_dropped == 1 and 1000.0 in data.X[:, 0]
-    expected = evaluate(sur, as_oracle(setup["network"], sur.schema), data.X, data.y)
-    got = evaluate_files(sur, setup["network"], path, target="y", drop_invalid=True)
+    expected = evaluate(sur, as_oracle(setup["network"], sur.schema), data.X, data.y,
+                        data_name="d")
+    got = evaluate_files(sur, setup["network"], path, target="y", drop_invalid=True,
+                         data_name="d")
     assert _plain(got) == {**_plain(expected), "model_sha256": setup["network"].sha256}
 
 

@@ -152,7 +152,7 @@ def test_surrogate_contract(iris_rows, tmp_path):
     X = sp.X_test
     d = s.to_dict()
     jsonschema.validate(d, json.loads(SCHEMA.read_text()))
-    assert d["format"] == "nnrules/boxes" and d["version"] == 1
+    assert d["format"] == "nnrules/boxes" and d["version"] == 2
     for box in d["boxes"]:
         assert box["class"] in (0, 1, 2)
         assert set(box["bounds"]) == set(sp.feature_names)

@@ -20,6 +20,9 @@ __all__ = ["KINDS", "REGISTRY", "get_extractor", "method_names"]
 REGISTRY: dict[str, str] = {
     "additive": "nnrules.extract.additive:AdditiveExtractor",
     "automaton": "nnrules.extract.automaton:AutomatonExtractor",
+    "cred": "nnrules.extract.cred:CredExtractor",
+    "deepred": "nnrules.extract.deepred:DeepRedExtractor",
+    "eclaire": "nnrules.extract.eclaire:EclaireExtractor",
     "tree": "nnrules.extract.tree:TreeExtractor",
     "trepan": "nnrules.extract.trepan:TrepanExtractor",
     "via": "nnrules.extract.via:VIAExtractor",
@@ -30,6 +33,9 @@ REGISTRY: dict[str, str] = {
 KINDS: dict[str, tuple[str, str]] = {
     "additive": ("pedagogical", "table"),
     "automaton": ("decompositional", "sequences"),
+    "cred": ("decompositional", "table"),
+    "deepred": ("decompositional", "table"),
+    "eclaire": ("decompositional", "table"),
     "tree": ("pedagogical", "table"),
     "trepan": ("pedagogical", "table"),
     "via": ("decompositional", "table"),

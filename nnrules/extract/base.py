@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import validate_params
-from nnrules.exceptions import NotFittedError
 from nnrules._params import Params
+from nnrules._validation import validate_params
+from nnrules.exceptions import NotFittedError, OracleError, ParameterError
 from nnrules.oracles import as_oracle
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ class Extractor(Params):
     family: ClassVar[str] = "pedagogical"
     _parameter_constraints: ClassVar[dict] = {}
 
-    def fit(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None):
+    def fit(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None,
+            nonfinite: str = "raise"):
         """Extract a surrogate from the network.
 
         Parameters
@@ -57,6 +58,11 @@ class Extractor(Params):
             Feature kinds and bounds; inferred from ``X`` when not given.
         feature_names : sequence of str, optional
             Column names when ``X`` is a bare array.
+        nonfinite : {"raise", "drop"}, default "raise"
+            Rows of ``X`` the network answers NaN or inf on: refused (``OracleError`` at the
+            first query that meets one) or dropped before extraction (their number in
+            ``n_nonfinite_dropped_``). Queries the method makes up itself are always refused
+            when the answer is NaN or inf: no class is read from NaN.
 
         Returns
         -------
@@ -66,6 +72,8 @@ class Extractor(Params):
         ------
         DataError
             The data's columns do not fit the network's inputs (count, names, order).
+        OracleError
+            The network answered NaN or inf (see ``nonfinite``).
         """
         from nnrules.io.data import as_dataset
 
@@ -74,9 +82,11 @@ class Extractor(Params):
         data = self._checked(as_dataset(X, y=y, schema=schema, feature_names=feature_names))
         self.schema_ = data.schema
         self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
+        data = self._drop_nonfinite(data, nonfinite)
         self.partial_reason_ = None
         self.surrogate_ = self._fit(data.X, data.y)
         self.n_queries_ = self.oracle_.n_queries
+        self._annotate(data.X, source="training", data="extraction data", stats=True)
         self.n_train_ = int(data.X.shape[0])
         self.fit_seconds_ = time.perf_counter() - start
         self.provenance_ = self._provenance(
@@ -84,6 +94,27 @@ class Extractor(Params):
             train_row_hashes=np.unique(data.row_hashes()),
         )
         return self
+
+    def _drop_nonfinite(self, data: Dataset, nonfinite: str) -> Dataset:
+        """``data`` without the rows the network answers NaN or inf on (``nonfinite="drop"``);
+        sets ``n_nonfinite_dropped_``."""
+        self.n_nonfinite_dropped_ = 0
+        if nonfinite not in ("raise", "drop"):
+            raise ParameterError(
+                f"The 'nonfinite' parameter of {type(self).__name__}.fit must be 'raise' or "
+                f"'drop'. Got {nonfinite!r} instead.")
+        if nonfinite == "raise":
+            return data
+        bad = self.oracle_.nonfinite_rows(data.X)
+        if bad.all():
+            raise OracleError(
+                f"The network answered NaN or inf on all {bad.size} rows of {data.name!r}: "
+                "nothing is left to extract from. Check the model's weights.")
+        self.n_nonfinite_dropped_ = int(bad.sum())
+        if not bad.any():
+            return data
+        keep = ~bad
+        return replace(data, X=data.X[keep], y=None if data.y is None else data.y[keep])
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -136,12 +167,40 @@ class Extractor(Params):
         self._check_fitted()
         return self.surrogate_.predict(self._data(X).X)
 
-    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data") -> FidelityReport:
+    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data",
+               label_map: Any = None, nonfinite: str = "raise") -> FidelityReport:
         """A fidelity report of the surrogate against the network on ``X`` (a Dataset, a
-        DataFrame or an array in the fitted schema)."""
+        DataFrame or an array in the fitted schema); ``label_map`` maps true labels to the
+        network's classes, ``nonfinite`` says what to do with rows the network answers NaN or
+        inf on (see ``nnrules.fidelity.evaluate``)."""
         self._check_fitted()
         from nnrules.fidelity import evaluate
 
         data = self._data(X, y)
         return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
-                        provenance=self.provenance_)
+                        provenance=self.provenance_, label_map=label_map, nonfinite=nonfinite)
+
+    def attach_local_fidelity(self, X: Any, report: FidelityReport) -> None:
+        """Store on ``surrogate_`` the local fidelity per leaf / rule / box measured on ``X``,
+        the rows ``report`` was measured on (``fit`` stores it from the extraction rows; call
+        this with held-out rows so the surrogate file carries the honest figures)."""
+        self._check_fitted()
+        kind = str(report.data.get("kind", ""))
+        source = ("training" if kind.startswith("the extraction data") or
+                  kind.endswith("taken from the extraction data") else
+                  "evaluation, partly extraction rows" if "also extraction" in kind else
+                  "evaluation")
+        data = self._data(X)
+        self._annotate(data.X, source=source, data=str(report.data.get("name", "")))
+
+    def _annotate(self, X: np.ndarray, *, source: str, data: str, stats: bool = False) -> None:
+        """Store the local fidelity per leaf / rule / box (and with ``stats`` what reason codes
+        need) on the surrogate, from the network's answers on ``X``; not counted as queries."""
+        from nnrules.surrogates.reasons import SUPPORTED, attach
+
+        if getattr(self.surrogate_, "FORMAT", None) not in SUPPORTED or len(X) == 0:
+            return
+        before = self.oracle_.n_queries
+        reference = np.asarray(self.oracle_.predict(X))
+        self.oracle_.n_queries = before
+        attach(self.surrogate_, X, reference, source=source, data=data, stats=stats)

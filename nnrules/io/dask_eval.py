@@ -130,7 +130,7 @@ def _schema(d: dict) -> Any:
 
 
 def _count_task(files, i, model, sha, net_task, classes, task, surrogate, schema, target,
-                drop_invalid, hashes, columns):
+                drop_invalid, hashes, columns, label_map):
     from nnrules.batch_eval import file_counts
     from nnrules.oracles import as_oracle
 
@@ -138,7 +138,7 @@ def _count_task(files, i, model, sha, net_task, classes, task, surrogate, schema
     oracle = as_oracle(_network(model, sha, net_task, classes), schema, task)
     return file_counts(_surrogate(surrogate), oracle, [Path(f) for f in files], i, schema=schema,
                        target=target, drop_invalid=drop_invalid, train_hashes=hashes,
-                       columns=columns)
+                       columns=columns, label_map=label_map)
 
 
 def _predict_task(files, i, surrogate, schema, target, drop_invalid, explain, columns, folder):
@@ -169,7 +169,7 @@ def _run(client, fn, files, *args) -> list:
 def evaluate_files_dask(surrogate: Any, network: Any, source: str | os.PathLike, *,
                         address: str, timeout: float = 10.0, target: str | None = None,
                         drop_invalid: bool = False, oracle: Any = None, provenance: Any = None,
-                        data_name: str | None = None):
+                        label_map: Any = None, data_name: str | None = None):
     """``nnrules.batch_eval.evaluate_files`` with the files scored on a Dask cluster."""
     from nnrules.batch_eval import _name, first_columns, network_oracle
     from nnrules.fidelity_stream import Counts, report_from_counts
@@ -192,7 +192,7 @@ def evaluate_files_dask(surrogate: Any, network: Any, source: str | os.PathLike,
         results = _run(client, _count_task, [str(f) for f in files], model_f, network.sha256,
                        network.task, _classes(network), getattr(oracle, "task", None),
                        serialize.dumps(surrogate), schema.to_dict(), target, drop_invalid,
-                       hashes_f, columns)
+                       hashes_f, columns, label_map)
     total, n_batches = Counts(getattr(oracle, "task", "classification")), 0
     for counts, k in results:  # in file order
         total, n_batches = total + counts, n_batches + k

@@ -25,6 +25,7 @@ from nnrules.exceptions import (
     DataError,
     InputFileError,
     ModelLoadError,
+    OracleError,
     ParameterError,
     UnsupportedModelError,
 )
@@ -42,7 +43,10 @@ from nnrules.io.safety import (
 )
 from nnrules.surrogates.base import plain
 
-__all__ = ["MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load"]
+__all__ = [
+    "MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load", "nonfinite_mask",
+    "nonfinite_message",
+]
 
 #: onnxruntime threads; fixed so that results and timings do not depend on the host.
 N_THREADS = 1
@@ -309,6 +313,13 @@ class Network:
         Returns
         -------
         ndarray of shape (n_samples,), or (n_samples, n_outputs) for multi-output regression
+
+        Raises
+        ------
+        OracleError
+            The network answered NaN or inf on some rows (its score tensor, or its values): no
+            class can be read from them (the argmax of NaN would be class 0). The message counts
+            them and names the first; :meth:`nonfinite_rows` finds them so they can be dropped.
         """
         small = self._small
         if (small is not None and type(X) is np.ndarray and X.ndim == 2
@@ -321,10 +332,14 @@ class Network:
                 x = np.ascontiguousarray(x)
             raw = self.session.run(self._score_names, {small[0]: x})[0]
             self.n_queries += x.shape[0]
-            if self._argmax_head and type(raw) is np.ndarray and raw.ndim == 2:
+            if (self._argmax_head and type(raw) is np.ndarray and raw.ndim == 2
+                    and raw.dtype.kind == "f" and np.isfinite(raw).all()):
                 return self.classes_[raw.argmax(axis=1)]
         else:
             (raw,) = self._run(X, [self._head.score])
+        bad = nonfinite_mask(raw)
+        if bad.any():
+            raise OracleError(nonfinite_message(bad, f"The network {self.path.name!r}"))
         if self.task == "regression":
             values = np.asarray(raw, dtype=np.float64)
             values = values.reshape(values.shape[0], -1)
@@ -336,6 +351,20 @@ class Network:
             return self.classes_[(raw[:, 0] > 0.5).astype(np.intp)]
         # Every other head is monotone per row: argmax of the raw tensor is argmax of scores.
         return self.classes_[raw.argmax(axis=1)]
+
+    def nonfinite_rows(self, X: Any) -> np.ndarray:
+        """Which rows the network answers NaN or inf on (in its score tensor, or its values).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or mapping of input name to column
+
+        Returns
+        -------
+        ndarray of bool of shape (n_samples,)
+        """
+        (raw,) = self._run(X, [self._head.score])
+        return nonfinite_mask(raw)
 
     def logits(self, X: Any) -> np.ndarray:
         """The pre-softmax / pre-sigmoid tensor, shape (n_samples, n_classes) or (n, 1).
@@ -443,6 +472,29 @@ class Network:
             "layers_readable": readable,
             "layers_error": why,
         }
+
+
+def nonfinite_mask(raw: Any) -> np.ndarray:
+    """Rows of a network's answer holding NaN or inf, shape (n,); all False for labels."""
+    raw = np.asarray(raw)
+    n = raw.shape[0] if raw.ndim else 1
+    if raw.dtype.kind not in "fc":
+        return np.zeros(n, dtype=bool)
+    return ~np.isfinite(raw.reshape(n, -1)).all(axis=1)
+
+
+def nonfinite_message(bad: np.ndarray, who: str = "The network", *, unit: str = "rows",
+                      droppable: bool = True) -> str:
+    """The one message for answers with NaN or inf: how many rows, which first, what to do."""
+    rows = np.flatnonzero(bad)
+    first = ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
+    fix = (f", or drop those {unit} with nonfinite='drop' (CLI --nonfinite drop)"
+           if droppable else "")
+    return (
+        f"{who} answered NaN or inf on {rows.size} of {bad.size} {unit} (first: {first}); "
+        f"no class or value can be read from them. Check the model's weights and the data's "
+        f"ranges{fix}."
+    )
 
 
 def _width(model: onnx.ModelProto, name: str) -> int | None:

@@ -16,7 +16,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from nnrules.exceptions import UnsupportedModelError
+from nnrules.exceptions import OracleError, UnsupportedModelError
+from nnrules.io.model import nonfinite_mask, nonfinite_message
 from nnrules.io.sequences import (
     RECURRENT_OPS,
     SequenceEncoding,
@@ -136,6 +137,10 @@ class SequenceOracle:
     # ------------------------------------------------------------------ running
     def _decide(self, raw: np.ndarray) -> np.ndarray:
         raw = np.asarray(raw)
+        bad = nonfinite_mask(raw)
+        if bad.any():  # the argmax of NaN would be class 0
+            raise OracleError(nonfinite_message(bad, "The sequence model", unit="sequences",
+                                                droppable=False))
         if raw.ndim == 1 and raw.dtype.kind in "iu":
             return raw.astype(np.int64)
         raw = raw.reshape(raw.shape[0], -1)

@@ -32,6 +32,8 @@ import numpy as np
 from nnrules.exceptions import FormatError, ParameterError
 from nnrules.surrogates.base import (
     TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
     check_header,
     plain,
     schema_from_dict,
@@ -285,7 +287,7 @@ class AdditiveSurrogate(TableSurrogate):
     """
 
     FORMAT = "nnrules/additive"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, intercept, terms: Sequence[Term], *,
                  output: Literal["value", "logit", "logits"] = "value",
@@ -383,8 +385,17 @@ class AdditiveSurrogate(TableSurrogate):
         (regression: the value; binary: the logit; multiclass: the predicted class's score)."""
         return self._decisive(X)[0]
 
-    def reasons(self, X, top: int = 3) -> list[str]:
-        """Per row: the score, the ``top`` largest contributions by size, and the output."""
+    def reasons(self, X, top: int = 3, *, k: int | None = None) -> list[str] | list[dict]:
+        """Per row: the score, the ``top`` largest contributions by size, and the output.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         X = self._check_X(X)
         contrib, base, score = self._decisive(X)
         out = self.predict(X)
@@ -536,20 +547,24 @@ class AdditiveSurrogate(TableSurrogate):
             "intercept": [float(v) for v in self.intercept],
             "terms": [t.to_dict() for t in self.terms],
             "schema": schema_to_dict(self.schema),
+            **annotations_to_dict(self),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AdditiveSurrogate:
         check_header(d, cls)
+        from nnrules.surrogates.structure import check_additive
+
         try:
             schema = schema_from_dict(d)
-            return cls(d["intercept"], [Term.from_dict(t) for t in d["terms"]],
-                       output=d["output"],
-                       classes=None if d.get("classes") is None else tuple(d["classes"]),
-                       schema=schema, task=d["task"], n_features=d.get("n_features"))
-        except (KeyError, TypeError, ValueError) as e:
+            model = annotations_from_dict(cls(
+                d["intercept"], [Term.from_dict(t) for t in d["terms"]], output=d["output"],
+                classes=None if d.get("classes") is None else tuple(d["classes"]),
+                schema=schema, task=d["task"], n_features=d.get("n_features")), d)
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
+        return check_additive(model)
 
     def __repr__(self) -> str:
         return (f"AdditiveSurrogate(n_terms={len(self.terms)}, output={self.output!r}, "

@@ -28,6 +28,7 @@ import numpy as np
 from nnrules.exceptions import BudgetExceededError, DataError, FormatError, ParameterError
 from nnrules.surrogates.base import SequenceSurrogate, check_header, plain
 from nnrules.surrogates.regex import MAX_LENGTH, eliminate, to_python, to_readable
+from nnrules.surrogates.structure import check_automaton_transitions
 
 __all__ = ["Automaton", "counterexample", "difference", "equivalent"]
 
@@ -371,21 +372,25 @@ class Automaton(SequenceSurrogate):
             alphabet = tuple(d["alphabet"])
             classes = np.asarray(d["classes"])
             ids = [s["id"] for s in d["states"]]
-            n, index = len(ids), {a: i for i, a in enumerate(alphabet)}
+            n = len(ids)
             if sorted(ids) != list(range(n)):
                 raise FormatError(f"State ids must be 0..{n - 1}; got {sorted(ids)!r}.")
             labels = [plain(c) for c in classes]
             output = np.array([labels.index(s["output"]) for s in sorted(
                 d["states"], key=lambda s: s["id"])], dtype=np.int64)
             delta = np.full((n, len(alphabet)), -1, dtype=np.int64)
-            for t in d["transitions"]:
-                delta[t["from"], index[t["symbol"]]] = t["to"]
-        except (KeyError, ValueError, TypeError, IndexError) as err:
+            for src, symbol, dst in check_automaton_transitions(d["transitions"], n, alphabet):
+                delta[src, symbol] = dst
+            start = d["start"]
+            if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < n:
+                raise FormatError(f"Malformed automaton JSON: start state {start!r} is not a "
+                                  f"state 0..{n - 1}.")
+            return cls(delta, output, alphabet=alphabet, classes=classes, start=start,
+                       notes=d.get("notes"))
+        except (KeyError, ValueError, TypeError, IndexError, OverflowError) as err:
+            if isinstance(err, FormatError):
+                raise
             raise FormatError(f"Malformed automaton JSON: {err!r}.") from None
-        if (delta < 0).any():
-            raise FormatError("Malformed automaton JSON: some state lacks a transition.")
-        return cls(delta, output, alphabet=alphabet, classes=classes, start=int(d["start"]),
-                   notes=d.get("notes"))
 
 
 # ---------------------------------------------------------------------- comparing automata

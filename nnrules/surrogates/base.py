@@ -39,9 +39,13 @@ if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
 
 __all__ = [
-    "SequenceSurrogate", "Surrogate", "TableSurrogate", "check_header", "plain",
-    "schema_from_dict", "schema_to_dict",
+    "ANNOTATIONS", "SequenceSurrogate", "Surrogate", "TableSurrogate", "annotations_from_dict",
+    "annotations_to_dict", "check_header", "plain", "schema_from_dict", "schema_to_dict",
 ]
+
+#: Optional keys a table surrogate's file carries since its format's version 2: figures measured
+#: at extraction for reason codes (see ``nnrules.surrogates.reasons``).
+ANNOTATIONS = ("local_fidelity", "reason_stats")
 
 
 class Surrogate(ABC):
@@ -104,6 +108,11 @@ class TableSurrogate(Surrogate):
     classes : tuple or None
         Class labels as the network names them (classification).
     n_features : int
+    local_fidelity : dict or None
+        Agreement with the network per leaf / rule / box, stored at extraction (trees, rule
+        sets, boxes, additive models; see ``nnrules.surrogates.reasons``).
+    reason_stats : dict or None
+        What reason codes need from the extraction rows (same kinds).
     """
 
     data_kind: ClassVar[Literal["table", "sequences"]] = "table"
@@ -111,6 +120,8 @@ class TableSurrogate(Surrogate):
     task: Literal["classification", "regression"]
     classes: Any
     n_features: int
+    local_fidelity: dict | None = None
+    reason_stats: dict | None = None
 
     @abstractmethod
     def symbols(self) -> tuple[Any, ...]:
@@ -162,6 +173,20 @@ def check_header(d: Any, cls: type) -> None:
         raise FormatError(
             f"Unknown {cls.FORMAT} version {d.get('version')!r}; this nnrules reads version "
             f"{cls.VERSION}. Upgrade nnrules.")
+
+
+def annotations_to_dict(surrogate: Any) -> dict[str, Any]:
+    """The optional ``local_fidelity`` / ``reason_stats`` entries that are set (else nothing)."""
+    return {k: getattr(surrogate, k) for k in ANNOTATIONS if getattr(surrogate, k, None)
+            is not None}
+
+
+def annotations_from_dict(surrogate: Any, d: Mapping[str, Any]) -> Any:
+    """Set the optional entries of ``d`` on ``surrogate`` (version-1 files have none)."""
+    for key in ANNOTATIONS:
+        if d.get(key) is not None:
+            setattr(surrogate, key, d[key])
+    return surrogate
 
 
 def schema_to_dict(schema: FeatureSchema | None) -> dict[str, Any] | None:

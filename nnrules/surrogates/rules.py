@@ -29,6 +29,8 @@ import numpy as np
 from nnrules.exceptions import FormatError, ParameterError
 from nnrules.surrogates.base import (
     TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
     check_header,
     plain,
     schema_from_dict,
@@ -330,7 +332,7 @@ class RuleSet(TableSurrogate):
     """
 
     FORMAT = "nnrules/ruleset"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, rules: Sequence[Rule], default: float, *, ordered: bool,
                  classes: tuple | None = None, schema: FeatureSchema | None = None,
@@ -385,8 +387,17 @@ class RuleSet(TableSurrogate):
             return number_text(out)
         return str(self.classes[int(out)])
 
-    def reasons(self, X: np.ndarray) -> list[str]:
-        """One sentence per row naming the deciding rule."""
+    def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
+        """One sentence per row naming the deciding rule.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         texts = [f"rule {i + 1}: {r.body_text(self.schema)} -> {self._label_text(r.output)}"
                  for i, r in enumerate(self.rules)]
         texts.append(f"no rule fired -> default {self._label_text(self.default)}")
@@ -448,21 +459,25 @@ class RuleSet(TableSurrogate):
             "n_features": self.n_features,
             "rules": [r.to_dict() for r in self.rules],
             "schema": schema_to_dict(self.schema),
+            **annotations_to_dict(self),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RuleSet:
         check_header(d, cls)
+        from nnrules.surrogates.structure import check_ruleset
+
         try:
             schema = schema_from_dict(d)
             classes = d.get("classes")
-            return cls([Rule.from_dict(r) for r in d["rules"]], d["default"],
-                       ordered=bool(d["ordered"]),
-                       classes=None if classes is None else tuple(classes),
-                       schema=schema, task=d["task"], n_features=d.get("n_features"))
-        except (KeyError, TypeError, ValueError) as e:
+            rules = annotations_from_dict(cls(
+                [Rule.from_dict(r) for r in d["rules"]], d["default"],
+                ordered=bool(d["ordered"]), classes=None if classes is None else tuple(classes),
+                schema=schema, task=d["task"], n_features=d.get("n_features")), d)
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
+        return check_ruleset(rules)
 
     def __repr__(self) -> str:
         return (f"RuleSet(n_rules={len(self.rules)}, ordered={self.ordered}, "

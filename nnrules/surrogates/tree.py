@@ -17,6 +17,8 @@ import numpy as np
 from nnrules.exceptions import FormatError, ParameterError
 from nnrules.surrogates.base import (
     TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
     check_header,
     plain,
     schema_from_dict,
@@ -33,6 +35,7 @@ from nnrules.surrogates.rules import (
     symbol_names,
     test_from_dict,
 )
+from nnrules.surrogates.structure import check_tree
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
@@ -73,7 +76,7 @@ class TreeSurrogate(TableSurrogate):
     """
 
     FORMAT = "nnrules/tree"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, tests: Sequence[Condition | MofN | None], left, right, value, *,
                  classes: tuple | None = None, schema: FeatureSchema | None = None,
@@ -256,8 +259,17 @@ class TreeSurrogate(TableSurrogate):
         o = self._leaf_outputs()[leaf]
         return number_text(o) if self.task == "regression" else str(self.classes[int(o)])
 
-    def reasons(self, X: np.ndarray) -> list[str]:
-        """Per row: the simplified path to its leaf and the output."""
+    def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
+        """Per row: the simplified path to its leaf and the output.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         paths = self.paths()
         text = {}
         for leaf, p in paths.items():
@@ -370,6 +382,7 @@ class TreeSurrogate(TableSurrogate):
                  "samples": int(self.n_node_samples[i])}
                 for i, t in enumerate(self.tests)],
             "schema": schema_to_dict(self.schema),
+            **annotations_to_dict(self),
         }
 
     @classmethod
@@ -388,8 +401,8 @@ class TreeSurrogate(TableSurrogate):
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
         if d.get("n_features") is not None:
-            tree.n_features = int(d["n_features"])
-        return tree
+            tree.n_features = d["n_features"]
+        return check_tree(annotations_from_dict(tree, d))
 
     def __repr__(self) -> str:
         return f"TreeSurrogate(n_nodes={len(self.tests)}, task={self.task!r})"

@@ -1,0 +1,76 @@
+"""Budgets: seconds, rules and terms, checked at every step of an extraction.
+
+A method calls :meth:`Budget.tick` before each unit of work (one tree, one factor of a product)
+and :meth:`Budget.charge_terms` / :meth:`Budget.charge_rules` as it makes terms and rules. Past a
+limit the budget raises :class:`OutOfBudget`; the method catches it, keeps the rules finished so
+far and reports the reason. So a budget is never exceeded by more than the one step in flight.
+"""
+
+from __future__ import annotations
+
+import time
+
+__all__ = ["Budget", "OutOfBudget"]
+
+
+class OutOfBudget(Exception):
+    """Internal signal: a budget ran out (``reason`` says which); never reaches the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Budget:
+    """Limits on wall-clock seconds, rules and terms.
+
+    Parameters
+    ----------
+    max_seconds : float or None
+    max_rules : int or None
+        Rules (clauses on the inputs) the result may hold.
+    max_terms : int or None
+        Distinct hidden-unit terms for which rules may be learned.
+    """
+
+    def __init__(self, max_seconds: float | None, max_rules: int | None,
+                 max_terms: int | None) -> None:
+        self.max_seconds = max_seconds
+        self.max_rules = max_rules
+        self.max_terms = max_terms
+        self.start = time.perf_counter()
+        self.n_terms = 0
+        self.n_rules = 0
+        self.steps = 0
+        self._last_tick = self.start
+        self.last_step = 0.0  # seconds between the last two ticks
+        self.overrun = 0.0  # seconds past max_seconds when the time ran out
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def tick(self) -> None:
+        """Raise OutOfBudget when the time is up."""
+        self.steps += 1
+        now = time.perf_counter()
+        self.last_step, self._last_tick = now - self._last_tick, now
+        elapsed = now - self.start
+        if self.max_seconds is not None and elapsed > self.max_seconds:
+            self.overrun = elapsed - self.max_seconds
+            raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s")
+
+    def charge_terms(self, n: int = 1) -> None:
+        """Count ``n`` new terms; raise OutOfBudget if that passes max_terms."""
+        if self.max_terms is not None and self.n_terms + n > self.max_terms:
+            raise OutOfBudget(f"max_terms={self.max_terms} reached")
+        self.n_terms += n
+
+    def room_for_rules(self) -> int | None:
+        """Rules still allowed (None = unlimited)."""
+        return None if self.max_rules is None else self.max_rules - self.n_rules
+
+    def charge_rules(self, n: int = 1) -> None:
+        """Count ``n`` new rules; raise OutOfBudget if that passes max_rules."""
+        if self.max_rules is not None and self.n_rules + n > self.max_rules:
+            raise OutOfBudget(f"max_rules={self.max_rules} reached")
+        self.n_rules += n

@@ -1,0 +1,129 @@
+"""What the decompositional strategies share: reading the network, budgets, partial results.
+
+:class:`DecompositionalExtractor` is the base of ``cred``, ``deepred`` and ``eclaire`` (and of
+``setiono`` later). In ``_fit`` a strategy calls :meth:`_prepare` to get a :class:`Workspace` —
+the levels of the training rows, the network's labels, the budget and the trace — learns its
+clauses, and returns :meth:`_finish` of them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nnrules._validation import RANDOM_STATE, Interval, check_random_state
+from nnrules.exceptions import DataError, UnsupportedModelError
+from nnrules.extract.base import Extractor
+from nnrules.extract.decompose.budget import Budget
+from nnrules.extract.decompose.layers import LayerStack, read_layers
+from nnrules.extract.decompose.trace import Trace
+
+__all__ = ["DecompositionalExtractor", "Workspace"]
+
+COMMON_CONSTRAINTS: dict = {
+    "max_seconds": Interval(float, 0, None, closed="neither", allow_none=True),
+    "max_rules": Interval(int, 1, None, allow_none=True),
+    "max_terms": Interval(int, 1, None, allow_none=True),
+    "min_samples_leaf": Interval(float, 0, None, closed="neither"),
+    "max_depth": Interval(int, 1, None, allow_none=True),
+    "random_state": RANDOM_STATE,
+}
+
+
+@dataclass
+class Workspace:
+    """Everything a strategy reads while it learns.
+
+    Attributes
+    ----------
+    stack : LayerStack
+    levels : list of ndarray
+        ``[X, H_1, ..., H_K]`` on the training rows (X in the schema's space).
+    labels : ndarray of int
+        The network's class index per training row.
+    classes : tuple
+        The network's class labels.
+    budget : Budget
+    trace : Trace
+    seed : int
+        Tie-breaking seed for every tree.
+    """
+
+    stack: LayerStack
+    levels: list[np.ndarray]
+    labels: np.ndarray
+    classes: tuple
+    budget: Budget
+    trace: Trace
+    seed: int
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.levels[0].shape[0])
+
+
+class DecompositionalExtractor(Extractor):
+    """Base of the strategies that read hidden layers (see module docstring)."""
+
+    family: ClassVar[str] = "decompositional"
+    _parameter_constraints: ClassVar[dict] = dict(COMMON_CONSTRAINTS)
+
+    def _min_leaf(self, n_rows: int, value: float | None = None) -> int:
+        """``min_samples_leaf`` as a row count: a fraction of the rows below 1, else a count."""
+        v = self.min_samples_leaf if value is None else value
+        return max(1, int(round(v * n_rows))) if v < 1 else int(v)
+
+    def _prepare(self, X: np.ndarray) -> Workspace:
+        self.partial_reason_ = None
+        stack = read_layers(self.network)
+        if self.oracle_.task != "classification":
+            raise UnsupportedModelError(
+                f"{type(self).__name__} explains classifiers; this network's task is "
+                f"{self.oracle_.task!r}. Use --method tree or --method additive for regression."
+            )
+        model_input = self.schema_.to_model_input(X)
+        if not isinstance(model_input, np.ndarray):
+            raise UnsupportedModelError(
+                "The network takes several inputs or string categories; decompositional methods "
+                "read one numeric input tensor. Use --method tree or --method trepan."
+            )
+        levels = stack.levels(model_input)
+        levels[0] = np.asarray(X, dtype=np.float64)
+        labels = self.oracle_.predict_index(X)
+        classes = tuple(self.oracle_.classes.tolist())
+        seen = np.unique(labels)
+        if len(seen) < 2:
+            raise DataError(
+                f"The network gives all {len(labels)} extraction rows the class "
+                f"{classes[int(seen[0])]!r}: there is nothing to tell apart. Pass rows on which "
+                "the network predicts at least two classes."
+            )
+        budget = Budget(self.max_seconds, self.max_rules, self.max_terms)
+        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
+        trace = Trace(classes, stack.n_hidden, self.schema_)
+        return Workspace(stack, levels, labels, classes, budget, trace, seed)
+
+    def _stopped(self, reason: str) -> None:
+        """Mark the result partial and say so in one line."""
+        self.partial_reason_ = reason
+        warnings.warn(
+            f"{self.method}: stopped early ({reason}); the rule set holds the rules finished "
+            "so far. Raise the budget for a complete result.",
+            UserWarning, stacklevel=4,
+        )
+
+    def _finish(self, ws: Workspace, ruleset, truncated: bool):
+        if truncated and self.partial_reason_ is None:
+            self._stopped(f"max_rules={self.max_rules} reached")
+        self.trace_ = ws.trace
+        self.budget_ = ws.budget
+        self.n_terms_ = ws.budget.n_terms
+        return ruleset
+
+    def to_networkx(self):
+        """The extraction trace as a ``networkx.DiGraph`` (see ``docs/formats.md``)."""
+        self._check_fitted()
+        return self.trace_.to_networkx()

@@ -1,0 +1,145 @@
+"""Simplification of DNFs: never changes which points a DNF accepts.
+
+A DNF here is a list of clauses (tuples of :class:`Condition`), true where any clause holds.
+:func:`simplify_dnf` drops unsatisfiable clauses (interval reasoning per feature, one-hot groups
+respected through :func:`~nnrules.surrogates.rules.simplify_conditions`), redundant conditions
+inside a clause, duplicate and subsumed clauses, and merges two clauses that differ only in the
+interval of one feature when the two intervals touch. Every step is a logical equivalence on the
+reals, so predictions never change (a property test checks it). Data-driven pruning — dropping
+clauses by support or fidelity contribution — is a separate, explicit step of each method.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from nnrules.surrogates.rules import Condition, simplify_conditions
+
+__all__ = ["implies", "simplify_dnf", "subsumes"]
+
+Clause = tuple[Condition, ...]
+
+
+def _bounds(clause: Clause, j: int) -> tuple[float, float, set, set]:
+    lo = max((c.value for c in clause if c.feature == j and c.op == ">"), default=-math.inf)
+    hi = min((c.value for c in clause if c.feature == j and c.op == "<="), default=math.inf)
+    eq = {c.value for c in clause if c.feature == j and c.op == "=="}
+    ne = {c.value for c in clause if c.feature == j and c.op == "!="}
+    return lo, hi, eq, ne
+
+
+def implies(clause: Clause, cond: Condition) -> bool:
+    """Whether every point satisfying the (simplified, satisfiable) ``clause`` satisfies
+    ``cond``."""
+    lo, hi, eq, ne = _bounds(clause, cond.feature)
+    if eq:
+        (v,) = eq
+        return bool(cond.holds([[0.0] * cond.feature + [v]])[0])
+    if cond.op == "<=":
+        return hi <= cond.value
+    if cond.op == ">":
+        return lo >= cond.value
+    if cond.op == "!=":
+        return cond.value in ne or not lo < cond.value <= hi
+    return False  # "==" is implied only by an equal "=="
+
+
+def subsumes(general: Clause, specific: Clause) -> bool:
+    """Whether ``general`` holds wherever ``specific`` holds (sufficient test, sound)."""
+    return all(implies(specific, c) for c in general)
+
+
+def _interval_only(clause: Clause, j: int) -> bool:
+    return all(c.op in ("<=", ">") for c in clause if c.feature == j)
+
+
+def _merge_pair(a: Clause, b: Clause) -> Clause | None:
+    """``a or b`` as one clause when they differ only in one feature's touching intervals."""
+    fa, fb = {c.feature for c in a}, {c.feature for c in b}
+    rest_a = {c for c in a}
+    rest_b = {c for c in b}
+    diff = {c.feature for c in rest_a ^ rest_b}
+    if len(diff) != 1:
+        return None
+    (j,) = diff
+    if not (_interval_only(a, j) and _interval_only(b, j)):
+        return None
+    lo_a, hi_a, _, _ = _bounds(a, j) if j in fa else (-math.inf, math.inf, set(), set())
+    lo_b, hi_b, _, _ = _bounds(b, j) if j in fb else (-math.inf, math.inf, set(), set())
+    if max(lo_a, lo_b) > min(hi_a, hi_b):
+        return None  # a gap between the intervals
+    lo, hi = min(lo_a, lo_b), max(hi_a, hi_b)
+    kept = [c for c in a if c.feature != j]
+    if lo > -math.inf:
+        kept.append(Condition(j, ">", lo))
+    if hi < math.inf:
+        kept.append(Condition(j, "<=", hi))
+    return tuple(sorted(kept))
+
+
+def simplify_dnf(clauses: Sequence[Clause], *, schema: Any = None,
+                 max_passes: int = 8) -> list[Clause]:
+    """An equivalent, shorter DNF in canonical order.
+
+    Parameters
+    ----------
+    clauses : sequence of tuple of Condition
+    schema : FeatureSchema, optional
+        One-hot groups let contradictory clauses (two hot columns of one group) go.
+    max_passes : int, default=8
+        Bound on the merge passes (each pass is quadratic in the number of clauses).
+
+    Returns
+    -------
+    list of tuple of Condition
+        Sorted; true on exactly the points where the input DNF is true.
+    """
+    out: set[Clause] = set()
+    for clause in clauses:
+        s = simplify_conditions(clause, schema=schema)
+        if s is not None:
+            out.add(tuple(s))
+    if () in out:
+        return [()]
+    current = sorted(out)
+    for _ in range(max_passes):
+        current = _drop_subsumed(current)
+        merged = _merge_once(current)
+        if merged is None:
+            break
+        current = sorted({tuple(c) for c in merged})
+    return sorted(_drop_subsumed(current))
+
+
+def _drop_subsumed(clauses: list[Clause]) -> list[Clause]:
+    by_len = sorted(clauses, key=lambda c: (len(c), c))
+    kept: list[Clause] = []
+    for clause in by_len:
+        if not any(subsumes(k, clause) for k in kept):
+            kept.append(clause)
+    return kept
+
+
+def _merge_once(clauses: list[Clause]) -> list[Clause] | None:
+    """One pass of pairwise merges; None when nothing merged."""
+    n = len(clauses)
+    used = [False] * n
+    out: list[Clause] = []
+    changed = False
+    for i in range(n):
+        if used[i]:
+            continue
+        for k in range(i + 1, n):
+            if used[k]:
+                continue
+            m = _merge_pair(clauses[i], clauses[k])
+            if m is not None:
+                used[i] = used[k] = True
+                out.append(m)
+                changed = True
+                break
+        if not used[i]:
+            out.append(clauses[i])
+    return out if changed else None

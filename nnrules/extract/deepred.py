@@ -1,0 +1,234 @@
+"""DeepRED (``deepred``): Zilke, Loza Mencía & Janssen, 2016.
+
+A tree learns the network's classes from the last hidden layer; each of its leaves is a clause
+of terms ``h_K[j] > t`` (or their negations). Layer by layer, every term is replaced by the
+clauses of a tree that predicts it from the layer below (term-wise substitution), down to the
+inputs, where optional RxREN input pruning (:func:`~nnrules.extract.decompose.prune_inputs`)
+has dropped inputs the network barely uses. Products are formed and pruned as they are made
+(:func:`~nnrules.extract.decompose.conjoin`), each output clause is carried all the way down
+before the next one starts (best supported first), and a budget stops the work cleanly, keeping
+the clauses finished so far. The leaves of one tree partition its layer, so with no pruning
+(``min_support=0``, unlimited ``beam``) the rules compute exactly the composition of the
+intermediate rules (``generalise=None``, ``relabel=False``).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nnrules._validation import Interval, Options
+from nnrules.extract.decompose.assemble import exact_rules, generalise, ranked_rules, relabel
+from nnrules.extract.decompose.budget import OutOfBudget
+from nnrules.extract.decompose.extractor import (
+    COMMON_CONSTRAINTS,
+    DecompositionalExtractor,
+    Workspace,
+)
+from nnrules.extract.decompose.prune import prune_inputs
+from nnrules.extract.decompose.substitute import conjoin
+from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
+
+__all__ = ["DeepRedExtractor"]
+
+
+class DeepRedExtractor(DecompositionalExtractor):
+    """Layer-by-layer, term-wise rule extraction for networks of any depth.
+
+    Parameters
+    ----------
+    network : Network
+        A dense feed-forward classifier (``nnrules.load``).
+    min_samples_leaf : float, default=0.01
+        Fewest training rows in a leaf of every tree: a fraction of the rows below 1, else a
+        count.
+    max_depth : int or None, default=None
+        Depth limit of every tree.
+    min_support : int, default=1
+        A partial clause covering fewer training rows is dropped as soon as it is made (0 keeps
+        every satisfiable clause: the exact composition).
+    beam : int, default=64
+        Most clauses kept per output clause and layer (the best supported).
+    prune : bool, default=True
+        RxREN input pruning before learning from the inputs.
+    prune_tolerance : float, default=0.01
+        Largest fraction of training rows whose prediction may change when the pruned inputs
+        are set to their medians.
+    relabel : bool, default=True
+        Give each input clause the network's majority class on the training rows it covers
+        (:func:`~nnrules.extract.decompose.assemble.relabel`); False keeps the class of the
+        output clause it came from (the exact composition).
+    generalise : float or None, default=0.0
+        Merge and prune after substitution: drop each rule's conditions while its confidence
+        on the training rows falls by at most this much, then keep the rules that add correct
+        decisions, as a decision list by confidence (as ``eclaire`` does). None keeps every
+        substituted clause, simplified only by logical equivalence (the exact composition
+        when ``min_support=0`` and ``relabel=False``).
+    max_samples : int or None, default=2000
+        Rows each term's tree learns from (a seeded sample, the same for every term; the
+        output tree and every support count use all rows). None uses every row.
+    term_leaves : int or None, default=16
+        Most leaves of a term's tree: bounds how many clauses replace one condition, so the
+        products stay small. None: only ``min_samples_leaf`` limits them.
+    max_rules : int or None, default=None
+        Most rules in the result; reaching it marks the result partial.
+    max_terms : int or None, default=2000
+        Most hidden-unit terms whose rules may be learned.
+    max_seconds : float or None, default=60.0
+        Time budget; past it the rules finished so far are returned, marked partial.
+    verbose : bool, default=False
+        Print one progress line per output clause to stderr.
+    random_state : int or None, default=None
+        Seeds the trees' tie-breaking; the same seed gives the same file.
+
+    Attributes
+    ----------
+    surrogate_ : RuleSet
+    partial_reason_ : str or None
+    pruned_inputs_ : PrunedInputs or None
+        What RxREN dropped (None when ``prune=False``).
+    trace_ : Trace
+    """
+
+    method = "deepred"
+    max_hidden: ClassVar[int | None] = None
+    _parameter_constraints: ClassVar[dict] = {
+        **COMMON_CONSTRAINTS,
+        "min_support": Interval(int, 0, None),
+        "beam": Interval(int, 1, None),
+        "prune": Options((True, False)),
+        "prune_tolerance": Interval(float, 0, 1, closed="left"),
+        "verbose": Options((True, False)),
+        "relabel": Options((True, False)),
+        "generalise": Interval(float, 0, 1, allow_none=True),
+        "max_samples": Interval(int, 2, None, allow_none=True),
+        "term_leaves": Interval(int, 2, None, allow_none=True),
+    }
+
+    def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
+                 min_support: int = 1, beam: int = 64, prune: bool = True,
+                 prune_tolerance: float = 0.01, relabel: bool = True,
+                 generalise: float | None = 0.0, max_samples: int | None = 2000,
+                 term_leaves: int | None = 16, max_rules: int | None = None, max_terms: int | None = 2000,
+                 max_seconds: float | None = 60.0, verbose: bool = False,
+                 random_state: int | None = None):
+        self.network = network
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.min_support = min_support
+        self.beam = beam
+        self.prune = prune
+        self.prune_tolerance = prune_tolerance
+        self.relabel = relabel
+        self.generalise = generalise
+        self.max_samples = max_samples
+        self.term_leaves = term_leaves
+        self.max_rules = max_rules
+        self.max_terms = max_terms
+        self.max_seconds = max_seconds
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # -- the strategy ---------------------------------------------------------------------
+    def _check_depth(self, ws: Workspace) -> None:
+        """Hook for CRED: refuse networks deeper than it handles."""
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None):
+        ws = self._prepare(X)
+        self._check_depth(ws)
+        self._n_min = self._min_leaf(ws.n_rows)
+        self._rows = None  # the rows term trees learn from
+        if self.max_samples is not None and ws.n_rows > self.max_samples:
+            rng = np.random.default_rng(ws.seed)
+            self._rows = np.sort(rng.choice(ws.n_rows, size=self.max_samples, replace=False))
+            self._n_term_min = self._min_leaf(self.max_samples)
+        else:
+            self._n_term_min = self._n_min
+        self._book: dict[Term, tuple[list, list]] = {}
+        self.pruned_inputs_ = None
+        self._columns = None
+        if self.prune:
+            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance)
+            self._columns = np.asarray(self.pruned_inputs_.kept, dtype=np.int64)
+        K = ws.stack.n_hidden
+        finished: list[tuple[tuple, int]] = []
+        try:
+            ws.budget.tick()
+            leaves = learn_clauses(ws.levels[K], ws.labels, min_samples_leaf=self._n_min,
+                                   max_depth=self.max_depth, random_state=ws.seed)
+            leaves.sort(key=lambda leaf: (-leaf.support, leaf.clause))
+            for i, leaf in enumerate(leaves):
+                node = ws.trace.add(K, leaf.clause, leaf.value, support=leaf.support,
+                                    confidence=leaf.confidence)
+                if leaf.support < self.min_support:
+                    continue
+                clauses = self._rewrite(ws, leaf.clause, K, node)
+                room = ws.budget.room_for_rules()
+                if room is not None and len(clauses) > room:
+                    finished += [(c, leaf.value) for c in clauses[:room]]
+                    ws.budget.charge_rules(len(clauses))  # raises: max_rules reached
+                ws.budget.charge_rules(len(clauses))
+                finished += [(c, leaf.value) for c in clauses]
+                if self.verbose:
+                    print(f"{self.method}: output clause {i + 1}/{len(leaves)} -> "
+                          f"{len(clauses)} input clauses, {ws.budget.n_terms} terms, "
+                          f"{ws.budget.elapsed():.1f} s", file=sys.stderr)
+        except OutOfBudget as stop:
+            self._stopped(stop.reason)
+        X0 = ws.levels[0]
+        if self.relabel:
+            finished = relabel(finished, X0, ws.labels)
+        if self.generalise is None:
+            ruleset, truncated = exact_rules(finished, X0, ws.labels, classes=ws.classes,
+                                             schema=self.schema_, max_rules=self.max_rules)
+        else:
+            finished = [(generalise(c, k, X0, ws.labels, tolerance=self.generalise), k)
+                        for c, k in finished]
+            ruleset, truncated = ranked_rules(finished, X0, ws.labels, classes=ws.classes,
+                                              schema=self.schema_, max_rules=self.max_rules)
+        return self._finish(ws, ruleset, truncated)
+
+    def _rewrite(self, ws: Workspace, clause: tuple, level: int, node: str) -> list[tuple]:
+        """Clauses on the inputs equivalent (up to pruning) to ``clause`` on ``level``."""
+        current = [clause]
+        for k in range(level, 0, -1):
+            pooled: dict[tuple, np.ndarray] = {}
+            for c in current:
+                ws.budget.tick()
+                factors = [self._dnf(ws, Term(k, cond.feature, cond.value), cond.op == ">")
+                           for cond in c]
+                product = conjoin(factors, ws.n_rows, min_support=self.min_support,
+                                  beam=self.beam, schema=self.schema_ if k == 1 else None,
+                                  tick=ws.budget.tick)
+                for p, mask in zip(product.clauses, product.masks):
+                    pooled[p] = pooled[p] | mask if p in pooled else mask
+            ranked = sorted(pooled.items(), key=lambda kv: (-int(kv[1].sum()), kv[0]))
+            current = [c for c, _ in ranked[: self.beam]]
+        return current
+
+    def _dnf(self, ws: Workspace, term: Term, positive: bool) -> list[tuple[tuple, Any]]:
+        """The clauses on ``term.level - 1`` predicting the term true (or false), with masks."""
+        if term not in self._book:
+            ws.budget.charge_terms(1)
+            ws.budget.tick()
+            truth = term.holds(ws.levels)
+            ws.trace.note_term(term, int(truth.sum()))
+            below = term.level - 1
+            A, target = ws.levels[below], truth.astype(np.int64)
+            if self._rows is not None:
+                A, target = A[self._rows], target[self._rows]
+            leaves = learn_clauses(
+                A, target, min_samples_leaf=self._n_term_min, max_leaves=self.term_leaves,
+                max_depth=self.max_depth, columns=self._columns if below == 0 else None,
+                schema=self.schema_ if below == 0 else None, random_state=ws.seed)
+            pos, neg = [], []
+            for leaf in leaves:
+                ws.trace.add(below, leaf.clause, term, positive=leaf.value == 1,
+                             support=leaf.support, confidence=leaf.confidence)
+                item = (leaf.clause, clause_mask(leaf.clause, ws.levels[below]))
+                (pos if leaf.value == 1 else neg).append(item)
+            self._book[term] = (pos, neg)
+        pos, neg = self._book[term]
+        return pos if positive else neg
