@@ -83,6 +83,11 @@ def test_batches_give_the_in_memory_report(setup, monkeypatch, source):
     assert got.data["n_batches"] > 3
     assert _plain(got) == {**_plain(expected), "model_sha256": setup["network"].sha256}
     assert got.accuracy is not None and got.per_class[0]["n"] > 0
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib import resources
+
+    schema = json.loads(resources.files("nnrules.io").joinpath("schemas/report.json").read_text())
+    jsonschema.validate(got.to_dict(), schema)  # n_batches and all: a valid nnrules/report
 
 
 def test_a_cell_pyarrow_refuses_mid_file_is_read_by_the_exact_rules(setup, monkeypatch,
