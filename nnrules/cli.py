@@ -199,6 +199,7 @@ def _layer_summary(ir: Any) -> str:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from nnrules._validation import validate_params
+    from nnrules.cli_batches import evaluate_tabular, sample, streams
     from nnrules.extract import get_extractor
     from nnrules.io import serialize
 
@@ -219,16 +220,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema)
-        train = _sample(train, network, args)
+        train = sample(train, network, args)
         extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
         if extractor.n_nonfinite_dropped_:
             print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
                   f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
                   "inf on them (--nonfinite drop)", file=sys.stderr)
-        if args.eval and _streams(args.eval, args):
+        if args.eval and streams(args.eval, args):
             # A folder, a glob or --dask: read in batches (no per-leaf held-out figures).
-            report = _evaluate_tabular(extractor.surrogate_, network, args.eval, args,
-                                       extractor=extractor)
+            report = evaluate_tabular(extractor.surrogate_, network, args.eval, args,
+                                      _label_map(args), extractor=extractor)
         else:
             # The evaluation file is read in the fitted schema (multi-input models: it knows
             # the graph input of every column), so it fits the model as the extraction data did.
@@ -262,39 +263,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample(train: Any, network: Any, args: argparse.Namespace) -> Any:
-    """``--sample N``: a stratified sample (by the network's label) of larger extraction data."""
-    n = getattr(args, "sample", 0)
-    if not n or train.n_samples <= n or getattr(network, "task", "") != "classification":
-        return train
-    from nnrules.io.columns import check_columns
-    from nnrules.io.stream import stratified_sample
-    from nnrules.oracles import as_oracle
-
-    labels = as_oracle(network, check_columns(train, network)).predict(train.X)
-    sample = stratified_sample(train, labels, n, seed=args.seed)
-    print(f"extract: learning from a stratified sample of {sample.n_samples} of "
-          f"{train.n_samples} rows (--sample {n}; --sample 0 for all rows)", file=sys.stderr)
-    return sample
-
-
-def _evaluate_tabular(surrogate: Any, network: Any, source: str, args: argparse.Namespace,
-                      extractor: Any = None) -> Any:
-    """Fidelity over a file, folder or glob, in batches (``--dask``: on a Dask cluster)."""
-    options = {"target": getattr(args, "target", None), "label_map": _label_map(args),
-               "drop_invalid": getattr(args, "drop_invalid", False)}
-    if extractor is not None:  # its oracle (schema, task) and its record of the extraction
-        options.update(oracle=extractor.oracle_, provenance=extractor.provenance_)
-    if getattr(args, "dask", None):
-        from nnrules.io.dask_eval import evaluate_files_dask
-
-        return evaluate_files_dask(surrogate, network, source, address=args.dask,
-                                   timeout=args.dask_timeout, **options)
-    from nnrules.batch_eval import evaluate_files
-
-    return evaluate_files(surrogate, network, source, **options)
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
@@ -310,8 +278,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if warning:
             report.warnings.append(warning)
     else:
-        if _streams(args.data, args, one_file_too=True):
-            report = _evaluate_tabular(surrogate, network, args.data, args)
+        from nnrules.cli_batches import evaluate_tabular, streams
+
+        if streams(args.data, args, one_file_too=True):
+            report = evaluate_tabular(surrogate, network, args.data, args, _label_map(args))
         else:  # --nonfinite drop: the whole file, read at once
             data = _read_table(args.data, args, schema=surrogate.schema, network=network)
             report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
@@ -325,77 +295,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _streams(source: str, args: argparse.Namespace, *, one_file_too: bool = False) -> bool:
-    """Whether tabular evaluation data is read in batches: always for a folder, a glob or
-    ``--dask``; one file too when ``one_file_too`` (``evaluate``) unless ``--nonfinite drop``
-    asks for the whole-file path, which a folder, glob or --dask cannot take."""
-    drop = getattr(args, "nonfinite", "raise") != "raise"
-    many = bool(getattr(args, "dask", None)) or not Path(source).is_file()
-    if many and drop:
-        raise ParameterError(
-            "--nonfinite drop needs the data in one file read at once; it does not work with a "
-            f"folder, a glob or --dask (got {source!r}). Give one file, or leave it out."
-        )
-    return many or (one_file_too and not drop)
-
-
-class _DomainCount:
-    """Rows outside the surrogate's domain, counted batch by batch, warned about once."""
-
-    def __init__(self, surrogate: Any) -> None:
-        self.schema = getattr(surrogate, "schema", None)
-        self.n = self.outside = 0
-        self.counts: dict[str, int] = {}
-
-    def add(self, X: Any) -> None:
-        self.n += len(X)
-        if self.schema is None:
-            return
-        mask, counts = self.schema.outside_domain(X)
-        self.outside += int(mask.sum())
-        for k, v in counts.items():
-            self.counts[k] = self.counts.get(k, 0) + v
-
-    def warn(self, name: str) -> None:
-        if self.outside:
-            shown = ", ".join(f"{k} ({v})" for k, v in list(self.counts.items())[:8])
-            print(f"warning: {self.outside} of {self.n} rows of {name!r} lie outside the "
-                  f"domain the surrogate was extracted on ({shown}); its answers there were not "
-                  "fitted", file=sys.stderr)
-
-
-def _warn_outside_domain(surrogate: Any, rows: Any, name: str) -> None:
-    """One stderr line when rows lie outside the domain the surrogate was extracted on."""
-    schema = getattr(surrogate, "schema", None)
-    if schema is None:
-        return
-    mask, counts = schema.outside_domain(rows)
-    if mask.any():
-        shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
-        print(f"warning: {int(mask.sum())} of {len(mask)} rows of {name!r} lie outside the "
-              f"domain the surrogate was extracted on ({shown}); its answers there were not "
-              "fitted", file=sys.stderr)
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
     if getattr(args, "reasons", None) is not None:
         return _predict_reasons(args)
     surrogate = _load_surrogate(args.surrogate)
     if not _is_sequences(surrogate):
-        options = {"output": args.output, "target": getattr(args, "target", None),
-                   "drop_invalid": args.drop_invalid, "explain": args.explain}
-        if args.dask:
-            from nnrules.io.dask_eval import predict_files_dask
+        from nnrules.cli_batches import predict_tabular
 
-            predict_files_dask(surrogate, args.data, address=args.dask,
-                               timeout=args.dask_timeout, **options)
-        else:
-            from nnrules.batch_eval import predict_files
-
-            outside = _DomainCount(surrogate)
-            predict_files(surrogate, args.data, on_batch=outside.add, **options)
-            outside.warn(Path(args.data).name)
-        return 0
+        return predict_tabular(surrogate, args)
     rows = _read_sequences(args.data, surrogate.alphabet)
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
@@ -510,6 +417,7 @@ def _predict_reasons(args: argparse.Namespace) -> int:
 # -- parser ------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
+    from nnrules.cli_batches import add_dask_options
     from nnrules.extract import method_names
 
     parser = argparse.ArgumentParser(
@@ -529,13 +437,6 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--target", help="column with true labels (accuracy is then reported)")
         p.add_argument("--drop-invalid", action="store_true",
                        help="drop rows with NaN or inf instead of refusing the data")
-
-    def dask_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--dask", metavar="ADDRESS",
-                       help="score on a Dask cluster: 'local' (a local cluster) or "
-                       "tcp://host:port (needs pip install nnrules[dask])")
-        p.add_argument("--dask-timeout", type=float, default=10.0, metavar="SECONDS",
-                       help="give up connecting to the scheduler after this long (default: 10)")
 
     def label_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--label-map", metavar="DATA=CLASS,...",
@@ -567,7 +468,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N",
                    help=f"learn from a stratified sample (by the network's label) of N rows "
                    f"when the data has more (default: {DEFAULT_SAMPLE}; 0: all rows)")
-    dask_options(p)
+    add_dask_options(p)
     p.add_argument("--plots", default="important", metavar="WHICH",
                    help="additive: shape plots for the terms that matter ('important', the "
                    "default), 'all', or the top N")
@@ -584,7 +485,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write report.json and report.md into this folder")
     model_options(p)
     data_options(p)
-    dask_options(p)
+    add_dask_options(p)
     label_options(p)
     p.set_defaults(func=cmd_evaluate)
 
@@ -603,7 +504,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the CSV here instead of stdout; a folder "
                    "(no suffix, or ending in /) gets Parquet partitions part-FFFFF-BBBBB.parquet")
     data_options(p)
-    dask_options(p)
+    add_dask_options(p)
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("export", help="the surrogate as ONNX, SQL or a Python module "
                        "(automata: transition table as JSON / CSV, or regex)")
