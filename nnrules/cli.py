@@ -147,22 +147,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2, sort_keys=True, default=str))
         return 0
     from nnrules.extract import KINDS, method_names
+    from nnrules.io.inspect_text import inspect_text
 
-    for key in sorted(info):
-        value = info[key]
-        if isinstance(value, (list, tuple)):
-            print(f"{key}:")
-            for item in value:
-                print(f"  - {item}")
-        elif isinstance(value, dict):
-            print(f"{key}:")
-            for k in sorted(value):
-                print(f"  {k}: {value[k]}")
-        else:
-            print(f"{key}: {value}")
     white_box = bool(info.get("layers_readable"))
-    if white_box:
-        print(f"layer IR: {_layer_summary(network.layers)}")
     usable = []
     sequences = _reads_sequences(network)
     for name in method_names():
@@ -171,7 +158,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             continue
         if family == "pedagogical" or white_box or sequences:
             usable.append(name)
-    print(f"methods: {', '.join(usable)}")
+    print(inspect_text(info, layers=_layer_summary(network.layers) if white_box else None,
+                       methods=usable))
     return 0
 
 
@@ -220,6 +208,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             schema = load_schema(args.schema)
         train = _read_table(args.data, args, schema=schema)
+        if args.labels:
+            from nnrules.labels import read_labels
+
+            train = dataclasses.replace(
+                train, schema=train.schema.with_labels(read_labels(args.labels)))
         train = sample(train, network, args)
         extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
         if extractor.n_nonfinite_dropped_:
@@ -253,7 +246,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if artifacts:
         markdown += "\n" + "\n".join(f"![{name}]({name})" for name in artifacts) + "\n"
     _write(out / "report.md", markdown)
-    _write(out / "rules.txt", surrogate.to_text().rstrip("\n") + "\n")
+    text = surrogate.to_text().rstrip("\n") + "\n"
+    if hasattr(surrogate, "to_rules"):  # trees: the tree, then the same model as short rules
+        text += "\nThe same model as rules:\n" + surrogate.to_rules().to_text().rstrip("\n") + "\n"
+    _write(out / "rules.txt", text)
     fid = "n/a" if report.fidelity is None else f"{report.fidelity:.4f}"
     lo, hi = report.fidelity_ci95 or (float("nan"), float("nan"))
     print(f"{args.method}: fidelity {fid} [{lo:.4f}, {hi:.4f}] on {report.n_eval} rows of "
@@ -372,7 +368,6 @@ def _key_columns(path: str, keys: list[str], n_rows: int) -> list[list[str]]:
 
 
 def _predict_reasons(args: argparse.Namespace) -> int:
-    from nnrules.io import serialize
     from nnrules.io.data import read_data
     from nnrules.surrogates.reasons import MAX_REASONS, reasons
 
@@ -452,7 +447,15 @@ def _parser() -> argparse.ArgumentParser:
     model_options(p)
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("extract", help="extract a surrogate and its fidelity report")
+    p = sub.add_parser("methods", help="the extraction methods; with METHOD, its parameters "
+                       "(defaults, accepted values, meaning)")
+    p.add_argument("method", nargs="?", help="a method name")
+    p.set_defaults(func=cmd_methods)
+
+    p = sub.add_parser("extract", help="extract a surrogate and its fidelity report",
+                       epilog="nnrules extract --method METHOD --help also lists METHOD's "
+                       "parameters.")
+    _SUBPARSERS["extract"] = p
     p.add_argument("model")
     p.add_argument("--data", required=True, help="extraction data (CSV, .npy, .parquet, text)")
     p.add_argument("--method", required=True, metavar="METHOD",
@@ -462,6 +465,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="nnrules-out", help="output folder (default: nnrules-out)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--schema", help="feature schema JSON overriding the inferred one")
+    p.add_argument("--labels", help="value labels JSON (format nnrules/labels): display names, "
+                   "code meanings and units, embedded in the surrogate (docs/formats.md)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method parameter, repeatable (e.g. --param max_leaves=8)")
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
@@ -540,9 +545,61 @@ def _version() -> str:
     return __version__
 
 
+def _method_in(argv: list[str]) -> str | None:
+    for i, a in enumerate(argv):
+        if a == "--method" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--method="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def _extract_help(parser: argparse.ArgumentParser, method: str) -> int:
+    from nnrules.extract import method_help
+
+    try:
+        text = method_help(method)
+    except NNRulesError as exc:
+        print(f"nnrules: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    print(_SUBPARSERS["extract"].format_help())
+    print(text)
+    return 0
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    from nnrules.extract import get_extractor, method_help, method_names
+
+    if args.method:
+        print(method_help(args.method))
+        return 0
+    rows = []
+    for name in method_names():
+        try:
+            cls = get_extractor(name)
+        except ImportError:  # optional dependencies missing
+            continue
+        doc = (cls.__doc__ or "").strip().splitlines()
+        rows.append((name, getattr(cls, "family", ""), doc[0] if doc else ""))
+    w = [max(len(r[i]) for r in rows) for i in range(2)]
+    for name, family, summary in rows:
+        print(f"{name.ljust(w[0])}  {family.ljust(w[1])}  {summary}")
+    print("\nParameters of one method: nnrules methods METHOD (or nnrules extract --method "
+          "METHOD --help)")
+    return 0
+
+
+_SUBPARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nnrules`` command; returns the exit code."""
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if argv[:1] == ["extract"] and ({"-h", "--help"} & set(argv)):
+        method = _method_in(argv)
+        if method is not None:  # extract --method M --help: extract's help, then M's parameters
+            return _extract_help(parser, method)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

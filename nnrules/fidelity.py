@@ -157,9 +157,11 @@ class FidelityReport:
             raise FormatError(f"Malformed nnrules/report: {exc}.") from None
 
     def to_markdown(self) -> str:
-        """The report as a Markdown section for a model card."""
-        lines = [f"## Fidelity report: `{self.method or 'surrogate'}`", ""]
-        what = "agreement with the network" if self.task == "classification" else "R² vs the network"
+        """The report as a Markdown section for a model card (every table followed by a blank
+        line, so it renders as written)."""
+        lines = [f"## Fidelity report: `{self.method or 'unnamed method'}`", ""]
+        regression = self.task != "classification"
+        what = "R² against the network" if regression else "agreement with the network"
         fid = "n/a" if self.fidelity is None else f"{self.fidelity:.4f}"
         ci = self.fidelity_ci95
         ci_text = "n/a" if ci is None else f"[{ci[0]:.4f}, {ci[1]:.4f}]"
@@ -170,13 +172,13 @@ class FidelityReport:
         ]
         if self.accuracy:
             acc = self.accuracy
-            lines.append(
-                f"- Accuracy against true labels: network {acc['network']:.4f}, "
-                f"surrogate {acc['surrogate']:.4f}."
-            )
+            metric = "R² against true values" if regression else "Accuracy against true labels"
+            lines.append(f"- {metric}: network {_num(acc['network'])}, surrogate "
+                         f"{_num(acc['surrogate'])}.")
         if self.complexity:
-            size = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
-                             for k, v in sorted(self.complexity.items()))
+            size = ", ".join(f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float)
+                             else f"{k.replace('_', ' ')} {v}"
+                             for k, v in sorted(self.complexity.items()) if v is not None)
             lines.append(f"- Size: {size}.")
         if self.n_queries is not None:
             lines.append(f"- Oracle queries during extraction: {self.n_queries}.")
@@ -194,19 +196,39 @@ class FidelityReport:
                 f = "n/a" if row["fidelity"] is None else f"{row['fidelity']:.4f}"
                 c = row["ci95"]
                 c_text = "n/a" if c is None else f"[{c[0]:.3f}, {c[1]:.3f}]"
-                lines.append(f"| {row['label']} | {row['n']} | {f} | {c_text} |")
+                lines.append(f"| {_cell(row['label'])} | {row['n']} | {f} | {c_text} |")
         if self.details:
             lines += ["", "| detail | value |", "|---|---|"]
             for key in sorted(self.details):
-                value = self.details[key]
-                text = f"{value:.4f}" if isinstance(value, float) else str(value)
-                lines.append(f"| {key} | {text} |")
+                lines.append(f"| {_cell(key.replace('_', ' '))} | {_cell(self.details[key])} |")
+        lines.append("")
         if self.parameters:
-            lines += ["", "Parameters: " + ", ".join(
-                f"`{k}={v!r}`" for k, v in sorted(self.parameters.items())) + "."]
+            lines += ["Parameters: " + ", ".join(
+                f"`{k}={v!r}`" for k, v in sorted(self.parameters.items())) + ".", ""]
         versions = ", ".join(f"{k} {v}" for k, v in sorted(self.versions.items()))
-        lines += [f"Seed: `{self.seed!r}`. Versions: {versions}.", ""]
+        seed = "" if self.seed is None else f"Seed: `{self.seed!r}`. "
+        lines += [f"{seed}Versions: {versions}.", ""]
         return "\n".join(lines)
+
+
+def _num(v: Any) -> str:
+    return "n/a" if v is None else f"{v:.4f}"
+
+
+def _method_of(surrogate: Any) -> str | None:
+    """The method a saved surrogate records (``notes["method"]``), else its kind ("tree",
+    "additive", "automaton", ...) from its file format."""
+    notes = getattr(surrogate, "notes", None)
+    if isinstance(notes, dict) and notes.get("method"):
+        return str(notes["method"])
+    fmt = getattr(surrogate, "FORMAT", None)
+    return fmt.split("/", 1)[1] if isinstance(fmt, str) and "/" in fmt else None
+
+
+def _cell(value: Any) -> str:
+    """A Markdown table cell: pipes escaped, one line."""
+    text = f"{value:.4f}" if isinstance(value, float) else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _overlap(X: Any, data: Any, provenance: Provenance | None) -> tuple[str, int]:
@@ -476,7 +498,8 @@ def evaluate(
     if hasattr(surrogate, "report_details"):
         details = surrogate.report_details(X, reference)
 
-    method = parameters = seed = n_queries = None
+    method = _method_of(surrogate)
+    parameters = seed = n_queries = None
     timings: dict = {"evaluate_seconds": time.perf_counter() - start}
     partial_reason = None
     if provenance is not None:

@@ -231,7 +231,10 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
     details = dict(counts.details or {})
     if details and counts.details_rows != n:
         details["details_rows"] = counts.details_rows
-    method = parameters = seed = sha = n_queries = partial_reason = None
+    from nnrules.fidelity import _method_of
+
+    method = _method_of(surrogate)
+    parameters = seed = sha = n_queries = partial_reason = None
     timings: dict = {}
     if start is not None:
         timings["evaluate_seconds"] = time.perf_counter() - start

@@ -179,11 +179,16 @@ class FeatureSchema:
     input_dtypes : tuple of str, optional
         NumPy dtype names (``"float32"``, ``"int64"``, ``"str"``...) of those inputs; by default
         numeric features are fed as float32 and categorical ones as strings.
+    labels : dict, optional
+        Display names, code meanings and units (``nnrules.labels``); set with
+        :meth:`with_labels`. Not part of equality: labels change how rules read, not what they
+        decide.
     """
 
     features: tuple[Feature, ...]
     input_names: tuple[str, ...] | None = None
     input_dtypes: tuple[str, ...] | None = field(default=None)
+    labels: Mapping[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
@@ -207,12 +212,46 @@ class FeatureSchema:
                     "features; give one per feature."
                 )
             object.__setattr__(self, attr, value)
+        if self.labels is not None:
+            from nnrules.labels import check_labels
+
+            object.__setattr__(self, "labels", check_labels(self.labels, self))
         for group, idx in self.groups.items():
             if len(idx) < 2:
                 raise SchemaError(
                     f"One-hot group {group!r} has a single column {names[idx[0]]!r}; a group "
                     "needs at least two (use kind 'binary' for a lone 0/1 column)."
                 )
+
+    # -- labels -------------------------------------------------------------------------
+    def with_labels(self, labels: Mapping[str, Any] | None) -> FeatureSchema:
+        """A copy carrying ``labels`` (see ``nnrules.labels``; checked against this schema)."""
+        import dataclasses
+
+        return dataclasses.replace(self, labels=labels)
+
+    def _label_entry(self, key: str | None) -> Mapping[str, Any]:
+        if not self.labels or key is None:
+            return {}
+        return self.labels["features"].get(key, {})
+
+    def display_name(self, feature_index: int) -> str:
+        """The feature's (or its one-hot group's) display name: its label, else its name."""
+        f = self.features[feature_index]
+        key = f.group if f.kind == "onehot" else f.name
+        return self._label_entry(key).get("name", key)
+
+    def unit(self, feature_index: int) -> str | None:
+        """The unit of a numeric feature, if the labels give one."""
+        return self._label_entry(self.features[feature_index].name).get("unit")
+
+    def value_label(self, feature_index: int, code: Any) -> str:
+        """A code as people read it: ``none (A14)`` when labelled, else the code."""
+        f = self.features[feature_index]
+        key = f.group if f.kind == "onehot" else f.name
+        code = format_number(code) if isinstance(code, (int, float, np.number)) else str(code)
+        meaning = self._label_entry(key).get("values", {}).get(code)
+        return f"{meaning} ({code})" if meaning else code
 
     # -- lookups ------------------------------------------------------------------------
     @property
@@ -433,6 +472,12 @@ class FeatureSchema:
             )
         f = self.features[int(feature_index)]
         value = float(value)
+        if self.labels:
+            from nnrules.labels import describe_labelled
+
+            text = describe_labelled(self, int(feature_index), op, value)
+            if text is not None:
+                return text
         if f.kind in ("binary", "onehot"):
             hot = _zero_one_test(op, value)
             if hot is not None:
@@ -477,6 +522,7 @@ class FeatureSchema:
             "features": [f.to_dict() for f in self.features],
             "input_names": None if self.input_names is None else list(self.input_names),
             "input_dtypes": None if self.input_dtypes is None else list(self.input_dtypes),
+            **({"labels": self.labels} if self.labels else {}),
         }
 
     @classmethod
@@ -493,11 +539,12 @@ class FeatureSchema:
                 f"Unknown {SCHEMA_FORMAT} version {version!r}; this nnrules reads version "
                 f"{SCHEMA_VERSION}. Upgrade nnrules or rewrite the file."
             )
-        unknown = sorted(set(d) - {"format", "version", "features", "input_names", "input_dtypes"})
+        unknown = sorted(set(d) - {"format", "version", "features", "input_names", "input_dtypes",
+                                   "labels"})
         if unknown:
             raise SchemaError(
                 f"Unknown schema keys {unknown}; valid keys are 'features', 'input_names', "
-                "'input_dtypes', 'format', 'version'."
+                "'input_dtypes', 'labels', 'format', 'version'."
             )
         feats = d.get("features")
         if not isinstance(feats, Sequence) or isinstance(feats, str):
@@ -507,6 +554,7 @@ class FeatureSchema:
             features=tuple(Feature.from_dict(f) for f in feats),
             input_names=None if names is None else tuple(names),
             input_dtypes=None if dtypes is None else tuple(dtypes),
+            labels=d.get("labels"),
         )
 
     # -- inference -----------------------------------------------------------------------

@@ -198,10 +198,34 @@ def test_multiclass_scores_sympy_and_report(tabular_fidelity):
     assert ranking[0].startswith(next(iter(s.importances())))
 
 
+def test_shape_plot_axes_say_which_class_a_positive_contribution_favours(
+        tabular_fidelity, tmp_path, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg", force=True)
+    from matplotlib.axes import Axes
+
+    from nnrules.surrogates.additive_plot import write_plots
+
+    seen: list[str] = []
+    original = Axes.set_ylabel
+    monkeypatch.setattr(Axes, "set_ylabel",
+                        lambda self, text, *a, **k: (seen.append(text), original(
+                            self, text, *a, **k))[1])
+    s = tabular_fidelity["breast_cancer"]["extractor"].surrogate_
+    small = type(s)(s.intercept, s.terms[:2], output=s.output, classes=s.classes,
+                    schema=s.schema, task=s.task)
+    write_plots(small, tmp_path)
+    assert "> 0 favours 1, < 0 favours 0" in seen[-1].replace("'", "")
+
+
 def test_binary_logit_surrogate_matches_network_scores(tabular_fidelity):
     r = tabular_fidelity["breast_cancer"]
     s = r["extractor"].surrogate_
     assert s.output == "logit" and s.classes == (0, 1)
+    text = s.to_text()
+    assert text.startswith("logit of 1 vs 0 = ") and "P(1) = 1 / (1 + exp(-logit))" in text
+    assert "(toward 1)" in text and "(toward 0)" in text
+    assert max(len(block.splitlines()) for block in text.split("\n") if block) < 200
     f = s.decision_function(r["X_test"])
     np.testing.assert_array_equal(s.predict(r["X_test"]), np.where(f > 0, 1, 0))
 
@@ -222,8 +246,30 @@ def test_mixed_kinds_recover_one_value_per_category():
     assert 8 <= len(cuts) + 1 <= 32 and all(c % 1 == 0.5 for c in cuts)
     X_new = _mixed_rows(300, 7)
     assert r2_score(_mixed_truth(X_new), s.predict(X_new)) > 0.99
-    text = s.to_text()
+    text = s.knots_text()
     assert "color_green: " in text and "smoker <= 0.5" in text
+    # The readable text: link stated, terms by importance, categories and ranges with effects.
+    lines = s.to_text().splitlines()
+    assert lines[0].startswith("prediction = ")
+    heads = [ln for ln in lines if ln[:1].isdigit()]
+    assert [h.split(" (")[0] for h in heads] == [
+        f"{i}. {n}" for i, n in enumerate(s.importances(), 1)]
+    smoker = lines[lines.index(next(h for h in heads if "smoker" in h)) + 1:][:2]
+    effect = {row.split()[0]: float(row.split()[1]) for row in smoker}
+    assert effect["1"] - effect["0"] == pytest.approx(1.2, abs=0.03)
+    # Every age range's stated effect is the shape's mean on that range, within the tolerance.
+    age = s.terms[0]
+    start = lines.index(next(h for h in heads if h.split(". ")[1].startswith("age")))
+    tol = float(lines[-1].split("at most ")[1].split(" ")[0])
+    for row in lines[start + 1:]:
+        if not row.startswith("     "):
+            break
+        span, value = row.split()[0], float(row.split()[1])
+        lo, _, hi = span.partition("–")
+        ages = np.arange(int(lo), int(hi or lo) + 1, dtype=float)
+        Z = np.zeros((ages.size, s.n_features))
+        Z[:, 0] = ages
+        assert abs(age.values(Z)[:, 0].mean() - value) <= 1.6 * tol
 
 
 @cache

@@ -117,8 +117,31 @@ def test_a_report_given_as_the_surrogate_is_a_one_line_error(extracted, capsys, 
 def test_inspect_names_task_and_methods(capsys):
     code, out, _ = run(capsys, "inspect", MODEL)
     assert code == 0
-    assert "classification" in out
-    assert "methods:" in out and "tree" in out
+    lines = out.splitlines()
+    labels = [ln.split()[0] for ln in lines if ln[:1].strip()]
+    assert labels == ["Model", "SHA-256", "Task", "Inputs", "Outputs", "Features", "Format",
+                      "Logits", "Layers", "Methods"]
+    # Aligned: every value starts in one column; no Python reprs, no "None", no empty lines.
+    column = {len(ln) - len(ln[len(ln.split()[0]):].lstrip()) for ln in lines if ln[:1].strip()}
+    assert len(column) == 1
+    assert "{" not in out and "None" not in out and all(ln.strip() for ln in lines)
+    assert "Task      classification, classes 0, 1" in out
+    assert "features  float32  [batch, 30]" in out
+    assert lines[-1].startswith("Methods") and "tree" in lines[-1]
+    code, out, _ = run(capsys, "inspect", MODEL, "--json")
+    assert code == 0 and json.loads(out)["task"] == "classification"
+
+
+def test_methods_list_and_describe_parameters(capsys):
+    code, out, _ = run(capsys, "methods")
+    assert code == 0 and out.splitlines()[0].split()[:2] == ["additive", "pedagogical"]
+    code, out, _ = run(capsys, "methods", "trepan")
+    assert code == 0 and out.startswith("trepan: TREPAN")
+    assert any(ln.split()[:2] == ["max_leaves", "16"] for ln in out.splitlines())
+    code, out, _ = run(capsys, "extract", "--method", "tree", "--help")
+    assert code == 0 and "usage:" in out and "min_samples_leaf" in out
+    code, _, err = run(capsys, "methods", "nope")
+    assert code != 0 and "Known methods" in err
 
 
 @pytest.mark.parametrize(
@@ -270,7 +293,8 @@ def test_each_data_file_is_built_and_validated_once(method, model, data, params,
 
 def test_evaluate_reports_without_an_extractor(extracted, tmp_path, capsys):
     """`nnrules evaluate` measures a saved surrogate against the network: the same figures as
-    the extraction's report, and no method or parameters it cannot know."""
+    the extraction's report, the method the surrogate file records (issue 17: never
+    "surrogate"), and no parameters it cannot know."""
     code, _, _ = run(capsys, "evaluate", extracted / "surrogate.json", MODEL, "--data", TEST,
                      "--target", "target", "--out", tmp_path)
     assert code == 0
@@ -279,5 +303,6 @@ def test_evaluate_reports_without_an_extractor(extracted, tmp_path, capsys):
     for key in ("fidelity", "fidelity_ci95", "per_class", "accuracy", "complexity",
                 "model_sha256", "n_eval"):
         assert fresh[key] == first[key], key
-    assert fresh["method"] is None and fresh["parameters"] == {} and fresh["n_queries"] is None
+    assert fresh["method"] == "tree" and fresh["parameters"] == {} and fresh["n_queries"] is None
+    assert (tmp_path / "report.md").read_text().startswith("## Fidelity report: `tree`")
     assert "not compared" in fresh["data"]["kind"]

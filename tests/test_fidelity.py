@@ -162,7 +162,9 @@ def test_a_surrogate_and_a_network_are_enough_for_a_report():
     for key in ("fidelity", "fidelity_ci95", "per_class", "accuracy", "complexity", "task"):
         assert getattr(bare, key) == getattr(fitted, key), key
     assert bare.model_sha256 == network.sha256 == fitted.model_sha256
-    assert bare.method is None and bare.parameters == {} and bare.n_queries is None
+    # The saved surrogate names its method (notes["method"]); the rest of the provenance is empty.
+    assert bare.method == "tree" and bare.parameters == {} and bare.n_queries is None
+    assert bare.to_markdown().startswith("## Fidelity report: `tree`")
     assert "not compared" in bare.data["kind"]
     # The provenance alone (no extractor) gives back the overlap and the method.
     again = evaluate(ex.surrogate_, network, train, provenance=ex.provenance_)
@@ -230,3 +232,40 @@ def test_report_json_schema_accepts_old_reports_without_partial():
         serialize.loads(json.dumps(d))
     d["partial_reason"] = "max_seconds reached"
     assert serialize.loads(json.dumps(d)).partial_reason == "max_seconds reached"
+
+
+def _blocks(markdown: str) -> list:
+    """Markdown parsed with markdown-it (GFM tables): its block tokens."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").parse(markdown)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_markdown_renders_as_written(task):
+    """Tables end where they should (the next line is a paragraph, not a table row), no
+    'Seed: None', R² named R² for regression, pipes in details escaped."""
+    rng = np.random.default_rng(0)
+    if task == "classification":
+        net = _Fixed([0, 1, 1, 0] * 10, classes=[0, 1])
+        report = evaluate(_Fixed([0, 1, 1, 1] * 10), net, np.zeros((40, 1)), y=[0, 1] * 20)
+    else:
+        ref = rng.normal(size=40)
+        report = evaluate(_Fixed(ref + 0.1, "regression"), _Fixed(ref, "regression"),
+                          np.zeros((40, 1)), y=-3 * ref)
+    report.details["regex"] = "(0|11)*"
+    text = report.to_markdown()
+    tokens = _blocks(text)
+    tables = [t for t in tokens if t.type == "table_open"]
+    assert len(tables) == (2 if task == "classification" else 1)
+    cells = [t.content for i, t in enumerate(tokens) if t.type == "inline"
+             and tokens[i - 1].type in ("td_open", "th_open")]
+    assert "(0|11)*" in cells  # the pipe stayed inside its cell
+    assert not any("Versions" in c or "Seed" in c for c in cells)
+    paragraphs = [t.content for i, t in enumerate(tokens) if t.type == "inline"
+                  and tokens[i - 1].type == "paragraph_open"]
+    assert any(p.startswith("Versions: ") for p in paragraphs)
+    assert "Seed: None" not in text and "Seed" not in text
+    if task == "regression":
+        assert "R² against true values" in text and "Accuracy" not in text
+        assert report.accuracy["network"] < 0  # a negative R², named R², not accuracy

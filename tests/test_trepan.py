@@ -60,7 +60,12 @@ def test_monk1_tree_is_the_concept():
     assert sorted(m.tobytes() for m in ones) == sorted(m.tobytes() for m in atoms)
     assert tree.complexity()["leaves"] == 5
     text = tree.to_text()
-    assert "a5 == 1" in text and "at least 2 of {a1 == 2, a2 == 2}" in text
+    assert "a5 == 1" in text and "a1 == 2 and a2 == 2" in text
+    # The rule view reads as the concept: (a1 = a2) or (a5 = 1), and nothing else.
+    assert tree.to_rules().to_text().splitlines() == [
+        "IF a5 == 1 THEN 1", "IF a1 == 3 and a2 == 3 THEN 1", "IF a1 == 1 and a2 == 1 THEN 1",
+        "IF a1 == 2 and a2 == 2 THEN 1", "DEFAULT 0"]
+    assert tree.complexity()["conditions"] == 7
 
 
 def test_monk2_needs_and_finds_mofn_tests():
@@ -95,6 +100,10 @@ def test_monk3_tree_is_the_concept_plus_the_networks_exception():
     assert network_exception.tolist() == [244, 245]
     assert np.array_equal(np.flatnonzero(tree.predict(d.X_test) != concept), network_exception)
     assert _attributes_used(tree, ex.schema_) <= {"a1", "a2", "a3", "a4", "a5"}
+    # The rule view: the concept's two disjuncts, the first carrying the network's exception.
+    assert tree.to_rules().to_text().splitlines() == [
+        "IF a4 == 1 and a5 == 3 and (a1 != 2 or a3 != 1) THEN 1",
+        "IF a2 != 3 and a5 != 4 THEN 1", "DEFAULT 0"]
 
 
 def test_nodes_with_too_few_real_rows_are_not_split():

@@ -181,14 +181,23 @@ class AutomatonExtractor(Extractor):
         "auto": white-box abstraction, then L* refined against it and against sampling (L*
         alone when the graph has no recurrent op).
     max_states : int, default 64
+        Largest number of states tried (clusters of the abstraction, states of L*).
     n_samples : int, default 2000
         Random validation sequences (lengths 1 .. 2 × the longest extraction sequence).
     tolerance : float, default 0.001
         Equivalence by sampling passes when the hypothesis disagrees with the network on at
         most this fraction of the sampled sequences (0: chase every disagreement, which follows
         a network's isolated mistakes into large automata).
+    max_disagreement : float in [0, 1) or None, default None
+        When set, the extracted automaton is then shrunk to the smallest one found (greedy state
+        removal, ``nnrules.extract.engines.automaton_reduce``) that disagrees with the network on at
+        most this fraction of the validation sequences; the disagreement is reported
+        (``notes["reduced"]`` and the report's details). For networks that are not exactly
+        regular, whose faithful automaton is too large to read.
     max_queries : int, default 2_000_000
+        Budget of sequences the network is asked about; L* stops gracefully when it is spent.
     max_seconds : float, default 60
+        Time budget of L*; the notes and the report say when it ended the learning.
     layout : {"batch_first", "time_first"} or None
         Overrides the input layout read from the graph.
     id_offset : int, default 0
@@ -196,7 +205,10 @@ class AutomatonExtractor(Extractor):
     empty_label : optional
         The answer on the empty sequence for graphs with no recurrent op.
     progress : bool, default False
+        Print L*'s rounds to stderr.
     random_state : int, numpy.random.Generator or None
+        Seeds the k-means abstraction and the sampled sequences; the same seed gives the same
+        automaton.
     """
 
     method: ClassVar[str] = "automaton"
@@ -208,6 +220,7 @@ class AutomatonExtractor(Extractor):
         "n_samples": Interval(int, 1, None),
         "max_queries": Interval(int, 1, None),
         "tolerance": Interval(float, 0, 1, closed="left"),
+        "max_disagreement": Interval(float, 0, 1, closed="left", allow_none=True),
         "max_seconds": Interval(float, 0, None, closed="neither"),
         "layout": Options(("batch_first", "time_first"), allow_none=True),
         "id_offset": Interval(int, 0, None),
@@ -217,6 +230,7 @@ class AutomatonExtractor(Extractor):
 
     def __init__(self, network: Any, *, strategy: str = "auto", max_states: int = 64,
                  n_samples: int = 2000, tolerance: float = 0.001,
+                 max_disagreement: float | None = None,
                  max_queries: int = 2_000_000, max_seconds: float = 60.0,
                  layout: str | None = None, id_offset: int = 0, empty_label: Any = None,
                  progress: bool = False, random_state: int | None = None) -> None:
@@ -226,6 +240,7 @@ class AutomatonExtractor(Extractor):
         self.n_samples = n_samples
         self.max_queries = max_queries
         self.tolerance = tolerance
+        self.max_disagreement = max_disagreement
         self.max_seconds = max_seconds
         self.layout = layout
         self.id_offset = id_offset
@@ -256,6 +271,18 @@ class AutomatonExtractor(Extractor):
         self.alphabet_ = data.alphabet
         self.partial_reason_ = None
         self.surrogate_ = self._fit(data, None)
+        if self.max_disagreement is not None:
+            from nnrules.extract.engines.automaton_reduce import reduce_within
+
+            notes = self.surrogate_.notes
+            self.surrogate_, info = reduce_within(
+                self.surrogate_, self._validation, self._reference,
+                tolerance=float(self.max_disagreement))
+            info["measured_on"] = ("validation sequences: random ones up to twice the longest "
+                                   "extraction sequence, the extraction sequences and their "
+                                   "one-symbol mutations")
+            self.surrogate_.notes = {**notes, "reduced": info}
+        del self._validation, self._reference
         self.n_queries_ = self.oracle_.n_queries
         self.n_train_ = len(data)
         self.fit_seconds_ = time.perf_counter() - start
@@ -274,6 +301,7 @@ class AutomatonExtractor(Extractor):
         lengths = rng.integers(1, 2 * longest + 1, size=self.n_samples)
         validation = [rng.integers(k, size=n) for n in lengths] + ids + _mutations(ids, k, rng)
         reference = oracle.classify(validation)
+        self._validation, self._reference = validation, reference
         enc = oracle.encoding
         notes: dict[str, Any] = {"train_max_length": int(data.lengths.max(initial=0)),
                                  "validation_max_length": 2 * longest,

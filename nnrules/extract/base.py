@@ -85,6 +85,9 @@ class Extractor(Params):
         data = self._drop_nonfinite(data, nonfinite)
         self.partial_reason_ = None
         self.surrogate_ = self._fit(data.X, data.y)
+        notes = getattr(self.surrogate_, "notes", None)
+        if isinstance(notes, dict) and self.method:
+            notes.setdefault("method", self.method)  # a saved surrogate still names its method
         self.n_queries_ = self.oracle_.n_queries
         self._annotate(data.X, source="training", data="extraction data", stats=True)
         self.n_train_ = int(data.X.shape[0])

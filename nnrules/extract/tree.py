@@ -35,6 +35,11 @@ class TreeExtractor(Extractor):
         labelled by the network and added to the extraction rows.
     task : {"classification", "regression"} or None, default=None
         Overrides the task the network declares.
+    simplify : bool, default=True
+        Simplify the fitted tree without changing its answer on the extraction rows and 20,000
+        generated rows (``nnrules.extract.engines.simplify``): sibling leaves with one output merge,
+        tests the path decides go. What it did is in ``simplification_`` and the surrogate's
+        ``notes["simplified"]``.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries and the tree's tie-breaking; the same seed gives the same file.
 
@@ -55,6 +60,7 @@ class TreeExtractor(Extractor):
         "min_samples_leaf": Interval(int, 1, None),
         "n_queries": Interval(int, 0, None),
         "task": Options(("classification", "regression"), allow_none=True),
+        "simplify": Options((True, False)),
         "random_state": RANDOM_STATE,
     }
 
@@ -67,6 +73,7 @@ class TreeExtractor(Extractor):
         min_samples_leaf: int = 1,
         n_queries: int = 0,
         task: str | None = None,
+        simplify: bool = True,
         random_state: int | None = None,
     ):
         self.network = network
@@ -75,6 +82,7 @@ class TreeExtractor(Extractor):
         self.min_samples_leaf = min_samples_leaf
         self.n_queries = n_queries
         self.task = task
+        self.simplify = simplify
         self.random_state = random_state
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):
@@ -103,6 +111,14 @@ class TreeExtractor(Extractor):
             )
         cart.fit(rows, answers)
         classes = None if self.oracle_.classes is None else tuple(self.oracle_.classes.tolist())
-        return TreeSurrogate.from_sklearn(
+        tree = TreeSurrogate.from_sklearn(
             cart, schema=self.schema_, classes=classes, task=self.oracle_.task
         )
+        if not self.simplify:
+            return tree
+        from nnrules.extract.engines.simplify import generate_rows, simplify_tree
+
+        generated = generate_rows(self.schema_, X, random_state=int(rng.integers(0, 2**31 - 1)))
+        tree, self.simplification_ = simplify_tree(tree, rows, generated=generated)
+        tree.notes["simplified"] = self.simplification_
+        return tree

@@ -79,6 +79,9 @@ class TrepanExtractor(Extractor):
         and 1 that kept held-out fidelity
         within 0.006 of 0's on breast cancer, wine and digits (benchmarks/trepan.py's budgets);
         it cut their literals by a third (522 to 354) and left MONK's trees unchanged.
+    min_real : int >= 0, default=4
+        Fewest real rows a node must hold to be split (queries alone never decide a split
+        below this).
     n_queries : int >= 0 or None, default=None
         Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
     sampler : {"perturb", "kde", "marginal"}, default="perturb"
@@ -87,6 +90,13 @@ class TrepanExtractor(Extractor):
         A node whose majority class covers at least ``1 - stop_error`` of it with confidence
         ``stop_confidence`` is not expanded.
     max_depth : int >= 1 or None, default=None
+        Deepest a leaf may be (None: the leaf budget alone decides).
+    simplify : bool, default=True
+        Simplify the grown tree without changing its answer on the extraction rows, TREPAN's
+        queries and 20,000 generated rows (``nnrules.extract.engines.simplify``): tests the path
+        decides go, m-of-n tests become the simplest equal test, sibling leaves with one class
+        merge, branches no row reaches take their parent's class (reported). What it did is in
+        ``simplification_`` and the surrogate's ``notes["simplified"]``.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -114,6 +124,7 @@ class TrepanExtractor(Extractor):
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
+        "simplify": Options((True, False)),
         "random_state": RANDOM_STATE,
     }
 
@@ -133,6 +144,7 @@ class TrepanExtractor(Extractor):
         stop_error: float = 0.01,
         stop_confidence: float = 0.95,
         max_depth: int | None = None,
+        simplify: bool = True,
         random_state: int | None = None,
     ):
         self.network = network
@@ -148,6 +160,7 @@ class TrepanExtractor(Extractor):
         self.stop_error = stop_error
         self.stop_confidence = stop_confidence
         self.max_depth = max_depth
+        self.simplify = simplify
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
@@ -203,7 +216,7 @@ class TrepanExtractor(Extractor):
         del self._X, self._labels, self._sampler
         tests = [n.test if n.left >= 0 else None for n in nodes]
         value = np.array([n.counts / max(n.counts.sum(), 1) for n in nodes])
-        return TreeSurrogate(
+        tree = TreeSurrogate(
             tests=tests,
             left=np.array([n.left for n in nodes], dtype=np.int64),
             right=np.array([n.right for n in nodes], dtype=np.int64),
@@ -213,6 +226,16 @@ class TrepanExtractor(Extractor):
             task="classification",
             n_node_samples=np.array([n.real.size for n in nodes], dtype=np.int64),
         )
+        if not self.simplify:
+            return tree
+        from nnrules.extract.engines.simplify import generate_rows, simplify_tree
+
+        queries = np.vstack([np.empty((0, d))] + [n.Q for n in nodes if n.left < 0])
+        rows = np.vstack([queries, generate_rows(self.schema_, X, random_state=int(
+            rng.integers(0, 2**31 - 1)))])
+        tree, self.simplification_ = simplify_tree(tree, X, generated=rows)
+        tree.notes["simplified"] = self.simplification_
+        return tree
 
     def _make_node(self, path, real, Q, Qy, depth) -> _Node:
         """A node with its queries topped up to ``min_samples`` and its best split."""

@@ -472,7 +472,16 @@ class AdditiveSurrogate(TableSurrogate):
             return f"logit of {second!r} vs {first!r} (> 0 means {second!r})"
         return f"score of class {self.classes[k]!r} (the largest score wins)"
 
-    def to_text(self) -> str:
+    def to_text(self, tolerance: float | None = None) -> str:
+        """The model as a person reads it: the intercept and the link, then per feature (largest
+        spread first) a short table of value ranges and their effect, adjacent ranges merged
+        while the effect varies by at most ``tolerance`` (default: 10% of the largest spread).
+        See ``nnrules.surrogates.additive_text``; ``knots_text`` gives every knot."""
+        from nnrules.surrogates.additive_text import additive_text
+
+        return additive_text(self, tolerance)
+
+    def knots_text(self) -> str:
         """The intercept, then every shape function (largest spread first) as values per cell:
         spline terms at their breakpoints (a degree-d polynomial in between), step and one-hot
         terms per cell, pair terms as a grid."""

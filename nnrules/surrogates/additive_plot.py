@@ -25,7 +25,7 @@ import numpy as np
 
 from nnrules.exceptions import DataError
 
-__all__ = ["MAX_TERMS", "SHARE", "important_terms", "write_plots"]
+__all__ = ["MAX_TERMS", "SHARE", "effect_axis_label", "important_terms", "write_plots"]
 
 MAX_TERMS = 8   # at most this many shape plots by default
 SHARE = 0.8     # ... the fewest terms holding this share of the summed spread
@@ -109,14 +109,36 @@ def _grid_rows(surrogate, axis, n: int = 300) -> tuple[np.ndarray, np.ndarray, l
         for j, c in enumerate(axis.columns):
             X[j, c] = 1.0
         labels = [names[c] for c in axis.columns]
-        if surrogate.schema is not None:
-            labels = [surrogate.schema.features[c].category or names[c] for c in axis.columns]
+        schema = surrogate.schema
+        if schema is not None:
+            labels = [schema.value_label(c, schema.features[c].category)
+                      if schema.features[c].category is not None else names[c]
+                      for c in axis.columns]
         return X, np.arange(m, dtype=float), labels
     e = np.asarray(axis.edges)
     # A representative value per cell: the cuts' midpoints, one unit beyond at the ends.
     pts = np.r_[e[0] - 0.5, (e[:-1] + e[1:]) / 2, e[-1] + 0.5] if e.size else np.zeros(1)
     X[:, axis.columns[0]] = pts
     return X, np.arange(m, dtype=float), [axis.cell_text(j, names) for j in range(m)]
+
+
+def effect_axis_label(surrogate) -> str:
+    """The y-axis text of a shape plot: what a positive contribution favours."""
+    if surrogate.output == "logit":
+        first, second = surrogate.classes
+        return f"contribution to the logit\n> 0 favours {second!r}, < 0 favours {first!r}"
+    if surrogate.output == "logits":
+        return "contribution to each class's score\n> 0 favours that class"
+    return "contribution to the prediction\n> 0 raises it"
+
+
+def _feature_label(surrogate, column: int) -> str:
+    """x-axis text: the display name, with its unit when the schema's labels give one."""
+    schema = surrogate.schema
+    if schema is None or not getattr(schema, "labels", None):
+        return surrogate._names()[column]
+    unit = schema.unit(column)
+    return schema.display_name(column) + (f" ({unit})" if unit else "")
 
 
 def _labels(surrogate) -> list[str]:
@@ -149,7 +171,7 @@ def _draw_main(ax, surrogate, term, title) -> None:
     if axis.kind == "spline":
         for k, label in enumerate(_labels(surrogate)):
             ax.plot(x, v[:, k], lw=1.5, label=label)
-        ax.set_xlabel(surrogate._names()[axis.columns[0]], fontsize=_FONT, labelpad=1)
+        ax.set_xlabel(_feature_label(surrogate, axis.columns[0]), fontsize=_FONT, labelpad=1)
         ax.locator_params(axis="x", nbins=5)
     else:
         width = 0.8 / v.shape[1]
@@ -159,6 +181,7 @@ def _draw_main(ax, surrogate, term, title) -> None:
         ax.set_xticks(x)
         ax.set_xticklabels(ticks, rotation=30, ha="right", fontsize=_FONT - 1)
     ax.axhline(0.0, color="0.4", lw=0.6)
+    ax.set_ylabel(effect_axis_label(surrogate), fontsize=_FONT - 1, labelpad=1)
     ax.set_title(f"h({title})  spread {term.importance:.3g}", fontsize=_FONT + 1, pad=3)
     if v.shape[1] > 1:
         ax.legend(fontsize=_FONT - 1, frameon=False)
@@ -177,6 +200,7 @@ def _draw_pair(fig, ax, surrogate, term, title) -> None:
     lim = float(np.max(np.abs(v))) or 1.0
     mesh = ax.pcolormesh(x2, x1, v, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="nearest")
     bar = fig.colorbar(mesh, ax=ax, pad=0.02, fraction=0.08)
+    bar.set_label(effect_axis_label(surrogate).replace("\n", "; "), fontsize=_FONT - 1)
     bar.ax.tick_params(labelsize=_FONT - 1, length=2)
     names = surrogate._names()
     ax.set_xlabel(names[a2.columns[0]] if a2.kind != "onehot" else "category",

@@ -27,7 +27,8 @@ import numpy as np
 
 from nnrules.exceptions import BudgetExceededError, DataError, FormatError, ParameterError
 from nnrules.surrogates.base import SequenceSurrogate, check_header, plain
-from nnrules.surrogates.regex import MAX_LENGTH, eliminate, to_python, to_readable
+from nnrules.surrogates.regex import MAX_LENGTH, to_python, to_readable
+from nnrules.surrogates.regex_search import shortest_regex
 from nnrules.surrogates.structure import check_automaton_transitions
 
 __all__ = ["Automaton", "counterexample", "difference", "equivalent"]
@@ -236,8 +237,8 @@ class Automaton(SequenceSurrogate):
         c = len(self.classes) - 1 if label is None else self._class_index(label)
         if c not in self._regex_cache:
             try:
-                self._regex_cache[c] = eliminate(self.delta, self.alphabet, self.start,
-                                                 self.output == c)
+                self._regex_cache[c] = shortest_regex(self.delta, self.alphabet, self.start,
+                                                      self.output == c)
             except BudgetExceededError as err:
                 self._regex_cache[c] = err  # remember: the budget is spent once
         found = self._regex_cache[c]
@@ -343,6 +344,10 @@ class Automaton(SequenceSurrogate):
         if train_max is not None and lengths.size:
             details["train_max_length"] = int(train_max)
             details["eval_longer_than_training"] = float(np.mean(lengths > train_max))
+        reduced = self.notes.get("reduced")
+        if reduced:
+            details["reduced_from_states"] = reduced["states_before"]
+            details["reduced_disagreement_on_validation"] = reduced["disagreement"]
         return details
 
     # ------------------------------------------------------------------ JSON

@@ -97,6 +97,8 @@ class BoxRuleSet(TableSurrogate):
         Label (or value) of each leaf.
     verification : mapping, optional
         Counts and settings of the extraction (``proven``, ``refuted``, ``unknown``, ``bound``).
+    notes : mapping, optional
+        Provenance kept in the JSON (``notes["method"]``: the method that extracted it).
     """
 
     FORMAT = "nnrules/boxes"
@@ -105,8 +107,9 @@ class BoxRuleSet(TableSurrogate):
     def __init__(self, lower, upper, outputs, *, schema: FeatureSchema, task: str = "classification",
                  classes: Sequence | None = None, fallback: str = "abstain",
                  fallback_lower=None, fallback_upper=None, fallback_outputs=None,
-                 verification: Mapping | None = None) -> None:
+                 verification: Mapping | None = None, notes: Mapping | None = None) -> None:
         d = schema.n_features
+        self.notes = dict(notes or {})  # provenance, e.g. notes["method"]
         self.lower = np.asarray(lower, dtype=np.float64).reshape(-1, d)
         self.upper = np.asarray(upper, dtype=np.float64).reshape(-1, d)
         self.outputs = list(outputs)
@@ -493,6 +496,7 @@ class BoxRuleSet(TableSurrogate):
             "schema": self.schema.to_dict(),
             "verification": {k: plain(v) for k, v in sorted(self.verification.items())},
             **annotations_to_dict(self),
+            **({"notes": self.notes} if self.notes else {}),
         }
 
     @classmethod
@@ -524,7 +528,8 @@ class BoxRuleSet(TableSurrogate):
                           "fallback_outputs": [leaf["output"] for leaf in fb["leaves"]]}
             boxes = annotations_from_dict(cls(
                 lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
-                fallback=fb["kind"], verification=d.get("verification"), **kwargs), d)
+                fallback=fb["kind"], verification=d.get("verification"), notes=d.get("notes"),
+                **kwargs), d)
         except (KeyError, TypeError, IndexError, ValueError, OverflowError) as exc:
             if isinstance(exc, FormatError):
                 raise

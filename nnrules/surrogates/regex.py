@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,6 +155,11 @@ def star(item: Regex) -> Regex:
     base = _plus_base(item)
     if base is not None:
         return star(base)
+    # (x*|y)* = (x|y)* and (x* y*)* = (x|y)*: inside a star, inner stars add nothing.
+    if item.kind == "alt" and any(p.kind == "star" for p in item.parts):
+        return star(alt(*(p.parts[0] if p.kind == "star" else p for p in item.parts)))
+    if item.kind == "cat" and all(p.kind == "star" for p in item.parts):
+        return star(alt(*(p.parts[0] for p in item.parts)))
     return Regex("star", parts=(item,))
 
 
@@ -189,13 +195,12 @@ def _atomic(r: Regex, python: bool) -> bool:
 def _render(r: Regex, python: bool) -> str:
     # Nodes are shared and immutable: keep each node's Python pattern, so building an
     # expression (which renders alternatives to sort and merge them) stays linear in its size.
-    if python:
-        cached = r.__dict__.get("_python")
-        if cached is None:
-            cached = _render_node(r, True)
-            object.__setattr__(r, "_python", cached)
-        return cached
-    return _render_node(r, False)
+    slot = "_python" if python else "_readable"
+    cached = r.__dict__.get(slot)
+    if cached is None:
+        cached = _render_node(r, python)
+        object.__setattr__(r, slot, cached)
+    return cached
 
 
 def _render_node(r: Regex, python: bool) -> str:
@@ -255,7 +260,8 @@ def to_readable(r: Regex) -> str:
 
 
 def eliminate(delta: np.ndarray, alphabet: tuple[str, ...], start: int,
-              finals: np.ndarray, *, max_length: int = MAX_LENGTH) -> Regex:
+              finals: np.ndarray, *, max_length: int = MAX_LENGTH,
+              order: Sequence[int] | None = None) -> Regex:
     """The language of a DFA as a regular expression, by state elimination.
 
     Parameters
@@ -267,6 +273,9 @@ def eliminate(delta: np.ndarray, alphabet: tuple[str, ...], start: int,
     max_length : int, default ``MAX_LENGTH`` (50,000)
         Budget: state elimination can grow expressions exponentially in the number of states;
         an intermediate expression longer than this many characters ends it.
+    order : sequence of int, optional
+        The order in which states are eliminated (states that cannot reach a final state are
+        skipped); default: cheapest first (see Returns). Any order gives the same language.
 
     Returns
     -------
@@ -305,13 +314,14 @@ def eliminate(delta: np.ndarray, alphabet: tuple[str, ...], start: int,
             edges[(q, F)] = EPS
     edges[(S, start)] = EPS
     remaining = {q for q in range(n) if reach_final[q]}
+    queue = None if order is None else [int(q) for q in order if reach_final[q]]
     while remaining:
         def cost(q: int) -> tuple[int, int]:
             ins = sum(1 for (a, b) in edges if b == q and a != q)
             outs = sum(1 for (a, b) in edges if a == q and b != q)
             return (ins * outs, q)
 
-        q = min(remaining, key=cost)
+        q = queue.pop(0) if queue else min(remaining, key=cost)
         remaining.discard(q)
         loop = star(edges.pop((q, q), EMPTY))
         ins = [(a, r) for (a, b), r in edges.items() if b == q]

@@ -146,7 +146,14 @@ class MofN:
         return count >= self.m
 
     def to_text(self, schema: FeatureSchema | None = None) -> str:
-        inner = ", ".join(c.to_text(schema) for c in self.conditions)
+        """``a and b`` when all must hold, ``(a or b)`` when one must, else ``at least m of
+        {a, b, c}``."""
+        texts = [c.to_text(schema) for c in self.conditions]
+        if len(texts) > 1 and self.m == len(texts):
+            return " and ".join(texts)
+        if len(texts) > 1 and self.m == 1:
+            return "(" + " or ".join(texts) + ")"
+        inner = ", ".join(texts)
         return f"at least {self.m} of {{{inner}}}"
 
     def to_sympy(self, symbols: Sequence[Any]):
@@ -329,6 +336,8 @@ class RuleSet(TableSurrogate):
     task : {"classification", "regression"}
     n_features : int or None
         Width of ``X``; default: the schema's, else one past the largest feature used.
+    notes : dict or None
+        Provenance kept in the JSON (``notes["method"]``: the method that extracted it).
     """
 
     FORMAT = "nnrules/ruleset"
@@ -337,10 +346,11 @@ class RuleSet(TableSurrogate):
     def __init__(self, rules: Sequence[Rule], default: float, *, ordered: bool,
                  classes: tuple | None = None, schema: FeatureSchema | None = None,
                  task: Literal["classification", "regression"] = "classification",
-                 n_features: int | None = None) -> None:
+                 n_features: int | None = None, notes: dict | None = None) -> None:
         if task not in ("classification", "regression"):
             raise ParameterError(
                 f"task must be 'classification' or 'regression'; got {task!r}.")
+        self.notes = dict(notes or {})
         self.rules = tuple(rules)
         self.default = default
         self.ordered = bool(ordered)
@@ -460,6 +470,7 @@ class RuleSet(TableSurrogate):
             "rules": [r.to_dict() for r in self.rules],
             "schema": schema_to_dict(self.schema),
             **annotations_to_dict(self),
+            **({"notes": self.notes} if self.notes else {}),
         }
 
     @classmethod
@@ -473,7 +484,8 @@ class RuleSet(TableSurrogate):
             rules = annotations_from_dict(cls(
                 [Rule.from_dict(r) for r in d["rules"]], d["default"],
                 ordered=bool(d["ordered"]), classes=None if classes is None else tuple(classes),
-                schema=schema, task=d["task"], n_features=d.get("n_features")), d)
+                schema=schema, task=d["task"], n_features=d.get("n_features"),
+                notes=d.get("notes")), d)
         except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e

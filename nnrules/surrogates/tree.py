@@ -27,7 +27,6 @@ from nnrules.surrogates.base import (
 from nnrules.surrogates.rules import (
     Condition,
     MofN,
-    Rule,
     RuleSet,
     conjunction_sympy,
     number_text,
@@ -73,6 +72,8 @@ class TreeSurrogate(TableSurrogate):
     task : {"classification", "regression"}
     n_node_samples : int array-like of shape (n_nodes,) or None
         Rows that reached each node when the tree was built (zeros if unknown).
+    notes : dict or None
+        Provenance kept in the JSON (for example what ``simplify`` did).
     """
 
     FORMAT = "nnrules/tree"
@@ -81,8 +82,9 @@ class TreeSurrogate(TableSurrogate):
     def __init__(self, tests: Sequence[Condition | MofN | None], left, right, value, *,
                  classes: tuple | None = None, schema: FeatureSchema | None = None,
                  task: Literal["classification", "regression"] = "classification",
-                 n_node_samples=None) -> None:
+                 n_node_samples=None, notes: dict | None = None) -> None:
         self.tests = tuple(tests)
+        self.notes = dict(notes or {})
         self.left = np.asarray(left, dtype=np.int64).reshape(-1)
         self.right = np.asarray(right, dtype=np.int64).reshape(-1)
         value = np.asarray(value, dtype=float)
@@ -279,22 +281,12 @@ class TreeSurrogate(TableSurrogate):
         return [text[int(i)] for i in self.apply(X)]
 
     def to_rules(self) -> RuleSet:
-        """One rule per reachable leaf (path simplified without schema, so exact on any X),
-        unordered and exclusive; default = the root's output."""
-        outs = self._leaf_outputs()
-        rules = []
-        for leaf, p in self.paths().items():
-            s = simplify_conditions(p)
-            if s is None:
-                continue  # no row can reach this leaf
-            v = self.value[leaf]
-            conf = float(v.max() / v.sum()) if self.task == "classification" and v.sum() > 0 \
-                else float("nan")
-            out = int(outs[leaf]) if self.task == "classification" else float(outs[leaf])
-            rules.append(Rule(s, out, int(self.n_node_samples[leaf]), conf))
-        default = int(outs[0]) if self.task == "classification" else float(outs[0])
-        return RuleSet(rules, default, ordered=False, classes=self.classes, schema=self.schema,
-                       task=self.task, n_features=self.n_features)
+        """The tree as a short rule set: one rule per leaf of the non-default outputs, each
+        path shortened while it stays off the other outputs' leaves (exact on rows that obey
+        the schema; see ``nnrules.surrogates.simplify.tree_rules``)."""
+        from nnrules.surrogates.simplify import tree_rules
+
+        return tree_rules(self)
 
     def symbols(self):
         import sympy
@@ -383,7 +375,22 @@ class TreeSurrogate(TableSurrogate):
                 for i, t in enumerate(self.tests)],
             "schema": schema_to_dict(self.schema),
             **annotations_to_dict(self),
+            **({"notes": self.notes} if self.notes else {}),
         }
+
+    def report_details(self, X: Any, reference: Any) -> dict[str, Any]:
+        """What simplification did (sizes before and after, branches no row reached)."""
+        done = self.notes.get("simplified")
+        if not done:
+            return {}
+        b, a = done["before"], done["after"]
+        out = {"simplified": (f"leaves {b.get('leaves')} -> {a.get('leaves')}, conditions "
+                              f"{b.get('conditions')} -> {a.get('conditions')}")}
+        if done.get("unreached"):
+            out["simplified_unreached_branches"] = "; ".join(
+                f"{u['test']} {u['branch']}: {'/'.join(u['predicted'])} -> {u['now']}"
+                for u in done["unreached"])
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TreeSurrogate:
@@ -396,7 +403,8 @@ class TreeSurrogate(TableSurrogate):
                        [n["value"] for n in nodes],
                        classes=None if d.get("classes") is None else tuple(d["classes"]),
                        schema=schema, task=d["task"],
-                       n_node_samples=[n.get("samples", 0) for n in nodes])
+                       n_node_samples=[n.get("samples", 0) for n in nodes],
+                       notes=d.get("notes"))
         except (KeyError, TypeError, ValueError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e

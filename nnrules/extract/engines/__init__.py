@@ -4,6 +4,10 @@
   ``additive``; ``QuerySampler`` under a tree node's path constraints for ``trepan``).
 - ``mofn.py``: the split search of ``trepan`` (best single test, beam search over m-of-n tests).
 - ``lstar.py``: Angluin's L* for Moore machines, the learner of ``automaton``.
+- ``simplify.py``: simplification of trees and rule sets that never changes a prediction on the
+  rows it checks (``tree`` and ``trepan``, ``simplify=True``).
+- ``automaton_reduce.py``: the smallest automaton within a disagreement budget
+  (``automaton``'s ``max_disagreement``).
 - ``via_growth.py`` / ``via_regression.py``: boxes grown around rows, every step proven by a
   :class:`nnrules.verify.Verifier` (``via``'s candidates, classification and regression).
 

@@ -244,6 +244,8 @@ class QuerySampler:
         Multiplier of Silverman's bandwidth for continuous features (0: no smoothing).
     random_state : int, Generator or None, default=None
         Seed; None means seed 0.
+    validate : bool, default=True
+        Check ``X`` against ``schema`` (False when the caller already has).
 
     Raises
     ------
@@ -264,6 +266,7 @@ class QuerySampler:
         p_change: float = 0.1,
         bandwidth: float = 0.5,
         random_state: Any = None,
+        validate: bool = True,
     ):
         if method not in METHODS:
             raise ParameterError(
@@ -280,7 +283,8 @@ class QuerySampler:
             )
         if not np.all(np.isfinite(X)):
             raise DataError("QuerySampler got NaN or inf in its rows; drop or impute them first.")
-        schema.validate(X)
+        if validate:
+            schema.validate(X)
         self.schema = schema
         self.X = X
         self.method = method
