@@ -225,8 +225,8 @@ def _write_shapes(figures, surrogate, chosen: list[int], path) -> None:
     ncols = min(_COLUMNS, n)
     nrows = -(-n // ncols)
     width, height = _PANEL[0] * ncols, _PANEL[1] * nrows
-    fig = figures.figure(width, height, {"left": 0.45, "right": 0.15, "bottom": 0.5,
-                                         "top": 0.3, "wspace": 0.28, "hspace": 0.75})
+    fig = figures.figure(width, height, {"left": 0.8, "right": 0.15, "bottom": 0.5,
+                                         "top": 0.3, "wspace": 0.4, "hspace": 0.75})
     for k, i in enumerate(chosen):
         ax = fig.add_subplot(nrows, ncols, k + 1)
         term = surrogate.terms[i]
