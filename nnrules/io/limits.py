@@ -13,8 +13,8 @@ from nnrules.exceptions import DataError
 
 __all__ = ["MAX_DATA_BYTES", "MAX_SEQUENCE_LENGTH", "check_file_size", "check_length"]
 
-#: Largest data file read (CSV, TSV, Parquet, .npy, sequence text), in bytes: 256 MiB. The CSV
-#: reader needs about 30 times the file's size in memory and about one second per MB.
+#: Largest data file read into memory at once (CSV, TSV, Parquet, .npy, sequence text), in
+#: bytes: 256 MiB. Memory and time per size: docs/benchmarks.md (scale).
 MAX_DATA_BYTES = 256 * 2**20
 #: Longest sequence (symbols or tokens per line) read. Automaton extraction time grows with
 #: the square of the longest extraction sequence: 300 symbols take about 40 s on one core.
