@@ -204,23 +204,23 @@ def main() -> None:
         "",
         "Command (repository root): `python benchmarks/export.py` (run under `nice`)",
         "",
-        "A `tree` surrogate (at most 16 leaves, seed 0) per network, exported with `nnrules "
-        "export` twice: with the default outputs (`label` + `scores`) and with `--label-only`. "
-        "Rows/s at batch 4096, fetching `label` (the network: its first output). onnxruntime "
-        "computes every node whichever outputs are fetched, so the scores cost even when only "
-        "the label is read. Every session — network, exports, floor — has the same settings: "
-        "1 intra-op and 1 inter-op thread, sequential execution, and the graph optimisation "
-        "level named in each table (nnrules' own is 'basic'). 'floor': a model with the same "
-        "inputs that returns the first input's shape — the fixed cost of a call plus handing "
-        "the rows to onnxruntime, a ceiling for any model with these inputs. Median of 7 "
-        "repeats of >= 0.2 s each, the models taking turns within every repeat, on the shared "
-        "2-core machine. SQLite: the exported query over an in-memory table of the same 4096 "
-        "rows (fetched); Python: the exported module's `predict_many` on dicts. Goal: exported "
-        "ONNX tree >= 5x the network.",
+        ("A `tree` surrogate (at most 16 leaves, seed 0) per network, exported with `nnrules "
+         "export` twice: with the default outputs (`label` + `scores`) and with `--label-only`. "
+         "Rows/s at batch 4096, fetching `label` (the network: its first output). onnxruntime "
+         "computes every node whichever outputs are fetched, so the scores cost even when only "
+         "the label is read. Every session — network, exports, floor — has the same settings: "
+         "1 intra-op and 1 inter-op thread, sequential execution, and the graph optimisation "
+         "level named in each table (nnrules' own is 'basic'). 'floor': a model with the same "
+         "inputs that returns the first input's shape — the fixed cost of a call plus handing "
+         "the rows to onnxruntime, a ceiling for any model with these inputs. Median of 7 "
+         "repeats of >= 0.2 s each, the models taking turns within every repeat, on the shared "
+         "2-core machine. SQLite: the exported query over an in-memory table of the same 4096 "
+         "rows (fetched); Python: the exported module's `predict_many` on dicts. Goal: exported "
+         "ONNX tree >= 5x the network."),
         "",
-        "| network | leaves | network (onnxruntime) | export: label + scores | ratio | "
-        "export: label only | ratio | floor | surrogate.predict (numpy) | SQLite (exported "
-        "SQL) | Python module |",
+        ("| network | leaves | network (onnxruntime) | export: label + scores | ratio | "
+         "export: label only | ratio | floor | surrogate.predict (numpy) | SQLite (exported "
+         "SQL) | Python module |"),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -234,8 +234,8 @@ def main() -> None:
         "",
         "The same at graph optimisation level 'all' (both sides):",
         "",
-        "| network | network | export: label + scores | ratio | export: label only | ratio | "
-        "floor |",
+        ("| network | network | export: label + scores | ratio | export: label only | ratio | "
+         "floor |"),
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -247,11 +247,11 @@ def main() -> None:
     if strs:
         lines += [
             "",
-            "String columns handed over as fixed-width numpy `str_` arrays instead of the "
-            "object arrays above (level 'basic'; the same arrays for both models):",
+            ("String columns handed over as fixed-width numpy `str_` arrays instead of the "
+             "object arrays above (level 'basic'; the same arrays for both models):"),
             "",
-            "| network | network | export: label + scores | ratio | export: label only | "
-            "ratio | floor | floor with object arrays |",
+            ("| network | network | export: label + scores | ratio | export: label only | "
+             "ratio | floor | floor with object arrays |"),
             "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in strs:
@@ -260,8 +260,8 @@ def main() -> None:
                          f"{u['full'] / u['network']:.1f}x | {u['lean']:,.0f} | "
                          f"{u['lean'] / u['network']:.1f}x | {u['floor']:,.0f} | "
                          f"{r['basic']['floor']:,.0f} |")
-    lines += ["", "Where a batch's time goes (onnxruntime's profiler, level 'basic', median µs "
-              "per batch of 4096; the profiler adds a few µs per node):", ""]
+    lines += ["", ("Where a batch's time goes (onnxruntime's profiler, level 'basic', median µs "
+                   "per batch of 4096; the profiler adds a few µs per node):"), ""]
     for r in rows:
         for k, label in (("network", "network"), ("full", "export, label + scores"),
                          ("lean", "export, label only")):
@@ -271,23 +271,24 @@ def main() -> None:
     bc = rows[0]["basic"]
     lines += [
         "",
-        f"Exported tree vs network (level 'basic'): label only median {lean[len(lean) // 2]:.1f}x"
-        f", worst {lean[0]:.1f}x; label + scores median {full[len(full) // 2]:.1f}x, worst "
-        f"{full[0]:.1f}x. On the bundled example the network costs {_us(bc['network']):.0f} µs "
-        f"per batch of 4096, of which {_us(bc['floor']):.0f} µs is the floor (call + input); "
-        f"the label-only tree {_us(bc['lean']):.0f} µs and the tree with scores "
-        f"{_us(bc['full']):.0f} µs. The profile says where: the network's kernels are the "
-        "normalisation (Sub, Div), three small Gemms and a Softmax over 2 columns; the label-only "
-        "tree is one TreeEnsembleRegressor (~34 µs, ~8 ns a row) plus a Cast; the scores add a "
-        "Gather (~34 µs: onnxruntime's Gather costs ~8x a Cast per row, whatever the dtype) "
-        "and a LabelEncoder for the label. Variants tried on this tree (same settings): "
-        "ai.onnx.ml 5 `TreeEnsemble` runs as fast as `TreeEnsembleRegressor` (same 34 µs), so "
-        "the export keeps opset 3 for older runtimes; `TreeEnsembleClassifier` costs ~85 µs "
-        "alone, and the variant built with weight 1 on each leaf's class gave other labels than "
-        "the leaves' on this binary tree (onnxruntime's binary case), so it is out; one "
-        "regressor with label + scores as targets costs ~77 µs plus a Slice. There is no "
-        "ZipMap and no Identity; Cast/Concat remain only where an input needs them, and "
-        "pipelines concatenate only the columns the tree reads.",
+        (f"Exported tree vs network (level 'basic'): label only median {lean[len(lean) // 2]:.1f}x"
+         f", worst {lean[0]:.1f}x; label + scores median {full[len(full) // 2]:.1f}x, worst "
+         f"{full[0]:.1f}x. On the bundled example the network costs {_us(bc['network']):.0f} µs "
+         f"per batch of 4096, of which {_us(bc['floor']):.0f} µs is the floor (call + input); "
+         f"the label-only tree {_us(bc['lean']):.0f} µs and the tree with scores "
+         f"{_us(bc['full']):.0f} µs. The profile says where: the network's kernels are the "
+         "normalisation (Sub, Div), three small Gemms and a Softmax over 2 columns; the label-only "
+         "tree is one TreeEnsembleRegressor (~34 µs, ~8 ns a row) plus a Cast; the scores add a "
+         "Gather (~34 µs: onnxruntime's Gather costs ~8x a Cast per row, whatever the dtype) "
+         "and a LabelEncoder for the label. Variants tried on this tree (same settings; measured "
+         "while choosing the graph, not rerun by this script): "
+         "ai.onnx.ml 5 `TreeEnsemble` runs as fast as `TreeEnsembleRegressor` (same 34 µs), so "
+         "the export keeps opset 3 for older runtimes; `TreeEnsembleClassifier` costs ~85 µs "
+         "alone, and the variant built with weight 1 on each leaf's class gave other labels than "
+         "the leaves' on this binary tree (onnxruntime's binary case), so it is out; one "
+         "regressor with label + scores as targets costs ~77 µs plus a Slice. There is no "
+         "ZipMap and no Identity; Cast/Concat remain only where an input needs them, and "
+         "pipelines concatenate only the columns the tree reads."),
     ]
     for r in rows:
         if "floor_read" in r:

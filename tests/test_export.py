@@ -155,7 +155,7 @@ def test_onnx_equals_predict_on_float32_rows(case):
 
 def test_onnx_label_only_equals_predict_on_float32_rows(case):
     """The label-only model (no scores; labels as leaf weights for trees) gives the same labels."""
-    name, s, X = case
+    _, s, X = case
     X32 = X.astype(np.float32)
     ref = s.predict(X32.astype(np.float64))
     out, meta = run_onnx(s, X32, scores=False)
