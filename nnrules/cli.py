@@ -1,4 +1,4 @@
-"""The ``nnrules`` command: inspect, extract, evaluate, predict.
+"""The ``nnrules`` command: inspect, extract, evaluate, predict, certify.
 
 The CLI wires: it reads every data file once into a ``Dataset`` (or ``Sequences``) and hands it
 on as it is, builds the extractor named by ``--method`` from the registry (``fit`` checks the
@@ -15,14 +15,15 @@ import dataclasses
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from nnrules._validation import validate_params
 from nnrules.exceptions import FormatError, NNRulesError, ParameterError
 
 __all__ = ["main"]
 
+DEFAULT_SAMPLE = 1_000_000  # = nnrules.io.stream.DEFAULT_SAMPLE (not imported: start-up)
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 EXIT_INTERNAL = 3
@@ -145,19 +146,15 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True, default=str))
         return 0
-    from nnrules.extract import get_extractor, method_names
+    from nnrules.extract import KINDS, method_names
     from nnrules.io.inspect_text import inspect_text
 
     white_box = bool(info.get("layers_readable"))
     usable = []
     sequences = _reads_sequences(network)
     for name in method_names():
-        try:
-            cls = get_extractor(name)
-        except ImportError:  # a method whose optional dependencies are missing
-            continue
-        family = getattr(cls, "family", "pedagogical")
-        if _is_sequences(cls) != sequences:  # sequence methods for sequence models only
+        family, data_kind = KINDS.get(name, ("pedagogical", "table"))
+        if (data_kind == "sequences") != sequences:  # sequence methods for sequence models only
             continue
         if family == "pedagogical" or white_box or sequences:
             usable.append(name)
@@ -189,6 +186,8 @@ def _layer_summary(ir: Any) -> str:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from nnrules._validation import validate_params
+    from nnrules.cli_batches import evaluate_tabular, sample, streams
     from nnrules.extract import get_extractor
     from nnrules.io import serialize
 
@@ -214,22 +213,33 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             train = dataclasses.replace(
                 train, schema=train.schema.with_labels(read_labels(args.labels)))
+        train = sample(train, network, args)
         extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
         if extractor.n_nonfinite_dropped_:
             print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
                   f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
                   "inf on them (--nonfinite drop)", file=sys.stderr)
-        # The evaluation file is read in the fitted schema (multi-input models: it knows the
-        # graph input of every column), so it fits the model as the extraction data did.
-        evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
-        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
-                                  label_map=_label_map(args), nonfinite=args.nonfinite)
-        if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf / rule
-            extractor.attach_local_fidelity(evaluation, report)
+        if args.eval and streams(args.eval, args):
+            # A folder, a glob or --dask: read in batches (no per-leaf held-out figures).
+            report = evaluate_tabular(extractor.surrogate_, network, args.eval, args,
+                                      _label_map(args), extractor=extractor)
+        else:
+            # The evaluation file is read in the fitted schema (multi-input models: it knows
+            # the graph input of every column), so it fits the model as the extraction data did.
+            evaluation = (_read_table(args.eval, args, schema=extractor.schema_) if args.eval
+                          else train)
+            report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
+                                      label_map=_label_map(args), nonfinite=args.nonfinite)
+            if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf / rule
+                extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    artifacts = list(surrogate.write_artifacts(out))  # plots etc.; most kinds write none
+    plots = getattr(args, "plots", "important")
+    plots = int(plots) if plots.isdigit() else plots
+    start = time.perf_counter()
+    artifacts = list(surrogate.write_artifacts(out, plots=plots))  # most kinds write none
+    report.timings["artifacts_seconds"] = time.perf_counter() - start
     serialize.dump(surrogate, out / "surrogate.json")
     serialize.dump(report, out / "report.json")
     markdown = report.to_markdown()
@@ -264,9 +274,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if warning:
             report.warnings.append(warning)
     else:
-        data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
-                          label_map=_label_map(args), nonfinite=args.nonfinite)
+        from nnrules.cli_batches import evaluate_tabular, streams
+
+        if streams(args.data, args, one_file_too=True):
+            report = evaluate_tabular(surrogate, network, args.data, args, _label_map(args))
+        else:  # --nonfinite drop: the whole file, read at once
+            data = _read_table(args.data, args, schema=surrogate.schema, network=network)
+            report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
+                              label_map=_label_map(args), nonfinite=args.nonfinite)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -276,28 +291,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _warn_outside_domain(surrogate: Any, rows: Any, name: str) -> None:
-    """One stderr line when rows lie outside the domain the surrogate was extracted on."""
-    schema = getattr(surrogate, "schema", None)
-    if schema is None:
-        return
-    mask, counts = schema.outside_domain(rows)
-    if mask.any():
-        shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
-        print(f"warning: {int(mask.sum())} of {len(mask)} rows of {name!r} lie outside the "
-              f"domain the surrogate was extracted on ({shown}); its answers there were not "
-              "fitted", file=sys.stderr)
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
     if getattr(args, "reasons", None) is not None:
         return _predict_reasons(args)
     surrogate = _load_surrogate(args.surrogate)
-    if _is_sequences(surrogate):
-        rows = _read_sequences(args.data, surrogate.alphabet)
-    else:
-        rows = _read_table(args.data, args, schema=surrogate.schema).X
-        _warn_outside_domain(surrogate, rows, Path(args.data).name)
+    if not _is_sequences(surrogate):
+        from nnrules.cli_batches import predict_tabular
+
+        return predict_tabular(surrogate, args)
+    rows = _read_sequences(args.data, surrogate.alphabet)
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -312,6 +314,67 @@ def cmd_predict(args: argparse.Namespace) -> int:
         _write(Path(args.output), buffer.getvalue())
     else:
         sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+def _recorded_sha256(surrogate: Any, path: str) -> str | None:
+    """The model hash a surrogate records, or the one in report.json beside its file."""
+    sha = getattr(surrogate, "model_sha256", None)
+    if sha:
+        return sha
+    report = Path(path).with_name("report.json")
+    if report.is_file():
+        try:
+            return json.loads(report.read_text(encoding="utf-8")).get("model_sha256")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            return None
+    return None
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from nnrules.certification import certify
+    from nnrules.fidelity import evaluate
+    from nnrules.io import serialize
+
+    surrogate = _load_surrogate(args.surrogate)
+    network = _load_network(args)
+    schema = getattr(surrogate, "schema", None)
+    if _is_sequences(surrogate):
+        schema = None  # certify refuses automata with its own message
+        train = evaluation = None
+        X, X_eval = None, None
+    else:
+        train = _read_table(args.data, args, schema=schema, network=network)
+        evaluation = (_read_table(args.eval, args, schema=train.schema, network=network)
+                      if args.eval else train)
+        X, X_eval = train, evaluation.X
+    cert = certify(surrogate, network, X, eval=X_eval, margin=args.margin,
+                   max_verifications=args.budget, min_width=args.min_width,
+                   complete=args.complete, expected_sha256=_recorded_sha256(surrogate,
+                                                                            args.surrogate),
+                   force=args.force, random_state=args.seed,
+                   eval_name=Path(args.eval or args.data).name, data_name=Path(args.data).name)
+    report = evaluate(surrogate, network, evaluation, data_name=Path(args.eval or args.data).name)
+    report.certified_fraction = cert.certified_fraction
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    serialize.dump(cert.to_dict(), out / "certificate.json")
+    _write(out / "certificate.md", cert.to_markdown())
+    _write(out / "counterexamples.csv", cert.counterexamples_csv())
+    serialize.dump(report, out / "report.json")
+    _write(out / "report.md", report.to_markdown())
+    written = ["certificate.json", "certificate.md", "counterexamples.csv", "report.json",
+               "report.md"]
+    if args.repair:
+        repaired = cert.repair(surrogate)
+        serialize.dump(repaired, out / "repaired.json")
+        _write(out / "repaired.txt", repaired.to_text().rstrip("\n") + "\n")
+        written += ["repaired.json", "repaired.txt"]
+    n = cert.n_boxes()
+    frac = "n/a" if cert.certified_fraction is None else f"{cert.certified_fraction:.4f}"
+    print(f"certify: {frac} of {cert.info['evaluation']['n_rows']} rows in proven boxes; "
+          f"{n['proven']} proven, {n['refuted']} refuted, {n['unknown']} unknown boxes; "
+          f"wrote {out}/" + ", ".join(written))
     return 0
 
 
@@ -411,6 +474,7 @@ def _predict_reasons(args: argparse.Namespace) -> int:
 # -- parser ------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
+    from nnrules.cli_batches import add_dask_options
     from nnrules.extract import method_names
 
     parser = argparse.ArgumentParser(
@@ -458,7 +522,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="extraction data (CSV, .npy, .parquet, text)")
     p.add_argument("--method", required=True, metavar="METHOD",
                    help=f"one of: {', '.join(method_names())}")
-    p.add_argument("--eval", help="held-out data for the fidelity report")
+    p.add_argument("--eval", help="held-out data for the fidelity report (a file, folder or "
+                   "glob, read in batches)")
     p.add_argument("--out", default="nnrules-out", help="output folder (default: nnrules-out)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--schema", help="feature schema JSON overriding the inferred one")
@@ -467,6 +532,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method parameter, repeatable (e.g. --param max_leaves=8)")
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
+    p.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N",
+                   help=f"learn from a stratified sample (by the network's label) of N rows "
+                   f"when the data has more (default: {DEFAULT_SAMPLE}; 0: all rows)")
+    add_dask_options(p)
+    p.add_argument("--plots", default="important", metavar="WHICH",
+                   help="additive: shape plots for the terms that matter ('important', the "
+                   "default), 'all', or the top N")
     model_options(p)
     data_options(p)
     label_options(p)
@@ -475,17 +547,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
     p.add_argument("surrogate")
     p.add_argument("model")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="CSV / .npy / .parquet file, a folder of "
+                   "them, or a glob such as 'data/*.parquet' (read in batches)")
     p.add_argument("--out", help="also write report.json and report.md into this folder")
     model_options(p)
     data_options(p)
+    add_dask_options(p)
     label_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "
                        "for sequence files one prediction per line, no header")
     p.add_argument("surrogate")
-    p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows, or a sequence "
+    p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows (a file, folder "
+                   "or glob, read in batches), or a sequence "
                    "file (the surrogate's alphabet is used)")
     p.add_argument("--explain", action="store_true", help="add a 'reason' column")
     p.add_argument("--reasons", type=int, nargs="?", const=4, metavar="K",
@@ -493,8 +568,10 @@ def _parser() -> argparse.ArgumentParser:
                    "and the deciding rule's local fidelity")
     p.add_argument("--key", action="append", default=[], metavar="COLUMN",
                    help="with --reasons: carry this CSV column through (repeatable)")
-    p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
+    p.add_argument("-o", "--output", help="write the CSV here instead of stdout; a folder "
+                   "(no suffix, or ending in /) gets Parquet partitions part-FFFFF-BBBBB.parquet")
     data_options(p)
+    add_dask_options(p)
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("export", help="the surrogate as ONNX, SQL or a Python module "
                        "(automata: transition table as JSON / CSV, or regex)")
@@ -520,6 +597,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model-name", help="model-index name (default: the card's model_name, "
                    "else its folder's name)")
     p.set_defaults(func=cmd_card)
+
+    p = sub.add_parser("certify", help="prove, refute (with counterexamples) or leave unknown "
+                       "every rule of a surrogate, box by box")
+    p.add_argument("surrogate")
+    p.add_argument("model")
+    p.add_argument("--data", required=True, help="rows whose box is the domain (CSV, .npy, ...)")
+    p.add_argument("--eval", help="held-out rows for certified_fraction (default: --data)")
+    p.add_argument("--out", default="nnrules-certificate", help="output folder")
+    p.add_argument("--complete", action="store_true",
+                   help="settle boxes the bounds leave open by MILP (ReLU networks)")
+    p.add_argument("--budget", type=int, default=2000, help="box verifications (default 2000)")
+    p.add_argument("--min-width", type=float, default=1 / 64,
+                   help="smallest split, as a share of a feature's range (default 1/64)")
+    p.add_argument("--margin", type=float, default=0.0,
+                   help="widen the data's box by this share of each range (default 0)")
+    p.add_argument("--repair", action="store_true",
+                   help="also write repaired.json: refuted / unknown boxes defer to the network")
+    p.add_argument("--force", action="store_true",
+                   help="certify even when the surrogate records another model's SHA-256")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    model_options(p)
+    data_options(p)
+    p.set_defaults(func=cmd_certify)
     return parser
 
 

@@ -166,20 +166,40 @@ def _frame_columns(frame: Any) -> tuple[list[str], list[np.ndarray]]:
     return names, cols
 
 
-def _read_csv(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
+def _read_csv(path: Path, delimiter: str,
+              text_columns: Sequence[str] = ()) -> tuple[list[str], list[np.ndarray]]:
+    """Header checks here, the body through pyarrow (``nnrules.io.reader``); the pure-Python
+    reader below when pyarrow cannot read the file by the same rules."""
     with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh, delimiter=delimiter))
-    rows = [r for r in rows if r]  # blank lines
-    if not rows:
+        first = next((r for r in csv.reader(fh, delimiter=delimiter) if r), None)
+    if first is None:
         raise DataError(f"{str(path)!r} is empty; a CSV needs a header line and data rows.")
-    header = [h.strip() for h in rows[0]]
+    header = _check_header(path, first)
+    from nnrules.io.reader import read_csv_arrow
+
+    cols = read_csv_arrow(path, delimiter, first, text_columns)
+    if cols is not None:
+        return header, cols
+    return _read_csv_python(path, delimiter)
+
+
+def _check_header(path: Path, first: list[str]) -> list[str]:
+    header = [h.strip() for h in first]
     if all(_is_number(h) for h in header):
         raise DataError(
-            f"{str(path)!r} has no header line (its first line is {rows[0]!r}); add a line of "
+            f"{str(path)!r} has no header line (its first line is {first!r}); add a line of "
             "column names."
         )
     if len(set(header)) != len(header) or "" in header:
         raise DataError(f"{str(path)!r}: column names must be unique and non-empty; got {header}.")
+    return header
+
+
+def _read_csv_python(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh, delimiter=delimiter))
+    rows = [r for r in rows if r]  # blank lines
+    header = _check_header(path, rows[0])
     body = rows[1:]
     for i, r in enumerate(body):
         if len(r) != len(header):
@@ -192,14 +212,23 @@ def _read_csv(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
 
 
 def _read_parquet(path: Path) -> tuple[list[str], list[np.ndarray]]:
-    pa = import_or_raise("pyarrow", "parquet")
-    pq = import_or_raise("pyarrow.parquet", "parquet")
-    import_or_raise("pandas", "parquet")
-    try:
-        frame = pq.read_table(path).to_pandas()
-    except (OSError, ValueError, pa.lib.ArrowException) as exc:
-        raise DataError(f"Cannot read {str(path)!r} as Parquet: {exc}") from None
-    return _frame_columns(frame)
+    from nnrules.io.reader import read_parquet_arrow
+
+    return _table_columns(read_parquet_arrow(path))
+
+
+def _is_table(obj: Any) -> bool:
+    """A pyarrow Table or RecordBatch."""
+    return type(obj).__module__.startswith("pyarrow") and hasattr(obj, "column_names")
+
+
+def _table_columns(table: Any) -> tuple[list[str], list[np.ndarray]]:
+    from nnrules.io.reader import arrow_columns
+
+    names = [str(c) for c in table.column_names]
+    if len(set(names)) != len(names):
+        raise DataError(f"Column names must be unique; got {names}.")
+    return names, arrow_columns(table)
 
 
 def _read_npy(path: Path, feature_names: Sequence[str] | None):
@@ -226,7 +255,7 @@ def _array_columns(arr: Any, feature_names: Sequence[str] | None):
             f"Got {len(names)} feature names for {d} columns; give one name per column."
         )
     if arr.dtype.kind in "biuf":
-        arr = arr.astype(np.float64)
+        arr = arr.astype(np.float64, copy=False)  # a float64 array is read in place
         return names, [arr[:, j] for j in range(d)]
     return names, [_text_column(arr[:, j].tolist()) for j in range(d)]
 
@@ -239,12 +268,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _present(col: np.ndarray) -> np.ndarray:
+    """Which cells of a text column hold a value (not None, not a missing-value word); the
+    word test runs once per distinct value."""
+    values = col.tolist()
+    missing = {v for v in set(values) if v is None or v.lower() in MISSING}
+    if not missing:
+        return np.ones(len(values), dtype=bool)
+    return np.fromiter((v not in missing for v in values), dtype=bool, count=len(values))
+
+
 def _numeric(name: str, col: np.ndarray) -> np.ndarray:
     """Text column -> float64 (missing -> NaN); a word in it is a DataError."""
     if col.dtype != object:
         return col
     out = np.full(col.shape[0], np.nan)
-    present = np.array([v is not None and v.lower() not in MISSING for v in col], dtype=bool)
+    present = _present(col)
     try:
         out[present] = np.asarray(col[present], dtype=str).astype(np.float64)
     except ValueError:
@@ -265,7 +304,7 @@ def _is_text(col: np.ndarray) -> bool:
     """A string column: text with no value that reads as a number."""
     if col.dtype != object:
         return False
-    present = [v for v in col if v is not None and v.lower() not in MISSING]
+    present = {v for v in set(col.tolist()) if v is not None and v.lower() not in MISSING}
     return bool(present) and not any(_is_number(v) for v in present)
 
 
@@ -280,9 +319,9 @@ def _split_target(names, cols, target):
     if y.dtype == object and not _is_text(y):
         y = _numeric(target, y)
     if y.dtype == object:
-        y = np.array([None if v is None or v.lower() in MISSING else v for v in y], dtype=object)
-    elif np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-        y = y.astype(np.int64)
+        y = np.where(_present(y), y, None)
+    elif np.all(np.isfinite(y)) and np.all(y == np.round(y)) and np.all(np.abs(y) < 2.0**53):
+        y = y.astype(np.int64)  # whole numbers a float64 holds exactly; larger stay floats
     return names, cols, y
 
 
@@ -311,27 +350,31 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
         order = [names.index(s) for s in schema.names]
         names, cols = list(schema.names), [cols[j] for j in order]
     raw: dict[str, tuple[str, ...]] = {}
-    X = np.empty((n, len(cols)), dtype=np.float64)
+    values_by_column: list[np.ndarray] = []
     for j, (col_name, col) in enumerate(zip(names, cols)):
         feat = None if schema is None else schema.features[j]
         text = feat.kind == "categorical" if feat is not None else _is_text(col)
         if not text or (coded and col.dtype != object):
-            X[:, j] = _numeric(col_name, col)
+            values_by_column.append(_numeric(col_name, col))
             continue
         if col.dtype != object:
             col = _text_column([format(v, "g") for v in col])
-        present = np.array([v is not None and v.lower() not in MISSING for v in col], dtype=bool)
-        cats = feat.categories if feat is not None else tuple(sorted(set(col[present])))
-        lookup = {c: i for i, c in enumerate(cats)}
-        unseen = sorted({v for v in col[present] if v not in lookup})
+        values = col.tolist()
+        distinct = {v for v in set(values) if v is not None and v.lower() not in MISSING}
+        cats = feat.categories if feat is not None else tuple(sorted(distinct))
+        lookup = {c: float(i) for i, c in enumerate(cats)}
+        unseen = sorted(v for v in distinct if v not in lookup)
         if unseen:
             raise DataError(
                 f"{name!r}: column {col_name!r} has categories {unseen[:5]} that the schema does not "
                 f"know; known: {list(cats)}. Add them to the schema's 'categories' (the model "
                 "must accept them too)."
             )
-        X[:, j] = [lookup[v] if ok else np.nan for v, ok in zip(col, present)]
+        values_by_column.append(np.fromiter((lookup.get(v, np.nan) if v in distinct else np.nan
+                                             for v in values), dtype=np.float64, count=len(values)))
         raw[col_name] = cats
+    X = _stack(values_by_column, n)
+    del values_by_column
     bad = ~np.all(np.isfinite(X), axis=1)
     if y is not None:
         if y.dtype == object:
@@ -361,6 +404,16 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
     return Dataset(X=X, y=y, schema=schema, name=name, n_dropped=n_bad)
 
 
+def _stack(columns: list[np.ndarray], n: int, block: int = 8192) -> np.ndarray:
+    """Columns -> a C-ordered (n, d) float64 matrix, a block of rows at a time (writing whole
+    columns into a row-major matrix is a strided walk through memory, ~10x slower)."""
+    X = np.empty((n, len(columns)), dtype=np.float64)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        X[start:stop] = np.column_stack([col[start:stop] for col in columns])
+    return X
+
+
 def _select(names, cols, feature_names):
     if feature_names is None:
         return names, cols
@@ -386,7 +439,7 @@ def read_data(
     ----------
     source : str, Path, pandas.DataFrame or array-like
         A ``.csv`` (header line required; ``.tsv`` is tab-separated), ``.npy`` (numeric, no
-        pickles), ``.parquet`` file (needs ``pip install nnrules[parquet]``), a DataFrame, or an
+        pickles), ``.parquet`` file, a pandas DataFrame or pyarrow Table (as they are), or an
         array of shape (n_samples, n_columns).
     target : str, optional
         Column to split off as ``y``.
@@ -416,9 +469,9 @@ def read_data(
     """
     if isinstance(source, Dataset):
         return as_dataset(source, schema=schema, feature_names=feature_names)
-    if _is_frame(source):
-        names, cols = _frame_columns(source)
-        label = name or "DataFrame"
+    if _is_frame(source) or _is_table(source):
+        names, cols = _frame_columns(source) if _is_frame(source) else _table_columns(source)
+        label = name or ("DataFrame" if _is_frame(source) else "Table")
         names, cols, y = _split_target(names, cols, target)
         names, cols = _select(names, cols, feature_names)
     elif isinstance(source, (str, os.PathLike)):
@@ -433,7 +486,9 @@ def read_data(
             names, cols, y = _split_target(names, cols, target)
         else:
             if suffix in _CSV_SUFFIXES:
-                names, cols = _read_csv(path, _CSV_SUFFIXES[suffix])
+                text = () if schema is None else [
+                    f.name for f in schema.features if f.kind == "categorical"]
+                names, cols = _read_csv(path, _CSV_SUFFIXES[suffix], text)
             elif suffix in _PARQUET_SUFFIXES:
                 names, cols = _read_parquet(path)
             else:
@@ -447,7 +502,8 @@ def read_data(
         names, cols = _array_columns(source, feature_names)
         label = name or "array"
         names, cols, y = _split_target(names, cols, target)
-    coded = not _is_frame(source) and not isinstance(source, (str, os.PathLike))
+    coded = not (_is_frame(source) or _is_table(source)) and not isinstance(
+        source, (str, os.PathLike))
     coded = coded or (isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() == ".npy")
     return _build(
         names, cols, y, schema=schema, drop_invalid=drop_invalid, name=label, coded=coded
@@ -488,7 +544,7 @@ def as_dataset(
             schema.validate(data.X)
             data = replace(data, schema=schema)
     else:
-        if feature_names is None and schema is not None and not _is_frame(X):
+        if feature_names is None and schema is not None and not (_is_frame(X) or _is_table(X)):
             feature_names = schema.names
         data = read_data(X, schema=schema, feature_names=feature_names)
     if y is not None:
