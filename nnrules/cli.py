@@ -487,7 +487,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         report = serialize.load(report_path).to_dict()  # InputFileError when --report is missing
     network = _load_network(args) if args.model else None
     path = export(surrogate, args.to, args.output, table=args.table, key=args.key,
-                  report=report, network=network, input_name=args.input_name)
+                  report=report, network=network, input_name=args.input_name,
+                  scores=not args.label_only)
     print(f"wrote {path} ({args.to})")
     return 0
 
@@ -701,6 +702,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="ONNX: the original network, whose inputs the export reads")
     p.add_argument("--input-name", default="input",
                    help="ONNX without --model: name of the single input (default: input)")
+    p.add_argument("--label-only", action="store_true",
+                   help="ONNX: output the label only, no scores (faster: onnxruntime computes "
+                   "every output whichever are fetched)")
     common_options(p)
     p.set_defaults(func=cmd_export, task=None, classes=None)
     p = sub.add_parser("card", help="add the surrogates' fidelity to a Hugging Face model "

@@ -415,8 +415,8 @@ def _split_target(names, cols, target):
         y = _numeric(target, y)
     if y.dtype == object:
         y = np.where(_present(y), y, None)
-    elif np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-        y = y.astype(np.int64)
+    elif np.all(np.isfinite(y)) and np.all(y == np.round(y)) and np.all(np.abs(y) < 2.0**53):
+        y = y.astype(np.int64)  # whole numbers a float64 holds exactly; larger stay floats
     return names, cols, y
 
 
