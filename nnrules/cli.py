@@ -373,7 +373,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if streams(args.data, args, one_file_too=True):
             with stage(f"evaluating on {name}"):
                 report = evaluate_tabular(surrogate, network, args.data, args, _label_map(args))
-        else:  # --nonfinite drop: the whole file, read at once
+        else:  # --nonfinite drop, --encoding or --sep: the whole file, read at once
             data = _read_table(args.data, args, schema=surrogate.schema, network=network)
             with stage(f"evaluating on {name}"):
                 report = evaluate(surrogate, network, data, data_name=name,

@@ -63,14 +63,16 @@ def streams(source: str, args: argparse.Namespace, *, one_file_too: bool = False
     """Whether tabular evaluation data is read in batches: always for a folder, a glob or
     ``--dask``; one file too when ``one_file_too`` (``evaluate``) unless ``--nonfinite drop``
     asks for the whole-file path, which a folder, glob or --dask cannot take."""
-    drop = getattr(args, "nonfinite", "raise") != "raise"
+    whole = [flag for flag, on in (("--nonfinite drop", getattr(args, "nonfinite", "raise") != "raise"),
+                                   ("--encoding", getattr(args, "encoding", None)),
+                                   ("--sep", getattr(args, "sep", None))) if on]
     many = bool(getattr(args, "dask", None)) or not Path(source).is_file()
-    if many and drop:
+    if many and whole:
         raise ParameterError(
-            "--nonfinite drop needs the data in one file read at once; it does not work with a "
+            f"{whole[0]} needs the data in one file read at once; it does not work with a "
             f"folder, a glob or --dask (got {source!r}). Give one file, or leave it out."
         )
-    return many or (one_file_too and not drop)
+    return many or (one_file_too and not whole)
 
 
 class DomainCount:
@@ -101,6 +103,13 @@ class DomainCount:
 def predict_tabular(surrogate: Any, args: argparse.Namespace) -> int:
     """``predict`` on rows: a file, folder or glob in batches, to stdout, a CSV or Parquet
     partitions (``--dask``: on a Dask cluster); one warning for rows outside the domain."""
+    if getattr(args, "encoding", None) or getattr(args, "sep", None):
+        # The batched reader reads UTF-8 with the file's own separator (',' or tab for .tsv).
+        raise ParameterError(
+            "predict reads rows in batches as UTF-8 with ',' (tab for .tsv); --encoding and "
+            "--sep are not supported here yet. Re-save the file as UTF-8 comma-separated CSV "
+            "(Python: pandas.read_csv(path, sep=..., encoding=...).to_csv(new_path, index=False))."
+        )
     options = {"output": args.output, "target": getattr(args, "target", None),
                "drop_invalid": args.drop_invalid, "explain": args.explain}
     if args.dask:
