@@ -28,6 +28,7 @@ _LAZY = {
     "NNRulesError": "nnrules.exceptions",
     "Network": "nnrules.io.model",
     "TreeExtractor": "nnrules.extract.tree",
+    "certify": "nnrules.certification",
     "TrepanExtractor": "nnrules.extract.trepan",
     "VIAExtractor": "nnrules.extract.via",
     "difference": "nnrules.surrogates.automaton",

@@ -1,4 +1,4 @@
-"""The ``nnrules`` command: inspect, extract, evaluate, predict.
+"""The ``nnrules`` command: inspect, extract, evaluate, predict, certify.
 
 The CLI wires: it reads every data file once into a ``Dataset`` (or ``Sequences``) and hands it
 on as it is, builds the extractor named by ``--method`` from the registry (``fit`` checks the
@@ -15,14 +15,15 @@ import dataclasses
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from nnrules._validation import validate_params
 from nnrules.exceptions import FormatError, NNRulesError, ParameterError
 
 __all__ = ["main"]
 
+DEFAULT_SAMPLE = 1_000_000  # = nnrules.io.stream.DEFAULT_SAMPLE (not imported: start-up)
 EXIT_USAGE = 2
 EXIT_ERROR = 1
 EXIT_INTERNAL = 3
@@ -80,9 +81,13 @@ def _load_surrogate(path: str):
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
     from nnrules.io.columns import check_columns
     from nnrules.io.data import read_data
+    from nnrules.io.progress import stage
 
-    data = read_data(path, target=getattr(args, "target", None), schema=schema,
-                     drop_invalid=getattr(args, "drop_invalid", False))
+    with stage(f"reading {Path(path).name}"):
+        data = read_data(path, target=getattr(args, "target", None), schema=schema,
+                         drop_invalid=getattr(args, "drop_invalid", False),
+                         encoding=getattr(args, "encoding", None), sep=getattr(args, "sep", None),
+                         max_bytes=_max_bytes(args))
     if network is not None:
         # Multi-input models: the returned schema knows which graph input each column feeds.
         data = dataclasses.replace(data, schema=check_columns(data, network))
@@ -115,16 +120,97 @@ def _label_map(args: argparse.Namespace) -> dict[str, Any] | None:
     return mapping
 
 
-def _read_sequences(path: str, alphabet: Any):
+def _read_sequences(path: str, alphabet: Any, args: argparse.Namespace):
+    from nnrules.io.progress import stage
     from nnrules.io.sequences import read_sequences
 
-    return read_sequences(path, alphabet=alphabet)
+    with stage(f"reading {Path(path).name}"):
+        return read_sequences(path, alphabet=alphabet, encoding=getattr(args, "encoding", None),
+                              max_length=getattr(args, "max_length", None),
+                              max_bytes=_max_bytes(args))
+
+
+def _max_bytes(args: argparse.Namespace) -> int | None:
+    mb = getattr(args, "max_file_size", None)
+    return None if mb is None else int(mb * 2**20)
 
 
 def _write(path: Path, text: str) -> None:
     from nnrules.io.files import atomic_write_text
 
     atomic_write_text(path, text)
+
+
+def _write_artifacts(surrogate: Any, folder: Path,
+                     plots: Any = "important") -> tuple[list[str], list[str]]:
+    """The surrogate's extra files (plots) and the notes of what was skipped (said once)."""
+    import warnings
+
+    from nnrules.exceptions import NNRulesWarning
+    from nnrules.io.progress import stage
+
+    with warnings.catch_warnings(record=True) as caught, stage("writing plots"):
+        warnings.simplefilter("always", NNRulesWarning)
+        names = list(surrogate.write_artifacts(folder, plots=plots))
+    notes = []
+    for w in caught:
+        if issubclass(w.category, NNRulesWarning):
+            if str(w.message) not in notes:
+                notes.append(str(w.message))
+        else:  # not ours: let it through as it came
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return names, notes
+
+
+def _wrote(out: Path, names: list[str]) -> str:
+    """'wrote DIR/surrogate.json, report.json, ... and 31 plots (importance.png, shape_*.png)'."""
+    plain = [n for n in names if not n.endswith(".png")]
+    plots = [n for n in names if n.endswith(".png")]
+    text = f"wrote {out}/" + ", ".join(plain)
+    if plots:
+        shown = ", ".join(plots) if len(plots) <= 3 else f"{plots[0]}, {plots[1]}, ..."
+        text += f" and {len(plots)} plot{'s' * (len(plots) != 1)} ({shown})"
+    return text
+
+
+def _methods_for(network: Any) -> list[str]:
+    """Registered methods that fit the model, from ``extract.KINDS`` (no extractor imported):
+    sequence methods for sequence models, table methods otherwise (white-box ones only when the
+    layers are readable)."""
+    from nnrules.extract import KINDS, method_names
+
+    sequences = _reads_sequences(network)
+    white_box = None
+    usable = []
+    for name in method_names():
+        family, data_kind = KINDS.get(name, ("pedagogical", "table"))
+        if (data_kind == "sequences") != sequences:
+            continue
+        if family != "pedagogical" and not sequences:
+            if white_box is None:
+                white_box = bool(network.describe().get("layers_readable"))
+            if not white_box:
+                continue
+        usable.append(name)
+    return usable
+
+
+def _check_method_fits(method: str, cls: Any, network: Any) -> None:
+    """A table method on a sequence model (or the reverse) is a clear error naming the
+    methods that fit, before any data is read."""
+    sequences = _reads_sequences(network)
+    if _is_sequences(cls) == sequences:
+        return
+    fits = ", ".join(_methods_for(network)) or "none installed"
+    if sequences:
+        raise ParameterError(
+            f"Method {method!r} reads tables (CSV rows), but {str(network.path)!r} is a sequence "
+            f"model (a recurrent layer or a [batch, time, symbols] input). Methods that fit it: "
+            f"{fits}; e.g. --method {fits.split(', ')[0]} --alphabet SYMBOLS with a file of one "
+            "sequence per line.")
+    raise ParameterError(
+        f"Method {method!r} reads sequences, but {str(network.path)!r} takes table rows (no "
+        f"recurrent layer, no [batch, time, symbols] input). Methods that fit it: {fits}.")
 
 
 def _load_network(args: argparse.Namespace):
@@ -145,24 +231,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2, sort_keys=True, default=str))
         return 0
-    from nnrules.extract import get_extractor, method_names
     from nnrules.io.inspect_text import inspect_text
 
     white_box = bool(info.get("layers_readable"))
-    usable = []
-    sequences = _reads_sequences(network)
-    for name in method_names():
-        try:
-            cls = get_extractor(name)
-        except ImportError:  # a method whose optional dependencies are missing
-            continue
-        family = getattr(cls, "family", "pedagogical")
-        if _is_sequences(cls) != sequences:  # sequence methods for sequence models only
-            continue
-        if family == "pedagogical" or white_box or sequences:
-            usable.append(name)
     print(inspect_text(info, layers=_layer_summary(network.layers) if white_box else None,
-                       methods=usable))
+                       methods=_methods_for(network)))
     return 0
 
 
@@ -189,19 +262,27 @@ def _layer_summary(ir: Any) -> str:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from nnrules._validation import validate_params
+    from nnrules.cli_batches import evaluate_tabular, sample, streams
     from nnrules.extract import get_extractor
     from nnrules.io import serialize
+    from nnrules.io.outdir import OutputFolder
+    from nnrules.io.progress import stage
 
     cls = get_extractor(args.method)
     params = _parse_params(args.param)
     network = _load_network(args)
+    _check_method_fits(args.method, cls, network)
     extractor = _build_extractor(args.method, network, args.seed, params)
     validate_params(extractor)  # before reading data: a typo should not cost a long read
     if _is_sequences(cls):
-        train = _read_sequences(args.data, args.alphabet)
-        extractor.fit(train)
-        evaluation = _read_sequences(args.eval, args.alphabet) if args.eval else train
-        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name)
+        train = _read_sequences(args.data, args.alphabet, args)
+        with stage(f"fitting {args.method}"):
+            extractor.fit(train)
+        evaluation = _read_sequences(args.eval, args.alphabet, args) if args.eval else train
+        name = Path(args.eval or args.data).name
+        with stage(f"evaluating on {name}"):
+            report = extractor.report(evaluation, data_name=name)
     else:
         schema = None
         if args.schema:
@@ -214,36 +295,56 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             train = dataclasses.replace(
                 train, schema=train.schema.with_labels(read_labels(args.labels)))
-        extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
+        train = sample(train, network, args)
+        with stage(f"fitting {args.method}"):
+            extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
         if extractor.n_nonfinite_dropped_:
             print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
                   f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
                   "inf on them (--nonfinite drop)", file=sys.stderr)
-        # The evaluation file is read in the fitted schema (multi-input models: it knows the
-        # graph input of every column), so it fits the model as the extraction data did.
-        evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
-        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
-                                  label_map=_label_map(args), nonfinite=args.nonfinite)
-        if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf / rule
-            extractor.attach_local_fidelity(evaluation, report)
+        name = Path(args.eval or args.data).name
+        if args.eval and streams(args.eval, args):
+            # A folder, a glob or --dask: read in batches (no per-leaf held-out figures).
+            with stage(f"evaluating on {name}"):
+                report = evaluate_tabular(extractor.surrogate_, network, args.eval, args,
+                                          _label_map(args), extractor=extractor)
+        else:
+            # The evaluation file is read in the fitted schema (multi-input models: it knows
+            # the graph input of every column), so it fits the model as the extraction data did.
+            evaluation = (_read_table(args.eval, args, schema=extractor.schema_) if args.eval
+                          else train)
+            with stage(f"evaluating on {name}"):
+                report = extractor.report(evaluation, data_name=name,
+                                          label_map=_label_map(args), nonfinite=args.nonfinite)
+                if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf
+                    extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    artifacts = list(surrogate.write_artifacts(out))  # plots etc.; most kinds write none
-    serialize.dump(surrogate, out / "surrogate.json")
-    serialize.dump(report, out / "report.json")
+    out = OutputFolder(args.out)  # removes the earlier run's files at the end, no others
+    plots = getattr(args, "plots", "important")
+    plots = int(plots) if plots.isdigit() else plots
+    start = time.perf_counter()
+    with out.staging() as staging:  # plots; most kinds write none
+        artifacts, notes = _write_artifacts(surrogate, staging, plots)
+        out.adopt(staging, artifacts)
+    report.timings["artifacts_seconds"] = time.perf_counter() - start
+    serialize.dump(surrogate, out.file("surrogate.json"))
+    serialize.dump(report, out.file("report.json"))
     markdown = report.to_markdown()
     if artifacts:
         markdown += "\n" + "\n".join(f"![{name}]({name})" for name in artifacts) + "\n"
-    _write(out / "report.md", markdown)
+    out.write_text("report.md", markdown)
     text = surrogate.to_text().rstrip("\n") + "\n"
     if hasattr(surrogate, "to_rules"):  # trees: the tree, then the same model as short rules
         text += "\nThe same model as rules:\n" + surrogate.to_rules().to_text().rstrip("\n") + "\n"
-    _write(out / "rules.txt", text)
+    out.write_text("rules.txt", text)
+    out.finish()
     fid = "n/a" if report.fidelity is None else f"{report.fidelity:.4f}"
     lo, hi = report.fidelity_ci95 or (float("nan"), float("nan"))
+    written = ["surrogate.json", "report.json", "report.md", "rules.txt", *artifacts]
     print(f"{args.method}: fidelity {fid} [{lo:.4f}, {hi:.4f}] on {report.n_eval} rows of "
-          f"{report.data['name']}; wrote {out}/surrogate.json, report.json, report.md, rules.txt")
+          f"{report.data['name']}; {_wrote(Path(args.out), written)}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -252,52 +353,51 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
+    from nnrules.io.progress import stage
 
     surrogate = _load_surrogate(args.surrogate)
     network = _load_network(args)
+    name = Path(args.data).name
     if _is_sequences(surrogate):
         from nnrules.extract.automaton import budget_warning
 
-        data = _read_sequences(args.data, surrogate.alphabet)
-        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        data = _read_sequences(args.data, surrogate.alphabet, args)
+        with stage(f"evaluating on {name}"):
+            report = evaluate(surrogate, network, data, data_name=name)
         warning = budget_warning(surrogate)
         if warning:
             report.warnings.append(warning)
     else:
-        data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
-                          label_map=_label_map(args), nonfinite=args.nonfinite)
+        from nnrules.cli_batches import evaluate_tabular, streams
+
+        if streams(args.data, args, one_file_too=True):
+            with stage(f"evaluating on {name}"):
+                report = evaluate_tabular(surrogate, network, args.data, args, _label_map(args))
+        else:  # --nonfinite drop, --encoding or --sep: the whole file, read at once
+            data = _read_table(args.data, args, schema=surrogate.schema, network=network)
+            with stage(f"evaluating on {name}"):
+                report = evaluate(surrogate, network, data, data_name=name,
+                                  label_map=_label_map(args), nonfinite=args.nonfinite)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        serialize.dump(report, out / "report.json")
-        _write(out / "report.md", report.to_markdown())
+        from nnrules.io.outdir import OutputFolder
+
+        out = OutputFolder(args.out, replace=False)  # beside an extraction's files: keep them
+        serialize.dump(report, out.file("report.json"))
+        out.write_text("report.md", report.to_markdown())
+        out.finish()
     print(report.to_markdown())
     return 0
-
-
-def _warn_outside_domain(surrogate: Any, rows: Any, name: str) -> None:
-    """One stderr line when rows lie outside the domain the surrogate was extracted on."""
-    schema = getattr(surrogate, "schema", None)
-    if schema is None:
-        return
-    mask, counts = schema.outside_domain(rows)
-    if mask.any():
-        shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
-        print(f"warning: {int(mask.sum())} of {len(mask)} rows of {name!r} lie outside the "
-              f"domain the surrogate was extracted on ({shown}); its answers there were not "
-              "fitted", file=sys.stderr)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     if getattr(args, "reasons", None) is not None:
         return _predict_reasons(args)
     surrogate = _load_surrogate(args.surrogate)
-    if _is_sequences(surrogate):
-        rows = _read_sequences(args.data, surrogate.alphabet)
-    else:
-        rows = _read_table(args.data, args, schema=surrogate.schema).X
-        _warn_outside_domain(surrogate, rows, Path(args.data).name)
+    if not _is_sequences(surrogate):
+        from nnrules.cli_batches import predict_tabular
+
+        return predict_tabular(surrogate, args)
+    rows = _read_sequences(args.data, surrogate.alphabet, args)
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -315,6 +415,67 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recorded_sha256(surrogate: Any, path: str) -> str | None:
+    """The model hash a surrogate records, or the one in report.json beside its file."""
+    sha = getattr(surrogate, "model_sha256", None)
+    if sha:
+        return sha
+    report = Path(path).with_name("report.json")
+    if report.is_file():
+        try:
+            return json.loads(report.read_text(encoding="utf-8")).get("model_sha256")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            return None
+    return None
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from nnrules.certification import certify
+    from nnrules.fidelity import evaluate
+    from nnrules.io import serialize
+
+    surrogate = _load_surrogate(args.surrogate)
+    network = _load_network(args)
+    schema = getattr(surrogate, "schema", None)
+    if _is_sequences(surrogate):
+        schema = None  # certify refuses automata with its own message
+        train = evaluation = None
+        X, X_eval = None, None
+    else:
+        train = _read_table(args.data, args, schema=schema, network=network)
+        evaluation = (_read_table(args.eval, args, schema=train.schema, network=network)
+                      if args.eval else train)
+        X, X_eval = train, evaluation.X
+    cert = certify(surrogate, network, X, eval=X_eval, margin=args.margin,
+                   max_verifications=args.budget, min_width=args.min_width,
+                   complete=args.complete, expected_sha256=_recorded_sha256(surrogate,
+                                                                            args.surrogate),
+                   force=args.force, random_state=args.seed,
+                   eval_name=Path(args.eval or args.data).name, data_name=Path(args.data).name)
+    report = evaluate(surrogate, network, evaluation, data_name=Path(args.eval or args.data).name)
+    report.certified_fraction = cert.certified_fraction
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    serialize.dump(cert.to_dict(), out / "certificate.json")
+    _write(out / "certificate.md", cert.to_markdown())
+    _write(out / "counterexamples.csv", cert.counterexamples_csv())
+    serialize.dump(report, out / "report.json")
+    _write(out / "report.md", report.to_markdown())
+    written = ["certificate.json", "certificate.md", "counterexamples.csv", "report.json",
+               "report.md"]
+    if args.repair:
+        repaired = cert.repair(surrogate)
+        serialize.dump(repaired, out / "repaired.json")
+        _write(out / "repaired.txt", repaired.to_text().rstrip("\n") + "\n")
+        written += ["repaired.json", "repaired.txt"]
+    n = cert.n_boxes()
+    frac = "n/a" if cert.certified_fraction is None else f"{cert.certified_fraction:.4f}"
+    print(f"certify: {frac} of {cert.info['evaluation']['n_rows']} rows in proven boxes; "
+          f"{n['proven']} proven, {n['refuted']} refuted, {n['unknown']} unknown boxes; "
+          f"wrote {out}/" + ", ".join(written))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from nnrules.io import serialize
     from nnrules.io.export import export
@@ -326,7 +487,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         report = serialize.load(report_path).to_dict()  # InputFileError when --report is missing
     network = _load_network(args) if args.model else None
     path = export(surrogate, args.to, args.output, table=args.table, key=args.key,
-                  report=report, network=network, input_name=args.input_name)
+                  report=report, network=network, input_name=args.input_name,
+                  scores=not args.label_only)
     print(f"wrote {path} ({args.to})")
     return 0
 
@@ -346,14 +508,18 @@ def _reason_cell(reason: dict) -> str:
     return reason["text"] if c is None else f"{reason['text']} ({c:+.3g})"
 
 
-def _key_columns(path: str, keys: list[str], n_rows: int) -> list[list[str]]:
-    """The values of the ``--key`` columns, read as text from the CSV."""
+def _key_columns(path: str, keys: list[str], n_rows: int,
+                 args: argparse.Namespace) -> list[list[str]]:
+    """The values of the ``--key`` columns, read as text from the CSV (in ``--encoding``,
+    separated by ``--sep``, as the data were)."""
     from nnrules.exceptions import DataError
+    from nnrules.io.data import parse_separator
 
     if Path(path).suffix.lower() not in (".csv", ".tsv"):
         raise DataError(f"--key reads key columns from CSV or TSV files; {path!r} is not one.")
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh, delimiter="\t" if path.lower().endswith(".tsv") else ",")
+    sep = parse_separator(args.sep) or ("\t" if path.lower().endswith(".tsv") else ",")
+    with open(path, newline="", encoding=args.encoding or "utf-8-sig") as fh:
+        reader = csv.DictReader(fh, delimiter=sep)
         missing = [k for k in keys if k not in (reader.fieldnames or [])]
         if missing:
             raise DataError(f"Key column(s) {missing} are not in {path!r}; its columns are "
@@ -379,8 +545,10 @@ def _predict_reasons(args: argparse.Namespace) -> int:
         raise ParameterError("--reasons needs a tree, rule set, box or additive surrogate with a "
                              "schema; use --explain for automata.")
     data = read_data(args.data, target=args.target, schema=schema, feature_names=schema.names,
-                     drop_invalid=args.drop_invalid)
-    keys = _key_columns(args.data, args.key, data.n_samples + data.n_dropped) if args.key else []
+                     drop_invalid=args.drop_invalid, encoding=args.encoding, sep=args.sep,
+                     max_bytes=_max_bytes(args))
+    keys = (_key_columns(args.data, args.key, data.n_samples + data.n_dropped, args)
+            if args.key else [])
     if keys and data.n_dropped:
         raise ParameterError("--key cannot be combined with dropped rows (--drop-invalid dropped "
                              f"{data.n_dropped}); clean the file first.")
@@ -410,6 +578,7 @@ def _predict_reasons(args: argparse.Namespace) -> int:
 # -- parser ------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
+    from nnrules.cli_batches import add_dask_options
     from nnrules.extract import method_names
 
     parser = argparse.ArgumentParser(
@@ -429,6 +598,18 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--target", help="column with true labels (accuracy is then reported)")
         p.add_argument("--drop-invalid", action="store_true",
                        help="drop rows with NaN or inf instead of refusing the data")
+        p.add_argument("--encoding", help="text encoding of CSV / sequence files (default "
+                       "utf-8; e.g. latin-1, cp1252)")
+        p.add_argument("--sep", help="CSV separator (default ',', tab for .tsv; e.g. ';' or tab)")
+        p.add_argument("--max-file-size", type=_positive(float), metavar="MB",
+                       help=f"largest data file read, in MiB (default {_limit('bytes')})")
+        p.add_argument("--max-length", type=_positive(int), metavar="N",
+                       help=f"longest sequence read, in symbols (default {_limit('length')})")
+        common_options(p)
+
+    def common_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--quiet", action="store_true",
+                       help="no progress bars (they show only on a terminal anyway)")
 
     def label_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--label-map", metavar="DATA=CLASS,...",
@@ -442,6 +623,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON")
     model_options(p)
+    common_options(p)
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("methods", help="the extraction methods; with METHOD, its parameters "
@@ -457,7 +639,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="extraction data (CSV, .npy, .parquet, text)")
     p.add_argument("--method", required=True, metavar="METHOD",
                    help=f"one of: {', '.join(method_names())}")
-    p.add_argument("--eval", help="held-out data for the fidelity report")
+    p.add_argument("--eval", help="held-out data for the fidelity report (a file, folder or "
+                   "glob, read in batches)")
     p.add_argument("--out", default="nnrules-out", help="output folder (default: nnrules-out)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--schema", help="feature schema JSON overriding the inferred one")
@@ -466,6 +649,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method parameter, repeatable (e.g. --param max_leaves=8)")
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
+    p.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N",
+                   help=f"learn from a stratified sample (by the network's label) of N rows "
+                   f"when the data has more (default: {DEFAULT_SAMPLE}; 0: all rows)")
+    add_dask_options(p)
+    p.add_argument("--plots", default="important", metavar="WHICH",
+                   help="additive: shape plots for the terms that matter ('important', the "
+                   "default), 'all', or the top N")
     model_options(p)
     data_options(p)
     label_options(p)
@@ -474,17 +664,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
     p.add_argument("surrogate")
     p.add_argument("model")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="CSV / .npy / .parquet file, a folder of "
+                   "them, or a glob such as 'data/*.parquet' (read in batches)")
     p.add_argument("--out", help="also write report.json and report.md into this folder")
     model_options(p)
     data_options(p)
+    add_dask_options(p)
     label_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "
                        "for sequence files one prediction per line, no header")
     p.add_argument("surrogate")
-    p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows, or a sequence "
+    p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows (a file, folder "
+                   "or glob, read in batches), or a sequence "
                    "file (the surrogate's alphabet is used)")
     p.add_argument("--explain", action="store_true", help="add a 'reason' column")
     p.add_argument("--reasons", type=int, nargs="?", const=4, metavar="K",
@@ -492,8 +685,10 @@ def _parser() -> argparse.ArgumentParser:
                    "and the deciding rule's local fidelity")
     p.add_argument("--key", action="append", default=[], metavar="COLUMN",
                    help="with --reasons: carry this CSV column through (repeatable)")
-    p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
+    p.add_argument("-o", "--output", help="write the CSV here instead of stdout; a folder "
+                   "(no suffix, or ending in /) gets Parquet partitions part-FFFFF-BBBBB.parquet")
     data_options(p)
+    add_dask_options(p)
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("export", help="the surrogate as ONNX, SQL or a Python module "
                        "(automata: transition table as JSON / CSV, or regex)")
@@ -507,6 +702,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="ONNX: the original network, whose inputs the export reads")
     p.add_argument("--input-name", default="input",
                    help="ONNX without --model: name of the single input (default: input)")
+    p.add_argument("--label-only", action="store_true",
+                   help="ONNX: output the label only, no scores (faster: onnxruntime computes "
+                   "every output whichever are fetched)")
+    common_options(p)
     p.set_defaults(func=cmd_export, task=None, classes=None)
     p = sub.add_parser("card", help="add the surrogates' fidelity to a Hugging Face model "
                        "card (and a Model Card Toolkit-style JSON)")
@@ -515,8 +714,52 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write a Model Card Toolkit-style JSON here")
     p.add_argument("--model-name", help="model-index name (default: the card's model_name, "
                    "else its folder's name)")
+    common_options(p)
     p.set_defaults(func=cmd_card)
+
+    p = sub.add_parser("certify", help="prove, refute (with counterexamples) or leave unknown "
+                       "every rule of a surrogate, box by box")
+    p.add_argument("surrogate")
+    p.add_argument("model")
+    p.add_argument("--data", required=True, help="rows whose box is the domain (CSV, .npy, ...)")
+    p.add_argument("--eval", help="held-out rows for certified_fraction (default: --data)")
+    p.add_argument("--out", default="nnrules-certificate", help="output folder")
+    p.add_argument("--complete", action="store_true",
+                   help="settle boxes the bounds leave open by MILP (ReLU networks)")
+    p.add_argument("--budget", type=int, default=2000, help="box verifications (default 2000)")
+    p.add_argument("--min-width", type=float, default=1 / 64,
+                   help="smallest split, as a share of a feature's range (default 1/64)")
+    p.add_argument("--margin", type=float, default=0.0,
+                   help="widen the data's box by this share of each range (default 0)")
+    p.add_argument("--repair", action="store_true",
+                   help="also write repaired.json: refuted / unknown boxes defer to the network")
+    p.add_argument("--force", action="store_true",
+                   help="certify even when the surrogate records another model's SHA-256")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    model_options(p)
+    data_options(p)
+    p.set_defaults(func=cmd_certify)
     return parser
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+    return parse
+
+
+def _limit(which: str) -> str:
+    from nnrules.io import limits
+
+    if which == "bytes":
+        return f"{limits.MAX_DATA_BYTES / 2**20:g}"
+    return str(limits.MAX_SEQUENCE_LENGTH)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -585,6 +828,10 @@ def main(argv: list[str] | None = None) -> int:
         if method is not None:  # extract --method M --help: extract's help, then M's parameters
             return _extract_help(parser, method)
     args = parser.parse_args(argv)
+    from nnrules.io import progress
+
+    enabled = progress.ENABLED
+    progress.ENABLED = enabled and not getattr(args, "quiet", False)
     try:
         return args.func(args)
     except NNRulesError as exc:
@@ -603,6 +850,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nnrules: internal error: {type(exc).__name__}: {_one_line(exc)} "
               "(run with --debug for the traceback, and please report it)", file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        progress.ENABLED = enabled
 
 
 if __name__ == "__main__":  # pragma: no cover

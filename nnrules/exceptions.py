@@ -13,9 +13,11 @@ __all__ = [
     "InputFileError",
     "ModelLoadError",
     "NNRulesError",
+    "NNRulesWarning",
     "NotFittedError",
     "OracleError",
     "ParameterError",
+    "PlotsSkippedWarning",
     "SchemaError",
     "UnsafeModelError",
     "UnsupportedModelError",
@@ -69,3 +71,11 @@ class OracleError(NNRulesError, RuntimeError):
 
 class BudgetExceededError(NNRulesError, RuntimeError):
     """An exponential step passed its documented budget."""
+
+
+class NNRulesWarning(UserWarning):
+    """Root of the warnings nnrules gives (the CLI prints them once, as notes)."""
+
+
+class PlotsSkippedWarning(NNRulesWarning):
+    """Plots were not written because the ``[plot]`` extra (matplotlib) is missing."""

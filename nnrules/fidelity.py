@@ -142,6 +142,7 @@ class FidelityReport:
     versions: dict = field(default_factory=_versions)
     partial: bool = False
     partial_reason: str | None = None
+    certified_fraction: float | None = None  # share of rows in proven boxes (nnrules certify)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -170,6 +171,9 @@ class FidelityReport:
              f"{self.data.get('kind', 'evaluation data')})."),
             f"- Fidelity ({what}): **{fid}**, 95% interval {ci_text}.",
         ]
+        if self.certified_fraction is not None:
+            lines.append(f"- Certified fraction (rows inside boxes proven to agree with the "
+                         f"network): **{self.certified_fraction:.4f}**.")
         if self.accuracy:
             acc = self.accuracy
             metric = "R² against true values" if regression else "Accuracy against true labels"

@@ -598,8 +598,8 @@ class FeatureSchema:
         if not np.all(np.isfinite(X)):
             raise SchemaError("Cannot infer a schema from data with NaN or inf; drop those rows.")
         lower, upper = X.min(axis=0), X.max(axis=0)
-        zero_one = np.all((X == 0) | (X == 1), axis=0)
-        whole = np.all(X == np.round(X), axis=0)
+        zero_one = _columns_where(X, lambda B: np.all((B == 0) | (B == 1), axis=0))
+        whole = _columns_where(X, lambda B: np.all(B == np.round(B), axis=0))
         # One-hot candidates: 0/1 columns grouped by the prefix before the last "_" or "=".
         prefixes: dict[str, list[int]] = {}
         for j, name in enumerate(names):
@@ -664,3 +664,14 @@ def _categorical_test(f: Feature, op: str, value: float) -> str | None:
     if len(chosen) == 1:
         return f"{f.name} == {chosen[0]!r}"
     return f"{f.name} in {{{', '.join(repr(c) for c in chosen)}}}"
+
+
+def _columns_where(X: np.ndarray, test: Any, head: int = 4096) -> np.ndarray:
+    """``test(X)`` (a per-column all-rows test, bool of shape (n_features,)) computed on the
+    first ``head`` rows, then on the rest only for the columns still passing: a continuous
+    column is told apart in its first rows instead of over all of them."""
+    out = np.asarray(test(X[:head]), dtype=bool)
+    if X.shape[0] > head and out.any():
+        keep = np.flatnonzero(out)
+        out[keep] = test(X[head:, keep])
+    return out

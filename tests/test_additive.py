@@ -350,13 +350,31 @@ def test_cli_extract_writes_shape_plots_into_the_report(tmp_path):
                  "n_queries=0", "--out", str(out)])
     assert code == 0
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["importance.png", "shape_00_x1_x_x2.png", "shape_01_x3.png",
-                    "shape_02_x1.png", "shape_03_x2.png"]
+    assert pngs == ["importance.png", "shapes.png"]
     for name in pngs:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"![{name}]({name})" in (out / "report.md").read_text()
     saved = serialize.load(out / "surrogate.json")
     assert saved.term_names()[-1] == next(iter(saved.importances())) == "x1 x x2"
+
+
+def test_plots_show_the_terms_that_matter_unless_asked_for_all():
+    from types import SimpleNamespace
+
+    from nnrules.surrogates.additive_plot import MAX_TERMS, important_terms
+
+    def surrogate(spreads):
+        return SimpleNamespace(terms=[SimpleNamespace(importance=v) for v in spreads])
+
+    # 0.5 + 0.3 = 0.8 of the total: two terms, largest first; ties keep their order.
+    assert important_terms(surrogate([0.1, 0.5, 0.05, 0.3, 0.05])) == [1, 3]
+    assert important_terms(surrogate([0.1, 0.5, 0.05, 0.3, 0.05]), "all") == [1, 3, 0, 2, 4]
+    assert important_terms(surrogate([0.1, 0.5, 0.05, 0.3, 0.05]), 3) == [1, 3, 0]
+    flat = important_terms(surrogate([1.0] * 30))
+    assert flat == list(range(MAX_TERMS))
+    assert important_terms(surrogate([0.0, 0.0])) == [0]
+    with pytest.raises(DataError, match="'important', 'all' or a count"):
+        important_terms(surrogate([1.0]), "most")
 
 
 # -- bad input -----------------------------------------------------------------------------
@@ -427,7 +445,10 @@ def test_without_matplotlib_plots_are_skipped_or_a_clear_error(monkeypatch, tmp_
 
     _, ex = _interaction(1)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    assert ex.surrogate_.write_artifacts(tmp_path) == []
+    from nnrules.exceptions import PlotsSkippedWarning
+
+    with pytest.warns(PlotsSkippedWarning, match=r"pip install nnrules\[plot\]"):
+        assert ex.surrogate_.write_artifacts(tmp_path) == []
     assert not list(tmp_path.iterdir())
     with pytest.raises(DataError, match=r"pip install nnrules\[plot\]"):
         write_plots(ex.surrogate_, tmp_path, required=True)

@@ -36,7 +36,9 @@ def extracted(tmp_path_factory):
 
 def test_extract_writes_the_four_files_with_honest_report(extracted):
     assert sorted(p.name for p in extracted.iterdir()) == [
-        "report.json", "report.md", "rules.txt", "surrogate.json"]
+        ".nnrules-manifest.json", "report.json", "report.md", "rules.txt", "surrogate.json"]
+    manifest = json.loads((extracted / ".nnrules-manifest.json").read_text())
+    assert manifest["files"] == ["report.json", "report.md", "rules.txt", "surrogate.json"]
     report = json.loads((extracted / "report.json").read_text())
     assert report["format"] == "nnrules/report"
     assert {"fidelity", "fidelity_ci95", "n_eval", "complexity"} <= set(report)

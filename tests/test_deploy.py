@@ -93,6 +93,13 @@ def test_exports_equal_the_surrogate_everywhere(extracted, name):
     sess = ort.InferenceSession(files["onnx"].read_bytes(), providers=["CPUExecutionProvider"])
     label = sess.run(["label"], feeds)[0].tolist()
     assert label == [v.item() if isinstance(v, np.generic) else v for v in s.predict(X32)]
+    # --label-only: no scores output, the same labels
+    lean = folder / "export_label_only.onnx"
+    assert main(["export", str(folder / "surrogate.json"), "--to", "onnx", "-o", str(lean),
+                 "--model", str(model), "--label-only"]) == 0
+    sess = ort.InferenceSession(lean.read_bytes(), providers=["CPUExecutionProvider"])
+    assert [o.name for o in sess.get_outputs()] == ["label"]
+    assert sess.run(["label"], feeds)[0].tolist() == label
     # SQLite, DuckDB
     names = ["row_id", *s.schema.names]
     con = sqlite3.connect(":memory:")

@@ -100,8 +100,8 @@ def run_duckdb(surrogate, X):
     return [r[1] for r in got]
 
 
-def run_onnx(surrogate, X32):
-    model = onnx.load_from_string(export_bytes(surrogate, "onnx"))
+def run_onnx(surrogate, X32, scores=True):
+    model = onnx.load_from_string(export_bytes(surrogate, "onnx", scores=scores))
     onnx.checker.check_model(model, full_check=True)
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     feeds = surrogate.schema.to_model_input(X32)
@@ -151,6 +151,23 @@ def test_onnx_equals_predict_on_float32_rows(case):
     if "scores" in out and hasattr(s, "predict_proba"):
         np.testing.assert_allclose(out["scores"], s.predict_proba(X32.astype(np.float64)),
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_onnx_label_only_equals_predict_on_float32_rows(case):
+    """The label-only model (no scores; labels as leaf weights for trees) gives the same labels."""
+    _, s, X = case
+    X32 = X.astype(np.float32)
+    ref = s.predict(X32.astype(np.float64))
+    out, meta = run_onnx(s, X32, scores=False)
+    assert "scores" not in out
+    if s.task == "regression":
+        _same(out["value"].tolist(), ref, True)
+        return
+    got = out["label"].tolist()
+    if "ABSTAIN" in meta:
+        abstain = eval(meta["ABSTAIN"])  # a repr of a label
+        got = [None if v == abstain else v for v in got]
+    _same(got, _plain(ref), False)
 
 
 def test_edge_rows_sit_on_thresholds_and_flip_answers():

@@ -23,6 +23,10 @@ FORBIDDEN = [
     ("nnrules.provenance", "nnrules.extract"),
     ("nnrules.oracles", "nnrules.extract"),  # methods and fidelity share the oracles
     ("nnrules.verify", "nnrules.extract"),  # the engine serves methods, never the reverse
+    ("nnrules.surrogates", "nnrules.certification"),
+    ("nnrules.io", "nnrules.certification"),
+    ("nnrules.fidelity", "nnrules.certification"),
+    ("nnrules.verify", "nnrules.certification"),
 ]
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from nnrules.exceptions import ParameterError
 
-__all__ = ["REGISTRY", "describe_method", "get_extractor", "method_help", "method_names",
-           "parameter_docs"]
+__all__ = ["KINDS", "REGISTRY", "describe_method", "get_extractor", "method_help",
+           "method_names", "parameter_docs"]
 
 # method name -> "module:Class"; imported lazily so a method's heavy imports cost nothing until used.
 REGISTRY: dict[str, str] = {
@@ -31,6 +31,19 @@ REGISTRY: dict[str, str] = {
     "tree": "nnrules.extract.tree:TreeExtractor",
     "trepan": "nnrules.extract.trepan:TrepanExtractor",
     "via": "nnrules.extract.via:VIAExtractor",
+}
+
+# method name -> (family, data kind): what `nnrules inspect` lists, without importing the method
+# (tests/test_startup.py checks these against the classes).
+KINDS: dict[str, tuple[str, str]] = {
+    "additive": ("pedagogical", "table"),
+    "automaton": ("decompositional", "sequences"),
+    "cred": ("decompositional", "table"),
+    "deepred": ("decompositional", "table"),
+    "eclaire": ("decompositional", "table"),
+    "tree": ("pedagogical", "table"),
+    "trepan": ("pedagogical", "table"),
+    "via": ("decompositional", "table"),
 }
 
 

@@ -15,8 +15,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
+from nnrules._params import Params
 from nnrules._validation import validate_params
 from nnrules.exceptions import NotFittedError, OracleError, ParameterError
 from nnrules.oracles import as_oracle
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Extractor"]
 
 
-class Extractor(BaseEstimator):
+class Extractor(Params):
     """Base of every extraction method.
 
     Subclasses set ``method`` (the registry name), ``family`` ("pedagogical" or

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.extract.base import Extractor
@@ -87,6 +86,8 @@ class TreeExtractor(Extractor):
         self.random_state = random_state
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor  # 1-3 s: here
+
         from nnrules.surrogates.tree import TreeSurrogate
 
         rng = check_random_state(self.random_state)

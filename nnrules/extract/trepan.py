@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.stats import beta
 
 from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import ParameterError
@@ -268,6 +267,8 @@ class TrepanExtractor(Extractor):
             return True
         if node.real.size < self.min_real:
             return True
+        from scipy.stats import beta  # loaded when a fit first needs it
+
         k = node.counts.max()
         # One-sided Clopper-Pearson lower bound on the majority share.
         lower = beta.ppf(1.0 - self.stop_confidence, k, total - k + 1)

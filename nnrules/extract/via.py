@@ -62,8 +62,13 @@ class VIAExtractor(Extractor):
         Bound engine: back-substituted linear relaxation, the same with optimised ReLU
         slopes (``"alpha"``, alpha-CROWN style: tighter, several times slower; sigmoid / tanh
         layers keep the linear lines), or plain interval arithmetic.
-    candidates : {"tree", "rows"}, default="rows"
-        Start from a distilled tree's leaves, or grow boxes around extraction rows.
+    candidates : {"rows", "tree", "certified", "best"}, default="rows"
+        Grow boxes around extraction rows (``"rows"``); split a distilled tree's leaves
+        (``"tree"``); certify the distilled tree (``"certified"``: :func:`nnrules.certify`
+        partitions every leaf into proven / refuted / unknown boxes, boxes holding most rows
+        first) and keep its proven boxes; or ``"best"``: certify with half the budget, grow
+        rows with the rest, and keep whichever covers more extraction rows
+        (``seeded_by_`` says which).
     fallback : {"tree", "abstain"}, default="tree"
         What rows outside every proven box get: the distilled tree (not proven, marked in
         ``explain``) or no answer.
@@ -105,7 +110,7 @@ class VIAExtractor(Extractor):
         "max_boxes": Interval(int, 1, None),
         "max_verifications": Interval(int, 0, None),
         "bound": Options(("interval", "linear", "alpha")),
-        "candidates": Options(("rows", "tree")),
+        "candidates": Options(("best", "certified", "rows", "tree")),
         "fallback": Options(("abstain", "tree")),
         "max_leaves": Interval(int, 2, None),
         "n_samples": Interval(int, 0, None),
@@ -249,6 +254,20 @@ class VIAExtractor(Extractor):
             push(children)
         return proven
 
+    def _certified(self, tree, X, classes):
+        """Selected proven boxes of the certified distilled tree (half the budget for "best")."""
+        from nnrules.extract.engines.via_certified import certified_boxes
+
+        share = self.budget_.left if self.candidates == "certified" else self.budget_.left // 2
+        proven, used, counts = certified_boxes(
+            self.network, tree, self.schema_, classes, X, budget=share,
+            random_state=int(self.rng_.integers(0, 2**31 - 1)), bound=self.bound,
+            complete=self.complete, split_depth=self.split_depth, n_samples=self.n_samples)
+        self.budget_.counts["proven"] += counts["proven"]
+        self.budget_.counts["refuted"] += counts["refuted"]
+        self.budget_.counts["unknown"] += max(0, used - counts["proven"] - counts["refuted"])
+        return self._select(proven, X)
+
     # -- assembly ------------------------------------------------------------------------
     def _select(self, proven, X):
         """Merge, drop boxes inside others, keep the max_boxes covering most rows (greedy)."""
@@ -304,15 +323,28 @@ class VIAExtractor(Extractor):
                 "for two classes). Use a pedagogical method (tree, trepan, additive)."
             )
         tree = self._tree(X, y_idx)
+        chosen = None
+        if self.candidates in ("certified", "best"):
+            chosen = self._certified(tree, X, classes)
         if self.candidates == "tree":
             proven = self._split_search(self._tree_candidates(tree), X, y_idx)
-            pool = X
-        else:
+            lo, hi, cls = self._select(proven, X)
+        elif self.candidates in ("rows", "best"):
             proven, pool, labels = grow_boxes(self.verifier_, self.domain_, self.rng_,
                                               self.budget_, self.oracle_, X, y_idx,
                                               max_boxes=self.max_boxes)
             self.pool_ = (pool, labels)
-        lo, hi, cls = self._select(proven, pool)
+            lo, hi, cls = self._select(proven, pool)
+        if chosen is not None:  # "certified", or "best" when the certified tree covers more
+            from nnrules.extract.engines.via_certified import rows_covered
+
+            if self.candidates == "certified" or (
+                    rows_covered(self.domain_, chosen[0], chosen[1], X)
+                    >= rows_covered(self.domain_, lo, hi, X)):
+                lo, hi, cls = chosen
+                self.seeded_by_ = "certified tree"
+            else:
+                self.seeded_by_ = "rows"
         verification = dict(self.counts_, bound=self.bound, candidates=self.candidates,
                             max_verifications=self.max_verifications, complete=self.complete)
         return BoxRuleSet(lo, hi, [classes[c] for c in cls], schema=self.schema_,

@@ -41,6 +41,7 @@ import importlib
 import json
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,7 +49,9 @@ from typing import Any
 
 import numpy as np
 
-from nnrules.exceptions import DataError, FormatError, InputFileError, SchemaError
+from nnrules.exceptions import DataError, FormatError, SchemaError
+from nnrules.io.files import check_input_file
+from nnrules.io.limits import check_file_size
 from nnrules.schema import FeatureSchema
 
 __all__ = [
@@ -166,20 +169,62 @@ def _frame_columns(frame: Any) -> tuple[list[str], list[np.ndarray]]:
     return names, cols
 
 
-def _read_csv(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh, delimiter=delimiter))
-    rows = [r for r in rows if r]  # blank lines
-    if not rows:
+def _read_csv(path: Path, delimiter: str, text_columns: Sequence[str] = (),
+              encoding: str | None = None,
+              sep_given: bool = False) -> tuple[list[str], list[np.ndarray]]:
+    """Header checks here, the body through pyarrow (``nnrules.io.reader``); the pure-Python
+    reader below when pyarrow cannot read the file by the same rules, or for an ``encoding``
+    other than UTF-8. A header that reads as one column but splits on another separator, and
+    text that is not in the encoding, are DataErrors that say what to pass."""
+    try:
+        with open(path, newline="", encoding=encoding or "utf-8-sig") as fh:
+            head = []
+            for r in csv.reader(fh, delimiter=delimiter):
+                if r:
+                    head.append(r)
+                if len(head) == 20:
+                    break
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, encoding or "utf-8", exc) from None
+    except LookupError:
+        raise DataError(f"Unknown text encoding {encoding!r}; use a Python codec name such as "
+                        "'utf-8', 'latin-1' or 'cp1252'.") from None
+    if not head:
         raise DataError(f"{str(path)!r} is empty; a CSV needs a header line and data rows.")
-    header = [h.strip() for h in rows[0]]
+    first = head[0]
+    if len(first) == 1 and not sep_given:
+        _check_separator(path, head, delimiter)
+    header = _check_header(path, first)
+    if encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig"):
+        from nnrules.io.reader import read_csv_arrow
+
+        cols = read_csv_arrow(path, delimiter, first, text_columns)
+        if cols is not None:
+            return header, cols
+    return _read_csv_python(path, delimiter, encoding)
+
+
+def _check_header(path: Path, first: list[str]) -> list[str]:
+    header = [h.strip() for h in first]
     if all(_is_number(h) for h in header):
         raise DataError(
-            f"{str(path)!r} has no header line (its first line is {rows[0]!r}); add a line of "
+            f"{str(path)!r} has no header line (its first line is {first!r}); add a line of "
             "column names."
         )
     if len(set(header)) != len(header) or "" in header:
         raise DataError(f"{str(path)!r}: column names must be unique and non-empty; got {header}.")
+    return header
+
+
+def _read_csv_python(path: Path, delimiter: str,
+                     encoding: str | None = None) -> tuple[list[str], list[np.ndarray]]:
+    try:
+        with open(path, newline="", encoding=encoding or "utf-8-sig") as fh:
+            rows = list(csv.reader(fh, delimiter=delimiter))
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(path, encoding or "utf-8", exc) from None
+    rows = [r for r in rows if r]  # blank lines
+    header = _check_header(path, rows[0])
     body = rows[1:]
     for i, r in enumerate(body):
         if len(r) != len(header):
@@ -191,15 +236,94 @@ def _read_csv(path: Path, delimiter: str) -> tuple[list[str], list[np.ndarray]]:
     return header, cols
 
 
-def _read_parquet(path: Path) -> tuple[list[str], list[np.ndarray]]:
-    pa = import_or_raise("pyarrow", "parquet")
-    pq = import_or_raise("pyarrow.parquet", "parquet")
-    import_or_raise("pandas", "parquet")
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def parse_separator(sep: str | None) -> str | None:
+    """A CSV separator from the CLI: one character, or ``tab`` / ``\\t``."""
+    if sep is None:
+        return None
+    sep = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}.get(sep, sep)
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise DataError(f"The separator must be one character (or 'tab'); got {sep!r}. "
+                        "Example: --sep ';'.")
+    return sep
+
+
+def _check_separator(path: Path, rows: list[list[str]], delimiter: str) -> None:
+    """One column read: if another separator splits the header (and the next lines) the same
+    way, say which and how to pass it, rather than going on with one wide column."""
+    head = [delimiter.join(r) for r in rows[:20]]
+    for sep, word in SEPARATORS.items():
+        if sep == delimiter:
+            continue
+        widths = {len(next(csv.reader([line], delimiter=sep))) for line in head}
+        if len(widths) == 1 and widths.pop() > 1:
+            hint = ""
+            if sep == ";" and any(re.search(r"\d,\d", line) for line in head[1:]):
+                hint = (" Its numbers seem to use a decimal comma ('0,5'); nnrules reads decimal "
+                        "points, so convert them first.")
+            raise DataError(
+                f"{str(path)!r} seems to be separated by {word}s ({sep!r}): its header "
+                f"{head[0][:80]!r} reads as one column. Pass the separator with --sep {sep!r} "
+                f"(Python: sep={sep!r}).{hint}")
+
+
+def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataError:
+    """Which line and byte are not ``encoding``, and what to pass instead."""
+    line, bad = 1, exc.object[exc.start:exc.start + 1]
     try:
-        frame = pq.read_table(path).to_pandas()
-    except (OSError, ValueError, pa.lib.ArrowException) as exc:
-        raise DataError(f"Cannot read {str(path)!r} as Parquet: {exc}") from None
-    return _frame_columns(frame)
+        with open(path, "rb") as fh:
+            for line, raw in enumerate(fh, start=1):
+                try:
+                    raw.decode(encoding)
+                except UnicodeDecodeError as e:
+                    bad = raw[e.start:e.start + 1]
+                    break
+    except OSError:
+        pass
+    return DataError(
+        f"{str(path)!r} is not {encoding} text: line {line} holds the byte {bad!r}. If the file "
+        "was saved as Latin-1 or Windows-1252, pass --encoding latin-1 (or cp1252; Python: "
+        "encoding='latin-1'), or re-save it as UTF-8.")
+
+
+#: Largest magnitude nnrules takes: float32's. Networks read float32 and the tree learners
+#: compute in float32, so a larger value would become inf on the way.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_magnitude(names: Sequence[str], X: np.ndarray, name: str) -> None:
+    """Refuse finite values beyond the float32 range, naming the column, the row and the value."""
+    with np.errstate(invalid="ignore"):
+        big = np.isfinite(X) & (np.abs(X) > FLOAT32_MAX)
+    if big.any():
+        row, col = (int(v) for v in np.argwhere(big)[0])
+        raise DataError(
+            f"Column {names[col]!r} of {name!r} holds {float(X[row, col])!r} in row {row} (data "
+            f"rows count from 0), beyond the float32 range (|x| <= {FLOAT32_MAX:.4g}) that the "
+            f"network and nnrules compute in; {int(big.sum())} values in all. Rescale the "
+            "column or fix the values.")
+
+
+def _read_parquet(path: Path) -> tuple[list[str], list[np.ndarray]]:
+    from nnrules.io.reader import read_parquet_arrow
+
+    return _table_columns(read_parquet_arrow(path))
+
+
+def _is_table(obj: Any) -> bool:
+    """A pyarrow Table or RecordBatch."""
+    return type(obj).__module__.startswith("pyarrow") and hasattr(obj, "column_names")
+
+
+def _table_columns(table: Any) -> tuple[list[str], list[np.ndarray]]:
+    from nnrules.io.reader import arrow_columns
+
+    names = [str(c) for c in table.column_names]
+    if len(set(names)) != len(names):
+        raise DataError(f"Column names must be unique; got {names}.")
+    return names, arrow_columns(table)
 
 
 def _read_npy(path: Path, feature_names: Sequence[str] | None):
@@ -226,7 +350,7 @@ def _array_columns(arr: Any, feature_names: Sequence[str] | None):
             f"Got {len(names)} feature names for {d} columns; give one name per column."
         )
     if arr.dtype.kind in "biuf":
-        arr = arr.astype(np.float64)
+        arr = arr.astype(np.float64, copy=False)  # a float64 array is read in place
         return names, [arr[:, j] for j in range(d)]
     return names, [_text_column(arr[:, j].tolist()) for j in range(d)]
 
@@ -239,12 +363,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _present(col: np.ndarray) -> np.ndarray:
+    """Which cells of a text column hold a value (not None, not a missing-value word); the
+    word test runs once per distinct value."""
+    values = col.tolist()
+    missing = {v for v in set(values) if v is None or v.lower() in MISSING}
+    if not missing:
+        return np.ones(len(values), dtype=bool)
+    return np.fromiter((v not in missing for v in values), dtype=bool, count=len(values))
+
+
 def _numeric(name: str, col: np.ndarray) -> np.ndarray:
     """Text column -> float64 (missing -> NaN); a word in it is a DataError."""
     if col.dtype != object:
         return col
     out = np.full(col.shape[0], np.nan)
-    present = np.array([v is not None and v.lower() not in MISSING for v in col], dtype=bool)
+    present = _present(col)
     try:
         out[present] = np.asarray(col[present], dtype=str).astype(np.float64)
     except ValueError:
@@ -265,7 +399,7 @@ def _is_text(col: np.ndarray) -> bool:
     """A string column: text with no value that reads as a number."""
     if col.dtype != object:
         return False
-    present = [v for v in col if v is not None and v.lower() not in MISSING]
+    present = {v for v in set(col.tolist()) if v is not None and v.lower() not in MISSING}
     return bool(present) and not any(_is_number(v) for v in present)
 
 
@@ -280,9 +414,9 @@ def _split_target(names, cols, target):
     if y.dtype == object and not _is_text(y):
         y = _numeric(target, y)
     if y.dtype == object:
-        y = np.array([None if v is None or v.lower() in MISSING else v for v in y], dtype=object)
-    elif np.all(np.isfinite(y)) and np.all(y == np.round(y)):
-        y = y.astype(np.int64)
+        y = np.where(_present(y), y, None)
+    elif np.all(np.isfinite(y)) and np.all(y == np.round(y)) and np.all(np.abs(y) < 2.0**53):
+        y = y.astype(np.int64)  # whole numbers a float64 holds exactly; larger stay floats
     return names, cols, y
 
 
@@ -311,27 +445,32 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
         order = [names.index(s) for s in schema.names]
         names, cols = list(schema.names), [cols[j] for j in order]
     raw: dict[str, tuple[str, ...]] = {}
-    X = np.empty((n, len(cols)), dtype=np.float64)
+    values_by_column: list[np.ndarray] = []
     for j, (col_name, col) in enumerate(zip(names, cols)):
         feat = None if schema is None else schema.features[j]
         text = feat.kind == "categorical" if feat is not None else _is_text(col)
         if not text or (coded and col.dtype != object):
-            X[:, j] = _numeric(col_name, col)
+            values_by_column.append(_numeric(col_name, col))
             continue
         if col.dtype != object:
             col = _text_column([format(v, "g") for v in col])
-        present = np.array([v is not None and v.lower() not in MISSING for v in col], dtype=bool)
-        cats = feat.categories if feat is not None else tuple(sorted(set(col[present])))
-        lookup = {c: i for i, c in enumerate(cats)}
-        unseen = sorted({v for v in col[present] if v not in lookup})
+        values = col.tolist()
+        distinct = {v for v in set(values) if v is not None and v.lower() not in MISSING}
+        cats = feat.categories if feat is not None else tuple(sorted(distinct))
+        lookup = {c: float(i) for i, c in enumerate(cats)}
+        unseen = sorted(v for v in distinct if v not in lookup)
         if unseen:
             raise DataError(
                 f"{name!r}: column {col_name!r} has categories {unseen[:5]} that the schema does not "
                 f"know; known: {list(cats)}. Add them to the schema's 'categories' (the model "
                 "must accept them too)."
             )
-        X[:, j] = [lookup[v] if ok else np.nan for v, ok in zip(col, present)]
+        values_by_column.append(np.fromiter((lookup.get(v, np.nan) if v in distinct else np.nan
+                                             for v in values), dtype=np.float64, count=len(values)))
         raw[col_name] = cats
+    X = _stack(values_by_column, n)
+    del values_by_column
+    _check_magnitude(names, X, name)
     bad = ~np.all(np.isfinite(X), axis=1)
     if y is not None:
         if y.dtype == object:
@@ -361,6 +500,16 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
     return Dataset(X=X, y=y, schema=schema, name=name, n_dropped=n_bad)
 
 
+def _stack(columns: list[np.ndarray], n: int, block: int = 8192) -> np.ndarray:
+    """Columns -> a C-ordered (n, d) float64 matrix, a block of rows at a time (writing whole
+    columns into a row-major matrix is a strided walk through memory, ~10x slower)."""
+    X = np.empty((n, len(columns)), dtype=np.float64)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        X[start:stop] = np.column_stack([col[start:stop] for col in columns])
+    return X
+
+
 def _select(names, cols, feature_names):
     if feature_names is None:
         return names, cols
@@ -379,6 +528,9 @@ def read_data(
     feature_names: Sequence[str] | None = None,
     drop_invalid: bool = False,
     name: str | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    max_bytes: int | None = None,
 ) -> Dataset:
     """Read a table into a ``Dataset``.
 
@@ -386,7 +538,7 @@ def read_data(
     ----------
     source : str, Path, pandas.DataFrame or array-like
         A ``.csv`` (header line required; ``.tsv`` is tab-separated), ``.npy`` (numeric, no
-        pickles), ``.parquet`` file (needs ``pip install nnrules[parquet]``), a DataFrame, or an
+        pickles), ``.parquet`` file, a pandas DataFrame or pyarrow Table (as they are), or an
         array of shape (n_samples, n_columns).
     target : str, optional
         Column to split off as ``y``.
@@ -400,6 +552,14 @@ def read_data(
         Drop rows with missing values, NaN or inf instead of refusing them.
     name : str, optional
         What to call the data in reports (default: the file name).
+    encoding : str, optional
+        Text encoding of a CSV (default UTF-8, with or without a byte-order mark); e.g.
+        ``"latin-1"``. A file that is not in it is a DataError naming the line.
+    sep : str, optional
+        CSV separator (default ``,``; ``.tsv``: tab). A file whose header reads as one column
+        but splits on ``;``, tab or ``|`` is a DataError that names the separator to pass.
+    max_bytes : int, optional
+        Largest file read (default ``nnrules.io.limits.MAX_DATA_BYTES``, 256 MiB).
 
     Returns
     -------
@@ -410,22 +570,21 @@ def read_data(
     InputFileError
         The file does not exist.
     DataError
-        Empty data, a word in a numeric column, NaN/inf, a missing target, columns that do not
-        match the schema, an unknown file type. ``SchemaError`` when the data contradict the
-        schema.
+        Empty data, a word in a numeric column, NaN/inf, a value beyond the float32 range, a
+        missing target, columns that do not match the schema, an unknown file type, another
+        text encoding or separator than the one given, a file above ``max_bytes``.
+        ``SchemaError`` when the data contradict the schema.
     """
     if isinstance(source, Dataset):
         return as_dataset(source, schema=schema, feature_names=feature_names)
-    if _is_frame(source):
-        names, cols = _frame_columns(source)
-        label = name or "DataFrame"
+    if _is_frame(source) or _is_table(source):
+        names, cols = _frame_columns(source) if _is_frame(source) else _table_columns(source)
+        label = name or ("DataFrame" if _is_frame(source) else "Table")
         names, cols, y = _split_target(names, cols, target)
         names, cols = _select(names, cols, feature_names)
     elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            what = "is a directory" if path.is_dir() else "does not exist"
-            raise InputFileError(f"Data file {str(path)!r} {what}; give the path of a data file.")
+        path = check_input_file(source, "Data file")
+        check_file_size(path, max_bytes)
         suffix = path.suffix.lower()
         label = name or path.name
         if suffix == ".npy":
@@ -433,7 +592,11 @@ def read_data(
             names, cols, y = _split_target(names, cols, target)
         else:
             if suffix in _CSV_SUFFIXES:
-                names, cols = _read_csv(path, _CSV_SUFFIXES[suffix])
+                text = () if schema is None else [
+                    f.name for f in schema.features if f.kind == "categorical"]
+                delimiter = parse_separator(sep) or _CSV_SUFFIXES[suffix]
+                names, cols = _read_csv(path, delimiter, text, encoding,
+                                        sep_given=sep is not None)
             elif suffix in _PARQUET_SUFFIXES:
                 names, cols = _read_parquet(path)
             else:
@@ -447,7 +610,8 @@ def read_data(
         names, cols = _array_columns(source, feature_names)
         label = name or "array"
         names, cols, y = _split_target(names, cols, target)
-    coded = not _is_frame(source) and not isinstance(source, (str, os.PathLike))
+    coded = not (_is_frame(source) or _is_table(source)) and not isinstance(
+        source, (str, os.PathLike))
     coded = coded or (isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() == ".npy")
     return _build(
         names, cols, y, schema=schema, drop_invalid=drop_invalid, name=label, coded=coded
@@ -488,7 +652,7 @@ def as_dataset(
             schema.validate(data.X)
             data = replace(data, schema=schema)
     else:
-        if feature_names is None and schema is not None and not _is_frame(X):
+        if feature_names is None and schema is not None and not (_is_frame(X) or _is_table(X)):
             feature_names = schema.names
         data = read_data(X, schema=schema, feature_names=feature_names)
     if y is not None:
@@ -529,9 +693,7 @@ def load_schema(path: str | os.PathLike) -> FeatureSchema:
     """
     from nnrules.io.serialize import parse_json
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"Schema file {str(path)!r} does not exist; give a schema JSON file.")
+    path = check_input_file(path, "Schema file")
     try:
         d = parse_json(path.read_text(encoding="utf-8"), source=f"Schema file {str(path)!r}")
     except UnicodeDecodeError:

@@ -1,12 +1,19 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Files in and out: atomic writes, and the one check every input path goes through.
+
+Atomic writes: a reader sees the old file or the new one, never half of one; a new file gets the
+mode an ordinary ``open`` would give it (``0o666`` minus the umask), a replaced one keeps its own.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+from nnrules.exceptions import InputFileError
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "check_input_file"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -48,3 +55,33 @@ def _umask() -> int:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8, newlines as given) to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def check_input_file(path: str | os.PathLike, what: str = "Input file") -> Path:
+    """``path`` as a Path when it is a regular file (or a symlink to one).
+
+    Raises
+    ------
+    InputFileError
+        It does not exist, is a directory, or is not a regular file (a named pipe, a socket, a
+        device: nnrules reads a file more than once and needs its size, so it reads only
+        regular files). The message says which.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputFileError(f"{what} {str(path)!r} does not exist. Check the path.") from None
+    except OSError as exc:
+        raise InputFileError(
+            f"{what} {str(path)!r} cannot be read ({exc.strerror}). Check the path and its "
+            "permissions.") from None
+    if stat.S_ISDIR(mode):
+        raise InputFileError(f"{what} {str(path)!r} is a directory; give the path of a file.")
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise InputFileError(
+            f"{what} {str(path)!r} is {kind}, not a regular file; nnrules reads only regular "
+            "files. Save its content to a regular file first (e.g. cat PIPE > FILE).")
+    return path

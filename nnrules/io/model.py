@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ from nnrules.exceptions import (
     ParameterError,
     UnsupportedModelError,
 )
+from nnrules.io.files import check_input_file
 from nnrules.io.heads import infer_head
 from nnrules.io.probe import run_batched
 from nnrules.io.safety import (
@@ -37,6 +40,7 @@ from nnrules.io.safety import (
     _check_bombs,
     _check_domains,
     _check_external_data,
+    _check_opsets,
     _parse,
     _run_checker,
     _sha256,
@@ -81,7 +85,21 @@ def _session(model: onnx.ModelProto) -> ort.InferenceSession:
         )
     except Exception as exc:  # noqa: BLE001 -- onnxruntime's own error classes
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"onnxruntime cannot open the model: {first}") from None
+        support = re.search(r"support for domain (\S+) is till opset (\d+)", first)
+        opset = re.search(r"Opset (\d+)", first)
+        if support and opset:
+            raise UnsupportedModelError(
+                f"The model imports opset {opset.group(1)} of domain {support.group(1)!r}; "
+                f"onnxruntime {ort.__version__} supports it up to opset {support.group(2)}. "
+                f"Re-export the model with opset {support.group(2)} or lower, or upgrade "
+                "onnxruntime.") from None
+        raise ModelLoadError(f"onnxruntime cannot open the model: {_short(first)}") from None
+
+
+def _short(message: str, most: int = 300) -> str:
+    """onnxruntime's first line without its C++ source location and signature."""
+    message = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : \S+:\d+ [^)]*\)\s*", "", message)
+    return message if len(message) <= most else message[:most] + "..."
 
 
 # --------------------------------------------------------------------------- signature & task
@@ -145,6 +163,13 @@ class Network:
         self._base_session = self._session_for(self._extra_outputs(()))
         self.session = self._base_session
         self.classes_ = self._resolve_classes(classes)
+        # predict's fast path: (name, width, dtype) of the only input when numeric, rank 2.
+        only = self.inputs[0] if len(self.inputs) == 1 else None
+        self._small = ((only.name, only.shape[1], only.dtype)
+                       if only is not None and only.dtype != object and only.shape is not None
+                       and len(only.shape) == 2 else None)
+        self._score_names = [self._head.score]
+        self._argmax_head = self.task == "classification" and self._head.kind != "sigmoid1"
 
     def __deepcopy__(self, memo: dict) -> Network:
         """A twin with its own onnxruntime sessions, opened again from the model's bytes.
@@ -314,7 +339,22 @@ class Network:
             class can be read from them (the argmax of NaN would be class 0). The message counts
             them and names the first; :meth:`nonfinite_rows` finds them so they can be dropped.
         """
-        (raw,) = self._run(X, [self._head.score])
+        small = self._small
+        if (small is not None and type(X) is np.ndarray and X.ndim == 2
+                and X.dtype.kind in "fiub" and 0 < X.shape[0] <= self.batch_size
+                and (small[1] is None or X.shape[1] == small[1])):
+            # The fast path (a single-row predict costs little more than onnxruntime): a
+            # numeric 2-D array fed to the only input in one session.run, with _feeds' checks.
+            x = X if X.dtype == small[2] else X.astype(small[2])
+            if not x.flags.c_contiguous:
+                x = np.ascontiguousarray(x)
+            raw = self.session.run(self._score_names, {small[0]: x})[0]
+            self.n_queries += x.shape[0]
+            if (self._argmax_head and type(raw) is np.ndarray and raw.ndim == 2
+                    and raw.dtype.kind == "f" and _all_finite(raw)):
+                return self.classes_[raw.argmax(axis=1)]
+        else:
+            (raw,) = self._run(X, [self._head.score])
         bad = nonfinite_mask(raw)
         if bad.any():
             raise OracleError(nonfinite_message(bad, f"The network {self.path.name!r}"))
@@ -328,7 +368,7 @@ class Network:
             # argmax of [1 - p, p]: class 1 only when p > 1/2 (ties go to class 0).
             return self.classes_[(raw[:, 0] > 0.5).astype(np.intp)]
         # Every other head is monotone per row: argmax of the raw tensor is argmax of scores.
-        return self.classes_[np.argmax(raw, axis=1)]
+        return self.classes_[raw.argmax(axis=1)]
 
     def nonfinite_rows(self, X: Any) -> np.ndarray:
         """Which rows the network answers NaN or inf on (in its score tensor, or its values).
@@ -452,6 +492,14 @@ class Network:
         }
 
 
+def _all_finite(raw: np.ndarray) -> bool:
+    """Whether a float array holds no NaN or inf (a few values: in Python, faster than a ufunc
+    call on a one-row answer)."""
+    if raw.size <= 32:
+        return all(map(math.isfinite, raw.ravel().tolist()))
+    return bool(np.isfinite(raw).all())
+
+
 def nonfinite_mask(raw: Any) -> np.ndarray:
     """Rows of a network's answer holding NaN or inf, shape (n,); all False for labels."""
     raw = np.asarray(raw)
@@ -566,11 +614,7 @@ def load(
         For ops outside the standard domains, external data outside the model's folder, or a
         shape-building op asking for more than ``MAX_ELEMENTS`` elements.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(
-            f"Model file {str(path)!r} does not exist or is not a file. Check the path."
-        )
+    path = check_input_file(path, "Model file")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -580,6 +624,7 @@ def load(
     sha256 = hashlib.sha256(data).hexdigest()
     model = _parse(data, path)
     _check_domains(model)
+    _check_opsets(model)
     files = _check_external_data(model, path.parent)
     _run_checker(model, path, external=bool(files))
     if files:

@@ -6,13 +6,13 @@ allows for the outputs is cut into chunks of ``batch_size`` rows, with a tqdm ba
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from nnrules.exceptions import DataError, ParameterError
+from nnrules.io.progress import bar as progress_bar
 
 __all__ = ["PROGRESS_MIN_ROWS", "run_batched"]
 
@@ -65,7 +65,8 @@ def run_batched(
         Rows per ``session.run`` call.
     progress : bool or None, default=None
         Show a tqdm bar. ``None`` shows one only when there are more than
-        ``PROGRESS_MIN_ROWS`` rows and stderr is a terminal.
+        ``PROGRESS_MIN_ROWS`` rows, stderr is a terminal and progress is enabled
+        (``nnrules.io.progress``; the CLI's ``--quiet`` turns it off).
 
     Returns
     -------
@@ -90,13 +91,9 @@ def run_batched(
     if n <= batch_size:
         # Fast path: one call, the caller's arrays handed over untouched.
         return list(session.run(names, dict(feeds)))
-    if progress is None:
-        progress = n > PROGRESS_MIN_ROWS and sys.stderr.isatty()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, unit="row", desc="probing", leave=False)
+    if progress is None and n <= PROGRESS_MIN_ROWS:
+        progress = False
+    bar = progress_bar(n, "probing the network", unit="row", progress=progress)
     chunks: list[list[Any]] = [[] for _ in names]
     try:
         for start in range(0, n, batch_size):

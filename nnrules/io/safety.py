@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from nnrules.exceptions import ModelLoadError, UnsafeModelError
+from nnrules.exceptions import ModelLoadError, UnsafeModelError, UnsupportedModelError
 
 #: Op domains a model may use; anything else could run native code from a custom-op library.
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
@@ -111,8 +111,47 @@ def _check_external_data(model: onnx.ModelProto, folder: Path) -> dict[str, Path
                 f"Tensor {tensor.name!r} keeps its data at {location!r}, but no such file "
                 f"exists next to the model in {str(root)!r}. Copy the data file there."
             )
+        _check_extent(tensor, entries, location, resolved.stat().st_size)
         files[location] = resolved
     return files
+
+
+def _check_extent(tensor: onnx.TensorProto, entries: dict[str, str], location: str,
+                  size: int) -> None:
+    """An external tensor's ``offset`` and ``length`` must be integers inside its file."""
+    extent = {}
+    for key in ("offset", "length"):
+        raw = entries.get(key)
+        if raw is None:
+            continue
+        if not raw.isdigit() or len(raw) > 19:
+            raise ModelLoadError(
+                f"Tensor {tensor.name!r} has external-data {key} {raw[:40]!r}; it must be a "
+                f"non-negative integer within the file {location!r} ({size} bytes). The model "
+                "file is damaged; re-export it.")
+        extent[key] = int(raw)
+    offset = extent.get("offset", 0)
+    length = extent.get("length", size - offset)
+    if offset > size or offset + length > size:
+        raise ModelLoadError(
+            f"Tensor {tensor.name!r} reads {length} bytes at offset {offset} of {location!r}, "
+            f"but that file holds {size} bytes. The model and its data file do not belong "
+            "together, or one is truncated; re-export the model with its data.")
+
+
+def _check_opsets(model: onnx.ModelProto) -> None:
+    """Every standard domain's opset must be one onnx (and so onnxruntime) knows."""
+    newest = {"": onnx.defs.onnx_opset_version(), "ai.onnx": onnx.defs.onnx_opset_version(),
+              "ai.onnx.ml": max(row[3] for row in onnx.helper.VERSION_TABLE)}
+    for entry in model.opset_import:
+        top = newest.get(entry.domain)
+        if top is not None and not 1 <= entry.version <= top:
+            name = entry.domain or "ai.onnx"
+            raise UnsupportedModelError(
+                f"The model imports opset {entry.version} of domain {name!r}; this nnrules (onnx "
+                f"{onnx.__version__}) supports opsets 1 to {top} of {name!r}. Re-export the model "
+                f"with opset {top} or lower (e.g. torch.onnx.export(..., opset_version={top})), "
+                "or upgrade onnx and onnxruntime.")
 
 
 def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:

@@ -21,7 +21,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from nnrules.exceptions import DataError, InputFileError, ParameterError, UnsupportedModelError
+from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
+from nnrules.io.files import check_input_file
+from nnrules.io.limits import check_file_size, check_length
 
 __all__ = [
     "RECURRENT_OPS", "SequenceEncoding", "Sequences", "as_sequences", "infer_encoding",
@@ -150,7 +152,9 @@ def as_sequences(X: Any, *, alphabet: str | Sequence[str] | None = None,
     return Sequences(tokens, alpha, name)
 
 
-def read_sequences(path: str | Path, *, alphabet: str | Sequence[str] | None = None) -> Sequences:
+def read_sequences(path: str | Path, *, alphabet: str | Sequence[str] | None = None,
+                   encoding: str | None = None, max_length: int | None = None,
+                   max_bytes: int | None = None) -> Sequences:
     """Read a sequence file: text (one sequence per line) or ``.npy`` token ids.
 
     Parameters
@@ -159,6 +163,13 @@ def read_sequences(path: str | Path, *, alphabet: str | Sequence[str] | None = N
     alphabet : str, sequence of str, or None
         Characters (``"01"``), a JSON list of tokens, or a list. For ``.npy`` files, token id
         ``i`` is ``alphabet[i]`` (default: the ids themselves as symbols ``"0"``, ``"1"``, ...).
+    encoding : str, optional
+        Text encoding (default UTF-8).
+    max_length : int, optional
+        Longest sequence accepted (default ``nnrules.io.limits.MAX_SEQUENCE_LENGTH``, 256); a
+        longer line is refused as soon as it is read.
+    max_bytes : int, optional
+        Largest file read (default ``nnrules.io.limits.MAX_DATA_BYTES``, 256 MiB).
 
     Returns
     -------
@@ -169,25 +180,38 @@ def read_sequences(path: str | Path, *, alphabet: str | Sequence[str] | None = N
     InputFileError
         The file does not exist.
     DataError
-        The file is empty, or holds a symbol outside the alphabet (named, with its line).
+        The file is empty, too large, holds a sequence above ``max_length`` or a symbol outside
+        the alphabet (named, with its line), or is not in ``encoding``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"Sequence file {str(path)!r} does not exist or is not a file.")
+    path = check_input_file(path, "Sequence file")
+    check_file_size(path, max_bytes, "Sequence file")
     alpha = parse_alphabet(alphabet)
     if path.suffix == ".npy":
         ids = np.load(path, allow_pickle=False)
         if ids.dtype.kind not in "iu":
             raise DataError(f"{path.name!r} must hold integer token ids (n, T), -1 padding; got "
                             f"{ids.dtype}.")
+        if ids.ndim == 2 and ids.shape[1] > 0:
+            longest = int(np.argmax((ids >= 0).sum(axis=1)))
+            check_length(int((ids[longest] >= 0).sum()), longest + 1, path.name, max_length)
         return _from_ids(ids, alpha, path.name)
-    text = path.read_text(encoding="utf-8")
-    if not text.strip("\n"):
+    tokens = alpha is not None and any(len(a) > 1 for a in alpha)
+    lines = []
+    try:
+        with open(path, encoding=encoding or "utf-8", newline="") as fh:
+            for number, line in enumerate(fh, start=1):
+                line = line.rstrip("\n").rstrip("\r")
+                check_length(len(line.split()) if tokens else len(line.strip()), number,
+                             path.name, max_length)
+                lines.append(line)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"Sequence file {path.name!r} is not {encoding or 'utf-8'} text (byte "
+            f"{exc.object[exc.start:exc.start + 1]!r}); pass its encoding (--encoding latin-1, "
+            "Python: encoding='latin-1') or re-save it as UTF-8.") from None
+    if not any(lines):
         raise DataError(f"Sequence file {path.name!r} is empty; write one sequence per line.")
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return as_sequences([line.rstrip("\r") for line in lines], alphabet=alpha, name=path.name)
+    return as_sequences(lines, alphabet=alpha, name=path.name)
 
 
 # --------------------------------------------------------------------------- the model's input

@@ -17,13 +17,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nnrules.exceptions import FormatError, InputFileError, NNRulesError
-from nnrules.io.files import atomic_write_text
+from nnrules.exceptions import FormatError, NNRulesError
+from nnrules.io.files import atomic_write_text, check_input_file
 
-__all__ = ["FORMATS", "MAX_DEPTH", "dump", "dumps", "load", "loads", "parse_json", "validate"]
+__all__ = ["FORMATS", "MAX_BYTES", "MAX_DEPTH", "dump", "dumps", "load", "loads", "parse_json",
+           "validate"]
 
 #: Deepest nesting of arrays and objects a file may have (nnrules writes at most about 10).
 MAX_DEPTH = 64
+#: Largest nnrules JSON file read: 256 MiB (raise ``nnrules.io.serialize.MAX_BYTES`` for a
+#: surrogate that is really this large).
+MAX_BYTES = 256 * 2**20
 
 FORMATS: dict[str, str] = {
     "nnrules/additive": "nnrules.surrogates.additive:AdditiveSurrogate",
@@ -121,8 +125,14 @@ def parse_json(text: str, *, source: str = "text") -> Any:
 
     Refused with ``FormatError`` (never a RecursionError or a bare ValueError): text that is
     not JSON, nesting deeper than ``MAX_DEPTH``, ``NaN`` / ``Infinity``, numbers too large for
-    a float, integers longer than Python converts (4,300 digits).
+    a float, integers longer than Python converts (4,300 digits), text longer than
+    ``MAX_BYTES``.
     """
+    if len(text) > MAX_BYTES:
+        raise FormatError(
+            f"{source} holds {len(text)} characters, more than the {MAX_BYTES} an nnrules file "
+            "may have (nnrules.io.serialize.MAX_BYTES); raise that limit if the file is really "
+            "this large.")
     try:
         value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except FormatError as e:
@@ -180,9 +190,13 @@ def loads(text: str, *, source: str = "text") -> Any:
 
 def load(path: str | os.PathLike) -> Any:
     """Read the nnrules file at ``path``; missing file → ``InputFileError``."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"No such nnrules file: {str(p)!r}. Check the path.")
+    p = check_input_file(path, "nnrules file")
+    size = p.stat().st_size
+    if size > MAX_BYTES:
+        raise FormatError(
+            f"{str(p)!r} holds {size} bytes, more than the {MAX_BYTES} an nnrules file may have "
+            "(nnrules.io.serialize.MAX_BYTES); raise that limit if the file is really this "
+            "large.")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:

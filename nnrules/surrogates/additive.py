@@ -535,12 +535,14 @@ class AdditiveSurrogate(TableSurrogate):
         ranked = [f"{n} ({v:.3g})" for n, v in imp.items()]
         return {"importance_ranking": ", ".join(ranked[:10]) + (" ..." if len(ranked) > 10 else "")}
 
-    def write_artifacts(self, folder) -> list[str]:
+    def write_artifacts(self, folder, *, plots: Any = "important") -> list[str]:
         """PNG plots of the shape functions and the importance chart (``[plot]`` extra);
-        nothing when matplotlib is missing. Returns the file names written."""
+        nothing when matplotlib is missing. ``plots``: "important" (the terms that matter),
+        "all", or a count (see ``additive_plot.important_terms``). Returns the file names
+        written."""
         from nnrules.surrogates.additive_plot import write_plots
 
-        return write_plots(self, folder)
+        return write_plots(self, folder, terms=plots)
 
     # -- files ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

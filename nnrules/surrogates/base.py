@@ -92,8 +92,9 @@ class Surrogate(ABC):
         None by default."""
         return {}
 
-    def write_artifacts(self, folder: str | Path) -> list[str]:
-        """Write extra files (plots) into ``folder``; returns their names. None by default."""
+    def write_artifacts(self, folder: str | Path, *, plots: Any = "important") -> list[str]:
+        """Write extra files (plots) into ``folder``; returns their names. None by default.
+        ``plots`` says which plots, for kinds that draw them ("important", "all" or a count)."""
         return []
 
 

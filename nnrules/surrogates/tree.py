@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 __all__ = ["TreeSurrogate", "negate_test"]
 
 
+# apply() computes every test on every row when the tree has at most this many internal nodes
+# (cheaper than grouping rows by node); bigger trees group rows by node, level by level.
+_ALL_TESTS_UP_TO = 64
+
+
 def negate_test(test: Condition | MofN) -> Condition | MofN:
     """The complement: ``not (at least m of n)`` is ``at least n-m+1 of the negations``."""
     if isinstance(test, Condition):
@@ -142,6 +147,11 @@ class TreeSurrogate(TableSurrogate):
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf id per row, shape (n_samples,); one vectorised test per node visited."""
         X = np.asarray(X, dtype=float)
+        if X.ndim == 2 and X.shape[0] == 1:  # one row: walk the nodes with Python numbers
+            return np.array([self._walk(X[0].tolist())], dtype=np.int64)
+        inner_nodes = np.flatnonzero(self.left >= 0)
+        if 0 < inner_nodes.size <= _ALL_TESTS_UP_TO and X.shape[0] > 1:
+            return self._apply_all_tests(X, inner_nodes)
         node = np.zeros(X.shape[0], dtype=np.int64)
         while True:
             inner = self.left[node] >= 0
@@ -153,6 +163,53 @@ class TreeSurrogate(TableSurrogate):
                 node[rows] = np.where(h, self.left[u], self.right[u])
 
     explain = apply
+
+    def _apply_all_tests(self, X: np.ndarray, inner_nodes: np.ndarray) -> np.ndarray:
+        """``apply`` for small trees: every internal node's test on every row once (a few
+        vectorised comparisons), then one step down per level for all rows at a time."""
+        n = X.shape[0]
+        slot = np.full(self.left.shape[0], -1, dtype=np.int64)
+        slot[inner_nodes] = np.arange(inner_nodes.size)
+        holds = np.empty((inner_nodes.size, n), dtype=bool)
+        for k, u in enumerate(inner_nodes.tolist()):
+            holds[k] = self.tests[u].holds(X)
+        rows = np.arange(n)
+        node = np.zeros(n, dtype=np.int64)
+        while True:
+            at = slot[node]
+            inner = at >= 0
+            if not inner.any():
+                return node
+            step = np.where(holds[np.maximum(at, 0), rows], self.left[node], self.right[node])
+            node = np.where(inner, step, node)
+
+    def _walk(self, x: list) -> int:
+        """The leaf one row (a list of floats) reaches; the same tests as ``apply``."""
+        left, right = self._children()
+        tests = self.tests
+        u = 0
+        while left[u] >= 0:
+            t = tests[u]
+            if type(t) is Condition:
+                v, op = x[t.feature], t.op
+                if op == "<=":
+                    h = v <= t.value
+                elif op == ">":
+                    h = v > t.value
+                elif op == "==":
+                    h = v == t.value
+                else:
+                    h = v != t.value
+            else:
+                h = bool(t.holds(np.asarray([x], dtype=float))[0])
+            u = left[u] if h else right[u]
+        return u
+
+    def _children(self) -> tuple[list[int], list[int]]:
+        cached = self.__dict__.get("_children_lists")
+        if cached is None:
+            cached = self.__dict__["_children_lists"] = (self.left.tolist(), self.right.tolist())
+        return cached
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes)."""
@@ -176,8 +233,10 @@ class TreeSurrogate(TableSurrogate):
         out = self.predict_index(X)
         if self.task == "regression":
             return out
-        labels = np.asarray(self.classes, dtype=object if any(
-            isinstance(c, str) for c in self.classes) else None)
+        labels = self.__dict__.get("_labels")
+        if labels is None:
+            labels = self.__dict__["_labels"] = np.asarray(self.classes, dtype=object if any(
+                isinstance(c, str) for c in self.classes) else None)
         return labels[out]
 
     # -- paths ---------------------------------------------------------------------------

@@ -114,7 +114,8 @@ def _automaton_bytes(automaton: Any, to: str) -> bytes:
 
 
 def export_bytes(surrogate: Any, to: str, *, table: str = "data", key: str | None = None,
-                 report: Any = None, network: Any = None, input_name: str = "input") -> bytes:
+                 report: Any = None, network: Any = None, input_name: str = "input",
+                 scores: bool = True) -> bytes:
     """The exported artefact's bytes (see :func:`export`)."""
     from nnrules.io.export._ir import kind_of
 
@@ -150,7 +151,7 @@ def export_bytes(surrogate: Any, to: str, *, table: str = "data", key: str | Non
                 f"the model given has {network.sha256}. Give the report and model that belong "
                 "together.")
     return to_onnx(surrogate, input_name=input_name, model_inputs=specs,
-                   provenance=facts).SerializeToString()
+                   provenance=facts, scores=scores).SerializeToString()
 
 
 def export(surrogate: Any, to: str, path: str | os.PathLike, **options: Any) -> Path:
@@ -166,7 +167,9 @@ def export(surrogate: Any, to: str, path: str | os.PathLike, **options: Any) -> 
         ``table`` (SQL, default "data"), ``key`` (SQL key column), ``report`` (a
         FidelityReport or its dict: SHA-256 and fidelity for the metadata), ``network`` (ONNX:
         the original Network, whose inputs the export reads), ``input_name`` (ONNX single-input
-        name when no network is given, default "input").
+        name when no network is given, default "input"), ``scores`` (ONNX: also output the
+        class scores, default True; False gives a label-only model, faster in onnxruntime,
+        which computes every output whichever are fetched).
 
     Returns
     -------

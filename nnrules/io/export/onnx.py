@@ -9,10 +9,10 @@ codes by ``ai.onnx.ml.LabelEncoder``; an unknown category becomes code -1). Outp
   additive model's sigmoid / softmax);
 * regression: ``value`` ``[N]`` float64.
 
-Trees are one ``ai.onnx.ml.TreeEnsembleRegressor`` whose single target is the leaf's ordinal
-(exact in float32), from which ``Gather`` picks the label, scores or value: the label never
-depends on the classifier op's tie-breaking. TREPAN's m-of-n tests become extra columns (the
-number of their conditions that hold), tested like any other. Rule sets and boxes: every
+Trees (:mod:`nnrules.io.export._onnx_tree`) are one ``ai.onnx.ml.TreeEnsembleRegressor``
+whose single target is the leaf's integer label (label only) or ordinal (exact in float32), so
+the label never depends on the classifier op's tie-breaking. TREPAN's m-of-n tests become extra
+columns (the number of their conditions that hold), tested like any other. Rule sets and boxes: every
 distinct comparison once (grouped by operator), bodies counted by a 0/1 ``MatMul``, the first
 body that holds chosen by ``ArgMax`` (first maximum). Additive models are computed in float64
 from standard operators (``Gather`` of the cell's coefficients, ``Pow``, ``ReduceSum``).
@@ -125,20 +125,25 @@ def _used(surrogate: Any) -> set[int]:
             for a in (t.atoms if isinstance(t, AtLeast) else (t,))}
 
 
-def _features(g: _Graph, schema: Any, specs: list[InputSpec], used: set[int]) -> str:
-    """The float32 matrix ``[N, n_features]`` of schema space built from the graph inputs;
-    columns the surrogate never reads are zeros (their inputs are not decoded)."""
+def _features(g: _Graph, schema: Any, specs: list[InputSpec],
+              used: set[int]) -> tuple[str, dict[int, int] | None]:
+    """The float32 matrix the tests read, and where each schema feature sits in it.
+
+    One ``[N, n_features]`` input is read as it is (the map is ``None``: feature j is column
+    j). Per-column inputs: only the columns the surrogate reads are decoded and concatenated,
+    in feature order (a narrower ``Concat`` is most of the saving on wide pipelines); when it
+    reads none, one column of zeros stands in.
+    """
     if len(specs) == 1 and specs[0].width == schema.n_features and specs[0].dtype != "str":
-        return _as_float(g, specs[0].name, specs[0].dtype)
+        return _as_float(g, specs[0].name, specs[0].dtype), None
     if len(specs) != schema.n_features or any(s.width != 1 for s in specs):
         raise UnsupportedModelError(
             f"The model's inputs {[(s.name, s.width) for s in specs]} do not map one to one onto "
             f"the surrogate's {schema.n_features} features; export reads one [N, "
             f"{schema.n_features}] input or one [N, 1] input per feature.")
-    cols = []
+    cols, where = [], {}
     names = schema.input_names or schema.names
     by_name = {s.name: s for s in specs}
-    zeros = None
     for j, f in enumerate(schema.features):
         spec = by_name.get(names[j])
         if spec is None:
@@ -146,16 +151,8 @@ def _features(g: _Graph, schema: Any, specs: list[InputSpec], used: set[int]) ->
                 f"Feature {f.name!r} reads input {names[j]!r}, which the model does not have; "
                 f"its inputs are {sorted(by_name)}.")
         if j not in used:
-            if zeros is None:
-                from onnx import TensorProto, helper
-
-                n = g.op("Slice", [g.op("Shape", [spec.name]), g.const(np.array([0], np.int64)),
-                                   g.const(np.array([1], np.int64))])
-                shape = g.op("Concat", [n, g.const(np.array([1], np.int64))], axis=0)
-                zeros = g.op("ConstantOfShape", [shape], value=helper.make_tensor(
-                    "zero", TensorProto.FLOAT, [1], [0.0]))
-            cols.append(zeros)
             continue
+        where[j] = len(cols)
         if f.kind == "categorical":
             if spec.dtype != "str":
                 raise UnsupportedModelError(
@@ -167,7 +164,21 @@ def _features(g: _Graph, schema: Any, specs: list[InputSpec], used: set[int]) ->
                              default_float=-1.0))
         else:
             cols.append(_as_float(g, spec.name, spec.dtype))
-    return cols[0] if len(cols) == 1 else g.op("Concat", cols, axis=1)
+    if not cols:
+        from onnx import TensorProto, helper
+
+        first = specs[0].name
+        n = g.op("Slice", [g.op("Shape", [first]), g.const(np.array([0], np.int64)),
+                           g.const(np.array([1], np.int64))])
+        shape = g.op("Concat", [n, g.const(np.array([1], np.int64))], axis=0)
+        cols.append(g.op("ConstantOfShape", [shape], value=helper.make_tensor(
+            "zero", TensorProto.FLOAT, [1], [0.0])))
+    return (cols[0] if len(cols) == 1 else g.op("Concat", cols, axis=1)), where
+
+
+def _col(where: dict[int, int] | None, j: int) -> int:
+    """Column of schema feature ``j`` in the matrix :func:`_features` built."""
+    return j if where is None else where[j]
 
 
 def _as_float(g: _Graph, name: str, dtype: str) -> str:
@@ -195,7 +206,8 @@ def _ones(g: _Graph, X: str) -> str:
 
 # -- decision lists (rule sets, boxes) ------------------------------------------------------
 
-def _atoms_matrix(g: _Graph, X: str, atoms: list[Atom]) -> tuple[str, list[int]]:
+def _atoms_matrix(g: _Graph, X: str, atoms: list[Atom],
+                  where: dict[int, int] | None) -> tuple[str, list[int]]:
     """0/1 float32 matrix [N, len(atoms)] (columns grouped by operator) and each atom's column."""
     from onnx import TensorProto
 
@@ -205,7 +217,7 @@ def _atoms_matrix(g: _Graph, X: str, atoms: list[Atom]) -> tuple[str, list[int]]
     blocks, position, col = [], [0] * len(atoms), 0
     for op in sorted(groups):
         idx = groups[op]
-        feats = g.const(np.array([atoms[i].feature for i in idx], np.int64))
+        feats = g.const(np.array([_col(where, atoms[i].feature) for i in idx], np.int64))
         values = g.const(np.array([atoms[i].value for i in idx], np.float32).reshape(1, -1))
         cols = g.op("Gather", [X, feats], axis=1)
         if op == "!=":
@@ -219,7 +231,8 @@ def _atoms_matrix(g: _Graph, X: str, atoms: list[Atom]) -> tuple[str, list[int]]
     return (blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)), position
 
 
-def _decision_index(g: _Graph, X: str, bodies: list[tuple]) -> str:
+def _decision_index(g: _Graph, X: str, bodies: list[tuple],
+                    where: dict[int, int] | None) -> str:
     """int64 [N]: the first body that holds (len(bodies) when none does)."""
     from onnx import TensorProto
 
@@ -257,7 +270,7 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple]) -> str:
         plan.append((plain, mine, impossible))
     atom_list = sorted(atoms, key=atoms.get)
     if atom_list:
-        A, pos = _atoms_matrix(g, X, atom_list)
+        A, pos = _atoms_matrix(g, X, atom_list, where)
         col = {a: pos[i] for i, a in enumerate(atom_list)}
     else:
         A, col = None, {}
@@ -301,100 +314,20 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple]) -> str:
     return g.op("ArgMax", [table], axis=1, keepdims=0, select_last_index=0)
 
 
-# -- trees ---------------------------------------------------------------------------------
-
-def _tree_leaf(g: _Graph, X: str, tree: Any) -> tuple[str, list[int]]:
-    """float32 [N, 1] leaf ordinal from one TreeEnsembleRegressor, and the leaves in order."""
-    from onnx import TensorProto
-
-    mofn_tests = [i for i, t in enumerate(tree.tests) if t is not None and hasattr(t, "m")]
-    feature_of: dict[int, int] = {}
-    Xt = X
-    if mofn_tests:
-        atoms: dict[Atom, int] = {}
-        plans = []
-        for i in mofn_tests:
-            t = tree.tests[i]
-            m, kept = t.m, []
-            for c in t.conditions:
-                a32 = to_float32(Atom(c.feature, c.op, c.value))
-                if a32 is True:
-                    m -= 1
-                elif a32 is not False:
-                    kept.append(a32)
-                    atoms.setdefault(a32, len(atoms))
-            plans.append((m, kept))
-        atom_list = sorted(atoms, key=atoms.get)
-        extra = []
-        if atom_list:
-            A, pos = _atoms_matrix(g, X, atom_list)
-            col = {a: pos[i] for i, a in enumerate(atom_list)}
-            M = np.zeros((len(atom_list), len(plans)), np.float32)
-            for k, (_, kept) in enumerate(plans):
-                for a in kept:
-                    M[col[a], k] = 1.0
-            extra.append(g.op("MatMul", [A, g.const(M)]))
-        else:
-            ones = _ones(g, X)
-            extra.append(g.op("Mul", [ones, g.const(np.zeros((1, len(plans)), np.float32))]))
-        Xt = g.op("Concat", [X] + extra, axis=1)
-        d = tree.n_features
-        for k, i in enumerate(mofn_tests):
-            feature_of[i] = d + k
-    leaves = [int(v) for v in tree.leaves()]
-    ordinal = {leaf: k for k, leaf in enumerate(leaves)}
-    attrs: dict[str, list] = {key: [] for key in (
-        "nodes_nodeids", "nodes_featureids", "nodes_modes", "nodes_values",
-        "nodes_truenodeids", "nodes_falsenodeids", "target_nodeids", "target_weights")}
-    for i, t in enumerate(tree.tests):
-        attrs["nodes_nodeids"].append(i)
-        if t is None:
-            attrs["nodes_featureids"].append(0)
-            attrs["nodes_modes"].append("LEAF")
-            attrs["nodes_values"].append(0.0)
-            attrs["nodes_truenodeids"].append(0)
-            attrs["nodes_falsenodeids"].append(0)
-            attrs["target_nodeids"].append(i)
-            attrs["target_weights"].append(float(ordinal[i]))
-            continue
-        if i in feature_of:
-            m = plans[mofn_tests.index(i)][0]
-            feature, mode, value = feature_of[i], "BRANCH_GTE", float(m)
-        else:
-            a32 = to_float32(Atom(t.feature, t.op, t.value))
-            if a32 is True or a32 is False:
-                feature, mode, value = 0, "BRANCH_LEQ" if a32 else "BRANCH_GT", math.inf
-            else:
-                feature, mode, value = a32.feature, _TREE_MODE[a32.op], a32.value
-        attrs["nodes_featureids"].append(feature)
-        attrs["nodes_modes"].append(mode)
-        attrs["nodes_values"].append(value)
-        attrs["nodes_truenodeids"].append(int(tree.left[i]))
-        attrs["nodes_falsenodeids"].append(int(tree.right[i]))
-    n_nodes = len(tree.tests)
-    n_targets = len(attrs["target_nodeids"])
-    leaf = g.op("TreeEnsembleRegressor", [Xt], domain="ai.onnx.ml", n_targets=1,
-                aggregate_function="SUM", post_transform="NONE",
-                nodes_treeids=[0] * n_nodes, nodes_hitrates=[1.0] * n_nodes,
-                nodes_missing_value_tracks_true=[0] * n_nodes,
-                target_treeids=[0] * n_targets, target_ids=[0] * n_targets, **attrs)
-    flat = g.op("Reshape", [leaf, g.const(np.array([-1], np.int64))])
-    return g.op("Cast", [flat], to=TensorProto.INT64), leaves
-
-
 # -- additive ------------------------------------------------------------------------------
 
-def _axis(g: _Graph, Xd: str, axis: Any) -> tuple[str, str | None, str | None]:
+def _axis(g: _Graph, Xd: str, axis: Any,
+          where: dict[int, int] | None) -> tuple[str, str | None, str | None]:
     """Per row: cell int64 [N], local variable u float64 [N, 1] (None = 0), scale [N, 1]."""
     from onnx import TensorProto
 
     if axis.kind == "onehot":
-        block = g.op("Gather", [Xd, g.const(np.array(axis.columns, np.int64))], axis=1)
+        block = g.op("Gather", [Xd, g.const(np.array([_col(where, c) for c in axis.columns], np.int64))], axis=1)
         cell = g.op("ArgMax", [block], axis=1, keepdims=1, select_last_index=0)
         scale = g.op("GatherElements", [block, cell], axis=1)
         flat = g.op("Reshape", [cell, g.const(np.array([-1], np.int64))])
         return flat, None, scale
-    x = g.op("Gather", [Xd, g.const(np.array([axis.columns[0]], np.int64))], axis=1)  # [N, 1]
+    x = g.op("Gather", [Xd, g.const(np.array([_col(where, axis.columns[0])], np.int64))], axis=1)  # [N, 1]
     edges = np.asarray(axis.edges, np.float64)
     if axis.kind == "spline":
         x = g.op("Max", [x, g.const(np.array(edges[0]))])
@@ -424,13 +357,13 @@ def _powers(g: _Graph, u: str | None, degree: int) -> str | None:
     return g.op("Pow", [u, g.const(np.arange(degree + 1, dtype=np.float64).reshape(1, -1))])
 
 
-def _term(g: _Graph, Xd: str, term: Any, ones_d: str) -> str:
+def _term(g: _Graph, Xd: str, term: Any, ones_d: str, where: dict[int, int] | None) -> str:
     """float64 [N, K]: the term's contribution to every output."""
     coef = np.asarray(term.coef, np.float64)
     k = coef.shape[0]
     if len(term.axes) == 1:
         (a,) = term.axes
-        cell, u, scale = _axis(g, Xd, a)
+        cell, u, scale = _axis(g, Xd, a, where)
         table = np.transpose(coef, (1, 0, 2))                            # (cells, K, P)
         picked = g.op("Gather", [g.const(table), cell], axis=0)          # (N, K, P)
         pw = _powers(g, u, a.degree)
@@ -438,8 +371,8 @@ def _term(g: _Graph, Xd: str, term: Any, ones_d: str) -> str:
             pw = g.op("Mul", [ones_d, g.const(np.ones((1, a.degree + 1)))])
     else:
         a1, a2 = term.axes
-        c1, u1, s1 = _axis(g, Xd, a1)
-        c2, u2, s2 = _axis(g, Xd, a2)
+        c1, u1, s1 = _axis(g, Xd, a1, where)
+        c2, u2, s2 = _axis(g, Xd, a2, where)
         n1, p1, n2, p2 = coef.shape[1:]
         table = np.transpose(coef, (1, 3, 0, 2, 4)).reshape(n1 * n2, k, p1 * p2)
         flat = g.op("Add", [g.op("Mul", [c1, g.const(np.array(n2, np.int64))]), c2])
@@ -475,7 +408,8 @@ def _label_const(labels: list) -> np.ndarray:
 
 
 def to_onnx(surrogate: Any, *, input_name: str = "input",
-            model_inputs: list[InputSpec] | None = None, provenance: dict | None = None):
+            model_inputs: list[InputSpec] | None = None, provenance: dict | None = None,
+            scores: bool = True):
     """The surrogate as an ``onnx.ModelProto`` (checked with ``full_check=True``).
 
     Parameters
@@ -488,6 +422,9 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
         The original network's inputs (names, dtypes, widths), to read exactly what it reads.
     provenance : dict, optional
         Written into ``metadata_props`` (model SHA-256, fidelity...).
+    scores : bool, default True
+        Also output ``scores`` (trees, additive models). onnxruntime computes every output
+        whichever are fetched, so a label-only model (``False``) is the faster one to deploy.
     """
     import onnx
     from onnx import TensorProto, helper
@@ -501,7 +438,9 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
     schema = require_schema(surrogate, "onnx")
     specs = _specs(schema, input_name, model_inputs)
     g = _Graph()
-    X = _features(g, schema, specs, _used(surrogate))
+    used = _used(surrogate)
+    X, where = _features(g, schema, specs, used)
+    width = schema.n_features if where is None else max(len(where), 1)
     task = surrogate.task
     outputs = []
     meta = dict(provenance or {})
@@ -509,7 +448,7 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
     if kind == "additive":
         Xd = g.op("Cast", [X], to=TensorProto.DOUBLE)
         ones_d = g.op("Cast", [_ones(g, X)], to=TensorProto.DOUBLE)
-        values = [_term(g, Xd, t, ones_d) for t in surrogate.terms]
+        values = [_term(g, Xd, t, ones_d, where) for t in surrogate.terms]
         k = surrogate.intercept.size
         total = (values[0] if len(values) == 1 else g.op("Sum", values)) if values else \
             g.op("Mul", [ones_d, g.const(np.zeros((1, k)))])
@@ -522,31 +461,36 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
                 flat = g.op("Reshape", [score, g.const(np.array([-1], np.int64))])
                 index = g.op("Cast", [g.op("Greater", [flat, g.const(np.array(0.0))])],
                              to=TensorProto.INT64)
-                p = g.op("Sigmoid", [score])
-                proba = g.op("Concat", [g.op("Sub", [g.const(np.array(1.0)), p]), p], axis=1)
             else:
                 index = g.op("ArgMax", [score], axis=1, keepdims=0, select_last_index=0)
-                proba = g.op("Softmax", [score], axis=1)
             g.op("Gather", [g.const(_label_const(labels)), index], out="label")
-            g.op("Cast", [proba], to=TensorProto.FLOAT, out="scores")
-            outputs += _label_outputs(labels, True)
+            if scores and surrogate.output == "logit":
+                p = g.op("Sigmoid", [score])
+                proba = g.op("Concat", [g.op("Sub", [g.const(np.array(1.0)), p]), p], axis=1)
+                g.op("Cast", [proba], to=TensorProto.FLOAT, out="scores")
+            elif scores:
+                g.op("Cast", [g.op("Softmax", [score], axis=1)], to=TensorProto.FLOAT,
+                     out="scores")
+            outputs += _label_outputs(labels, scores)
     else:
         dl = decision_list(surrogate)
         if kind == "tree":
-            index, leaves = _tree_leaf(g, X, surrogate)
-            outs = leaf_outputs(surrogate)[leaves]
-            table_out = [float(v) for v in outs] if labels is None else \
-                [labels[int(v)] for v in outs]
-            if labels is not None:
-                proba = surrogate.value[leaves]
-                sums = proba.sum(axis=1, keepdims=True)
-                proba = np.divide(proba, sums, out=np.full_like(proba, 1.0 / proba.shape[1]),
-                                  where=sums > 0)
-                g.op("Gather", [g.const(proba.astype(np.float32)), index], axis=0, out="scores")
+            from nnrules.io.export._onnx_tree import _tree_classifier, _tree_leaf
+        if kind == "tree" and labels is not None:
+            _tree_classifier(g, X, surrogate, where, width, labels, scores)
+            outputs += _label_outputs(labels, scores)
+        elif kind == "tree":
+            leaves = [int(v) for v in surrogate.leaves()]
+            leaf = _tree_leaf(g, X, surrogate, where, width, list(range(len(leaves))))
+            flat = g.op("Reshape", [leaf, g.const(np.array([-1], np.int64))])
+            index = g.op("Cast", [flat], to=TensorProto.INT64)
+            table_out = [float(v) for v in leaf_outputs(surrogate)[leaves]]
         else:
-            index = _decision_index(g, X, dl.bodies)
+            index = _decision_index(g, X, dl.bodies, where)
             table_out = list(dl.outputs) + [dl.default]
-        if labels is None:
+        if kind == "tree" and labels is not None:
+            pass
+        elif labels is None:
             vals = np.array([math.nan if v is None else float(v) for v in table_out], np.float64)
             g.op("Gather", [g.const(vals), index], out="value")
             outputs.append(helper.make_tensor_value_info("value", TensorProto.DOUBLE, [None]))
@@ -558,7 +502,7 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
             g.op("Gather", [g.const(_label_const(table_out if any(
                 isinstance(c, str) for c in labels) else [int(v) for v in table_out])), index],
                 out="label")
-            outputs += _label_outputs(labels, kind == "tree")
+            outputs += _label_outputs(labels, False)
     inputs = [helper.make_tensor_value_info(
         s.name, TensorProto.STRING if s.dtype == "str" else
         helper.np_dtype_to_tensor_dtype(np.dtype(s.dtype)), [None, s.width]) for s in specs]

@@ -1,0 +1,297 @@
+"""Fidelity over data that comes in batches: counts that add up exactly, then one report.
+
+Classification keeps integers only (rows, agreements, per-label rows and agreements, correct
+labels of network and surrogate, rows also seen in extraction), so batches can be counted in any
+order, in one process or on Dask workers, and merged into the same numbers; the Wilson interval
+is computed once from the totals. Regression keeps the network's and the surrogate's values
+(two floats per row, concatenated in batch order) so R² and its bootstrap interval are those of
+``nnrules.fidelity.evaluate`` on the same rows.
+
+A report made here equals ``evaluate``'s on the same rows, with two documented differences when
+the data spans more than one batch: ``report_details`` (coverage and the like) is computed on the
+first batch only (``details["details_rows"]`` says how many rows), and "the extraction data
+itself" is recognised by every row being an extraction row and the row counts matching (instead
+of a fingerprint of the whole matrix).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnrules.exceptions import DataError
+from nnrules.fidelity import (
+    FidelityReport,
+    _bootstrap_r2,
+    _jsonable,
+    r2_score,
+    wilson_interval,
+)
+from nnrules.io.hashing import row_hashes
+from nnrules.surrogates.base import plain as _label
+
+__all__ = ["Counts", "count_batch", "report_from_counts"]
+
+
+@dataclass
+class Counts:
+    """What a fidelity report needs from a set of rows, mergeable with ``+``."""
+
+    task: str
+    n: int = 0
+    agree: int = 0
+    labels: dict = field(default_factory=dict)      # label -> [rows, agreements]
+    correct: list | None = None                     # [network, surrogate, labelled rows]
+    seen: int = 0                                   # rows that were also extraction rows
+    reference: list = field(default_factory=list)   # regression: arrays per batch
+    predicted: list = field(default_factory=list)
+    true: list = field(default_factory=list)
+    details: dict | None = None                     # report_details of the first batch
+    details_rows: int = 0
+    outside: int = 0                                # rows outside the surrogate's domain
+    outside_features: dict = field(default_factory=dict)  # feature -> such rows
+    true_labels: set = field(default_factory=set)   # distinct true labels (classification)
+
+    def __add__(self, other: Counts) -> Counts:
+        labels = {k: list(v) for k, v in self.labels.items()}
+        for k, (m, a) in other.labels.items():
+            cur = labels.setdefault(k, [0, 0])
+            cur[0] += m
+            cur[1] += a
+        correct = self.correct
+        if other.correct is not None:
+            correct = ([a + b for a, b in zip(correct, other.correct)] if correct is not None
+                       else list(other.correct))
+        first = self if self.details is not None else other
+        features = dict(self.outside_features)
+        for k, v in other.outside_features.items():
+            features[k] = features.get(k, 0) + v
+        return Counts(self.task, self.n + other.n, self.agree + other.agree, labels, correct,
+                      self.seen + other.seen, self.reference + other.reference,
+                      self.predicted + other.predicted, self.true + other.true,
+                      first.details, first.details_rows, self.outside + other.outside,
+                      features, self.true_labels | other.true_labels)
+
+
+def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
+                train_hashes: np.ndarray | None = None, details: bool = False,
+                label_map: Any = None) -> Counts:
+    """The counts of one batch (``details``: also call ``surrogate.report_details`` on it;
+    ``label_map``: the data's label -> the network's class, applied to ``y``)."""
+    from nnrules.evaluation_checks import map_labels, same_labels
+
+    task = getattr(oracle, "task", "classification")
+    queries = getattr(oracle, "n_queries", 0)
+    reference = np.asarray(oracle.predict(X))
+    if hasattr(oracle, "n_queries"):
+        oracle.n_queries = queries  # evaluation queries are not extraction queries
+    predicted = np.asarray(surrogate.predict(X))
+    c = Counts(task, n=len(X))
+    if train_hashes is not None and len(X):
+        c.seen = int(np.isin(row_hashes(X), train_hashes).sum())
+    schema = getattr(surrogate, "schema", None)
+    if schema is not None and hasattr(schema, "outside_domain"):
+        try:
+            mask, features = schema.outside_domain(X)
+        except (TypeError, ValueError):  # rows that do not fit the schema: predict says so
+            mask, features = np.zeros(0, dtype=bool), {}
+        c.outside, c.outside_features = int(mask.sum()), dict(features)
+    if task == "classification":
+        agree = reference == predicted
+        c.agree = int(np.sum(agree))
+        c.labels = _per_label(reference, agree, getattr(oracle, "classes", None))
+        if y is not None:
+            y = map_labels(np.asarray(y), label_map)
+            c.correct = [int(np.sum(same_labels(reference, y))),
+                         int(np.sum(same_labels(predicted, y))), len(y)]
+            c.true_labels = set((y.astype(str) if y.dtype == object else y).tolist())
+    else:
+        c.reference, c.predicted = [reference], [predicted]
+        if y is not None:
+            c.true = [np.asarray(y, dtype=np.float64)]
+    if details and hasattr(surrogate, "report_details"):
+        c.details, c.details_rows = surrogate.report_details(X, reference), len(X)
+    return c
+
+
+def _per_label(reference: np.ndarray, agree: np.ndarray, classes: Any) -> dict:
+    """label -> [rows, agreements]: one comparison per known class (no sort) when the labels
+    are the network's classes, else through ``np.unique``."""
+    if classes is not None and 0 < len(classes) <= 256:
+        out, total = {}, 0
+        for v in classes:
+            mask = reference == v
+            m = int(np.count_nonzero(mask))
+            if m:
+                out[_label(v)] = [m, int(np.count_nonzero(agree & mask))]
+                total += m
+        if total == len(reference):
+            return out
+    values, inverse = np.unique(reference, return_inverse=True)
+    rows = np.bincount(inverse, minlength=len(values))
+    hits = np.bincount(inverse, weights=agree, minlength=len(values))
+    return {_label(v): [int(r), int(h)] for v, r, h in zip(values, rows, hits)}
+
+
+def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name: str,
+                       n_batches: int = 1, provenance: Any = None,
+                       start: float | None = None) -> FidelityReport:
+    """The fidelity report of the merged counts (see the module notes); ``provenance`` is the
+    extraction's record (``Extractor.provenance_``), as ``nnrules.fidelity.evaluate`` takes."""
+    n = counts.n
+    if n == 0:
+        raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
+    task = counts.task
+    warnings: list[str] = []
+    kind, seen = _kind(counts, provenance)
+    if kind == "the extraction data itself":
+        warnings.append(
+            "The evaluation data is the extraction data: this fidelity is optimistic. "
+            "Pass held-out rows (CLI: --eval TEST) for an honest figure."
+        )
+    elif seen:
+        warnings.append(
+            f"{seen} of the {n} evaluation rows were also used for extraction: this fidelity is "
+            "optimistic. Pass held-out rows kept apart from extraction for an honest figure."
+        )
+    outside = {}
+    if counts.outside:
+        counts.outside_features = _in_column_order(counts.outside_features, surrogate)
+        shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
+                          for name, m in list(counts.outside_features.items())[:8])
+        more = (f" and {len(counts.outside_features) - 8} more"
+                if len(counts.outside_features) > 8 else "")
+        warnings.append(
+            f"{counts.outside} of {n} rows of {data_name!r} lie outside the domain the surrogate "
+            f"was extracted on (values beyond the extraction data's bounds or kinds: "
+            f"{shown}{more}). The surrogate was not fitted there; read its answers on those rows "
+            "with care, or extract on data that covers them."
+        )
+        outside = {"outside_domain": {"rows": counts.outside,
+                                      "features": dict(counts.outside_features)}}
+    columns = {}
+    if _unnamed(oracle):
+        schema = getattr(surrogate, "schema", None)
+        names = list(getattr(schema, "names", ()))
+        columns = {"columns_matched": "by position: the model carries no feature names"}
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        warnings.append(
+            "The model carries no feature names, so nothing checked that the data's columns "
+            f"({shown}) are in the order the network was trained on: they were fed by position "
+            "and the surrogate uses these names. If the order differs, its rules name the wrong "
+            "features. Store the names in the model (metadata 'feature_names') to have them "
+            "checked."
+        )
+    per_class: list[dict] = []
+    accuracy = None
+    if task == "classification":
+        fidelity = counts.agree / n
+        ci = list(wilson_interval(counts.agree, n))
+        classes = getattr(oracle, "classes", None)
+        labels = ([_label(c) for c in classes] if classes is not None
+                  else sorted(counts.labels))
+        for label in labels:
+            m, k = counts.labels.get(label, (0, 0))
+            if m == 0:
+                per_class.append({"label": label, "n": 0, "fidelity": None, "ci95": None})
+            else:
+                per_class.append({"label": label, "n": m, "fidelity": k / m,
+                                  "ci95": list(wilson_interval(k, m))})
+        present = [k for k, (m, _) in counts.labels.items() if m]
+        if len(present) == 1:
+            warnings.append(
+                f"The network predicts only class {present[0]!r} on {data_name!r}: "
+                "agreement there says little about the surrogate. Evaluate on data where the "
+                "network predicts more than one class."
+            )
+        if counts.correct is not None:
+            from nnrules.evaluation_checks import check_labels
+
+            check_labels(np.asarray(sorted(counts.true_labels, key=str)), np.asarray(labels),
+                         data_name, warnings)
+            net, sur, m = counts.correct
+            accuracy = {"network": net / m, "surrogate": sur / m}
+    else:
+        reference = np.concatenate(counts.reference)
+        predicted = np.concatenate(counts.predicted)
+        fidelity = r2_score(reference, predicted)
+        ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
+        if fidelity is None:
+            warnings.append(
+                f"The network's output is constant on {data_name!r}: R² is undefined. Evaluate "
+                "on data where the output varies."
+            )
+        if counts.true:
+            y = np.concatenate(counts.true)
+            accuracy = {"network": r2_score(y, reference), "surrogate": r2_score(y, predicted),
+                        "metric": "R² against true values"}
+    details = dict(counts.details or {})
+    if details and counts.details_rows != n:
+        details["details_rows"] = counts.details_rows
+    from nnrules.fidelity import _method_of
+
+    method = _method_of(surrogate)
+    parameters = seed = sha = n_queries = partial_reason = None
+    timings: dict = {}
+    if start is not None:
+        timings["evaluate_seconds"] = time.perf_counter() - start
+    if provenance is not None:
+        method = provenance.method
+        seed = provenance.seed
+        parameters = _jsonable(dict(provenance.parameters))
+        n_queries = provenance.n_queries
+        timings["fit_seconds"] = provenance.fit_seconds
+        sha = provenance.model_sha256
+        partial_reason = provenance.partial_reason
+    data = {"name": data_name, "n_rows": n, "kind": kind, **outside, **columns}
+    if n_batches > 1:
+        data["n_batches"] = n_batches
+    return FidelityReport(
+        task=task, method=method, parameters=parameters or {}, seed=seed, model_sha256=sha,
+        data=data, n_eval=n, fidelity=fidelity, fidelity_ci95=ci, per_class=per_class,
+        accuracy=accuracy, complexity=dict(surrogate.complexity()), n_queries=n_queries,
+        timings=timings, details=_jsonable(details), warnings=warnings,
+        partial=partial_reason is not None, partial_reason=partial_reason,
+    )
+
+
+def _in_column_order(features: dict, surrogate: Any) -> dict:
+    """Per-feature counts merged across batches, back in column order (a one-hot group at its
+    first column), as ``FeatureSchema.outside_domain`` lists them."""
+    schema = getattr(surrogate, "schema", None)
+    names = list(getattr(schema, "names", ()))
+    groups = getattr(schema, "groups", {}) or {}
+
+    def position(name: str) -> int:
+        if name in names:
+            return names.index(name)
+        if name in groups:
+            return min(groups[name])
+        return len(names)
+
+    return {k: features[k] for k in sorted(features, key=position)}
+
+
+def _unnamed(oracle: Any) -> bool:
+    """Whether the oracle asks a single-input Network without feature names (columns matched
+    by position only)."""
+    from nnrules.evaluation_checks import unnamed_model
+
+    return unnamed_model(oracle, np.zeros((0, 0)))
+
+
+def _kind(counts: Counts, provenance: Any) -> tuple[str, int]:
+    unseen = "held-out rows the extractor did not see"
+    if provenance is None or provenance.train_row_hashes is None:
+        return "rows not compared with the extraction data, which is not at hand", 0
+    seen, n = counts.seen, counts.n
+    if seen == n and n == provenance.n_train:
+        return "the extraction data itself", n
+    if seen == 0:
+        return unseen, 0
+    if seen == n:
+        return "rows taken from the extraction data", seen
+    return f"{seen} of {n} rows were also extraction rows", seen

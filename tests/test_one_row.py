@@ -1,0 +1,56 @@
+"""One-row fast paths give what the batch paths give (tree walk, Network.predict)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnrules.extract.trepan import TrepanExtractor
+from nnrules.io.model import load
+from nnrules.surrogates.rules import Condition, MofN
+from nnrules.surrogates.tree import TreeSurrogate
+
+sys.path.insert(0, str(Path(__file__).parent))
+from onnx_builders import dense_mlp, mlp_weights, save  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    path = tmp_path_factory.mktemp("one") / "net.onnx"
+    save(dense_mlp(mlp_weights([6, 12, 3], seed=1), head="Softmax"), path)
+    return load(path)
+
+
+@pytest.mark.parametrize("all_tests_up_to", [64, 0])  # both batch strategies of apply()
+def test_one_row_walk_equals_the_batch_apply(network, monkeypatch, all_tests_up_to):
+    import nnrules.surrogates.tree as tree_module
+
+    monkeypatch.setattr(tree_module, "_ALL_TESTS_UP_TO", all_tests_up_to)
+    X = np.random.default_rng(0).normal(size=(300, 6))
+    X[:3] = np.round(X[:3])                      # ties on integer thresholds
+    X[3, 2] = np.nan                             # NaN: every comparison false, both ways
+    tree = TrepanExtractor(network, max_leaves=10, random_state=0).fit(X[4:]).surrogate_
+    hand = TreeSurrogate(tests=(Condition(0, "<=", 0.0), MofN(1, (Condition(1, ">", 0.5),
+                                Condition(2, "==", 1.0))), None, None, None),
+                         left=[1, 3, -1, -1, -1], right=[2, 4, -1, -1, -1],
+                         value=np.eye(3)[[0, 0, 1, 2, 0]], classes=(0, 1, 2))
+    for surrogate in (tree, hand):
+        batch = surrogate.apply(X)
+        assert [int(surrogate.apply(X[i:i + 1])[0]) for i in range(len(X))] == batch.tolist()
+        assert [surrogate.predict(X[i:i + 1])[0] for i in range(20)] == \
+            surrogate.predict(X[:20]).tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_network_predict_fast_path_equals_the_general_path(network, dtype):
+    X = (np.random.default_rng(1).normal(size=(50, 6)) * 3).astype(dtype)
+    before = network.n_queries
+    fast = network.predict(X)
+    one = [network.predict(X[i:i + 1])[0] for i in range(len(X))]
+    general = network.predict(X.tolist())          # a list takes the general path
+    assert fast.tolist() == one == general.tolist()
+    assert network.n_queries - before == 150
+    np.testing.assert_array_equal(network.predict(np.asfortranarray(X)), fast)
