@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from nnrules.surrogates.rules import Condition, MofN, Rule, RuleSet, simplify_conditions
 
 if TYPE_CHECKING:
@@ -119,9 +121,11 @@ def tree_rules(tree: TreeSurrogate) -> RuleSet:
         return float(outs[leaf]) if regression else int(outs[leaf])
 
     candidates = sorted({key(leaf) for leaf in paths}) or [key(0)]
+    # A leaf's shortened rule does not depend on the default: made once, then filtered.
+    leaf_rules = _leaf_rules(tree, paths, key)
     best = None
     for default in candidates:
-        rules = _rules_for(tree, paths, key, default)
+        rules = [rule for rule in leaf_rules if rule.output != default]
         literals = sum(t.n_conditions() for r in rules for t in r.conditions)
         hard = sum(1 for r in rules for t in r.conditions
                    if isinstance(t, MofN) and t.m < len(t.conditions))
@@ -133,25 +137,55 @@ def tree_rules(tree: TreeSurrogate) -> RuleSet:
                    task=tree.task, n_features=tree.n_features)
 
 
-def _rules_for(tree: TreeSurrogate, paths: dict, key, default) -> list[Rule]:
+def _boxes(bodies: list, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each conjunction's plain conditions as a box ``low < x <= high`` per feature (m-of-n
+    and ``!=`` tests left out, so each box holds its conjunction's region: boxes that do not
+    meet mean conjunctions that do not meet)."""
+    low = np.full((len(bodies), n_features), -np.inf)
+    high = np.full((len(bodies), n_features), np.inf)
+    for i, body in enumerate(bodies):
+        for t in body:
+            if not isinstance(t, Condition):
+                continue
+            j = t.feature
+            if t.op == ">":
+                low[i, j] = max(low[i, j], t.value)
+            elif t.op == "<=":
+                high[i, j] = min(high[i, j], t.value)
+            elif t.op == "==":  # x == v as nextafter(v, -inf) < x <= v
+                low[i, j] = max(low[i, j], np.nextafter(t.value, -np.inf))
+                high[i, j] = min(high[i, j], t.value)
+    return low, high
+
+
+def _leaf_rules(tree: TreeSurrogate, paths: dict, key) -> list[Rule]:
+    """One shortened rule per leaf: tests dropped while the rule stays off every leaf of
+    another output. Leaves whose boxes cannot meet are skipped with one vectorised test, so
+    the exact (schema-aware) check runs only on the few that might."""
     regression = tree.task == "regression"
+    leaves = list(paths)
+    n_features = max([t.feature for b in paths.values() for t in b if isinstance(t, Condition)]
+                     + [max(tree.n_features or 1, 1) - 1]) + 1
+    low, high = _boxes([paths[lf] for lf in leaves], n_features)
+    outputs = np.array([key(lf) for lf in leaves], dtype=float)
     rules = []
-    for leaf, body in paths.items():
+    for i, leaf in enumerate(leaves):
         out = key(leaf)
-        if out == default:
-            continue
-        others = [b for lf, b in paths.items() if key(lf) != out]
-        current = list(body)
-        # Drop the tests whose removal keeps the rule off every other-output leaf; tests with
-        # more conditions (negated m-of-n tests) are tried first.
+        others = np.flatnonzero(outputs != outputs[i])
+        current = list(paths[leaf])
+        # Tests with more conditions (negated m-of-n tests) are tried first.
         order = sorted(range(len(current)), key=lambda i: (-current[i].n_conditions(), i))
         keep = [True] * len(current)
-        for i in order:
-            keep[i] = False
-            trial = [t for t, k in zip(current, keep, strict=True) if k]
-            if not all(contradictory([*trial, *o], tree.schema) for o in others):
-                keep[i] = True
-        final = tuple(t for t, k in zip(current, keep, strict=True) if k)
+        for k in order:
+            keep[k] = False
+            trial = [t for t, kept in zip(current, keep, strict=True) if kept]
+            t_low, t_high = _boxes([trial], n_features)
+            meet = np.all(np.maximum(low[others], t_low) < np.minimum(high[others], t_high),
+                          axis=1)
+            if not all(contradictory([*trial, *paths[leaves[o]]], tree.schema)
+                       for o in others[meet]):
+                keep[k] = True
+        final = tuple(t for t, kept in zip(current, keep, strict=True) if kept)
         v = tree.value[leaf]
         conf = float(v.max() / v.sum()) if not regression and v.sum() > 0 else float("nan")
         rules.append(Rule(final, out, int(tree.n_node_samples[leaf]), conf))
