@@ -41,6 +41,24 @@ __all__ = ["FidelityReport", "Provenance", "evaluate", "map_labels", "r2_score",
 _Z95 = 1.959963984540054
 
 
+def columns_by_position(schema: Any, warnings: list[str]) -> dict[str, str]:
+    """The report's ``columns_matched`` field for a model without feature names, appending
+    the warning that the data's columns (``schema``'s names) were fed by position.
+
+    Shared by :func:`evaluate` and ``nnrules.fidelity_stream.report_from_counts``.
+    """
+    names = list(getattr(schema, "names", ()))
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    warnings.append(
+        "The model carries no feature names, so nothing checked that the data's columns "
+        f"({shown}) are in the order the network was trained on: they were fed by position "
+        "and the surrogate uses these names. If the order differs, its rules name the wrong "
+        "features. Store the names in the model (metadata 'feature_names') to have them "
+        "checked."
+    )
+    return {"columns_matched": "by position: the model carries no feature names"}
+
+
 def wilson_interval(k: int, n: int, z: float = _Z95) -> tuple[float, float]:
     """Wilson score interval for ``k`` successes in ``n`` trials.
 
@@ -442,16 +460,7 @@ def evaluate(
     columns = {}
     if unnamed:
         schema = getattr(surrogate, "schema", None) or (None if data is None else data.schema)
-        names = list(getattr(schema, "names", ()))
-        columns = {"columns_matched": "by position: the model carries no feature names"}
-        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-        warnings.append(
-            "The model carries no feature names, so nothing checked that the data's columns "
-            f"({shown}) are in the order the network was trained on: they were fed by position "
-            "and the surrogate uses these names. If the order differs, its rules name the wrong "
-            "features. Store the names in the model (metadata 'feature_names') to have them "
-            "checked."
-        )
+        columns = columns_by_position(schema, warnings)
 
     per_class: list[dict] = []
     accuracy = None

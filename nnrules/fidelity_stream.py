@@ -27,6 +27,7 @@ from nnrules.fidelity import (
     FidelityReport,
     _bootstrap_r2,
     _jsonable,
+    columns_by_position,
     r2_score,
     wilson_interval,
 )
@@ -174,17 +175,7 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
                                       "features": dict(counts.outside_features)}}
     columns = {}
     if _unnamed(oracle):
-        schema = getattr(surrogate, "schema", None)
-        names = list(getattr(schema, "names", ()))
-        columns = {"columns_matched": "by position: the model carries no feature names"}
-        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-        warnings.append(
-            "The model carries no feature names, so nothing checked that the data's columns "
-            f"({shown}) are in the order the network was trained on: they were fed by position "
-            "and the surrogate uses these names. If the order differs, its rules name the wrong "
-            "features. Store the names in the model (metadata 'feature_names') to have them "
-            "checked."
-        )
+        columns = columns_by_position(getattr(surrogate, "schema", None), warnings)
     per_class: list[dict] = []
     accuracy = None
     if task == "classification":
