@@ -113,25 +113,54 @@ def simplify_dnf(clauses: Sequence[Clause], *, schema: Any = None,
     return sorted(_drop_subsumed(current))
 
 
+def _features(clause: Clause) -> int:
+    """The features a clause tests, as a bit mask."""
+    mask = 0
+    for c in clause:
+        mask |= 1 << int(c.feature)
+    return mask
+
+
 def _drop_subsumed(clauses: list[Clause]) -> list[Clause]:
     by_len = sorted(clauses, key=lambda c: (len(c), c))
-    kept: list[Clause] = []
+    kept: list[tuple[Clause, int]] = []
     for clause in by_len:
-        if not any(subsumes(k, clause) for k in kept):
-            kept.append(clause)
-    return kept
+        f = _features(clause)
+        # A clause can only subsume one that tests every feature it tests (a condition on a
+        # feature the other leaves free is never implied): a cheap filter before the test.
+        if not any(fk & ~f == 0 and subsumes(k, clause) for k, fk in kept):
+            kept.append((clause, f))
+    return [k for k, _ in kept]
+
+
+def _rest(clause: Clause, j: int) -> Clause:
+    return tuple(c for c in clause if c.feature != j)
 
 
 def _merge_once(clauses: list[Clause]) -> list[Clause] | None:
-    """One pass of pairwise merges; None when nothing merged."""
+    """One pass of pairwise merges; None when nothing merged.
+
+    Greedy in order: each clause merges with the first later unused clause it can. Two clauses
+    can merge only when they agree outside one feature they both test (a clause without that
+    feature would subsume the other, and subsumed clauses are gone before a pass), so
+    candidates are looked up by (feature, the conditions on the other features).
+    """
     n = len(clauses)
+    buckets: dict[tuple[int, Clause], list[int]] = {}
+    keys: list[list[tuple[int, Clause]]] = []
+    for i, clause in enumerate(clauses):
+        ks = [(j, _rest(clause, j)) for j in sorted({int(c.feature) for c in clause})]
+        keys.append(ks)
+        for key in ks:
+            buckets.setdefault(key, []).append(i)
     used = [False] * n
     out: list[Clause] = []
     changed = False
     for i in range(n):
         if used[i]:
             continue
-        for k in range(i + 1, n):
+        partners = sorted({k for key in keys[i] for k in buckets[key] if k > i})
+        for k in partners:
             if used[k]:
                 continue
             m = _merge_pair(clauses[i], clauses[k])

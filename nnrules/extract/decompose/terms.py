@@ -92,6 +92,8 @@ def learn_clauses(
     columns: np.ndarray | None = None,
     schema: Any = None,
     random_state: int = 0,
+    binned: Any = None,
+    sample_weight: np.ndarray | None = None,
 ) -> list[Leaf]:
     """Learn clauses on one level that predict ``target``: one per leaf of a CART tree.
 
@@ -112,6 +114,13 @@ def learn_clauses(
         For the input level: lets simplification use one-hot groups.
     random_state : int
         Tie-breaking seed of the tree.
+    binned : Binned, optional
+        ``A`` coded by quantile bins (:func:`~nnrules.extract.decompose.binning.bin_columns`):
+        the tree learns from the codes (faster) and its splits are mapped back to real
+        thresholds on ``A``.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Row weights for the tree (a leaf's ``value`` is its weighted majority; ``support``
+        and ``confidence`` still count rows).
 
     Returns
     -------
@@ -128,10 +137,11 @@ def learn_clauses(
         return [Leaf((), int(top), int(len(target)), share)]
     cart = DecisionTreeClassifier(min_samples_leaf=min_samples_leaf, max_depth=max_depth,
                                   max_leaf_nodes=max_leaves, random_state=random_state)
-    cart.fit(A[:, cols], target)
+    fit_on = A if binned is None else binned.codes
+    cart.fit(fit_on[:, cols], target, sample_weight=sample_weight)
     tree = cart.tree_
     classes = cart.classes_
-    leaf_of = cart.apply(A[:, cols])
+    leaf_of = cart.apply(fit_on[:, cols])
     out: list[Leaf] = []
     stack: list[tuple[int, tuple[Condition, ...]]] = [(0, ())]
     while stack:
@@ -149,6 +159,8 @@ def learn_clauses(
             continue
         j = int(cols[tree.feature[node]])
         t = float(tree.threshold[node])
+        if binned is not None:
+            t = binned.threshold(j, t)
         stack.append((right, (*path, Condition(j, ">", t))))
         stack.append((left, (*path, Condition(j, "<=", t))))
     return out
