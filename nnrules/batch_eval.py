@@ -68,26 +68,51 @@ def evaluate_files(surrogate: Any, network: Any, source: str | os.PathLike, *,
     record (``Extractor.provenance_``), for the held-out check and the report's method fields;
     ``label_map``: the data's labels -> the network's classes (as ``fidelity.evaluate``).
     """
-    from nnrules.fidelity_stream import Counts, report_from_counts
+    start = time.perf_counter()
+    files, oracle, schema, hashes, columns = prepare_files(surrogate, network, source, oracle,
+                                                           provenance, target)
+    results = (file_counts(surrogate, oracle, files, i, schema=schema, target=target,
+                           drop_invalid=drop_invalid, train_hashes=hashes, columns=columns,
+                           label_map=label_map) for i in range(len(files)))
+    report = report_from_results(results, surrogate, oracle, source, data_name=data_name,
+                                 provenance=provenance, start=start)
+    if report.model_sha256 is None:
+        report.model_sha256 = getattr(network, "sha256", None)
+    return report
+
+
+def prepare_files(surrogate: Any, network: Any, source: str | os.PathLike, oracle: Any,
+                  provenance: Any, target: str | None) -> tuple[list, Any, Any, Any, list[str]]:
+    """What an evaluation over files needs before scoring them: ``(files, oracle, schema,
+    train_hashes, columns)`` -- the data files of ``source``, the oracle (``oracle`` or one
+    asking ``network`` in the surrogate's schema), the schema, the extraction's row hashes
+    (None without ``provenance``) and the first file's column names.
+
+    Shared by :func:`evaluate_files` and ``nnrules.io.dask_eval.evaluate_files_dask``.
+    """
     from nnrules.io.stream import data_files
 
-    start = time.perf_counter()
     files = data_files(source)
     oracle = oracle if oracle is not None else network_oracle(network, surrogate)
     schema = getattr(oracle, "schema", None) or surrogate.schema
     hashes = None if provenance is None else provenance.train_row_hashes
-    columns = first_columns(files, schema, target)
+    return files, oracle, schema, hashes, first_columns(files, schema, target)
+
+
+def report_from_results(results: Any, surrogate: Any, oracle: Any,
+                        source: str | os.PathLike, *, data_name: str | None, provenance: Any,
+                        start: float):
+    """The fidelity report from per-file ``(Counts, n_batches)`` pairs, summed in file order.
+
+    Shared by :func:`evaluate_files` and ``nnrules.io.dask_eval.evaluate_files_dask``.
+    """
+    from nnrules.fidelity_stream import Counts, report_from_counts
+
     total, n_batches = Counts(getattr(oracle, "task", "classification")), 0
-    for i in range(len(files)):
-        counts, k = file_counts(surrogate, oracle, files, i, schema=schema, target=target,
-                                drop_invalid=drop_invalid, train_hashes=hashes, columns=columns,
-                                label_map=label_map)
+    for counts, k in results:  # in file order
         total, n_batches = total + counts, n_batches + k
-    report = report_from_counts(total, surrogate, oracle, data_name=data_name or _name(source),
-                                n_batches=n_batches, provenance=provenance, start=start)
-    if report.model_sha256 is None:
-        report.model_sha256 = getattr(network, "sha256", None)
-    return report
+    return report_from_counts(total, surrogate, oracle, data_name=data_name or _name(source),
+                              n_batches=n_batches, provenance=provenance, start=start)
 
 
 def network_oracle(network: Any, surrogate: Any) -> Any:

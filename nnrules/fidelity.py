@@ -41,6 +41,24 @@ __all__ = ["FidelityReport", "Provenance", "evaluate", "map_labels", "r2_score",
 _Z95 = 1.959963984540054
 
 
+def columns_by_position(schema: Any, warnings: list[str]) -> dict[str, str]:
+    """The report's ``columns_matched`` field for a model without feature names, appending
+    the warning that the data's columns (``schema``'s names) were fed by position.
+
+    Shared by :func:`evaluate` and ``nnrules.fidelity_stream.report_from_counts``.
+    """
+    names = list(getattr(schema, "names", ()))
+    shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    warnings.append(
+        "The model carries no feature names, so nothing checked that the data's columns "
+        f"({shown}) are in the order the network was trained on: they were fed by position "
+        "and the surrogate uses these names. If the order differs, its rules name the wrong "
+        "features. Store the names in the model (metadata 'feature_names') to have them "
+        "checked."
+    )
+    return {"columns_matched": "by position: the model carries no feature names"}
+
+
 def wilson_interval(k: int, n: int, z: float = _Z95) -> tuple[float, float]:
     """Wilson score interval for ``k`` successes in ``n`` trials.
 
@@ -325,6 +343,46 @@ class _NetworkAnswers:
             self.network.n_queries = before
 
 
+def regression_figures(reference: np.ndarray, predicted: np.ndarray, y: np.ndarray | None,
+                       data_name: str, warnings: list[str]) -> tuple[Any, Any, dict | None]:
+    """``(fidelity, ci95, accuracy)`` of a regression report: R² of ``predicted`` against the
+    network's ``reference`` with its bootstrap interval (a warning when R² is undefined), and
+    both R² against the true values ``y`` (None without ``y``).
+
+    Shared by :func:`evaluate` and ``nnrules.fidelity_stream.report_from_counts``.
+    """
+    fidelity = r2_score(reference, predicted)
+    ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
+    if fidelity is None:
+        warnings.append(
+            f"The network's output is constant on {data_name!r}: R² is undefined. Evaluate "
+            "on data where the output varies."
+        )
+    accuracy = None
+    if y is not None:
+        accuracy = {"network": r2_score(y, reference), "surrogate": r2_score(y, predicted),
+                    "metric": "R² against true values"}
+    return fidelity, ci, accuracy
+
+
+def report_fields(provenance: Any, surrogate: Any, sha: str | None,
+                  timings: dict) -> tuple[Any, dict | None, Any, Any, str | None, Any]:
+    """``(method, parameters, seed, n_queries, model_sha256, partial_reason)`` of a report:
+    from the extraction's ``provenance`` when given (adding ``fit_seconds`` to ``timings``;
+    its model hash wins over ``sha`` unless it is None), else the surrogate's method name and
+    ``sha``.
+
+    Shared by :func:`evaluate` and ``nnrules.fidelity_stream.report_from_counts``.
+    """
+    if provenance is None:
+        return _method_of(surrogate), None, None, None, sha, None
+    timings["fit_seconds"] = provenance.fit_seconds
+    return (provenance.method, _jsonable(dict(provenance.parameters)), provenance.seed,
+            provenance.n_queries,
+            provenance.model_sha256 if provenance.model_sha256 is not None else sha,
+            provenance.partial_reason)
+
+
 def evaluate(
     surrogate: Any,
     oracle: Any,
@@ -442,16 +500,7 @@ def evaluate(
     columns = {}
     if unnamed:
         schema = getattr(surrogate, "schema", None) or (None if data is None else data.schema)
-        names = list(getattr(schema, "names", ()))
-        columns = {"columns_matched": "by position: the model carries no feature names"}
-        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-        warnings.append(
-            "The model carries no feature names, so nothing checked that the data's columns "
-            f"({shown}) are in the order the network was trained on: they were fed by position "
-            "and the surrogate uses these names. If the order differs, its rules name the wrong "
-            "features. Store the names in the model (metadata 'feature_names') to have them "
-            "checked."
-        )
+        columns = columns_by_position(schema, warnings)
 
     per_class: list[dict] = []
     accuracy = None
@@ -486,34 +535,17 @@ def evaluate(
             accuracy = {"network": float(np.mean(same_labels(reference, y))),
                         "surrogate": float(np.mean(same_labels(predicted, y)))}
     else:
-        fidelity = r2_score(reference, predicted)
-        ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
-        if fidelity is None:
-            warnings.append(
-                f"The network's output is constant on {data_name!r}: R² is undefined. Evaluate "
-                "on data where the output varies."
-            )
-        if y is not None:
-            y = np.asarray(y, dtype=np.float64)
-            accuracy = {"network": r2_score(y, reference), "surrogate": r2_score(y, predicted),
-                        "metric": "R² against true values"}
+        fidelity, ci, accuracy = regression_figures(
+            reference, predicted, None if y is None else np.asarray(y, dtype=np.float64),
+            data_name, warnings)
 
     details = {}
     if hasattr(surrogate, "report_details"):
         details = surrogate.report_details(X, reference)
 
-    method = _method_of(surrogate)
-    parameters = seed = n_queries = None
     timings: dict = {"evaluate_seconds": time.perf_counter() - start}
-    partial_reason = None
-    if provenance is not None:
-        method = provenance.method
-        seed = provenance.seed
-        parameters = _jsonable(dict(provenance.parameters))
-        n_queries = provenance.n_queries
-        timings["fit_seconds"] = provenance.fit_seconds
-        sha = provenance.model_sha256 if provenance.model_sha256 is not None else sha
-        partial_reason = provenance.partial_reason
+    method, parameters, seed, n_queries, sha, partial_reason = report_fields(
+        provenance, surrogate, sha, timings)
 
     return FidelityReport(
         task=task,

@@ -25,9 +25,10 @@ import numpy as np
 from nnrules.exceptions import DataError
 from nnrules.fidelity import (
     FidelityReport,
-    _bootstrap_r2,
     _jsonable,
-    r2_score,
+    columns_by_position,
+    regression_figures,
+    report_fields,
     wilson_interval,
 )
 from nnrules.io.hashing import row_hashes
@@ -174,17 +175,7 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
                                       "features": dict(counts.outside_features)}}
     columns = {}
     if _unnamed(oracle):
-        schema = getattr(surrogate, "schema", None)
-        names = list(getattr(schema, "names", ()))
-        columns = {"columns_matched": "by position: the model carries no feature names"}
-        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
-        warnings.append(
-            "The model carries no feature names, so nothing checked that the data's columns "
-            f"({shown}) are in the order the network was trained on: they were fed by position "
-            "and the surrogate uses these names. If the order differs, its rules name the wrong "
-            "features. Store the names in the model (metadata 'feature_names') to have them "
-            "checked."
-        )
+        columns = columns_by_position(getattr(surrogate, "schema", None), warnings)
     per_class: list[dict] = []
     accuracy = None
     if task == "classification":
@@ -217,35 +208,17 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
     else:
         reference = np.concatenate(counts.reference)
         predicted = np.concatenate(counts.predicted)
-        fidelity = r2_score(reference, predicted)
-        ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
-        if fidelity is None:
-            warnings.append(
-                f"The network's output is constant on {data_name!r}: R² is undefined. Evaluate "
-                "on data where the output varies."
-            )
-        if counts.true:
-            y = np.concatenate(counts.true)
-            accuracy = {"network": r2_score(y, reference), "surrogate": r2_score(y, predicted),
-                        "metric": "R² against true values"}
+        fidelity, ci, accuracy = regression_figures(
+            reference, predicted, np.concatenate(counts.true) if counts.true else None,
+            data_name, warnings)
     details = dict(counts.details or {})
     if details and counts.details_rows != n:
         details["details_rows"] = counts.details_rows
-    from nnrules.fidelity import _method_of
-
-    method = _method_of(surrogate)
-    parameters = seed = sha = n_queries = partial_reason = None
     timings: dict = {}
     if start is not None:
         timings["evaluate_seconds"] = time.perf_counter() - start
-    if provenance is not None:
-        method = provenance.method
-        seed = provenance.seed
-        parameters = _jsonable(dict(provenance.parameters))
-        n_queries = provenance.n_queries
-        timings["fit_seconds"] = provenance.fit_seconds
-        sha = provenance.model_sha256
-        partial_reason = provenance.partial_reason
+    method, parameters, seed, n_queries, sha, partial_reason = report_fields(
+        provenance, surrogate, None, timings)
     data = {"name": data_name, "n_rows": n, "kind": kind, **outside, **columns}
     if n_batches > 1:
         data["n_batches"] = n_batches

@@ -171,17 +171,12 @@ def evaluate_files_dask(surrogate: Any, network: Any, source: str | os.PathLike,
                         drop_invalid: bool = False, oracle: Any = None, provenance: Any = None,
                         label_map: Any = None, data_name: str | None = None):
     """``nnrules.batch_eval.evaluate_files`` with the files scored on a Dask cluster."""
-    from nnrules.batch_eval import _name, first_columns, network_oracle
-    from nnrules.fidelity_stream import Counts, report_from_counts
+    from nnrules.batch_eval import prepare_files, report_from_results
     from nnrules.io import serialize
-    from nnrules.io.stream import data_files
 
     start = time.perf_counter()
-    files = data_files(source)
-    oracle = oracle if oracle is not None else network_oracle(network, surrogate)
-    schema = getattr(oracle, "schema", None) or surrogate.schema
-    hashes = None if provenance is None else provenance.train_row_hashes
-    columns = first_columns(files, schema, target)
+    files, oracle, schema, hashes, columns = prepare_files(surrogate, network, source, oracle,
+                                                           provenance, target)
     if getattr(network, "files_sha256", None):
         raise DataError("--dask needs a self-contained .onnx file; this model keeps its weights "
                         f"in external files {sorted(network.files_sha256)}.")
@@ -193,11 +188,8 @@ def evaluate_files_dask(surrogate: Any, network: Any, source: str | os.PathLike,
                        network.task, _classes(network), getattr(oracle, "task", None),
                        serialize.dumps(surrogate), schema.to_dict(), target, drop_invalid,
                        hashes_f, columns, label_map)
-    total, n_batches = Counts(getattr(oracle, "task", "classification")), 0
-    for counts, k in results:  # in file order
-        total, n_batches = total + counts, n_batches + k
-    report = report_from_counts(total, surrogate, oracle, data_name=data_name or _name(source),
-                                n_batches=n_batches, provenance=provenance, start=start)
+    report = report_from_results(results, surrogate, oracle, source, data_name=data_name,
+                                 provenance=provenance, start=start)
     if report.model_sha256 is None:
         report.model_sha256 = network.sha256
     return report

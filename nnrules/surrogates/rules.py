@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
 
 __all__ = [
-    "Condition", "MofN", "Rule", "RuleSet", "conjunction_sympy", "number_text",
+    "Condition", "MofN", "Rule", "RuleSet", "conjunction_sympy", "number_text", "output_text",
     "simplify_conditions", "symbol_names",
 ]
 
@@ -54,6 +54,14 @@ def number_text(v: float) -> str:
     """Short display of a number when no schema is available."""
     v = float(v)
     return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def output_text(task: str, classes: Sequence[Any] | None, out: Any) -> str:
+    """Display of one stored output: the number (regression) or the label of class index
+    ``out``. Shared by :class:`RuleSet` and :class:`~nnrules.surrogates.tree.TreeSurrogate`."""
+    if task == "regression":
+        return number_text(out)
+    return str(classes[int(out)])
 
 
 def _feature_name(schema: FeatureSchema | None, j: int) -> str:
@@ -393,9 +401,7 @@ class RuleSet(TableSurrogate):
             isinstance(c, str) for c in self.classes) else None)[idx]
 
     def _label_text(self, out) -> str:
-        if self.task == "regression":
-            return number_text(out)
-        return str(self.classes[int(out)])
+        return output_text(self.task, self.classes, out)
 
     def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
         """One sentence per row naming the deciding rule.

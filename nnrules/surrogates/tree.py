@@ -29,7 +29,7 @@ from nnrules.surrogates.rules import (
     MofN,
     RuleSet,
     conjunction_sympy,
-    number_text,
+    output_text,
     simplify_conditions,
     symbol_names,
     test_from_dict,
@@ -258,8 +258,7 @@ class TreeSurrogate(TableSurrogate):
         return dict(sorted(out.items()))
 
     def _out_text(self, leaf: int) -> str:
-        o = self._leaf_outputs()[leaf]
-        return number_text(o) if self.task == "regression" else str(self.classes[int(o)])
+        return output_text(self.task, self.classes, self._leaf_outputs()[leaf])
 
     def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
         """Per row: the simplified path to its leaf and the output.
