@@ -22,6 +22,14 @@ absolute seconds, which move with the machine's load.
 """
 
 
+def _shift(line: str, by: int) -> str:
+    """``line`` with its Markdown heading level moved by ``by`` (other lines unchanged)."""
+    if not line.startswith("#"):
+        return line
+    level = len(line) - len(line.lstrip("#"))
+    return "#" * max(1, level + by) + line[level:]
+
+
 def main() -> None:
     results = ROOT / "benchmarks" / "results"
     found = {p.stem: p for p in results.glob("*.md")}
@@ -29,8 +37,12 @@ def main() -> None:
     parts = [HEADER]
     for name in names:
         text = found[name].read_text().strip()
-        # Each result is a page of its own; here it is a section, one heading level down.
-        lines = ["#" + line if line.startswith("#") else line for line in text.splitlines()]
+        # Each result is a page of its own; here it is a section: its top heading becomes "##"
+        # (whether the file starts at "#" or already at "##") and the others move with it.
+        lines = text.splitlines()
+        levels = [len(line) - len(line.lstrip("#")) for line in lines if line.startswith("#")]
+        shift = 2 - min(levels) if levels else 0
+        lines = [_shift(line, shift) for line in lines]
         parts.append("\n".join(lines) + "\n")
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts))
 
