@@ -89,7 +89,7 @@ class SetionoExtractor(DecompositionalExtractor):
         Fewest training rows in a leaf of those trees (a fraction below 1, else a count).
     max_depth : int or None, default=None
         Depth limit of those trees.
-    beam : int, default=256
+    beam : int, default=64
         Most partial clauses kept while substituting (see :func:`conjoin`).
     min_gain : float, default=0.005
         When the rules are ranked (not exact), a rule is kept when it decides at least this
@@ -106,7 +106,12 @@ class SetionoExtractor(DecompositionalExtractor):
     ----------
     surrogate_ : RuleSet
     net_ : OneLayerNet
-        The pruned, clustered copy of the network.
+        The pruned, clustered copy of the network (dropped units' centres folded into the
+        output bias).
+    pruned_net_ : OneLayerNet
+        The pruned copy before clustering (what the clustering tolerance is measured against).
+    dropped_centres_ : dict of int to float
+        Units that collapsed to one cluster, and that cluster's centre.
     clusters_ : list of UnitClusters or None
         Per hidden unit: its clusters, or None when it was dropped.
     table_ : dict
@@ -142,7 +147,7 @@ class SetionoExtractor(DecompositionalExtractor):
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
                  max_combinations: int = 4096, max_leaves: int = 8,
-                 min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 256,
+                 min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, max_rules: int | None = None,
                  max_seconds: float | None = 60.0, random_state: int | None = None):
         self.network = network
@@ -244,6 +249,7 @@ class SetionoExtractor(DecompositionalExtractor):
 
     def _cluster(self, net: OneLayerNet, X, ws) -> OneLayerNet:
         self._stage = "cluster"
+        self.pruned_net_ = net.copy()
         reference = net.predict(X)
         H = net.hidden(X)
         allowed = int(np.floor(self.tolerance * len(X) + 1e-9))
@@ -268,8 +274,10 @@ class SetionoExtractor(DecompositionalExtractor):
                 f"clusters to keep the predictions within tolerance={self.tolerance}; the "
                 f"discretised network changes {change:.3f} of the training predictions")
         dropped = []
+        self.dropped_centres_: dict[int, float] = {}
         for j, c in enumerate(net.clusters):
             if c is not None and c.n_clusters == 1:
+                self.dropped_centres_[j] = float(c.centres[0])
                 net.b2 += net.W2[:, j] * c.centres[0]
                 net.W2[:, j] = 0.0
                 net.clusters[j] = None
@@ -348,19 +356,24 @@ class SetionoExtractor(DecompositionalExtractor):
         inputs = InputRules(net, X, self.schema_, max_combinations=self.max_combinations,
                             max_leaves=self.max_leaves, max_depth=self.max_depth,
                             min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed)
+        for clause, _ in hidden_rules:  # every condition's input DNF first: is it exact?
+            for c in clause:
+                inputs.dnf(c, tick=ws.budget.tick)
+        exact = inputs.exact
+        # Exact rules keep every clause (a clause no training row meets still decides points
+        # of the domain); learned ones keep only clauses some training row meets.
+        min_support = 0 if exact else 1
         candidates: list[tuple[tuple, int]] = []
-        exact = True
         for n_rule, (clause, k) in enumerate(hidden_rules):
             ws.budget.tick()
-            dnfs = [inputs.dnf(c, tick=ws.budget.tick) for c in clause]
-            product = conjoin(dnfs, len(X), min_support=0, beam=self.beam, schema=self.schema_,
-                              tick=ws.budget.tick)
+            dnfs = [inputs.dnf(c) for c in clause]
+            product = conjoin(dnfs, len(X), min_support=min_support, beam=self.beam,
+                              schema=self.schema_, tick=ws.budget.tick)
             exact = exact and not product.truncated
             node = f"clause:1:{n_rule}"
-            for c in product.clauses:
+            for c, mask in zip(product.clauses, product.masks):
                 candidates.append((c, k))
-                ws.trace.add(0, c, node, support=int(clause_mask(c, X).sum()))
-        exact = exact and inputs.exact
+                ws.trace.add(0, c, node, support=int(mask.sum()))
         ruleset, truncated = None, False
         self._stage = "simplify"
         if exact:
@@ -369,6 +382,7 @@ class SetionoExtractor(DecompositionalExtractor):
                                          max_combinations=self.max_combinations,
                                          tick=ws.budget.tick)
         if ruleset is None:
+            ws.budget.tick()
             by_class: dict[int, list] = {}
             for c, k in candidates:
                 by_class.setdefault(k, []).append(c)

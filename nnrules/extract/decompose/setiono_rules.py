@@ -9,7 +9,8 @@ it into a DNF on the inputs:
   ones are covered by short cubes (:func:`~nnrules.extract.decompose.cover.cover`);
 * exactly, when the unit reads a single input: one threshold on it (up to the measure-zero
   boundary point, which ``<=`` / ``>`` place on one side);
-* otherwise by a tree learned on the training rows (then the rules are no longer exact).
+* otherwise by a tree learned on the training rows and jittered copies of them, each labelled
+  exactly by the pre-activation (then the rules are no longer exact).
 
 :func:`minimise_on_domain` re-minimises exact rules on the discrete domain of the inputs they
 read: each class's points become a short DNF (an equivalence on that domain).
@@ -98,6 +99,10 @@ class InputRules:
         Largest enumeration of a unit's inputs.
     max_leaves, max_depth, min_samples_leaf, seed
         The trees' limits and tie-breaking seed.
+    augment : int, default=4
+        A tree learns from the training rows and this many jittered copies of them (noise of
+        0.2 standard deviations on the unit's continuous inputs), each labelled exactly by the
+        unit's pre-activation; 0 uses the training rows only.
 
     Attributes
     ----------
@@ -106,11 +111,13 @@ class InputRules:
     """
 
     def __init__(self, net, X: np.ndarray, schema: Any, *, max_combinations: int,
-                 max_leaves: int, max_depth: int | None, min_samples_leaf: int, seed: int):
+                 max_leaves: int, max_depth: int | None, min_samples_leaf: int, seed: int,
+                 augment: int = 4):
         self.net, self.X, self.schema = net, X, schema
         self.max_combinations = max_combinations
         self.max_leaves, self.max_depth = max_leaves, max_depth
         self.min_samples_leaf, self.seed = min_samples_leaf, seed
+        self.augment = augment
         self.exact = True
         self._cache: dict[tuple[int, float], tuple[list[Clause], list[Clause]]] = {}
 
@@ -126,6 +133,13 @@ class InputRules:
         true, false = self._cache[key]
         clauses = true if cond.op == ">" else false
         return [(c, clause_mask(c, self.X)) for c in clauses]
+
+    def _augmented(self, cols: np.ndarray) -> np.ndarray:
+        """Training rows plus jittered copies (continuous columns of ``cols`` only): the tree
+        learns a linear boundary from more points than the data has, each labelled exactly."""
+        if self.augment == 0:
+            return self.X
+        return _jitter_rows(self.X, cols, self.schema, self.augment, 0.2, self.seed)
 
     def _learn(self, j: int, b: float) -> tuple[list[Clause], list[Clause]]:
         net = self.net
@@ -150,12 +164,36 @@ class InputRules:
             above, below = (Condition(i, ">", t),), (Condition(i, "<=", t),)
             return ([above], [below]) if w[i] > 0 else ([below], [above])
         self.exact = False
-        target = (net.hidden(self.X)[:, j] > b).astype(np.int64)
-        leaves = learn_clauses(self.X, target, min_samples_leaf=self.min_samples_leaf,
+        A = self._augmented(cols)
+        target = (A @ w + bias > theta).astype(np.int64)
+        scale = len(A) / len(self.X)
+        leaves = learn_clauses(A, target, min_samples_leaf=max(1, round(self.min_samples_leaf
+                                                                        * scale)),
                                max_depth=self.max_depth, max_leaves=self.max_leaves,
                                columns=cols, schema=self.schema, random_state=self.seed)
         return ([lf.clause for lf in leaves if lf.value == 1],
                 [lf.clause for lf in leaves if lf.value == 0])
+
+
+def _jitter_rows(X: np.ndarray, cols: np.ndarray, schema: Any, copies: int, scale: float,
+                 seed: int) -> np.ndarray:
+    """``X`` and ``copies`` jittered copies of it: Gaussian noise of ``scale`` x the column's
+    standard deviation on the continuous columns of ``cols`` (clipped to the training range);
+    discrete columns and the other columns are kept."""
+    rng = np.random.default_rng(seed)
+    parts = [X]
+    cont = [int(c) for c in cols
+            if schema is None or schema.features[int(c)].kind not in ("onehot", "binary")]
+    if not cont:
+        return X
+    lo, hi = X[:, cont].min(axis=0), X[:, cont].max(axis=0)
+    sd = X[:, cont].std(axis=0)
+    for _ in range(copies):
+        Y = X.copy()
+        Y[:, cont] = np.clip(Y[:, cont] + rng.normal(0.0, 1.0, (len(X), len(cont))) * sd * scale,
+                             lo, hi)
+        parts.append(Y)
+    return np.vstack(parts)
 
 
 def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X: np.ndarray,
