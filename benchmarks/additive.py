@@ -6,7 +6,7 @@ Run from the repository root (the baselines are benchmark-only dependencies)::
     python benchmarks/additive.py
 
 For each network: the extraction rows (the training split) plus 2000 schema-respecting queries
-(``nnrules.extract.sampling``, seed 0) are labelled with the network's scores, exactly as
+(``nnrules.extract.engines.sampling``, seed 0) are labelled with the network's scores, exactly as
 ``AdditiveExtractor`` does (binary: logit of class 1 minus class 0; more classes: logits
 centred per row, one model per class; regression: the output). ``ExplainableBoostingRegressor``
 (``outer_bags=1``, ``interactions=0`` — or 1 where nnrules adds a pair —, ``n_jobs=1``) and
@@ -35,9 +35,9 @@ from make_additive_fixtures import rows  # noqa: E402
 from nnrules import load  # noqa: E402
 from nnrules.datasets import tabular_split  # noqa: E402
 from nnrules.extract.additive import AdditiveExtractor  # noqa: E402
-from nnrules.extract.oracle import as_oracle  # noqa: E402
-from nnrules.extract.sampling import sample_queries  # noqa: E402
+from nnrules.extract.engines.sampling import sample_queries  # noqa: E402
 from nnrules.fidelity import r2_score  # noqa: E402
+from nnrules.oracles import as_oracle  # noqa: E402
 from nnrules.schema import FeatureSchema  # noqa: E402
 
 N_QUERIES = 2000

@@ -34,10 +34,11 @@ from pathlib import Path
 import numpy as np
 
 import nnrules
+from nnrules.datasets.languages import DECIMAL, TOMITA
 from nnrules.extract.automaton import AutomatonExtractor
 from nnrules.fidelity import wilson_interval
-from nnrules.io.sequences import SequenceOracle, read_sequences
-from nnrules.languages import DECIMAL, TOMITA
+from nnrules.io.sequences import read_sequences
+from nnrules.oracles import SequenceOracle
 from nnrules.surrogates.automaton import Automaton, equivalent
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["probe", "trepan", "via", "additive", "automaton"]
+ORDER = ["probe", "trepan", "via", "additive", "automaton", "export"]
 
 HEADER = """# Benchmarks
 

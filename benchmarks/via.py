@@ -18,7 +18,7 @@ For each network, bound method (``"interval"``, ``"linear"``; ``"alpha"``, optim
 slopes, on the small network only) and radius r, the same seeded
 held-out rows are the box centres; box = centre +- r * (feature range), clipped to the
 domain (training min/max for the 20-feature data, [0, 1] for pixels); the claimed class is
-the network's answer at the centre. ``verify_boxes`` verifies them in one batched call:
+the network's answer at the centre. ``Verifier.prove`` verifies them in one batched call:
 certified bounds, then for unproven boxes the counterexample search (confirmed by
 onnxruntime). "verif/s" times that whole call; "bounds/s" times the same call without the
 search (certification only). Peak memory is tracemalloc's peak during a separate call with
@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from onnx_builders import dense_mlp, save
 
 from nnrules import load
-from nnrules.extract.verify import verify_boxes
 from nnrules.extract.via import VIAExtractor
+from nnrules.verify import Verifier
 
 OUT = ROOT / "benchmarks" / "results" / "via.md"
 BOUNDS = ("interval", "linear")
@@ -141,7 +141,6 @@ def _measure(name, make, tmp):
     mlp, X_tr, X_te, y_te, lower, upper = make()
     train_s = time.perf_counter() - start
     net = load(save(dense_mlp(_layers(mlp), head="Softmax"), Path(tmp) / f"{name}.onnx"))
-    ir = net.layers
     Z = net.logits(X_te)
     agree = float(np.mean(Z.argmax(axis=1) == mlp.predict(X_te).astype(int)))
     info = {"network": name, "train_s": train_s, "accuracy": float(np.mean(mlp.predict(X_te)
@@ -162,9 +161,10 @@ def _measure(name, make, tmp):
         lo, hi = np.minimum(lo, rows), np.maximum(hi, rows)  # a held-out row may leave the range
         proven = {}
         for bound, depth, complete in configs:
-            def call(search=True, bound=bound, depth=depth, lo=lo, hi=hi, complete=complete):
-                return verify_boxes(net, lo, hi, cls, bound=bound, random_state=0, ir=ir,
-                                    search=search, split_depth=depth, complete=complete)
+            verifier = Verifier(net, bound=bound, split_depth=depth, complete=complete)
+
+            def call(search=True, verifier=verifier, lo=lo, hi=hi):
+                return verifier.prove(lo, hi, cls, search=search, random_state=0)
 
             if complete:  # slow: one call, timed and traced at once
                 tracemalloc.start()
@@ -191,7 +191,7 @@ def _measure(name, make, tmp):
             print(out[-1], flush=True)
             if label == "linear":
                 out[-1]["ratio"] = _ratio(proven["linear"], proven["interval"])
-    return info, out, (net, ir, rows, cls, lower, upper)
+    return info, out, (net, rows, cls, lower, upper)
 
 
 def _rate(v: float) -> str:
@@ -233,13 +233,15 @@ def _threads_check(case, n_threads: int) -> tuple[float, float, int]:
     ``n_threads`` (the default before the benchmark limited it)."""
     from threadpoolctl import threadpool_limits
 
-    net, ir, rows, cls, lower, upper = case
+    net, rows, cls, lower, upper = case
     r = PLAN["784-256-256-10"][1][1]
     lo = np.minimum(np.clip(rows - r * (upper - lower), lower, upper), rows)
     hi = np.maximum(np.clip(rows + r * (upper - lower), lower, upper), rows)
 
+    verifier = Verifier(net, bound="linear")
+
     def call():
-        verify_boxes(net, lo, hi, cls, bound="linear", random_state=0, ir=ir)
+        verifier.prove(lo, hi, cls, random_state=0)
 
     one = len(rows) / _timed(call)[0]
     with threadpool_limits(n_threads):
@@ -286,7 +288,7 @@ def _table(infos, rows, e2e, threads, total_s) -> str:
         ("Boxes: the same seeded held-out rows as centres, centre ± r × (feature range), "
          "clipped to the domain (training min/max; [0, 1] for pixels, so r = 0.01 is an L∞ "
          "ball of 2.55/255), claimed class = the network's answer at the centre. One batched "
-         "`verify_boxes` call per cell. \"verif/s\": boxes / wall-clock seconds of the whole "
+         "`Verifier.prove` call per cell. \"verif/s\": boxes / wall-clock seconds of the whole "
          "call (certified bounds, then the counterexample search for unproven boxes, confirmed "
          "by onnxruntime), best of ≥ 2 calls; \"bounds/s\": the same call with "
          "`search=False`. Peak MB: tracemalloc peak of the call with the search. Sampled "
@@ -422,7 +424,7 @@ def _reading(rows, e2e, one, many, n_threads) -> list[str]:
          f"hold their seed rows and little else: {unknown} of the verifications spent "
          "growing them end unknown. On iris (4 features) the same extractor covers ≥ 85% "
          "of held-out rows (tests/test_via.py). From ~20 features on, use validity interval "
-         "analysis to prove rules someone states (`VIAExtractor.verify`, `verify_boxes`), "
+         "analysis to prove rules someone states (`VIAExtractor.verify`, `Verifier.prove`), "
          "not to cover the data with boxes. (With the default budget of 4000 verifications, "
          "measured once by hand on 2026-11-22: held-out coverage still 0.0% with 32 boxes "
          "for both bounds, training coverage 1.5% / 1.7%, interval 6 s, linear 94 s.)"),

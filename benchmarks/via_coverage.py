@@ -19,9 +19,9 @@ import numpy as np
 
 from nnrules.datasets.monks import load_monk
 from nnrules.datasets.tabular import tabular_split
-from nnrules.extract.verify import verify_boxes
 from nnrules.extract.via import VIAExtractor
 from nnrules.io.model import load
+from nnrules.verify import Verifier
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -65,8 +65,8 @@ def fixed_boxes(name, net, sp):
         cells = []
         for bound, relu in (("linear", 0), ("alpha", 0), ("alpha", 10)):
             t = time.perf_counter()
-            res = verify_boxes(net, X - r * span, X + r * span, cls, bound=bound,
-                               relu_split=relu, random_state=0, search=relu > 0)
+            res = Verifier(net, bound=bound, relu_split=relu).prove(
+                X - r * span, X + r * span, cls, random_state=0, search=relu > 0)
             ms = (time.perf_counter() - t) * 1000 / len(X)
             if relu:  # the margin is the whole box's; the search refutes boxes first
                 cells.append(f"{np.mean(res['status'] == 'proven'):.3f} | "
@@ -75,7 +75,8 @@ def fixed_boxes(name, net, sp):
                 cells.append(f"{np.mean(res['status'] == 'proven'):.3f} | "
                              f"{np.median(res['certified_margin']):+.2f} | {ms:.2f}")
         t = time.perf_counter()
-        res = verify_boxes(net, X - r * span, X + r * span, cls, complete=True, random_state=0)
+        res = Verifier(net, complete=True).prove(X - r * span, X + r * span, cls,
+                                                 random_state=0)
         ms = (time.perf_counter() - t) * 1000 / len(X)
         exact = (float(np.mean(res["status"] == "proven")),
                  float(np.mean(res["status"] == "refuted")))
@@ -127,8 +128,8 @@ def neighbour_hulls(net, sp, ks=(1, 2, 3, 5, 8)):
             near = X_tr[np.argsort(d, kind="stable")[:k]]
             lo.append(np.minimum(t, near.min(axis=0)))
             hi.append(np.maximum(t, near.max(axis=0)))
-        res = verify_boxes(net, np.array(lo), np.array(hi), c_te, complete=True, split_depth=8,
-                           random_state=0)
+        res = Verifier(net, complete=True, split_depth=8).prove(np.array(lo), np.array(hi),
+                                                                c_te, random_state=0)
         out[k] = float(np.mean(res["status"] == "proven"))
     return out
 
@@ -138,25 +139,25 @@ def sampling_growth(net, sp, n_points: int = 300):
     boxes it accepted checked exactly: (held-out coverage, boxes, share refuted exactly)."""
     rng = np.random.default_rng(0)
 
-    def sampled(self, lo, hi, cls):
+    classes = list(net.classes_)
+
+    def sampled(self, lo, hi, cls, **_):
         status = []
         for a, b, c in zip(lo, hi, cls):
             P = a + rng.random((n_points, len(a))) * (b - a)
-            ok = np.all(self.oracle_.predict_index(P) == c)
+            ok = np.all(np.array([classes.index(v) for v in net.predict(P)]) == c)
             status.append("proven" if ok else "refuted")
-            self.counts_[status[-1]] += 1
         return {"status": np.array(status), "coef": None}
 
-    original = VIAExtractor._verify
-    VIAExtractor._verify = sampled
+    original = Verifier.prove
+    Verifier.prove = sampled
     try:
         ex = VIAExtractor(net, random_state=0).fit(sp.X_train)
     finally:
-        VIAExtractor._verify = original
+        Verifier.prove = original
     s = ex.surrogate_
-    classes = list(net.classes_)
     cls = np.array([classes.index(v) for v in s.outputs])
-    res = verify_boxes(net, s.lower, s.upper, cls, complete=True, random_state=0)
+    res = Verifier(net, complete=True).prove(s.lower, s.upper, cls, random_state=0)
     return (float(s.covered(sp.X_test).mean()), s.n_boxes,
             float(np.mean(res["status"] == "refuted")))
 
@@ -191,7 +192,7 @@ linear -> alpha bounds: {pairs}; linear -> first-layer ReLU splitting (beta-CROW
 {relu}. Both prove more fixed boxes (table above) but buy no coverage.
 
 **Exact answers** (`complete=True`: every box the bounds leave unknown is settled by
-mixed-integer programming, `nnrules/extract/milp.py`). Held-out coverage at 1000
+mixed-integer programming, `nnrules/verify/milp.py`). Held-out coverage at 1000
 verifications, linear bounds with input splitting -> the same + complete: {exact}. On fixed
 cubes it leaves almost nothing unknown, and so it says how large single-class cubes around
 wine's held-out rows really are: proven {cubes} (the rest refuted, each with a counterexample
@@ -211,8 +212,8 @@ with {SAMPLED['wine'][1]} boxes, but the exact check refutes {SAMPLED['wine'][2]
 those boxes: sampling sees single-class boxes that are not. Iris needs no more than linear bounds and
 input splitting; breast cancer (30 features) is where the method stops being a global
 explanation: its proven boxes are real but small. `VIAExtractor` keeps `bound="linear"`,
-`relu_split=0` and `complete=False` as defaults; single rules (`verify_box`,
-`VIAExtractor.verify`) are settled exactly by default.
+`relu_split=0` and `complete=False` as defaults; single rules
+(`VIAExtractor.verify`) are settled exactly by default.
 
 **The network matters.** "wine, sparse input layer" is the same 13-16-8-3 ReLU shape trained
 with PyTorch and a group-lasso penalty on the first layer's input columns, its strength chosen
@@ -278,9 +279,9 @@ Goals of the issue: iris >= 85% with <= 64 boxes, wine >= 50%, breast cancer rep
 Fixed boxes: every held-out row as a centre, radius r x (training range of each feature),
 the network's class at the centre. linear / alpha: proven share and median certified margin
 (positive = proven) of the bound alone, and milliseconds per box. "relu split":
-`verify_boxes(bound="alpha", relu_split=10)` (counterexample search, then up to 10 rounds of
+`Verifier(bound="alpha", relu_split=10).prove` (counterexample search, then up to 10 rounds of
 splitting unstable first-layer ReLUs, split constraints carried by beta multipliers). "exact":
-`verify_boxes(complete=True)` (linear bound, counterexample search, then mixed-integer
+`Verifier(complete=True).prove` (linear bound, counterexample search, then mixed-integer
 programming): proven and refuted shares (the rest is unknown), milliseconds per box.
 
 | data | radius r | boxes | linear proven | linear median margin | linear ms/box | alpha proven | alpha median margin | alpha ms/box | relu split proven | relu split refuted | relu split ms/box | exact proven | exact refuted | exact ms/box |

@@ -15,7 +15,8 @@ import numpy as np
 
 from nnrules.exceptions import ParameterError
 
-__all__ = ["Interval", "Options", "check_random_state", "validate_params"]
+__all__ = ["RANDOM_STATE", "Interval", "Options", "RandomState", "check_random_state",
+           "validate_params"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,24 @@ class Options:
         return text + " or None" if self.allow_none else text
 
 
+@dataclass(frozen=True)
+class RandomState:
+    """A seed as ``check_random_state`` takes it: a non-negative int, a NumPy Generator, or None."""
+
+    def accepts(self, value: Any) -> bool:
+        if value is None or isinstance(value, np.random.Generator):
+            return True
+        return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                and value >= 0)
+
+    def describe(self) -> str:
+        return "a non-negative int, a numpy.random.Generator or None"
+
+
+#: The constraint every extractor declares for ``random_state``.
+RANDOM_STATE = RandomState()
+
+
 def validate_params(estimator: Any) -> None:
     """Check every declared parameter of ``estimator``; raise ``ParameterError`` on the first bad one."""
     constraints = getattr(type(estimator), "_parameter_constraints", {})
@@ -92,14 +111,20 @@ def validate_params(estimator: Any) -> None:
             )
 
 
-def check_random_state(seed: int | None) -> np.random.Generator:
-    """A NumPy Generator from an int seed (``None`` means seed 0: output stays reproducible)."""
+def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A NumPy Generator from a seed.
+
+    An int seeds a fresh Generator (the same int, the same draws); ``None`` means seed 0, so
+    output stays reproducible (unlike scikit-learn, where None is fresh entropy); a Generator is
+    used as it is, and its state moves on, as in scikit-learn's ``check_random_state``.
+    """
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
         seed = 0
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ParameterError(
-            f"random_state must be a non-negative int or None. Got {seed!r} instead."
+            "random_state must be a non-negative int, a numpy.random.Generator or None. "
+            f"Got {seed!r} instead."
         )
     return np.random.default_rng(int(seed))

@@ -1,8 +1,10 @@
 """The ``nnrules`` command: inspect, extract, evaluate, predict.
 
-The CLI only wires: it reads files, builds the extractor named by ``--method`` from the registry,
-and writes results atomically. Every error a user can cause ends in one line on stderr and a
-non-zero exit code; ``--debug`` shows the traceback.
+The CLI wires: it reads every data file once into a ``Dataset`` (or ``Sequences``) and hands it
+on as it is, builds the extractor named by ``--method`` from the registry (``fit`` checks the
+columns against the model), reports through ``nnrules.fidelity.evaluate``, and writes results
+atomically. Every error a user can cause ends in one line on stderr and a non-zero exit code;
+``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrules._validation import validate_params
-from nnrules.exceptions import NNRulesError, ParameterError
+from nnrules.exceptions import FormatError, NNRulesError, ParameterError
 
 __all__ = ["main"]
 
@@ -58,7 +60,21 @@ def _build_extractor(method: str, network: Any, seed: int | None, params: dict) 
 
 
 def _is_sequences(obj: Any) -> bool:
+    """Whether an extractor class (or a surrogate: ``Surrogate.data_kind``) reads sequences."""
     return getattr(obj, "data_kind", "table") == "sequences"
+
+
+def _load_surrogate(path: str):
+    """The surrogate in ``path``; another nnrules file (a report, a schema) is a FormatError."""
+    from nnrules.io import serialize
+    from nnrules.surrogates.base import Surrogate
+
+    obj = serialize.load(path)
+    if not isinstance(obj, Surrogate):
+        raise FormatError(
+            f"{path!r} is an {obj.to_dict().get('format')!r} file, not a surrogate. Pass the "
+            "surrogate.json that nnrules extract wrote.")
+    return obj
 
 
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
@@ -71,6 +87,32 @@ def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network
         # Multi-input models: the returned schema knows which graph input each column feeds.
         data = dataclasses.replace(data, schema=check_columns(data, network))
     return data
+
+
+def _label_map(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--label-map cls0=0,cls1=1`` (or a JSON object) as a dict data label -> class."""
+    text = getattr(args, "label_map", None)
+    if not text:
+        return None
+    if text.lstrip().startswith("{"):
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParameterError(f"--label-map is not valid JSON ({exc.msg}): {text!r}.") from None
+        if not isinstance(mapping, dict):
+            raise ParameterError(f"--label-map must be a JSON object; got {text!r}.")
+        return mapping
+    mapping = {}
+    for pair in text.split(","):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(
+                f"--label-map takes DATA=CLASS pairs separated by commas; got {pair!r}. "
+                "Example: --label-map cls0=0,cls1=1."
+            )
+        value = value.strip()
+        mapping[key.strip()] = int(value) if value.lstrip("-").isdigit() else value
+    return mapping
 
 
 def _read_sequences(path: str, alphabet: Any):
@@ -178,20 +220,23 @@ def cmd_extract(args: argparse.Namespace) -> int:
             from nnrules.io.data import load_schema
 
             schema = load_schema(args.schema)
-        train = _read_table(args.data, args, schema=schema, network=network)
-        extractor.fit(train.X, train.y, schema=train.schema)
-        if args.eval:
-            evaluation = _read_table(args.eval, args, schema=extractor.schema_, network=network)
-        else:
-            evaluation = train
-        report = extractor.report(evaluation.X, evaluation.y,
-                                  data_name=Path(args.eval or args.data).name)
+        train = _read_table(args.data, args, schema=schema)
+        extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
+        if extractor.n_nonfinite_dropped_:
+            print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
+                  f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
+                  "inf on them (--nonfinite drop)", file=sys.stderr)
+        # The evaluation file is read in the fitted schema (multi-input models: it knows the
+        # graph input of every column), so it fits the model as the extraction data did.
+        evaluation = _read_table(args.eval, args, schema=extractor.schema_) if args.eval else train
+        report = extractor.report(evaluation, data_name=Path(args.eval or args.data).name,
+                                  label_map=_label_map(args), nonfinite=args.nonfinite)
+        if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf / rule
+            extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    artifacts: list[str] = []
-    if hasattr(surrogate, "write_artifacts"):
-        artifacts = list(surrogate.write_artifacts(out))
+    artifacts = list(surrogate.write_artifacts(out))  # plots etc.; most kinds write none
     serialize.dump(surrogate, out / "surrogate.json")
     serialize.dump(report, out / "report.json")
     markdown = report.to_markdown()
@@ -209,24 +254,23 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from nnrules.extract.oracle import as_oracle
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
-    surrogate = serialize.load(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate)
     network = _load_network(args)
     if _is_sequences(surrogate):
-        from nnrules.extract import get_extractor
+        from nnrules.extract.automaton import budget_warning
 
-        data = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
-        extractor = get_extractor("automaton")(network)
-        extractor.surrogate_ = surrogate
-        report = extractor.report(data, data_name=Path(args.data).name)
+        data = _read_sequences(args.data, surrogate.alphabet)
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name)
+        warning = budget_warning(surrogate)
+        if warning:
+            report.warnings.append(warning)
     else:
         data = _read_table(args.data, args, schema=surrogate.schema, network=network)
-        oracle = as_oracle(network, surrogate.schema)
-        report = evaluate(surrogate, oracle, data.X, data.y, data_name=Path(args.data).name)
-        report.model_sha256 = network.sha256
+        report = evaluate(surrogate, network, data, data_name=Path(args.data).name,
+                          label_map=_label_map(args), nonfinite=args.nonfinite)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -236,14 +280,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
-    from nnrules.io import serialize
+def _warn_outside_domain(surrogate: Any, rows: Any, name: str) -> None:
+    """One stderr line when rows lie outside the domain the surrogate was extracted on."""
+    schema = getattr(surrogate, "schema", None)
+    if schema is None:
+        return
+    mask, counts = schema.outside_domain(rows)
+    if mask.any():
+        shown = ", ".join(f"{k} ({v})" for k, v in list(counts.items())[:8])
+        print(f"warning: {int(mask.sum())} of {len(mask)} rows of {name!r} lie outside the "
+              f"domain the surrogate was extracted on ({shown}); its answers there were not "
+              "fitted", file=sys.stderr)
 
-    surrogate = serialize.load(args.surrogate)
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if getattr(args, "reasons", None) is not None:
+        return _predict_reasons(args)
+    surrogate = _load_surrogate(args.surrogate)
     if _is_sequences(surrogate):
-        rows = _read_sequences(args.data, getattr(surrogate, "alphabet", None))
+        rows = _read_sequences(args.data, surrogate.alphabet)
     else:
         rows = _read_table(args.data, args, schema=surrogate.schema).X
+        _warn_outside_domain(surrogate, rows, Path(args.data).name)
     predictions = surrogate.predict(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -254,6 +312,99 @@ def cmd_predict(args: argparse.Namespace) -> int:
     reasons = surrogate.reasons(rows) if args.explain else None
     for i, value in enumerate(predictions.tolist()):
         writer.writerow([value] + ([reasons[i]] if reasons is not None else []))
+    if args.output:
+        _write(Path(args.output), buffer.getvalue())
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+    from nnrules.io.export import export
+
+    surrogate = _load_surrogate(args.surrogate)
+    report = None
+    report_path = Path(args.report or Path(args.surrogate).with_name("report.json"))
+    if args.report or report_path.is_file():
+        report = serialize.load(report_path).to_dict()  # InputFileError when --report is missing
+    network = _load_network(args) if args.model else None
+    path = export(surrogate, args.to, args.output, table=args.table, key=args.key,
+                  report=report, network=network, input_name=args.input_name)
+    print(f"wrote {path} ({args.to})")
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from nnrules.io.export.modelcard import update_card
+
+    path = update_card(args.card, args.out_dirs, model_name=args.model_name,
+                       json_path=args.json)
+    extra = f" and {args.json}" if args.json else ""
+    print(f"updated {path}{extra} with {len(args.out_dirs)} surrogate(s)")
+    return 0
+
+
+def _reason_cell(reason: dict) -> str:
+    c = reason["contribution"]
+    return reason["text"] if c is None else f"{reason['text']} ({c:+.3g})"
+
+
+def _key_columns(path: str, keys: list[str], n_rows: int) -> list[list[str]]:
+    """The values of the ``--key`` columns, read as text from the CSV."""
+    from nnrules.exceptions import DataError
+
+    if Path(path).suffix.lower() not in (".csv", ".tsv"):
+        raise DataError(f"--key reads key columns from CSV or TSV files; {path!r} is not one.")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh, delimiter="\t" if path.lower().endswith(".tsv") else ",")
+        missing = [k for k in keys if k not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"Key column(s) {missing} are not in {path!r}; its columns are "
+                            f"{reader.fieldnames}.")
+        rows = [[row[k] for k in keys] for row in reader]
+    if len(rows) != n_rows:
+        raise DataError(f"{path!r} has {len(rows)} rows but {n_rows} were read as data; key "
+                        "columns cannot be matched (drop invalid rows from the file first).")
+    return rows
+
+
+def _predict_reasons(args: argparse.Namespace) -> int:
+    from nnrules.io import serialize
+    from nnrules.io.data import read_data
+    from nnrules.surrogates.reasons import MAX_REASONS, reasons
+
+    k = args.reasons
+    if not 1 <= k <= MAX_REASONS:
+        raise ParameterError(f"--reasons takes a number of reasons in 1..{MAX_REASONS}; got {k}. "
+                             "Adverse-action notices usually give 4 (the default).")
+    surrogate = _load_surrogate(args.surrogate)
+    schema = getattr(surrogate, "schema", None)
+    if _is_sequences(surrogate) or schema is None:
+        raise ParameterError("--reasons needs a tree, rule set, box or additive surrogate with a "
+                             "schema; use --explain for automata.")
+    data = read_data(args.data, target=args.target, schema=schema, feature_names=schema.names,
+                     drop_invalid=args.drop_invalid)
+    keys = _key_columns(args.data, args.key, data.n_samples + data.n_dropped) if args.key else []
+    if keys and data.n_dropped:
+        raise ParameterError("--key cannot be combined with dropped rows (--drop-invalid dropped "
+                             f"{data.n_dropped}); clean the file first.")
+    rows = reasons(surrogate, data.X, k)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([*args.key, "prediction", *[f"reason_{i + 1}" for i in range(k)],
+                     "local_fidelity", "local_fidelity_low", "local_fidelity_high", "local_n"])
+
+    def num(v):
+        return "" if v is None else f"{v:.4f}"
+
+    for i, row in enumerate(rows):
+        texts = [_reason_cell(r) for r in row["reasons"]]
+        pred = row["prediction"]
+        writer.writerow([*(keys[i] if keys else []), "" if pred is None else pred,
+                         *texts, *[""] * (k - len(texts)), num(row["local_fidelity"]),
+                         num(row["local_fidelity_low"]), num(row["local_fidelity_high"]),
+                         "" if row["local_n"] is None else row["local_n"]])
     if args.output:
         _write(Path(args.output), buffer.getvalue())
     else:
@@ -284,6 +435,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--drop-invalid", action="store_true",
                        help="drop rows with NaN or inf instead of refusing the data")
 
+    def label_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--label-map", metavar="DATA=CLASS,...",
+                       help="map the target column's labels to the network's classes "
+                            "(e.g. cls0=0,cls1=1, or a JSON object)")
+        p.add_argument("--nonfinite", choices=["raise", "drop"], default="raise",
+                       help="rows the network answers NaN or inf on: refuse the data (default) "
+                            "or drop them, counted in the report")
+
     p = sub.add_parser("inspect", help="inputs, outputs, task, layer IR, usable methods")
     p.add_argument("model")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -304,6 +463,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
     model_options(p)
     data_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("evaluate", help="a fresh fidelity report for a saved surrogate")
@@ -313,6 +473,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write report.json and report.md into this folder")
     model_options(p)
     data_options(p)
+    label_options(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="CSV of the surrogate's predictions (and reasons); "
@@ -321,9 +482,35 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV / .npy / .parquet rows, or a sequence "
                    "file (the surrogate's alphabet is used)")
     p.add_argument("--explain", action="store_true", help="add a 'reason' column")
+    p.add_argument("--reasons", type=int, nargs="?", const=4, metavar="K",
+                   help="principal reasons (1..10, default 4) with their signed contributions "
+                   "and the deciding rule's local fidelity")
+    p.add_argument("--key", action="append", default=[], metavar="COLUMN",
+                   help="with --reasons: carry this CSV column through (repeatable)")
     p.add_argument("-o", "--output", help="write the CSV here instead of stdout")
     data_options(p)
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("export", help="the surrogate as ONNX, SQL or a Python module "
+                       "(automata: transition table as JSON / CSV, or regex)")
+    p.add_argument("surrogate")
+    p.add_argument("--to", required=True, choices=["onnx", "sql", "python", "json", "csv", "regex"])
+    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument("--table", default="data", help="SQL: the table to read (default: data)")
+    p.add_argument("--key", help="SQL: a key column carried through before 'prediction'")
+    p.add_argument("--report", help="report.json for the metadata (default: the one beside "
+                   "the surrogate, if any)")
+    p.add_argument("--model", help="ONNX: the original network, whose inputs the export reads")
+    p.add_argument("--input-name", default="input",
+                   help="ONNX without --model: name of the single input (default: input)")
+    p.set_defaults(func=cmd_export, task=None, classes=None)
+    p = sub.add_parser("card", help="add the surrogates' fidelity to a Hugging Face model "
+                       "card (and a Model Card Toolkit-style JSON)")
+    p.add_argument("out_dirs", nargs="+", metavar="OUT_DIR", help="folders written by extract")
+    p.add_argument("--card", required=True, help="the model card (README.md); created if missing")
+    p.add_argument("--json", help="also write a Model Card Toolkit-style JSON here")
+    p.add_argument("--model-name", help="model-index name (default: the card's model_name, "
+                   "else its folder's name)")
+    p.set_defaults(func=cmd_card)
     return parser
 
 

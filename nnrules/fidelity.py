@@ -4,6 +4,10 @@ Classification: agreement on the evaluation rows with a Wilson 95% interval, per
 network's label), and accuracy of both against true labels when given. Regression: R² of the
 surrogate against the network's output, with a seeded bootstrap 95% interval. Every report says
 which data it was measured on, how many rows, and warns when that is the extraction data.
+
+This module knows surrogates, oracles and networks, never extractors: what an extraction was
+(method, parameters, seed, its data's row hashes, queries, time, whether it stopped early) comes
+in as an explicit ``Provenance`` record, and ``evaluate`` works without one.
 """
 
 from __future__ import annotations
@@ -11,15 +15,28 @@ from __future__ import annotations
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
-from nnrules.exceptions import DataError, FormatError
+from nnrules.evaluation_checks import (
+    check_labels,
+    is_network,
+    map_labels,
+    outside_domain,
+    same_labels,
+    unnamed_model,
+)
+from nnrules.exceptions import DataError, FormatError, OracleError, ParameterError
+from nnrules.io.data import Dataset
+from nnrules.io.hashing import fingerprint, row_hashes
+from nnrules.provenance import Provenance
+from nnrules.surrogates.base import plain
 
-__all__ = ["FidelityReport", "evaluate", "r2_score", "wilson_interval"]
+__all__ = ["FidelityReport", "Provenance", "evaluate", "map_labels", "r2_score", "wilson_interval"]
 
 _Z95 = 1.959963984540054
 
@@ -85,6 +102,9 @@ def _jsonable(value: Any) -> Any:
     """Parameters as JSON: numbers, strings, bools, None, lists; anything else by repr."""
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, np.random.Generator):
+        # repr would carry a memory address: the same run would give different bytes.
+        return f"Generator({type(value.bit_generator).__name__})"
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -94,18 +114,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return repr(value)
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Elementwise label equality that tolerates 1 vs 1.0 (CSV labels are often floats)."""
-    a, b = np.asarray(a), np.asarray(b)
-    if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
-        return a.astype(np.float64) == b.astype(np.float64)
-    return a.astype(str) == b.astype(str)
-
-
-def _label(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass
@@ -132,6 +140,8 @@ class FidelityReport:
     details: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     versions: dict = field(default_factory=_versions)
+    partial: bool = False
+    partial_reason: str | None = None
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -170,6 +180,9 @@ class FidelityReport:
             lines.append(f"- Size: {size}.")
         if self.n_queries is not None:
             lines.append(f"- Oracle queries during extraction: {self.n_queries}.")
+        if self.partial:
+            lines.append(f"- **Partial result:** the extraction stopped early "
+                         f"({self.partial_reason}); partial: true.")
         if self.model_sha256:
             lines.append(f"- Model SHA-256: `{self.model_sha256}`.")
         for warning in self.warnings:
@@ -196,33 +209,37 @@ class FidelityReport:
         return "\n".join(lines)
 
 
-def _overlap(X, extractor) -> tuple[str, int]:
+def _overlap(X: Any, data: Any, provenance: Provenance | None) -> tuple[str, int]:
     """What the evaluation data is relative to the extraction data, and how many of its rows
-    (or sequences) the extractor saw."""
+    (or sequences) the extraction saw. ``data`` is the Dataset behind ``X``, if any."""
     tokens = getattr(X, "tokens", None)
     unit = "rows" if tokens is None else "sequences"
     unseen = f"held-out {unit} the extractor did not see"
+    not_at_hand = f"{unit} not compared with the extraction data, which is not at hand"
     if tokens is not None:
-        train = getattr(extractor, "train_tokens_", None)
+        train = None if provenance is None else provenance.train_tokens
         if train is None:
-            return f"{unit} not compared with the extraction data, which is not at hand", 0
+            return not_at_hand, 0
         if list(tokens) == list(train):
             return "the extraction data itself", len(tokens)
         known = {tuple(t) for t in train}
         seen = sum(tuple(t) in known for t in tokens)
     else:
-        if extractor is None or not hasattr(extractor, "train_fingerprint_"):
-            return f"{unit} not compared with the extraction data, which is not at hand", 0
-        from nnrules.extract.base import fingerprint, row_hashes
-
+        if provenance is None or provenance.train_fingerprint is None:
+            return not_at_hand, 0
         try:
-            if fingerprint(X) == extractor.train_fingerprint_:
+            if data is None:
+                data_print = fingerprint(X)
+            else:
+                data_print = data.fingerprint()
+            if data_print == provenance.train_fingerprint:
                 return "the extraction data itself", len(X)
-            hashes = getattr(extractor, "train_row_hashes_", None)
+            hashes = provenance.train_row_hashes
             X = np.asarray(X, dtype=np.float64)
             if hashes is None or X.ndim != 2:
                 return unseen, 0
-            seen = int(np.isin(row_hashes(X), hashes).sum())
+            rows = row_hashes(X) if data is None else data.row_hashes()
+            seen = int(np.isin(rows, hashes).sum())
         except (TypeError, ValueError):
             return unseen, 0
     if seen == 0:
@@ -232,6 +249,56 @@ def _overlap(X, extractor) -> tuple[str, int]:
     return f"{seen} of {len(X)} {unit} were also extraction {unit}", seen
 
 
+def _network_oracle(network: Any, surrogate: Any, X: Any, schema: Any) -> Any:
+    """An oracle asking a loaded ``Network`` about ``X`` as the surrogate reads it.
+
+    Rows are schema space: the schema (the Dataset's, else the surrogate's) turns them into what
+    the graph takes. Sequences go through a ``SequenceOracle`` with the input encoding the
+    surrogate recorded (its ``notes["encoding"]``), else the one read from the graph.
+    """
+    if hasattr(X, "tokens"):
+        from nnrules.oracles import SequenceOracle
+
+        notes = getattr(surrogate, "notes", None) or {}
+        enc = notes.get("encoding", {}) if isinstance(notes, dict) else {}
+        return SequenceOracle(network, alphabet=X.alphabet, layout=enc.get("layout"),
+                              id_offset=int(enc.get("id_offset", 0) or 0))
+    return _NetworkAnswers(network, schema if schema is not None else
+                           getattr(surrogate, "schema", None))
+
+
+class _NetworkAnswers:
+    """The part of an oracle ``evaluate`` uses, for a ``Network`` and a feature schema."""
+
+    def __init__(self, network: Any, schema: Any) -> None:
+        self.network = network
+        self.schema = schema
+        self.task = network.task
+        self.classes = network.classes_
+
+    @property
+    def n_queries(self) -> int:
+        return self.network.n_queries
+
+    @n_queries.setter
+    def n_queries(self, value: int) -> None:
+        self.network.n_queries = value
+
+    def _feed(self, X: np.ndarray) -> Any:
+        X = np.asarray(X, dtype=np.float64)
+        return X if self.schema is None else self.schema.to_model_input(X)
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.network.predict(self._feed(X)))
+
+    def nonfinite_rows(self, X: np.ndarray) -> np.ndarray:
+        before = self.network.n_queries
+        try:
+            return self.network.nonfinite_rows(self._feed(X))
+        finally:
+            self.network.n_queries = before
+
+
 def evaluate(
     surrogate: Any,
     oracle: Any,
@@ -239,33 +306,83 @@ def evaluate(
     y: Any = None,
     *,
     data_name: str = "evaluation data",
-    extractor: Any = None,
+    provenance: Provenance | None = None,
+    label_map: Mapping[Any, Any] | None = None,
+    nonfinite: str = "raise",
 ) -> FidelityReport:
     """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
 
     Parameters
     ----------
     surrogate : surrogate object
-        Anything with ``predict(X)`` and ``complexity()``.
-    oracle : Oracle or object with ``predict``, ``task``, ``classes``, ``n_queries``
-        The network's answers.
-    X : array-like of shape (n_samples, n_features), or a sequence container
-        Evaluation rows.
+        Anything with ``predict(X)`` and ``complexity()`` (``report_details(X, reference)``
+        adds method-specific figures).
+    oracle : Network, or oracle with ``predict``, ``task``, ``classes``, ``n_queries``
+        The network's answers. A loaded ``Network`` is asked through the data's (else the
+        surrogate's) schema, or, for sequences, through a ``SequenceOracle``.
+    X : Dataset, array-like of shape (n_samples, n_features), or Sequences
+        Evaluation rows (a Dataset also gives ``y`` when ``y`` is None).
     y : array-like of shape (n_samples,), optional
         True labels: accuracy of network and surrogate is reported beside fidelity.
     data_name : str
         Which data this is (a file name, "held-out split").
-    extractor : Extractor, optional
-        Supplies method, parameters, seed, queries, timings and the extraction data's fingerprint.
+    provenance : Provenance, optional
+        What the extraction was (an extractor's ``provenance_``): method, parameters, seed,
+        queries, timings, whether it stopped early, and the extraction data's row hashes, so the
+        report can say whether ``X`` overlaps it. Without it those fields stay empty.
+    label_map : mapping, optional
+        Classification: the data's label -> the network's class (``{"cls0": 0, "cls1": 1}``),
+        applied to ``y`` before accuracy is measured. Labels it does not name stay as they are.
+    nonfinite : {"raise", "drop"}, default "raise"
+        What to do with rows the network answers NaN or inf on: refuse the data
+        (``OracleError`` counting them and naming the first) or drop them, counted in the
+        report's ``data.nonfinite_dropped`` and a warning. Never are they read as a class.
+
+    Raises
+    ------
+    DataError
+        True labels of which none is one of the network's classes (the message lists both;
+        pass ``label_map``), or labels of another length than the data.
+    OracleError
+        The network answered NaN or inf on some rows (``nonfinite="raise"``) or on all of them.
 
     Returns
     -------
     FidelityReport
     """
+    data = None
+    if isinstance(X, Dataset):
+        data = X
+        y = data.y if y is None else y
+        X = data.X
     n = len(X)
     if n == 0:
         raise DataError(f"Cannot measure fidelity on {data_name!r}: it has no rows.")
     start = time.perf_counter()
+    sha = None
+    unnamed = unnamed_model(oracle, X)
+    if is_network(oracle):
+        sha = oracle.sha256
+        oracle = _network_oracle(oracle, surrogate, X, None if data is None else data.schema)
+    n_all, dropped = n, 0
+    if nonfinite not in ("raise", "drop"):
+        raise ParameterError(
+            f"The 'nonfinite' parameter of evaluate must be 'raise' or 'drop'. Got "
+            f"{nonfinite!r} instead.")
+    if nonfinite == "drop" and hasattr(oracle, "nonfinite_rows") and not hasattr(X, "tokens"):
+        bad = np.asarray(oracle.nonfinite_rows(X), dtype=bool)
+        dropped = int(bad.sum())
+        if dropped == n:
+            raise OracleError(
+                f"The network answered NaN or inf on all {n} rows of {data_name!r}: nothing is "
+                "left to evaluate. Check the model's weights and the data's ranges.")
+        if dropped:
+            keep = ~bad
+            X = np.asarray(X)[keep]
+            y = None if y is None else np.asarray(y)[keep]
+            if data is not None:
+                data = replace(data, X=X, y=None if data.y is None else data.y[keep])
+            n = len(X)
     queries_before = getattr(oracle, "n_queries", 0)
     reference = np.asarray(oracle.predict(X))
     # The evaluation's own queries are not extraction queries.
@@ -275,7 +392,7 @@ def evaluate(
     task = getattr(oracle, "task", "classification")
     warnings: list[str] = []
 
-    kind, seen_rows = _overlap(X, extractor)
+    kind, seen_rows = _overlap(X, data, provenance)
     held_out = ("held-out sequences, longer than the extraction ones,"
                 if hasattr(X, "tokens") else "held-out rows")
     if kind == "the extraction data itself":
@@ -288,6 +405,26 @@ def evaluate(
             f"{seen_rows} of the {n} evaluation {'sequences' if hasattr(X, 'tokens') else 'rows'}"
             f" were also used for extraction: this fidelity is optimistic. Pass {held_out} "
             "kept apart from extraction for an honest figure."
+        )
+
+    if dropped:
+        warnings.append(
+            f"{dropped} of {n_all} rows of {data_name!r} were dropped: the network answered NaN "
+            f"or inf on them (nonfinite='drop'). Every figure here is measured on the other {n} "
+            "rows; check the model's weights and the data's ranges.")
+    outside = outside_domain(surrogate, X, data, data_name, warnings)
+    columns = {}
+    if unnamed:
+        schema = getattr(surrogate, "schema", None) or (None if data is None else data.schema)
+        names = list(getattr(schema, "names", ()))
+        columns = {"columns_matched": "by position: the model carries no feature names"}
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        warnings.append(
+            "The model carries no feature names, so nothing checked that the data's columns "
+            f"({shown}) are in the order the network was trained on: they were fed by position "
+            "and the surrogate uses these names. If the order differs, its rules name the wrong "
+            "features. Store the names in the model (metadata 'feature_names') to have them "
+            "checked."
         )
 
     per_class: list[dict] = []
@@ -303,24 +440,25 @@ def evaluate(
             mask = reference == label
             m = int(np.sum(mask))
             if m == 0:
-                per_class.append({"label": _label(label), "n": 0, "fidelity": None, "ci95": None})
+                per_class.append({"label": plain(label), "n": 0, "fidelity": None, "ci95": None})
                 continue
             km = int(np.sum(agree[mask]))
-            per_class.append({"label": _label(label), "n": m, "fidelity": km / m,
+            per_class.append({"label": plain(label), "n": m, "fidelity": km / m,
                               "ci95": list(wilson_interval(km, m))})
         seen = np.unique(reference)
         if len(seen) == 1:
             warnings.append(
-                f"The network predicts only class {_label(seen[0])!r} on {data_name!r}: "
+                f"The network predicts only class {plain(seen[0])!r} on {data_name!r}: "
                 "agreement there says little about the surrogate. Evaluate on data where the "
                 "network predicts more than one class."
             )
         if y is not None:
-            y = np.asarray(y)
+            y = map_labels(y, label_map)
             if len(y) != n:
                 raise DataError(f"Labels have {len(y)} rows but the data has {n}.")
-            accuracy = {"network": float(np.mean(_same(reference, y))),
-                        "surrogate": float(np.mean(_same(predicted, y)))}
+            check_labels(y, np.asarray(labels), data_name, warnings)
+            accuracy = {"network": float(np.mean(same_labels(reference, y))),
+                        "surrogate": float(np.mean(same_labels(predicted, y)))}
     else:
         fidelity = r2_score(reference, predicted)
         ci = _bootstrap_r2(reference, predicted) if fidelity is not None else None
@@ -338,18 +476,17 @@ def evaluate(
     if hasattr(surrogate, "report_details"):
         details = surrogate.report_details(X, reference)
 
-    method = parameters = seed = sha = n_queries = None
+    method = parameters = seed = n_queries = None
     timings: dict = {"evaluate_seconds": time.perf_counter() - start}
-    if extractor is not None:
-        method = getattr(extractor, "method", None) or type(extractor).__name__
-        params = extractor.get_params(deep=False)
-        params.pop("network", None)
-        seed = params.get("random_state")
-        parameters = _jsonable(params)
-        n_queries = getattr(extractor, "n_queries_", None)
-        timings["fit_seconds"] = getattr(extractor, "fit_seconds_", None)
-        network = getattr(extractor, "network", None)
-        sha = getattr(network, "sha256", None)
+    partial_reason = None
+    if provenance is not None:
+        method = provenance.method
+        seed = provenance.seed
+        parameters = _jsonable(dict(provenance.parameters))
+        n_queries = provenance.n_queries
+        timings["fit_seconds"] = provenance.fit_seconds
+        sha = provenance.model_sha256 if provenance.model_sha256 is not None else sha
+        partial_reason = provenance.partial_reason
 
     return FidelityReport(
         task=task,
@@ -357,7 +494,8 @@ def evaluate(
         parameters=parameters or {},
         seed=seed,
         model_sha256=sha,
-        data={"name": data_name, "n_rows": n, "kind": kind},
+        data={"name": data_name, "n_rows": n, "kind": kind, **outside, **columns,
+              **({"nonfinite_dropped": dropped} if dropped else {})},
         n_eval=n,
         fidelity=fidelity,
         fidelity_ci95=ci,
@@ -368,4 +506,6 @@ def evaluate(
         timings=timings,
         details=_jsonable(details),
         warnings=warnings,
+        partial=partial_reason is not None,
+        partial_reason=partial_reason,
     )

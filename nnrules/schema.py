@@ -261,8 +261,20 @@ class FeatureSchema:
             )
         return X
 
-    def validate(self, X: Any) -> None:
+    def validate(self, X: Any, *, data_name: str | None = None, hard_only: bool = False) -> None:
         """Check that ``X`` (shape (n, n_features)) obeys every feature's kind.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        data_name : str, optional
+            Where the rows come from (a file name); named in the message.
+        hard_only : bool, default False
+            Refuse only what the network cannot take: a code outside a categorical feature's
+            categories (no string to feed) and a non-integer for a graph input of integer
+            type. Other departures from the schema (a 2 in a binary feature, a broken one-hot
+            group, a value outside the bounds) are counted by :meth:`outside_domain` instead.
+            ``read_data`` uses this for data read under a given schema (evaluation files).
 
         Raises
         ------
@@ -272,9 +284,14 @@ class FeatureSchema:
             feature's categories. Rows are counted from 0.
         """
         X = self._check_shape(X)
+        where = f"{data_name!r}: " if data_name else ""
         for j, f in enumerate(self.features):
             col = X[:, j]
-            if f.kind == "integer":
+            integer_input = (self.input_dtypes is not None
+                             and self.input_dtypes[j].startswith(("int", "uint")))
+            if hard_only and f.kind != "categorical" and not integer_input:
+                continue
+            if f.kind == "integer" or (hard_only and integer_input):
                 bad = np.flatnonzero(np.isfinite(col) & (col != np.round(col)))
                 what = "a whole number"
             elif f.kind in ("binary", "onehot"):
@@ -290,10 +307,12 @@ class FeatureSchema:
             if bad.size:
                 r = int(bad[0])
                 raise SchemaError(
-                    f"Feature {f.name!r} ({f.kind}) must be {what}; row {r} has {float(col[r])!r} "
-                    f"({bad.size} rows affected). Fix the data or declare the feature "
-                    "'continuous' in the schema."
+                    f"{where}Feature {f.name!r} ({f.kind}) must be {what}; row {r} has "
+                    f"{float(col[r])!r} ({bad.size} rows affected). Fix the data or declare the "
+                    "feature 'continuous' in the schema."
                 )
+        if hard_only:
+            return
         for group, idx in self._groups.items():
             hot = X[:, list(idx)].sum(axis=1)
             bad = np.flatnonzero(hot != 1)
@@ -302,10 +321,50 @@ class FeatureSchema:
                 cols = [self.features[i].name for i in idx]
                 n_hot = int(hot[r]) if np.isfinite(hot[r]) else float(hot[r])
                 raise SchemaError(
-                    f"One-hot group {group!r} (columns {cols}) must have exactly one column "
+                    f"{where}One-hot group {group!r} (columns {cols}) must have exactly one column "
                     f"equal to 1 in every row; row {r} has {n_hot} ({bad.size} rows affected). "
                     "Fix the data or give a schema in which these columns are not one group."
                 )
+
+    def outside_domain(self, X: Any) -> tuple[np.ndarray, dict[str, int]]:
+        """Rows outside the domain this schema describes, and which features put them there.
+
+        A row is outside when a feature's value lies outside ``[lower, upper]``, is not whole
+        in an integer feature, is not 0/1 in a binary one, or when a one-hot group has not
+        exactly one hot column (counted under the group's name).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        outside : ndarray of bool of shape (n_samples,)
+        counts : dict of str to int
+            Feature (or one-hot group) name -> rows it puts outside, in column order; only
+            names with at least one such row.
+        """
+        X = self._check_shape(X)
+        outside = np.zeros(X.shape[0], dtype=bool)
+        counts: dict[str, int] = {}
+        for j, f in enumerate(self.features):
+            col = X[:, j]
+            bad = (col < f.lower) | (col > f.upper)
+            if f.kind == "integer":
+                bad |= np.isfinite(col) & (col != np.round(col))
+            elif f.kind == "binary":
+                bad |= (col != 0) & (col != 1)
+            if f.kind == "onehot":
+                bad = (col != 0) & (col != 1)
+            if bad.any():
+                counts[f.name] = int(bad.sum())
+                outside |= bad
+        for group, idx in self._groups.items():
+            bad = X[:, list(idx)].sum(axis=1) != 1
+            if bad.any():
+                counts[group] = int(bad.sum())
+                outside |= bad
+        return outside, counts
 
     # -- model input ---------------------------------------------------------------------
     @property
@@ -471,7 +530,9 @@ class FeatureSchema:
 
         Notes
         -----
-        0/1 columns are "binary", whole numbers "integer", the rest "continuous". Columns whose
+        Kinds inferred from a sample are guesses, so they stay broad: whole numbers are
+        "integer" (0/1 columns too: only a given schema makes a column "binary", since a value
+        2 unseen in the sample may still come), the rest "continuous". Columns whose
         names share a prefix before their last ``_`` or ``=`` (``color_red``, ``color=blue``;
         MONK's ``a1_1, a1_2, a1_3``) form a one-hot group when there are at least two of them
         and exactly one of them is 1 in every row.
@@ -508,8 +569,6 @@ class FeatureSchema:
                 kind: Kind = "categorical"
             elif j in onehot:
                 kind = "onehot"
-            elif zero_one[j]:
-                kind = "binary"
             elif whole[j]:
                 kind = "integer"
             else:

@@ -23,7 +23,7 @@ from make_tomita import (  # scripts/ is on sys.path when run as a script
 )
 from torch import nn
 
-from nnrules.languages import DECIMAL
+from nnrules.datasets.languages import DECIMAL
 
 SEED = 7
 TRAIN_LENGTHS = range(1, 13)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnrules.languages import TOMITA, Language, sample_strings
+from nnrules.datasets.languages import TOMITA, Language, sample_strings
 
 SEED = 0
 OUT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "tomita"

@@ -286,7 +286,7 @@ def test_malformed_files_are_format_errors():
     with pytest.raises(FormatError, match="nnrules/additive"):
         serialize.loads(json.dumps(d))
     d = json.loads(serialize.dumps(ex.surrogate_))
-    d["version"] = 2
+    d["version"] = 3  # version 2 is version 1 plus the local fidelity and reason statistics
     with pytest.raises(FormatError, match="version"):
         serialize.loads(json.dumps(d))
 

@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from nnrules.exceptions import DataError, UnsupportedModelError
-from nnrules.extract.bounds import (
+from nnrules.io.graph import Activation, Affine, DenseIR
+from nnrules.io.model import load
+from nnrules.verify import Verifier
+from nnrules.verify.bounds import (
     _act,
     _relax,
     check_ir,
@@ -17,9 +20,7 @@ from nnrules.extract.bounds import (
     layer_bounds,
     spec_lower_bounds,
 )
-from nnrules.extract.verify import class_spec, output_range, verify_box
-from nnrules.io.graph import Activation, Affine, DenseIR
-from nnrules.io.model import load
+from nnrules.verify.verifier import class_spec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KINDS = ["relu", "leaky_relu", "sigmoid", "tanh"]
@@ -109,7 +110,7 @@ def test_output_range_contains_regression_outputs():
     lo = rng.uniform(-0.1, 0.05, (10, 10))
     hi = lo + rng.uniform(0, 0.05, (10, 10))
     for method in ("interval", "linear"):
-        out_lo, out_hi = output_range(net, lo, hi, bound=method)
+        out_lo, out_hi = Verifier(net, bound=method).output_range(lo, hi)
         for b in range(10):
             y = net.predict(lo[b] + rng.random((2000, 10)) * (hi[b] - lo[b]))
             assert y.min() >= out_lo[b, 0] and y.max() <= out_hi[b, 0]
@@ -118,11 +119,11 @@ def test_output_range_contains_regression_outputs():
 def test_bad_boxes_and_layers_are_refused():
     ir = random_ir([2, 4, 2], "relu")
     with pytest.raises(DataError, match="empty"):
-        verify_box(ir, [1.0, 0.0], [0.0, 1.0], 0)
+        Verifier(ir).prove_box([1.0, 0.0], [0.0, 1.0], 0)
     with pytest.raises(DataError, match="finite"):
-        verify_box(ir, [np.nan, 0.0], [1.0, 1.0], 0)
+        Verifier(ir).prove_box([np.nan, 0.0], [1.0, 1.0], 0)
     with pytest.raises(DataError, match="shape"):
-        verify_box(ir, [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], 0)
+        Verifier(ir).prove_box([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], 0)
     odd = DenseIR((Affine(np.eye(2), np.zeros(2), "a"), Activation("gelu", 0.0, "g")),
                   "softmax", "x", 2, 2)
     with pytest.raises(UnsupportedModelError, match="gelu.*pedagogical"):
@@ -180,8 +181,8 @@ def test_alpha_output_range_contains_regression_outputs():
     rng = np.random.default_rng(0)
     lo = rng.uniform(-0.1, 0.05, (10, 10))
     hi = lo + rng.uniform(0, 0.1, (10, 10))
-    out_lo, out_hi = output_range(net, lo, hi, bound="alpha")
-    lin_lo, lin_hi = output_range(net, lo, hi, bound="linear")
+    out_lo, out_hi = Verifier(net, bound="alpha").output_range(lo, hi)
+    lin_lo, lin_hi = Verifier(net, bound="linear").output_range(lo, hi)
     assert np.all(out_lo >= lin_lo) and np.all(out_hi <= lin_hi)
     for b in range(10):
         y = net.predict(lo[b] + rng.random((2000, 10)) * (hi[b] - lo[b]))
@@ -214,7 +215,7 @@ def test_bounds_on_a_relu_phase_part_hold_on_that_part(kind, alpha):
 
 
 def test_relu_splitting_proves_more_and_stays_sound():
-    from nnrules.extract.relu_split import prove_by_relu_splitting
+    from nnrules.verify.relu_split import prove_by_relu_splitting
 
     ir = random_ir([5, 16, 8, 3], "relu", seed=21)
     lo, hi = random_boxes(80, 5, seed=22, width=0.7)

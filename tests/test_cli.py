@@ -48,7 +48,9 @@ def test_extract_writes_the_four_files_with_honest_report(extracted):
     assert report["data"]["name"] == "test.csv"
     assert report["model_sha256"] and len(report["model_sha256"]) == 64
     assert report["accuracy"]["network"] > 0.9
-    assert not report["warnings"]
+    # The only warning: held-out rows beyond the extraction rows' bounds, counted.
+    assert [w[:40] for w in report["warnings"]] == [
+        f"{report['data']['outside_domain']['rows']} of 171 rows of 'test.csv' lie outside"[:40]]
     surrogate = json.loads((extracted / "surrogate.json").read_text())
     assert surrogate["format"] == "nnrules/tree"
     assert "test.csv" in (extracted / "report.md").read_text()
@@ -101,6 +103,15 @@ def test_evaluate_gives_the_same_fidelity_as_extract(extracted, capsys):
     assert code == 0
     report = json.loads((extracted / "report.json").read_text())
     assert f"{report['fidelity']:.4f}" in out
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_a_report_given_as_the_surrogate_is_a_one_line_error(extracted, capsys, command):
+    model = [MODEL] if command == "evaluate" else []
+    code, _, err = run(capsys, command, extracted / "report.json", *model, "--data", TEST,
+                       "--target", "target")
+    assert code == 1 and err.count("\n") == 1
+    assert "is an 'nnrules/report' file, not a surrogate" in err
 
 
 def test_inspect_names_task_and_methods(capsys):
@@ -178,6 +189,9 @@ def test_python_api_matches_the_cli(extracted):
     test = read_data(TEST, target="target", schema=train.schema)
     extractor = nnrules.TreeExtractor(network, max_leaves=8, random_state=0)
     extractor.fit(train.X, schema=train.schema)
+    # the CLI measures on --eval and stores the local fidelity from those held-out rows
+    report = extractor.report(test.X, test.y, data_name=Path(TEST).name)
+    extractor.attach_local_fidelity(test.X, report)
     from nnrules.io import serialize
 
     assert serialize.dumps(extractor.surrogate_) == (extracted / "surrogate.json").read_text()
@@ -212,3 +226,58 @@ def test_unnamed_array_is_checked_by_count_and_read_by_the_models_names(tmp_path
                      "--method", "tree", "--out", tmp_path / "o")
     assert code == 0
     assert "worst_" in (tmp_path / "o" / "rules.txt").read_text()
+
+
+@pytest.mark.parametrize("method, model, data, params", [
+    ("tree", MODEL, EXAMPLE, ["--param", "max_leaves=4"]),
+    ("via", str(ROOT / "tests" / "fixtures" / "tabular" / "iris.onnx"),
+     ROOT / "tests" / "fixtures" / "tabular" / "iris", ["--param", "max_verifications=60"]),
+])
+def test_each_data_file_is_built_and_validated_once(method, model, data, params, tmp_path,
+                                                    monkeypatch):
+    """read_data -> _build -> schema.validate once per file read, not again in fit / report."""
+    import nnrules.io.data as data_module
+    from nnrules.schema import FeatureSchema
+
+    calls = {"build": [], "validate": 0}
+    build, validate = data_module._build, FeatureSchema.validate
+
+    def counted_build(*args, **kwargs):
+        calls["build"].append(kwargs["name"])
+        return build(*args, **kwargs)
+
+    def counted_validate(self, X, **kwargs):
+        calls["validate"] += 1
+        return validate(self, X, **kwargs)
+
+    monkeypatch.setattr(data_module, "_build", counted_build)
+    monkeypatch.setattr(FeatureSchema, "validate", counted_validate)
+    train, test = (f"{data}/train.csv", f"{data}/test.csv") if method == "tree" else (
+        f"{data}_train.csv", f"{data}_test.csv")
+    assert main(["extract", model, "--data", train, "--eval", test, "--target", "target",
+                 "--method", method, *params, "--out", str(tmp_path / "a")]) == 0
+    assert calls["build"] == [Path(train).name, Path(test).name]
+    assert calls["validate"] == 1  # the evaluation file, against the extraction's schema
+    calls["build"].clear()
+    calls["validate"] = 0
+    assert main(["extract", model, "--data", train, "--target", "target",
+                 "--method", method, *params, "--out", str(tmp_path / "b")]) == 0
+    assert calls["build"] == [Path(train).name] and calls["validate"] == 0
+    report = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert report["data"]["kind"] == "the extraction data itself"
+    assert report["partial"] is False and report["partial_reason"] is None
+
+
+def test_evaluate_reports_without_an_extractor(extracted, tmp_path, capsys):
+    """`nnrules evaluate` measures a saved surrogate against the network: the same figures as
+    the extraction's report, and no method or parameters it cannot know."""
+    code, _, _ = run(capsys, "evaluate", extracted / "surrogate.json", MODEL, "--data", TEST,
+                     "--target", "target", "--out", tmp_path)
+    assert code == 0
+    fresh = json.loads((tmp_path / "report.json").read_text())
+    first = json.loads((extracted / "report.json").read_text())
+    for key in ("fidelity", "fidelity_ci95", "per_class", "accuracy", "complexity",
+                "model_sha256", "n_eval"):
+        assert fresh[key] == first[key], key
+    assert fresh["method"] is None and fresh["parameters"] == {} and fresh["n_queries"] is None
+    assert "not compared" in fresh["data"]["kind"]

@@ -19,6 +19,7 @@ import nnrules
 from nnrules.exceptions import NotFittedError, ParameterError
 from nnrules.extract import get_extractor, method_names
 from nnrules.io import serialize
+from nnrules.surrogates.base import Surrogate, TableSurrogate
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "breast_cancer"
@@ -164,11 +165,29 @@ def test_json_round_trip_is_exact(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_same_seed_same_bytes(method):
-    network, params, args, kwargs, _ = _case(method)
+def test_same_seed_same_bytes_and_a_clone_fits_the_same(method):
+    """``sklearn.base.clone`` of a fitted extractor holding a loaded Network: an unfitted twin
+    with its own copy of the network (sessions reopened), which fits to the same bytes."""
+    network, _, args, kwargs, _ = _case(method)
     first, _ = _fitted(method)
-    second = get_extractor(method)(network, random_state=3, **params).fit(*args, **kwargs)
+    second = clone(first)
+    assert not [k for k in vars(second) if k.endswith("_")]
+    assert second.network is not first.network and second.network.sha256 == network.sha256
+    assert second.network.session is not first.network.session
+    second.fit(*args, **kwargs)
     assert serialize.dumps(second.surrogate_) == serialize.dumps(first.surrogate_)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_random_state_takes_a_numpy_generator(method):
+    from nnrules._validation import validate_params
+
+    rng = np.random.default_rng(3)
+    extractor = get_extractor(method)("not a network", random_state=rng)
+    validate_params(extractor)  # accepted, as scikit-learn's check_random_state accepts it
+    twin = clone(extractor)
+    assert twin.random_state is not rng
+    assert twin.random_state.bit_generator.state == rng.bit_generator.state
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -182,13 +201,29 @@ def test_text_and_reasons(method):
 
 
 @pytest.mark.parametrize("method", METHODS)
+def test_surrogate_keeps_the_contract(method):
+    extractor, _ = _fitted(method)
+    assert isinstance(extractor.surrogate_, Surrogate)
+
+
+@pytest.mark.parametrize("method", METHODS)
 def test_predict_equals_lambdified_sympy(method):
     extractor, X_eval = _fitted(method)
     surrogate = extractor.surrogate_
-    if not hasattr(surrogate, "to_sympy"):
+    if not isinstance(surrogate, TableSurrogate):
         pytest.skip(f"{method} surrogates are automata: checked against their regex instead")
     from sympy_check import sympy_predict
 
     expected = sympy_predict(surrogate, X_eval)
     np.testing.assert_array_equal(surrogate.predict(X_eval), expected)
     assert isinstance(sympy.srepr(surrogate.to_sympy()), str)
+
+
+def test_a_generator_seed_is_reproducible_and_reported_without_an_address():
+    network, params, args, kwargs, X_eval = _case("tree")
+    cls = get_extractor("tree")
+    one = cls(network, random_state=np.random.default_rng(11), **params).fit(*args, **kwargs)
+    two = cls(network, random_state=np.random.default_rng(11), **params).fit(*args, **kwargs)
+    assert serialize.dumps(one.surrogate_) == serialize.dumps(two.surrogate_)
+    report = one.report(X_eval).to_dict()
+    assert report["seed"] == "Generator(PCG64)" == report["parameters"]["random_state"]

@@ -112,8 +112,9 @@ def test_monk2_rules_against_the_truth_table(method):
     network = nnrules.load(DEC / "monk2_8.onnx")
     names = list(data.feature_names)
     assert np.array_equal(network.predict(data.X_test), data.y_test)  # the network is exact
-    # From the whole domain, with leaves down to one case: the rules are the concept.
-    ex = get_extractor(method)(network, min_samples_leaf=1, random_state=0)
+    # From the whole domain, with trees down to one case per leaf: the rules are the concept.
+    unlimited = {} if method == "eclaire" else {"term_leaves": None}
+    ex = get_extractor(method)(network, min_samples_leaf=1, random_state=0, **unlimited)
     rules = ex.fit(data.X_test, feature_names=names).surrogate_
     attributes = np.array(list(itertools.product(*[range(1, k + 1) for k in (3, 3, 2, 3, 4, 2)])))
     truth = monk_concept(2, attributes)
@@ -238,7 +239,8 @@ def test_trace_graph_links_input_clauses_to_classes(method):
     import networkx as nx
 
     train, _ = _xor()
-    ex = get_extractor(method)(_net("xor_16-8_s1"), random_state=0).fit(train.X, schema=train.schema)
+    ex = get_extractor(method)(_net("xor_16-8_s1"), random_state=0)
+    ex.fit(train.X, schema=train.schema)
     g = ex.to_networkx()
     classes = [n for n, d in g.nodes(data=True) if d["kind"] == "class"]
     assert sorted(g.nodes[n]["label"] for n in classes) == ["0", "1"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nnrules.exceptions import DataError
+from nnrules.exceptions import DataError, FormatError
 from nnrules.fidelity import FidelityReport, evaluate, r2_score, wilson_interval
 
 
@@ -113,7 +113,12 @@ def test_reports_count_evaluation_rows_seen_during_extraction():
 
     held_out = ex.report(test.X)
     assert held_out.data["kind"] == "held-out rows the extractor did not see"
-    assert not held_out.warnings
+    assert not [w for w in held_out.warnings if "optimistic" in w]
+    # Held-out rows beyond the extraction rows' bounds are counted, row by row.
+    lo, hi = train.X.min(axis=0), train.X.max(axis=0)
+    beyond = int(np.any((test.X < lo) | (test.X > hi), axis=1).sum())
+    assert held_out.data["outside_domain"]["rows"] == beyond
+    assert [w for w in held_out.warnings if "outside the domain" in w]
 
     subset = ex.report(train.X[10:60])  # not the same array, but every row was seen
     assert subset.data["kind"] == "rows taken from the extraction data"
@@ -128,3 +133,100 @@ def test_reports_count_evaluation_rows_seen_during_extraction():
     # Without the extractor nothing is known, and the report does not pretend otherwise.
     blind = evaluate(ex.surrogate_, ex.oracle_, test.X)
     assert "not compared" in blind.data["kind"]
+
+
+# -- provenance: what an extraction was, handed over explicitly ------------------------------
+def _breast_cancer():
+    from pathlib import Path
+
+    import nnrules
+    from nnrules.io.data import read_data
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "breast_cancer"
+    network = nnrules.load(example / "model.onnx")
+    train = read_data(example / "train.csv", target="target")
+    test = read_data(example / "test.csv", target="target", schema=train.schema)
+    return network, train, test
+
+
+def test_a_surrogate_and_a_network_are_enough_for_a_report():
+    import nnrules
+
+    network, train, test = _breast_cancer()
+    ex = nnrules.TreeExtractor(network, max_leaves=4, random_state=0).fit(train)
+    fitted = ex.report(test)
+    queries = network.n_queries
+    bare = evaluate(ex.surrogate_, network, test, data_name="evaluation data")
+    assert network.n_queries == queries  # evaluation queries are not extraction queries
+    # Same figures as through the extractor, with the extraction's provenance left empty.
+    for key in ("fidelity", "fidelity_ci95", "per_class", "accuracy", "complexity", "task"):
+        assert getattr(bare, key) == getattr(fitted, key), key
+    assert bare.model_sha256 == network.sha256 == fitted.model_sha256
+    assert bare.method is None and bare.parameters == {} and bare.n_queries is None
+    assert "not compared" in bare.data["kind"]
+    # The provenance alone (no extractor) gives back the overlap and the method.
+    again = evaluate(ex.surrogate_, network, train, provenance=ex.provenance_)
+    assert again.data["kind"] == "the extraction data itself"
+    assert again.method == "tree" and again.parameters["max_leaves"] == 4
+    assert again.n_queries == ex.n_queries_ and again.seed == 0
+
+
+def test_partial_extraction_is_reported_in_json_and_markdown():
+    from dataclasses import replace
+
+    import nnrules
+    from nnrules.io import serialize
+
+    network, train, test = _breast_cancer()
+    ex = nnrules.TreeExtractor(network, max_leaves=4, random_state=0).fit(train)
+    assert ex.partial_reason_ is None and not ex.provenance_.partial
+    complete = json.loads(serialize.dumps(ex.report(test)))
+    assert complete["partial"] is False and complete["partial_reason"] is None
+    assert "Partial" not in ex.report(test).to_markdown()
+
+    stopped = replace(ex.provenance_, partial_reason="max_seconds=5 reached after layer 2")
+    report = evaluate(ex.surrogate_, ex.oracle_, test, provenance=stopped)
+    serialize.loads(serialize.dumps(report))  # checked against nnrules/io/schemas/report.json
+    d = json.loads(serialize.dumps(report))
+    assert d["partial"] is True and d["partial_reason"] == "max_seconds=5 reached after layer 2"
+    assert "max_seconds=5 reached after layer 2" in report.to_markdown()
+    assert FidelityReport.from_dict(d).to_dict() == report.to_dict()
+
+
+def test_a_subclass_partial_reason_reaches_the_report():
+    import nnrules
+
+    class Stopping(nnrules.TreeExtractor):
+        stop = True
+
+        def _fit(self, X, y):
+            surrogate = super()._fit(X, y)
+            if self.stop:
+                self.partial_reason_ = "budget of 10 queries spent"
+            return surrogate
+
+    network, train, test = _breast_cancer()
+    ex = Stopping(network, max_leaves=4, random_state=0).fit(train)
+    report = ex.report(test)
+    assert report.partial and report.partial_reason == "budget of 10 queries spent"
+    ex.stop = False
+    ex.fit(train)  # a fit that finishes starts from partial_reason_ = None
+    assert ex.partial_reason_ is None and not ex.report(test).partial
+
+
+def test_report_json_schema_accepts_old_reports_without_partial():
+    from nnrules.io import serialize
+
+    report = evaluate(_Fixed([0, 1]), _Fixed([0, 1], classes=[0, 1]), np.zeros((2, 1)))
+    d = report.to_dict()
+    del d["partial"], d["partial_reason"]
+    old = serialize.loads(json.dumps(d))
+    assert old.partial is False and old.partial_reason is None
+    d["partial"] = "yes"
+    with pytest.raises(FormatError, match="partial"):
+        serialize.loads(json.dumps(d))
+    d["partial"], d["partial_reason"] = True, None  # stopped early must say why
+    with pytest.raises(FormatError, match="partial_reason"):
+        serialize.loads(json.dumps(d))
+    d["partial_reason"] = "max_seconds reached"
+    assert serialize.loads(json.dumps(d)).partial_reason == "max_seconds reached"

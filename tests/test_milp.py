@@ -1,4 +1,4 @@
-"""Complete verification by mixed-integer programming (nnrules.extract.milp)."""
+"""Complete verification by mixed-integer programming (nnrules.verify.milp)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from onnx_builders import dense_mlp, mlp_weights, save
 from test_via import N_POINTS, box_points, held_out_centres
 
 from nnrules.datasets.tabular import tabular_split
-from nnrules.extract.bounds import layer_bounds
-from nnrules.extract.milp import _Program, applicable
-from nnrules.extract.verify import resolve, verify_boxes
 from nnrules.extract.via import VIAExtractor
 from nnrules.io.model import load
+from nnrules.verify import Verifier
+from nnrules.verify.bounds import layer_bounds
+from nnrules.verify.milp import _Program, applicable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -31,7 +31,7 @@ def _net(tmp_path, activation: str, seed: int = 3):
 def test_program_minimum_matches_a_dense_grid(tmp_path, activation):
     """The encoding is exact: the program's optimum is the network's true minimum."""
     net = _net(tmp_path, activation)
-    ir, _ = resolve(net)
+    ir = Verifier(net).ir
     rng = np.random.default_rng(0)
     g = np.linspace(0.0, 1.0, 401)
     for _ in range(4):
@@ -56,14 +56,14 @@ def test_program_minimum_matches_a_dense_grid(tmp_path, activation):
 @pytest.mark.parametrize("activation", ["Relu", "LeakyRelu"])
 def test_complete_settles_every_box_and_agrees_with_a_dense_grid(tmp_path, activation):
     net = _net(tmp_path, activation)
-    ir, _ = resolve(net)
+    ir = Verifier(net).ir
     assert applicable(ir)
     rng = np.random.default_rng(1)
     lo = rng.uniform(-2, 1, size=(40, 2))
     hi = lo + rng.uniform(0.05, 0.8, size=(40, 2))
     centres = (lo + hi) / 2
     cls = np.array([list(net.classes_).index(v) for v in net.predict(centres)])
-    res = verify_boxes(net, lo, hi, cls, complete=True, random_state=0)
+    res = Verifier(net, complete=True).prove(lo, hi, cls, random_state=0)
     assert not np.any(res["status"] == "unknown")
     g = np.linspace(0.0, 1.0, 201)
     U = np.array(list(itertools.product(g, g)))
@@ -81,8 +81,8 @@ def test_complete_settles_every_box_and_agrees_with_a_dense_grid(tmp_path, activ
 def test_wine_boxes_proven_only_by_the_program_survive_100k_points():
     net, X, span, cls = held_out_centres("wine", "via_wine.onnx")
     lo, hi = X - 0.1 * span, X + 0.1 * span
-    base = verify_boxes(net, lo, hi, cls, split_depth=8, random_state=0)["status"]
-    full = verify_boxes(net, lo, hi, cls, split_depth=8, complete=True, random_state=0)
+    base = Verifier(net, split_depth=8).prove(lo, hi, cls, random_state=0)["status"]
+    full = Verifier(net, split_depth=8, complete=True).prove(lo, hi, cls, random_state=0)
     status = full["status"]
     assert not np.any((base == "proven") & (status != "proven"))
     assert not np.any(status == "unknown")  # complete on these boxes
@@ -99,10 +99,11 @@ def test_wine_boxes_proven_only_by_the_program_survive_100k_points():
 
 def test_sigmoid_networks_are_left_to_the_bound_engines():
     net, X, span, cls = held_out_centres("iris", "via_iris_sigmoid.onnx", n=10)
-    ir, _ = resolve(net)
+    ir = Verifier(net).ir
     assert not applicable(ir)
-    a = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, random_state=0)
-    b = verify_boxes(net, X - 0.2 * span, X + 0.2 * span, cls, complete=True, random_state=0)
+    a = Verifier(net).prove(X - 0.2 * span, X + 0.2 * span, cls, random_state=0)
+    b = Verifier(net, complete=True).prove(X - 0.2 * span, X + 0.2 * span, cls,
+                                          random_state=0)
     assert np.array_equal(a["status"], b["status"])
 
 
@@ -124,15 +125,15 @@ def test_complete_extraction_is_deterministic_and_keeps_its_budget():
 
 
 def test_a_single_rule_is_settled_exactly():
-    """verify_box answers proven or refuted where the linear bound alone says unknown."""
-    from nnrules.extract.verify import verify_box
-
+    """A complete verifier answers proven or refuted where the linear bound alone says
+    unknown."""
     net, X, span, cls = held_out_centres("wine", "via_wine.onnx")
-
-    answers = [verify_box(net, x - 0.12 * span, x + 0.12 * span, int(c), random_state=0)
+    exact = Verifier(net, n_samples=256, complete=True)
+    bound_only = Verifier(net, n_samples=256)
+    answers = [exact.prove_box(x - 0.12 * span, x + 0.12 * span, int(c), random_state=0)
                for x, c in zip(X, cls)]
-    loose = [verify_box(net, x - 0.12 * span, x + 0.12 * span, int(c), random_state=0,
-                        complete=False) for x, c in zip(X, cls)]
+    loose = [bound_only.prove_box(x - 0.12 * span, x + 0.12 * span, int(c), random_state=0)
+             for x, c in zip(X, cls)]
     assert all(a.status != "unknown" for a in answers)
     assert sum(v.status == "unknown" for v in loose) >= 5
     for a, c in zip(answers, cls):
@@ -143,16 +144,14 @@ def test_a_single_rule_is_settled_exactly():
 def test_exact_output_ranges_are_sound_and_tight():
     from sklearn.datasets import load_diabetes
 
-    from nnrules.extract.verify import output_range
-
     X = load_diabetes().data
     net = load(FIXTURES / "via_regression.onnx")
     span = X.max(axis=0) - X.min(axis=0)
     rng = np.random.default_rng(0)
     centres = X[rng.choice(len(X), size=6, replace=False)]
     lo, hi = centres - 0.1 * span, centres + 0.1 * span
-    lin_lo, lin_hi = output_range(net, lo, hi)
-    ex_lo, ex_hi = output_range(net, lo, hi, complete=True)
+    lin_lo, lin_hi = Verifier(net).output_range(lo, hi)
+    ex_lo, ex_hi = Verifier(net, complete=True).output_range(lo, hi)
     assert np.all(ex_lo >= lin_lo) and np.all(ex_hi <= lin_hi)
     assert np.sum(ex_hi - ex_lo) < 0.9 * np.sum(lin_hi - lin_lo)  # it does tighten
     for k in range(len(lo)):

@@ -504,3 +504,25 @@ def test_shape_bomb_in_subgraph_refused(tmp_path):
     model.ir_version = 8
     with pytest.raises(UnsafeModelError, match=r"'bomb' \(ConstantOfShape\)"):
         load(save(model, tmp_path / "if.onnx"))
+
+
+def test_a_network_deep_copies_with_its_own_session_and_refuses_pickle():
+    import copy
+    import pickle
+
+    network = load(FIXTURES / "model_mlp_multiclass.onnx")
+    X = np.random.default_rng(0).normal(size=(50, network.n_features))
+    before = network.predict(X)
+    network.predict(X[:3])
+    twin = copy.deepcopy(network)
+    assert twin.session is not network.session and twin.model is not network.model
+    assert twin.sha256 == network.sha256 and twin.n_queries == network.n_queries == 53
+    np.testing.assert_array_equal(twin.predict(X), before)
+    np.testing.assert_array_equal(twin.scores(X), network.scores(X))
+    np.testing.assert_array_equal(twin.classes_, network.classes_)
+    assert twin.n_queries == 153 and network.n_queries == 103  # counted apart
+    twin.predict(X[:1])
+    assert network.n_queries == 103
+    assert copy.copy(network).session is network.session
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(network)

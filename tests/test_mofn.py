@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import beta
 
-from nnrules.extract.mofn import best_split, entropy_gain
+from nnrules.extract.engines.mofn import best_split, entropy_gain
 from nnrules.extract.trepan import TrepanExtractor
 
 

@@ -10,7 +10,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from nnrules.datasets import load_monk, tabular_split
 from nnrules.exceptions import DataError, ParameterError, SchemaError
-from nnrules.extract.sampling import METHODS, QuerySampler, sample_queries, satisfies
+from nnrules.extract.engines.sampling import METHODS, QuerySampler, sample_queries, satisfies
 from nnrules.io.model import load
 from nnrules.schema import Feature, FeatureSchema
 from nnrules.surrogates.rules import Condition, MofN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -28,14 +29,20 @@ def monk_like(n: int = 40, seed: int = 0) -> tuple[np.ndarray, list[str]]:
 
 @pytest.fixture
 def schema() -> FeatureSchema:
+    """The inferred schema with 'smoker' declared binary, as a given schema would."""
     X, names = monk_like()
-    return FeatureSchema.infer(X, names)
+    inferred = FeatureSchema.infer(X, names)
+    features = list(inferred.features)
+    features[5] = dataclasses.replace(features[5], kind="binary")
+    return FeatureSchema(tuple(features))
 
 
-def test_infer_kinds_groups_and_bounds(schema):
-    X, _ = monk_like()
+def test_infer_kinds_groups_and_bounds():
+    X, names = monk_like()
+    schema = FeatureSchema.infer(X, names)
     kinds = [f.kind for f in schema.features]
-    assert kinds == ["onehot"] * 5 + ["binary", "integer", "continuous"]
+    # A 0/1 column alone is a guess: inferred "integer"; only a given schema says "binary".
+    assert kinds == ["onehot"] * 5 + ["integer", "integer", "continuous"]
     assert schema.groups == {"a1": (0, 1, 2), "color": (3, 4)}
     assert [f.category for f in schema.features[:5]] == ["1", "2", "3", "red", "blue"]
     assert schema.features[6].lower == X[:, 6].min()
@@ -48,7 +55,7 @@ def test_infer_no_group_when_two_hot_or_lone_column():
     X = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 0]], float)
     s = FeatureSchema.infer(X, ["c_a", "c_b", "d_x"])
     assert s.groups == {}
-    assert [f.kind for f in s.features] == ["binary"] * 3
+    assert [f.kind for f in s.features] == ["integer"] * 3
 
 
 def test_infer_refuses_bad_input():

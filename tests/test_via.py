@@ -14,9 +14,10 @@ import pytest
 from nnrules.datasets.monks import load_monk
 from nnrules.datasets.tabular import tabular_split
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
-from nnrules.extract.via import VIAExtractor, verify_box
+from nnrules.extract.via import VIAExtractor
 from nnrules.io.model import load
 from nnrules.surrogates.boxes import BoxRuleSet
+from nnrules.verify import Verifier
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMA = Path(__file__).parents[1] / "nnrules" / "io" / "schemas" / "boxes.json"
@@ -151,7 +152,7 @@ def test_surrogate_contract(iris_rows, tmp_path):
     X = sp.X_test
     d = s.to_dict()
     jsonschema.validate(d, json.loads(SCHEMA.read_text()))
-    assert d["format"] == "nnrules/boxes" and d["version"] == 1
+    assert d["format"] == "nnrules/boxes" and d["version"] == 2
     for box in d["boxes"]:
         assert box["class"] in (0, 1, 2)
         assert set(box["bounds"]) == set(sp.feature_names)
@@ -213,7 +214,8 @@ def test_refuted_rule_has_a_confirmed_counterexample():
     net = load(FIXTURES / "via_iris.onnx")
     lo = np.array([4.3, 2.0, 1.0, 0.1])
     hi = np.array([7.9, 4.4, 6.9, 2.5])
-    verdict = verify_box(net, lo, hi, 0, random_state=0)
+    verifier = Verifier(net, n_samples=256, complete=True)
+    verdict = verifier.prove_box(lo, hi, 0, random_state=0)
     assert verdict.status == "refuted"
     cex = verdict.counterexample
     assert np.all(cex >= lo) and np.all(cex <= hi)
@@ -264,14 +266,12 @@ def test_zero_budget_proves_nothing_and_falls_back():
 @pytest.mark.parametrize(("name", "net_file"), [("iris", "via_iris.onnx"),
                                                 ("wine", "via_wine.onnx")])
 def test_boxes_proven_with_alpha_bounds_survive_100k_points(name, net_file):
-    from nnrules.extract.verify import verify_boxes
-
     net, X, span, cls = held_out_centres(name, net_file)
     proven, extra = [], []
     for r in (0.05, 0.1, 0.15, 0.2):  # boxes around held-out rows, up to past the limit
         lo, hi = X - r * span, X + r * span
-        opt = verify_boxes(net, lo, hi, cls, bound="alpha", search=False)["status"]
-        lin = verify_boxes(net, lo, hi, cls, bound="linear", search=False)["status"]
+        opt = Verifier(net, bound="alpha").prove(lo, hi, cls, search=False)["status"]
+        lin = Verifier(net, bound="linear").prove(lo, hi, cls, search=False)["status"]
         assert not np.any((lin == "proven") & (opt != "proven"))  # never weaker
         extra += [(lo[k], hi[k], cls[k]) for k in np.flatnonzero((opt == "proven")
                                                                  & (lin != "proven"))]
@@ -285,13 +285,11 @@ def test_boxes_proven_with_alpha_bounds_survive_100k_points(name, net_file):
 
 
 def test_boxes_proven_by_relu_splitting_survive_100k_points():
-    from nnrules.extract.verify import verify_boxes
-
     net, X, span, cls = held_out_centres("wine", "via_wine.onnx")
     lo, hi = X - 0.1 * span, X + 0.1 * span
-    alpha = verify_boxes(net, lo, hi, cls, bound="alpha", random_state=0)["status"]
-    split = verify_boxes(net, lo, hi, cls, bound="alpha", relu_split=10,
-                         random_state=0)["status"]
+    alpha = Verifier(net, bound="alpha").prove(lo, hi, cls, random_state=0)["status"]
+    split = Verifier(net, bound="alpha", relu_split=10).prove(lo, hi, cls,
+                                                             random_state=0)["status"]
     assert not np.any((alpha == "proven") & (split != "proven"))
     extra = np.flatnonzero((split == "proven") & (alpha != "proven"))
     assert extra.size > 0

@@ -1,5 +1,10 @@
 """Extraction methods, one per module, found by name through a small registry.
 
+The modules at the top of ``extract/`` are the methods (``additive``, ``automaton``, ``tree``,
+``trepan``, ``via``) and ``base.py`` (the ``Extractor`` they derive from). What methods are built
+from lives in subpackages: ``engines/`` (query sampling, m-of-n split search, L*). The oracles
+they ask are in ``nnrules.oracles``, the surrogates they build in ``nnrules.surrogates``.
+
 The CLI and the common tests read ``REGISTRY``; adding a method means one line here.
 """
 

@@ -3,7 +3,7 @@
 Tan, Caruana, Hooker, Koch & Gordo (2018), "Learning global additive explanations for neural
 nets using model distillation": fit ``F(x) = b + Σ_i h_i(x_i) [+ Σ h_ij(x_i, x_j)]`` to the
 network's logits (classification) or output (regression) on the extraction rows plus
-schema-respecting queries (``nnrules.extract.sampling``).
+schema-respecting queries (``nnrules.extract.engines.sampling``).
 
 Shape functions
 ---------------
@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.extract.base import Extractor
 
@@ -220,7 +220,7 @@ class AdditiveExtractor(Extractor):
         Schema-respecting generated rows labelled by the network and added to the fit.
     task : {"classification", "regression"} or None, default=None
         Overrides the task the network declares.
-    random_state : int or None, default=None
+    random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same file.
 
     Attributes
@@ -254,7 +254,7 @@ class AdditiveExtractor(Extractor):
         "smoothing": Interval(float, 0, None, closed="neither", allow_none=True),
         "n_queries": Interval(int, 0, None),
         "task": Options(("classification", "regression"), allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(
@@ -483,7 +483,7 @@ class AdditiveExtractor(Extractor):
                     "Pass more rows or lower n_knots.")
         rows = X
         if self.n_queries > 0:
-            from nnrules.extract.sampling import sample_queries
+            from nnrules.extract.engines.sampling import sample_queries
 
             rows = np.vstack([X, sample_queries(self.schema_, X, self.n_queries,
                                                 random_state=rng)])
@@ -525,14 +525,16 @@ class AdditiveExtractor(Extractor):
                                  schema=self.schema_, task=self.oracle_.task,
                                  n_features=X.shape[1])
 
-    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data"):
+    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data",
+               label_map: Any = None, nonfinite: str = "raise"):
         """The fidelity report, with R² of the scores against the network's logits (or
         output), per class, and the R² each pair term added."""
         from nnrules.fidelity import r2_score
-        from nnrules.io.data import as_dataset
 
-        rep = super().report(X, y, data_name=data_name)
-        data = as_dataset(X, schema=self.schema_)
+        self._check_fitted()
+        data = self._data(X, y)  # built once, shared with the base report
+        rep = super().report(data, data_name=data_name, label_map=label_map,
+                             nonfinite=nonfinite)
         before = self.oracle_.n_queries
         target, _ = self._targets(data.X)
         self.oracle_.n_queries = before

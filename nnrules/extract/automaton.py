@@ -26,14 +26,20 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state, validate_params
+from nnrules._validation import (
+    RANDOM_STATE,
+    Interval,
+    Options,
+    check_random_state,
+    validate_params,
+)
 from nnrules.extract.base import Extractor
-from nnrules.extract.lstar import lstar, sample_by_output
-from nnrules.io.prefixes import prefix_answers
-from nnrules.io.sequences import SequenceOracle, Sequences, as_sequences
+from nnrules.extract.engines.lstar import lstar, sample_by_output
+from nnrules.io.sequences import Sequences, as_sequences
+from nnrules.oracles import SequenceOracle, prefix_answers
 from nnrules.surrogates.automaton import Automaton
 
-__all__ = ["AutomatonExtractor", "run_table", "whitebox_abstraction"]
+__all__ = ["AutomatonExtractor", "budget_warning", "run_table", "whitebox_abstraction"]
 
 
 def run_table(delta: np.ndarray, output: np.ndarray, ids: list[np.ndarray],
@@ -190,7 +196,7 @@ class AutomatonExtractor(Extractor):
     empty_label : optional
         The answer on the empty sequence for graphs with no recurrent op.
     progress : bool, default False
-    random_state : int or None
+    random_state : int, numpy.random.Generator or None
     """
 
     method: ClassVar[str] = "automaton"
@@ -206,7 +212,7 @@ class AutomatonExtractor(Extractor):
         "layout": Options(("batch_first", "time_first"), allow_none=True),
         "id_offset": Interval(int, 0, None),
         "progress": Options((True, False)),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(self, network: Any, *, strategy: str = "auto", max_states: int = 64,
@@ -248,11 +254,12 @@ class AutomatonExtractor(Extractor):
         self.oracle_ = SequenceOracle(self.network, alphabet=data.alphabet, layout=self.layout,
                                       id_offset=self.id_offset, empty_label=self.empty_label)
         self.alphabet_ = data.alphabet
+        self.partial_reason_ = None
         self.surrogate_ = self._fit(data, None)
         self.n_queries_ = self.oracle_.n_queries
         self.n_train_ = len(data)
-        self.train_tokens_ = data.tokens
         self.fit_seconds_ = time.perf_counter() - start
+        self.provenance_ = self._provenance(train_tokens=data.tokens)
         return self
 
     def _fit(self, data: Sequences, y: Any):
@@ -326,36 +333,33 @@ class AutomatonExtractor(Extractor):
         return learned
 
     def report(self, X: Any, y: Any = None, *, data_name: str = "held-out sequences"):
-        """A fidelity report (``nnrules.fidelity.FidelityReport``) on held-out sequences.
-
-        Works on a loaded surrogate too (``surrogate_`` set by hand, as ``nnrules evaluate``
-        does): the network is then read with the encoding recorded in the surrogate's notes.
-        """
+        """A fidelity report (``nnrules.fidelity.FidelityReport``) on held-out sequences."""
         self._check_fitted()
         from nnrules.fidelity import evaluate
 
-        if not hasattr(self, "oracle_"):
-            enc = self.surrogate_.notes.get("encoding", {})
-            self.alphabet_ = self.surrogate_.alphabet
-            self.oracle_ = SequenceOracle(
-                self.network, alphabet=self.alphabet_, layout=self.layout or enc.get("layout"),
-                id_offset=self.id_offset or int(enc.get("id_offset", 0)),
-                empty_label=self.empty_label)
         data = as_sequences(X, alphabet=self.alphabet_, name=data_name)
         report = evaluate(self.surrogate_, self.oracle_, data, y, data_name=data_name,
-                          extractor=self)
-        stopped = self.surrogate_.notes.get("lstar_stopped")
-        if stopped not in (None, "equivalent"):
-            report.warnings.append(
-                f"L* stopped on its {stopped!r} budget before the equivalence check passed: "
-                "the automaton may miss part of the network's behaviour. Raise max_queries, "
-                "max_seconds or max_states.")
+                          provenance=self.provenance_)
+        warning = budget_warning(self.surrogate_)
+        if warning:
+            report.warnings.append(warning)
         return report
 
     def predict(self, X: Any) -> np.ndarray:
         """The automaton's labels on sequences."""
         self._check_fitted()
         return self.surrogate_.predict(as_sequences(X, alphabet=self.alphabet_))
+
+
+def budget_warning(automaton: Automaton) -> str | None:
+    """The warning a report carries when L* stopped on a budget (read from the automaton's
+    notes, so a saved automaton gets it too), else None."""
+    stopped = (automaton.notes or {}).get("lstar_stopped")
+    if stopped in (None, "equivalent"):
+        return None
+    return (f"L* stopped on its {stopped!r} budget before the equivalence check passed: "
+            "the automaton may miss part of the network's behaviour. Raise max_queries, "
+            "max_seconds or max_states.")
 
 
 def _tokens(ids: list[np.ndarray], alphabet: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -1,53 +1,32 @@
 """The extractor base: scikit-learn style estimators that turn a network into a surrogate.
 
 ``__init__`` stores parameters only; ``fit(X, y=None)`` validates them from
-``_parameter_constraints``, builds the schema and the oracle, calls ``_fit`` and returns
-``self``. Learned state ends in ``_``: ``surrogate_``, ``schema_``, ``n_queries_``,
-``fit_seconds_``, ``n_train_``.
+``_parameter_constraints``, turns ``X`` into a ``Dataset`` once (a ``Dataset`` passes through
+as it is), checks its columns against the network's inputs, builds the oracle, calls ``_fit``
+and returns ``self``. Learned state ends in ``_``: ``surrogate_``, ``schema_``, ``oracle_``,
+``n_queries_``, ``fit_seconds_``, ``n_train_``, ``partial_reason_`` and ``provenance_`` (the
+record ``nnrules.fidelity.evaluate`` reads; fidelity never looks at the extractor itself).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from nnrules._validation import validate_params
-from nnrules.exceptions import NotFittedError
-from nnrules.extract.oracle import as_oracle
+from nnrules.exceptions import NotFittedError, OracleError, ParameterError
+from nnrules.oracles import as_oracle
 
 if TYPE_CHECKING:
     from nnrules.fidelity import FidelityReport
+    from nnrules.io.data import Dataset
+    from nnrules.provenance import Provenance
 
-__all__ = ["Extractor", "fingerprint", "row_hashes"]
-
-
-def fingerprint(X: np.ndarray) -> str:
-    """SHA-256 of a float64 array's bytes and shape: tells whether two data sets are the same."""
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-    digest = hashlib.sha256(str(X.shape).encode())
-    digest.update(X.tobytes())
-    return digest.hexdigest()
-
-
-def row_hashes(X: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of every row of a 2-D float array, shape (n_rows,) of uint64.
-
-    Used to tell which evaluation rows were also extraction rows (equal rows, equal hashes;
-    unequal rows collide with probability about 2^-64).
-    """
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-    bits = X.view(np.uint64)
-    # Fixed odd multipliers, one per column (seeded, so hashes agree across runs).
-    keys = np.random.default_rng(20261122).integers(
-        1, 2**63 - 1, size=bits.shape[1], dtype=np.uint64) | np.uint64(1)
-    out = np.zeros(len(bits), dtype=np.uint64)
-    for j in range(bits.shape[1]):  # column by column: no (n, d) temporary
-        out = (out ^ bits[:, j]) * keys[j]
-    return out
+__all__ = ["Extractor"]
 
 
 class Extractor(BaseEstimator):
@@ -56,48 +35,108 @@ class Extractor(BaseEstimator):
     Subclasses set ``method`` (the registry name), ``family`` ("pedagogical" or
     "decompositional"), ``_parameter_constraints``, and implement ``_fit(X, y)`` returning the
     surrogate. Inside ``_fit``, ``self.oracle_`` answers queries in the schema's space and
-    ``self.schema_`` describes the features.
+    ``self.schema_`` describes the features. A method that a budget stops before it finishes
+    sets ``self.partial_reason_`` (a sentence) there; ``fit`` resets it to None first.
     """
 
     method: ClassVar[str] = ""
     family: ClassVar[str] = "pedagogical"
     _parameter_constraints: ClassVar[dict] = {}
 
-    def fit(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None):
+    def fit(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None,
+            nonfinite: str = "raise"):
         """Extract a surrogate from the network.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), DataFrame, or Dataset
-            Rows the network could meet (the extraction data).
+        X : Dataset, DataFrame, or array-like of shape (n_samples, n_features)
+            Rows the network could meet (the extraction data). A ``Dataset`` (from
+            ``read_data``) is used as it is: it was validated when it was read.
         y : array-like of shape (n_samples,), optional
             True labels; used only by methods that say so, never to fit the surrogate's outputs.
         schema : FeatureSchema, optional
             Feature kinds and bounds; inferred from ``X`` when not given.
         feature_names : sequence of str, optional
             Column names when ``X`` is a bare array.
+        nonfinite : {"raise", "drop"}, default "raise"
+            Rows of ``X`` the network answers NaN or inf on: refused (``OracleError`` at the
+            first query that meets one) or dropped before extraction (their number in
+            ``n_nonfinite_dropped_``). Queries the method makes up itself are always refused
+            when the answer is NaN or inf: no class is read from NaN.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        DataError
+            The data's columns do not fit the network's inputs (count, names, order).
+        OracleError
+            The network answered NaN or inf (see ``nonfinite``).
         """
         from nnrules.io.data import as_dataset
 
         validate_params(self)
         start = time.perf_counter()
-        data = as_dataset(X, y=y, schema=schema, feature_names=feature_names)
+        data = self._checked(as_dataset(X, y=y, schema=schema, feature_names=feature_names))
         self.schema_ = data.schema
         self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
+        data = self._drop_nonfinite(data, nonfinite)
+        self.partial_reason_ = None
         self.surrogate_ = self._fit(data.X, data.y)
         self.n_queries_ = self.oracle_.n_queries
+        self._annotate(data.X, source="training", data="extraction data", stats=True)
         self.n_train_ = int(data.X.shape[0])
-        self.train_fingerprint_ = fingerprint(data.X)
-        self.train_row_hashes_ = np.unique(row_hashes(data.X))
         self.fit_seconds_ = time.perf_counter() - start
+        self.provenance_ = self._provenance(
+            train_fingerprint=data.fingerprint(),
+            train_row_hashes=np.unique(data.row_hashes()),
+        )
         return self
+
+    def _drop_nonfinite(self, data: Dataset, nonfinite: str) -> Dataset:
+        """``data`` without the rows the network answers NaN or inf on (``nonfinite="drop"``);
+        sets ``n_nonfinite_dropped_``."""
+        self.n_nonfinite_dropped_ = 0
+        if nonfinite not in ("raise", "drop"):
+            raise ParameterError(
+                f"The 'nonfinite' parameter of {type(self).__name__}.fit must be 'raise' or "
+                f"'drop'. Got {nonfinite!r} instead.")
+        if nonfinite == "raise":
+            return data
+        bad = self.oracle_.nonfinite_rows(data.X)
+        if bad.all():
+            raise OracleError(
+                f"The network answered NaN or inf on all {bad.size} rows of {data.name!r}: "
+                "nothing is left to extract from. Check the model's weights.")
+        self.n_nonfinite_dropped_ = int(bad.sum())
+        if not bad.any():
+            return data
+        keep = ~bad
+        return replace(data, X=data.X[keep], y=None if data.y is None else data.y[keep])
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _provenance(self, **train: Any) -> Provenance:
+        """The record of this fit for ``nnrules.fidelity.evaluate``; ``train`` names the
+        extraction data (``train_fingerprint`` and ``train_row_hashes``, or ``train_tokens``)."""
+        from nnrules.provenance import Provenance
+
+        params = self.get_params(deep=False)
+        params.pop("network", None)
+        return Provenance(
+            method=self.method or type(self).__name__,
+            parameters=params,
+            seed=params.get("random_state"),
+            n_train=self.n_train_,
+            n_queries=self.n_queries_,
+            fit_seconds=self.fit_seconds_,
+            model_sha256=getattr(self.network, "sha256", None),
+            partial_reason=getattr(self, "partial_reason_", None),
+            **train,
+        )
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "surrogate_"):
@@ -105,26 +144,63 @@ class Extractor(BaseEstimator):
                 f"This {type(self).__name__} is not fitted yet; call fit(X) before using it."
             )
 
+    def _checked(self, data: Dataset) -> Dataset:
+        """``data`` with its columns checked against the network's inputs (``check_columns``):
+        a bare array's columns take the model's names, and for multi-input models the schema
+        learns which graph input each column feeds. Names only: the rows are not read again."""
+        from nnrules.io.columns import check_columns
+
+        checked = check_columns(data, self.network)
+        return data if checked is data.schema else replace(data, schema=checked)
+
+    def _data(self, X: Any, y: Any = None) -> Dataset:
+        """``X`` (and ``y``) as a Dataset in the fitted schema; a Dataset passes through without
+        being rebuilt or validated again (it was validated when it was read)."""
+        from nnrules.io.data import Dataset, as_dataset
+
+        if isinstance(X, Dataset):
+            X = self._checked(X)
+        return as_dataset(X, y=y, schema=self.schema_)
+
     def predict(self, X: Any) -> np.ndarray:
         """The surrogate's predictions (labels as the network names them, or values)."""
         self._check_fitted()
-        from nnrules.io.data import as_dataset
+        return self.surrogate_.predict(self._data(X).X)
 
-        data = as_dataset(X, schema=self.schema_)
-        return self.surrogate_.predict(data.X)
-
-    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data") -> FidelityReport:
-        """A fidelity report of the surrogate against the network on ``X``."""
+    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data",
+               label_map: Any = None, nonfinite: str = "raise") -> FidelityReport:
+        """A fidelity report of the surrogate against the network on ``X`` (a Dataset, a
+        DataFrame or an array in the fitted schema); ``label_map`` maps true labels to the
+        network's classes, ``nonfinite`` says what to do with rows the network answers NaN or
+        inf on (see ``nnrules.fidelity.evaluate``)."""
         self._check_fitted()
         from nnrules.fidelity import evaluate
-        from nnrules.io.data import as_dataset
 
-        data = as_dataset(X, y=y, schema=self.schema_)
-        return evaluate(
-            self.surrogate_,
-            self.oracle_,
-            data.X,
-            data.y,
-            data_name=data_name,
-            extractor=self,
-        )
+        data = self._data(X, y)
+        return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
+                        provenance=self.provenance_, label_map=label_map, nonfinite=nonfinite)
+
+    def attach_local_fidelity(self, X: Any, report: FidelityReport) -> None:
+        """Store on ``surrogate_`` the local fidelity per leaf / rule / box measured on ``X``,
+        the rows ``report`` was measured on (``fit`` stores it from the extraction rows; call
+        this with held-out rows so the surrogate file carries the honest figures)."""
+        self._check_fitted()
+        kind = str(report.data.get("kind", ""))
+        source = ("training" if kind.startswith("the extraction data") or
+                  kind.endswith("taken from the extraction data") else
+                  "evaluation, partly extraction rows" if "also extraction" in kind else
+                  "evaluation")
+        data = self._data(X)
+        self._annotate(data.X, source=source, data=str(report.data.get("name", "")))
+
+    def _annotate(self, X: np.ndarray, *, source: str, data: str, stats: bool = False) -> None:
+        """Store the local fidelity per leaf / rule / box (and with ``stats`` what reason codes
+        need) on the surrogate, from the network's answers on ``X``; not counted as queries."""
+        from nnrules.surrogates.reasons import SUPPORTED, attach
+
+        if getattr(self.surrogate_, "FORMAT", None) not in SUPPORTED or len(X) == 0:
+            return
+        before = self.oracle_.n_queries
+        reference = np.asarray(self.oracle_.predict(X))
+        self.oracle_.n_queries = before
+        attach(self.surrogate_, X, reference, source=source, data=data, stats=stats)

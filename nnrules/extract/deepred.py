@@ -66,6 +66,12 @@ class DeepRedExtractor(DecompositionalExtractor):
         decisions, as a decision list by confidence (as ``eclaire`` does). None keeps every
         substituted clause, simplified only by logical equivalence (the exact composition
         when ``min_support=0`` and ``relabel=False``).
+    max_samples : int or None, default=2000
+        Rows each term's tree learns from (a seeded sample, the same for every term; the
+        output tree and every support count use all rows). None uses every row.
+    term_leaves : int or None, default=16
+        Most leaves of a term's tree: bounds how many clauses replace one condition, so the
+        products stay small. None: only ``min_samples_leaf`` limits them.
     max_rules : int or None, default=None
         Most rules in the result; reaching it marks the result partial.
     max_terms : int or None, default=2000
@@ -97,12 +103,15 @@ class DeepRedExtractor(DecompositionalExtractor):
         "verbose": Options((True, False)),
         "relabel": Options((True, False)),
         "generalise": Interval(float, 0, 1, allow_none=True),
+        "max_samples": Interval(int, 2, None, allow_none=True),
+        "term_leaves": Interval(int, 2, None, allow_none=True),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
                  min_support: int = 1, beam: int = 64, prune: bool = True,
                  prune_tolerance: float = 0.01, relabel: bool = True,
-                 generalise: float | None = 0.0, max_rules: int | None = None, max_terms: int | None = 2000,
+                 generalise: float | None = 0.0, max_samples: int | None = 2000,
+                 term_leaves: int | None = 16, max_rules: int | None = None, max_terms: int | None = 2000,
                  max_seconds: float | None = 60.0, verbose: bool = False,
                  random_state: int | None = None):
         self.network = network
@@ -114,6 +123,8 @@ class DeepRedExtractor(DecompositionalExtractor):
         self.prune_tolerance = prune_tolerance
         self.relabel = relabel
         self.generalise = generalise
+        self.max_samples = max_samples
+        self.term_leaves = term_leaves
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -128,6 +139,13 @@ class DeepRedExtractor(DecompositionalExtractor):
         ws = self._prepare(X)
         self._check_depth(ws)
         self._n_min = self._min_leaf(ws.n_rows)
+        self._rows = None  # the rows term trees learn from
+        if self.max_samples is not None and ws.n_rows > self.max_samples:
+            rng = np.random.default_rng(ws.seed)
+            self._rows = np.sort(rng.choice(ws.n_rows, size=self.max_samples, replace=False))
+            self._n_term_min = self._min_leaf(self.max_samples)
+        else:
+            self._n_term_min = self._n_min
         self._book: dict[Term, tuple[list, list]] = {}
         self.pruned_inputs_ = None
         self._columns = None
@@ -198,8 +216,11 @@ class DeepRedExtractor(DecompositionalExtractor):
             truth = term.holds(ws.levels)
             ws.trace.note_term(term, int(truth.sum()))
             below = term.level - 1
+            A, target = ws.levels[below], truth.astype(np.int64)
+            if self._rows is not None:
+                A, target = A[self._rows], target[self._rows]
             leaves = learn_clauses(
-                ws.levels[below], truth.astype(np.int64), min_samples_leaf=self._n_min,
+                A, target, min_samples_leaf=self._n_term_min, max_leaves=self.term_leaves,
                 max_depth=self.max_depth, columns=self._columns if below == 0 else None,
                 schema=self.schema_ if below == 0 else None, random_state=ws.seed)
             pos, neg = [], []

@@ -92,7 +92,8 @@ class EclaireExtractor(DecompositionalExtractor):
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
-                 max_leaves: int | None = None, include_input: bool = False, min_gain: float = 0.005,
+                 max_leaves: int | None = None, include_input: bool = False,
+                 min_gain: float = 0.005,
                  generalise: float | None = 0.0, prune: bool = False,
                  prune_tolerance: float = 0.01, max_samples: int | None = None,
                  max_rules: int | None = None, max_terms: int | None = None,

@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.extract.base import Extractor
 
 __all__ = ["TreeExtractor"]
@@ -32,11 +32,11 @@ class TreeExtractor(Extractor):
     min_samples_leaf : int, default=1
         Fewest rows in a leaf.
     n_queries : int, default=0
-        Generated rows (schema-respecting, drawn by ``nnrules.extract.sampling``) labelled by the
-        network and added to the extraction rows.
+        Generated rows (schema-respecting, drawn by ``nnrules.extract.engines.sampling``)
+        labelled by the network and added to the extraction rows.
     task : {"classification", "regression"} or None, default=None
         Overrides the task the network declares.
-    random_state : int or None, default=None
+    random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries and the tree's tie-breaking; the same seed gives the same file.
 
     Examples
@@ -56,7 +56,7 @@ class TreeExtractor(Extractor):
         "min_samples_leaf": Interval(int, 1, None),
         "n_queries": Interval(int, 0, None),
         "task": Options(("classification", "regression"), allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(
@@ -84,7 +84,7 @@ class TreeExtractor(Extractor):
         rng = check_random_state(self.random_state)
         rows = X
         if self.n_queries > 0:
-            from nnrules.extract.sampling import sample_queries
+            from nnrules.extract.engines.sampling import sample_queries
 
             queries = sample_queries(self.schema_, X, self.n_queries, random_state=rng)
             rows = np.vstack([X, queries])

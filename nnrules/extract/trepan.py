@@ -8,12 +8,12 @@ generates wherever the real data are too thin to decide a split:
    reach is the share of real rows arriving there and fidelity the share of the leaf's examples
    that agree with its majority class, until the tree has ``max_leaves`` leaves.
 3. Every node holds at least ``min_samples`` examples: its real rows, the queries inherited from
-   its parent, and new queries drawn by ``nnrules.extract.sampling.QuerySampler`` under the
-   constraints of the node's path (m-of-n ones included) and labelled by the network.
+   its parent, and new queries drawn by ``nnrules.extract.engines.sampling.QuerySampler`` under
+   the constraints of the node's path (m-of-n ones included) and labelled by the network.
    ``n_queries`` caps the total number of generated rows (0 turns queries off).
 4. Split tests are single conditions or m-of-n tests found by beam search
-   (``nnrules.extract.mofn``), scored by information gain on the node's examples. A larger
-   test must earn its conditions: each one beyond the first must raise the gain by the factor
+   (``nnrules.extract.engines.mofn``), scored by information gain on the node's examples. A
+   larger test must earn its conditions: each one beyond the first must raise the gain by the factor
    ``1 + min_gain_ratio``.
 5. A node is not expanded when a one-sided Clopper-Pearson bound says, with confidence
    ``stop_confidence``, that its majority class covers at least ``1 - stop_error`` of it, when
@@ -32,11 +32,11 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.stats import beta
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import ParameterError
 from nnrules.extract.base import Extractor
-from nnrules.extract.mofn import best_split
-from nnrules.extract.sampling import METHODS, QuerySampler
+from nnrules.extract.engines.mofn import best_split
+from nnrules.extract.engines.sampling import METHODS, QuerySampler
 
 __all__ = ["TrepanExtractor"]
 
@@ -74,20 +74,21 @@ class TrepanExtractor(Extractor):
         Largest number of conditions in an m-of-n test.
     min_gain_ratio : float >= 0, default=0.05
         An m-of-n test is chosen over a smaller one only when each extra condition multiplies
-        the information gain by at least ``1 + min_gain_ratio`` (see ``nnrules.extract.mofn``);
-        0 takes the test with the largest gain whatever its size. The default is the largest
-        of 0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.25, 0.5 and 1 that kept held-out fidelity
+        the information gain by at least ``1 + min_gain_ratio`` (see
+        ``nnrules.extract.engines.mofn``); 0 takes the test with the largest gain whatever its
+        size. The default is the largest of 0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.25, 0.5
+        and 1 that kept held-out fidelity
         within 0.006 of 0's on breast cancer, wine and digits (benchmarks/trepan.py's budgets);
         it cut their literals by a third (522 to 354) and left MONK's trees unchanged.
     n_queries : int >= 0 or None, default=None
         Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
     sampler : {"perturb", "kde", "marginal"}, default="perturb"
-        Data model of the queries (see ``nnrules.extract.sampling``).
+        Data model of the queries (see ``nnrules.extract.engines.sampling``).
     stop_error, stop_confidence : float, default=0.01, 0.95
         A node whose majority class covers at least ``1 - stop_error`` of it with confidence
         ``stop_confidence`` is not expanded.
     max_depth : int >= 1 or None, default=None
-    random_state : int or None, default=None
+    random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
     Examples
@@ -114,7 +115,7 @@ class TrepanExtractor(Extractor):
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(

@@ -3,16 +3,16 @@
 Thrun (NIPS 1995) attached intervals to every unit and tightened them forward and backward
 until a rule "x in B => class c" was proven or could not be; Maire (IEEE TNN 2000) made the
 backward step exact for sigmoid networks. This module keeps the idea and uses a modern bound
-engine (:mod:`nnrules.extract.bounds`: interval arithmetic, or back-substituted linear
-relaxations) and a verifier that also looks for counterexamples
-(:func:`nnrules.extract.verify.verify_box`).
+engine (:mod:`nnrules.verify.bounds`: interval arithmetic, or back-substituted linear
+relaxations) behind a verifier that also looks for counterexamples
+(:class:`nnrules.verify.Verifier`, built once per fit).
 
 Extraction:
 
 1. Candidate boxes: the leaves of a tree distilled from the network (``candidates="tree"``),
    bounded by the schema's feature bounds; or boxes grown around training rows
    (``candidates="rows"``: nearest neighbours, a uniform scale-up, then each face pushed out
-   in turn, every step proven; :mod:`nnrules.extract.via_growth`).
+   in turn, every step proven; :mod:`nnrules.extract.engines.via_growth`).
 2. Verify each box for the class the network gives most of its rows; split unproven boxes
    along the most promising unit (linear-bound coefficient x width; one-hot groups are split
    over their categories, integers at whole numbers), best-first by rows covered, until
@@ -23,7 +23,7 @@ Extraction:
 
 Regression: boxes grown around extraction rows get proven output ranges; a box is kept while
 its range is no wider than ``output_tolerance`` times the network's output spread on the
-extraction rows (:mod:`nnrules.extract.via_regression`).
+extraction rows (:mod:`nnrules.extract.engines.via_regression`).
 """
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.extract.base import Extractor
-from nnrules.extract.verify import Verdict, output_range, resolve, verify_box, verify_boxes
-from nnrules.extract.via_boxes import Domain, closed_box, tree_leaf_boxes
-from nnrules.extract.via_growth import grow_boxes
-from nnrules.extract.via_regression import grow_output_boxes
+from nnrules.extract.engines.via_growth import check, grow_boxes
+from nnrules.extract.engines.via_regression import grow_output_boxes
+from nnrules.verify import Budget, Domain, Verdict, Verifier
+from nnrules.verify.domain import closed_box, tree_leaf_boxes
 
-__all__ = ["VIAExtractor", "Verdict", "output_range", "verify_box"]
+__all__ = ["VIAExtractor"]
 
 _BATCH = 128
 
@@ -81,15 +81,15 @@ class VIAExtractor(Extractor):
     relu_split : int, default=0
         Before input splitting, such a box is split on the signs of its unstable first-layer
         ReLUs up to this many rounds (parts bounded with optimised slopes and split
-        multipliers, beta-CROWN style; :mod:`nnrules.extract.relu_split`). Needs a ReLU or
+        multipliers, beta-CROWN style; :mod:`nnrules.verify.relu_split`). Needs a ReLU or
         LeakyReLU first hidden layer (ignored otherwise); 0 = off.
     complete : bool, default=False
         Boxes still unknown after all that are settled by mixed-integer programming
-        (:mod:`nnrules.extract.milp`): proven or refuted exactly, for ReLU / LeakyReLU
+        (:mod:`nnrules.verify.milp`): proven or refuted exactly, for ReLU / LeakyReLU
         networks (ignored otherwise). Tens to hundreds of milliseconds per such box.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
-    random_state : int or None
+    random_state : int, numpy.random.Generator or None
         Seeds the tree and the counterexample search; the same seed gives the same file.
 
     Examples
@@ -114,7 +114,7 @@ class VIAExtractor(Extractor):
         "relu_split": Interval(int, 0, 16),
         "complete": Options((True, False)),
         "task": Options(("classification", "regression"), allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(self, network, *, max_boxes: int = 64, max_verifications: int = 4000,
@@ -145,11 +145,13 @@ class VIAExtractor(Extractor):
                 "has no layer IR (it is a black box). Load an ONNX file with nnrules.load, or use "
                 "a pedagogical method (tree, trepan, additive)."
             )
-        self.ir_, _ = resolve(self.network)
-        if self.ir_.n_inputs != X.shape[1]:
+        self.verifier_ = Verifier(self.network, bound=self.bound, n_samples=self.n_samples,
+                                  split_depth=self.split_depth, relu_split=self.relu_split,
+                                  complete=self.complete)
+        if self.verifier_.n_inputs != X.shape[1]:
             raise DataError(
-                f"The network reads {self.ir_.n_inputs} features but the data has {X.shape[1]} "
-                "columns; pass the columns the network was trained on."
+                f"The network reads {self.verifier_.n_inputs} features but the data has "
+                f"{X.shape[1]} columns; pass the columns the network was trained on."
             )
         bad = [f.name for f in self.schema_.features
                if not (np.isfinite(f.lower) and np.isfinite(f.upper))]
@@ -159,46 +161,10 @@ class VIAExtractor(Extractor):
                 "a bounded box. Give a schema with finite lower/upper bounds."
             )
         self.domain_ = Domain(self.schema_)
+        self.verifier_.domain = self.domain_  # search points are valid rows of the schema
         self.rng_ = check_random_state(self.random_state)
-        self.counts_ = {"proven": 0, "refuted": 0, "unknown": 0}
-
-    def _verify(self, lo: np.ndarray, hi: np.ndarray, cls: np.ndarray) -> dict:
-        """Batched verification, counted against the budget; returns verify_boxes' dict.
-
-        Regression (``output_tol_`` set): a box is proven when its certified output range is
-        at most ``output_tol_`` wide (``cls`` is ignored).
-        """
-        n = len(lo)
-        if n == 0:
-            return {"status": np.array([], dtype=str), "coef": None}
-        if getattr(self, "output_tol_", None) is not None:
-            out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_)
-            ok = (out_hi[:, 0] - out_lo[:, 0]) <= self.output_tol_
-            if self.complete and not ok.all():  # exact ranges for the boxes still too wide
-                wide = np.flatnonzero(~ok)
-                e_lo, e_hi = output_range(self.network, lo[wide], hi[wide], ir=self.ir_,
-                                          complete=True)
-                ok[wide] = (e_hi[:, 0] - e_lo[:, 0]) <= self.output_tol_
-            self.counts_["proven"] += int(ok.sum())
-            self.counts_["unknown"] += int(n - ok.sum())
-            return {"status": np.where(ok, "proven", "unknown"), "coef": None}
-        dom = self.domain_
-
-        def project(P, owner):
-            return dom.project(P, lo[owner], hi[owner])
-
-        res = verify_boxes(self.network, lo, hi, cls, bound=self.bound,
-                           n_samples=self.n_samples, project=project,
-                           random_state=int(self.rng_.integers(0, 2**31 - 1)), ir=self.ir_,
-                           split_depth=self.split_depth, relu_split=self.relu_split,
-                           complete=self.complete)
-        for status in res["status"]:
-            self.counts_[str(status)] += 1
-        return res
-
-    @property
-    def _budget_left(self) -> int:
-        return self.max_verifications - sum(self.counts_.values())
+        self.budget_ = Budget(self.max_verifications)
+        self.counts_ = self.budget_.counts
 
     def _labels_of(self, lo: np.ndarray, hi: np.ndarray, X: np.ndarray, y_idx: np.ndarray):
         """Majority network class among the rows in each box (the centre's class if none)."""
@@ -237,10 +203,7 @@ class VIAExtractor(Extractor):
         """Per-feature weight of each box's bound: |linear coefficients|, or |gradient|."""
         if coef is not None:
             return np.abs(coef).sum(axis=1)
-        from nnrules.extract.verify import _margin_grad
-
-        centres = (lo + hi) / 2.0
-        _, grad = _margin_grad(self.ir_, centres, cls)
+        _, grad = self.verifier_.margins((lo + hi) / 2.0, cls)
         return np.abs(grad) + 1e-9
 
     def _split_search(self, start: list, X: np.ndarray, y_idx: np.ndarray):
@@ -262,13 +225,13 @@ class VIAExtractor(Extractor):
                 counter += 1
 
         push(start)
-        while heap and self._budget_left > 0:
-            take = min(_BATCH, self._budget_left, len(heap))
+        while heap and self.budget_.left > 0:
+            take = min(_BATCH, self.budget_.left, len(heap))
             batch = [heapq.heappop(heap) for _ in range(take)]
             lo = np.array([b[3] for b in batch])
             hi = np.array([b[4] for b in batch])
             cls = np.array([b[5] for b in batch])
-            res = self._verify(lo, hi, cls)
+            res = check(self.verifier_, self.budget_, self.rng_, lo, hi, cls)
             status = res["status"]
             todo = np.flatnonzero(status != "proven")
             for k in np.flatnonzero(status == "proven"):
@@ -333,20 +296,22 @@ class VIAExtractor(Extractor):
             return self._fit_regression(X)
         y_idx = self.oracle_.predict_index(X)
         classes = [c.item() if hasattr(c, "item") else c for c in self.oracle_.classes]
-        if self.ir_.n_outputs not in (1, len(classes)) or (
-            self.ir_.n_outputs == 1 and len(classes) != 2
-        ):
+        n_outputs = self.verifier_.n_outputs
+        if n_outputs not in (1, len(classes)) or (n_outputs == 1 and len(classes) != 2):
             raise UnsupportedModelError(
-                f"The network has {self.ir_.n_outputs} logits for {len(classes)} classes; "
+                f"The network has {n_outputs} logits for {len(classes)} classes; "
                 "validity interval analysis needs one logit per class (or one sigmoid logit "
                 "for two classes). Use a pedagogical method (tree, trepan, additive)."
             )
         tree = self._tree(X, y_idx)
         if self.candidates == "tree":
             proven = self._split_search(self._tree_candidates(tree), X, y_idx)
+            pool = X
         else:
-            proven = grow_boxes(self, X, y_idx)
-        pool = getattr(self, "pool_", (X, None))[0]
+            proven, pool, labels = grow_boxes(self.verifier_, self.domain_, self.rng_,
+                                              self.budget_, self.oracle_, X, y_idx,
+                                              max_boxes=self.max_boxes)
+            self.pool_ = (pool, labels)
         lo, hi, cls = self._select(proven, pool)
         verification = dict(self.counts_, bound=self.bound, candidates=self.candidates,
                             max_verifications=self.max_verifications, complete=self.complete)
@@ -357,23 +322,23 @@ class VIAExtractor(Extractor):
     def _fit_regression(self, X: np.ndarray):
         from nnrules.surrogates.boxes import BoxRuleSet
 
-        if self.ir_.n_outputs != 1:
+        if self.verifier_.n_outputs != 1:
             raise UnsupportedModelError(
                 f"Regression boxes need a network with one output; this one has "
-                f"{self.ir_.n_outputs}. Use a pedagogical method (tree, additive)."
+                f"{self.verifier_.n_outputs}. Use a pedagogical method (tree, additive)."
             )
         values = self.oracle_.predict_index(X).reshape(len(X), -1)[:, 0]
         tol = self.output_tolerance * max(float(np.ptp(values)), 1e-12)
         tree = self._tree(X, values)
         self.output_tol_ = tol
-        lo, hi = grow_output_boxes(self, X)
+        lo, hi = grow_output_boxes(self.verifier_, self.domain_, self.rng_, self.budget_, X,
+                                   width=tol, max_boxes=self.max_boxes)
         rows = np.array([self.domain_.contains(X, a, b).sum() for a, b in zip(lo, hi)])
         keep = np.argsort(-rows, kind="stable")[: self.max_boxes]
         lo, hi = lo[keep], hi[keep]
         # The proven ranges themselves (the deterministic engine that proved each box, or
         # with ``complete`` the exact one, which is never wider).
-        out_lo, out_hi = output_range(self.network, lo, hi, bound=self.bound, ir=self.ir_,
-                                      complete=self.complete)
+        out_lo, out_hi = self.verifier_.output_range(lo, hi)
         ranges = [(float(a), float(b)) for a, b in zip(out_lo[:, 0], out_hi[:, 0])]
         verification = dict(self.counts_, bound=self.bound, candidates="rows",
                             max_verifications=self.max_verifications, output_tolerance=tol,
@@ -422,6 +387,7 @@ class VIAExtractor(Extractor):
         classes = list(self.oracle_.classes.tolist())
         if label not in classes:
             raise ParameterError(f"Unknown class {label!r}; the network's classes are {classes}.")
-        return verify_box(self.network, lo, hi, classes.index(label),
-                          bound=bound or self.bound, random_state=self.random_state,
-                          relu_split=self.relu_split, complete=True)
+        # One rule is cheap to settle: more search points, and mixed-integer programming.
+        verifier = Verifier(self.network, bound=bound or self.bound, n_samples=256,
+                            relu_split=self.relu_split, complete=True)
+        return verifier.prove_box(lo, hi, classes.index(label), random_state=self.random_state)

@@ -109,6 +109,19 @@ class Dataset:
     def feature_names(self) -> tuple[str, ...]:
         return self.schema.names
 
+    def fingerprint(self) -> str:
+        """SHA-256 of ``X`` (bytes and shape): equal for the same rows in the same order."""
+        from nnrules.io.hashing import fingerprint
+
+        return fingerprint(self.X)
+
+    def row_hashes(self) -> np.ndarray:
+        """A 64-bit hash per row of ``X``, shape (n_samples,) of uint64 (equal rows, equal
+        hashes): which evaluation rows were also extraction rows."""
+        from nnrules.io.hashing import row_hashes
+
+        return row_hashes(self.X)
+
 
 def import_or_raise(module: str, extra: str) -> Any:
     """Import ``module`` or raise DataError naming ``pip install nnrules[extra]``."""
@@ -313,7 +326,7 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
         unseen = sorted({v for v in col[present] if v not in lookup})
         if unseen:
             raise DataError(
-                f"Column {col_name!r} has categories {unseen[:5]} that the schema does not "
+                f"{name!r}: column {col_name!r} has categories {unseen[:5]} that the schema does not "
                 f"know; known: {list(cats)}. Add them to the schema's 'categories' (the model "
                 "must accept them too)."
             )
@@ -342,7 +355,9 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
     if schema is None:
         schema = FeatureSchema.infer(X, names, raw_columns=raw)
     else:
-        schema.validate(X)
+        # Only what the network cannot take is refused here; rows outside the schema's
+        # domain are counted in the fidelity report (FeatureSchema.outside_domain).
+        schema.validate(X, data_name=name, hard_only=True)
     return Dataset(X=X, y=y, schema=schema, name=name, n_dropped=n_bad)
 
 
@@ -508,17 +523,19 @@ def load_schema(path: str | os.PathLike) -> FeatureSchema:
     InputFileError
         The file does not exist.
     FormatError
-        Not JSON, not ``"format": "nnrules/schema"``, or an unknown version.
-    SchemaError
-        A feature is malformed (unknown kind or key, missing group or categories...).
+        Not JSON (or nested too deep, or holding NaN / huge numbers), not ``"format":
+        "nnrules/schema"``, an unknown version, or a malformed feature (unknown kind or key,
+        missing group or categories, bounds that are not numbers...).
     """
+    from nnrules.io.serialize import parse_json
+
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"Schema file {str(path)!r} does not exist; give a schema JSON file.")
     try:
-        d = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"Schema file {str(path)!r} is not valid JSON: {exc}") from None
+        d = parse_json(path.read_text(encoding="utf-8"), source=f"Schema file {str(path)!r}")
+    except UnicodeDecodeError:
+        raise FormatError(f"Schema file {str(path)!r} is not valid JSON: not UTF-8 text.") from None
     if not isinstance(d, dict) or d.get("format") != "nnrules/schema" or "version" not in d:
         got = d.get("format") if isinstance(d, dict) else type(d).__name__
         raise FormatError(
@@ -527,8 +544,10 @@ def load_schema(path: str | os.PathLike) -> FeatureSchema:
         )
     try:
         return FeatureSchema.from_dict(d)
-    except SchemaError as exc:
-        raise SchemaError(f"Schema file {str(path)!r}: {exc}") from None
+    except FormatError:
+        raise
+    except (SchemaError, TypeError, ValueError, OverflowError) as exc:
+        raise FormatError(f"Schema file {str(path)!r} is malformed: {exc}") from None
 
 
 def save_schema(schema: FeatureSchema, path: str | os.PathLike) -> None:

@@ -7,6 +7,8 @@ records SHA-256 digests, works out the task and classes, and opens a determinist
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import os
 from collections.abc import Mapping
@@ -23,6 +25,7 @@ from nnrules.exceptions import (
     DataError,
     InputFileError,
     ModelLoadError,
+    OracleError,
     ParameterError,
     UnsupportedModelError,
 )
@@ -38,8 +41,12 @@ from nnrules.io.safety import (
     _run_checker,
     _sha256,
 )
+from nnrules.surrogates.base import plain
 
-__all__ = ["MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load"]
+__all__ = [
+    "MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load", "nonfinite_mask",
+    "nonfinite_message",
+]
 
 #: onnxruntime threads; fixed so that results and timings do not depend on the host.
 N_THREADS = 1
@@ -139,6 +146,35 @@ class Network:
         self.session = self._base_session
         self.classes_ = self._resolve_classes(classes)
 
+    def __deepcopy__(self, memo: dict) -> Network:
+        """A twin with its own onnxruntime sessions, opened again from the model's bytes.
+
+        Sessions cannot be copied (nor pickled); everything else is copied as is, so
+        ``sklearn.base.clone`` works on an extractor holding a loaded network.
+        """
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        sessions = ("_sessions", "_base_session", "session")
+        for key, value in vars(self).items():
+            if key not in sessions:
+                setattr(twin, key, copy.deepcopy(value, memo))
+        twin._sessions = {}
+        twin._base_session = twin._session_for(twin._extra_outputs(()))
+        twin.session = twin._base_session
+        return twin
+
+    def __copy__(self) -> Network:
+        """A shallow copy: shares the model and the sessions."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(vars(self))
+        return twin
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "A Network cannot be pickled (nnrules writes no pickles, and onnxruntime sessions "
+            "do not pickle). Save the .onnx file and nnrules.load it again, or copy.deepcopy it."
+        )
+
     # ---- signature
 
     @property
@@ -165,9 +201,13 @@ class Network:
             return shape[1]
         return None
 
-    @property
+    @functools.cached_property
     def layers(self) -> Any:
-        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods."""
+        """The dense layer IR (``nnrules.io.graph.read_dense``) for white-box methods.
+
+        Read once and kept; a graph the IR cannot express raises ``UnsupportedModelError``
+        on every access (nothing is cached then).
+        """
         from nnrules.io.graph import read_dense
 
         return read_dense(self.model)
@@ -266,8 +306,18 @@ class Network:
         Returns
         -------
         ndarray of shape (n_samples,), or (n_samples, n_outputs) for multi-output regression
+
+        Raises
+        ------
+        OracleError
+            The network answered NaN or inf on some rows (its score tensor, or its values): no
+            class can be read from them (the argmax of NaN would be class 0). The message counts
+            them and names the first; :meth:`nonfinite_rows` finds them so they can be dropped.
         """
         (raw,) = self._run(X, [self._head.score])
+        bad = nonfinite_mask(raw)
+        if bad.any():
+            raise OracleError(nonfinite_message(bad, f"The network {self.path.name!r}"))
         if self.task == "regression":
             values = np.asarray(raw, dtype=np.float64)
             values = values.reshape(values.shape[0], -1)
@@ -279,6 +329,20 @@ class Network:
             return self.classes_[(raw[:, 0] > 0.5).astype(np.intp)]
         # Every other head is monotone per row: argmax of the raw tensor is argmax of scores.
         return self.classes_[np.argmax(raw, axis=1)]
+
+    def nonfinite_rows(self, X: Any) -> np.ndarray:
+        """Which rows the network answers NaN or inf on (in its score tensor, or its values).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features) or mapping of input name to column
+
+        Returns
+        -------
+        ndarray of bool of shape (n_samples,)
+        """
+        (raw,) = self._run(X, [self._head.score])
+        return nonfinite_mask(raw)
 
     def logits(self, X: Any) -> np.ndarray:
         """The pre-softmax / pre-sigmoid tensor, shape (n_samples, n_classes) or (n, 1).
@@ -368,7 +432,7 @@ class Network:
             readable, why = False, str(exc)
         except ImportError:
             readable, why = False, "nnrules.io.graph is not available"
-        classes = None if self.classes_ is None else [_plain(c) for c in self.classes_]
+        classes = None if self.classes_ is None else [plain(c) for c in self.classes_]
         return {
             "path": str(self.path),
             "sha256": self.sha256,
@@ -388,8 +452,27 @@ class Network:
         }
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+def nonfinite_mask(raw: Any) -> np.ndarray:
+    """Rows of a network's answer holding NaN or inf, shape (n,); all False for labels."""
+    raw = np.asarray(raw)
+    n = raw.shape[0] if raw.ndim else 1
+    if raw.dtype.kind not in "fc":
+        return np.zeros(n, dtype=bool)
+    return ~np.isfinite(raw.reshape(n, -1)).all(axis=1)
+
+
+def nonfinite_message(bad: np.ndarray, who: str = "The network", *, unit: str = "rows",
+                      droppable: bool = True) -> str:
+    """The one message for answers with NaN or inf: how many rows, which first, what to do."""
+    rows = np.flatnonzero(bad)
+    first = ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
+    fix = (f", or drop those {unit} with nonfinite='drop' (CLI --nonfinite drop)"
+           if droppable else "")
+    return (
+        f"{who} answered NaN or inf on {rows.size} of {bad.size} {unit} (first: {first}); "
+        f"no class or value can be read from them. Check the model's weights and the data's "
+        f"ranges{fix}."
+    )
 
 
 def _width(model: onnx.ModelProto, name: str) -> int | None:

@@ -17,10 +17,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nnrules.exceptions import FormatError, InputFileError
+from nnrules.exceptions import FormatError, InputFileError, NNRulesError
 from nnrules.io.files import atomic_write_text
 
-__all__ = ["FORMATS", "dump", "dumps", "load", "loads", "validate"]
+__all__ = ["FORMATS", "MAX_DEPTH", "dump", "dumps", "load", "loads", "parse_json", "validate"]
+
+#: Deepest nesting of arrays and objects a file may have (nnrules writes at most about 10).
+MAX_DEPTH = 64
 
 FORMATS: dict[str, str] = {
     "nnrules/additive": "nnrules.surrogates.additive:AdditiveSurrogate",
@@ -84,6 +87,59 @@ def validate(d: dict) -> None:
         raise FormatError(f"Invalid {d['format']} file at {where}: {e.message}.")
 
 
+def _refuse_constant(name: str) -> Any:
+    raise FormatError(f"holds {name}; nnrules files hold finite numbers only (null for none)")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise FormatError(f"holds the number {text[:40]!r}, too large for a float")
+    return value
+
+
+def _depth_ok(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests arrays/objects at most ``limit`` deep (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return True
+
+
+def parse_json(text: str, *, source: str = "text") -> Any:
+    """JSON text of an nnrules file as Python objects, refusing what no nnrules file holds.
+
+    Refused with ``FormatError`` (never a RecursionError or a bare ValueError): text that is
+    not JSON, nesting deeper than ``MAX_DEPTH``, ``NaN`` / ``Infinity``, numbers too large for
+    a float, integers longer than Python converts (4,300 digits).
+    """
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except FormatError as e:
+        raise FormatError(f"{source} is not an nnrules file: it {e}.") from None
+    except RecursionError:
+        raise FormatError(f"{source} is not an nnrules file: its JSON nests deeper than "
+                          f"{MAX_DEPTH} levels.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise FormatError(f"{source} is not an nnrules file: not valid JSON ({e}).") from None
+    except ValueError as e:  # e.g. an integer of more than 4,300 digits
+        raise FormatError(f"{source} is not an nnrules file: {e}.") from None
+    if not _depth_ok(value, MAX_DEPTH):
+        raise FormatError(f"{source} is not an nnrules file: its JSON nests deeper than "
+                          f"{MAX_DEPTH} levels.")
+    return value
+
+
 def loads(text: str, *, source: str = "text") -> Any:
     """Parse nnrules JSON text back into its object.
 
@@ -92,15 +148,12 @@ def loads(text: str, *, source: str = "text") -> Any:
     FormatError
         Not JSON, not an nnrules file, unknown format or a newer version, or schema-invalid.
     """
-    try:
-        d = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise FormatError(f"{source} is not an nnrules file: not valid JSON ({e}).") from e
+    d = parse_json(text, source=source)
     if not isinstance(d, dict) or "format" not in d:
         raise FormatError(
             f"{source} is not an nnrules file: expected a JSON object with a 'format' key.")
     fmt = d["format"]
-    if fmt not in FORMATS:
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         raise FormatError(
             f"{source} has unknown format {fmt!r}; known formats are {sorted(FORMATS)}.")
     cls = _resolve(fmt)
@@ -112,8 +165,17 @@ def loads(text: str, *, source: str = "text") -> Any:
         raise FormatError(
             f"{source} is {fmt} version {version}, but this nnrules reads version {known}; "
             "upgrade nnrules to read it.")
-    validate(d)
-    return cls.from_dict(d)
+    try:
+        validate(d)
+        return cls.from_dict(d)
+    except FormatError:
+        raise
+    except (NNRulesError, KeyError, TypeError, ValueError, IndexError, AttributeError,
+            OverflowError, RecursionError) as e:
+        # The structural checks in every from_dict name what is wrong; this is the net under
+        # them, so that no file, however made, ends in an internal error.
+        raise FormatError(f"{source} is not a valid {fmt} file: {type(e).__name__}: "
+                          f"{e}.") from None
 
 
 def load(path: str | os.PathLike) -> Any:

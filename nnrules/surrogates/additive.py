@@ -30,7 +30,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nnrules.exceptions import FormatError, ParameterError
-from nnrules.surrogates.rules import _check_header, _plain, _schema_of, symbol_names
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
+    check_header,
+    plain,
+    schema_from_dict,
+    schema_to_dict,
+)
+from nnrules.surrogates.rules import symbol_names
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
@@ -250,7 +259,7 @@ class Term:
         return cls(axes, coef, float(d.get("importance", 0.0)), density)
 
 
-class AdditiveSurrogate:
+class AdditiveSurrogate(TableSurrogate):
     """``b + Σ h_i(x_i) [+ Σ h_ij(x_i, x_j)]``: one score per output.
 
     Parameters
@@ -278,7 +287,7 @@ class AdditiveSurrogate:
     """
 
     FORMAT = "nnrules/additive"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, intercept, terms: Sequence[Term], *,
                  output: Literal["value", "logit", "logits"] = "value",
@@ -304,7 +313,7 @@ class AdditiveSurrogate:
         self.output, self.task, self.schema = output, task, schema
         if task == "classification" and classes is None:
             classes = tuple(range(2 if output == "logit" else k))
-        self.classes = None if classes is None else tuple(_plain(c) for c in classes)
+        self.classes = None if classes is None else tuple(plain(c) for c in classes)
         if output == "logits" and len(self.classes) != k:
             raise ParameterError(f"{k} class scores but {len(self.classes)} classes.")
         used = max((c for t in self.terms for c in t.columns), default=-1) + 1
@@ -376,8 +385,17 @@ class AdditiveSurrogate:
         (regression: the value; binary: the logit; multiclass: the predicted class's score)."""
         return self._decisive(X)[0]
 
-    def reasons(self, X, top: int = 3) -> list[str]:
-        """Per row: the score, the ``top`` largest contributions by size, and the output."""
+    def reasons(self, X, top: int = 3, *, k: int | None = None) -> list[str] | list[dict]:
+        """Per row: the score, the ``top`` largest contributions by size, and the output.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         X = self._check_X(X)
         contrib, base, score = self._decisive(X)
         out = self.predict(X)
@@ -390,7 +408,7 @@ class AdditiveSurrogate:
             if len(names) > top:
                 parts.append(f"{rest:+.4g} other terms")
             what = "score" if self.output != "value" else "value"
-            shown = f"{float(out[i]):.6g}" if self.task == "regression" else _plain(out[i])
+            shown = f"{float(out[i]):.6g}" if self.task == "regression" else plain(out[i])
             lines.append(f"{what} {score[i]:.4g} = {base[i]:.4g} (intercept) "
                          f"{' '.join(parts)} -> {shown}")
         return lines
@@ -526,21 +544,25 @@ class AdditiveSurrogate:
             "n_features": self.n_features,
             "intercept": [float(v) for v in self.intercept],
             "terms": [t.to_dict() for t in self.terms],
-            "schema": None if self.schema is None else self.schema.to_dict(),
+            "schema": schema_to_dict(self.schema),
+            **annotations_to_dict(self),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> AdditiveSurrogate:
-        _check_header(d, cls)
+        check_header(d, cls)
+        from nnrules.surrogates.structure import check_additive
+
         try:
-            schema = _schema_of(d)
-            return cls(d["intercept"], [Term.from_dict(t) for t in d["terms"]],
-                       output=d["output"],
-                       classes=None if d.get("classes") is None else tuple(d["classes"]),
-                       schema=schema, task=d["task"], n_features=d.get("n_features"))
-        except (KeyError, TypeError, ValueError) as e:
+            schema = schema_from_dict(d)
+            model = annotations_from_dict(cls(
+                d["intercept"], [Term.from_dict(t) for t in d["terms"]], output=d["output"],
+                classes=None if d.get("classes") is None else tuple(d["classes"]),
+                schema=schema, task=d["task"], n_features=d.get("n_features")), d)
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
+        return check_additive(model)
 
     def __repr__(self) -> str:
         return (f"AdditiveSurrogate(n_terms={len(self.terms)}, output={self.output!r}, "

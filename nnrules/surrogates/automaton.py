@@ -26,16 +26,14 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nnrules.exceptions import BudgetExceededError, DataError, FormatError, ParameterError
+from nnrules.surrogates.base import SequenceSurrogate, check_header, plain
 from nnrules.surrogates.regex import MAX_LENGTH, eliminate, to_python, to_readable
+from nnrules.surrogates.structure import check_automaton_transitions
 
 __all__ = ["Automaton", "counterexample", "difference", "equivalent"]
 
 
-def _label(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-class Automaton:
+class Automaton(SequenceSurrogate):
     """A complete DFA whose states carry class outputs.
 
     Parameters
@@ -55,7 +53,6 @@ class Automaton:
 
     FORMAT: ClassVar[str] = "nnrules/automaton"
     VERSION: ClassVar[int] = 1
-    data_kind: ClassVar[str] = "sequences"
 
     def __init__(self, delta: np.ndarray, output: np.ndarray, *, alphabet: Sequence[str],
                  classes: np.ndarray, start: int = 0, notes: dict | None = None) -> None:
@@ -160,7 +157,7 @@ class Automaton:
             for a in ids:
                 q = int(self.delta[q, a])
                 parts.append(f"-{self.alphabet[a]}-> q{q}")
-            parts.append(f"=> {_label(self.classes[self.output[q]])}")
+            parts.append(f"=> {plain(self.classes[self.output[q]])}")
             out.append(" ".join(parts))
         return out
 
@@ -292,7 +289,7 @@ class Automaton:
 
         g = nx.DiGraph()
         for q in range(self.n_states):
-            g.add_node(q, output=_label(self.classes[self.output[q]]), start=q == self.start)
+            g.add_node(q, output=plain(self.classes[self.output[q]]), start=q == self.start)
         for (q, t), symbols in self._edge_labels().items():
             g.add_edge(q, t, symbols=symbols, label=",".join(symbols))
         return g
@@ -303,7 +300,7 @@ class Automaton:
         lines = ["digraph automaton {", "  rankdir=LR;", '  __start [shape=point, label=""];']
         for q in range(self.n_states):
             shape = "doublecircle" if self.output[q] == last else "circle"
-            out = _label(self.classes[self.output[q]])
+            out = plain(self.classes[self.output[q]])
             lines.append(f'  q{q} [shape={shape}, label="q{q}\\n{out}"];')
         lines.append(f"  __start -> q{self.start};")
         for (q, t), symbols in self._edge_labels().items():
@@ -320,9 +317,9 @@ class Automaton:
                 f"start q{self.start}"), head]
         for q in range(self.n_states):
             cells = "  ".join(f"q{int(t)}".rjust(width + 1) for t in self.delta[q])
-            rows.append(f"q{q:<5d} {_label(self.classes[self.output[q]])!s:<7s} {cells}")
+            rows.append(f"q{q:<5d} {plain(self.classes[self.output[q]])!s:<7s} {cells}")
         regex = self._regex_or_none(readable=True)
-        rows.append(f"regex ({_label(self.classes[-1])}): " + (
+        rows.append(f"regex ({plain(self.classes[-1])}): " + (
             regex if regex is not None else
             f"omitted, longer than {MAX_LENGTH} characters (read the transitions above)"))
         return "\n".join(rows)
@@ -355,44 +352,45 @@ class Automaton:
             "format": self.FORMAT,
             "version": self.VERSION,
             "alphabet": list(self.alphabet),
-            "classes": [_label(c) for c in self.classes],
+            "classes": [plain(c) for c in self.classes],
             "start": self.start,
-            "states": [{"id": q, "output": _label(self.classes[self.output[q]])}
+            "states": [{"id": q, "output": plain(self.classes[self.output[q]])}
                        for q in range(self.n_states)],
             "transitions": [{"from": q, "symbol": self.alphabet[s], "to": int(self.delta[q, s])}
                             for q in range(self.n_states) for s in range(len(self.alphabet))],
             "regex": self._regex_or_none(),  # None: past the length budget
             "regex_readable": self._regex_or_none(readable=True),
-            "regexes": {str(_label(c)): self._regex_or_none(c) for c in self.classes},
+            "regexes": {str(plain(c)): self._regex_or_none(c) for c in self.classes},
             "notes": self.notes,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Automaton:
         """Rebuild from ``to_dict`` output; ``FormatError`` on another format or version."""
-        if d.get("format") != cls.FORMAT or d.get("version") != cls.VERSION:
-            raise FormatError(
-                f"Expected format {cls.FORMAT!r} version {cls.VERSION}; got "
-                f"{d.get('format')!r} version {d.get('version')!r}.")
+        check_header(d, cls)
         try:
             alphabet = tuple(d["alphabet"])
             classes = np.asarray(d["classes"])
             ids = [s["id"] for s in d["states"]]
-            n, index = len(ids), {a: i for i, a in enumerate(alphabet)}
+            n = len(ids)
             if sorted(ids) != list(range(n)):
                 raise FormatError(f"State ids must be 0..{n - 1}; got {sorted(ids)!r}.")
-            labels = [_label(c) for c in classes]
+            labels = [plain(c) for c in classes]
             output = np.array([labels.index(s["output"]) for s in sorted(
                 d["states"], key=lambda s: s["id"])], dtype=np.int64)
             delta = np.full((n, len(alphabet)), -1, dtype=np.int64)
-            for t in d["transitions"]:
-                delta[t["from"], index[t["symbol"]]] = t["to"]
-        except (KeyError, ValueError, TypeError, IndexError) as err:
+            for src, symbol, dst in check_automaton_transitions(d["transitions"], n, alphabet):
+                delta[src, symbol] = dst
+            start = d["start"]
+            if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < n:
+                raise FormatError(f"Malformed automaton JSON: start state {start!r} is not a "
+                                  f"state 0..{n - 1}.")
+            return cls(delta, output, alphabet=alphabet, classes=classes, start=start,
+                       notes=d.get("notes"))
+        except (KeyError, ValueError, TypeError, IndexError, OverflowError) as err:
+            if isinstance(err, FormatError):
+                raise
             raise FormatError(f"Malformed automaton JSON: {err!r}.") from None
-        if (delta < 0).any():
-            raise FormatError("Malformed automaton JSON: some state lacks a transition.")
-        return cls(delta, output, alphabet=alphabet, classes=classes, start=int(d["start"]),
-                   notes=d.get("notes"))
 
 
 # ---------------------------------------------------------------------- comparing automata
@@ -408,7 +406,7 @@ def _aligned(a: Automaton, b: Automaton) -> np.ndarray:
 
 
 def _outputs(a: Automaton) -> list:
-    return [_label(c) for c in a.classes[a.output]]
+    return [plain(c) for c in a.classes[a.output]]
 
 
 def counterexample(a: Automaton, b: Automaton) -> tuple[str, ...] | None:

@@ -13,6 +13,7 @@ the fallback tree's leaf ``leaf`` decides; ``-1`` for abstained rows when the fa
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +22,13 @@ import numpy as np
 
 from nnrules.exceptions import FormatError
 from nnrules.schema import FeatureSchema, format_number
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
+    check_header,
+    plain,
+)
 
 __all__ = ["BoxRuleSet"]
 
@@ -31,10 +39,6 @@ _GUARANTEE = (
     "is not proven."
 )
 _CHUNK = 4096
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _num(value: float) -> float | None:
@@ -50,11 +54,28 @@ def _allowed(idx: Sequence[int], lo: np.ndarray, hi: np.ndarray, open_low: bool)
     return [i for i in idx if fits(1.0, i) and all(fits(0.0, k) for k in idx if k != i)]
 
 
+def _inward(value: float, side: str) -> str:
+    """A proven bound as short text, rounded towards the inside of the box.
+
+    ``format_number`` rounds to nearest, which can move a lower bound down or an upper bound
+    up: the text would then cover points the proof did not. Six significant digits, rounded
+    up for a lower bound and down for an upper one, never claim more than the bound (read
+    back as a float, the text's number lies inside it).
+    """
+    value = float(value)
+    text = format_number(value)
+    if float(text) >= value if side == "lower" else float(text) <= value:
+        return text
+    rounding = decimal.ROUND_CEILING if side == "lower" else decimal.ROUND_FLOOR
+    rounded = decimal.Context(prec=6, rounding=rounding).plus(decimal.Decimal(value))
+    return f"{float(rounded):.6g}"
+
+
 def _unnum(value: Any, default: float) -> float:
     return default if value is None else float(value)
 
 
-class BoxRuleSet:
+class BoxRuleSet(TableSurrogate):
     """Proven boxes with a fallback.
 
     Parameters
@@ -79,7 +100,7 @@ class BoxRuleSet:
     """
 
     FORMAT = "nnrules/boxes"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, lower, upper, outputs, *, schema: FeatureSchema, task: str = "classification",
                  classes: Sequence | None = None, fallback: str = "abstain",
@@ -91,7 +112,7 @@ class BoxRuleSet:
         self.outputs = list(outputs)
         self.schema = schema
         self.task = task
-        self.classes = None if classes is None else [_plain(c) for c in classes]
+        self.classes = None if classes is None else [plain(c) for c in classes]
         self.fallback = fallback
         if fallback == "tree":
             self.fallback_lower = np.asarray(fallback_lower, dtype=np.float64).reshape(-1, d)
@@ -106,6 +127,10 @@ class BoxRuleSet:
     @property
     def n_boxes(self) -> int:
         return int(self.lower.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return self.schema.n_features
 
     # -- prediction ----------------------------------------------------------------------
     def _first(self, X: np.ndarray, lo: np.ndarray, hi: np.ndarray, open_low: bool) -> np.ndarray:
@@ -182,8 +207,16 @@ class BoxRuleSet:
         return out
 
     # -- text ----------------------------------------------------------------------------
-    def _box_terms(self, lo: np.ndarray, hi: np.ndarray, *, open_low: bool = False) -> list[str]:
-        """Readable conditions of one box, skipping features the box does not restrict."""
+    def _box_terms(self, lo: np.ndarray, hi: np.ndarray, *, open_low: bool = False,
+                   domain: bool = True) -> list[str]:
+        """Readable conditions of one box.
+
+        A proven box (``open_low`` False) states every finite bound of a continuous or integer
+        feature, those equal to the data domain's included: the proof assumed them, so a
+        reader must not apply the box outside them (``domain=False`` skips them, for counting
+        the conditions a box adds). Numbers are rounded inwards, so the text never claims a
+        point the proof did not cover. Fallback leaves (``open_low``) state their own tests.
+        """
         schema, terms = self.schema, []
         done_groups = set()
         for j, f in enumerate(schema.features):
@@ -198,22 +231,24 @@ class BoxRuleSet:
                     terms.append(f"{f.group} == {cats}" if len(allowed) == 1
                                  else f"{f.group} in {{{cats}}}")
                 continue
-            low_on = lo[j] > f.lower if not open_low else math.isfinite(lo[j])
-            high_on = hi[j] < f.upper if not open_low else math.isfinite(hi[j])
             if open_low:
-                if low_on:
+                if math.isfinite(lo[j]):
                     terms.append(schema.describe_condition(j, ">", lo[j]))
-                if high_on:
+                if math.isfinite(hi[j]):
                     terms.append(schema.describe_condition(j, "<=", hi[j]))
                 continue
+            numeric = f.kind in ("continuous", "integer")
+            low_on = lo[j] > f.lower or (domain and numeric and math.isfinite(lo[j]))
+            high_on = hi[j] < f.upper or (domain and numeric and math.isfinite(hi[j]))
+            low, high = _inward(lo[j], "lower"), _inward(hi[j], "upper")
             if low_on and high_on and lo[j] == hi[j]:
                 terms.append(f"{f.name} == {format_number(lo[j])}")
             elif low_on and high_on:
-                terms.append(f"{format_number(lo[j])} <= {f.name} <= {format_number(hi[j])}")
+                terms.append(f"{low} <= {f.name} <= {high}")
             elif low_on:
-                terms.append(f"{f.name} >= {format_number(lo[j])}")
+                terms.append(f"{f.name} >= {low}")
             elif high_on:
-                terms.append(f"{f.name} <= {format_number(hi[j])}")
+                terms.append(f"{f.name} <= {high}")
         return terms
 
     def _output_text(self, k: int) -> str:
@@ -231,8 +266,17 @@ class BoxRuleSet:
                                 open_low=True)
         return f"if {' and '.join(terms) or 'true'} then {self.fallback_outputs[leaf]}"
 
-    def reasons(self, X) -> list[str]:
-        """One sentence per row: the proven box that decided it, or the fallback."""
+    def reasons(self, X, *, k: int | None = None) -> list[str] | list[dict]:
+        """One sentence per row: the proven box that decided it, or the fallback.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         idx = self.explain(X)
         out = []
         for k in idx.tolist():
@@ -261,7 +305,7 @@ class BoxRuleSet:
 
     def complexity(self) -> dict[str, int | float]:
         """Boxes, conditions (restricted features), mean conditions per box, fallback leaves."""
-        lengths = [len(self._box_terms(self.lower[k], self.upper[k]))
+        lengths = [len(self._box_terms(self.lower[k], self.upper[k], domain=False))
                    for k in range(self.n_boxes)]
         return {
             "boxes": self.n_boxes,
@@ -315,8 +359,8 @@ class BoxRuleSet:
         outside = sympy.Not(sympy.Or(*boxes)) if boxes else sympy.true
         out = {}
         for label in self.classes:
-            mine = [b for b, v in zip(boxes, self.outputs) if _plain(v) == label]
-            theirs = [c for c, v in zip(leaves, self.fallback_outputs) if _plain(v) == label]
+            mine = [b for b, v in zip(boxes, self.outputs) if plain(v) == label]
+            theirs = [c for c, v in zip(leaves, self.fallback_outputs) if plain(v) == label]
             out[label] = sympy.Or(*mine, sympy.And(outside, sympy.Or(*theirs)))
         return out
 
@@ -428,12 +472,12 @@ class BoxRuleSet:
             if self.task == "regression":
                 item["output"] = [float(self.outputs[k][0]), float(self.outputs[k][1])]
             else:
-                item["class"] = _plain(self.outputs[k])
+                item["class"] = plain(self.outputs[k])
             boxes.append(item)
         fallback: dict[str, Any] = {"kind": self.fallback}
         if self.fallback == "tree":
             fallback["leaves"] = [
-                {"output": _plain(v),
+                {"output": plain(v),
                  "bounds": self._bounds_dict(self.fallback_lower[i], self.fallback_upper[i])}
                 for i, v in enumerate(self.fallback_outputs)
             ]
@@ -447,20 +491,16 @@ class BoxRuleSet:
             "boxes": boxes,
             "fallback": fallback,
             "schema": self.schema.to_dict(),
-            "verification": {k: _plain(v) for k, v in sorted(self.verification.items())},
+            "verification": {k: plain(v) for k, v in sorted(self.verification.items())},
+            **annotations_to_dict(self),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> BoxRuleSet:
         """Inverse of :meth:`to_dict`; refuses other formats and versions."""
-        if not isinstance(d, Mapping) or d.get("format") != cls.FORMAT:
-            got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
-            raise FormatError(f"Expected format {cls.FORMAT!r}; got {got!r}.")
-        if d.get("version") != cls.VERSION:
-            raise FormatError(
-                f"Unknown {cls.FORMAT} version {d.get('version')!r}; this nnrules reads version "
-                f"{cls.VERSION}. Upgrade nnrules."
-            )
+        from nnrules.surrogates.structure import check_boxes
+
+        check_header(d, cls)
         try:
             schema = FeatureSchema.from_dict(d["schema"])
             names = schema.names
@@ -482,10 +522,14 @@ class BoxRuleSet:
                 flo, fhi = arrays(fb["leaves"], True)
                 kwargs = {"fallback_lower": flo, "fallback_upper": fhi,
                           "fallback_outputs": [leaf["output"] for leaf in fb["leaves"]]}
-            return cls(lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
-                       fallback=fb["kind"], verification=d.get("verification"), **kwargs)
-        except (KeyError, TypeError, IndexError) as exc:
+            boxes = annotations_from_dict(cls(
+                lower, upper, outputs, schema=schema, task=task, classes=d["classes"],
+                fallback=fb["kind"], verification=d.get("verification"), **kwargs), d)
+        except (KeyError, TypeError, IndexError, ValueError, OverflowError) as exc:
+            if isinstance(exc, FormatError):
+                raise
             raise FormatError(
                 f"Malformed {cls.FORMAT} file: missing or wrong entry {exc!s}. Regenerate it with "
                 "nnrules extract --method via."
             ) from None
+        return check_boxes(boxes)

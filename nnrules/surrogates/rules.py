@@ -27,18 +27,30 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nnrules.exceptions import FormatError, ParameterError
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
+    check_header,
+    plain,
+    schema_from_dict,
+    schema_to_dict,
+)
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
 
-__all__ = ["Condition", "MofN", "Rule", "RuleSet", "simplify_conditions", "symbol_names"]
+__all__ = [
+    "Condition", "MofN", "Rule", "RuleSet", "conjunction_sympy", "number_text",
+    "simplify_conditions", "symbol_names",
+]
 
 Op = Literal["<=", ">", "==", "!="]
 OPS: tuple[str, ...] = ("<=", ">", "==", "!=")
 _OP_RANK = {op: i for i, op in enumerate(OPS)}
 
 
-def _num(v: float) -> str:
+def number_text(v: float) -> str:
     """Short display of a number when no schema is available."""
     v = float(v)
     return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
@@ -86,7 +98,7 @@ class Condition:
         """``"age > 37"`` / ``"color == red"`` via ``schema.describe_condition``."""
         if schema is not None:
             return schema.describe_condition(self.feature, self.op, self.value)
-        return f"x{self.feature} {self.op} {_num(self.value)}"
+        return f"x{self.feature} {self.op} {number_text(self.value)}"
 
     def to_sympy(self, symbols: Sequence[Any]):
         """A sympy relational on ``symbols[feature]``."""
@@ -186,7 +198,8 @@ def symbol_names(schema: FeatureSchema | None, n_features: int) -> tuple[str, ..
     return tuple(out)
 
 
-def _conj_sympy(tests: Sequence[Test], symbols):
+def conjunction_sympy(tests: Sequence[Test], symbols):
+    """``And`` of the tests' sympy forms over ``symbols`` (``True`` for no tests)."""
     import sympy
 
     return sympy.And(*[t.to_sympy(symbols) for t in tests]) if tests else sympy.true
@@ -300,7 +313,7 @@ class Rule:
                    int(d.get("support", 0)), math.nan if conf is None else float(conf))
 
 
-class RuleSet:
+class RuleSet(TableSurrogate):
     """A list of rules with a default; see the module docstring for the semantics.
 
     Parameters
@@ -319,7 +332,7 @@ class RuleSet:
     """
 
     FORMAT = "nnrules/ruleset"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, rules: Sequence[Rule], default: float, *, ordered: bool,
                  classes: tuple | None = None, schema: FeatureSchema | None = None,
@@ -371,11 +384,20 @@ class RuleSet:
 
     def _label_text(self, out) -> str:
         if self.task == "regression":
-            return _num(out)
+            return number_text(out)
         return str(self.classes[int(out)])
 
-    def reasons(self, X: np.ndarray) -> list[str]:
-        """One sentence per row naming the deciding rule."""
+    def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
+        """One sentence per row naming the deciding rule.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         texts = [f"rule {i + 1}: {r.body_text(self.schema)} -> {self._label_text(r.output)}"
                  for i, r in enumerate(self.rules)]
         texts.append(f"no rule fired -> default {self._label_text(self.default)}")
@@ -395,7 +417,7 @@ class RuleSet:
         import sympy
 
         syms = self.symbols()
-        bodies = [_conj_sympy(r.conditions, syms) for r in self.rules]
+        bodies = [conjunction_sympy(r.conditions, syms) for r in self.rules]
         if self.task == "regression":
             pieces = [(sympy.Float(float(r.output), 17), b) for r, b in zip(self.rules, bodies)]
             return sympy.Piecewise(*pieces, (sympy.Float(float(self.default), 17), True))
@@ -432,51 +454,32 @@ class RuleSet:
             "version": self.VERSION,
             "task": self.task,
             "ordered": self.ordered,
-            "classes": None if self.classes is None else [_plain(c) for c in self.classes],
+            "classes": None if self.classes is None else [plain(c) for c in self.classes],
             "default": int(d) if self.task == "classification" else float(d),
             "n_features": self.n_features,
             "rules": [r.to_dict() for r in self.rules],
-            "schema": None if self.schema is None else self.schema.to_dict(),
+            "schema": schema_to_dict(self.schema),
+            **annotations_to_dict(self),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RuleSet:
-        _check_header(d, cls)
+        check_header(d, cls)
+        from nnrules.surrogates.structure import check_ruleset
+
         try:
-            schema = _schema_of(d)
+            schema = schema_from_dict(d)
             classes = d.get("classes")
-            return cls([Rule.from_dict(r) for r in d["rules"]], d["default"],
-                       ordered=bool(d["ordered"]),
-                       classes=None if classes is None else tuple(classes),
-                       schema=schema, task=d["task"], n_features=d.get("n_features"))
-        except (KeyError, TypeError, ValueError) as e:
+            rules = annotations_from_dict(cls(
+                [Rule.from_dict(r) for r in d["rules"]], d["default"],
+                ordered=bool(d["ordered"]), classes=None if classes is None else tuple(classes),
+                schema=schema, task=d["task"], n_features=d.get("n_features")), d)
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
+        return check_ruleset(rules)
 
     def __repr__(self) -> str:
         return (f"RuleSet(n_rules={len(self.rules)}, ordered={self.ordered}, "
                 f"task={self.task!r})")
 
-
-def _plain(v):
-    """numpy scalars -> Python scalars, keeping int vs str vs float."""
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _schema_of(d: Mapping[str, Any]) -> FeatureSchema | None:
-    """The ``"schema"`` embedded in a surrogate file, or None."""
-    if d.get("schema") is None:
-        return None
-    from nnrules.schema import FeatureSchema
-
-    return FeatureSchema.from_dict(d["schema"])
-
-
-def _check_header(d: Any, cls) -> None:
-    if not isinstance(d, Mapping) or d.get("format") != cls.FORMAT:
-        got = d.get("format") if isinstance(d, Mapping) else type(d).__name__
-        raise FormatError(f"Expected format {cls.FORMAT!r}; got {got!r}.")
-    if not isinstance(d.get("version"), int) or d["version"] > cls.VERSION or d["version"] < 1:
-        raise FormatError(
-            f"Unknown {cls.FORMAT} version {d.get('version')!r}; this nnrules reads version "
-            f"{cls.VERSION}. Upgrade nnrules.")

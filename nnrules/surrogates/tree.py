@@ -15,20 +15,27 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nnrules.exceptions import FormatError, ParameterError
+from nnrules.surrogates.base import (
+    TableSurrogate,
+    annotations_from_dict,
+    annotations_to_dict,
+    check_header,
+    plain,
+    schema_from_dict,
+    schema_to_dict,
+)
 from nnrules.surrogates.rules import (
     Condition,
     MofN,
     Rule,
     RuleSet,
-    _check_header,
-    _conj_sympy,
-    _num,
-    _plain,
-    _schema_of,
+    conjunction_sympy,
+    number_text,
     simplify_conditions,
     symbol_names,
     test_from_dict,
 )
+from nnrules.surrogates.structure import check_tree
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
@@ -44,7 +51,7 @@ def negate_test(test: Condition | MofN) -> Condition | MofN:
     return MofN(n - test.m + 1, tuple(c.negate() for c in test.conditions))
 
 
-class TreeSurrogate:
+class TreeSurrogate(TableSurrogate):
     """Binary decision tree over node arrays.
 
     Parameters
@@ -64,7 +71,7 @@ class TreeSurrogate:
     """
 
     FORMAT = "nnrules/tree"
-    VERSION = 1
+    VERSION = 2  # 2: version 1 plus the optional local_fidelity and reason_stats
 
     def __init__(self, tests: Sequence[Condition | MofN | None], left, right, value, *,
                  classes: tuple | None = None, schema: FeatureSchema | None = None,
@@ -92,7 +99,7 @@ class TreeSurrogate:
         self.schema = schema
         if task == "classification" and classes is None:
             classes = tuple(range(self.value.shape[1]))
-        self.classes = None if classes is None else tuple(_plain(c) for c in classes)
+        self.classes = None if classes is None else tuple(plain(c) for c in classes)
         self.n_node_samples = (np.zeros(n, dtype=np.int64) if n_node_samples is None
                                else np.asarray(n_node_samples, dtype=np.int64).reshape(-1))
         used = [c.feature for t in self.tests if t is not None
@@ -191,10 +198,19 @@ class TreeSurrogate:
 
     def _out_text(self, leaf: int) -> str:
         o = self._leaf_outputs()[leaf]
-        return _num(o) if self.task == "regression" else str(self.classes[int(o)])
+        return number_text(o) if self.task == "regression" else str(self.classes[int(o)])
 
-    def reasons(self, X: np.ndarray) -> list[str]:
-        """Per row: the simplified path to its leaf and the output."""
+    def reasons(self, X: np.ndarray, *, k: int | None = None) -> list[str] | list[dict]:
+        """Per row: the simplified path to its leaf and the output.
+
+        With ``k`` (1..10): the principal reasons instead, as dicts (prediction, up to ``k``
+        reasons with signed contributions, the region's local fidelity); see
+        :func:`nnrules.surrogates.reasons.reasons`.
+        """
+        if k is not None:
+            from nnrules.surrogates.reasons import reasons
+
+            return reasons(self, X, k)
         paths = self.paths()
         text = {}
         for leaf, p in paths.items():
@@ -237,11 +253,11 @@ class TreeSurrogate:
         paths = self.paths()
         if self.task == "regression":
             return sympy.Piecewise(
-                *[(sympy.Float(float(outs[leaf]), 17), _conj_sympy(p, syms))
+                *[(sympy.Float(float(outs[leaf]), 17), conjunction_sympy(p, syms))
                   for leaf, p in paths.items()], (sympy.Float(float(outs[0]), 17), True))
         terms: dict[int, list] = {k: [] for k in range(len(self.classes))}
         for leaf, p in paths.items():
-            terms[int(outs[leaf])].append(_conj_sympy(p, syms))
+            terms[int(outs[leaf])].append(conjunction_sympy(p, syms))
         return {self.classes[k]: sympy.Or(*t) for k, t in terms.items()}
 
     def to_networkx(self):
@@ -306,14 +322,15 @@ class TreeSurrogate:
                  "right": int(self.right[i]), "value": [float(v) for v in self.value[i]],
                  "samples": int(self.n_node_samples[i])}
                 for i, t in enumerate(self.tests)],
-            "schema": None if self.schema is None else self.schema.to_dict(),
+            "schema": schema_to_dict(self.schema),
+            **annotations_to_dict(self),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TreeSurrogate:
-        _check_header(d, cls)
+        check_header(d, cls)
         try:
-            schema = _schema_of(d)
+            schema = schema_from_dict(d)
             nodes = d["nodes"]
             tree = cls([None if n["test"] is None else test_from_dict(n["test"]) for n in nodes],
                        [n["left"] for n in nodes], [n["right"] for n in nodes],
@@ -325,8 +342,8 @@ class TreeSurrogate:
             raise FormatError(f"Malformed {cls.FORMAT} file: {e!r}. Re-create it with "
                               "nnrules extract.") from e
         if d.get("n_features") is not None:
-            tree.n_features = int(d["n_features"])
-        return tree
+            tree.n_features = d["n_features"]
+        return check_tree(annotations_from_dict(tree, d))
 
     def __repr__(self) -> str:
         return f"TreeSurrogate(n_nodes={len(self.tests)}, task={self.task!r})"

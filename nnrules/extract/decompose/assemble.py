@@ -6,9 +6,9 @@ Two ways, one per family of strategies:
   logical equivalence), ordered by confidence on the training rows. When substitution was exact
   the classes' clauses are mutually exclusive, so the order only breaks ties left by pruning.
 * :func:`ranked_rules` (ECLAIRE): the union of candidate clauses from every layer, ranked by
-  confidence (Laplace-corrected, then support) on the training rows, and kept as a decision list only while each
-  rule still decides more training rows correctly than wrongly among those no earlier rule
-  decided (its *fidelity contribution*).
+  confidence (Laplace-corrected, then support) on the training rows, and kept as a decision
+  list only while each rule still decides more training rows correctly than wrongly among
+  those no earlier rule decided (its *fidelity contribution*).
 
 Both give the default class as the network's majority answer on the rows no rule covers.
 """

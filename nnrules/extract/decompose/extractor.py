@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval
+from nnrules._validation import RANDOM_STATE, Interval, check_random_state
 from nnrules.exceptions import DataError, UnsupportedModelError
 from nnrules.extract.base import Extractor
 from nnrules.extract.decompose.budget import Budget
@@ -29,7 +29,7 @@ COMMON_CONSTRAINTS: dict = {
     "max_terms": Interval(int, 1, None, allow_none=True),
     "min_samples_leaf": Interval(float, 0, None, closed="neither"),
     "max_depth": Interval(int, 1, None, allow_none=True),
-    "random_state": Interval(int, 0, None, allow_none=True),
+    "random_state": RANDOM_STATE,
 }
 
 
@@ -102,7 +102,7 @@ class DecompositionalExtractor(Extractor):
                 "the network predicts at least two classes."
             )
         budget = Budget(self.max_seconds, self.max_rules, self.max_terms)
-        seed = int(np.random.default_rng(self.random_state).integers(0, 2**31 - 1))
+        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         trace = Trace(classes, stack.n_hidden, self.schema_)
         return Workspace(stack, levels, labels, classes, budget, trace, seed)
 

@@ -31,7 +31,8 @@ def _bounds(clause: Clause, j: int) -> tuple[float, float, set, set]:
 
 
 def implies(clause: Clause, cond: Condition) -> bool:
-    """Whether every point satisfying the (simplified, satisfiable) ``clause`` satisfies ``cond``."""
+    """Whether every point satisfying the (simplified, satisfiable) ``clause`` satisfies
+    ``cond``."""
     lo, hi, eq, ne = _bounds(clause, cond.feature)
     if eq:
         (v,) = eq

@@ -10,7 +10,8 @@ record into a ``networkx.DiGraph`` (documented in ``docs/formats.md``):
 * ``clause:<k>:<n>`` nodes — ``kind="clause"``, ``layer`` k, ``text``, ``support``,
   ``confidence``, ``positive`` (whether the clause predicts its target true);
 * edges ``clause -> target`` with ``relation="realises"`` (the target is a term, a class, or —
-  for clause-wise substitution — the hidden-layer clause an input clause stands for) and ``term -> clause`` with
+  for clause-wise substitution — the hidden-layer clause an input clause stands for) and
+  ``term -> clause`` with
   ``relation="used-in"`` when the clause tests that term.
 """
 

@@ -8,54 +8,94 @@ verification of the enlarged boxes that is kept only where proven:
 2. **uniform**: ``centre +- t * rho``, ``rho_j`` how far feature j may move given the seed's
    logit margin and gradient, ``t`` by halving steps;
 3. **faces**: each face pushed outwards in turn, the largest of 1, 1/2, 1/4, ... of the room
-   left that stays proven (also used by :mod:`nnrules.extract.via_regression`).
+   left that stays proven (also used by :mod:`nnrules.extract.engines.via_regression`).
 
 Seeds are drawn from a pool of extraction rows and jittered copies labelled by the network.
-The functions read and update the extractor's state (budget, domain, seeded generator).
+The functions take the verifier, the domain, the seeded generator and the verification budget
+(:class:`Steps` carries the four through the steps) and return boxes.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnrules.extract.verify import _margin_grad
-
 if TYPE_CHECKING:
-    from nnrules.extract.via import VIAExtractor
+    from nnrules.verify import Budget, Domain, Verifier
 
-__all__ = ["grow_boxes", "grow_faces", "try_enlarge"]
+__all__ = ["Steps", "check", "grow_boxes", "grow_faces", "make_pool", "try_enlarge"]
 
 
-def make_pool(ex: VIAExtractor, X: np.ndarray, y_idx: np.ndarray):
-    """Extraction rows plus jittered copies (labelled by the network): a proxy for where
-    held-out rows lie, used to pick seeds and to rank boxes. Discrete features and one-hot
-    groups are not jittered."""
+def check(verifier: Verifier, budget: Budget, rng: np.random.Generator, lo: np.ndarray,
+          hi: np.ndarray, cls: np.ndarray, width: float | None = None) -> dict[str, Any]:
+    """Verify boxes, counted against the budget: "=> class cls[b]", or with ``width`` given
+    (regression) "=> output range at most width wide" (``cls`` unused).
+
+    Classification draws the counterexample search's seed from ``rng`` (one draw per call).
+    Returns the verifier's dict (``status``, ``coef``, ...).
+    """
+    if len(lo) == 0:
+        return {"status": np.array([], dtype=str), "coef": None}
+    if width is not None:
+        res = verifier.prove_range(lo, hi, width)
+    else:
+        res = verifier.prove(lo, hi, cls, random_state=int(rng.integers(0, 2**31 - 1)))
+    budget.spend(res["status"])
+    return res
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What every growth step needs: the verifier, the domain, the seeded generator, the
+    budget, and for regression the widest output range that counts as proven."""
+
+    verifier: Verifier
+    domain: Domain
+    rng: np.random.Generator
+    budget: Budget
+    width: float | None = None
+
+    def verify(self, lo: np.ndarray, hi: np.ndarray, cls: np.ndarray) -> dict[str, Any]:
+        """:func:`check` with these settings."""
+        return check(self.verifier, self.budget, self.rng, lo, hi, cls, self.width)
+
+
+def make_pool(domain: Domain, rng: np.random.Generator, oracle, X: np.ndarray,
+              y_idx: np.ndarray):
+    """Extraction rows plus jittered copies (labelled by ``oracle.predict_index``): a proxy for
+    where held-out rows lie, used to pick seeds and to rank boxes. Discrete features and
+    one-hot groups are not jittered. Returns (pool (n, d), class index per pool row)."""
     n_extra = min(4 * len(X), 4000)
-    pick = ex.rng_.integers(0, len(X), size=n_extra)
+    pick = rng.integers(0, len(X), size=n_extra)
     std = X.std(axis=0)
-    noise = ex.rng_.normal(size=(n_extra, X.shape[1])) * 0.25 * std
-    dom = ex.domain_
-    noise[:, dom.discrete | (dom.group_of >= 0)] = 0.0
-    extra = np.clip(X[pick] + noise, dom.lower, dom.upper)
+    noise = rng.normal(size=(n_extra, X.shape[1])) * 0.25 * std
+    noise[:, domain.discrete | (domain.group_of >= 0)] = 0.0
+    extra = np.clip(X[pick] + noise, domain.lower, domain.upper)
     pool = np.vstack([X, extra])
-    labels = np.concatenate([y_idx, ex.oracle_.predict_index(extra)])
+    labels = np.concatenate([y_idx, oracle.predict_index(extra)])
     return pool, labels
 
 
-def grow_boxes(ex: VIAExtractor, X: np.ndarray, y_idx: np.ndarray):
-    """Boxes grown around extraction rows, each step proven; returns (lo, hi, cls).
+def grow_boxes(verifier: Verifier, domain: Domain, rng: np.random.Generator, budget: Budget,
+               oracle, X: np.ndarray, y_idx: np.ndarray, *, max_boxes: int):
+    """Boxes grown around extraction rows, each step proven.
 
-    Seeds are the uncovered rows of the pool (real rows first, largest logit margin
-    first), 16 at a time.
+    Seeds are the uncovered rows of the pool (:func:`make_pool`: real rows first, largest
+    logit margin first), 16 at a time, until ``4 * max_boxes`` boxes are found or the
+    budget is spent. ``oracle`` labels the jittered rows and gives their logits.
+
+    Returns
+    -------
+    proven : list of (lo, hi, cls)
+    pool, labels : the seed pool and its class indices
     """
-    dom = ex.domain_
-    pool, labels = make_pool(ex, X, y_idx)
-    ex.pool_ = (pool, labels)
+    g = Steps(verifier, domain, rng, budget)
+    pool, labels = make_pool(domain, rng, oracle, X, y_idx)
     proven: list[tuple[np.ndarray, np.ndarray, int]] = []
     covered = np.zeros(len(pool), dtype=bool)
-    Z = ex.oracle_.logits(pool)
+    Z = oracle.logits(pool)
     if Z.shape[1] == 1:
         margin = np.abs(Z[:, 0])
     else:
@@ -64,8 +104,8 @@ def grow_boxes(ex: VIAExtractor, X: np.ndarray, y_idx: np.ndarray):
     real = np.arange(len(pool)) < len(X)
     order = np.lexsort((-margin, ~real))
     tried = np.zeros(len(pool), dtype=bool)
-    while len(proven) < 4 * ex.max_boxes and ex._budget_left > 0:
-        room = min(16, ex._budget_left)
+    while len(proven) < 4 * max_boxes and budget.left > 0:
+        room = min(16, budget.left)
         seeds = [i for i in order if not covered[i] and not tried[i]][:room]
         if not seeds:
             break
@@ -73,22 +113,24 @@ def grow_boxes(ex: VIAExtractor, X: np.ndarray, y_idx: np.ndarray):
         seeds = np.array(seeds)
         cls = labels[seeds]
         lo, hi = pool[seeds].copy(), pool[seeds].copy()
-        ok = ex._verify(lo, hi, cls)["status"] == "proven"
+        ok = g.verify(lo, hi, cls)["status"] == "proven"
         lo, hi, cls = lo[ok], hi[ok], cls[ok]
         if len(lo) == 0:
             continue
-        lo, hi = grow_neighbours(ex, lo, hi, cls, pool, labels)
-        lo, hi = grow_uniform(ex, lo, hi, cls)
-        lo, hi = grow_faces(ex, lo, hi, cls)
+        lo, hi = grow_neighbours(g, lo, hi, cls, pool, labels)
+        lo, hi = grow_uniform(g, lo, hi, cls)
+        lo, hi = grow_faces(g, lo, hi, cls)
         for k in range(len(lo)):
             proven.append((lo[k], hi[k], int(cls[k])))
-            covered |= dom.contains(pool, lo[k], hi[k])
-    return proven
+            covered |= domain.contains(pool, lo[k], hi[k])
+    return proven, pool, labels
 
 
-def try_enlarge(ex: VIAExtractor, lo, hi, cls, new_lo, new_hi, only=None):
-    """Verify the enlarged boxes (those in ``only``); keep enlargements that are proven."""
-    pairs = [ex.domain_.normalise(a, b) for a, b in zip(new_lo, new_hi)]
+def try_enlarge(g: Steps, lo, hi, cls, new_lo, new_hi, only=None):
+    """Verify the enlarged boxes (those in ``only``); keep enlargements that are proven.
+
+    Returns (lo, hi, enlarged (n,) bool)."""
+    pairs = [g.domain.normalise(a, b) for a, b in zip(new_lo, new_hi)]
     n_lo = np.array([p[0] for p in pairs])
     n_hi = np.array([p[1] for p in pairs])
     # Enlargements only: a normalised box never shrinks below the proven one.
@@ -97,23 +139,23 @@ def try_enlarge(ex: VIAExtractor, lo, hi, cls, new_lo, new_hi, only=None):
     if only is not None:
         moved &= only
     changed = np.flatnonzero(moved)
-    if changed.size == 0 or ex._budget_left < changed.size:
+    if changed.size == 0 or g.budget.left < changed.size:
         return lo, hi, np.zeros(len(lo), dtype=bool)
     good = np.zeros(len(lo), dtype=bool)
-    res = ex._verify(n_lo[changed], n_hi[changed], cls[changed])
+    res = g.verify(n_lo[changed], n_hi[changed], cls[changed])
     good[changed[res["status"] == "proven"]] = True
     lo = np.where(good[:, None], n_lo, lo)
     hi = np.where(good[:, None], n_hi, hi)
     return lo, hi, good
 
 
-def grow_neighbours(ex: VIAExtractor, lo, hi, cls, X, y_idx):
+def grow_neighbours(g: Steps, lo, hi, cls, X, y_idx):
     """Largest proven bounding box of the seed and its k nearest rows of the same class.
 
     The boxes are nested in k, so k is found by bisection on a log scale; the box then
     follows the data's own shape, which is where held-out rows lie.
     """
-    dom = ex.domain_
+    dom = g.domain
     Zs = X / dom.range
     seeds = (lo + hi) / 2.0 / dom.range
     dist = ((seeds[:, None, :] - Zs[None]) ** 2).sum(axis=2)
@@ -124,7 +166,7 @@ def grow_neighbours(ex: VIAExtractor, lo, hi, cls, X, y_idx):
     bad_k = n_same + 1
     while True:
         active = bad_k - good_k > 1
-        if not active.any() or ex._budget_left < int(active.sum()):
+        if not active.any() or g.budget.left < int(active.sum()):
             break
         k = np.where(active, np.sqrt(good_k * bad_k).astype(np.int64), good_k)
         k = np.clip(k, good_k + active, bad_k - active)
@@ -136,7 +178,7 @@ def grow_neighbours(ex: VIAExtractor, lo, hi, cls, X, y_idx):
         pairs = [dom.normalise(a, c) for a, c in zip(new_lo, new_hi)]
         n_lo = np.array([p[0] for p in pairs])
         n_hi = np.array([p[1] for p in pairs])
-        res = ex._verify(n_lo[active], n_hi[active], cls[active])
+        res = g.verify(n_lo[active], n_hi[active], cls[active])
         ok = np.zeros(len(lo), dtype=bool)
         ok[np.flatnonzero(active)[res["status"] == "proven"]] = True
         good_k = np.where(ok, k, good_k)
@@ -146,16 +188,16 @@ def grow_neighbours(ex: VIAExtractor, lo, hi, cls, X, y_idx):
     return lo, hi
 
 
-def grow_uniform(ex: VIAExtractor, lo, hi, cls):
+def grow_uniform(g: Steps, lo, hi, cls):
     """Largest proven ``x +- t * rho`` per box, rho_j = how far feature j may move.
 
     ``rho_j = margin / (d * |dmargin/dx_j|)`` (capped at the feature's range): the move that
     would use up the seed's logit margin if every feature moved at once. ``t`` is searched
     on a halving scale from 4 down, then refined by two bisection steps.
     """
-    dom = ex.domain_
+    dom = g.domain
     centre = (lo + hi) / 2.0
-    margin, grad = _margin_grad(ex.ir_, centre, cls)
+    margin, grad = g.verifier.margins(centre, cls)
     rho = np.abs(margin)[:, None] / (dom.d * np.abs(grad) + 1e-12)
     rho = np.minimum(rho, dom.range)
     best = np.zeros(len(lo))
@@ -163,7 +205,7 @@ def grow_uniform(ex: VIAExtractor, lo, hi, cls):
     t = 4.0
     for _ in range(9):
         trial = np.where(found, best, t)
-        lo, hi, good = try_enlarge(ex, lo, hi, cls, centre - trial[:, None] * rho,
+        lo, hi, good = try_enlarge(g, lo, hi, cls, centre - trial[:, None] * rho,
                                  centre + trial[:, None] * rho, only=~found)
         best = np.where(good, t, best)
         found |= good
@@ -173,23 +215,23 @@ def grow_uniform(ex: VIAExtractor, lo, hi, cls):
     step = best / 4.0
     for _ in range(2):
         trial = best + step
-        lo, hi, good = try_enlarge(ex, lo, hi, cls, centre - trial[:, None] * rho,
+        lo, hi, good = try_enlarge(g, lo, hi, cls, centre - trial[:, None] * rho,
                                  centre + trial[:, None] * rho, only=found)
         best = np.where(good, trial, best)
         step /= 2.0
     return lo, hi
 
 
-def grow_faces(ex: VIAExtractor, lo, hi, cls, tries: int = 7):
+def grow_faces(g: Steps, lo, hi, cls, tries: int = 7):
     """Push each face of every box outwards, one face at a time: the largest of
     1, 1/2, 1/4, ... of the room left that stays proven."""
-    dom = ex.domain_
+    dom = g.domain
     for kind, k in dom.units:
         if kind == "group":
             for col in dom.groups[k]:
                 new_hi = hi.copy()
                 new_hi[:, col] = 1.0
-                lo, hi, _ = try_enlarge(ex, lo, hi, cls, lo, new_hi)
+                lo, hi, _ = try_enlarge(g, lo, hi, cls, lo, new_hi)
             continue
         for side in (0, 1):
             room = (lo[:, k] - dom.lower[k]) if side == 0 else (dom.upper[k] - hi[:, k])
@@ -201,9 +243,9 @@ def grow_faces(ex: VIAExtractor, lo, hi, cls, tries: int = 7):
                     new_lo[:, k] = lo[:, k] - frac * room
                 else:
                     new_hi[:, k] = hi[:, k] + frac * room
-                lo, hi, good = try_enlarge(ex, lo, hi, cls, new_lo, new_hi, only=~found)
+                lo, hi, good = try_enlarge(g, lo, hi, cls, new_lo, new_hi, only=~found)
                 found |= good
                 frac /= 2.0
-                if found.all() or ex._budget_left <= 0:
+                if found.all() or g.budget.left <= 0:
                     break
     return lo, hi

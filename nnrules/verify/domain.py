@@ -1,4 +1,5 @@
-"""Box algebra in schema space for ``via``: valid points, splits, merges, tree leaves.
+"""Boxes in schema space: valid points, splits, merges, tree leaves (used by ``via``; the
+verification domain of any surrogate's regions).
 
 A box is a pair of float64 arrays ``lo``, ``hi`` of shape (d,) (or stacked (n, d)). Feature
 kinds shape what a box means:

@@ -36,7 +36,7 @@ import warnings
 
 import numpy as np
 
-from nnrules.extract.bounds import (
+from nnrules.verify.bounds import (
     FLOAT64_SLACK,
     HEAD_MARGIN,
     U32,

@@ -15,7 +15,7 @@ Three methods, all batched over boxes:
     comparing separately bounded logits.
 ``"alpha"``
     ``"linear"`` with the lower-line slope of every unstable ReLU / LeakyReLU optimised by
-    gradient ascent on the bound (alpha-CROWN style, :mod:`nnrules.extract.alpha`), separately
+    gradient ascent on the bound (alpha-CROWN style, :mod:`nnrules.verify.alpha`), separately
     for each bounded form: the spec rows, and each hidden layer's neuron bounds. Never looser
     than ``"linear"`` (the heuristic slopes are the starting point and the best bound is
     kept). Sigmoid / tanh layers keep the ``"linear"`` lines.
@@ -231,7 +231,7 @@ def _propagate(ir, x_lo, x_hi, method: str, spec: np.ndarray | None, phase=None)
     if method == "alpha":
         from functools import partial
 
-        from nnrules.extract.alpha import optimise_back_substitution as back
+        from nnrules.verify.alpha import optimise_back_substitution as back
 
         spec_back = back if phase is None else partial(back, phase=phase, n_steps=20)
     empty = np.zeros(len(x_lo), dtype=bool)
@@ -329,7 +329,7 @@ def spec_lower_bounds(ir, lower, upper, spec, *, method: BoundMethod = "linear",
     phase : ndarray of shape (n_boxes, n) or None
         Signs {-1, 0, 1} the first layer's outputs (inputs of ``ir.layers[1]``, a ReLU or
         LeakyReLU) take: the bounds then hold on that part of each box only
-        (:mod:`nnrules.extract.relu_split`).
+        (:mod:`nnrules.verify.relu_split`).
 
     Returns
     -------

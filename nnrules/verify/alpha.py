@@ -1,6 +1,6 @@
 """Optimised ReLU relaxation slopes for the back-substituted bound (alpha-CROWN style).
 
-The ``"linear"`` engine (:mod:`nnrules.extract.bounds`) bounds every unstable ReLU on
+The ``"linear"`` engine (:mod:`nnrules.verify.bounds`) bounds every unstable ReLU on
 ``[l, u]`` (``l < 0 < u``) from below by a line through the origin whose slope it picks by a
 heuristic (1 if ``u > -l`` else 0). *Any* slope ``s`` in ``[0, 1]`` gives a valid lower line
 ``s z <= relu(z)`` on the whole real line (for LeakyReLU with slope ``a <= 1``, a convex

@@ -1,4 +1,4 @@
-"""The oracle: what pedagogical methods ask questions of.
+"""The oracle of tabular models: what pedagogical methods ask questions of.
 
 An ``Oracle`` wraps a ``Network`` or any black box (a callable returning labels or values, or an
 object with ``predict`` / ``predict_proba`` such as a scikit-learn model) and answers on rows in
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from nnrules.exceptions import OracleError, ParameterError
+from nnrules.io.model import nonfinite_mask, nonfinite_message
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
@@ -59,15 +60,27 @@ class Oracle:
                 f"The model answered {values.shape[0]} {what} for {n} queries; it must answer one "
                 "per row."
             )
-        if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
-            bad = int(np.sum(~np.isfinite(values.reshape(n, -1)).any(axis=1)))
-            raise OracleError(
-                f"The model answered NaN or inf {what} on {bad} of {n} queries; check the model "
-                "and the data ranges (queries stay within the schema's observed bounds)."
-            )
+        bad = nonfinite_mask(values)
+        if bad.any():
+            raise OracleError(nonfinite_message(bad, f"The model (asked for {what})"))
         return values
 
     # -- answers -------------------------------------------------------------------------
+    def nonfinite_rows(self, X: np.ndarray) -> np.ndarray:
+        """Which rows of ``X`` the model answers NaN or inf on, shape (n_samples,) of bool.
+
+        A ``Network`` is asked for its score tensor (or values); another model's float answers
+        are checked as they come (label answers have nothing to check). Not counted as queries.
+        """
+        before = self.n_queries
+        feed = self._feed(X)
+        self.n_queries = before
+        model = self.model
+        if hasattr(model, "nonfinite_rows"):
+            return np.asarray(model.nonfinite_rows(feed), dtype=bool)
+        out = model.predict(feed) if hasattr(model, "predict") else model(feed)
+        return nonfinite_mask(out)
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Labels as the model names them (classification) or values (regression)."""
         n = np.asarray(X).shape[0]

@@ -21,7 +21,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from nnrules.io.sequences import RECURRENT_OPS, _attr, _producers_needed
+from nnrules.io.sequences import RECURRENT_OPS, node_attribute
+from nnrules.oracles.sequence import producers_needed
 
 __all__ = ["prefix_answers"]
 
@@ -49,7 +50,7 @@ def _sessions(oracle: Any) -> dict | None:
     g.output.extend(helper.make_tensor_value_info(n, TensorProto.FLOAT, None)
                     for n in y_names if n not in known)
     last = nodes[-1]
-    body = _producers_needed(g, [oracle._score], {o for o in last.output if o})
+    body = producers_needed(g, [oracle._score], {o for o in last.output if o})
     used = {i for n in body for i in n.input}
     if len(last.output) > 2 and last.output[2] in used:
         oracle._prefix_sessions = None  # the head reads the cell state: no per-step value
@@ -72,7 +73,7 @@ def _sessions(oracle: Any) -> dict | None:
         "head": ort.InferenceSession(head.SerializeToString(), options,
                                      providers=["CPUExecutionProvider"]),
         "y": y_names,
-        "layouts": [int(_attr(n, "layout", 0)) for n in nodes],
+        "layouts": [int(node_attribute(n, "layout", 0)) for n in nodes],
         "feeds": [(k, o) for k, o in enumerate(last.output[:2]) if o and o in used],
         "x_used": x_name in used,
     }
@@ -138,7 +139,7 @@ def prefix_answers(oracle: Any, ids: Sequence[np.ndarray]):
                         oracle._cache.setdefault(prefix, int(labels[r]))
     label0, _ = oracle._empty_answer()
     width = next(iter(found.values()))[1].shape[0] if found else sum(
-        int(_attr(n, "hidden_size")) for n in oracle._nodes)
+        int(node_attribute(n, "hidden_size")) for n in oracle._nodes)
     prefixes = [()] + sorted(found, key=lambda w: (len(w), w))
     labels = np.array([label0] + [found[p][0] for p in prefixes[1:]], dtype=np.int64)
     states = np.zeros((len(prefixes), width))

@@ -7,7 +7,7 @@ extracted automaton is checked for exact equivalence.
 
 Examples
 --------
->>> from nnrules.languages import TOMITA
+>>> from nnrules.datasets.languages import TOMITA
 >>> TOMITA[3].accepts("100110"), TOMITA[3].accepts("1100")
 (False, True)
 """

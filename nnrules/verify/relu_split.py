@@ -12,7 +12,7 @@ Each part is bounded over the whole box with the relaxation that holds on the pa
 split constraints carried into the bound: ``-beta * z`` (``+beta * z`` for an inactive
 split) with a multiplier ``beta >= 0`` per split neuron and bounded form, which is <= 0 on the
 part, so any ``beta`` keeps the bound sound; the multipliers are optimised together with the
-ReLU slopes (:mod:`nnrules.extract.alpha`; Wang et al., NeurIPS 2021, "beta-CROWN"). Only the
+ReLU slopes (:mod:`nnrules.verify.alpha`; Wang et al., NeurIPS 2021, "beta-CROWN"). Only the
 first layer is split: its inputs ``z = W x + b`` are exact affine functions of the input, so
 the constraints are exact.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrules.extract.bounds import FLOAT64_SLACK, HEAD_MARGIN, U32, spec_lower_bounds
+from nnrules.verify.bounds import FLOAT64_SLACK, HEAD_MARGIN, U32, spec_lower_bounds
 
 __all__ = ["applicable", "prove_by_relu_splitting"]
 

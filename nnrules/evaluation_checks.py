@@ -1,0 +1,129 @@
+"""Checks of evaluation data against the network and the surrogate, for the fidelity report.
+
+What ``nnrules.fidelity.evaluate`` says about the data besides agreement: true labels that are
+not the network's classes (refused when none is, warned when some are; ``label_map`` maps
+them), rows outside the domain the surrogate was extracted on (counted, warned), and a model
+that carries no feature names (its columns were matched by position only). Knows networks and
+schemas, never extractors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from nnrules.exceptions import DataError
+from nnrules.surrogates.base import plain
+
+__all__ = [
+    "check_labels", "is_network", "map_labels", "outside_domain", "same_labels",
+    "unnamed_model",
+]
+
+
+def is_network(obj: Any) -> bool:
+    """Whether ``obj`` is a loaded ``nnrules.io.model.Network``."""
+    from nnrules.io.model import Network
+
+    return isinstance(obj, Network)
+
+
+def same_labels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise label equality that tolerates 1 vs 1.0 (CSV labels are often floats)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind in "iufb" and b.dtype.kind in "iufb":
+        return a.astype(np.float64) == b.astype(np.float64)
+    return a.astype(str) == b.astype(str)
+
+
+def map_labels(y: Any, label_map: Mapping[Any, Any] | None) -> np.ndarray:
+    """``y`` with every label named in ``label_map`` replaced by its value (the others kept).
+
+    Keys match labels by text, so ``{"1": "yes"}`` maps a label read as 1 or 1.0.
+
+    Examples
+    --------
+    >>> map_labels(["cls0", "cls1", "cls1"], {"cls0": 0, "cls1": 1}).tolist()
+    [0, 1, 1]
+    """
+    y = np.asarray(y)
+    if not label_map:
+        return y
+    lookup = {_label_key(k): v for k, v in label_map.items()}
+    return np.asarray([lookup.get(_label_key(v), v) for v in y.tolist()])
+
+
+def _label_key(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_labels(y: np.ndarray, classes: np.ndarray, data_name: str,
+                  warnings: list[str]) -> None:
+    """Refuse true labels none of which is a network class; warn when some are not."""
+    if classes is None or len(classes) == 0 or len(y) == 0:
+        return
+    values = np.unique(y.astype(str)) if y.dtype == object else np.unique(y)
+    known = np.array([bool(np.any(same_labels(np.asarray([v] * len(classes)), classes)))
+                      for v in values])
+    shown_classes = [plain(c) for c in classes]
+    if not known.any():
+        raise DataError(
+            f"None of the labels in {data_name!r} is one of the network's classes: the data has "
+            f"{[plain(v) for v in values[:10]]}{' ...' if len(values) > 10 else ''}, the "
+            f"network answers {shown_classes}. Map them with label_map= (CLI --label-map "
+            "DATA=CLASS,...), or name the classes with classes= (CLI --classes)."
+        )
+    if not known.all():
+        unknown = [plain(v) for v in values[~known]][:10]
+        warnings.append(
+            f"Labels {unknown} in {data_name!r} are not among the network's classes "
+            f"{shown_classes}: those rows count as wrong for both network and surrogate. Map "
+            "them with label_map= (CLI --label-map) if they name a class differently."
+        )
+
+
+def unnamed_model(oracle: Any, X: Any) -> bool:
+    """Whether ``oracle`` is (or wraps) a single-input Network without feature names that
+    reads a table (so its columns were matched by position only)."""
+    if hasattr(X, "tokens"):
+        return False
+    network = oracle if is_network(oracle) else getattr(oracle, "model", None)
+    if not is_network(network) or len(network.inputs) != 1:
+        return False
+    shape = network.inputs[0].shape
+    return network.feature_names is None and shape is not None and len(shape) == 2
+
+
+def outside_domain(surrogate: Any, X: Any, data: Any, data_name: str,
+                    warnings: list[str]) -> dict:
+    """``{"outside_domain": {"rows": k, "features": {name: rows}}}`` for evaluation rows outside
+    the domain the surrogate was extracted on (its schema: kinds and observed bounds), with a
+    warning; ``{}`` when every row is inside or there is no schema to compare with."""
+    if hasattr(X, "tokens"):
+        return {}
+    schema = getattr(surrogate, "schema", None)
+    if schema is None and data is not None:
+        schema = data.schema
+    if schema is None or not hasattr(schema, "outside_domain"):
+        return {}
+    try:
+        mask, counts = schema.outside_domain(X)
+    except (TypeError, ValueError):  # rows that do not fit the schema: predict says so
+        return {}
+    k = int(mask.sum())
+    if k == 0:
+        return {}
+    shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
+                      for name, m in list(counts.items())[:8])
+    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+    warnings.append(
+        f"{k} of {len(mask)} rows of {data_name!r} lie outside the domain the surrogate was "
+        f"extracted on (values beyond the extraction data's bounds or kinds: {shown}{more}). "
+        "The surrogate was not fitted there; read its answers on those rows with care, or "
+        "extract on data that covers them."
+    )
+    return {"outside_domain": {"rows": k, "features": counts}}

@@ -1,0 +1,320 @@
+"""Exports equal the surrogate, not resemble it: ONNX (onnxruntime), SQL (SQLite and DuckDB) and
+Python give exactly ``surrogate.predict``'s labels (regression: within 1e-6 relative) on 10,000
+rows that include every threshold exactly and one float32 ulp either side, and every category."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import export_cases as ec
+
+from nnrules.cli import main
+from nnrules.exceptions import FormatError, ParameterError, SchemaError
+from nnrules.fidelity import FidelityReport
+from nnrules.io import serialize
+from nnrules.io.export import export, export_bytes
+
+N_ROWS = 10_000
+
+
+def _rows(surrogate, X: np.ndarray) -> list[dict]:
+    """Rows as a CSV reader or a database would hold them: categories as text."""
+    schema = surrogate.schema
+    out = []
+    for x in X.tolist():
+        row = {}
+        for f, v in zip(schema.features, x):
+            row[f.name] = f.categories[int(v)] if f.kind == "categorical" else v
+        out.append(row)
+    return out
+
+
+def _same(got, ref, regression: bool) -> None:
+    got = list(got)
+    ref = list(ref)
+    assert len(got) == len(ref)
+    if regression:
+        g = np.asarray([math.nan if v is None else v for v in got], dtype=float)
+        r = np.asarray(ref, dtype=float)
+        both_nan = np.isnan(g) & np.isnan(r)
+        ok = both_nan | np.isclose(g, r, rtol=1e-6, atol=0.0)
+        assert ok.all(), f"{(~ok).sum()} values differ, e.g. {g[~ok][:3]} vs {r[~ok][:3]}"
+        return
+    bad = [i for i, (a, b) in enumerate(zip(got, ref)) if a != b or type(a) is not type(b)
+           and not (isinstance(a, (int, np.integer)) and isinstance(b, (int, np.integer)))]
+    assert not bad, f"{len(bad)} labels differ, e.g. row {bad[0]}: {got[bad[0]]!r} vs " \
+                    f"{ref[bad[0]]!r}"
+
+
+def _plain(values) -> list:
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
+def run_python(surrogate, X):
+    ns: dict = {}
+    exec(compile(export_bytes(surrogate, "python").decode(), "exported.py", "exec"), ns)
+    return ns["predict_many"](_rows(surrogate, X))
+
+
+def _sql_table(surrogate, X):
+    cols = ["row_id"] + list(surrogate.schema.names)
+    kinds = ["INTEGER"] + ["TEXT" if f.kind == "categorical" else "DOUBLE PRECISION"
+                           for f in surrogate.schema.features]
+    values = [(i, *row.values()) for i, row in enumerate(_rows(surrogate, X))]
+    return cols, kinds, values
+
+
+def run_sqlite(surrogate, X, table="data"):
+    cols, kinds, values = _sql_table(surrogate, X)
+    con = sqlite3.connect(":memory:")
+    q = ", ".join(f'"{c}" {k}' for c, k in zip(cols, kinds))
+    con.execute(f'CREATE TABLE "{table}" ({q})')
+    con.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(cols))})', values)
+    sql = export_bytes(surrogate, "sql", table=table, key="row_id").decode()
+    got = con.execute(sql).fetchall()
+    assert [r[0] for r in got] == list(range(len(X)))  # the key comes through, in order
+    return [r[1] for r in got]
+
+
+def run_duckdb(surrogate, X):
+    duckdb = pytest.importorskip("duckdb")
+    import pandas as pd
+
+    frame = pd.DataFrame(_rows(surrogate, X))
+    frame.insert(0, "row_id", np.arange(len(X)))
+    con = duckdb.connect()
+    con.register("data_frame", frame)
+    con.execute('CREATE TABLE "data" AS SELECT * FROM data_frame')
+    sql = export_bytes(surrogate, "sql", key="row_id").decode()
+    got = sorted(con.execute(sql).fetchall(), key=lambda r: r[0])
+    return [r[1] for r in got]
+
+
+def run_onnx(surrogate, X32):
+    model = onnx.load_from_string(export_bytes(surrogate, "onnx"))
+    onnx.checker.check_model(model, full_check=True)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = surrogate.schema.to_model_input(X32)
+    if not isinstance(feeds, dict):
+        feeds = {sess.get_inputs()[0].name: X32.astype(np.float32)}
+    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+    meta = {p.key: p.value for p in model.metadata_props}
+    return out, meta
+
+
+@pytest.fixture(scope="module", params=sorted(ec.CASES))
+def case(request):
+    s = ec.CASES[request.param]()
+    X = ec.edge_rows(s, N_ROWS)
+    return request.param, s, X
+
+
+def test_python_equals_predict(case):
+    name, s, X = case
+    _same(run_python(s, X), _plain(s.predict(X)), s.task == "regression")
+
+
+def test_sqlite_equals_predict(case):
+    name, s, X = case
+    _same(run_sqlite(s, X), _plain(s.predict(X)), s.task == "regression")
+
+
+def test_duckdb_equals_predict(case):
+    name, s, X = case
+    _same(run_duckdb(s, X), _plain(s.predict(X)), s.task == "regression")
+
+
+def test_onnx_equals_predict_on_float32_rows(case):
+    """The export reads float32 like the network; it equals predict on those float32 rows."""
+    name, s, X = case
+    X32 = X.astype(np.float32)
+    ref = s.predict(X32.astype(np.float64))
+    out, meta = run_onnx(s, X32)
+    if s.task == "regression":
+        _same(out["value"].tolist(), ref, True)
+        return
+    got = out["label"].tolist()
+    if "ABSTAIN" in meta:
+        abstain = eval(meta["ABSTAIN"])  # a repr of a label
+        got = [None if v == abstain else v for v in got]
+    _same(got, _plain(ref), False)
+    if "scores" in out and hasattr(s, "predict_proba"):
+        np.testing.assert_allclose(out["scores"], s.predict_proba(X32.astype(np.float64)),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_edge_rows_sit_on_thresholds_and_flip_answers():
+    """The rows are not easy: thresholds are hit exactly and one ulp moves the answer."""
+    s = ec.CASES["tree"]()
+    X = ec.edge_rows(s, N_ROWS)
+    ts = ec.thresholds(s)
+    hits = sum(np.isin(X[:, j], sorted(v)).sum() for j, v in ts.items())
+    assert hits > 1000
+    # the same row one float32 ulp above a '<=' threshold goes the other way for some rows
+    tree = s
+    root = tree.tests[0]
+    row = ec.random_rows(1, np.random.default_rng(1))
+    below, above = row.copy(), row.copy()
+    t32 = np.float32(root.value)
+    below[0, root.feature] = float(t32) if float(t32) <= root.value else float(
+        np.nextafter(t32, np.float32(-np.inf)))
+    above[0, root.feature] = float(np.nextafter(np.float32(below[0, root.feature]),
+                                                np.float32(np.inf)))
+    assert tree.apply(below)[0] != tree.apply(above)[0]
+
+
+def test_float32_rounding_is_exact_for_every_neighbour():
+    from nnrules.io.export._ir import Atom, to_float32
+
+    rng = np.random.default_rng(0)
+    for t in rng.standard_normal(200) * 10.0 ** rng.integers(-5, 6, 200):
+        xs = np.array(ec._near(float(t)), np.float32)
+        for op in ("<=", ">", "<", ">=", "==", "!="):
+            a32 = to_float32(Atom(0, op, float(t)))
+            for x in xs:
+                want = Atom(0, op, float(t)).holds(float(x))
+                got = a32 if isinstance(a32, bool) else Atom(0, a32.op, a32.value).holds(
+                    float(np.float32(x)))
+                assert got == want, (t, op, x)
+
+
+def test_onnx_metadata_and_inputs(tmp_path):
+    s = ec.CASES["tree_mofn"]()
+    report = {"model_sha256": "ab" * 32, "fidelity": 0.9375, "fidelity_ci95": [0.9, 0.96],
+              "method": "trepan", "data": {"name": "test.csv", "n_rows": 160, "kind": "held-out"}}
+    path = export(s, "onnx", tmp_path / "tree.onnx", report=report)
+    model = onnx.load(path)
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert meta["model_sha256"] == "ab" * 32
+    assert float(meta["fidelity"]) == 0.9375
+    assert [i.name for i in model.graph.input] == list(s.schema.names)
+    types = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    assert types["job"] == onnx.TensorProto.STRING
+    assert any(n.op_type == "TreeEnsembleRegressor" for n in model.graph.node)
+
+
+def test_automaton_exports_table_and_regex(tmp_path):
+    from nnrules.surrogates.automaton import Automaton
+
+    a = Automaton.from_table(np.array([[0, 1], [1, 0]]), np.array([1, 0]), alphabet=("0", "1"),
+                             classes=np.array([0, 1]))
+    table = json.loads(export_bytes(a, "json"))
+    assert table["states"][0] == {"id": 0, "next": {"0": 0, "1": 1}, "output": 1}
+    rows = export_bytes(a, "csv").decode().splitlines()
+    assert rows == ["state,start,output,0,1", "0,1,1,0,1", "1,0,0,1,0"]
+    import re
+
+    regex = export_bytes(a, "regex").decode().splitlines()
+    accept = regex[regex.index(next(r for r in regex if r.startswith("# strings") and "1" in
+                                    r.split("labels")[1])) + 1]
+    for text in ["", "0", "1", "11", "0110", "111"]:
+        assert bool(re.fullmatch(accept, text)) == (text.count("1") % 2 == 0)
+    with pytest.raises(Exception, match="transition table"):
+        export_bytes(a, "onnx")
+
+
+def test_sql_without_names_is_a_clear_error():
+    from dataclasses import replace
+
+    s = ec.CASES["ruleset"]()
+    schema = s.schema
+    s.schema = replace(schema, features=tuple(replace(f, name=f"x{i}")
+                                              for i, f in enumerate(schema.features)))
+    with pytest.raises(SchemaError, match="placeholder names 'x0'..'x7'"):
+        export_bytes(s, "sql")
+    assert "def predict" in export_bytes(s, "python").decode()  # Python reads dict keys
+    s.schema = None
+    with pytest.raises(SchemaError, match="needs the features' names"):
+        export_bytes(s, "sql")
+
+
+def test_unknown_target_and_directory_path(tmp_path):
+    s = ec.CASES["ruleset"]()
+    with pytest.raises(ParameterError, match="Unknown export format 'xml'"):
+        export_bytes(s, "xml")
+    with pytest.raises(ParameterError, match="is a directory"):
+        export(s, "sql", tmp_path)
+
+
+def test_cli_export_refuses_unknown_version_and_writes_nothing(tmp_path, capsys):
+    s = ec.CASES["tree"]()
+    path = tmp_path / "surrogate.json"
+    d = s.to_dict()
+    d["version"] = 99
+    path.write_text(json.dumps(d))
+    out = tmp_path / "out.sql"
+    assert main(["export", str(path), "--to", "sql", "-o", str(out)]) == 1
+    assert "version 99" in capsys.readouterr().err
+    assert not out.exists()
+    with pytest.raises(FormatError):
+        serialize.load(path)
+
+
+def test_cli_export_all_targets(tmp_path):
+    s = ec.CASES["boxes"]()
+    serialize.dump(s, tmp_path / "surrogate.json")
+    report = FidelityReport(task="classification", method="via", parameters={}, seed=0,
+                            model_sha256="cd" * 32, data={"name": "t.csv", "n_rows": 8,
+                                                          "kind": "held-out rows"}, n_eval=8,
+                            fidelity=0.5, fidelity_ci95=[0.2, 0.8])
+    serialize.dump(report, tmp_path / "report.json")
+    for to, name in (("onnx", "m.onnx"), ("sql", "q.sql"), ("python", "m.py")):
+        assert main(["export", str(tmp_path / "surrogate.json"), "--to", to,
+                     "-o", str(tmp_path / name), "--table", "apps", "--key", "id"]) == 0
+    assert 'FROM "apps"' in (tmp_path / "q.sql").read_text()
+    assert "cd" * 32 in (tmp_path / "m.py").read_text()
+    meta = {p.key: p.value for p in onnx.load(tmp_path / "m.onnx").metadata_props}
+    assert meta["model_sha256"] == "cd" * 32
+
+
+def test_same_surrogate_same_bytes():
+    s = ec.CASES["additive_logits"]()
+    for to in ("onnx", "sql", "python"):
+        assert export_bytes(s, to) == export_bytes(ec.CASES["additive_logits"](), to)
+
+
+@pytest.mark.parametrize("method", __import__("test_common").METHODS)
+def test_every_registered_method_exports_exactly(method):
+    """Whatever a method extracts, its export equals it (automata: table and regex)."""
+    import re
+
+    from test_common import _fitted
+
+    extractor, X_eval = _fitted(method)
+    s = extractor.surrogate_
+    if s.FORMAT == "nnrules/automaton":
+        table = json.loads(export_bytes(s, "json"))
+        patterns = export_bytes(s, "regex").decode().splitlines()
+        labels = [json.loads(json.dumps(c)) for c in table["classes"]]
+        for text, label in zip(X_eval[:200], s.predict(X_eval[:200]).tolist()):
+            state = table["start"]
+            for symbol in text:
+                state = table["states"][state]["next"][symbol]
+            assert table["states"][state]["output"] == label
+            pattern = patterns[2 * labels.index(label) + 1]
+            assert re.fullmatch(pattern, text)
+        return
+    X = ec.edge_rows(s, 2000, seed=2)
+    regression = s.task == "regression"
+    ref = _plain(s.predict(X))
+    _same(run_python(s, X), ref, regression)
+    _same(run_sqlite(s, X), ref, regression)
+    X32 = X.astype(np.float32)
+    out, meta = run_onnx(s, X32)
+    got = out["value" if regression else "label"].tolist()
+    if "ABSTAIN" in meta:
+        got = [None if v == eval(meta["ABSTAIN"]) else v for v in got]
+    _same(got, _plain(s.predict(X32.astype(np.float64))), regression)
+    # fit stored the local figures: every row's reasons come with its region's fidelity
+    for item in s.reasons(X_eval[:20], k=3):
+        assert item["local_n"] is not None
