@@ -41,7 +41,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options
+from nnrules._validation import RANDOM_STATE, Interval, Options
 from nnrules.exceptions import ParameterError, UnsupportedModelError
 from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.budget import OutOfBudget
@@ -141,7 +141,7 @@ class SetionoExtractor(DecompositionalExtractor):
         "min_gain": Interval(float, 0, None, closed="neither"),
         "max_rules": Interval(int, 1, None, allow_none=True),
         "max_seconds": Interval(float, 0, None, closed="neither", allow_none=True),
-        "random_state": Interval(int, 0, None, allow_none=True),
+        "random_state": RANDOM_STATE,
     }
 
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,

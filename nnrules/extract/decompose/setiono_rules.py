@@ -4,7 +4,8 @@ A cluster boundary ``h[j] > b`` of a unit is the interval ``z_j > act^-1(b)`` of
 pre-activation ``z_j = W1[j] . x + b1[j]`` (activations are monotone). :class:`InputRules` turns
 it into a DNF on the inputs:
 
-* exactly, when the unit's remaining inputs are one-hot groups and binary columns with at most
+* exactly, when the unit's remaining inputs are one-hot groups, binary columns and integer
+  columns of at most ``MAX_INT_VALUES`` values (by the schema's bounds), with at most
   ``max_combinations`` combinations: ``z_j`` is evaluated on every combination and the true
   ones are covered by short cubes (:func:`~nnrules.extract.decompose.cover.cover`);
 * exactly, when the unit reads a single input: one threshold on it (up to the measure-zero
@@ -32,52 +33,78 @@ from nnrules.surrogates.rules import Condition, Rule, RuleSet
 __all__ = ["InputRules", "minimise_on_domain"]
 
 Clause = tuple[Condition, ...]
-Attr = tuple[str, tuple[int, ...]]  # ("onehot", group columns) or ("binary", (column,))
+# ("onehot", group columns, value indices) or ("int", (column,), the integer values)
+Attr = tuple[str, tuple[int, ...], tuple[int, ...]]
+MAX_INT_VALUES = 16  # an integer column with at most this many values (bounds) is enumerated
 
 
 def _attributes(columns: Sequence[int], schema: Any) -> list[Attr] | None:
-    """The discrete attributes covering ``columns``, or None if one of them is not discrete."""
+    """The discrete attributes covering ``columns`` — one-hot groups, binary columns, integer
+    columns whose schema bounds span at most ``MAX_INT_VALUES`` values — or None if one of the
+    columns is none of these."""
     attrs: list[Attr] = []
     seen_groups: set[str] = set()
     for j in sorted(int(c) for c in columns):
         f = schema.features[j] if schema is not None else None
-        if f is not None and f.kind == "onehot":
+        if f is None:
+            return None
+        if f.kind == "onehot":
             if f.group not in seen_groups:
                 seen_groups.add(f.group)
-                attrs.append(("onehot", tuple(schema.groups[f.group])))
-        elif f is not None and f.kind == "binary":
-            attrs.append(("binary", (j,)))
+                cols = tuple(schema.groups[f.group])
+                attrs.append(("onehot", cols, tuple(range(len(cols)))))
+        elif f.kind == "binary":
+            attrs.append(("int", (j,), (0, 1)))
+        elif (f.kind == "integer" and f.lower is not None and f.upper is not None
+              and np.isfinite(f.lower) and np.isfinite(f.upper)
+              and f.upper - f.lower + 1 <= MAX_INT_VALUES):
+            attrs.append(("int", (j,), tuple(range(int(np.ceil(f.lower)),
+                                                   int(np.floor(f.upper)) + 1))))
         else:
             return None
     return attrs
 
 
+def _sizes(attrs: list[Attr]) -> list[int]:
+    return [len(values) for _, _, values in attrs]
+
+
+def _ordered(attrs: list[Attr]) -> list[bool]:
+    return [kind == "int" for kind, _, _ in attrs]
+
+
 def _domain(attrs: list[Attr]) -> np.ndarray:
-    sizes = [len(cols) if kind == "onehot" else 2 for kind, cols in attrs]
-    D = np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=np.int64)
+    D = np.array(list(itertools.product(*[range(s) for s in _sizes(attrs)])), dtype=np.int64)
     return D.reshape(-1, len(attrs))
+
+
+def _domain_size(attrs: list[Attr]) -> int:
+    return int(np.prod([float(s) for s in _sizes(attrs)]))
 
 
 def _rows(D: np.ndarray, attrs: list[Attr], n_features: int) -> np.ndarray:
     """The input rows of the domain's points (columns no attribute names are 0)."""
     X = np.zeros((len(D), n_features))
-    for a, (kind, cols) in enumerate(attrs):
+    for a, (kind, cols, values) in enumerate(attrs):
         if kind == "onehot":
             X[np.arange(len(D)), np.asarray(cols)[D[:, a]]] = 1.0
         else:
-            X[:, cols[0]] = D[:, a]
+            X[:, cols[0]] = np.asarray(values, dtype=np.float64)[D[:, a]]
     return X
 
 
 def _clause(cube: Cube, attrs: list[Attr]) -> Clause:
     out: list[Condition] = []
-    for allowed, (kind, cols) in zip(cube, attrs):
-        size = len(cols) if kind == "onehot" else 2
+    for allowed, (kind, cols, values) in zip(cube, attrs):
+        size = len(values)
         if len(allowed) == size:
             continue
-        if kind == "binary":
-            (v,) = allowed
-            out.append(Condition(cols[0], ">" if v == 1 else "<=", 0.5))
+        if kind == "int":  # an interval of values (ordered attribute)
+            lo, hi = min(allowed), max(allowed)
+            if lo > 0:
+                out.append(Condition(cols[0], ">", values[lo] - 0.5))
+            if hi < size - 1:
+                out.append(Condition(cols[0], "<=", values[hi] + 0.5))
         elif len(allowed) == 1:
             (v,) = allowed
             out.append(Condition(cols[v], ">", 0.5))
@@ -150,14 +177,13 @@ class InputRules:
             holds = bool(bias > theta)
             return ([()] if holds else []), ([] if holds else [()])
         attrs = _attributes(cols, self.schema)
-        if attrs is not None:
+        if attrs is not None and _domain_size(attrs) <= self.max_combinations:
             D = _domain(attrs)
-            if len(D) <= self.max_combinations:
-                z = _rows(D, attrs, len(w)) @ w + bias
-                sizes = [len(c) if k == "onehot" else 2 for k, c in attrs]
-                on = z > theta
-                return ([_clause(c, attrs) for c in cover(D, on, sizes=sizes)],
-                        [_clause(c, attrs) for c in cover(D, ~on, sizes=sizes)])
+            z = _rows(D, attrs, len(w)) @ w + bias
+            on = z > theta
+            kw = {"sizes": _sizes(attrs), "ordered": _ordered(attrs)}
+            return ([_clause(c, attrs) for c in cover(D, on, **kw)],
+                    [_clause(c, attrs) for c in cover(D, ~on, **kw)])
         if len(cols) == 1:
             i = int(cols[0])
             t = (theta - bias) / float(w[i])
@@ -210,17 +236,15 @@ def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X
     """
     used = sorted({c.feature for clause, _ in candidates for c in clause})
     attrs = _attributes(used, schema)
-    if attrs is None:
+    if attrs is None or _domain_size(attrs) > max_combinations:
         return None
     D = _domain(attrs)
-    if len(D) > max_combinations:
-        return None
     rows = _rows(D, attrs, X.shape[1])
     cls = np.full(len(D), default, dtype=np.int64)
     for clause, k in reversed(list(candidates)):
         cls[clause_mask(clause, rows)] = k
-    sizes = [len(c) if k == "onehot" else 2 for k, c in attrs]
-    covers = {k: cover(D, cls == k, sizes=sizes, tick=tick) for k in np.unique(cls).tolist()}
+    covers = {k: cover(D, cls == k, sizes=_sizes(attrs), ordered=_ordered(attrs), tick=tick)
+              for k in np.unique(cls).tolist()}
     counts = np.bincount(labels, minlength=len(classes))
     new_default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k))
     rules = []
