@@ -24,7 +24,8 @@ inputs a Sub/Div standardisation in front).
   1,000 generated rows with German credit's 20 columns and their types — 13 categorical columns
   coded like the original (``A11`` ...), one-hot encoded into ``<column>_<code>`` columns, and 7
   integer columns — labelled by a known score plus noise (about 70% good). Rows 0..699 train,
-  700..999 test (``credit_train.csv``, ``credit_test.csv``). Widths 3 and 4:
+  700..999 test (``credit_train.csv``, ``credit_test.csv``). Widths 3 and 4, penalty
+  ``CREDIT_EPS1``:
   ``credit_h<width>.onnx``.
 
 ``meta.json`` records each network's width, seed, penalty and accuracy. Seeded: re-running gives
@@ -49,6 +50,9 @@ OUT = ROOT / "tests" / "fixtures" / "setiono"
 BETA = 10.0
 EPS1 = 3e-3
 EPS2 = 1e-4
+# The credit stand-in's 61 inputs need a stronger push to few connections (at 3e-3 over 100
+# connections stay); at 3e-2 the held-out accuracy is higher too (0.89 against 0.86).
+CREDIT_EPS1 = 3e-2
 
 
 def penalty(net: torch.nn.Sequential, eps1: float = EPS1) -> torch.Tensor:
@@ -249,12 +253,12 @@ def make_credit(meta: dict) -> None:
     _csv(OUT / "credit_train.csv", X[:700], y[:700], names)
     _csv(OUT / "credit_test.csv", X[700:], y[700:], names)
     for width in (3, 4):
-        net, mean, std = train(X[:700], y[:700], width, seed=0, epochs=1500)
+        net, mean, std = train(X[:700], y[:700], width, seed=0, epochs=1500, eps1=CREDIT_EPS1)
         name = f"credit_h{width}"
         export(net, mean, std, names, OUT / f"{name}.onnx", scale=True)
         acc = float(np.mean(predict(net, mean, std, X[700:]) == y[700:]))
         meta[name] = {"data": "credit", "hidden": width, "seed": 0,
-                      "penalty": {"beta": BETA, "eps1": EPS1, "eps2": EPS2},
+                      "penalty": {"beta": BETA, "eps1": CREDIT_EPS1, "eps2": EPS2},
                       "test_accuracy": acc, "bad_share": float(y.mean()),
                       "small_weights": _small_weights(net)}
         print(name, meta[name], flush=True)

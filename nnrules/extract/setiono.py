@@ -256,17 +256,19 @@ class SetionoExtractor(DecompositionalExtractor):
         failed = []
         for j in range(net.n_hidden):
             ws.budget.tick()
-            best = None
+            tried = []
             for cand in self._candidates(H[:, j]):
                 net.clusters[j] = cand
                 changed = int(np.sum(net.predict_discrete(X) != reference))
-                best = cand
+                tried.append((changed, cand.n_clusters, cand))
                 if changed <= allowed:
                     break
             else:
-                if best is not None:
-                    failed.append(j)
-            net.clusters[j] = best
+                if tried:  # none met the tolerance: the least change, and later units may
+                    failed.append(j)  # not add to it
+                    changed, _, cand = min(tried, key=lambda t: (t[0], t[1]))
+                    net.clusters[j] = cand
+                    allowed = changed
         change = float(np.mean(net.predict_discrete(X) != reference))
         if failed:
             self._reasons.append(
