@@ -320,18 +320,18 @@ def _setiono_row(network, method, r) -> str:
 
 
 def main_setiono() -> None:
-    head = ["| network | method | fidelity | rules | terms | seconds | rules = concept | "
-            "clusters per unit | partial |", "|---|---|---:|---:|---:|---:|---|---|---|"]
+    head = [("| network | method | fidelity | rules | terms | seconds | rules = concept | "
+             "clusters per unit | partial |"), "|---|---|---:|---:|---:|---:|---|---|---|"]
     lines = ["# Setiono's activation clustering (setiono) beside tree and eclaire", "",
              "Command (repository root): `python benchmarks/decompositional.py --setiono`", "",
-             "Networks: `tests/fixtures/setiono/` (one hidden layer of tanh units trained with "
-             "Setiono's weight penalty by `scripts/make_setiono.py`). Fidelity: agreement with "
-             "the network on MONK's 432 points, breast cancer's 171 held-out rows, the "
-             "German-credit stand-in's 300 held-out rows. setiono runs with its defaults "
-             "(tolerance 0.01, greedy clustering, at most 4 clusters per unit); `tree` gets "
-             "setiono's rule count + 1 leaves, `eclaire (=)` is capped at setiono's rule count. "
-             "`rules = concept`: the rules' truth table over the 432 points is the MONK "
-             "concept.", ""]
+             ("Networks: `tests/fixtures/setiono/` (one hidden layer of tanh units trained with "
+              "Setiono's weight penalty by `scripts/make_setiono.py`). Fidelity: agreement with "
+              "the network on MONK's 432 points, breast cancer's 171 held-out rows, the "
+              "German-credit stand-in's 300 held-out rows. setiono runs with its defaults "
+              "(tolerance 0.01, greedy clustering, at most 4 clusters per unit); `tree` gets "
+              "setiono's rule count + 1 leaves, `eclaire (=)` is capped at setiono's rule count. "
+              "`rules = concept`: the rules' truth table over the 432 points is the MONK "
+              "concept."), ""]
     summary: dict[tuple[str, str], list[dict]] = {}
     for data, networks in SETIONO_NETWORKS.items():
         lines += [f"## {data}", "", *head]

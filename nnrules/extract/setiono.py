@@ -348,7 +348,7 @@ class SetionoExtractor(DecompositionalExtractor):
         for clause, k in hidden_rules:
             ws.trace.add(1, clause, k, support=int(clause_mask(clause, H).sum()))
         self.stages_.append({
-            "stage": "table", "units": units, "combinations": int(len(D)),
+            "stage": "table", "units": units, "combinations": len(D),
             "complete": complete, "hidden_rules": len(hidden_rules),
             "fidelity": self._fidelity(pred, labels)})
         return hidden_rules, default
