@@ -174,6 +174,20 @@ def test_single_input_units_give_exact_thresholds(tmp_path):
     assert np.array_equal(ex.surrogate_.predict_index(grid), ex.discretised_predict_index(grid))
 
 
+def test_trace_links_input_clauses_to_classes():
+    import networkx as nx
+
+    X, _, names = _bc()
+    ex = Setiono(_net("breast_cancer_h3"), random_state=0).fit(X, feature_names=names)
+    g = ex.to_networkx()
+    classes = [n for n, d in g.nodes(data=True) if d["kind"] == "class"]
+    inputs = [n for n, d in g.nodes(data=True) if d["kind"] == "clause" and d["layer"] == 0]
+    hidden = [n for n, d in g.nodes(data=True) if d["kind"] == "clause" and d["layer"] == 1]
+    assert inputs and len(hidden) == len(ex.hidden_rules_)
+    for n in inputs:
+        assert any(nx.has_path(g, n, c) for c in classes)
+
+
 # -- the pieces ------------------------------------------------------------------------------
 
 def test_cover_is_exact_on_random_functions():

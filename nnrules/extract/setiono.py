@@ -345,8 +345,9 @@ class SetionoExtractor(DecompositionalExtractor):
         pred = np.full(len(X), default, dtype=np.int64)
         for clause, k in reversed(hidden_rules):
             pred[clause_mask(clause, H)] = k
-        for clause, k in hidden_rules:
-            ws.trace.add(1, clause, k, support=int(clause_mask(clause, H).sum()))
+        self._hidden_nodes = [ws.trace.add(1, clause, k,
+                                           support=int(clause_mask(clause, H).sum()))
+                              for clause, k in hidden_rules]
         self.stages_.append({
             "stage": "table", "units": units, "combinations": len(D),
             "complete": complete, "hidden_rules": len(hidden_rules),
@@ -372,7 +373,7 @@ class SetionoExtractor(DecompositionalExtractor):
             product = conjoin(dnfs, len(X), min_support=min_support, beam=self.beam,
                               schema=self.schema_, tick=ws.budget.tick)
             exact = exact and not product.truncated
-            node = f"clause:1:{n_rule}"
+            node = self._hidden_nodes[n_rule]
             for c, mask in zip(product.clauses, product.masks):
                 candidates.append((c, k))
                 ws.trace.add(0, c, node, support=int(mask.sum()))
