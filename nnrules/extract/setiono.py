@@ -123,7 +123,34 @@ class SetionoExtractor(DecompositionalExtractor):
     stages_ : list of dict
         Per stage: what it did and the training-row fidelity to the network after it.
     partial_reason_ : str or None
-        Which stage could not finish or meet the tolerance, else None.
+        Which stage could not finish or meet the tolerance, else None (then one
+        ``UserWarning`` says the same).
+    exact_ : bool
+        Whether every cluster condition was rewritten on the inputs exactly (enumeration or a
+        single threshold) and no product was cut by the beam.
+
+    Raises
+    ------
+    ParameterError
+        At fit: a parameter outside its range (``tolerance`` must be in [0, 1)), or a network
+        with more hidden units than ``max_combinations``.
+    DataError
+        At fit: the network gives every training row the same class.
+    UnsupportedModelError
+        At fit: not a classifier with exactly one hidden layer, or a schema that transforms the
+        columns before the network reads them.
+
+    Examples
+    --------
+    >>> import nnrules
+    >>> from nnrules.datasets import load_monk
+    >>> d = load_monk(3)
+    >>> net = nnrules.load("tests/fixtures/setiono/monk3_h3.onnx")  # doctest: +SKIP
+    >>> ex = SetionoExtractor(net).fit(d.X_train, feature_names=d.feature_names)  # doctest: +SKIP
+    >>> print(ex.surrogate_.to_text())  # doctest: +SKIP
+    IF a2 != 3 and a5 != 4 THEN 1
+    ELSE IF a4 == 1 and a5 == 3 THEN 1
+    ELSE 0
     """
 
     method = "setiono"
