@@ -27,6 +27,7 @@ _LAZY = {
     "FidelityReport": "nnrules.fidelity",
     "NNRulesError": "nnrules.exceptions",
     "Network": "nnrules.io.model",
+    "SetionoExtractor": "nnrules.extract.setiono",
     "TreeExtractor": "nnrules.extract.tree",
     "certify": "nnrules.certification",
     "TrepanExtractor": "nnrules.extract.trepan",

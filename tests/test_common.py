@@ -63,11 +63,23 @@ def _monk2():
     return make
 
 
+def _setiono():
+    def make():
+        from nnrules.datasets import load_monk
+
+        data = load_monk(3)
+        network = nnrules.load(ROOT / "tests" / "fixtures" / "setiono" / "monk3_h3.onnx")
+        return (network, {}, (data.X_train,), {"feature_names": list(data.feature_names)},
+                data.X_test)
+    return make
+
+
 # method -> () -> (network, small params, fit args, fit kwargs, evaluation data)
 CASES = {
     "cred": _monk2(),
     "deepred": _tabular({"max_seconds": 30.0}),
     "eclaire": _tabular({}),
+    "setiono": _setiono(),
     "automaton": _tomita(2, "gru"),
     "tree": _tabular({"max_leaves": 6}),
     "trepan": _tabular({"max_leaves": 6}),

@@ -28,6 +28,7 @@ REGISTRY: dict[str, str] = {
     "cred": "nnrules.extract.cred:CredExtractor",
     "deepred": "nnrules.extract.deepred:DeepRedExtractor",
     "eclaire": "nnrules.extract.eclaire:EclaireExtractor",
+    "setiono": "nnrules.extract.setiono:SetionoExtractor",
     "tree": "nnrules.extract.tree:TreeExtractor",
     "trepan": "nnrules.extract.trepan:TrepanExtractor",
     "via": "nnrules.extract.via:VIAExtractor",

@@ -1,0 +1,260 @@
+"""Inputs -> one hidden cluster, and the final minimisation on a discrete domain (``setiono``).
+
+A cluster boundary ``h[j] > b`` of a unit is the interval ``z_j > act^-1(b)`` of its
+pre-activation ``z_j = W1[j] . x + b1[j]`` (activations are monotone). :class:`InputRules` turns
+it into a DNF on the inputs:
+
+* exactly, when the unit's remaining inputs are one-hot groups, binary columns and integer
+  columns of at most ``MAX_INT_VALUES`` values (by the schema's bounds), with at most
+  ``max_combinations`` combinations: ``z_j`` is evaluated on every combination and the true
+  ones are covered by short cubes (:func:`~nnrules.extract.decompose.cover.cover`);
+* exactly, when the unit reads a single input: one threshold on it (up to the measure-zero
+  boundary point, which ``<=`` / ``>`` place on one side);
+* otherwise by a tree learned on the training rows and jittered copies of them, each labelled
+  exactly by the pre-activation (then the rules are no longer exact).
+
+:func:`minimise_on_domain` re-minimises exact rules on the discrete domain of the inputs they
+read: each class's points become a short DNF (an equivalence on that domain).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nnrules.extract.decompose.cluster import inverse_activation
+from nnrules.extract.decompose.cover import Cube, cover
+from nnrules.extract.decompose.terms import clause_mask, learn_clauses
+from nnrules.surrogates.rules import Condition, Rule, RuleSet
+
+__all__ = ["InputRules", "minimise_on_domain"]
+
+Clause = tuple[Condition, ...]
+# ("onehot", group columns, value indices) or ("int", (column,), the integer values)
+Attr = tuple[str, tuple[int, ...], tuple[int, ...]]
+MAX_INT_VALUES = 16  # an integer column with at most this many values (bounds) is enumerated
+
+
+def _attributes(columns: Sequence[int], schema: Any) -> list[Attr] | None:
+    """The discrete attributes covering ``columns`` — one-hot groups, binary columns, integer
+    columns whose schema bounds span at most ``MAX_INT_VALUES`` values — or None if one of the
+    columns is none of these."""
+    attrs: list[Attr] = []
+    seen_groups: set[str] = set()
+    for j in sorted(int(c) for c in columns):
+        f = schema.features[j] if schema is not None else None
+        if f is None:
+            return None
+        if f.kind == "onehot":
+            if f.group not in seen_groups:
+                seen_groups.add(f.group)
+                cols = tuple(schema.groups[f.group])
+                attrs.append(("onehot", cols, tuple(range(len(cols)))))
+        elif f.kind == "binary":
+            attrs.append(("int", (j,), (0, 1)))
+        elif (f.kind == "integer" and f.lower is not None and f.upper is not None
+              and np.isfinite(f.lower) and np.isfinite(f.upper)
+              and f.upper - f.lower + 1 <= MAX_INT_VALUES):
+            attrs.append(("int", (j,), tuple(range(int(np.ceil(f.lower)),
+                                                   int(np.floor(f.upper)) + 1))))
+        else:
+            return None
+    return attrs
+
+
+def _sizes(attrs: list[Attr]) -> list[int]:
+    return [len(values) for _, _, values in attrs]
+
+
+def _ordered(attrs: list[Attr]) -> list[bool]:
+    return [kind == "int" for kind, _, _ in attrs]
+
+
+def _domain(attrs: list[Attr]) -> np.ndarray:
+    D = np.array(list(itertools.product(*[range(s) for s in _sizes(attrs)])), dtype=np.int64)
+    return D.reshape(-1, len(attrs))
+
+
+def _domain_size(attrs: list[Attr]) -> int:
+    return int(np.prod([float(s) for s in _sizes(attrs)]))
+
+
+def _rows(D: np.ndarray, attrs: list[Attr], n_features: int) -> np.ndarray:
+    """The input rows of the domain's points (columns no attribute names are 0)."""
+    X = np.zeros((len(D), n_features))
+    for a, (kind, cols, values) in enumerate(attrs):
+        if kind == "onehot":
+            X[np.arange(len(D)), np.asarray(cols)[D[:, a]]] = 1.0
+        else:
+            X[:, cols[0]] = np.asarray(values, dtype=np.float64)[D[:, a]]
+    return X
+
+
+def _clause(cube: Cube, attrs: list[Attr]) -> Clause:
+    out: list[Condition] = []
+    for allowed, (kind, cols, values) in zip(cube, attrs):
+        size = len(values)
+        if len(allowed) == size:
+            continue
+        if kind == "int":  # an interval of values (ordered attribute)
+            lo, hi = min(allowed), max(allowed)
+            if lo > 0:
+                out.append(Condition(cols[0], ">", values[lo] - 0.5))
+            if hi < size - 1:
+                out.append(Condition(cols[0], "<=", values[hi] + 0.5))
+        elif len(allowed) == 1:
+            (v,) = allowed
+            out.append(Condition(cols[v], ">", 0.5))
+        else:
+            out.extend(Condition(cols[v], "<=", 0.5) for v in range(size) if v not in allowed)
+    return tuple(sorted(out))
+
+
+class InputRules:
+    """Input DNFs for hidden-unit conditions of a pruned, clustered :class:`OneLayerNet`.
+
+    Parameters
+    ----------
+    net : OneLayerNet
+    X : ndarray of shape (n_samples, n_features)
+        Training rows (for masks and for the trees).
+    schema : FeatureSchema
+    max_combinations : int
+        Largest enumeration of a unit's inputs.
+    max_leaves, max_depth, min_samples_leaf, seed
+        The trees' limits and tie-breaking seed.
+    augment : int, default=4
+        A tree learns from the training rows and this many jittered copies of them (noise of
+        0.2 standard deviations on the unit's continuous inputs), each labelled exactly by the
+        unit's pre-activation; 0 uses the training rows only.
+
+    Attributes
+    ----------
+    exact : bool
+        False once any condition was learned by a tree.
+    """
+
+    def __init__(self, net, X: np.ndarray, schema: Any, *, max_combinations: int,
+                 max_leaves: int, max_depth: int | None, min_samples_leaf: int, seed: int,
+                 augment: int = 4):
+        self.net, self.X, self.schema = net, X, schema
+        self.max_combinations = max_combinations
+        self.max_leaves, self.max_depth = max_leaves, max_depth
+        self.min_samples_leaf, self.seed = min_samples_leaf, seed
+        self.augment = augment
+        self.exact = True
+        self._cache: dict[tuple[int, float], tuple[list[Clause], list[Clause]]] = {}
+
+    def dnf(self, cond: Condition, tick: Callable[[], None] | None = None
+            ) -> list[tuple[Clause, np.ndarray]]:
+        """Clauses on the inputs (with their training-row masks) equivalent to ``cond``, a
+        condition ``h[j] > b`` or ``h[j] <= b`` on the hidden activations."""
+        key = (cond.feature, cond.value)
+        if key not in self._cache:
+            if tick is not None:
+                tick()
+            self._cache[key] = self._learn(cond.feature, cond.value)
+        true, false = self._cache[key]
+        clauses = true if cond.op == ">" else false
+        return [(c, clause_mask(c, self.X)) for c in clauses]
+
+    def _augmented(self, cols: np.ndarray) -> np.ndarray:
+        """Training rows plus jittered copies (continuous columns of ``cols`` only): the tree
+        learns a linear boundary from more points than the data has, each labelled exactly."""
+        if self.augment == 0:
+            return self.X
+        return _jitter_rows(self.X, cols, self.schema, self.augment, 0.2, self.seed)
+
+    def _learn(self, j: int, b: float) -> tuple[list[Clause], list[Clause]]:
+        net = self.net
+        theta = inverse_activation(net.act.kind, b, net.act.alpha)
+        w, bias = net.W1[j], float(net.b1[j])
+        cols = np.flatnonzero(w)
+        if not np.isfinite(theta) or len(cols) == 0:
+            holds = bool(bias > theta)
+            return ([()] if holds else []), ([] if holds else [()])
+        attrs = _attributes(cols, self.schema)
+        if attrs is not None and _domain_size(attrs) <= self.max_combinations:
+            D = _domain(attrs)
+            z = _rows(D, attrs, len(w)) @ w + bias
+            on = z > theta
+            kw = {"sizes": _sizes(attrs), "ordered": _ordered(attrs)}
+            return ([_clause(c, attrs) for c in cover(D, on, **kw)],
+                    [_clause(c, attrs) for c in cover(D, ~on, **kw)])
+        if len(cols) == 1:
+            i = int(cols[0])
+            t = (theta - bias) / float(w[i])
+            above, below = (Condition(i, ">", t),), (Condition(i, "<=", t),)
+            return ([above], [below]) if w[i] > 0 else ([below], [above])
+        self.exact = False
+        A = self._augmented(cols)
+        target = (A @ w + bias > theta).astype(np.int64)
+        scale = len(A) / len(self.X)
+        leaves = learn_clauses(A, target, min_samples_leaf=max(1, round(self.min_samples_leaf
+                                                                        * scale)),
+                               max_depth=self.max_depth, max_leaves=self.max_leaves,
+                               columns=cols, schema=self.schema, random_state=self.seed)
+        return ([lf.clause for lf in leaves if lf.value == 1],
+                [lf.clause for lf in leaves if lf.value == 0])
+
+
+def _jitter_rows(X: np.ndarray, cols: np.ndarray, schema: Any, copies: int, scale: float,
+                 seed: int) -> np.ndarray:
+    """``X`` and ``copies`` jittered copies of it: Gaussian noise of ``scale`` x the column's
+    standard deviation on the continuous columns of ``cols`` (clipped to the training range);
+    discrete columns and the other columns are kept."""
+    rng = np.random.default_rng(seed)
+    parts = [X]
+    cont = [int(c) for c in cols
+            if schema is None or schema.features[int(c)].kind not in ("onehot", "binary")]
+    if not cont:
+        return X
+    lo, hi = X[:, cont].min(axis=0), X[:, cont].max(axis=0)
+    sd = X[:, cont].std(axis=0)
+    for _ in range(copies):
+        Y = X.copy()
+        Y[:, cont] = np.clip(Y[:, cont] + rng.normal(0.0, 1.0, (len(X), len(cont))) * sd * scale,
+                             lo, hi)
+        parts.append(Y)
+    return np.vstack(parts)
+
+
+def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X: np.ndarray,
+                       labels: np.ndarray, schema: Any, classes: tuple, *,
+                       max_combinations: int, tick: Callable[[], None] | None = None
+                       ) -> RuleSet | None:
+    """The decision list ``candidates`` (then ``default``) as short per-class DNFs on the
+    discrete domain of the inputs it reads; None when an input is not discrete or the domain
+    has more than ``max_combinations`` points.
+
+    The default becomes the class with the most cubes (fewest rules); rules of the other
+    classes follow in class order, each class's cubes sorted. On the domain the result decides
+    every point as ``candidates`` do.
+    """
+    used = sorted({c.feature for clause, _ in candidates for c in clause})
+    attrs = _attributes(used, schema)
+    if attrs is None or _domain_size(attrs) > max_combinations:
+        return None
+    D = _domain(attrs)
+    rows = _rows(D, attrs, X.shape[1])
+    cls = np.full(len(D), default, dtype=np.int64)
+    for clause, k in reversed(list(candidates)):
+        cls[clause_mask(clause, rows)] = k
+    covers = {k: cover(D, cls == k, sizes=_sizes(attrs), ordered=_ordered(attrs), tick=tick)
+              for k in np.unique(cls).tolist()}
+    counts = np.bincount(labels, minlength=len(classes))
+    new_default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k))
+    rules = []
+    for k in sorted(covers):
+        if k == new_default:
+            continue
+        for cube in covers[k]:
+            clause = _clause(cube, attrs)
+            mask = clause_mask(clause, X)
+            conf = float(np.mean(labels[mask] == k)) if mask.any() else 0.0
+            rules.append(Rule(clause, int(k), int(mask.sum()), conf))
+    return RuleSet(rules, int(new_default), ordered=True, classes=classes, schema=schema,
+                   n_features=X.shape[1])

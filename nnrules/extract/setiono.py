@@ -1,0 +1,462 @@
+"""Activation clustering (``setiono``): Setiono & Liu, IJCAI 1995 (NeuroRule); Setiono 1997.
+
+Reads a network with one hidden layer as a handful of discrete hidden states:
+
+1. **prune** (on a copy of the weights; the original network stays the oracle): RxREN input
+   pruning (:func:`~nnrules.extract.decompose.prune_inputs`), then connections smallest
+   contribution first (:func:`~nnrules.extract.decompose.onelayer.prune_connections`), each
+   kept only while the predictions on the training rows change on at most ``tolerance`` of
+   them;
+2. **cluster** each hidden unit's activations (greedy epsilon-clustering or 1-D k-means,
+   :mod:`~nnrules.extract.decompose.cluster`), unit by unit, from coarse to fine, keeping the
+   coarsest clustering whose centres, fed forward, change at most ``tolerance`` of the pruned
+   network's predictions; units left with one cluster are dropped (their centre moves into the
+   output bias);
+3. **hidden states -> class**: every combination of cluster indices (or, past
+   ``max_combinations``, those seen on the training rows, the rest don't-cares) is labelled by
+   feeding its centres forward; each class's combinations become a short DNF on the hidden
+   units (:func:`~nnrules.extract.decompose.cover.cover`); the class with the longest DNF is the
+   default;
+4. **inputs -> each cluster**: a cluster is an interval of the unit's pre-activation. For a unit
+   whose remaining inputs are one-hot groups and binary columns, its cluster conditions are
+   found exactly by enumerating those inputs; a unit with a single remaining input gives one
+   exact threshold; otherwise a tree learns the condition from the training rows;
+5. **substitute and simplify** with the engine (:func:`~nnrules.extract.decompose.conjoin`,
+   :func:`~nnrules.extract.decompose.simplify_dnf`). When every step was exact and the inputs
+   the rules read are discrete with at most ``max_combinations`` combinations, the rule set is
+   re-minimised on that domain (an equivalence there); otherwise the rules are ranked as in
+   ECLAIRE.
+
+The weight penalty the network was trained with is what makes this work: a network trained
+with Setiono's penalty has few connections and saturated units with two or three states; a
+plainly trained network usually needs many clusters per unit, and the method then says which
+stage could not meet the tolerance (``partial_reason_``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import ClassVar
+
+import numpy as np
+
+from nnrules._validation import RANDOM_STATE, Interval, Options
+from nnrules.exceptions import ParameterError, UnsupportedModelError
+from nnrules.extract.decompose.assemble import ranked_rules
+from nnrules.extract.decompose.budget import OutOfBudget
+from nnrules.extract.decompose.cluster import UnitClusters, greedy_centres, kmeans_centres
+from nnrules.extract.decompose.cover import cover
+from nnrules.extract.decompose.extractor import DecompositionalExtractor
+from nnrules.extract.decompose.onelayer import OneLayerNet, prune_connections
+from nnrules.extract.decompose.prune import prune_inputs
+from nnrules.extract.decompose.setiono_rules import InputRules, minimise_on_domain
+from nnrules.extract.decompose.simplify import simplify_dnf
+from nnrules.extract.decompose.substitute import conjoin
+from nnrules.extract.decompose.terms import clause_mask
+from nnrules.surrogates.rules import Condition, Rule, RuleSet
+
+__all__ = ["SetionoExtractor"]
+
+
+class SetionoExtractor(DecompositionalExtractor):
+    """Rules through a one-hidden-layer network's discretised hidden units.
+
+    Parameters
+    ----------
+    network : Network
+        A dense classifier with one hidden layer (``nnrules.load``).
+    tolerance : float, default=0.01
+        Largest fraction of training rows whose prediction each stage may change: pruning
+        (against the network), clustering (against the pruned copy). In [0, 1).
+    prune : bool, default=True
+        Prune inputs (RxREN) and connections first.
+    clustering : {"greedy", "kmeans"}, default="greedy"
+        Setiono's greedy epsilon-clustering, or 1-D k-means with the number of clusters chosen
+        by the tolerance.
+    max_clusters : int, default=4
+        Most clusters per hidden unit; a unit that needs more to meet the tolerance keeps this
+        many and the result is marked partial.
+    max_combinations : int, default=4096
+        Cap on every enumeration: the hidden-state table has every combination of cluster
+        indices when their number is within it, else only the combinations seen on the
+        training rows (at most this many, the most frequent); a unit's inputs, and the final
+        domain, are enumerated only within it. A network with more hidden units than this is
+        refused (ParameterError).
+    max_leaves : int, default=8
+        Leaf limit of the trees that learn a cluster's condition from continuous inputs.
+    min_samples_leaf : float, default=0.01
+        Fewest training rows in a leaf of those trees (a fraction below 1, else a count).
+    max_depth : int or None, default=None
+        Depth limit of those trees.
+    beam : int, default=64
+        Most partial clauses kept while substituting (see :func:`conjoin`).
+    min_gain : float, default=0.005
+        When the rules are ranked (not exact), a rule is kept when it decides at least this
+        many training rows correctly that no earlier rule decided (fraction below 1, else a
+        count).
+    max_rules : int or None, default=None
+        Most rules; reaching it marks the result partial.
+    max_seconds : float or None, default=60.0
+        Time budget; when it runs out the rules finished so far are returned, marked partial.
+    random_state : int or None, default=None
+        Seeds the trees' tie-breaking; the same seed gives the same file.
+
+    Attributes
+    ----------
+    surrogate_ : RuleSet
+    net_ : OneLayerNet
+        The pruned, clustered copy of the network (dropped units' centres folded into the
+        output bias).
+    pruned_net_ : OneLayerNet
+        The pruned copy before clustering (what the clustering tolerance is measured against).
+    dropped_centres_ : dict of int to float
+        Units that collapsed to one cluster, and that cluster's centre.
+    clusters_ : list of UnitClusters or None
+        Per hidden unit: its clusters, or None when it was dropped.
+    table_ : dict
+        ``units`` (kept unit indices), ``states`` (combinations of cluster indices, one row
+        each), ``classes`` (class index per combination), ``complete`` (all combinations).
+    hidden_rules_ : list of (tuple of Condition, int)
+        The DNF of the table: clauses on the hidden activations (level 1) and their class;
+        other combinations get ``hidden_default_``.
+    stages_ : list of dict
+        Per stage: what it did and the training-row fidelity to the network after it.
+    partial_reason_ : str or None
+        Which stage could not finish or meet the tolerance, else None (then one
+        ``UserWarning`` says the same).
+    exact_ : bool
+        Whether every cluster condition was rewritten on the inputs exactly (enumeration or a
+        single threshold) and no product was cut by the beam.
+
+    Raises
+    ------
+    ParameterError
+        At fit: a parameter outside its range (``tolerance`` must be in [0, 1)), or a network
+        with more hidden units than ``max_combinations``.
+    DataError
+        At fit: the network gives every training row the same class.
+    UnsupportedModelError
+        At fit: not a classifier with exactly one hidden layer, or a schema that transforms the
+        columns before the network reads them.
+
+    Examples
+    --------
+    >>> import nnrules
+    >>> from nnrules.datasets import load_monk
+    >>> d = load_monk(3)
+    >>> net = nnrules.load("tests/fixtures/setiono/monk3_h3.onnx")  # doctest: +SKIP
+    >>> ex = SetionoExtractor(net).fit(d.X_train, feature_names=d.feature_names)  # doctest: +SKIP
+    >>> print(ex.surrogate_.to_text())  # doctest: +SKIP
+    IF a2 != 3 and a5 != 4 THEN 1
+    ELSE IF a4 == 1 and a5 == 3 THEN 1
+    ELSE 0
+    """
+
+    method = "setiono"
+    max_terms = None  # the engine's term budget has no meaning here
+    _parameter_constraints: ClassVar[dict] = {
+        "tolerance": Interval(float, 0, 1, closed="left"),
+        "prune": Options((True, False)),
+        "clustering": Options(("greedy", "kmeans")),
+        "max_clusters": Interval(int, 2, None),
+        "max_combinations": Interval(int, 2, None),
+        "max_leaves": Interval(int, 2, None),
+        "min_samples_leaf": Interval(float, 0, None, closed="neither"),
+        "max_depth": Interval(int, 1, None, allow_none=True),
+        "beam": Interval(int, 1, None),
+        "min_gain": Interval(float, 0, None, closed="neither"),
+        "max_rules": Interval(int, 1, None, allow_none=True),
+        "max_seconds": Interval(float, 0, None, closed="neither", allow_none=True),
+        "random_state": RANDOM_STATE,
+    }
+
+    def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
+                 clustering: str = "greedy", max_clusters: int = 4,
+                 max_combinations: int = 4096, max_leaves: int = 8,
+                 min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
+                 min_gain: float = 0.005, max_rules: int | None = None,
+                 max_seconds: float | None = 60.0, random_state: int | None = None):
+        self.network = network
+        self.tolerance = tolerance
+        self.prune = prune
+        self.clustering = clustering
+        self.max_clusters = max_clusters
+        self.max_combinations = max_combinations
+        self.max_leaves = max_leaves
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.beam = beam
+        self.min_gain = min_gain
+        self.max_rules = max_rules
+        self.max_seconds = max_seconds
+        self.random_state = random_state
+
+    # -- the stages ----------------------------------------------------------------------
+    def _fit(self, X: np.ndarray, y: np.ndarray | None):
+        ws = self._prepare(X)
+        net = OneLayerNet.from_stack(ws.stack)
+        if net.n_hidden > self.max_combinations:
+            raise ParameterError(
+                f"The network has {net.n_hidden} hidden units, more than "
+                f"max_combinations={self.max_combinations}: its hidden states cannot be "
+                "tabulated within the cap. Raise max_combinations, or use --method eclaire."
+            )
+        if not np.allclose(np.asarray(self.schema_.to_model_input(X), dtype=np.float64), X):
+            raise UnsupportedModelError(
+                "setiono reads the network's input as the schema's columns; this schema "
+                "transforms them. Use --method eclaire or --method tree.")
+        self._reasons: list[str] = []
+        self.stages_: list[dict] = []
+        labels = ws.labels
+        self.pruned_inputs_ = None
+        try:
+            net = self._prune(net, X, labels, ws)
+            net = self._cluster(net, X, ws)
+            hidden_rules, default = self._table(net, X, labels, ws)
+            ruleset = self._rules(net, X, labels, hidden_rules, default, ws)
+        except OutOfBudget as stop:
+            self._reasons.append(f"{self._stage}: {stop.reason}")
+            ruleset = getattr(self, "_best", None) or RuleSet(
+                [], int(np.bincount(labels).argmax()), ordered=True, classes=ws.classes,
+                schema=self.schema_, n_features=X.shape[1])
+        self.net_ = net
+        self.clusters_ = list(net.clusters)
+        if self._reasons:
+            self.partial_reason_ = "; ".join(self._reasons)
+            warnings.warn(f"setiono: partial result ({self.partial_reason_}).", UserWarning,
+                          stacklevel=3)
+        self.trace_ = ws.trace
+        self.budget_ = ws.budget
+        return ruleset
+
+    def _fidelity(self, pred: np.ndarray, labels: np.ndarray) -> float:
+        return float(np.mean(pred == labels))
+
+    def _prune(self, net: OneLayerNet, X, labels, ws) -> OneLayerNet:
+        self._stage = "prune"
+        n_conn = net.n_connections()
+        change = 0.0
+        if self.prune:
+            pi = prune_inputs(self.oracle_, X, self.tolerance)
+            self.pruned_inputs_ = pi
+            for j in pi.dropped:
+                net.b1 += net.W1[:, j] * pi.medians[j]
+                net.W1[:, j] = 0.0
+            net, change = prune_connections(net, X, labels, self.tolerance,
+                                            tick=ws.budget.tick)
+        self.stages_.append({
+            "stage": "prune", "inputs_kept": int(np.count_nonzero(np.any(net.W1 != 0, axis=0))),
+            "connections_before": n_conn, "connections_kept": net.n_connections(),
+            "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
+        return net
+
+    def _candidates(self, a: np.ndarray):
+        """Clusterings of one unit's activations, coarse to fine (distinct, <= max_clusters)."""
+        seen = set()
+        if self.clustering == "kmeans":
+            for k in range(1, self.max_clusters + 1):
+                c = kmeans_centres(a, k)
+                if c not in seen:
+                    seen.add(c)
+                    yield UnitClusters(c)
+            return
+        span = float(np.ptp(a)) if len(a) else 0.0
+        eps = span
+        while True:
+            c = greedy_centres(a, eps)
+            if len(c) > self.max_clusters:
+                return
+            if c not in seen:
+                seen.add(c)
+                yield UnitClusters(c, eps)
+            if eps <= 1e-9 * max(span, 1.0):
+                return
+            eps *= 0.7
+
+    def _cluster(self, net: OneLayerNet, X, ws) -> OneLayerNet:
+        self._stage = "cluster"
+        self.pruned_net_ = net.copy()
+        reference = net.predict(X)
+        H = net.hidden(X)
+        allowed = int(np.floor(self.tolerance * len(X) + 1e-9))
+        failed = []
+        for j in range(net.n_hidden):
+            ws.budget.tick()
+            tried = []
+            for cand in self._candidates(H[:, j]):
+                net.clusters[j] = cand
+                changed = int(np.sum(net.predict_discrete(X) != reference))
+                tried.append((changed, cand.n_clusters, cand))
+                if changed <= allowed:
+                    break
+            else:
+                if tried:  # none met the tolerance: the least change, and later units may
+                    failed.append(j)  # not add to it
+                    changed, _, cand = min(tried, key=lambda t: (t[0], t[1]))
+                    net.clusters[j] = cand
+                    allowed = changed
+        change = float(np.mean(net.predict_discrete(X) != reference))
+        if failed:
+            self._reasons.append(
+                f"cluster: units {failed} need more than max_clusters={self.max_clusters} "
+                f"clusters to keep the predictions within tolerance={self.tolerance}; the "
+                f"discretised network changes {change:.3f} of the training predictions")
+        dropped = []
+        self.dropped_centres_: dict[int, float] = {}
+        for j, c in enumerate(net.clusters):
+            if c is not None and c.n_clusters == 1:
+                self.dropped_centres_[j] = float(c.centres[0])
+                net.b2 += net.W2[:, j] * c.centres[0]
+                net.W2[:, j] = 0.0
+                net.clusters[j] = None
+                dropped.append(j)
+            elif c is not None and not np.any(net.W2[:, j]):
+                net.clusters[j] = None  # the output layer no longer reads it
+                dropped.append(j)
+        self.stages_.append({
+            "stage": "cluster", "clustering": self.clustering,
+            "clusters": [0 if c is None else c.n_clusters for c in net.clusters],
+            "dropped_units": dropped, "change": change,
+            "fidelity": self._fidelity(net.predict_discrete(X), ws.labels)})
+        return net
+
+    def _table(self, net: OneLayerNet, X, labels, ws):
+        self._stage = "table"
+        units = [j for j, c in enumerate(net.clusters) if c is not None]
+        sizes = [net.clusters[j].n_clusters for j in units]
+        total = int(np.prod(sizes)) if units else 1
+        observed = net.states(X)[:, units]
+        complete = total <= self.max_combinations
+        if complete:
+            D = np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=np.int64)
+            D = D.reshape(total, len(units))
+        else:
+            D, counts = np.unique(observed, axis=0, return_counts=True)
+            if len(D) > self.max_combinations:
+                keep = np.sort(np.argsort(-counts, kind="stable")[:self.max_combinations])
+                self._reasons.append(
+                    f"table: {len(D)} distinct hidden states on the training rows, more than "
+                    f"max_combinations={self.max_combinations}; the most frequent kept")
+                D = D[keep]
+        Hc = np.zeros((len(D), net.n_hidden))
+        for a, j in enumerate(units):
+            Hc[:, j] = np.asarray(net.clusters[j].centres)[D[:, a]]
+        cls = net.classes_of_hidden(Hc) if len(D) else np.zeros(0, dtype=np.int64)
+        self.table_ = {"units": units, "states": D, "classes": cls, "complete": complete}
+        covers = {}
+        for k in range(len(ws.classes)):
+            if np.any(cls == k):
+                covers[k] = cover(D, cls == k, sizes=sizes, ordered=[True] * len(units),
+                                  tick=ws.budget.tick)
+        counts = np.bincount(labels, minlength=len(ws.classes))
+        default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k)) if covers else \
+            int(np.argmax(counts))
+        hidden_rules = []
+        for k in sorted(covers):
+            if k == default:
+                continue
+            for cube in covers[k]:
+                clause = []
+                for a, j in enumerate(units):
+                    lo, hi = min(cube[a]), max(cube[a])
+                    b = net.clusters[j].boundaries
+                    if lo > 0:
+                        clause.append(Condition(j, ">", b[lo - 1]))
+                    if hi < sizes[a] - 1:
+                        clause.append(Condition(j, "<=", b[hi]))
+                hidden_rules.append((tuple(clause), k))
+        self.hidden_rules_ = hidden_rules
+        self.hidden_default_ = default
+        H = net.hidden(X)
+        pred = np.full(len(X), default, dtype=np.int64)
+        for clause, k in reversed(hidden_rules):
+            pred[clause_mask(clause, H)] = k
+        self._hidden_nodes = [ws.trace.add(1, clause, k,
+                                           support=int(clause_mask(clause, H).sum()))
+                              for clause, k in hidden_rules]
+        self.stages_.append({
+            "stage": "table", "units": units, "combinations": len(D),
+            "complete": complete, "hidden_rules": len(hidden_rules),
+            "fidelity": self._fidelity(pred, labels)})
+        return hidden_rules, default
+
+    def _rules(self, net: OneLayerNet, X, labels, hidden_rules, default, ws) -> RuleSet:
+        self._stage = "substitute"
+        inputs = InputRules(net, X, self.schema_, max_combinations=self.max_combinations,
+                            max_leaves=self.max_leaves, max_depth=self.max_depth,
+                            min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed)
+        for clause, _ in hidden_rules:  # every condition's input DNF first: is it exact?
+            for c in clause:
+                inputs.dnf(c, tick=ws.budget.tick)
+        exact = inputs.exact
+        # Exact rules keep every clause (a clause no training row meets still decides points
+        # of the domain); learned ones keep only clauses some training row meets.
+        min_support = 0 if exact else 1
+        candidates: list[tuple[tuple, int]] = []
+        for n_rule, (clause, k) in enumerate(hidden_rules):
+            ws.budget.tick()
+            dnfs = [inputs.dnf(c) for c in clause]
+            product = conjoin(dnfs, len(X), min_support=min_support, beam=self.beam,
+                              schema=self.schema_, tick=ws.budget.tick)
+            exact = exact and not product.truncated
+            node = self._hidden_nodes[n_rule]
+            for c, mask in zip(product.clauses, product.masks):
+                candidates.append((c, k))
+                ws.trace.add(0, c, node, support=int(mask.sum()))
+        ruleset, truncated = None, False
+        self._stage = "simplify"
+        if exact:
+            ruleset = minimise_on_domain(candidates, default, X, labels, self.schema_,
+                                         ws.classes,
+                                         max_combinations=self.max_combinations,
+                                         tick=ws.budget.tick)
+        if ruleset is None:
+            ws.budget.tick()
+            by_class: dict[int, list] = {}
+            for c, k in candidates:
+                by_class.setdefault(k, []).append(c)
+            candidates = [(c, k) for k in sorted(by_class)
+                          for c in simplify_dnf(by_class[k], schema=self.schema_)]
+            if exact:
+                rules = [Rule(c, k, int(clause_mask(c, X).sum()),
+                              self._conf(c, k, X, labels)) for c, k in candidates]
+                truncated = self.max_rules is not None and len(rules) > self.max_rules
+                ruleset = RuleSet(rules[:self.max_rules], default, ordered=True,
+                                  classes=ws.classes, schema=self.schema_,
+                                  n_features=X.shape[1])
+            else:
+                ruleset, truncated = ranked_rules(
+                    candidates, X, labels, classes=ws.classes, schema=self.schema_,
+                    max_rules=self.max_rules, min_gain=self._min_leaf(len(X), self.min_gain))
+        elif self.max_rules is not None and len(ruleset.rules) > self.max_rules:
+            truncated = True
+            ruleset = RuleSet(ruleset.rules[:self.max_rules], ruleset.default, ordered=True,
+                              classes=ws.classes, schema=self.schema_, n_features=X.shape[1])
+        if truncated:
+            self._reasons.append(f"rules: max_rules={self.max_rules} reached")
+        self.exact_ = bool(exact)
+        self.stages_.append({
+            "stage": "rules", "exact": bool(exact), "rules": len(ruleset.rules),
+            "fidelity": self._fidelity(ruleset.predict_index(X), labels)})
+        return ruleset
+
+    @staticmethod
+    def _conf(clause, k, X, labels) -> float:
+        mask = clause_mask(clause, X)
+        return float(np.mean(labels[mask] == k)) if mask.any() else 0.0
+
+    def discretised_predict_index(self, X) -> np.ndarray:
+        """Class index of the pruned network with cluster centres fed forward (the network
+        the rules describe), for rows in the schema's space."""
+        self._check_fitted()
+        return self.net_.predict_discrete(np.asarray(X, dtype=np.float64))
+
+    def hidden_predict_index(self, H) -> np.ndarray:
+        """Class index that :attr:`hidden_rules_` give hidden activations ``H``."""
+        self._check_fitted()
+        H = np.asarray(H, dtype=np.float64)
+        pred = np.full(len(H), self.hidden_default_, dtype=np.int64)
+        for clause, k in reversed(self.hidden_rules_):
+            pred[clause_mask(clause, H)] = k
+        return pred

@@ -1,0 +1,285 @@
+"""Setiono's activation clustering (``setiono``).
+
+Ground truth (MONK-1 and MONK-3 rules are the concepts on all 432 points; MONK-2 fidelity), the
+clustering's tolerance on the rows it was tuned on, the hidden-state table against the network
+fed with the centres, substitution against brute force on tiny networks, the prime cover, a plain
+(unpenalised) network, budgets, determinism and every bad input.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from onnx_builders import dense_mlp, mlp_weights, save
+
+import nnrules
+from nnrules.datasets import load_monk, tabular_split
+from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
+from nnrules.extract import get_extractor
+from nnrules.extract.decompose.cluster import greedy_centres, kmeans_centres
+from nnrules.extract.decompose.cover import cover
+from nnrules.io import serialize
+
+ROOT = Path(__file__).resolve().parent.parent
+SET = ROOT / "tests" / "fixtures" / "setiono"
+Setiono = get_extractor("setiono")
+
+
+@cache
+def _net(name):
+    return nnrules.load(SET / f"{name}.onnx")
+
+
+@cache
+def _monk_fit(name, **params):
+    d = load_monk(int(name[4]))
+    return Setiono(_net(name), random_state=0, **params).fit(
+        d.X_train, feature_names=list(d.feature_names)), d
+
+
+@cache
+def _bc():
+    d = tabular_split("breast_cancer")
+    return d.X_train, d.X_test, list(d.feature_names)
+
+
+# -- ground truth ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["monk1_h3", "monk1_h5", "monk3_h3", "monk3_h5"])
+def test_monk1_and_monk3_rules_are_the_concepts(name):
+    ex, d = _monk_fit(name)
+    assert ex.partial_reason_ is None and ex.exact_
+    assert np.array_equal(ex.surrogate_.predict_index(d.X_test), d.y_test)
+    assert len(ex.surrogate_.rules) <= 3
+
+
+def test_monk3_reads_as_its_concept():
+    ex, _ = _monk_fit("monk3_h3")
+    assert ex.surrogate_.to_text().splitlines() == [
+        "IF a2 != 3 and a5 != 4 THEN 1", "ELSE IF a4 == 1 and a5 == 3 THEN 1", "ELSE 0"]
+
+
+def test_monk2_fidelity():
+    ex, d = _monk_fit("monk2_h4")
+    fid = np.mean(ex.surrogate_.predict_index(d.X_test) == _net("monk2_h4").predict(d.X_test))
+    assert fid >= 0.97
+    # the network computes "exactly two attributes are 1": its 15 minterms, no fewer
+    assert len(ex.surrogate_.rules) == 15
+
+
+# -- stages ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tolerance", [0.0, 0.01, 0.05])
+@pytest.mark.parametrize("clustering", ["greedy", "kmeans"])
+def test_clustering_stays_within_the_tolerance_on_its_rows(tolerance, clustering):
+    X, _, names = _bc()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        ex = Setiono(_net("breast_cancer_h3"), tolerance=tolerance, clustering=clustering,
+                     random_state=0).fit(X, feature_names=names)
+    changed = np.mean(ex.net_.predict_discrete(X) != ex.pruned_net_.predict(X))
+    if ex.partial_reason_ and ex.partial_reason_.startswith("cluster"):
+        # the stage says it could not, and by how much
+        assert f"changes {changed:.3f}" in ex.partial_reason_
+        assert max(ex.stages_[1]["clusters"]) <= ex.max_clusters
+    else:
+        assert changed <= tolerance
+    pruned = np.mean(ex.pruned_net_.predict(X) != ex.oracle_.predict_index(X))
+    assert pruned <= tolerance + 1e-12
+
+
+@pytest.mark.parametrize("name", ["monk1_h3", "breast_cancer_h3"])
+def test_table_equals_the_network_fed_with_centres(name):
+    if name.startswith("monk"):
+        d = load_monk(1)
+        X, names = d.X_train, list(d.feature_names)
+    else:
+        X, _, names = _bc()
+    ex = Setiono(_net(name), prune=False, random_state=0).fit(X, feature_names=names)
+    out = _net(name).layers.layers[2]  # the original output layer
+    units, states, cls = ex.table_["units"], ex.table_["states"], ex.table_["classes"]
+    sizes = [ex.clusters_[j].n_clusters for j in units]
+    assert ex.table_["complete"] and len(states) == int(np.prod(sizes))
+    assert len({tuple(s) for s in states}) == len(states)
+    H = np.zeros((len(states), len(ex.clusters_)))
+    for j, c in ex.dropped_centres_.items():
+        H[:, j] = c
+    for a, j in enumerate(units):
+        H[:, j] = np.asarray(ex.clusters_[j].centres)[states[:, a]]
+    Z = out(H)
+    expected = (Z[:, 0] > 0).astype(int) if Z.shape[1] == 1 else np.argmax(Z, axis=1)
+    assert np.array_equal(cls, expected)
+    # the hidden DNF decides every combination as the table does
+    assert np.array_equal(ex.hidden_predict_index(H), cls)
+
+
+def _tiny(tmp_path, names, seed_from):
+    for seed in range(seed_from, seed_from + 50):
+        model = dense_mlp(mlp_weights((len(names), 2, 2), seed=seed), head="Softmax",
+                          activation="Tanh")
+        path = save(model, tmp_path / f"tiny{seed}.onnx")
+        net = nnrules.load(path)
+        yield net
+
+
+def _onehot_points():
+    rows = []
+    for g, b0, b1 in itertools.product(range(3), (0, 1), (0, 1)):
+        rows.append([float(g == 0), float(g == 1), float(g == 2), b0, b1])
+    return np.array(rows)
+
+
+def test_substitution_equals_brute_force_on_tiny_discrete_networks(tmp_path):
+    """Every input point of a tiny one-hot + binary network: the rules decide it as the
+    pruned, discretised network does (exact enumeration, substitution, re-minimisation)."""
+    names = ["g_a", "g_b", "g_c", "b0", "b1"]
+    X = _onehot_points()
+    checked = 0
+    for net in _tiny(tmp_path, names, 0):
+        if len(np.unique(net.predict(X))) < 2:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ex = Setiono(net, prune=False, tolerance=0.0, random_state=0).fit(
+                X, feature_names=names)
+        assert ex.exact_
+        assert np.array_equal(ex.surrogate_.predict_index(X), ex.discretised_predict_index(X))
+        checked += 1
+        if checked == 5:
+            break
+    assert checked == 5
+
+
+def test_single_input_units_give_exact_thresholds(tmp_path):
+    """Each hidden unit reads one continuous input: its cluster conditions are thresholds and
+    the rules equal the discretised network on a dense grid (boundaries aside)."""
+    W1 = np.array([[1.5, 0.0], [0.0, -2.0]], dtype=np.float32)  # (in, out) for MatMul
+    b1 = np.array([0.2, -0.1], dtype=np.float32)
+    W2 = np.array([[2.0, -2.0], [1.0, 1.5]], dtype=np.float32)
+    b2 = np.array([0.1, -0.1], dtype=np.float32)
+    model = dense_mlp([(W1, b1), (W2, b2)], head="Softmax", activation="Tanh")
+    net = nnrules.load(save(model, tmp_path / "axis.onnx"))
+    X = np.random.default_rng(0).uniform(-2, 2, size=(400, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # four clusters per unit may not meet the tolerance
+        ex = Setiono(net, prune=False, random_state=0).fit(X)
+    assert ex.exact_
+    g = np.linspace(-3, 3, 121) + 1e-3
+    grid = np.array(list(itertools.product(g, g)))
+    assert np.array_equal(ex.surrogate_.predict_index(grid), ex.discretised_predict_index(grid))
+
+
+def test_trace_links_input_clauses_to_classes():
+    import networkx as nx
+
+    X, _, names = _bc()
+    ex = Setiono(_net("breast_cancer_h3"), random_state=0).fit(X, feature_names=names)
+    g = ex.to_networkx()
+    classes = [n for n, d in g.nodes(data=True) if d["kind"] == "class"]
+    inputs = [n for n, d in g.nodes(data=True) if d["kind"] == "clause" and d["layer"] == 0]
+    hidden = [n for n, d in g.nodes(data=True) if d["kind"] == "clause" and d["layer"] == 1]
+    assert inputs and len(hidden) == len(ex.hidden_rules_)
+    for n in inputs:
+        assert any(nx.has_path(g, n, c) for c in classes)
+
+
+# -- the pieces ------------------------------------------------------------------------------
+
+def test_cover_is_exact_on_random_functions():
+    rng = np.random.default_rng(0)
+    sizes = (3, 2, 4)
+    D = np.array(list(itertools.product(*[range(s) for s in sizes])))
+    for _ in range(30):
+        on = rng.random(len(D)) < 0.4
+        for ordered in (None, (True, True, True)):
+            cubes = cover(D, on, sizes=sizes, ordered=ordered)
+            got = np.zeros(len(D), dtype=bool)
+            for cube in cubes:
+                got |= np.all([np.isin(D[:, a], list(s)) for a, s in enumerate(cube)], axis=0)
+                if ordered:
+                    assert all(max(s) - min(s) + 1 == len(s) for s in cube)
+            assert np.array_equal(got, on)
+
+
+def test_cover_finds_the_minimum_for_monk1():
+    from nnrules.datasets import monk_attributes
+
+    A = monk_attributes() - 1
+    on = (A[:, 0] == A[:, 1]) | (A[:, 4] == 0)
+    assert len(cover(A, on, sizes=(3, 3, 2, 3, 4, 2))) == 4
+
+
+def test_clusterings():
+    a = np.array([-0.99, -0.97, -0.95, 0.01, 0.03, 0.96, 0.98])
+    assert greedy_centres(a, 0.1) == pytest.approx((-0.97, 0.02, 0.97))
+    assert greedy_centres(a, 5.0) == pytest.approx((float(np.mean(a)),))
+    assert greedy_centres(a[::-1], 0.1) == greedy_centres(a, 0.1)
+    assert kmeans_centres(a, 3) == pytest.approx((-0.97, 0.02, 0.97))
+
+
+# -- plain networks, budgets, determinism -----------------------------------------------------
+
+def test_a_plain_network_ends_with_a_clear_partial_report():
+    """MONK-2 net of 12 sigmoid units trained without a penalty: the clustering stage cannot
+    meet the tolerance; the method still ends with rules, one warning naming the stage."""
+    d = load_monk(2)
+    net = nnrules.load(ROOT / "tests" / "fixtures" / "decompositional" / "monk2_12.onnx")
+    with pytest.warns(UserWarning, match="setiono: partial result .*cluster: units") as caught:
+        ex = Setiono(net, random_state=0, max_seconds=30).fit(
+            d.X_train, feature_names=list(d.feature_names))
+    assert len(caught) == 1
+    assert ex.partial_reason_.startswith("cluster:")
+    assert ex.surrogate_.rules and ex.fit_seconds_ < 40
+
+
+def test_budgets_hold():
+    X, _, names = _bc()
+    with pytest.warns(UserWarning, match="max_rules=1 reached"):
+        ex = Setiono(_net("breast_cancer_h3"), max_rules=1, random_state=0).fit(
+            X, feature_names=names)
+    assert len(ex.surrogate_.rules) == 1
+    with pytest.warns(UserWarning, match="max_seconds"):
+        ex = Setiono(_net("breast_cancer_h3"), max_seconds=1e-9, random_state=0).fit(
+            X, feature_names=names)
+    assert ex.partial_reason_.startswith("prune: max_seconds")
+
+
+def test_same_seed_same_bytes():
+    X, _, names = _bc()
+    a = Setiono(_net("breast_cancer_h3"), random_state=4).fit(X, feature_names=names)
+    b = Setiono(_net("breast_cancer_h3"), random_state=4).fit(X, feature_names=names)
+    assert serialize.dumps(a.surrogate_) == serialize.dumps(b.surrogate_)
+    assert not a.exact_  # the continuous path (trees on jittered rows) is the seeded one
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tolerance", [1.0, -0.1, 2])
+def test_tolerance_outside_the_unit_interval(tolerance):
+    X, _, names = _bc()
+    with pytest.raises(ParameterError, match=r"'tolerance' parameter .* in \[0, 1\)"):
+        Setiono(_net("breast_cancer_h3"), tolerance=tolerance).fit(X, feature_names=names)
+
+
+def test_more_hidden_units_than_the_combination_cap():
+    d = load_monk(1)
+    with pytest.raises(ParameterError, match="5 hidden units, more than max_combinations=4"):
+        Setiono(_net("monk1_h5"), max_combinations=4).fit(
+            d.X_train, feature_names=list(d.feature_names))
+
+
+def test_one_class_and_deep_networks_are_refused():
+    d = load_monk(1)
+    net = _net("monk1_h3")
+    one = d.X_test[net.predict(d.X_test) == 1]
+    with pytest.raises(DataError, match="nothing to tell apart"):
+        Setiono(net).fit(one, feature_names=list(d.feature_names))
+    X, _, names = _bc()
+    deep = nnrules.load(ROOT / "tests" / "fixtures" / "tabular" / "breast_cancer.onnx")
+    with pytest.raises(UnsupportedModelError, match="one hidden layer"):
+        Setiono(deep).fit(X, feature_names=names)
