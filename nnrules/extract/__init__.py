@@ -42,6 +42,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "cred": ("decompositional", "table"),
     "deepred": ("decompositional", "table"),
     "eclaire": ("decompositional", "table"),
+    "setiono": ("decompositional", "table"),
     "tree": ("pedagogical", "table"),
     "trepan": ("pedagogical", "table"),
     "via": ("decompositional", "table"),
