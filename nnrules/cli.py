@@ -177,7 +177,7 @@ def _methods_for(network: Any) -> list[str]:
     """Registered methods that fit the model, from ``extract.KINDS`` (no extractor imported):
     sequence methods for sequence models, table methods otherwise (white-box ones only when the
     layers are readable)."""
-    from nnrules.extract import KINDS, method_names
+    from nnrules.extract import KINDS, ONE_HIDDEN_LAYER, method_names
 
     sequences = _reads_sequences(network)
     white_box = None
@@ -190,6 +190,8 @@ def _methods_for(network: Any) -> list[str]:
             if white_box is None:
                 white_box = bool(network.describe().get("layers_readable"))
             if not white_box:
+                continue
+            if name in ONE_HIDDEN_LAYER and len(network.layers.hidden_layers()) != 1:
                 continue
         usable.append(name)
     return usable

@@ -134,6 +134,21 @@ def test_inspect_names_task_and_methods(capsys):
     assert code == 0 and json.loads(out)["task"] == "classification"
 
 
+@pytest.mark.parametrize("model, one_layer", [
+    (MODEL, False),  # 30-16-8-2
+    (ROOT / "tests" / "fixtures" / "decompositional" / "xor_64-32-16_s0.onnx", False),
+    (ROOT / "tests" / "fixtures" / "setiono" / "monk1_h3.onnx", True),
+])
+def test_inspect_lists_one_hidden_layer_methods_only_where_they_run(capsys, model, one_layer):
+    # cred and setiono refuse networks with more than one hidden layer at fit, so inspect must
+    # not offer them there.
+    code, out, _ = run(capsys, "inspect", model)
+    assert code == 0
+    methods = out.splitlines()[-1].split(None, 1)[1].split(", ")
+    assert {"deepred", "eclaire", "tree"} <= set(methods)
+    assert ("cred" in methods) is one_layer and ("setiono" in methods) is one_layer
+
+
 def test_methods_list_and_describe_parameters(capsys):
     code, out, _ = run(capsys, "methods")
     assert code == 0 and out.splitlines()[0].split()[:2] == ["additive", "pedagogical"]

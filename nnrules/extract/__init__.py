@@ -18,8 +18,8 @@ from typing import Any
 
 from nnrules.exceptions import ParameterError
 
-__all__ = ["KINDS", "REGISTRY", "describe_method", "get_extractor", "method_help",
-           "method_names", "parameter_docs"]
+__all__ = ["KINDS", "ONE_HIDDEN_LAYER", "REGISTRY", "describe_method", "get_extractor",
+           "method_help", "method_names", "parameter_docs"]
 
 # method name -> "module:Class"; imported lazily so a method's heavy imports cost nothing until used.
 REGISTRY: dict[str, str] = {
@@ -47,6 +47,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "trepan": ("pedagogical", "table"),
     "via": ("decompositional", "table"),
 }
+
+# Methods that read exactly one hidden layer (they refuse deeper networks at fit).
+ONE_HIDDEN_LAYER = frozenset({"cred", "setiono"})
 
 
 def method_names() -> list[str]:
