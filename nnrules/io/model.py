@@ -3,47 +3,43 @@
 :func:`load` reads the file, refuses what is unsafe (custom-domain ops, external data outside
 the model's folder, shape bombs) before onnx or onnxruntime touch it, runs the full checker,
 records SHA-256 digests, works out the task and classes, and opens a deterministic CPU session.
+Reading and checking the file is in :mod:`nnrules.io.model_load`; tensor specs, input casting
+and NaN/inf answers in :mod:`nnrules.io.tensors`.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import hashlib
-import math
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import onnx
 import onnxruntime as ort
-from onnx import external_data_helper
 
 from nnrules.exceptions import (
     DataError,
-    InputFileError,
     ModelLoadError,
     OracleError,
     ParameterError,
     UnsupportedModelError,
 )
-from nnrules.io.files import check_input_file
 from nnrules.io.heads import infer_head
+from nnrules.io.model_load import N_THREADS, _session, _short, read_model  # noqa: F401
 from nnrules.io.probe import run_batched
-from nnrules.io.safety import (
-    MAX_ELEMENTS,
-    STANDARD_DOMAINS,
-    _check_bombs,
-    _check_domains,
-    _check_external_data,
-    _check_opsets,
-    _parse,
-    _run_checker,
-    _sha256,
+from nnrules.io.safety import MAX_ELEMENTS, STANDARD_DOMAINS
+from nnrules.io.tensors import (  # noqa: F401
+    TensorSpec,
+    _all_finite,
+    _cast,
+    _spec,
+    _width,
+    _with_outputs,
+    nonfinite_mask,
+    nonfinite_message,
 )
 from nnrules.surrogates.base import plain
 
@@ -51,75 +47,6 @@ __all__ = [
     "MAX_ELEMENTS", "STANDARD_DOMAINS", "Network", "TensorSpec", "load", "nonfinite_mask",
     "nonfinite_message",
 ]
-
-#: onnxruntime threads; fixed so that results and timings do not depend on the host.
-N_THREADS = 1
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """A graph input or output: name, numpy dtype (``object`` for strings), shape (None = free)."""
-
-    name: str
-    dtype: np.dtype
-    shape: tuple[int | None, ...] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        shape = None if self.shape is None else list(self.shape)
-        return {"name": self.name, "dtype": str(self.dtype), "shape": shape}
-
-
-# --------------------------------------------------------------------------- safety checks
-
-
-def _session(model: onnx.ModelProto) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = N_THREADS
-    options.inter_op_num_threads = N_THREADS
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.use_deterministic_compute = True
-    options.log_severity_level = 3
-    try:
-        return ort.InferenceSession(
-            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as exc:  # noqa: BLE001 -- onnxruntime's own error classes
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        support = re.search(r"support for domain (\S+) is till opset (\d+)", first)
-        opset = re.search(r"Opset (\d+)", first)
-        if support and opset:
-            raise UnsupportedModelError(
-                f"The model imports opset {opset.group(1)} of domain {support.group(1)!r}; "
-                f"onnxruntime {ort.__version__} supports it up to opset {support.group(2)}. "
-                f"Re-export the model with opset {support.group(2)} or lower, or upgrade "
-                "onnxruntime.") from None
-        raise ModelLoadError(f"onnxruntime cannot open the model: {_short(first)}") from None
-
-
-def _short(message: str, most: int = 300) -> str:
-    """onnxruntime's first line without its C++ source location and signature."""
-    message = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : \S+:\d+ [^)]*\)\s*", "", message)
-    return message if len(message) <= most else message[:most] + "..."
-
-
-# --------------------------------------------------------------------------- signature & task
-
-
-def _spec(info: onnx.ValueInfoProto) -> TensorSpec:
-    kind = info.type.WhichOneof("value")
-    if kind != "tensor_type":
-        return TensorSpec(info.name, np.dtype(object), None)
-    ttype = info.type.tensor_type
-    dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(ttype.elem_type))
-    if dtype.kind in "SU":
-        dtype = np.dtype(object)
-    if not ttype.HasField("shape"):
-        return TensorSpec(info.name, dtype, None)
-    shape = tuple(d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim)
-    return TensorSpec(info.name, dtype, shape)
-
-
-# --------------------------------------------------------------------------- the network
 
 
 class Network:
@@ -492,97 +419,6 @@ class Network:
         }
 
 
-def _all_finite(raw: np.ndarray) -> bool:
-    """Whether a float array holds no NaN or inf (a few values: in Python, faster than a ufunc
-    call on a one-row answer)."""
-    if raw.size <= 32:
-        return all(map(math.isfinite, raw.ravel().tolist()))
-    return bool(np.isfinite(raw).all())
-
-
-def nonfinite_mask(raw: Any) -> np.ndarray:
-    """Rows of a network's answer holding NaN or inf, shape (n,); all False for labels."""
-    raw = np.asarray(raw)
-    n = raw.shape[0] if raw.ndim else 1
-    if raw.dtype.kind not in "fc":
-        return np.zeros(n, dtype=bool)
-    return ~np.isfinite(raw.reshape(n, -1)).all(axis=1)
-
-
-def nonfinite_message(bad: np.ndarray, who: str = "The network", *, unit: str = "rows",
-                      droppable: bool = True) -> str:
-    """The one message for answers with NaN or inf: how many rows, which first, what to do."""
-    rows = np.flatnonzero(bad)
-    first = ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
-    fix = (f", or drop those {unit} with nonfinite='drop' (CLI --nonfinite drop)"
-           if droppable else "")
-    return (
-        f"{who} answered NaN or inf on {rows.size} of {bad.size} {unit} (first: {first}); "
-        f"no class or value can be read from them. Check the model's weights and the data's "
-        f"ranges{fix}."
-    )
-
-
-def _width(model: onnx.ModelProto, name: str) -> int | None:
-    """Static last dimension of tensor ``name`` after shape inference, if known."""
-    for info in [*model.graph.output, *model.graph.value_info]:
-        if info.name == name:
-            spec = _spec(info)
-            if spec.shape and spec.shape[-1] is not None:
-                return spec.shape[-1]
-    return None
-
-
-def _with_outputs(model: onnx.ModelProto, names: tuple[str, ...]) -> onnx.ModelProto:
-    """A copy of ``model`` that also outputs ``names``, typed by shape inference."""
-    try:
-        inferred = onnx.shape_inference.infer_shapes(model)
-    except Exception:  # noqa: BLE001 -- inference is a nicety here; onnxruntime infers types itself
-        inferred = model
-    types = {v.name: v for v in [*inferred.graph.value_info, *inferred.graph.input]}
-    types.update({v.name: v for v in inferred.graph.output})
-    extended = onnx.ModelProto()
-    extended.CopyFrom(inferred)
-    for name in names:
-        info = types.get(name)
-        if info is None:
-            info = onnx.helper.make_empty_tensor_value_info(name)
-        extended.graph.output.append(info)
-    return extended
-
-
-def _cast(spec: TensorSpec, value: Any, *, multi: bool) -> np.ndarray:
-    """Turn one user column/array into the input's dtype and rank; DataError on mismatch."""
-    rank = None if spec.shape is None else len(spec.shape)
-    if spec.dtype == object:
-        array = np.asarray(value).astype(str).astype(object)
-    else:
-        try:
-            array = np.asarray(value)
-            if array.dtype != spec.dtype:
-                array = array.astype(spec.dtype)
-        except (TypeError, ValueError) as exc:
-            raise DataError(
-                f"Input {spec.name!r} needs numbers of dtype {str(spec.dtype)!r}; could not "
-                f"convert the values given ({exc}). Encode non-numeric columns first."
-            ) from None
-    if multi and array.ndim == 1 and rank == 2:
-        array = array.reshape(-1, 1)
-    if rank == 2:
-        if array.ndim != 2:
-            raise DataError(
-                f"Input {spec.name!r} expects a 2-D array (rows x columns); got shape "
-                f"{array.shape!r}. Reshape a single row with X.reshape(1, -1)."
-            )
-        width = spec.shape[1]
-        if width is not None and array.shape[1] != width:
-            raise DataError(
-                f"Input {spec.name!r} expects {width} columns; got {array.shape[1]} (shape "
-                f"{array.shape!r}). Pass the columns the model was trained on, in order."
-            )
-    return np.ascontiguousarray(array)
-
-
 def load(
     path: str | os.PathLike[str],
     *,
@@ -614,23 +450,7 @@ def load(
         For ops outside the standard domains, external data outside the model's folder, or a
         shape-building op asking for more than ``MAX_ELEMENTS`` elements.
     """
-    path = check_input_file(path, "Model file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(
-            f"Cannot read model file {str(path)!r} ({exc.strerror}). Check its permissions."
-        ) from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    model = _parse(data, path)
-    _check_domains(model)
-    _check_opsets(model)
-    files = _check_external_data(model, path.parent)
-    _run_checker(model, path, external=bool(files))
-    if files:
-        external_data_helper.load_external_data_for_model(model, str(path.parent))
-    _check_bombs(model)
-    files_sha256 = {location: _sha256(resolved) for location, resolved in sorted(files.items())}
+    path, model, sha256, files_sha256 = read_model(path)
     return Network(
         path=path,
         model=model,

@@ -1,0 +1,93 @@
+"""Read an ONNX file safely and open its onnxruntime session.
+
+:func:`read_model` reads the file, refuses what is unsafe (custom-domain ops, external data
+outside the model's folder, shape bombs) before onnx or onnxruntime touch it, runs the full
+checker and records SHA-256 digests; :func:`_session` opens a deterministic CPU session and
+translates onnxruntime's errors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import onnx
+import onnxruntime as ort
+from onnx import external_data_helper
+
+from nnrules.exceptions import InputFileError, ModelLoadError, UnsupportedModelError
+from nnrules.io.files import check_input_file
+from nnrules.io.safety import (
+    _check_bombs,
+    _check_domains,
+    _check_external_data,
+    _check_opsets,
+    _parse,
+    _run_checker,
+    _sha256,
+)
+
+__all__ = ["N_THREADS", "read_model"]
+
+#: onnxruntime threads; fixed so that results and timings do not depend on the host.
+N_THREADS = 1
+
+
+def _session(model: onnx.ModelProto) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = N_THREADS
+    options.inter_op_num_threads = N_THREADS
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    options.use_deterministic_compute = True
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # noqa: BLE001 -- onnxruntime's own error classes
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        support = re.search(r"support for domain (\S+) is till opset (\d+)", first)
+        opset = re.search(r"Opset (\d+)", first)
+        if support and opset:
+            raise UnsupportedModelError(
+                f"The model imports opset {opset.group(1)} of domain {support.group(1)!r}; "
+                f"onnxruntime {ort.__version__} supports it up to opset {support.group(2)}. "
+                f"Re-export the model with opset {support.group(2)} or lower, or upgrade "
+                "onnxruntime.") from None
+        raise ModelLoadError(f"onnxruntime cannot open the model: {_short(first)}") from None
+
+
+def _short(message: str, most: int = 300) -> str:
+    """onnxruntime's first line without its C++ source location and signature."""
+    message = re.sub(r"^\[ONNXRuntimeError\] : \d+ : \w+ : \S+:\d+ [^)]*\)\s*", "", message)
+    return message if len(message) <= most else message[:most] + "..."
+
+
+def read_model(
+    path: str | os.PathLike[str],
+) -> tuple[Path, onnx.ModelProto, str, dict[str, str]]:
+    """Read and check an ONNX file: (path, model with external data loaded, sha256, files' sha256).
+
+    Raises the errors :func:`nnrules.io.model.load` documents.
+    """
+    path = check_input_file(path, "Model file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(
+            f"Cannot read model file {str(path)!r} ({exc.strerror}). Check its permissions."
+        ) from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    model = _parse(data, path)
+    _check_domains(model)
+    _check_opsets(model)
+    files = _check_external_data(model, path.parent)
+    _run_checker(model, path, external=bool(files))
+    if files:
+        external_data_helper.load_external_data_for_model(model, str(path.parent))
+    _check_bombs(model)
+    files_sha256 = {location: _sha256(resolved) for location, resolved in sorted(files.items())}
+    return path, model, sha256, files_sha256
