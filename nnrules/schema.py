@@ -28,33 +28,19 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nnrules import schema_checks as _checks
+from nnrules import schema_text as _text
 from nnrules.exceptions import FormatError, SchemaError
+from nnrules.schema_text import OPS, _zero_one_test, format_number  # noqa: F401 (re-exported)
 
 __all__ = ["KINDS", "OPS", "Feature", "FeatureSchema", "format_number"]
 
 KINDS = ("binary", "categorical", "continuous", "integer", "onehot")
-OPS = ("!=", "<=", "==", ">")
 SCHEMA_FORMAT = "nnrules/schema"
 SCHEMA_VERSION = 1
 _FEATURE_KEYS = frozenset({"name", "kind", "lower", "upper", "group", "category", "categories"})
-_REPR_MAX = 10
 
 Kind = Literal["continuous", "integer", "binary", "onehot", "categorical"]
-
-
-def format_number(value: float) -> str:
-    """Compact text for a number: ``37`` for whole numbers, ``repr`` if short, else ``%.6g``.
-
-    Examples
-    --------
-    >>> format_number(37.0), format_number(0.25), format_number(1 / 3)
-    ('37', '0.25', '0.333333')
-    """
-    value = float(value)
-    if math.isfinite(value) and value == math.floor(value) and abs(value) < 1e15:
-        return str(int(value))
-    text = repr(value)
-    return text if len(text) <= _REPR_MAX else f"{value:.6g}"
 
 
 @dataclass(frozen=True)
@@ -322,48 +308,7 @@ class FeatureSchema:
             feature, a value other than 0/1 in a binary feature, or a code outside a categorical
             feature's categories. Rows are counted from 0.
         """
-        X = self._check_shape(X)
-        where = f"{data_name!r}: " if data_name else ""
-        for j, f in enumerate(self.features):
-            col = X[:, j]
-            integer_input = (self.input_dtypes is not None
-                             and self.input_dtypes[j].startswith(("int", "uint")))
-            if hard_only and f.kind != "categorical" and not integer_input:
-                continue
-            if f.kind == "integer" or (hard_only and integer_input):
-                bad = np.flatnonzero(np.isfinite(col) & (col != np.round(col)))
-                what = "a whole number"
-            elif f.kind in ("binary", "onehot"):
-                bad = np.flatnonzero((col != 0) & (col != 1) & ~np.isnan(col))
-                what = "0 or 1"
-            elif f.kind == "categorical":
-                k = len(f.categories)
-                ok = (col == np.round(col)) & (col >= 0) & (col < k)
-                bad = np.flatnonzero(~ok & ~np.isnan(col))
-                what = f"a category code in 0..{k - 1} (for {list(f.categories)})"
-            else:
-                continue
-            if bad.size:
-                r = int(bad[0])
-                raise SchemaError(
-                    f"{where}Feature {f.name!r} ({f.kind}) must be {what}; row {r} has "
-                    f"{float(col[r])!r} ({bad.size} rows affected). Fix the data or declare the "
-                    "feature 'continuous' in the schema."
-                )
-        if hard_only:
-            return
-        for group, idx in self._groups.items():
-            hot = X[:, list(idx)].sum(axis=1)
-            bad = np.flatnonzero(hot != 1)
-            if bad.size:
-                r = int(bad[0])
-                cols = [self.features[i].name for i in idx]
-                n_hot = int(hot[r]) if np.isfinite(hot[r]) else float(hot[r])
-                raise SchemaError(
-                    f"{where}One-hot group {group!r} (columns {cols}) must have exactly one column "
-                    f"equal to 1 in every row; row {r} has {n_hot} ({bad.size} rows affected). "
-                    "Fix the data or give a schema in which these columns are not one group."
-                )
+        _checks.validate(self, X, data_name=data_name, hard_only=hard_only)
 
     def outside_domain(self, X: Any) -> tuple[np.ndarray, dict[str, int]]:
         """Rows outside the domain this schema describes, and which features put them there.
@@ -383,27 +328,7 @@ class FeatureSchema:
             Feature (or one-hot group) name -> rows it puts outside, in column order; only
             names with at least one such row.
         """
-        X = self._check_shape(X)
-        outside = np.zeros(X.shape[0], dtype=bool)
-        counts: dict[str, int] = {}
-        for j, f in enumerate(self.features):
-            col = X[:, j]
-            bad = (col < f.lower) | (col > f.upper)
-            if f.kind == "integer":
-                bad |= np.isfinite(col) & (col != np.round(col))
-            elif f.kind == "binary":
-                bad |= (col != 0) & (col != 1)
-            if f.kind == "onehot":
-                bad = (col != 0) & (col != 1)
-            if bad.any():
-                counts[f.name] = int(bad.sum())
-                outside |= bad
-        for group, idx in self._groups.items():
-            bad = X[:, list(idx)].sum(axis=1) != 1
-            if bad.any():
-                counts[group] = int(bad.sum())
-                outside |= bad
-        return outside, counts
+        return _checks.outside_domain(self, X)
 
     # -- model input ---------------------------------------------------------------------
     @property
@@ -462,56 +387,11 @@ class FeatureSchema:
         >>> s.describe_condition(0, ">", 37.5), s.describe_condition(1, "<=", 0.5)
         ('age > 37', 'color != red')
         """
-        if op not in OPS:
-            raise SchemaError(f"Unknown comparison {op!r}; valid ones are {list(OPS)}.")
-        if not isinstance(feature_index, (int, np.integer)) or not (
-            0 <= feature_index < self.n_features
-        ):
-            raise SchemaError(
-                f"Feature index {feature_index!r} is out of range; valid is 0..{self.n_features - 1}."
-            )
-        f = self.features[int(feature_index)]
-        value = float(value)
-        if self.labels:
-            from nnrules.labels import describe_labelled
-
-            text = describe_labelled(self, int(feature_index), op, value)
-            if text is not None:
-                return text
-        if f.kind in ("binary", "onehot"):
-            hot = _zero_one_test(op, value)
-            if hot is not None:
-                if f.kind == "onehot":
-                    return f"{f.group} {'==' if hot else '!='} {f.category}"
-                return f"{f.name} == {int(hot)}"
-        elif f.kind == "categorical":
-            text = _categorical_test(f, op, value)
-            if text is not None:
-                return text
-        elif f.kind == "integer" and op in ("<=", ">") and math.isfinite(value):
-            # For whole numbers, x <= 37.5 is x <= 37 and x > 37.5 is x > 37.
-            return f"{f.name} {op} {format_number(math.floor(value))}"
-        return f"{f.name} {op} {format_number(value)}"
+        return _text.describe_condition(self, feature_index, op, value)
 
     def to_text(self) -> str:
         """A printable table of the features (one line each)."""
-        rows = [("#", "name", "kind", "lower", "upper", "details")]
-        for i, f in enumerate(self.features):
-            if f.kind == "onehot":
-                detail = f"{f.group} = {f.category}"
-            elif f.kind == "categorical":
-                shown = ", ".join(f.categories[:6]) + (", ..." if len(f.categories) > 6 else "")
-                detail = f"{len(f.categories)} categories: {shown}"
-            else:
-                detail = ""
-            if self.input_names is not None and self.input_names[i] != f.name:
-                detail = (detail + f" (input {self.input_names[i]!r})").strip()
-            rows.append(
-                (str(i), f.name, f.kind, format_number(f.lower), format_number(f.upper), detail)
-            )
-        widths = [max(len(r[c]) for r in rows) for c in range(5)]
-        lines = ["  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5] for r in rows]
-        return "\n".join(line.rstrip() for line in lines)
+        return _text.to_text(self)
 
     # -- files ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -585,93 +465,6 @@ class FeatureSchema:
         MONK's ``a1_1, a1_2, a1_3``) form a one-hot group when there are at least two of them
         and exactly one of them is 1 in every row.
         """
-        X = np.asarray(X, dtype=np.float64)
-        names = tuple(str(n) for n in names)
-        raw = dict(raw_columns or {})
-        if X.ndim != 2 or X.shape[1] != len(names):
-            raise SchemaError(
-                f"Data of shape {X.shape} does not match {len(names)} names; pass a 2-D array "
-                "with one column per name."
-            )
-        if X.shape[0] == 0:
-            raise SchemaError("Cannot infer a schema from data with no rows; give some rows.")
-        if not np.all(np.isfinite(X)):
-            raise SchemaError("Cannot infer a schema from data with NaN or inf; drop those rows.")
-        lower, upper = X.min(axis=0), X.max(axis=0)
-        zero_one = _columns_where(X, lambda B: np.all((B == 0) | (B == 1), axis=0))
-        whole = _columns_where(X, lambda B: np.all(B == np.round(B), axis=0))
-        # One-hot candidates: 0/1 columns grouped by the prefix before the last "_" or "=".
-        prefixes: dict[str, list[int]] = {}
-        for j, name in enumerate(names):
-            cut = max(name.rfind("_"), name.rfind("="))
-            if zero_one[j] and name not in raw and 0 < cut < len(name) - 1:
-                prefixes.setdefault(name[:cut], []).append(j)
-        onehot: dict[int, tuple[str, str]] = {}
-        for prefix, idx in prefixes.items():
-            if len(idx) >= 2 and np.all(X[:, idx].sum(axis=1) == 1):
-                for j in idx:
-                    onehot[j] = (prefix, names[j][len(prefix) + 1 :])
-        features = []
-        for j, name in enumerate(names):
-            if name in raw:
-                kind: Kind = "categorical"
-            elif j in onehot:
-                kind = "onehot"
-            elif whole[j]:
-                kind = "integer"
-            else:
-                kind = "continuous"
-            group, category = onehot.get(j, (None, None))
-            features.append(
-                Feature(
-                    name,
-                    kind,
-                    float(lower[j]),
-                    float(upper[j]),
-                    group=group,
-                    category=category,
-                    categories=tuple(raw[name]) if name in raw else None,
-                )
-            )
-        return cls(tuple(features))
+        from nnrules.schema_infer import infer
 
-
-def _zero_one_test(op: str, value: float) -> bool | None:
-    """For a 0/1 column: True if the test means "is 1", False if "is 0", None if neither."""
-    if op == ">" and 0 <= value < 1:
-        return True
-    if op == "<=" and 0 <= value < 1:
-        return False
-    if op in ("==", "!=") and value in (0.0, 1.0):
-        return (value == 1.0) == (op == "==")
-    return None
-
-
-def _categorical_test(f: Feature, op: str, value: float) -> str | None:
-    """Text of a test on category codes, or None when it is not about whole codes."""
-    cats = f.categories
-    k = len(cats)
-    if not math.isfinite(value):  # no whole code (and math.floor(inf) raises)
-        return None
-    if op in ("==", "!="):
-        if value == math.floor(value) and 0 <= value < k:
-            return f"{f.name} {op} {cats[int(value)]!r}"
-        return None
-    cut = math.floor(value)  # codes <= cut satisfy "<="
-    chosen = [c for i, c in enumerate(cats) if (i <= cut) == (op == "<=")]
-    if not chosen:
-        return None
-    if len(chosen) == 1:
-        return f"{f.name} == {chosen[0]!r}"
-    return f"{f.name} in {{{', '.join(repr(c) for c in chosen)}}}"
-
-
-def _columns_where(X: np.ndarray, test: Any, head: int = 4096) -> np.ndarray:
-    """``test(X)`` (a per-column all-rows test, bool of shape (n_features,)) computed on the
-    first ``head`` rows, then on the rest only for the columns still passing: a continuous
-    column is told apart in its first rows instead of over all of them."""
-    out = np.asarray(test(X[:head]), dtype=bool)
-    if X.shape[0] > head and out.any():
-        keep = np.flatnonzero(out)
-        out[keep] = test(X[head:, keep])
-    return out
+        return infer(cls, X, names, raw_columns=raw_columns)
