@@ -36,12 +36,9 @@ A "categorical" column needs ``categories``: code i stands for ``categories[i]``
 
 from __future__ import annotations
 
-import csv
 import importlib
 import json
-import math
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,8 +47,36 @@ from typing import Any
 import numpy as np
 
 from nnrules.exceptions import DataError, FormatError, SchemaError
+from nnrules.io.cells import (  # noqa: F401 (moved; still importable from here)
+    FLOAT32_MAX,
+    MISSING,
+    _check_magnitude,
+    _is_number,
+    _is_text,
+    _numeric,
+    _present,
+    _text_column,
+)
+from nnrules.io.csv_text import (  # noqa: F401 (moved; still importable from here)
+    SEPARATORS,
+    _check_header,
+    _check_separator,
+    _encoding_error,
+    _read_csv,
+    _read_csv_python,
+    parse_separator,
+)
 from nnrules.io.files import check_input_file
 from nnrules.io.limits import check_file_size
+from nnrules.io.tables import (  # noqa: F401 (moved; still importable from here)
+    _array_columns,
+    _frame_columns,
+    _is_frame,
+    _is_table,
+    _read_npy,
+    _read_parquet,
+    _table_columns,
+)
 from nnrules.schema import FeatureSchema
 
 __all__ = [
@@ -63,7 +88,6 @@ __all__ = [
     "save_schema",
 ]
 
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
 _CSV_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": ","}
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -135,272 +159,6 @@ def import_or_raise(module: str, extra: str) -> Any:
             f"This needs the optional package {module.split('.')[0]!r}, which is not installed "
             f"({exc}). Install it with: pip install nnrules[{extra}]"
         ) from None
-
-
-# -- columns ---------------------------------------------------------------------------------
-# Internally a table is (names, columns): each column a float64 array (already numeric) or an
-# object array of str / None (text still to be read).
-
-
-def _is_frame(obj: Any) -> bool:
-    return type(obj).__module__.startswith("pandas") and hasattr(obj, "columns")
-
-
-def _text_column(values: Sequence[Any]) -> np.ndarray:
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        missing = v is None or (isinstance(v, float) and math.isnan(v))
-        out[i] = None if missing else str(v).strip()
-    return out
-
-
-def _frame_columns(frame: Any) -> tuple[list[str], list[np.ndarray]]:
-    names = [str(c) for c in frame.columns]
-    if len(set(names)) != len(names):
-        raise DataError(f"Column names must be unique; got {names}.")
-    cols = []
-    for c in frame.columns:
-        series = frame[c]
-        kind = series.dtype.kind
-        if kind in "biuf":
-            cols.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
-        else:
-            cols.append(_text_column(series.tolist()))
-    return names, cols
-
-
-def _read_csv(path: Path, delimiter: str, text_columns: Sequence[str] = (),
-              encoding: str | None = None,
-              sep_given: bool = False) -> tuple[list[str], list[np.ndarray]]:
-    """Header checks here, the body through pyarrow (``nnrules.io.reader``); the pure-Python
-    reader below when pyarrow cannot read the file by the same rules, or for an ``encoding``
-    other than UTF-8. A header that reads as one column but splits on another separator, and
-    text that is not in the encoding, are DataErrors that say what to pass."""
-    try:
-        with open(path, newline="", encoding=encoding or "utf-8-sig") as fh:
-            head = []
-            for r in csv.reader(fh, delimiter=delimiter):
-                if r:
-                    head.append(r)
-                if len(head) == 20:
-                    break
-    except UnicodeDecodeError as exc:
-        raise _encoding_error(path, encoding or "utf-8", exc) from None
-    except LookupError:
-        raise DataError(f"Unknown text encoding {encoding!r}; use a Python codec name such as "
-                        "'utf-8', 'latin-1' or 'cp1252'.") from None
-    if not head:
-        raise DataError(f"{str(path)!r} is empty; a CSV needs a header line and data rows.")
-    first = head[0]
-    if len(first) == 1 and not sep_given:
-        _check_separator(path, head, delimiter)
-    header = _check_header(path, first)
-    if encoding is None or encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig"):
-        from nnrules.io.reader import read_csv_arrow
-
-        cols = read_csv_arrow(path, delimiter, first, text_columns)
-        if cols is not None:
-            return header, cols
-    return _read_csv_python(path, delimiter, encoding)
-
-
-def _check_header(path: Path, first: list[str]) -> list[str]:
-    header = [h.strip() for h in first]
-    if all(_is_number(h) for h in header):
-        raise DataError(
-            f"{str(path)!r} has no header line (its first line is {first!r}); add a line of "
-            "column names."
-        )
-    if len(set(header)) != len(header) or "" in header:
-        raise DataError(f"{str(path)!r}: column names must be unique and non-empty; got {header}.")
-    return header
-
-
-def _read_csv_python(path: Path, delimiter: str,
-                     encoding: str | None = None) -> tuple[list[str], list[np.ndarray]]:
-    try:
-        with open(path, newline="", encoding=encoding or "utf-8-sig") as fh:
-            rows = list(csv.reader(fh, delimiter=delimiter))
-    except UnicodeDecodeError as exc:
-        raise _encoding_error(path, encoding or "utf-8", exc) from None
-    rows = [r for r in rows if r]  # blank lines
-    header = _check_header(path, rows[0])
-    body = rows[1:]
-    for i, r in enumerate(body):
-        if len(r) != len(header):
-            raise DataError(
-                f"{str(path)!r} line {i + 2} has {len(r)} fields but the header has "
-                f"{len(header)}; fix that line."
-            )
-    cols = [_text_column([r[j] for r in body]) for j in range(len(header))]
-    return header, cols
-
-
-SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-
-
-def parse_separator(sep: str | None) -> str | None:
-    """A CSV separator from the CLI: one character, or ``tab`` / ``\\t``."""
-    if sep is None:
-        return None
-    sep = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}.get(sep, sep)
-    if len(sep) != 1 or sep in "\"\r\n":
-        raise DataError(f"The separator must be one character (or 'tab'); got {sep!r}. "
-                        "Example: --sep ';'.")
-    return sep
-
-
-def _check_separator(path: Path, rows: list[list[str]], delimiter: str) -> None:
-    """One column read: if another separator splits the header (and the next lines) the same
-    way, say which and how to pass it, rather than going on with one wide column."""
-    head = [delimiter.join(r) for r in rows[:20]]
-    for sep, word in SEPARATORS.items():
-        if sep == delimiter:
-            continue
-        widths = {len(next(csv.reader([line], delimiter=sep))) for line in head}
-        if len(widths) == 1 and widths.pop() > 1:
-            hint = ""
-            if sep == ";" and any(re.search(r"\d,\d", line) for line in head[1:]):
-                hint = (" Its numbers seem to use a decimal comma ('0,5'); nnrules reads decimal "
-                        "points, so convert them first.")
-            raise DataError(
-                f"{str(path)!r} seems to be separated by {word}s ({sep!r}): its header "
-                f"{head[0][:80]!r} reads as one column. Pass the separator with --sep {sep!r} "
-                f"(Python: sep={sep!r}).{hint}")
-
-
-def _encoding_error(path: Path, encoding: str, exc: UnicodeDecodeError) -> DataError:
-    """Which line and byte are not ``encoding``, and what to pass instead."""
-    line, bad = 1, exc.object[exc.start:exc.start + 1]
-    try:
-        with open(path, "rb") as fh:
-            for line, raw in enumerate(fh, start=1):
-                try:
-                    raw.decode(encoding)
-                except UnicodeDecodeError as e:
-                    bad = raw[e.start:e.start + 1]
-                    break
-    except OSError:
-        pass
-    return DataError(
-        f"{str(path)!r} is not {encoding} text: line {line} holds the byte {bad!r}. If the file "
-        "was saved as Latin-1 or Windows-1252, pass --encoding latin-1 (or cp1252; Python: "
-        "encoding='latin-1'), or re-save it as UTF-8.")
-
-
-#: Largest magnitude nnrules takes: float32's. Networks read float32 and the tree learners
-#: compute in float32, so a larger value would become inf on the way.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def _check_magnitude(names: Sequence[str], X: np.ndarray, name: str) -> None:
-    """Refuse finite values beyond the float32 range, naming the column, the row and the value."""
-    with np.errstate(invalid="ignore"):
-        big = np.isfinite(X) & (np.abs(X) > FLOAT32_MAX)
-    if big.any():
-        row, col = (int(v) for v in np.argwhere(big)[0])
-        raise DataError(
-            f"Column {names[col]!r} of {name!r} holds {float(X[row, col])!r} in row {row} (data "
-            f"rows count from 0), beyond the float32 range (|x| <= {FLOAT32_MAX:.4g}) that the "
-            f"network and nnrules compute in; {int(big.sum())} values in all. Rescale the "
-            "column or fix the values.")
-
-
-def _read_parquet(path: Path) -> tuple[list[str], list[np.ndarray]]:
-    from nnrules.io.reader import read_parquet_arrow
-
-    return _table_columns(read_parquet_arrow(path))
-
-
-def _is_table(obj: Any) -> bool:
-    """A pyarrow Table or RecordBatch."""
-    return type(obj).__module__.startswith("pyarrow") and hasattr(obj, "column_names")
-
-
-def _table_columns(table: Any) -> tuple[list[str], list[np.ndarray]]:
-    from nnrules.io.reader import arrow_columns
-
-    names = [str(c) for c in table.column_names]
-    if len(set(names)) != len(names):
-        raise DataError(f"Column names must be unique; got {names}.")
-    return names, arrow_columns(table)
-
-
-def _read_npy(path: Path, feature_names: Sequence[str] | None):
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise DataError(f"Cannot read {str(path)!r} as a numeric .npy array: {exc}") from None
-    return _array_columns(arr, feature_names)
-
-
-def _array_columns(arr: Any, feature_names: Sequence[str] | None):
-    arr = np.asarray(arr)
-    if arr.ndim == 1:
-        raise DataError(
-            f"Expected a 2-D array of shape (n_samples, n_features); got 1-D shape {arr.shape}. "
-            "Use X.reshape(-1, 1) for a single feature."
-        )
-    if arr.ndim != 2:
-        raise DataError(f"Expected a 2-D array of shape (n_samples, n_features); got {arr.shape}.")
-    d = arr.shape[1]
-    names = [f"x{j}" for j in range(d)] if feature_names is None else [str(n) for n in feature_names]
-    if len(names) != d:
-        raise DataError(
-            f"Got {len(names)} feature names for {d} columns; give one name per column."
-        )
-    if arr.dtype.kind in "biuf":
-        arr = arr.astype(np.float64, copy=False)  # a float64 array is read in place
-        return names, [arr[:, j] for j in range(d)]
-    return names, [_text_column(arr[:, j].tolist()) for j in range(d)]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _present(col: np.ndarray) -> np.ndarray:
-    """Which cells of a text column hold a value (not None, not a missing-value word); the
-    word test runs once per distinct value."""
-    values = col.tolist()
-    missing = {v for v in set(values) if v is None or v.lower() in MISSING}
-    if not missing:
-        return np.ones(len(values), dtype=bool)
-    return np.fromiter((v not in missing for v in values), dtype=bool, count=len(values))
-
-
-def _numeric(name: str, col: np.ndarray) -> np.ndarray:
-    """Text column -> float64 (missing -> NaN); a word in it is a DataError."""
-    if col.dtype != object:
-        return col
-    out = np.full(col.shape[0], np.nan)
-    present = _present(col)
-    try:
-        out[present] = np.asarray(col[present], dtype=str).astype(np.float64)
-    except ValueError:
-        # Slow path: find the offending cell (or parse what NumPy refused but Python reads).
-        for i in np.flatnonzero(present):
-            if _is_number(col[i]):
-                out[i] = float(col[i])
-            else:
-                raise DataError(
-                    f"Column {name!r} is numeric but row {i} holds {col[i]!r} "
-                    "(data rows count from 0). Fix the value, "
-                    "or declare the column kind 'categorical' in a schema (--schema)."
-                ) from None
-    return out
-
-
-def _is_text(col: np.ndarray) -> bool:
-    """A string column: text with no value that reads as a number."""
-    if col.dtype != object:
-        return False
-    present = {v for v in set(col.tolist()) if v is not None and v.lower() not in MISSING}
-    return bool(present) and not any(_is_number(v) for v in present)
 
 
 def _split_target(names, cols, target):
