@@ -1,7 +1,7 @@
 """The CLI's batched data paths: ``--sample``, folders and globs read in batches, ``--dask``.
 
-Kept apart from ``nnrules.cli`` (which wires the commands) so that file stays small; nothing
-but the CLI imports it.
+Kept apart from ``nnrules.cli`` (which wires the commands) and ``nnrules._cli.verbs`` so those
+files stay small; nothing but the CLI imports it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The implementation of ``nnrules.cli``: shared helpers, the verbs, the batched paths."""
