@@ -228,7 +228,7 @@ class SetionoExtractor(DecompositionalExtractor):
                           stacklevel=3)
         self.trace_ = ws.trace
         self.budget_ = ws.budget
-        return ruleset
+        return self._simplified(ruleset, X)
 
     def _fidelity(self, pred: np.ndarray, labels: np.ndarray) -> float:
         return float(np.mean(pred == labels))
