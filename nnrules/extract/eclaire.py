@@ -221,7 +221,8 @@ class EclaireExtractor(DecompositionalExtractor):
         ruleset, truncated = ranked_rules(candidates, ws.levels[0], ws.labels,
                                           classes=ws.classes, schema=self.schema_,
                                           max_rules=self.max_rules,
-                                          min_gain=gains, drop=self.drop)
+                                          min_gain=gains, drop=self.drop,
+                                          merge=not self.drop)
         return self._finish(ws, ruleset, truncated)
 
     def _with_queries(self, X: np.ndarray) -> np.ndarray:
