@@ -58,16 +58,19 @@ def _rare_class_network(tmp_path):
 
 def test_a_class_with_four_percent_of_the_rows_gets_rules(tmp_path):
     """Leaves of 10% of the rows cannot hold a majority of a 4% class; leaves of 10% of each
-    class can. So only the per-class sizes give the rare class a rule, and its rules are
-    right about it."""
+    class can. So only the per-class sizes give the rare class leaves and, ranked unmerged
+    (merge=False), rules that are right about it."""
     net = _rare_class_network(tmp_path)
     X = np.random.default_rng(0).uniform(size=(3000, 2))
     labels = net.predict(X)
     assert 0.03 < np.mean(labels == 2) < 0.05
-    common = {"min_samples_leaf": 0.1, "min_gain": 0.01, "n_queries": 0, "random_state": 0}
+    common = {"min_samples_leaf": 0.1, "min_gain": 0.01, "n_queries": 0, "merge": False,
+              "random_state": 0}
     rows = get_extractor("eclaire")(net, per_class=False, **common).fit(X)
     assert 2 not in {r.output for r in rows.surrogate_.rules}
+    assert _rare_leaves(rows) == 0
     per_class = get_extractor("eclaire")(net, per_class=True, **common).fit(X)
+    assert _rare_leaves(per_class) >= 1
     rare = [r for r in per_class.surrogate_.rules if r.output == 2]
     assert rare
     Xt = np.random.default_rng(1).uniform(size=(2000, 2))
@@ -75,6 +78,14 @@ def test_a_class_with_four_percent_of_the_rows_gets_rules(tmp_path):
     pred = per_class.surrogate_.predict(Xt)
     assert np.mean(pred[truth == 2] == 2) > 0.9
     assert np.mean(pred == truth) > np.mean(rows.surrogate_.predict(Xt) == truth)
+
+
+def _rare_leaves(ex) -> int:
+    """Leaves of the layer-to-class trees that predict class 2."""
+    g = ex.to_networkx()
+    return sum(1 for n, d in g.nodes(data=True) if d.get("kind") == "clause"
+               and d.get("layer") == 1 and any(t == "class:2"
+                                                 for t in g.successors(n)))
 
 
 def test_generated_queries_fill_small_data_and_keep_the_bytes():

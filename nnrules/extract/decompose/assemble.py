@@ -24,7 +24,7 @@ from nnrules.extract.decompose.simplify import simplify_dnf
 from nnrules.extract.decompose.terms import Clause, clause_mask
 from nnrules.surrogates.rules import Rule, RuleSet
 
-__all__ = ["drop_idle", "exact_rules", "generalise", "ranked_rules", "relabel"]
+__all__ = ["drop_idle", "exact_rules", "merge_runs", "generalise", "ranked_rules", "relabel"]
 
 
 def generalise(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
@@ -214,6 +214,49 @@ def drop_idle(chosen: list, labels: np.ndarray, n_classes: int,
     return kept, _default(labels, covered, n_classes)
 
 
+def merge_runs(chosen: list, X: np.ndarray, labels: np.ndarray, schema: Any = None) -> list:
+    """Merge each run of consecutive rules of one class in a decision list (exact).
+
+    Rules ``r_i .. r_j`` in a row that all give class ``k`` decide exactly like one rule
+    ``r_i or ... or r_j`` at position ``i``; that union is simplified as a DNF
+    (:func:`~nnrules.extract.decompose.simplify.simplify_dnf`, a logical equivalence), and
+    replaces the run when it has fewer clauses. No prediction changes anywhere.
+
+    Parameters
+    ----------
+    chosen : list of (confidence, support, class index, clause, mask)
+    X, labels : the rows the statistics of a merged rule are read from.
+    schema : FeatureSchema, optional
+
+    Returns
+    -------
+    list
+        Same form; a merged run's clauses ranked by confidence, then support.
+    """
+    out: list = []
+    i = 0
+    while i < len(chosen):
+        j = i
+        while j + 1 < len(chosen) and chosen[j + 1][2] == chosen[i][2]:
+            j += 1
+        run = chosen[i:j + 1]
+        merged = simplify_dnf([item[3] for item in run], schema=schema) if len(run) > 1 else []
+        if len(run) == 1 or len(merged) >= len(run):
+            out.extend(run)
+        else:
+            k = run[0][2]
+            items = []
+            for clause in merged:
+                mask = clause_mask(clause, X)
+                support = int(mask.sum())
+                right = int(np.sum(labels[mask] == k))
+                items.append((right / support if support else 0.0, support, k, clause, mask))
+            items.sort(key=lambda t: (-t[0], -t[1], t[3]))
+            out.extend(items)
+        i = j + 1
+    return out
+
+
 def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,
                  *, classes: tuple, schema: Any = None, max_rules: int | None = None,
                  min_gain: int | Sequence[int] = 1, drop: bool = False,
@@ -246,7 +289,8 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         clause of low confidence merged with one of high confidence becomes one broad rule
         ranked by the merged confidence, which can decide a small class's rows before that
         class's own rules (a 4%-class lost all its rules that way in the tests). False ranks
-        every simplified candidate as learned and leaves redundancy to ``drop``.
+        every simplified candidate as learned, leaves redundancy to ``drop``, and merges only
+        runs of consecutive rules of one class in the final list (:func:`merge_runs`, exact).
 
     Returns
     -------
@@ -286,4 +330,6 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         truncated = max_rules is not None and len(chosen) > max_rules
         if truncated:
             chosen, default = drop_idle(chosen, labels, len(classes), max_rules)
+    if not merge:
+        chosen = merge_runs(chosen, X, labels, schema)
     return _ruleset(chosen, default, classes, schema, X.shape[1]), truncated
