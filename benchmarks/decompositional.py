@@ -162,7 +162,8 @@ def main_table() -> None:
              f"Command (repository root): `{COMMAND}`", "",
              f"Load average when the run started: {load[0]:.1f} on 2 cores (other engineers' "
              "jobs), so seconds are inflated by the sharing; compare rows with each other.", "",
-             __doc__.split("\n\n", 2)[2].split("\n\n")[0].replace("\n", " "), "",
+             next(p for p in __doc__.split("\n\n")
+                  if p.startswith("Networks")).replace("\n", " "), "",
              "Defaults: `eclaire` per_class=True, min_samples_leaf=0.005 and min_gain=0.001 "
              "(fractions of a class's rows), max_leaves=32 per class, include_input=True, "
              "prune=True (RxREN, tolerance 0.01), generalise=None, max_samples=2000 "
