@@ -158,3 +158,23 @@ def test_every_decompositional_rule_set_is_simplified_exactly(method):
         assert raw.simplification_ is None
         grid = np.random.default_rng(0).uniform(-0.2, 1.2, size=(20000, 10))
         assert np.array_equal(raw.surrogate_.predict(grid), ex.surrogate_.predict(grid))
+
+
+def test_two_outcome_laplace_ranks_a_small_pure_rule_first():
+    """With 26 classes the K-class Laplace prior ranks a pure 5-row rule (6/31) below a
+    40-of-55 rule (41/81) that covers it, so the pure rule never decides; as a two-outcome
+    claim (6/7 against 41/57) it comes first and its rows are right."""
+    from nnrules.extract.decompose.assemble import ranked_rules
+    from nnrules.surrogates.rules import Condition
+
+    X = np.arange(100, dtype=float)[:, None]
+    labels = np.zeros(100, dtype=np.int64)
+    labels[:5], labels[5:45], labels[45:55] = 1, 2, 3
+    pure, broad = (Condition(0, "<=", 4.5),), (Condition(0, "<=", 54.5),)
+    classes = tuple(range(26))
+    kw = {"classes": classes, "min_gain": 1}
+    k_prior, _ = ranked_rules([(pure, 1), (broad, 2)], X, labels, **kw)
+    two, _ = ranked_rules([(pure, 1), (broad, 2)], X, labels, outcomes=2, **kw)
+    assert not np.any(k_prior.predict_index(X[:5]) == 1)
+    assert np.all(two.predict_index(X[:5]) == 1)
+    assert np.mean(two.predict_index(X) == labels) > np.mean(k_prior.predict_index(X) == labels)

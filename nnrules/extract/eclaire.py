@@ -230,11 +230,16 @@ class EclaireExtractor(DecompositionalExtractor):
             X0 = ws.levels[0]
             candidates = [(generalise(c, k, X0, ws.labels, tolerance=self.generalise), k)
                           for c, k in candidates]
+        # Ranked by the Laplace estimate of a rule as a two-outcome claim ("class k or not"):
+        # (right + 1) / (support + 2). With the K-class prior (support + K) a pure 5-row rule of
+        # letter's 26 classes ranked below a 40-of-50 one, so the pure input-tree leaves came
+        # last and decided only leftovers; two outcomes raised letter's validation fidelity
+        # 0.839 -> 0.855 (defaults) and 0.825 -> 0.841 at 600 rules. Identical for 2 classes.
         ruleset, truncated = ranked_rules(candidates, ws.levels[0], ws.labels,
                                           classes=ws.classes, schema=self.schema_,
                                           max_rules=self.max_rules,
                                           min_gain=gains, drop=self.drop,
-                                          merge=self.merge)
+                                          merge=self.merge, outcomes=2)
         return self._finish(ws, ruleset, truncated)
 
     def _with_queries(self, X: np.ndarray) -> np.ndarray:

@@ -64,7 +64,7 @@ def generalise(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
 
 def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,
             schema: Any, n_classes: int,
-            merge: bool = True) -> list[tuple[float, int, int, Clause, np.ndarray]]:
+            merge: bool = True, outcomes: int | None = None) -> list[tuple[float, int, int, Clause, np.ndarray]]:
     by_class: dict[int, list[Clause]] = {}
     for clause, k in candidates:
         by_class.setdefault(int(k), []).append(tuple(clause))
@@ -77,7 +77,7 @@ def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.
             support = int(mask.sum())
             right = int(np.sum(labels[mask] == k))
             conf = right / support if support else 0.0
-            laplace = (right + 1) / (support + n_classes)
+            laplace = (right + 1) / (support + (n_classes if outcomes is None else outcomes))
             out.append((conf, support, k, clause, mask, laplace))
     # Ranked by the Laplace estimate (CN2): a rule right on 5 of 5 rows ranks below one right
     # on 990 of 1000. The rule keeps its plain confidence.
@@ -260,7 +260,7 @@ def merge_runs(chosen: list, X: np.ndarray, labels: np.ndarray, schema: Any = No
 def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,
                  *, classes: tuple, schema: Any = None, max_rules: int | None = None,
                  min_gain: int | Sequence[int] = 1, drop: bool = False,
-                 merge: bool = True) -> tuple[RuleSet, bool]:
+                 merge: bool = True, outcomes: int | None = None) -> tuple[RuleSet, bool]:
     """A decision list of the candidates that contribute, best confidence first.
 
     Parameters
@@ -283,6 +283,9 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         after it can make it idle), and with ``max_rules`` the selection takes every
         contributing candidate and :func:`drop_idle` cuts the list to ``max_rules`` by
         removing the rules that cost least.
+    outcomes : int or None, default=None
+        The Laplace estimate's outcome count, ``(right + 1) / (support + outcomes)``; None:
+        the number of classes (CN2's). 2 treats each rule as a claim "its class or not".
     merge : bool, default=True
         Simplify each class's candidates as one DNF (subsumed clauses out, touching ones
         merged) before ranking. Exact for the class's union, but not for a decision list: a
@@ -298,7 +301,7 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         ``truncated`` is True when ``max_rules`` stopped the selection while contributing
         candidates remained.
     """
-    scored = _scored(candidates, X, labels, schema, len(classes), merge)
+    scored = _scored(candidates, X, labels, schema, len(classes), merge, outcomes)
     gains = np.broadcast_to(np.asarray(min_gain, dtype=np.int64), (len(classes),))
     covered = np.zeros(len(X), dtype=bool)
     chosen = []
