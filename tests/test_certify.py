@@ -346,3 +346,29 @@ def test_via_seeded_by_the_certified_tree_is_sound_on_every_monk_point(candidate
         assert s.covered(d.X_test).mean() > 0.8  # measured 0.86: most of MONK-1 is proven
     else:
         assert via.seeded_by_ in ("certified tree", "rows")
+
+
+def test_equality_test_on_a_continuous_feature_leaves_no_hole_in_the_partition():
+    """``x == v`` on a continuous feature: the parts beside v stay in the partition (a cut at
+    v - 1 / v + 1 dropped the points between, so repair answered there without a proof)."""
+    sur, net, sp = iris("via_iris.onnx", max_leaves=3)
+    rules = sur.to_rules()
+    eq = RuleSet([Rule((Condition(2, "==", 4.5),), 1)], rules.default, ordered=True,
+                 classes=rules.classes, schema=rules.schema)
+    cert = certify(eq, net, sp.X_train, max_verifications=50)
+    rng = np.random.default_rng(0)
+    lo, hi = sp.X_train.min(axis=0), sp.X_train.max(axis=0)
+    P = lo + rng.random((2000, lo.size)) * (hi - lo)
+    P[:200, 2] = 4.5
+    region = np.where(eq.explain(P) < 0, 1, eq.explain(P))
+    covered = np.zeros(len(P), dtype=bool)
+    for r, rule in enumerate(cert.rules):
+        for s in ("proven", "refuted", "unknown"):
+            for box in rule[s]:
+                covered |= (region == r) & np.all((P >= box["lower"]) & (P <= box["upper"]),
+                                                  axis=1)
+    assert covered.all(), f"{int((~covered).sum())} domain points lie in no box of their rule"
+    fixed = cert.repair(eq)
+    got = fixed.predict(P)
+    keep = got != DEFER
+    assert np.all(got[keep] == net.predict(P)[keep])
