@@ -372,3 +372,36 @@ def test_equality_test_on_a_continuous_feature_leaves_no_hole_in_the_partition()
     got = fixed.predict(P)
     keep = got != DEFER
     assert np.all(got[keep] == net.predict(P)[keep])
+
+
+def test_a_box_holding_a_known_counterexample_is_never_reported_proven(monkeypatch):
+    """Defence in depth: a verifier that wrongly proves a part holding a confirmed
+    counterexample must not turn it into a proven box (the search docstring's promise)."""
+    import nnrules.certification.search as search_mod
+
+    real, calls, found = search_mod.decide, [], []
+    valid = search_mod._Search._valid
+
+    def liar(verifier, lo, hi, cls, *, seed):
+        calls.append(1)
+        if len(calls) == 1:
+            return real(verifier, lo, hi, cls, seed=seed)
+        return {"status": np.full(len(lo), "proven"), "counterexample": np.full(lo.shape, np.nan),
+                "influence": np.ones_like(lo)}
+
+    def record(self, parts, pts):
+        ok, P = valid(self, parts, pts)
+        found.extend(P[ok])  # the confirmed counterexamples the parts keep
+        return ok, P
+
+    monkeypatch.setattr(search_mod._Search, "_valid", record)
+    monkeypatch.setattr(search_mod, "decide", liar)
+    sur, net, sp = iris("via_iris.onnx", max_leaves=6)
+    cert = certify(sur, net, sp.X_train, max_verifications=60)
+    assert found, "the first batch refuted nothing; the test needs a refutation"
+    lo, hi, idx = cert.boxes("proven")
+    names = np.array([cert.rules[k]["name"] for k in idx])
+    for x in found:  # a proven box of the rule deciding x must not hold x
+        inside = np.all((x >= lo) & (x <= hi), axis=1) & (names == f"leaf {sur.apply(x[None])[0]}")
+        assert not np.any([net.predict(x[None])[0] != cert.rules[k]["class"]
+                           for k in idx[inside]]), "a proven box holds a counterexample"

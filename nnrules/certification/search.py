@@ -275,6 +275,8 @@ class _Search:
             if status[i] == "refuted":
                 part.counterexample = cex[i]
             part.status = str(status[i])
+            if part.status == "proven" and part.counterexample is not None:
+                part.status = "unknown"  # a confirmed counterexample outweighs any proof
             if part.status == "proven":
                 self.final.append(part)
                 continue
