@@ -334,3 +334,28 @@ def test_every_registered_method_exports_exactly(method):
     # fit stored the local figures: every row's reasons come with its region's fidelity
     for item in s.reasons(X_eval[:20], k=3):
         assert item["local_n"] is not None
+
+
+def test_onnx_mofn_counts_conditions_that_round_to_one_float32_test():
+    """Two conditions of one m-of-n test with float64 thresholds that round to the same float32
+    threshold are still two conditions: an input that meets both counts 2, not 1."""
+    from nnrules.surrogates.rules import Condition, MofN, Rule, RuleSet
+    from nnrules.surrogates.tree import TreeSurrogate
+
+    t1, t2 = 30000.0001, 30000.0002  # both round down to the float32 30000.0
+    assert np.float32(t1) == np.float32(t2) and t1 != t2
+    both = MofN(2, (Condition(ec.INCOME, "<=", t1), Condition(ec.INCOME, "<=", t2)))
+    rules = RuleSet([Rule((both,), 1)], 0, ordered=True, classes=("no", "yes"), schema=ec.SCHEMA)
+    value = np.array([[0.0, 0.0], [0.0, 5.0], [5.0, 0.0]])
+    tree = TreeSurrogate([both, None, None], [1, -1, -1], [2, -1, -1], value,
+                         classes=("no", "yes"), schema=ec.SCHEMA,
+                         n_node_samples=np.array([10, 5, 5]))
+    X = ec.random_rows(200, np.random.default_rng(0))
+    X[:100, ec.INCOME] = np.float32(30000.0)
+    X32 = X.astype(np.float32)
+    for s in (tree, rules):
+        ref = s.predict(X32.astype(np.float64))
+        assert (ref == "yes").sum() >= 100
+        for scores in (True, False):
+            out, meta = run_onnx(s, X32, scores=scores)
+            _same_onnx_answers(s, out, meta, ref)

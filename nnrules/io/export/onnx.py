@@ -282,7 +282,7 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
         need = np.zeros((1, len(mofns)), np.float32)
         for k, (m, kept) in enumerate(mofns):
             for a in kept:
-                M[col[a], k] = 1.0
+                M[col[a], k] += 1.0  # conditions that round to one test count each
             need[0, k] = m
         counts = g.op("MatMul", [A, g.const(M)])
         held = g.op("Cast", [g.op("GreaterOrEqual", [counts, g.const(need)])],
