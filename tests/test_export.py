@@ -359,3 +359,20 @@ def test_onnx_mofn_counts_conditions_that_round_to_one_float32_test():
         for scores in (True, False):
             out, meta = run_onnx(s, X32, scores=scores)
             _same_onnx_answers(s, out, meta, ref)
+
+
+def test_provenance_text_cannot_break_out_of_comments_or_docstrings():
+    """A data file name (or method) with newlines, quotes or backslashes stays inside the SQL
+    comment and the Python docstring: no statement injected, the module still compiles."""
+    s = ec.CASES["ruleset"]()
+    evil = 'x.csv\nDROP TABLE "data"; --\r\\N{oops} """ \\'
+    report = {"model_sha256": "ab" * 32, "fidelity": 0.9, "method": "m\n; DELETE FROM data",
+              "data": {"name": evil, "n_rows": 3, "kind": "eval"}}
+    sql = export_bytes(s, "sql", report=report).decode()
+    head = sql[:sql.index("SELECT")]
+    assert all(line.startswith("--") for line in head.splitlines()), head
+    X = ec.edge_rows(s, 200)
+    ns: dict = {}
+    exec(compile(export_bytes(s, "python", report=report).decode(), "exported.py", "exec"), ns)
+    assert ns["predict_many"](_rows(s, X)) == _plain(s.predict(X))
+    assert "DROP TABLE" in ns["__doc__"] and "oops" in ns["__doc__"]

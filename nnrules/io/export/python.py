@@ -65,7 +65,8 @@ def _header(surrogate: Any, provenance: dict) -> list[str]:
     lines = ['"""Surrogate exported by nnrules: predict(row: dict) -> label; '
              'predict_many(rows).', ""]
     for key in sorted(provenance):
-        lines.append(f"{key}: {provenance[key]}")
+        text = str(provenance[key]).replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f"{key}: {text}")  # escaped: stays inside the docstring
     lines += ["", "Dependency-free (standard library only). Comparisons are float64, exactly the",
               "surrogate's own. Generated file: do not edit; re-export instead.", '"""', ""]
     return lines

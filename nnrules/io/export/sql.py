@@ -101,7 +101,8 @@ def to_sql(surrogate: Any, *, table: str = "data", key: str | None = None,
     from nnrules.io.export import require_schema
 
     schema = require_schema(surrogate, "sql")
-    head = [f"-- {k}: {provenance[k]}" for k in sorted(provenance or {})]
+    head = [f"-- {k}: " + " ".join(str(provenance[k]).splitlines())  # one comment line each
+            for k in sorted(provenance or {})]
     head.insert(0, "-- Surrogate exported by nnrules: one row per input row, column 'prediction'.")
     key_sql = "" if key is None else quote_identifier(key) + ", "
     if kind_of(surrogate) == "additive":
