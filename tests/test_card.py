@@ -170,3 +170,13 @@ def test_bad_cards_are_refused_untouched(tmp_path, dirs, capsys):
     with pytest.raises(Exception, match="no report.json"):
         update_card(tmp_path / "x.md", [tmp_path])
     assert not (tmp_path / "x.md").exists()
+
+
+def test_small_and_large_numbers_are_written_so_yaml_reads_them_back_exactly():
+    from nnrules.io.export.modelcard import _ynum
+
+    for v in (1.2345678901234567e-06, 1e-25, -2.5e-07, 3.2123456789012345e-05, 1.5e20, 0.9,
+              -123456.78901234567):
+        text = _ynum(v)
+        assert "e" not in text.lower() and "." in text, text  # YAML 1.1 floats need a dot
+        assert float(text) == v, (v, text)

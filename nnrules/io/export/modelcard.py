@@ -118,9 +118,9 @@ def _ynum(v: Any) -> str:
     if "e" in text or "inf" in text or "nan" in text:
         if not (text.lstrip("-")[0].isdigit()):
             raise FormatError(f"Cannot write the number {v!r} in a model card.")
-        text = format(float(v), ".20f").rstrip("0")  # YAML 1.1 needs a dot, no bare exponent
-        if text.endswith("."):
-            text += "0"
+        import numpy as np  # YAML 1.1 needs a dot, no bare exponent; shortest exact digits
+
+        text = np.format_float_positional(float(v), unique=True, trim="0")
     return text
 
 
