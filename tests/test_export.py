@@ -376,3 +376,36 @@ def test_provenance_text_cannot_break_out_of_comments_or_docstrings():
     exec(compile(export_bytes(s, "python", report=report).decode(), "exported.py", "exec"), ns)
     assert ns["predict_many"](_rows(s, X)) == _plain(s.predict(X))
     assert "DROP TABLE" in ns["__doc__"] and "oops" in ns["__doc__"]
+
+
+@pytest.mark.parametrize("name", sorted(ec.CASES))
+def test_missing_values_give_null_in_sql_and_an_error_in_python(name):
+    """A NULL in a column the surrogate reads, or a category it does not know, gives a NULL
+    prediction in SQL (not the answer of whichever rule happens to survive the NULL), and a
+    ValueError naming the column in Python; other rows are unchanged."""
+    s = ec.CASES[name]()
+    X = ec.edge_rows(s, 300)
+    cols, kinds, values = _sql_table(s, X)
+    used = set(ec.thresholds(s))
+    missing = np.zeros(len(X), dtype=bool)
+    for i in range(0, len(X), 3):
+        j = (ec.INCOME, ec.JOB, ec.RATIO)[(i // 3) % 3]
+        row = list(values[i])
+        row[1 + j] = None if j != ec.JOB or i % 2 else "astronaut"
+        values[i] = tuple(row)
+        missing[i] = j in used
+    con = sqlite3.connect(":memory:")
+    con.execute('CREATE TABLE "data" (' + ", ".join(f'"{c}" {k}' for c, k in zip(cols, kinds))
+                + ")")
+    con.executemany(f'INSERT INTO "data" VALUES ({", ".join("?" * len(cols))})', values)
+    got = [r[1] for r in con.execute(export_bytes(s, "sql", key="row_id").decode()).fetchall()]
+    assert all(v is None for v in np.asarray(got, dtype=object)[missing])
+    keep = np.flatnonzero(~missing & (np.arange(len(X)) % 3 != 0))
+    _same([got[i] for i in keep], _plain(s.predict(X[keep])), s.task == "regression")
+    ns: dict = {}
+    exec(compile(export_bytes(s, "python").decode(), "exported.py", "exec"), ns)
+    row = _rows(s, X[:1])[0]
+    row["income"] = math.nan
+    if ec.INCOME in used:
+        with pytest.raises(ValueError, match="income"):
+            ns["predict"](row)

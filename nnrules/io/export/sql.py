@@ -10,7 +10,8 @@ SQLite (Python's standard library) and DuckDB run unchanged:
   so both engines read them as the same IEEE double; comparisons are float64, the surrogate's own;
 * m-of-n tests as sums of ``CASE WHEN ... THEN 1 ELSE 0 END``; no vendor functions.
 
-Rows no rule covers and abstaining boxes give ``NULL``. Additive models compute their scores in
+Rows no rule covers, abstaining boxes, and rows with a ``NULL`` (or a category the surrogate
+does not know) in a column it reads give ``NULL``. Additive models compute their scores in
 a derived table (``FROM (SELECT ... ) AS scores``) and decide in the outer ``SELECT``.
 """
 
@@ -109,7 +110,9 @@ def to_sql(surrogate: Any, *, table: str = "data", key: str | None = None,
         body = _additive_sql(surrogate, schema, table, key)
     else:
         dl = decision_list(surrogate)
-        whens = []
+        guard = _missing(schema, {a.feature for b in dl.bodies for t in b
+                                  for a in (t.atoms if isinstance(t, AtLeast) else (t,))})
+        whens = [f"    WHEN {guard} THEN NULL"] if guard else []
         for b, out in zip(dl.bodies, dl.outputs):
             cond = " AND ".join(_test_sql(t, schema) for t in b) or "(1 = 1)"
             whens.append(f"    WHEN {cond} THEN {_value(out)}")
@@ -118,6 +121,18 @@ def to_sql(surrogate: Any, *, table: str = "data", key: str | None = None,
             case = _value(dl.default)
         body = f"SELECT {key_sql}{case} AS prediction\nFROM {quote_identifier(table)}"
     return "\n".join(head) + "\n" + body + ";\n"
+
+
+def _missing(schema: Any, features: set[int]) -> str:
+    """Holds when a column the surrogate reads is NULL or holds a category it does not know."""
+    parts = []
+    for j in sorted(features):
+        f = schema.features[j]
+        col = quote_identifier(f.name)
+        parts.append(f"{col} IS NULL")
+        if f.kind == "categorical":
+            parts.append(f"{col} NOT IN ({', '.join(_str(c) for c in f.categories)})")
+    return " OR ".join(parts)
 
 
 # -- additive ------------------------------------------------------------------------------
@@ -215,7 +230,7 @@ def _additive_sql(s: Any, schema: Any, table: str, key: str | None) -> str:
     if s.output == "value":
         decide = "s0"
     elif s.output == "logit":
-        decide = f"CASE WHEN s0 > 0 THEN {_value(classes[1])} ELSE {_value(classes[0])} END"
+        decide = f"CASE WHEN s0 IS NULL THEN NULL WHEN s0 > 0 THEN {_value(classes[1])} ELSE {_value(classes[0])} END"
     else:
         whens = []
         for j in range(k_out):
