@@ -23,6 +23,7 @@ from nnrules.exceptions import FormatError, ParameterError, SchemaError
 from nnrules.fidelity import FidelityReport
 from nnrules.io import serialize
 from nnrules.io.export import export, export_bytes
+from nnrules.io.export.sql import quote_identifier
 
 N_ROWS = 10_000
 
@@ -77,9 +78,9 @@ def _sql_table(surrogate, X):
 def run_sqlite(surrogate, X, table="data"):
     cols, kinds, values = _sql_table(surrogate, X)
     con = sqlite3.connect(":memory:")
-    q = ", ".join(f'"{c}" {k}' for c, k in zip(cols, kinds))
-    con.execute(f'CREATE TABLE "{table}" ({q})')
-    con.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(cols))})', values)
+    q = ", ".join(f'{quote_identifier(c)} {k}' for c, k in zip(cols, kinds))
+    con.execute(f'CREATE TABLE {quote_identifier(table)} ({q})')
+    con.executemany(f'INSERT INTO {quote_identifier(table)} VALUES ({", ".join("?" * len(cols))})', values)
     sql = export_bytes(surrogate, "sql", table=table, key="row_id").decode()
     got = con.execute(sql).fetchall()
     assert [r[0] for r in got] == list(range(len(X)))  # the key comes through, in order
@@ -409,3 +410,37 @@ def test_missing_values_give_null_in_sql_and_an_error_in_python(name):
     if ec.INCOME in used:
         with pytest.raises(ValueError, match="income"):
             ns["predict"](row)
+
+
+def test_names_and_categories_that_are_keywords_quotes_or_not_identifiers_export_exactly():
+    """Column names that are Python keywords or hold quotes, spaces, backslashes, newlines,
+    non-ASCII; category texts likewise: Python, SQLite, DuckDB and ONNX equal predict."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from nnrules.schema import Feature, FeatureSchema
+    from nnrules.surrogates.tree import TreeSurrogate
+
+    cats = ("it's", 'say "hi"', "back\\slash", "new\nline", "ünï", "--", "NULL")
+    schema = FeatureSchema((
+        Feature("class", "continuous", -5.0, 5.0),
+        Feature('we"ird name', "continuous", 0.0, 1.0),
+        Feature("select", "integer", 0, 9),
+        Feature("lambda\\x", "categorical", 0, len(cats) - 1, categories=cats),
+        Feature("1st; DROP", "binary", 0, 1),
+    ))
+    rng = np.random.default_rng(3)
+    X = ec.schema_rows(schema, 4000, rng)
+    y = (X[:, 0] + 3 * X[:, 1] + (X[:, 3] % 3 == 1) - X[:, 2] / 5 + X[:, 4]
+         + 0.2 * rng.standard_normal(len(X))) > 0.5
+    s = TreeSurrogate.from_sklearn(DecisionTreeClassifier(max_leaf_nodes=25, random_state=0)
+                                   .fit(X, y), schema=schema, classes=("if", "else"))
+    assert any(f.kind == "categorical" for f in schema.features)
+    X = ec.edge_rows(s, 3000, seed=1)
+    for rows in (s, s.to_rules()):
+        ref = _plain(rows.predict(X))
+        _same(run_python(rows, X), ref, False)
+        _same(run_sqlite(rows, X, table="tab le"), ref, False)
+        _same(run_duckdb(rows, X), ref, False)
+        X32 = X.astype(np.float32)
+        out, meta = run_onnx(rows, X32)
+        _same_onnx_answers(rows, out, meta, rows.predict(X32.astype(np.float64)))
