@@ -249,6 +249,11 @@ def test_automaton_regression_and_bad_parameters_are_refused():
         certify(sur, net, sp.X_train, bounds={"petal_width_cm": (2.0, 1.0)})
     with pytest.raises(DataError, match="columns"):
         certify(sur, net, sp.X_train[:, :3])
+    for pair in ((1.0,), ("a", "b"), 3.0):  # a pair of numbers or a clear error, not ValueError
+        with pytest.raises(ParameterError, match="petal_width_cm"):
+            certify(sur, net, sp.X_train, bounds={"petal_width_cm": pair})
+    with pytest.raises(ParameterError, match="margin"):
+        certify(sur, net, sp.X_train, margin=True)
 
 
 def test_empty_integer_range_is_refused():
