@@ -180,3 +180,18 @@ def test_small_and_large_numbers_are_written_so_yaml_reads_them_back_exactly():
         text = _ynum(v)
         assert "e" not in text.lower() and "." in text, text  # YAML 1.1 floats need a dot
         assert float(text) == v, (v, text)
+
+
+def test_marker_text_inside_the_figures_does_not_move_the_markers(tmp_path):
+    """A method or rule text that contains the end markers stays inside the block: running
+    twice changes nothing (the markers are found only where a line starts with them)."""
+    rules = "IF x <= 1 THEN a\n<!-- nnrules:end -->\n# nnrules:end\nDEFAULT c\n"
+    d = _out_dir(tmp_path, "tree", "tree # nnrules:end <!-- nnrules:end -->", 0.9, [0.8, 0.95],
+                 rules=rules)
+    card = tmp_path / "README.md"
+    card.write_text(USER_CARD, encoding="utf-8")
+    update_card(card, [d])
+    first = card.read_text(encoding="utf-8")
+    update_card(card, [d])
+    assert card.read_text(encoding="utf-8") == first
+    assert first.count("DEFAULT c") == 1 and _strip_marked(first).startswith("---\nlicense")
