@@ -444,3 +444,27 @@ def test_names_and_categories_that_are_keywords_quotes_or_not_identifiers_export
         X32 = X.astype(np.float32)
         out, meta = run_onnx(rows, X32)
         _same_onnx_answers(rows, out, meta, rows.predict(X32.astype(np.float64)))
+
+
+def test_onnx_export_reads_a_network_whose_feature_width_is_not_fixed(tmp_path):
+    """A network declaring its input as [N, ?] (a dynamic feature axis) exports: the one input
+    holds all the surrogate's features (it was read as width 1 and refused)."""
+    from nnrules.datasets.tabular import tabular_split
+    from nnrules.extract.tree import TreeExtractor
+    from nnrules.io.model import load
+    from nnrules.schema import FeatureSchema
+
+    model = onnx.load(Path(__file__).parent / "fixtures" / "via_iris.onnx")
+    dim = model.graph.input[0].type.tensor_type.shape.dim[1]
+    dim.ClearField("dim_value")
+    dim.dim_param = "features"
+    onnx.save(model, tmp_path / "dynamic.onnx")
+    net = load(tmp_path / "dynamic.onnx")
+    sp = tabular_split("iris")
+    schema = FeatureSchema.infer(sp.X_train, list(sp.feature_names))
+    s = TreeExtractor(net, random_state=0, max_leaves=5).fit(sp.X_train, schema=schema).surrogate_
+    exported = onnx.load_from_string(export_bytes(s, "onnx", network=net))
+    sess = ort.InferenceSession(exported.SerializeToString(), providers=["CPUExecutionProvider"])
+    X32 = sp.X_test.astype(np.float32)
+    got = sess.run(["label"], {sess.get_inputs()[0].name: X32})[0]
+    assert got.tolist() == _plain(s.predict(X32.astype(np.float64)))

@@ -57,7 +57,8 @@ _TREE_MODE = {"<=": "BRANCH_LEQ", ">": "BRANCH_GT", "==": "BRANCH_EQ", "!=": "BR
 
 @dataclass(frozen=True)
 class InputSpec:
-    """A graph input: name, dtype name (``float32``, ``int64``, ``str``...) and width."""
+    """A graph input: name, dtype name (``float32``, ``int64``, ``str``...) and width (0 when
+    the graph leaves it open)."""
 
     name: str
     dtype: str
@@ -99,8 +100,9 @@ class _Graph:
 
 def _specs(schema: Any, input_name: str, model_inputs: list[InputSpec] | None) -> list[InputSpec]:
     """The graph inputs: the model's when given, else from the schema."""
-    if model_inputs:
-        return list(model_inputs)
+    if model_inputs:  # a width the graph leaves open (0): all features in one input, else 1
+        fill = schema.n_features if len(model_inputs) == 1 else 1
+        return [InputSpec(s.name, s.dtype, s.width or fill) for s in model_inputs]
     if schema.input_names is None and not schema.has_categorical:
         return [InputSpec(input_name, "float32", schema.n_features)]
     names = schema.input_names or schema.names
