@@ -250,8 +250,7 @@ def regions_of(surrogate, classes, lower: np.ndarray, upper: np.ndarray):
         def decide_rows(X):
             e = surrogate.explain(X)
             out = np.where(e >= 0, e, k + (-1 - e))
-            if n_leaves == 0:
-                out = np.where(e >= 0, e, -1)
+            out[out >= k + n_leaves] = -1  # no box and no fallback leaf (or abstain)
             return out
 
         def predict(X):

@@ -118,7 +118,7 @@ class AdditiveSurrogate(TableSurrogate):
 
     # -- scores and predictions ----------------------------------------------------------
     def _check_X(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+        X = self._rows(X)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ParameterError(
                 f"Expected rows of {self.n_features} features, shape (n, {self.n_features}); "

@@ -376,8 +376,9 @@ class RuleSet(TableSurrogate):
 
     # -- prediction ----------------------------------------------------------------------
     def explain(self, X: np.ndarray) -> np.ndarray:
-        """Int array (n_samples,): index of the deciding rule, -1 = default."""
-        X = np.asarray(X, dtype=float)
+        """Int array (n_samples,): index of the deciding rule, -1 = default. ``DataError``
+        when ``X`` holds NaN or inf (see ``TableSurrogate._rows``)."""
+        X = self._rows(X)
         out = np.full(X.shape[0], -1, dtype=np.int64)
         for i in range(len(self.rules) - 1, -1, -1):  # later rules overwritten by earlier
             out[self.rules[i].holds(X)] = i

@@ -145,8 +145,9 @@ class TreeSurrogate(TableSurrogate):
 
     # -- prediction ----------------------------------------------------------------------
     def apply(self, X: np.ndarray) -> np.ndarray:
-        """Leaf id per row, shape (n_samples,); one vectorised test per node visited."""
-        X = np.asarray(X, dtype=float)
+        """Leaf id per row, shape (n_samples,); one vectorised test per node visited.
+        ``DataError`` when ``X`` holds NaN or inf (see ``TableSurrogate._rows``)."""
+        X = self._rows(X)
         if X.ndim == 2 and X.shape[0] == 1:  # one row: walk the nodes with Python numbers
             return np.array([self._walk(X[0].tolist())], dtype=np.int64)
         inner_nodes = np.flatnonzero(self.left >= 0)
