@@ -147,7 +147,11 @@ class TableSurrogate(Surrogate):
         X = np.asarray(X, dtype=np.float64)
         # A sum is finite only if every term is (NaN and inf propagate); a finite sum that
         # overflows is rechecked exactly. Python's sum is the cheaper one on a row or two.
-        total = sum(X.ravel().tolist()) if X.size <= _SMALL else np.add.reduce(X, axis=None)
+        if X.size <= _SMALL:
+            total = sum(X.ravel().tolist())
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.add.reduce(X, axis=None)
         if not math.isfinite(total) and not np.isfinite(X).all():
             raise DataError(nonfinite_input_message(X, self.schema, type(self).__name__))
         return X
@@ -195,15 +199,15 @@ def nonfinite_input_message(X: np.ndarray, schema: FeatureSchema | None, who: st
     c = int(np.flatnonzero(bad[r])[0])
 
     def name(j: int) -> str:
-        return repr(names[j]) if j < len(names) else f"x{j}"
+        return repr(names[j] if j < len(names) else f"x{j}")
 
     listed = ", ".join(name(int(j)) for j in cols[:5]) + (
         f" and {cols.size - 5} more" if cols.size > 5 else "")
     return (f"{who} cannot answer rows holding NaN or inf: {rows.size} of {X.shape[0]} rows do "
-            f"(first: row {r}, column {name(c)} = {X[r, c]!r}); column(s) {listed}. A surrogate's "
-            "tests have no answer for them (NaN would pick an arbitrary branch). Impute those "
-            "values or drop those rows before predicting (nnrules.read_data refuses them, or "
-            "drops them with drop_invalid=True; CLI --drop-invalid).")
+            f"(first: row {r}, column {name(c)} = {float(X[r, c])!r}); column(s) {listed}. "
+            "A surrogate's tests have no answer for them (NaN would pick an arbitrary branch). "
+            "Impute those values or drop those rows before predicting (nnrules.read_data "
+            "refuses them, or drops them with drop_invalid=True; CLI --drop-invalid).")
 
 
 # ----------------------------------------------------------------------------- serialisation
