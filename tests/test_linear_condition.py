@@ -11,22 +11,22 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-import export_cases as ec  # noqa: E402
-from test_export import run_onnx, run_python, run_sqlite  # noqa: E402
+import export_cases as ec
+from test_export import run_onnx, run_python, run_sqlite
 
-from nnrules.certification.regions import ALL, NONE, SOME, linear3  # noqa: E402
-from nnrules.exceptions import FormatError, ParameterError, UnsupportedModelError  # noqa: E402
-from nnrules.io import serialize  # noqa: E402
-from nnrules.io.export import export_bytes  # noqa: E402
-from nnrules.schema import Feature, FeatureSchema  # noqa: E402
-from nnrules.surrogates.rules import (  # noqa: E402
+from nnrules.certification.regions import ALL, NONE, SOME, linear3
+from nnrules.exceptions import FormatError, ParameterError, UnsupportedModelError
+from nnrules.io import serialize
+from nnrules.io.export import export_bytes
+from nnrules.schema import Feature, FeatureSchema
+from nnrules.surrogates.rules import (
     Condition,
     LinearCondition,
     Rule,
     RuleSet,
     simplify_conditions,
 )
-from nnrules.surrogates.simplify import simplify_body  # noqa: E402
+from nnrules.surrogates.simplify import simplify_body
 
 
 def _bytes(rs: RuleSet) -> bytes:
