@@ -283,3 +283,46 @@ def test_one_class_and_deep_networks_are_refused():
     deep = nnrules.load(ROOT / "tests" / "fixtures" / "tabular" / "breast_cancer.onnx")
     with pytest.raises(UnsupportedModelError, match="one hidden layer"):
         Setiono(deep).fit(X, feature_names=names)
+
+
+# -- oblique conditions (oblique=True) -------------------------------------------------------
+
+@cache
+def _bc_oblique(name):
+    X, _, names = _bc()
+    return Setiono(_net(name), oblique=True, random_state=0).fit(X, feature_names=names)
+
+
+@pytest.mark.parametrize("name", ["breast_cancer_h3", "breast_cancer_h4"])
+def test_oblique_rules_decide_as_the_discretised_network(name):
+    from nnrules.surrogates.rules import LinearCondition
+
+    ex = _bc_oblique(name)
+    X, X_test, _ = _bc()
+    rules = ex.surrogate_
+    assert ex.exact_ and ex.partial_reason_ is None
+    assert any(isinstance(t, LinearCondition) for r in rules.rules for t in r.conditions)
+    for rows in (X, X_test):
+        assert np.array_equal(rules.predict_index(rows), ex.discretised_predict_index(rows))
+    # the goal: held-out fidelity >= 0.95 with at most 10 rules
+    net = _net(name)
+    assert len(rules.rules) <= 10
+    assert np.mean(rules.predict(X_test) == net.predict(X_test)) >= 0.95
+
+
+def test_oblique_rules_round_trip_and_export_exactly():
+    from test_export import run_onnx, run_python
+
+    ex = _bc_oblique("breast_cancer_h3")
+    X, X_test, _ = _bc()
+    text = serialize.dumps(ex.surrogate_)
+    back = serialize.loads(text)
+    assert serialize.dumps(back) == text
+    rng = np.random.default_rng(0)
+    rows = np.vstack([X_test, X_test * rng.uniform(0.9, 1.1, X_test.shape)])
+    rows = rows.astype(np.float32).astype(np.float64)
+    ref = [v.item() for v in back.predict(rows)]
+    assert run_python(back, rows) == ref
+    out, _ = run_onnx(back, rows.astype(np.float32))
+    assert out["label"].tolist() == ref
+    assert len(set(ref)) == 2

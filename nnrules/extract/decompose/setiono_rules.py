@@ -11,7 +11,13 @@ it into a DNF on the inputs:
 * exactly, when the unit reads a single input: one threshold on it (up to the measure-zero
   boundary point, which ``<=`` / ``>`` place on one side);
 * otherwise by a tree learned on the training rows and jittered copies of them, each labelled
-  exactly by the pre-activation (then the rules are no longer exact).
+  exactly by the pre-activation (then the rules are no longer exact) — or, with
+  ``oblique=True``, exactly by one oblique condition on the pre-activation itself,
+  ``w . x > act^-1(b) - b1[j]`` (weights scaled so the largest is 1 in magnitude), a
+  :class:`~nnrules.surrogates.linear.LinearCondition`.
+
+:func:`conjoin_oblique` multiplies out DNFs that hold linear conditions (the engine's
+``conjoin`` reads axis conditions only).
 
 :func:`minimise_on_domain` re-minimises exact rules on the discrete domain of the inputs they
 read: each class's points become a short DNF (an equivalence on that domain).
@@ -28,9 +34,15 @@ import numpy as np
 from nnrules.extract.decompose.cluster import inverse_activation
 from nnrules.extract.decompose.cover import Cube, cover
 from nnrules.extract.decompose.terms import clause_mask, learn_clauses
-from nnrules.surrogates.rules import Condition, Rule, RuleSet
+from nnrules.surrogates.rules import (
+    Condition,
+    LinearCondition,
+    Rule,
+    RuleSet,
+    simplify_conditions,
+)
 
-__all__ = ["InputRules", "minimise_on_domain"]
+__all__ = ["InputRules", "conjoin_oblique", "minimise_on_domain"]
 
 Clause = tuple[Condition, ...]
 # ("onehot", group columns, value indices) or ("int", (column,), the integer values)
@@ -130,6 +142,9 @@ class InputRules:
         A tree learns from the training rows and this many jittered copies of them (noise of
         0.2 standard deviations on the unit's continuous inputs), each labelled exactly by the
         unit's pre-activation; 0 uses the training rows only.
+    oblique : bool, default=False
+        Write a unit with several continuous inputs as one oblique condition on its
+        pre-activation (exact) instead of learning a tree.
 
     Attributes
     ----------
@@ -139,12 +154,14 @@ class InputRules:
 
     def __init__(self, net, X: np.ndarray, schema: Any, *, max_combinations: int,
                  max_leaves: int, max_depth: int | None, min_samples_leaf: int, seed: int,
-                 augment: int = 4):
+                 augment: int = 4, oblique: bool = False):
         self.net, self.X, self.schema = net, X, schema
         self.max_combinations = max_combinations
         self.max_leaves, self.max_depth = max_leaves, max_depth
         self.min_samples_leaf, self.seed = min_samples_leaf, seed
         self.augment = augment
+        self.oblique = oblique
+        self.n_oblique = 0  # cluster boundaries written as oblique conditions
         self.exact = True
         self._cache: dict[tuple[int, float], tuple[list[Clause], list[Clause]]] = {}
 
@@ -189,6 +206,12 @@ class InputRules:
             t = (theta - bias) / float(w[i])
             above, below = (Condition(i, ">", t),), (Condition(i, "<=", t),)
             return ([above], [below]) if w[i] > 0 else ([below], [above])
+        if self.oblique:
+            scale = float(np.max(np.abs(w[cols])))
+            above = LinearCondition.make({int(i): float(w[i]) / scale for i in cols}, ">",
+                                         (theta - bias) / scale)
+            self.n_oblique += 1
+            return [(above,)], [(above.negate(),)]
         self.exact = False
         A = self._augmented(cols)
         target = (A @ w + bias > theta).astype(np.int64)
@@ -234,6 +257,8 @@ def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X
     classes follow in class order, each class's cubes sorted. On the domain the result decides
     every point as ``candidates`` do.
     """
+    if any(isinstance(c, LinearCondition) for clause, _ in candidates for c in clause):
+        return None  # an oblique condition reads continuous inputs: no discrete domain
     used = sorted({c.feature for clause, _ in candidates for c in clause})
     attrs = _attributes(used, schema)
     if attrs is None or _domain_size(attrs) > max_combinations:
@@ -258,3 +283,44 @@ def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X
             rules.append(Rule(clause, int(k), int(mask.sum()), conf))
     return RuleSet(rules, int(new_default), ordered=True, classes=classes, schema=schema,
                    n_features=X.shape[1])
+
+
+def conjoin_oblique(dnfs: Sequence[Sequence[tuple[Clause, np.ndarray]]], n_rows: int, *,
+                    min_support: int, beam: int, schema: Any = None,
+                    tick: Callable[[], None] | None = None
+                    ) -> tuple[list[Clause], list[np.ndarray], bool]:
+    """Multiply out a conjunction of DNFs whose clauses may hold linear conditions.
+
+    As the engine's ``conjoin``: partial clauses are merged with
+    :func:`~nnrules.surrogates.rules.simplify_conditions` (linear conditions kept as they
+    are), dropped when contradictory or covering fewer than ``min_support`` training rows, and
+    at most ``beam`` kept (most rows first, ties by text).
+
+    Returns
+    -------
+    (clauses, masks, truncated)
+        ``truncated``: the beam cut clauses that training rows meet.
+    """
+    current: list[tuple[Clause, np.ndarray]] = [((), np.ones(n_rows, dtype=bool))]
+    truncated = False
+    for dnf in dnfs:
+        if tick is not None:
+            tick()
+        nxt: dict[Clause, np.ndarray] = {}
+        for clause, mask in current:
+            for other, other_mask in dnf:
+                both = mask & other_mask
+                if min_support > 0 and int(both.sum()) < min_support:
+                    continue
+                merged = simplify_conditions((*clause, *other), schema=schema)
+                if merged is None:
+                    continue
+                nxt[merged] = nxt[merged] | both if merged in nxt else both
+        ranked = sorted(nxt.items(), key=lambda kv: (-int(kv[1].sum()), repr(kv[0])))
+        if len(ranked) > beam:
+            truncated = truncated or any(int(m.sum()) > 0 for _, m in ranked[beam:])
+            ranked = ranked[:beam]
+        current = ranked
+        if not current:
+            break
+    return [c for c, _ in current], [m for _, m in current], truncated
