@@ -314,7 +314,7 @@ def test_oblique_rules_round_trip_and_export_exactly():
     from test_export import run_onnx, run_python
 
     ex = _bc_oblique("breast_cancer_h3")
-    X, X_test, _ = _bc()
+    _, X_test, _ = _bc()
     text = serialize.dumps(ex.surrogate_)
     back = serialize.loads(text)
     assert serialize.dumps(back) == text

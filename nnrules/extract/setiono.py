@@ -95,8 +95,12 @@ class SetionoExtractor(DecompositionalExtractor):
         one linear condition on its pre-activation per cluster boundary (exact: the rules then
         decide as the discretised network does) instead of a tree's axis-aligned
         approximation. Such rules export to Python, SQL and ONNX, and certify.
-    max_leaves : int, default=8
+    max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
+    queries : int, default=16
+        Those trees learn from the training rows and this many generated rows per training row
+        (the sampling engine's ``perturb`` model, at most 50,000 in all), each labelled exactly
+        by the unit's pre-activation; 0 = the training rows only.
     min_samples_leaf : float, default=0.01
         Fewest training rows in a leaf of those trees (a fraction below 1, else a count).
     max_depth : int or None, default=None
@@ -175,6 +179,7 @@ class SetionoExtractor(DecompositionalExtractor):
         "max_combinations": Interval(int, 2, None),
         "oblique": Options((True, False)),
         "max_leaves": Interval(int, 2, None),
+        "queries": Interval(int, 0, None),
         "min_samples_leaf": Interval(float, 0, None, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
         "beam": Interval(int, 1, None),
@@ -186,7 +191,8 @@ class SetionoExtractor(DecompositionalExtractor):
 
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
-                 max_combinations: int = 4096, oblique: bool = False, max_leaves: int = 8,
+                 max_combinations: int = 4096, oblique: bool = False, max_leaves: int = 16,
+                 queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, max_rules: int | None = None,
                  max_seconds: float | None = 60.0, random_state: int | None = None):
@@ -198,6 +204,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.max_combinations = max_combinations
         self.oblique = oblique
         self.max_leaves = max_leaves
+        self.queries = queries
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.beam = beam
@@ -400,7 +407,7 @@ class SetionoExtractor(DecompositionalExtractor):
         inputs = InputRules(net, X, self.schema_, max_combinations=self.max_combinations,
                             max_leaves=self.max_leaves, max_depth=self.max_depth,
                             min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed,
-                            oblique=self.oblique)
+                            queries=self.queries, oblique=self.oblique)
         for clause, _ in hidden_rules:  # every condition's input DNF first: is it exact?
             for c in clause:
                 inputs.dnf(c, tick=ws.budget.tick)
