@@ -326,3 +326,25 @@ def test_oblique_rules_round_trip_and_export_exactly():
     out, _ = run_onnx(back, rows.astype(np.float32))
     assert out["label"].tolist() == ref
     assert len(set(ref)) == 2
+
+
+def test_report_carries_the_stages_and_round_trips():
+    ex = _bc_oblique("breast_cancer_h3")
+    X, X_test, _ = _bc()
+    report = ex.report(X_test)
+    stages = report.details["stages"]
+    assert [s["stage"] for s in stages] == ["prune", "cluster", "table", "rules"]
+    prune, cluster, _, rules = stages
+    assert prune["inputs_before"] == 30
+    assert prune["inputs_pruned"] == 30 - prune["inputs_kept"] > 0
+    assert prune["connections_pruned"] == prune["connections_before"] - \
+        prune["connections_kept"] > 0
+    assert cluster["clusters"] == [0 if c is None else c.n_clusters for c in ex.clusters_]
+    assert rules["rules"] == len(ex.surrogate_.rules) and rules["oblique_conditions"] > 0
+    # ground truth: the last stage's fidelity is the rules' agreement on the training rows
+    net = _net("breast_cancer_h3")
+    assert rules["fidelity"] == float(np.mean(ex.surrogate_.predict(X) == net.predict(X)))
+    text = serialize.dumps(report)  # validated against nnrules/io/schemas/report.json
+    back = serialize.loads(text)
+    assert back.details["stages"] == stages and serialize.dumps(back) == text
+    assert "| rules | exact True, oblique conditions" in report.to_markdown()

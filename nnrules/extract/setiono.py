@@ -137,7 +137,11 @@ class SetionoExtractor(DecompositionalExtractor):
         The DNF of the table: clauses on the hidden activations (level 1) and their class;
         other combinations get ``hidden_default_``.
     stages_ : list of dict
-        Per stage: what it did and the training-row fidelity to the network after it.
+        Per stage (``prune``, ``cluster``, ``table``, ``rules``): what it did — inputs and
+        connections before, kept and pruned; clusters per unit and dropped units; hidden-state
+        combinations and hidden rules; rules, exactness and oblique conditions — and
+        ``fidelity``, the training-row fidelity to the network after it. Also in the fidelity
+        report, as ``details["stages"]``.
     partial_reason_ : str or None
         Which stage could not finish or meet the tolerance, else None (then one
         ``UserWarning`` says the same).
@@ -251,6 +255,11 @@ class SetionoExtractor(DecompositionalExtractor):
         self.budget_ = ws.budget
         return ruleset
 
+    def _extraction_figures(self) -> dict:
+        """``stages``: per stage what it did and the training-row fidelity after it (the
+        report's ``details.stages``)."""
+        return {"stages": [dict(st) for st in getattr(self, "stages_", [])]}
+
     def _fidelity(self, pred: np.ndarray, labels: np.ndarray) -> float:
         return float(np.mean(pred == labels))
 
@@ -266,9 +275,12 @@ class SetionoExtractor(DecompositionalExtractor):
                 net.W1[:, j] = 0.0
             net, change = prune_connections(net, X, labels, self.tolerance,
                                             tick=ws.budget.tick)
+        kept = int(np.count_nonzero(np.any(net.W1 != 0, axis=0)))
         self.stages_.append({
-            "stage": "prune", "inputs_kept": int(np.count_nonzero(np.any(net.W1 != 0, axis=0))),
+            "stage": "prune", "inputs_before": int(X.shape[1]), "inputs_kept": kept,
+            "inputs_pruned": int(X.shape[1]) - kept,
             "connections_before": n_conn, "connections_kept": net.n_connections(),
+            "connections_pruned": n_conn - net.n_connections(),
             "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
         return net
 
