@@ -178,3 +178,27 @@ def test_reasons_name_the_oblique_condition():
     assert "0.731·age − 0.00013·income + 2.5·ratio > -3.21" in texts[i]
     k = rs.reasons(X[i:i + 1], k=3)[0]
     assert any("0.731·age" in str(r) for r in k["reasons"])
+
+
+def test_certificate_of_an_oblique_rule_list_is_sound():
+    """Proven boxes of rules with linear conditions lie inside their rule's region (the
+    surrogate answers the rule's class on every point) and the network agrees there."""
+    from test_certify import box_points, iris
+
+    from nnrules.certification import certify
+
+    sur, net, sp = iris("via_iris.onnx", max_leaves=3)
+    classes = sur.classes
+    rs = RuleSet([Rule((LinearCondition((2, 3), (1.0, 1.0), "<=", 3.2),), 0),
+                  Rule((LinearCondition((2, 3), (0.5, 1.0), ">", 4.1),), 2)], 1,
+                 ordered=True, classes=classes, schema=sur.schema)
+    cert = certify(rs, net, sp.X_train, eval=sp.X_test, max_verifications=30)
+    lo, hi, idx = cert.boxes("proven")
+    assert len(lo) > 0
+    rng = np.random.default_rng(2)
+    label = {r["name"]: r["class"] for r in cert.rules}
+    for k in rng.permutation(len(lo))[:8]:
+        P = box_points(lo[k], hi[k], 5000, rng)
+        name = cert.rules[idx[k]]["name"]
+        assert np.all(rs.predict(P) == label[name]), f"box {k} leaves {name}'s region"
+        assert np.all(net.predict(P) == label[name])
