@@ -202,3 +202,13 @@ def test_certificate_of_an_oblique_rule_list_is_sound():
         name = cert.rules[idx[k]]["name"]
         assert np.all(rs.predict(P) == label[name]), f"box {k} leaves {name}'s region"
         assert np.all(net.predict(P) == label[name])
+
+
+def test_a_tree_file_with_a_linear_test_is_refused():
+    from nnrules.surrogates.tree import TreeSurrogate
+
+    d = json.loads(json.dumps(ec.sklearn_tree().to_dict()))
+    d["nodes"][0]["test"] = {"features": [0, 1], "weights": [1.0, 2.0], "op": ">",
+                             "value": 3.0}
+    with pytest.raises(FormatError, match="linear"):
+        TreeSurrogate.from_dict(d)

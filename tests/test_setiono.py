@@ -302,7 +302,9 @@ def test_oblique_rules_decide_as_the_discretised_network(name):
     rules = ex.surrogate_
     assert ex.exact_ and ex.partial_reason_ is None
     assert any(isinstance(t, LinearCondition) for r in rules.rules for t in r.conditions)
-    for rows in (X, X_test):
+    rng = np.random.default_rng(1)  # exact everywhere, not only on data rows
+    box = X.min(axis=0) + rng.random((5000, X.shape[1])) * np.ptp(X, axis=0)
+    for rows in (X, X_test, box):
         assert np.array_equal(rules.predict_index(rows), ex.discretised_predict_index(rows))
     # the goal: held-out fidelity >= 0.95 with at most 10 rules
     net = _net(name)
