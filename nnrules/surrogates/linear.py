@@ -46,11 +46,8 @@ LINEAR_OPS = ("<=", ">")
 
 
 def weight_text(w: float) -> str:
-    """A weight rounded for reading: 3 significant digits, no trailing zeros."""
-    text = f"{abs(float(w)):.3g}"
-    if "e" in text:
-        return text
-    return text
+    """A weight's magnitude rounded for reading: 3 significant digits, no trailing zeros."""
+    return f"{abs(float(w)):.3g}"
 
 
 def _term_name(schema: FeatureSchema | None, j: int) -> str:
