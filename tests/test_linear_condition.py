@@ -212,3 +212,9 @@ def test_a_tree_file_with_a_linear_test_is_refused():
                              "value": 3.0}
     with pytest.raises(FormatError, match="linear"):
         TreeSurrogate.from_dict(d)
+
+
+def test_complexity_counts_a_linear_condition_by_its_features():
+    rs = ec.oblique_list()
+    # rule 1: 3 + 1, rule 2: 3 + 2, rule 3: m-of-n of 2 + 1
+    assert rs.complexity()["conditions"] == 4 + 5 + 3

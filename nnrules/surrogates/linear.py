@@ -198,7 +198,9 @@ class LinearCondition:
                 "value": self.value}
 
     def n_conditions(self) -> int:
-        return 1
+        """Its size in a rule set's complexity: one per weighted feature (as an m-of-n test
+        counts its n), so a long oblique condition is not reported as one short test."""
+        return len(self.features)
 
 
 def linear_from_dict(d: Mapping[str, Any]) -> LinearCondition:

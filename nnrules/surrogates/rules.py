@@ -474,7 +474,8 @@ class RuleSet(TableSurrogate):
         return "\n".join(lines)
 
     def complexity(self) -> dict[str, int | float]:
-        """rules, conditions (an m-of-n counts its n), mean_rule_length."""
+        """rules, conditions (an m-of-n counts its n, a linear condition its features),
+        mean_rule_length."""
         lengths = [sum(t.n_conditions() for t in r.conditions) for r in self.rules]
         return {"rules": len(lengths), "conditions": int(sum(lengths)),
                 "mean_rule_length": float(np.mean(lengths)) if lengths else 0.0}
