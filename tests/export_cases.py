@@ -184,7 +184,8 @@ CASES = {
 
 
 def thresholds(surrogate) -> dict[int, set[float]]:
-    """Feature -> every threshold the surrogate compares it with."""
+    """Feature -> every threshold the surrogate compares it with (every feature it reads: a
+    feature only a linear test reads has no thresholds)."""
     from nnrules.io.export._ir import AtLeast, LinearAtom, decision_list, kind_of
 
     out: dict[int, set[float]] = {}
@@ -196,8 +197,10 @@ def thresholds(surrogate) -> dict[int, set[float]]:
         return out
     for body in decision_list(surrogate).bodies:
         for t in body:
-            if isinstance(t, LinearAtom):
-                continue  # no axis threshold (its boundary rows: test_linear_condition.py)
+            if isinstance(t, LinearAtom):  # read, but no axis threshold (its boundary rows:
+                for j in t.features:           # test_linear_condition.py)
+                    out.setdefault(j, set())
+                continue
             for a in (t.atoms if isinstance(t, AtLeast) else (t,)):
                 out.setdefault(a.feature, set()).add(a.value)
     return out

@@ -61,7 +61,8 @@ _TREE_MODE = {"<=": "BRANCH_LEQ", ">": "BRANCH_GT", "==": "BRANCH_EQ", "!=": "BR
 
 @dataclass(frozen=True)
 class InputSpec:
-    """A graph input: name, dtype name (``float32``, ``int64``, ``str``...) and width."""
+    """A graph input: name, dtype name (``float32``, ``int64``, ``str``...) and width (0 when
+    the graph leaves it open)."""
 
     name: str
     dtype: str
@@ -103,8 +104,9 @@ class _Graph:
 
 def _specs(schema: Any, input_name: str, model_inputs: list[InputSpec] | None) -> list[InputSpec]:
     """The graph inputs: the model's when given, else from the schema."""
-    if model_inputs:
-        return list(model_inputs)
+    if model_inputs:  # a width the graph leaves open (0): all features in one input, else 1
+        fill = schema.n_features if len(model_inputs) == 1 else 1
+        return [InputSpec(s.name, s.dtype, s.width or fill) for s in model_inputs]
     if schema.input_names is None and not schema.has_categorical:
         return [InputSpec(input_name, "float32", schema.n_features)]
     names = schema.input_names or schema.names
@@ -315,7 +317,7 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
         need = np.zeros((1, len(mofns)), np.float32)
         for k, (m, kept) in enumerate(mofns):
             for a in kept:
-                M[col[a], k] = 1.0
+                M[col[a], k] += 1.0  # conditions that round to one test count each
             need[0, k] = m
         counts = g.op("MatMul", [A, g.const(M)])
         held = g.op("Cast", [g.op("GreaterOrEqual", [counts, g.const(need)])],

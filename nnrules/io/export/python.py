@@ -5,7 +5,7 @@ The module needs only the standard library. ``row`` is a mapping from the schema
 to values: numbers (or numeric strings, as ``csv.DictReader`` gives them) for numeric and 0/1
 columns, the category's text for categorical columns. Comparisons are float64, exactly the
 surrogate's own; thresholds are written with ``repr`` so they parse back to the same double.
-An unknown category raises ``ValueError`` (the surrogate refuses it too).
+An unknown category or a missing value (``None``, NaN) raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ __all__ = ["to_python"]
 _HELPERS = '''
 
 def _num(row, name):
-    return float(row[name])
+    value = None if row[name] is None else float(row[name])
+    if value is None or value != value:
+        raise ValueError(f"column {name!r} is missing ({row[name]!r}); give a number")
+    return value
 
 
 def _cat(row, name):
@@ -85,7 +88,8 @@ def _header(surrogate: Any, provenance: dict) -> list[str]:
     lines = ['"""Surrogate exported by nnrules: predict(row: dict) -> label; '
              'predict_many(rows).', ""]
     for key in sorted(provenance):
-        lines.append(f"{key}: {provenance[key]}")
+        text = str(provenance[key]).replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f"{key}: {text}")  # escaped: stays inside the docstring
     lines += ["", "Dependency-free (standard library only). Comparisons are float64, exactly the",
               "surrogate's own. Generated file: do not edit; re-export instead.", '"""', ""]
     return lines

@@ -12,7 +12,8 @@ SQLite (Python's standard library) and DuckDB run unchanged:
 * oblique (linear) tests as the weighted sum in the surrogate's order, fully parenthesised
   (``((w1 * "a") + w2 * "b") > v``), so the double arithmetic is the surrogate's own.
 
-Rows no rule covers and abstaining boxes give ``NULL``. Additive models compute their scores in
+Rows no rule covers, abstaining boxes, and rows with a ``NULL`` (or a category the surrogate
+does not know) in a column it reads give ``NULL``. Additive models compute their scores in
 a derived table (``FROM (SELECT ... ) AS scores``) and decide in the outer ``SELECT``.
 """
 
@@ -122,14 +123,16 @@ def to_sql(surrogate: Any, *, table: str = "data", key: str | None = None,
     from nnrules.io.export import require_schema
 
     schema = require_schema(surrogate, "sql")
-    head = [f"-- {k}: {provenance[k]}" for k in sorted(provenance or {})]
+    head = [f"-- {k}: " + " ".join(str(provenance[k]).splitlines())  # one comment line each
+            for k in sorted(provenance or {})]
     head.insert(0, "-- Surrogate exported by nnrules: one row per input row, column 'prediction'.")
     key_sql = "" if key is None else quote_identifier(key) + ", "
     if kind_of(surrogate) == "additive":
         body = _additive_sql(surrogate, schema, table, key)
     else:
         dl = decision_list(surrogate)
-        whens = []
+        guard = _missing(schema, {j for b in dl.bodies for t in b for j in _reads(t)})
+        whens = [f"    WHEN {guard} THEN NULL"] if guard else []
         for b, out in zip(dl.bodies, dl.outputs):
             cond = " AND ".join(_test_sql(t, schema) for t in b) or "(1 = 1)"
             whens.append(f"    WHEN {cond} THEN {_value(out)}")
@@ -138,6 +141,25 @@ def to_sql(surrogate: Any, *, table: str = "data", key: str | None = None,
             case = _value(dl.default)
         body = f"SELECT {key_sql}{case} AS prediction\nFROM {quote_identifier(table)}"
     return "\n".join(head) + "\n" + body + ";\n"
+
+
+def _reads(test: Any) -> tuple[int, ...]:
+    """The features a test reads."""
+    if isinstance(test, LinearAtom):
+        return test.features
+    return tuple(a.feature for a in (test.atoms if isinstance(test, AtLeast) else (test,)))
+
+
+def _missing(schema: Any, features: set[int]) -> str:
+    """Holds when a column the surrogate reads is NULL or holds a category it does not know."""
+    parts = []
+    for j in sorted(features):
+        f = schema.features[j]
+        col = quote_identifier(f.name)
+        parts.append(f"{col} IS NULL")
+        if f.kind == "categorical":
+            parts.append(f"{col} NOT IN ({', '.join(_str(c) for c in f.categories)})")
+    return " OR ".join(parts)
 
 
 # -- additive ------------------------------------------------------------------------------
@@ -235,7 +257,7 @@ def _additive_sql(s: Any, schema: Any, table: str, key: str | None) -> str:
     if s.output == "value":
         decide = "s0"
     elif s.output == "logit":
-        decide = f"CASE WHEN s0 > 0 THEN {_value(classes[1])} ELSE {_value(classes[0])} END"
+        decide = f"CASE WHEN s0 IS NULL THEN NULL WHEN s0 > 0 THEN {_value(classes[1])} ELSE {_value(classes[0])} END"
     else:
         whens = []
         for j in range(k_out):
