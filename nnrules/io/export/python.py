@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from nnrules.io.export._ir import AtLeast, Atom, categories_where, decision_list, kind_of
+from nnrules.io.export._ir import (
+    AtLeast,
+    Atom,
+    LinearAtom,
+    categories_where,
+    decision_list,
+    kind_of,
+    linear_numeric,
+)
 
 __all__ = ["to_python"]
 
@@ -57,7 +65,19 @@ def _atom_py(atom: Atom, schema: Any) -> str:
     return f"_num(row, {name}) {atom.op} {_lit(float(atom.value))}"
 
 
+def _linear_py(atom: LinearAtom, schema: Any) -> str:
+    """The sum formed left to right, as the surrogate forms it."""
+    linear_numeric(atom, schema, "Python")
+    total = ""
+    for k, (j, w) in enumerate(zip(atom.features, atom.weights)):
+        term = f"{_lit(float(w))} * _num(row, {schema.features[j].name!r})"
+        total = f"({term})" if k == 0 else f"({total} + {term})"
+    return f"{total} {atom.op} {_lit(float(atom.value))}"
+
+
 def _test_py(test: Any, schema: Any) -> str:
+    if isinstance(test, LinearAtom):
+        return _linear_py(test, schema)
     if isinstance(test, AtLeast):
         parts = " + ".join(f"({_atom_py(a, schema)})" for a in test.atoms)
         return f"({parts}) >= {test.m}"
