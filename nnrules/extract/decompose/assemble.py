@@ -63,8 +63,8 @@ def generalise(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
 
 
 def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,
-            schema: Any, n_classes: int,
-            merge: bool = True, outcomes: int | None = None) -> list[tuple[float, int, int, Clause, np.ndarray]]:
+            schema: Any, n_classes: int, merge: bool = True,
+            outcomes: int | None = None) -> list[tuple[float, int, int, Clause, np.ndarray]]:
     by_class: dict[int, list[Clause]] = {}
     for clause, k in candidates:
         by_class.setdefault(int(k), []).append(tuple(clause))
