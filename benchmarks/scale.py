@@ -99,6 +99,22 @@ def measured(cmd: list[str]) -> dict:
     return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "out": text}
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and all its live descendants
+    (Pool workers; a LocalCluster's nannies and workers -- its scheduler runs in this process)."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:  # ended meanwhile
+            continue
+        total += t.user + t.system
+    return total
+
+
 # -- data -------------------------------------------------------------------------------------
 def network(work: Path) -> Path:
     from onnx_builders import dense_mlp, mlp_weights, save
@@ -229,18 +245,20 @@ def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000
     # Two bare sessions in two processes, the same files and batches.
     bare = work / "bare.py"
     bare.write_text(BARE)
-    code = (f"import sys; sys.path.insert(0, {str(work)!r}); from bare import score\n"
-            "from multiprocessing import Pool\nimport time\n"
+    code = (f"import sys; sys.path.insert(0, {str(work)!r}); sys.path.insert(0, {str(ROOT)!r})\n"
+            "from bare import score\nfrom benchmarks.scale import cpu_seconds\n"
+            "from multiprocessing import Pool\nimport json, time\n"
             f"files = {files!r}\n"
             "with Pool(2) as pool:\n"
             "    pool.map(score, [(" + repr(str(net)) + ", f) for f in files])  # warm\n"
-            "    t = time.perf_counter()\n"
+            "    c, t = cpu_seconds(), time.perf_counter()\n"
             "    n = sum(pool.map(score, [(" + repr(str(net)) + ", f) for f in files]))\n"
-            "    print(n / (time.perf_counter() - t))\n")
+            "    t, c = time.perf_counter() - t, cpu_seconds() - c\n"
+            "    print(json.dumps([n / t, n / c]))\n")
     # One thread per process for both, as Dask sets for its workers (OMP_NUM_THREADS=1, which
     # also sizes pyarrow's thread pool).
-    bare_rate = float(run([sys.executable, "-c", code], env={**os.environ,
-                                                             "OMP_NUM_THREADS": "1"})["out"])
+    bare_rate, bare_cpu = json.loads(run([sys.executable, "-c", code], env={
+        **os.environ, "OMP_NUM_THREADS": "1"})["out"])
     surrogate = serialize.load(work / f"tree_CSV_{SURROGATE_ROWS[0]}" / "surrogate.json")
     network_ = load(net)
     start = time.perf_counter()
@@ -249,14 +267,17 @@ def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000
         # A warm-up run opens one session per worker, as the bare sessions were opened.
         evaluate_files_dask(surrogate, network_, str(folder / "*.parquet"),
                             address=cluster.scheduler_address)
-        t = time.perf_counter()
+        c, t = cpu_seconds(), time.perf_counter()
         report = evaluate_files_dask(surrogate, network_, str(folder / "*.parquet"),
                                      address=cluster.scheduler_address)
         dask_rate = total / (time.perf_counter() - t)
+        dask_cpu = total / (cpu_seconds() - c)
     assert report.n_eval == total
     out = {"rows": total, "files": n_files, "bare": bare_rate, "dask": dask_rate,
-           "cluster_start": started}
-    print(f"dask: {dask_rate:,.0f} rows/s vs two bare sessions {bare_rate:,.0f} rows/s", flush=True)
+           "bare_cpu": bare_cpu, "dask_cpu": dask_cpu, "cluster_start": started,
+           "load": os.getloadavg()[0]}
+    print(f"dask: {dask_rate:,.0f} rows/s vs two bare sessions {bare_rate:,.0f} rows/s; per "
+          f"CPU second {dask_cpu:,.0f} vs {bare_cpu:,.0f} (load {out['load']:.1f})", flush=True)
     return out
 
 

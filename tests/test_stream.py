@@ -213,3 +213,25 @@ def test_cli_sample_flag(setup, tmp_path, capsys):
     assert "stratified sample of 500 of 3000 rows" in capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
     assert report["n_eval"] == 500
+
+
+def test_column_contiguous_batches_are_checked_like_row_major_ones():
+    # Stream batches hold their columns contiguous; the range check's fast path and the domain
+    # count must say exactly what the row-major path says.
+    from nnrules.io.cells import _check_magnitude
+    from nnrules.schema import FeatureSchema
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 4))
+    schema = FeatureSchema.infer(X[:300], ["a", "b", "c", "d"])
+    X[310, 2], X[20, 0], X[40, 3] = 1e6, np.nan, -np.inf   # outside the domain; NaN; inf
+    for order in ("C", "F"):
+        Y = np.array(X, order=order)
+        _check_magnitude(["a", "b", "c", "d"], Y, "x")      # inf and NaN are not refused here
+        mask, counts = schema.outside_domain(Y)
+        ref_mask, ref_counts = schema.outside_domain(np.ascontiguousarray(X))
+        np.testing.assert_array_equal(mask, ref_mask)
+        assert counts == ref_counts and counts["c"] >= 1
+        Y[450, 1] = -3.5e38                                  # beyond float32
+        with pytest.raises(DataError, match=r"Column 'b' of 'x' holds -3.5e\+38 in row 450"):
+            _check_magnitude(["a", "b", "c", "d"], Y, "x")

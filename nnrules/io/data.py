@@ -178,10 +178,14 @@ def _split_target(names, cols, target):
     return names, cols, y
 
 
-def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Dataset:
+def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
+           order: str = "C") -> Dataset:
     """The shared path: columns -> codes and floats -> invalid rows -> schema.
 
     ``coded``: numeric columns of categorical features already hold codes (schema space).
+    ``order``: the memory layout of ``X`` -- "C" (rows contiguous) or "F" (columns contiguous:
+    the batches of ``nnrules.io.stream``, whose per-column work -- tree tests, domain checks --
+    then reads contiguous memory; the values are the same).
     """
     if not cols:
         raise DataError(f"{name!r} has no feature columns.")
@@ -226,7 +230,7 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
         values_by_column.append(np.fromiter((lookup.get(v, np.nan) if v in distinct else np.nan
                                              for v in values), dtype=np.float64, count=len(values)))
         raw[col_name] = cats
-    X = _stack(values_by_column, n)
+    X = _stack(values_by_column, n) if order == "C" else np.stack(values_by_column).T
     del values_by_column
     _check_magnitude(names, X, name)
     bad = ~np.all(np.isfinite(X), axis=1)
