@@ -234,7 +234,7 @@ def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000
     from nnrules.io.dask_eval import evaluate_files_dask, local_cluster
     from nnrules.io.model import load
 
-    folder = work / "dask_in"
+    folder = work / f"dask_in_{rows}"
     folder.mkdir(exist_ok=True)
     for k in range(n_files):
         path = folder / f"part{k:02d}.parquet"

@@ -182,8 +182,14 @@ def test_inputs_that_name_nothing_or_disagree(setup, tmp_path):
     (other / "a.csv").write_text("a,b,c,d\n1,2,3,4\n")
     (other / "b.csv").write_text("a,b,d,c\n1,2,3,4\n")
     sur = serialize.load(setup["surrogate"])
-    with pytest.raises(DataError, match=r"has columns \['a', 'b', 'd', 'c'\].*same columns"):
+    # The message names the file that differs and the first file (not the same file twice).
+    disagree = r"b\.csv' has columns \['a', 'b', 'd', 'c'\] but '[^']*a\.csv' has .*same columns"
+    with pytest.raises(DataError, match=disagree):
         evaluate_files(sur, setup["network"], other)
+    out = tmp_path / "preds"
+    with pytest.raises(DataError, match=disagree):
+        predict_files(sur, other, output=str(out))
+    assert not out.exists() and not list(tmp_path.glob(".preds*"))
 
 
 def test_stratified_sample_keeps_shares_and_order():

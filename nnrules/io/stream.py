@@ -118,6 +118,7 @@ def iter_batches(
     drop_invalid: bool = False,
     rows: int | None = None,
     columns: Sequence[str] | None = None,
+    first: str | os.PathLike | None = None,
 ) -> Iterator[Batch]:
     """Batches of every file, in order, each read by ``data``'s rules under ``schema``.
 
@@ -131,16 +132,19 @@ def iter_batches(
     columns : sequence of str, optional
         The column names every file must have, in order (default: the first file's); a file
         whose columns differ is a DataError naming both lists.
+    first : path, optional
+        The file ``columns`` were read from, named in that error (default: "the first file").
     """
     expected = None if columns is None else list(columns)
+    source = "the first file" if first is None else repr(str(first))
     rows = BATCH_ROWS if rows is None else rows
     for i, path in enumerate(files):
         for index, (start, names, cols) in enumerate(_file_batches(path, schema, target, rows)):
             if expected is None:
-                expected = list(names)
+                expected, source = list(names), repr(str(path))
             elif list(names) != expected:
                 raise DataError(
-                    f"{str(path)!r} has columns {names} but {str(files[0])!r} has {expected}; "
+                    f"{str(path)!r} has columns {list(names)} but {source} has {expected}; "
                     "every file must have the same columns in the same order."
                 )
             yield Batch(_dataset(path, names, cols, start, schema, target, drop_invalid),
