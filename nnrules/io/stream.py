@@ -147,8 +147,10 @@ def iter_batches(
                     f"{str(path)!r} has columns {list(names)} but {source} has {expected}; "
                     "every file must have the same columns in the same order."
                 )
-            yield Batch(_dataset(path, names, cols, start, schema, target, drop_invalid),
-                        i, index, start)
+            data = _dataset(path, names, cols, start, schema, target, drop_invalid)
+            del cols  # the reader's buffers go now, not after the next batch is read
+            yield Batch(data, i, index, start)
+            del data
 
 
 def _dataset(path, names, cols, start, schema, target, drop_invalid) -> Dataset:
@@ -175,8 +177,10 @@ def _file_batches(path: Path, schema: Any, target: str | None, rows: int):
         start = 0
         for batch in iter_parquet_batches(path, rows):
             names, cols = _table_columns(batch)
+            n, batch = batch.num_rows, None  # only the columns keep its buffers alive
             yield start, names, cols
-            start += batch.num_rows
+            del cols
+            start += n
     elif kind == "npy":
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
         for start in range(0, max(len(arr), 1), rows):
