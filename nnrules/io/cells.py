@@ -32,12 +32,12 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def _check_magnitude(names: Sequence[str], X: np.ndarray, name: str) -> None:
     """Refuse finite values beyond the float32 range, naming the column, the row and the value."""
-    if X.ndim == 2 and X.flags.f_contiguous and X.size:
-        # Columns contiguous (stream batches): each column's extremes (NaN ignored) in two
-        # fast reductions; only when one is beyond the range (or inf) look cell by cell.
+    if X.size:
+        # The extremes (NaN ignored) in two passes without temporaries; only when one is beyond
+        # the range (or inf) look cell by cell (``np.abs(X)`` alone is a copy of X).
         with np.errstate(invalid="ignore"):
-            if (np.all(np.fmax.reduce(X, axis=0) <= FLOAT32_MAX)
-                    and np.all(np.fmin.reduce(X, axis=0) >= -FLOAT32_MAX)):
+            if (np.fmax.reduce(X, axis=None) <= FLOAT32_MAX
+                    and np.fmin.reduce(X, axis=None) >= -FLOAT32_MAX):
                 return
     with np.errstate(invalid="ignore"):
         big = np.isfinite(X) & (np.abs(X) > FLOAT32_MAX)
