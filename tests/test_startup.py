@@ -96,3 +96,29 @@ def test_the_program_freezes_the_collector_before_exit_and_a_caller_keeps_it():
                          check=True, timeout=120)
     before, after = map(int, out.stdout.split())
     assert before == 0 and after > 1000
+
+
+def test_evaluate_and_predict_of_a_tree_load_nothing_heavy(tmp_path):
+    # Scoring a saved tree needs numpy, onnxruntime and the reader only: no scikit-learn,
+    # scipy or pandas (they cost ~1 s to import and ~0.3 s at exit).
+    import numpy as np
+
+    from nnrules.io import serialize
+    from nnrules.io.model import load
+
+    names = ["sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"]
+    X = np.random.default_rng(1).normal(3.0, 1.0, size=(60, 4)).round(2)
+    data = tmp_path / "rows.csv"
+    data.write_text(",".join(names) + "\n" + "".join(
+        ",".join(f"{v:.2f}" for v in row) + "\n" for row in X))
+    model = FIXTURES / "via_iris.onnx"
+    tree = get_extractor("tree")(load(model), max_leaves=4, random_state=0)
+    serialize.dump(tree.fit(X, feature_names=names).surrogate_, tmp_path / "s.json")
+    code = ("import contextlib, io\nfrom nnrules.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), "
+            "contextlib.redirect_stderr(io.StringIO()):\n"
+            f"    assert main(['evaluate', {str(tmp_path / 's.json')!r}, {str(model)!r}, "
+            f"'--data', {str(data)!r}]) == 0\n"
+            f"    assert main(['predict', {str(tmp_path / 's.json')!r}, '--data', "
+            f"{str(data)!r}, '-o', {str(tmp_path / 'p.csv')!r}]) == 0\n")
+    assert _loaded_after(code) == ["pyarrow"]
