@@ -142,11 +142,15 @@ class _Unit:
     integer: bool = False
 
 
-def _silverman(x: np.ndarray) -> float:
-    """Silverman's rule-of-thumb bandwidth for a 1-D sample (0 for a constant column)."""
+def _silverman(x: np.ndarray, ordered: np.ndarray | None = None) -> float:
+    """Silverman's rule-of-thumb bandwidth for a 1-D sample (0 for a constant column).
+
+    ``ordered`` is ``x`` sorted, when the caller has it: the quartiles are read from it (the
+    same order statistics, so the same values) instead of partitioning ``x`` again.
+    """
     n = x.size
     std = float(np.std(x))
-    q75, q25 = np.percentile(x, [75, 25])
+    q75, q25 = np.percentile(x if ordered is None else ordered, [75, 25])
     spread = min(std, (q75 - q25) / 1.34) if q75 > q25 else std
     return 0.9 * spread * n ** (-0.2)
 
@@ -166,6 +170,16 @@ def _build_units(schema: Any, X: np.ndarray, bandwidth: float) -> list[_Unit]:
         col = X[:, j]
         lower = max(float(f.lower), float(col.min())) if np.isfinite(f.lower) else float(col.min())
         upper = min(float(f.upper), float(col.max())) if np.isfinite(f.upper) else float(col.max())
+        if f.kind in ("continuous", "integer") and not (
+                f.kind == "integer" and upper - lower + 1 <= _MAX_DISCRETE):
+            col = np.ascontiguousarray(col)  # one strided read; sort and std read it in order
+            ordered = np.sort(col)
+            units.append(
+                _Unit("numeric", (j,), lower, upper, observed=ordered,
+                      bandwidth=bandwidth * _silverman(col, ordered),
+                      integer=f.kind == "integer")
+            )
+            continue
         if f.kind == "binary":
             domain = np.array([0.0, 1.0])
         elif f.kind == "categorical":
@@ -298,6 +312,24 @@ class QuerySampler:
                 self._unit_of[c] = u
 
     # -- public ------------------------------------------------------------------------
+    def sibling(self, method: str, random_state: Any = None) -> QuerySampler:
+        """A sampler of another ``method`` on the same rows and schema, with its own seed.
+
+        It shares this one's data model (bounds, sorted observed values, bandwidths, marginals:
+        they depend on ``X`` alone), so nothing is computed from ``X`` again; it draws exactly
+        what ``QuerySampler(schema, X, method=method, random_state=random_state,
+        validate=False)`` with this one's ``p_change`` and ``bandwidth`` would.
+        """
+        if method not in METHODS:
+            raise ParameterError(
+                f"Unknown query method {method!r}; valid methods are {list(METHODS)}."
+            )
+        other = object.__new__(QuerySampler)
+        other.__dict__.update(self.__dict__)
+        other.method = method
+        other.rng = check_random_state(random_state)
+        return other
+
     def sample(self, n: int, constraints: Sequence[tuple[Any, bool]] = ()) -> np.ndarray:
         """Draw up to ``n`` rows that satisfy every ``(test, holds)`` constraint.
 
@@ -429,9 +461,12 @@ class QuerySampler:
             return Q
         pool = self.X
         if self.method == "perturb":
-            for ok in (satisfies(constraints, self.X), self._in_box(self.X, box)):
+            # The box test only when no row satisfies the path (a generator: lazily).
+            for ok in (f() for f in (lambda: satisfies(constraints, self.X),
+                                     lambda: self._in_box(self.X, box))):
                 if np.any(ok):
-                    pool = self.X[ok]
+                    # Every row qualifies (no constraints): X itself, not a copy of it.
+                    pool = self.X if ok.all() else self.X[ok]
                     break
         Q = pool[rng.integers(0, pool.shape[0], size=n)].copy()
         for u, unit in enumerate(self.units):

@@ -62,10 +62,11 @@ def generate_rows(schema: Any, X: np.ndarray, n: int = N_GENERATED, *,
         return np.empty((0, np.asarray(X).shape[1]))
     half = n // 2
     # X is extraction data, already checked against the schema: not checked again.
-    a = QuerySampler(schema, X, method="perturb", random_state=random_state,
-                     validate=False).sample(half)
-    b = QuerySampler(schema, X, method="marginal", random_state=random_state + 1,
-                     validate=False).sample(n - half)
+    first = QuerySampler(schema, X, method="perturb", random_state=random_state,
+                         validate=False)
+    a = first.sample(half)
+    # Same rows, same data model: the marginal sampler reuses it (no second sort of X).
+    b = first.sibling("marginal", random_state + 1).sample(n - half)
     return np.vstack([a, b])
 
 
