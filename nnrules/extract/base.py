@@ -84,12 +84,21 @@ class Extractor(Params):
         self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
         data = self._drop_nonfinite(data, nonfinite)
         self.partial_reason_ = None
-        self.surrogate_ = self._fit(data.X, data.y)
+        self._fit_rows = data.X  # the rows whose labels _network_labels keeps for _annotate
+        self._fit_labels = None
+        try:
+            self.surrogate_ = self._fit(data.X, data.y)
+        except BaseException:
+            self._fit_rows = self._fit_labels = None
+            raise
         notes = getattr(self.surrogate_, "notes", None)
         if isinstance(notes, dict) and self.method:
             notes.setdefault("method", self.method)  # a saved surrogate still names its method
         self.n_queries_ = self.oracle_.n_queries
-        self._annotate(data.X, source="training", data="extraction data", stats=True)
+        try:
+            self._annotate(data.X, source="training", data="extraction data", stats=True)
+        finally:
+            self._fit_rows = self._fit_labels = None
         self.n_train_ = int(data.X.shape[0])
         self.fit_seconds_ = time.perf_counter() - start
         self.provenance_ = self._provenance(
@@ -118,6 +127,15 @@ class Extractor(Params):
             return data
         keep = ~bad
         return replace(data, X=data.X[keep], y=None if data.y is None else data.y[keep])
+
+    def _network_labels(self, rows: np.ndarray) -> np.ndarray:
+        """``oracle_.predict(rows)``; when ``rows`` is the very array ``_fit`` was given, the
+        answers are kept for the annotation after the fit, which then asks the network nothing
+        (the same rows give the same answers; one pass over the network instead of two)."""
+        out = self.oracle_.predict(rows)
+        if rows is getattr(self, "_fit_rows", None):
+            self._fit_labels = out
+        return out
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -209,6 +227,10 @@ class Extractor(Params):
         if getattr(self.surrogate_, "FORMAT", None) not in SUPPORTED or len(X) == 0:
             return
         before = self.oracle_.n_queries
-        reference = np.asarray(self.oracle_.predict(X))
+        kept = getattr(self, "_fit_labels", None)
+        if kept is not None and X is getattr(self, "_fit_rows", None):
+            reference = np.asarray(kept)  # the network already answered on these very rows
+        else:
+            reference = np.asarray(self.oracle_.predict(X))
         self.oracle_.n_queries = before
         attach(self.surrogate_, X, reference, source=source, data=data, stats=stats)

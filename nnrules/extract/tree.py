@@ -97,7 +97,8 @@ class TreeExtractor(Extractor):
 
             queries = sample_queries(self.schema_, X, self.n_queries, random_state=rng)
             rows = np.vstack([X, queries])
-        answers = self.oracle_.predict_index(rows)
+        # Asked once: with no queries, rows is X and the annotation reuses these labels.
+        answers = self.oracle_.as_index(self._network_labels(rows))
         seed = int(rng.integers(0, 2**31 - 1))
         if self.oracle_.task == "classification":
             cart = DecisionTreeClassifier(

@@ -102,7 +102,11 @@ class Oracle:
 
     def predict_index(self, X: np.ndarray) -> np.ndarray:
         """Class indices into ``classes`` (classification) or values (regression)."""
-        out = self.predict(X)
+        return self.as_index(self.predict(X))
+
+    def as_index(self, out: np.ndarray) -> np.ndarray:
+        """``predict``'s answers as ``predict_index`` gives them (for a caller that keeps the
+        labels too)."""
         if self.task != "classification":
             return np.asarray(out, dtype=np.float64)
         return self.encode(out)

@@ -137,9 +137,7 @@ def local_fidelity(surrogate: Any, X: np.ndarray, reference: np.ndarray, *, sour
                           .reshape(n, -1)[:, 0])
             item["mean_abs_difference"] = float(np.nanmean(diff)) if n else None
         else:
-            item["agree"] = int(sum(p is not None and p == q
-                                    for p, q in zip(pred[mask].tolist(),
-                                                    reference[mask].tolist())))
+            item["agree"] = _agreements(pred[mask], reference[mask])
         out["counts"].append(item)
     return out
 
@@ -159,10 +157,40 @@ def _rule_view(surrogate: Any) -> dict[int, tuple]:
     return {i: tuple(r.conditions) for i, r in enumerate(surrogate.rules)}
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(first, inverse)``: one position per distinct value of a 1-D array and each row's
+    index into them, with "distinct" meaning distinct bits for numbers (so that 0.0 and -0.0,
+    or NaNs, never share an entry); None for object arrays and other kinds (no fast path)."""
+    if values.ndim != 1 or values.dtype.kind not in "biufUS":
+        return None
+    keys = values
+    if values.dtype.kind == "f":
+        keys = np.ascontiguousarray(values).view(f"u{values.dtype.itemsize}")
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def _class_index(surrogate: Any, reference: np.ndarray) -> np.ndarray:
     labels = [str(_plain(c)) for c in surrogate.classes]
     pos = {c: i for i, c in enumerate(labels)}
+    found = _distinct(reference)
+    if found is not None:  # the lookup once per distinct value, not per row
+        first, inverse = found
+        codes = np.array([pos.get(str(_plain(v)), -1) for v in reference[first].tolist()],
+                         dtype=np.int64)
+        return codes[inverse]
     return np.array([pos.get(str(_plain(v)), -1) for v in reference.tolist()], dtype=np.int64)
+
+
+def _agreements(pred: np.ndarray, reference: np.ndarray) -> int:
+    """Rows where ``p is not None and p == q`` (Python equality of the two labels)."""
+    kinds = {pred.dtype.kind, reference.dtype.kind}
+    if pred.shape == reference.shape and pred.ndim == 1 and (
+            len(kinds) == 1 and kinds <= set("iufbU")):
+        # The same answer as Python's == on these kinds (NaN unequal to itself, 0.0 == -0.0,
+        # integers compared exactly, strings by content); no None in such arrays.
+        return int(np.count_nonzero(pred == reference))
+    return int(sum(p is not None and p == q for p, q in zip(pred.tolist(), reference.tolist())))
 
 
 def _summary(surrogate: Any, mask: np.ndarray, ref: np.ndarray) -> dict:
