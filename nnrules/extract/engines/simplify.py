@@ -157,7 +157,7 @@ def simplify_tree(tree: TreeSurrogate, X: np.ndarray, *, generated: np.ndarray |
     """
     X = np.asarray(X, dtype=float)
     G = np.empty((0, X.shape[1])) if generated is None else np.asarray(generated, dtype=float)
-    R = np.vstack([X, G])
+    R = _Stacked(X, G)  # the real rows then the generated ones, never copied into one array
     n_real = X.shape[0]
     schema = tree.schema
     tests: list = []
@@ -204,12 +204,12 @@ def simplify_tree(tree: TreeSurrogate, X: np.ndarray, *, generated: np.ndarray |
         if reduced != test:
             info["decided_by_path"] += 1
         if isinstance(reduced, MofN):
-            simpler = simplest_equivalent(reduced, R[idx])
+            simpler = simplest_equivalent(reduced, R.rows(idx))
             if simpler != reduced:
                 info["mofn_simplified"].append(
                     [reduced.to_text(schema), simpler.to_text(schema)])
                 reduced = simpler
-        holds = reduced.holds(R[idx]) if idx.size else np.zeros(0, dtype=bool)
+        holds = R.holds(reduced, idx) if idx.size else np.zeros(0, dtype=bool)
         me = add(reduced, tree.value[u], tree.n_node_samples[u])
         kids = []
         for child, mask, t in ((int(tree.left[u]), holds, reduced),
@@ -239,7 +239,7 @@ def simplify_tree(tree: TreeSurrogate, X: np.ndarray, *, generated: np.ndarray |
             value[me] = merged
         return me
 
-    build(0, [], np.arange(R.shape[0]))
+    build(0, [], np.arange(R.n_rows))
     out = TreeSurrogate(tests, left, right, np.array(value), classes=tree.classes,
                         schema=schema, task=tree.task, n_node_samples=samples)
     out.n_features = tree.n_features
@@ -261,20 +261,55 @@ def _merge_values(tree, a, b, na, nb) -> np.ndarray:
     return a.copy() if tree.task == "regression" else (a + b) / 2.0
 
 
+class _Stacked:
+    """The rows of ``X`` followed by those of ``G``, read by ascending row indices without
+    stacking them: ``rows(idx)`` equals ``np.vstack([X, G])[idx]``, and a test reads only the
+    columns it names (no copy of whole rows)."""
+
+    def __init__(self, X: np.ndarray, G: np.ndarray):
+        self.X, self.G, self.n_real = X, G, X.shape[0]
+        self.n_rows = X.shape[0] + G.shape[0]
+
+    def _split(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = int(np.searchsorted(idx, self.n_real))
+        return idx[:k], idx[k:] - self.n_real
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        a, b = self._split(idx)
+        return np.concatenate([self.X[a], self.G[b]])
+
+    def column(self, idx: np.ndarray, j: int) -> np.ndarray:
+        a, b = self._split(idx)
+        if b.size == 0:
+            return self.X[a, j]
+        return np.concatenate([self.X[a, j], self.G[b, j]])
+
+    def holds(self, test: Any, idx: np.ndarray) -> np.ndarray:
+        """``test.holds(rows(idx))``: a condition on its one column, an m-of-n test as the count
+        of its conditions (as ``MofN.holds``), anything else on whole rows."""
+        if type(test) is Condition:
+            # The same comparison Condition.holds makes, on the one column it reads.
+            return Condition(0, test.op, test.value).holds(self.column(idx, test.feature)[:, None])
+        if type(test) is MofN and all(type(c) is Condition for c in test.conditions):
+            count = np.zeros(idx.size, dtype=np.int64)
+            for c in test.conditions:
+                count += self.holds(c, idx)
+            return count >= test.m
+        return test.holds(self.rows(idx))
+
+
 def _reach_counts(tree: TreeSurrogate, X: np.ndarray) -> np.ndarray:
+    """Rows of ``X`` reaching each node (a row goes left where its node's test holds)."""
     counts = np.zeros(len(tree.tests), dtype=np.int64)
-    node = np.zeros(X.shape[0], dtype=np.int64)
-    active = np.ones(X.shape[0], dtype=bool)
-    np.add.at(counts, node, 1)
-    while active.any():
-        for u in np.unique(node[active]):
-            rows = np.flatnonzero(active & (node == u))
-            if tree.left[u] < 0:
-                active[rows] = False
-                continue
-            h = tree.tests[u].holds(X[rows])
-            node[rows] = np.where(h, tree.left[u], tree.right[u])
-            np.add.at(counts, node[rows], 1)
+    R = _Stacked(X, X[:0])
+    stack = [(0, np.arange(X.shape[0]))]
+    while stack:  # each node's rows split by its test: depth passes over X in all
+        u, rows = stack.pop()
+        counts[u] = rows.size
+        if tree.left[u] < 0:
+            continue
+        h = R.holds(tree.tests[u], rows) if rows.size else np.zeros(0, dtype=bool)
+        stack += [(int(tree.left[u]), rows[h]), (int(tree.right[u]), rows[~h])]
     return counts
 
 
