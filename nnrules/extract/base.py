@@ -76,6 +76,7 @@ class Extractor(Params):
             The network answered NaN or inf (see ``nonfinite``).
         """
         from nnrules.io.data import as_dataset
+        from nnrules.io.hashing import distinct_hashes
 
         validate_params(self)
         start = time.perf_counter()
@@ -103,7 +104,7 @@ class Extractor(Params):
         self.fit_seconds_ = time.perf_counter() - start
         self.provenance_ = self._provenance(
             train_fingerprint=data.fingerprint(),
-            train_row_hashes=np.unique(data.row_hashes()),
+            train_row_hashes=distinct_hashes(data.row_hashes()),
         )
         return self
 

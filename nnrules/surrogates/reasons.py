@@ -215,8 +215,19 @@ def reason_stats(surrogate: Any, X: np.ndarray, reference: np.ndarray) -> dict |
            if surrogate.task == "regression" else _class_index(surrogate, reference))
     reg = regions(surrogate, X)
     out = []
+    seen: dict[Any, np.ndarray] = {}  # leaves share conditions: each one evaluated once
+
+    def holds(c: Any) -> np.ndarray:
+        try:
+            found = seen.get(c)
+        except (TypeError, ValueError):  # unhashable, or no plain equality: evaluated anew
+            return c.holds(X)
+        if found is None:
+            found = seen[c] = c.holds(X)
+        return found
+
     for r, conds in _rule_view(surrogate).items():
-        H = np.column_stack([c.holds(X) for c in conds]) if conds else np.ones((len(X), 0), bool)
+        H = np.column_stack([holds(c) for c in conds]) if conds else np.ones((len(X), 0), bool)
         m = len(conds)
         hits = H.sum(axis=1)
         siblings = [_summary(surrogate, (hits == m - 1) & ~H[:, i], ref) for i in range(m)]
