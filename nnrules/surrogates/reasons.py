@@ -104,7 +104,8 @@ def _region_name(kind: str) -> str:
 # -- local fidelity ------------------------------------------------------------------------
 
 def local_fidelity(surrogate: Any, X: np.ndarray, reference: np.ndarray, *, source: str,
-                   data: str = "", edges: list | None = None) -> dict:
+                   data: str = "", edges: list | None = None,
+                   _leaves: np.ndarray | None = None) -> dict:
     """Per region: rows, agreements with the network (classification) or mean |difference|.
 
     Parameters
@@ -121,8 +122,11 @@ def local_fidelity(surrogate: Any, X: np.ndarray, reference: np.ndarray, *, sour
         m = _margin(surrogate, X)
         qs = np.quantile(m, np.linspace(0, 1, N_MARGIN_BANDS + 1)[1:-1]) if len(m) else []
         edges = sorted({float(v) for v in qs})
-    reg = regions(surrogate, X, edges)
-    pred = surrogate.predict(X)
+    if _leaves is not None and kind == "tree":  # apply(X), already computed by the caller
+        reg, pred = _leaves, surrogate.predict_leaves(_leaves)
+    else:
+        reg = regions(surrogate, X, edges)
+        pred = surrogate.predict(X)
     reference = np.asarray(reference)
     out: dict[str, Any] = {"source": source, "data": data, "regions": _region_name(kind),
                            "n_rows": len(X), "counts": []}
@@ -202,7 +206,8 @@ def _summary(surrogate: Any, mask: np.ndarray, ref: np.ndarray) -> dict:
     return {"n": n, "counts": np.bincount(idx[idx >= 0], minlength=k).astype(int).tolist()}
 
 
-def reason_stats(surrogate: Any, X: np.ndarray, reference: np.ndarray) -> dict | None:
+def reason_stats(surrogate: Any, X: np.ndarray, reference: np.ndarray, *,
+                 _leaves: np.ndarray | None = None) -> dict | None:
     """What reasons need from the extraction rows (see the module docstring)."""
     X = np.asarray(X, dtype=np.float64)
     reference = np.asarray(reference)
@@ -213,7 +218,7 @@ def reason_stats(surrogate: Any, X: np.ndarray, reference: np.ndarray) -> dict |
         return {"source": "training", "reference": _reference_row(surrogate.schema, X)}
     ref = (np.asarray(reference, float).reshape(len(X), -1)[:, 0]
            if surrogate.task == "regression" else _class_index(surrogate, reference))
-    reg = regions(surrogate, X)
+    reg = _leaves if _leaves is not None and kind == "tree" else regions(surrogate, X)
     out = []
     seen: dict[Any, np.ndarray] = {}  # leaves share conditions: each one evaluated once
 
@@ -259,14 +264,16 @@ def attach(surrogate: Any, X: np.ndarray, reference: np.ndarray, *, source: str,
     if getattr(surrogate, "FORMAT", None) not in SUPPORTED:
         return
     X = np.asarray(X, dtype=np.float64)
+    # A tree's leaves serve both below (and its predictions): the rows walked once, not thrice.
+    leaves = surrogate.apply(X) if _kind(surrogate) == "tree" else None
     if stats:
-        surrogate.reason_stats = reason_stats(surrogate, X, reference)
+        surrogate.reason_stats = reason_stats(surrogate, X, reference, _leaves=leaves)
     edges = None
     old = getattr(surrogate, "local_fidelity", None)
     if _kind(surrogate) == "additive" and old and "edges" in old:
         edges = old["edges"]  # keep the bands fixed by the training rows
     surrogate.local_fidelity = local_fidelity(surrogate, X, reference, source=source, data=data,
-                                              edges=edges)
+                                              edges=edges, _leaves=leaves)
 
 
 # -- reasons -------------------------------------------------------------------------------

@@ -268,7 +268,12 @@ class TreeSurrogate(TableSurrogate):
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Labels (``classes`` values) or values, shape (n_samples,)."""
-        out = self.predict_index(X)
+        return self.predict_leaves(self.apply(X))
+
+    def predict_leaves(self, leaves: np.ndarray) -> np.ndarray:
+        """``predict`` of rows whose leaves (``apply``) are known: ``predict(X)`` is
+        ``predict_leaves(apply(X))``."""
+        out = self._leaf_outputs()[leaves]
         if self.task == "regression":
             return out
         labels = self.__dict__.get("_labels")
