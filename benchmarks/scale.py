@@ -3,6 +3,7 @@
     python benchmarks/scale.py                      # 100k and 1M rows, 1M/3M-row evaluate, Dask
     python benchmarks/scale.py --ten-million        # also evaluate over 10M rows (Parquet)
     python benchmarks/scale.py --sizes 10000,100000 --skip-dask   # a quick look
+    python benchmarks/scale.py --only-tree --sizes 1000000 --other-widths ''   # tree rows only
 
 Network: 20-64-64-2 ReLU MLP, softmax head, seeded weights (``tests/onnx_builders.dense_mlp``).
 Rows: 20 standard-normal columns rounded to 4 decimals, written as CSV and Parquet.
@@ -499,6 +500,9 @@ def main() -> None:
     parser.add_argument("--other-widths", default="16",
                         help="hidden layers of other networks for the tree rows (CSV), e.g. "
                         "'16,128-128' (20-16-2 and 20-128-128-2); '' for none")
+    parser.add_argument("--only-tree", action="store_true",
+                        help="only the tree extraction rows (--sizes, CSV and Parquet, and "
+                        "--other-widths); printed, the results file is left as it is")
     parser.add_argument("--work", help="folder for generated data (default: a temp folder)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scale.md"))
     args = parser.parse_args()
@@ -512,6 +516,9 @@ def main() -> None:
         # The tree rows again on another width (CSV): the figures are not the one network's.
         ext += extraction(work, network(work, tuple(int(h) for h in hidden.split("-"))),
                           sizes, formats=("CSV",), main_net=False)
+    if args.only_tree:
+        print(f"tree rows only, {time.strftime('%Y-%m-%d %H:%M')}; rows as in the results table")
+        return
     others = other_methods(work, net, sizes[0])
     starts = startup(work, net)
     single = single_row(work, net)
