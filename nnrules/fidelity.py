@@ -412,6 +412,7 @@ def evaluate(
     provenance: Provenance | None = None,
     label_map: Mapping[Any, Any] | None = None,
     nonfinite: str = "raise",
+    _reference: np.ndarray | None = None,
 ) -> FidelityReport:
     """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
 
@@ -487,7 +488,12 @@ def evaluate(
                 data = replace(data, X=X, y=None if data.y is None else data.y[keep])
             n = len(X)
     queries_before = getattr(oracle, "n_queries", 0)
-    reference = np.asarray(oracle.predict(X))
+    if _reference is not None and n == n_all and len(_reference) == n:
+        # ``oracle.predict(X)`` already asked by the caller (an extractor that has just fitted
+        # on these very rows with this oracle): not asked twice.
+        reference = np.asarray(_reference)
+    else:
+        reference = np.asarray(oracle.predict(X))
     # The evaluation's own queries are not extraction queries.
     if hasattr(oracle, "n_queries"):
         oracle.n_queries = queries_before

@@ -279,3 +279,63 @@ def test_labels_asked_once_and_the_surrogate_unchanged(n_queries, monkeypatch):
     again = TreeExtractor(_Counting(), max_leaves=9, n_queries=n_queries, random_state=2).fit(X)
     assert json.dumps(ex.surrogate_.to_dict()) == json.dumps(again.surrogate_.to_dict())
     assert ex.n_queries_ == again.n_queries_
+
+
+def _strip_timings(o):
+    if isinstance(o, dict):
+        return {k: _strip_timings(v) for k, v in o.items()
+                if k != "timings" and "seconds" not in k and k != "created"}
+    if isinstance(o, list):
+        return [_strip_timings(v) for v in o]
+    return o
+
+
+def test_cli_asks_the_network_once_and_writes_the_same_files(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import nnrules.fidelity as fidelity
+    import nnrules.oracles.tabular as tabular
+    from nnrules.cli import main
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "breast_cancer"
+    argv = ["extract", str(example / "model.onnx"), "--data", str(example / "train.csv"),
+            "--target", "target", "--method", "tree", "--seed", "3", "--quiet"]
+    calls, predict = [], tabular.Oracle.predict
+
+    def counting(self, X):
+        calls.append(len(X))
+        return predict(self, X)
+
+    monkeypatch.setattr(tabular.Oracle, "predict", counting)
+    assert main([*argv, "--out", str(tmp_path / "new")]) == 0
+    assert len(calls) == 1  # fit, annotation and report share one pass over the network
+    evaluate = fidelity.evaluate
+    monkeypatch.setattr(fidelity, "evaluate",
+                        lambda *a, _reference=None, **k: evaluate(*a, **k))  # the old way
+    assert main([*argv, "--out", str(tmp_path / "old")]) == 0
+    assert len(calls) == 3  # the report asks the network again
+    for name in ("surrogate.json", "rules.txt"):
+        assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
+    reports = [_strip_timings(json.loads((tmp_path / d / "report.json").read_text()))
+               for d in ("new", "old")]
+    assert reports[0] == reports[1]
+
+
+def test_report_reuses_labels_only_for_the_fitted_rows_when_asked():
+    X = np.random.default_rng(4).normal(size=(800, 4))
+    net = _Counting()
+    ex = TreeExtractor(net, max_leaves=5, random_state=0).fit(X)
+    ex.report(X)  # a library caller: not asked to keep them, so the network answers again
+    assert net.calls == [800, 800]
+    from nnrules.io.data import as_dataset
+
+    data = as_dataset(X)  # a Dataset passes through fit and report as it is (the CLI's case)
+    ex._keep_answers = True
+    ex.fit(data)
+    ex.report(as_dataset(X.copy()))  # other rows (equal values, another array): asked again
+    ex.fit(data)
+    first = ex.report(data)
+    assert net.calls == [800, 800, 800, 800, 800]
+    ex._keep_answers = False
+    second = TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(X).report(X)
+    assert first.fidelity == second.fidelity

@@ -65,6 +65,9 @@ def cmd_extract(args: argparse.Namespace) -> int:
             train = dataclasses.replace(
                 train, schema=train.schema.with_labels(read_labels(args.labels)))
         train = sample(train, network, args)
+        # The report below is on these rows when there is no --eval: the network's labels
+        # from the fit serve it (nothing runs in between that could change the rows).
+        extractor._keep_answers = not args.eval
         with stage(f"fitting {args.method}"):
             extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
         if extractor.n_nonfinite_dropped_:

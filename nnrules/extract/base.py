@@ -99,6 +99,10 @@ class Extractor(Params):
         try:
             self._annotate(data.X, source="training", data="extraction data", stats=True)
         finally:
+            # A caller that reports on these very rows next (the CLI without --eval, no code
+            # of its own in between) asks for the labels to be kept until that report.
+            self._kept_answers = ((data.X, self._fit_labels) if getattr(
+                self, "_keep_answers", False) and self._fit_labels is not None else None)
             self._fit_rows = self._fit_labels = None
         self.n_train_ = int(data.X.shape[0])
         self.fit_seconds_ = time.perf_counter() - start
@@ -204,8 +208,11 @@ class Extractor(Params):
         from nnrules.fidelity import evaluate
 
         data = self._data(X, y)
+        kept, self._kept_answers = getattr(self, "_kept_answers", None), None
+        reference = kept[1] if kept is not None and data.X is kept[0] else None
         return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
-                        provenance=self.provenance_, label_map=label_map, nonfinite=nonfinite)
+                        provenance=self.provenance_, label_map=label_map, nonfinite=nonfinite,
+                        _reference=reference)
 
     def attach_local_fidelity(self, X: Any, report: FidelityReport) -> None:
         """Store on ``surrogate_`` the local fidelity per leaf / rule / box measured on ``X``,
