@@ -37,7 +37,10 @@ from nnrules.extract.base import Extractor
 from nnrules.extract.engines.mofn import best_split
 from nnrules.extract.engines.sampling import METHODS, QuerySampler
 
-__all__ = ["TrepanExtractor"]
+__all__ = ["VALIDATION_SHARE", "TrepanExtractor"]
+
+VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the pruned tree
+_MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
 
 
 @dataclass
@@ -97,6 +100,16 @@ class TrepanExtractor(Extractor):
         decides go, m-of-n tests become the simplest equal test, sibling leaves with one class
         merge, branches no row reaches take their parent's class (reported). What it did is in
         ``simplification_`` and the surrogate's ``notes["simplified"]``.
+    prune : float in [0, 1) or None, default=None
+        Prune the grown tree (this changes predictions, unlike ``simplify``): grow it on 75% of
+        the rows, follow its pruning path (``nnrules.extract.engines.prune_tree``: at each step
+        the change losing the least fidelity per literal saved, fidelity measured on the grown
+        rows and TREPAN's queries) and keep the smallest tree whose fidelity on the other 25%
+        is within ``prune`` of the full tree's there. None: no pruning.
+    max_literals : int >= 0 or None, default=None
+        Prune along the same path (on all rows) to the largest tree whose rule view writes at
+        most this many literals (``complexity()["conditions"]``; an m-of-n test over n
+        conditions counts n). None: no bound. With ``prune``, both apply.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -125,6 +138,8 @@ class TrepanExtractor(Extractor):
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
         "simplify": Options((True, False)),
+        "prune": Interval(float, 0.0, 1.0, closed="left", allow_none=True),
+        "max_literals": Interval(int, 0, None, allow_none=True),
         "random_state": RANDOM_STATE,
     }
 
@@ -145,6 +160,8 @@ class TrepanExtractor(Extractor):
         stop_confidence: float = 0.95,
         max_depth: int | None = None,
         simplify: bool = True,
+        prune: float | None = None,
+        max_literals: int | None = None,
         random_state: int | None = None,
     ):
         self.network = network
@@ -161,6 +178,8 @@ class TrepanExtractor(Extractor):
         self.stop_confidence = stop_confidence
         self.max_depth = max_depth
         self.simplify = simplify
+        self.prune = prune
+        self.max_literals = max_literals
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
@@ -175,6 +194,12 @@ class TrepanExtractor(Extractor):
             )
         self.schema_.validate(X)
         rng = check_random_state(self.random_state)
+        X_val = None
+        if self.prune is not None and X.shape[0] >= _MIN_ROWS_TO_SPLIT:
+            # Rows kept apart to choose how far to prune; the tree grows on the rest.
+            order = rng.permutation(X.shape[0])
+            n_val = int(round(X.shape[0] * VALIDATION_SHARE))
+            X_val, X = X[np.sort(order[:n_val])], X[np.sort(order[n_val:])]
         self._X = X
         self._labels = oracle.predict_index(X)
         self._n_classes = len(oracle.classes)
@@ -213,6 +238,7 @@ class TrepanExtractor(Extractor):
                 self._push(heap, nodes, len(nodes) - 1)
             n_leaves += 1
         self.n_generated_ = int(sum(n.Q.shape[0] for n in nodes if n.left < 0))
+        labels = self._labels
         del self._X, self._labels, self._sampler
         tests = [n.test if n.left >= 0 else None for n in nodes]
         value = np.array([n.counts / max(n.counts.sum(), 1) for n in nodes])
@@ -226,15 +252,27 @@ class TrepanExtractor(Extractor):
             task="classification",
             n_node_samples=np.array([n.real.size for n in nodes], dtype=np.int64),
         )
-        if not self.simplify:
-            return tree
-        from nnrules.extract.engines.simplify import generate_rows, simplify_tree
-
         queries = np.vstack([np.empty((0, d))] + [n.Q for n in nodes if n.left < 0])
-        rows = np.vstack([queries, generate_rows(self.schema_, X, random_state=int(
-            rng.integers(0, 2**31 - 1)))])
-        tree, self.simplification_ = simplify_tree(tree, X, generated=rows)
-        tree.notes["simplified"] = self.simplification_
+        query_labels = np.concatenate([np.empty(0, dtype=np.int64)]
+                                      + [n.Qy for n in nodes if n.left < 0])
+        rows = None
+        if self.simplify:
+            from nnrules.extract.engines.simplify import generate_rows, simplify_tree
+
+            rows = np.vstack([queries, generate_rows(self.schema_, X, random_state=int(
+                rng.integers(0, 2**31 - 1)))])
+            tree, self.simplification_ = simplify_tree(tree, X, generated=rows)
+            tree.notes["simplified"] = self.simplification_
+        if self.prune is None and self.max_literals is None:
+            return tree
+        from nnrules.extract.engines.prune_tree import pruned
+
+        tree, self.pruning_path_, self.pruning_ = pruned(
+            tree, X, labels, queries, query_labels, prune=self.prune,
+            max_literals=self.max_literals, X_val=X_val,
+            val_labels=None if X_val is None else oracle.predict_index(X_val),
+            generated=rows)
+        tree.notes["pruned"] = self.pruning_
         return tree
 
     def _make_node(self, path, real, Q, Qy, depth) -> _Node:
