@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "simplify.md"
 SECTION = "## Pruning: TREPAN and CART at equal held-out fidelity"
 EPS = 0.01
+VALIDATION = "--validation" in sys.argv
 
 
 def _literals(tree) -> int:
@@ -51,10 +52,15 @@ def _run(name, german):
     from nnrules.extract.tree import TreeExtractor
     from nnrules.extract.trepan import TrepanExtractor
 
-    X, X_test, y, names = _data(name, german)
+    X_train, X_test, y, names = _data(name, german)
+    X = X_train
+    if VALIDATION:  # choose defaults: extract on 75% of the training rows, score the rest
+        from sklearn.model_selection import train_test_split
+
+        X, X_test = train_test_split(X_train, test_size=0.25, random_state=1)
     rows = []
     for seed, width in NETWORKS:
-        net = _network(X, y, seed, width)
+        net = _network(X_train, y, seed, width)
         ref = net.predict(X_test)
 
         def fid(tree, ref=ref):
@@ -142,10 +148,14 @@ def main() -> None:
     names = ["breast_cancer", "wine", "digits"] + (["german"] if german else [])
     if "--only" in sys.argv:
         names = [sys.argv[sys.argv.index("--only") + 1]]
+    if "--weighting" in sys.argv:
+        import nnrules.extract.trepan as trepan
+
+        trepan.QUERY_WEIGHTING = sys.argv[sys.argv.index("--weighting") + 1]
     rows = [r for name in names for r in _run(name, german)]
     lines = _table(rows, names)
     print("\n".join(lines))
-    if "--only" in sys.argv:
+    if "--only" in sys.argv or VALIDATION:
         return
     text = OUT.read_text() if OUT.exists() else ""
     if SECTION in text:

@@ -40,6 +40,7 @@ from nnrules.extract.engines.sampling import METHODS, QuerySampler
 __all__ = ["VALIDATION_SHARE", "TrepanExtractor"]
 
 VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the pruned tree
+QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
 
 
@@ -184,8 +185,6 @@ class TrepanExtractor(Extractor):
 
     # -- fitting -----------------------------------------------------------------------
     def _fit(self, X: np.ndarray, y: np.ndarray | None):
-        from nnrules.surrogates.tree import TreeSurrogate
-
         oracle = self.oracle_
         if oracle.task != "classification":
             raise ParameterError(
@@ -194,12 +193,42 @@ class TrepanExtractor(Extractor):
             )
         self.schema_.validate(X)
         rng = check_random_state(self.random_state)
-        X_val = None
+        if self.prune is None and self.max_literals is None:
+            return self._grow(X, rng)["tree"]
+        from nnrules.extract.engines.prune_tree import pruned
+
+        loss, chosen = None, {}
         if self.prune is not None and X.shape[0] >= _MIN_ROWS_TO_SPLIT:
-            # Rows kept apart to choose how far to prune; the tree grows on the rest.
-            order = rng.permutation(X.shape[0])
+            # How far to prune is chosen on rows kept apart: grow on the rest, keep the
+            # smallest tree within ``prune`` of it on them, and note the fidelity it gave up
+            # on its pruning rows; the tree grown on all rows then gives up as much.
+            split = np.random.default_rng(int(rng.integers(0, 2**31 - 1)))
+            order = split.permutation(X.shape[0])
             n_val = int(round(X.shape[0] * VALIDATION_SHARE))
-            X_val, X = X[np.sort(order[:n_val])], X[np.sort(order[n_val:])]
+            X_val = X[np.sort(order[:n_val])]
+            g = self._grow(X[np.sort(order[n_val:])], split)
+            _, _, chosen = pruned(
+                g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
+                prune=self.prune, max_literals=None, X_val=X_val,
+                val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"])
+            loss = chosen["path_fidelity"][0] - chosen["path_fidelity"][1]
+        g = self._grow(X, rng)
+        tree, self.pruning_path_, self.pruning_ = pruned(
+            g["tree"], X, g["labels"], g["queries"], g["query_labels"],
+            prune=self.prune if loss is None else None, max_fidelity_loss=loss,
+            max_literals=self.max_literals, generated=g["rows"],
+            query_weights=g["query_weights"])
+        if chosen:
+            self.pruning_["validation"] = {
+                k: chosen[k] for k in ("validation_rows", "validation_fidelity", "literals")}
+        tree.notes["pruned"] = self.pruning_
+        return tree
+
+    def _grow(self, X: np.ndarray, rng: np.random.Generator) -> dict:
+        """Grow (and simplify) a tree on ``X``; also the rows and queries it labelled."""
+        from nnrules.surrogates.tree import TreeSurrogate
+
+        oracle = self.oracle_
         self._X = X
         self._labels = oracle.predict_index(X)
         self._n_classes = len(oracle.classes)
@@ -255,6 +284,10 @@ class TrepanExtractor(Extractor):
         queries = np.vstack([np.empty((0, d))] + [n.Q for n in nodes if n.left < 0])
         query_labels = np.concatenate([np.empty(0, dtype=np.int64)]
                                       + [n.Qy for n in nodes if n.left < 0])
+        # A leaf's queries together weigh as much as its real rows (reach-proportional).
+        query_weights = np.concatenate([np.empty(0)] + [
+            np.full(n.Q.shape[0], n.real.size / max(n.Q.shape[0], 1))
+            for n in nodes if n.left < 0]) if QUERY_WEIGHTING == "reach" else None
         rows = None
         if self.simplify:
             from nnrules.extract.engines.simplify import generate_rows, simplify_tree
@@ -263,17 +296,8 @@ class TrepanExtractor(Extractor):
                 rng.integers(0, 2**31 - 1)))])
             tree, self.simplification_ = simplify_tree(tree, X, generated=rows)
             tree.notes["simplified"] = self.simplification_
-        if self.prune is None and self.max_literals is None:
-            return tree
-        from nnrules.extract.engines.prune_tree import pruned
-
-        tree, self.pruning_path_, self.pruning_ = pruned(
-            tree, X, labels, queries, query_labels, prune=self.prune,
-            max_literals=self.max_literals, X_val=X_val,
-            val_labels=None if X_val is None else oracle.predict_index(X_val),
-            generated=rows)
-        tree.notes["pruned"] = self.pruning_
-        return tree
+        return {"tree": tree, "X": X, "labels": labels, "queries": queries,
+                "query_labels": query_labels, "query_weights": query_weights, "rows": rows}
 
     def _make_node(self, path, real, Q, Qy, depth) -> _Node:
         """A node with its queries topped up to ``min_samples`` and its best split."""

@@ -84,8 +84,9 @@ def _make_test(m: int, conds: tuple[Condition, ...]):
 class _State:
     """The tree being pruned: node arrays indexed like the input tree, plus per-node caches."""
 
-    def __init__(self, tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray):
-        self.labels = labels
+    def __init__(self, tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray,
+                 weights: np.ndarray | None):
+        self.labels, self.w = labels, weights
         self.k = tree.value.shape[1]
         self.tests = list(tree.tests)
         self.left = tree.left.copy()
@@ -137,11 +138,17 @@ class _State:
     def majority(self, idx: np.ndarray, u: int) -> tuple[int, np.ndarray]:
         if idx.size == 0:
             return int(self.cls[u]), self.value[u]
-        counts = np.bincount(self.labels[idx], minlength=self.k).astype(float)
+        counts = np.bincount(self.labels[idx], minlength=self.k,
+                             weights=None if self.w is None else self.w[idx]).astype(float)
         return int(np.argmax(counts)), counts / counts.sum()
 
     def snapshot(self) -> tuple:
         return (list(self.tests), self.left.copy(), self.right.copy(), self.value.copy())
+
+
+def _mass(b: np.ndarray, w: np.ndarray | None) -> float:
+    """Rows (or their weight) where ``b`` holds."""
+    return int(np.count_nonzero(b)) if w is None else float(w @ b)
 
 
 def _candidates(state: _State, order, at, corr, lits):
@@ -152,16 +159,18 @@ def _candidates(state: _State, order, at, corr, lits):
             continue
         idx = at[u]
         cu = corr[u][idx]
-        now = int(np.count_nonzero(cu))
+        wu = None if state.w is None else state.w[idx]
+        now = _mass(cu, wu)
         a, b = int(state.left[u]), int(state.right[u])
         saved = lits[u]
-        best = int(np.bincount(state.labels[idx], minlength=state.k).max()) if idx.size else 0
+        best = 0 if idx.size == 0 else np.bincount(state.labels[idx], minlength=state.k,
+                                                   weights=wu).max()
         out.append(((now - best) / saved, -saved, (u, 0, 0, 0), ("collapse", u)))
         ca, cb = corr[a][idx], corr[b][idx]
         n = len(state.conds[u])
         for side, other, cc in ((0, b, ca), (1, a, cb)):
             saved = n + lits[other]
-            lost = now - int(np.count_nonzero(cc))
+            lost = now - _mass(cc, wu)
             out.append((lost / saved, -saved, (u, 1, side, 0), ("bypass", u, a if side == 0
                                                                    else b)))
         if n < 2:
@@ -171,14 +180,17 @@ def _candidates(state: _State, order, at, corr, lits):
         # correctness: the change is a sum over those rows alone.
         differ = ca != cb
         sens = idx[differ]
+        ws = None if wu is None else wu[differ]
         sign = np.where(ca[differ], 1, -1)  # +1 where going left is right
-        base = int(np.count_nonzero(cb[differ]))
-        now_s = int(np.count_nonzero(cu[differ]))
+        if ws is not None:
+            sign = sign * ws
+        base = _mass(cb[differ], ws)
+        now_s = _mass(cu[differ], ws)
         D = state.count[u][sens][:, None] - state.C[u][sens]
         for new_m in sorted({m, m - 1}):
             if not 1 <= new_m <= n - 1:
                 continue
-            lost = now_s - base - sign @ (D >= new_m).astype(np.int64)
+            lost = now_s - base - sign @ (D >= new_m).astype(sign.dtype)
             for i in range(n):
                 out.append((float(lost[i]), -1, (u, 2, i, new_m), ("shrink", u, i, new_m)))
     return out
@@ -250,6 +262,7 @@ def _materialise(snap: tuple, like: TreeSurrogate, X_real: np.ndarray | None) ->
 
 
 def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
+                 weights: np.ndarray | None = None,
                  n_real: int | None = None) -> list[PrunePoint]:
     """Prune ``tree`` step by step down to one leaf (see the module docstring).
 
@@ -261,6 +274,8 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
         The pruning rows.
     labels : ndarray of shape (n_rows,), int
         The answers to reproduce (class indices, e.g. the network's).
+    weights : ndarray of shape (n_rows,), optional
+        Row weights (>= 0, not all 0); default 1 each.
     n_real : int, optional
         The first ``n_real`` rows are real; each tree's node counts are recomputed on them
         (default: all rows).
@@ -279,16 +294,21 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
         raise ParameterError(
             f"pruning_path needs rows X (n, d) and one label per row, n >= 1; got X of shape "
             f"{X.shape} and {labels.size} labels.")
-    state = _State(tree, X, labels)
-    total = labels.size
+    w = None if weights is None else np.asarray(weights, dtype=float).reshape(-1)
+    if w is not None and (w.size != labels.size or not np.all(np.isfinite(w)) or np.any(w < 0)
+                          or w.sum() <= 0):
+        raise ParameterError(f"pruning_path needs one finite weight >= 0 per row (not all 0); "
+                             f"got {w.size} weights for {labels.size} rows.")
+    state = _State(tree, X, labels, w)
+    total = labels.size if w is None else float(w.sum())
     order, at, corr, _, lits = state.evaluate()
-    raw = [(state.snapshot(), lits[0], int(np.count_nonzero(corr[0])) / total, "start")]
+    raw = [(state.snapshot(), lits[0], _mass(corr[0], w) / total, "start")]
     while state.left[0] >= 0:
         cands = _candidates(state, order, at, corr, lits)
         best = min(cands, key=lambda c: (c[0], c[1], c[2]))
         move = _apply(state, best[3], at)
         order, at, corr, _, lits = state.evaluate()
-        raw.append((state.snapshot(), lits[0], int(np.count_nonzero(corr[0])) / total, move))
+        raw.append((state.snapshot(), lits[0], _mass(corr[0], w) / total, move))
     # Pareto front: keep a tree only if every smaller tree is strictly less faithful.
     kept, best_after = [], -np.inf
     for item in reversed(raw):
@@ -342,15 +362,19 @@ def _agreement(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray) -> float:
 def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.ndarray,
            query_labels: np.ndarray, *, prune: float | None, max_literals: int | None,
            X_val: np.ndarray | None = None, val_labels: np.ndarray | None = None,
-           generated: np.ndarray | None = None
+           generated: np.ndarray | None = None, query_weights: np.ndarray | None = None,
+           max_fidelity_loss: float | None = None,
            ) -> tuple[TreeSurrogate, list[PrunePoint], dict[str, Any]]:
     """Prune a grown tree as ``TrepanExtractor(prune=..., max_literals=...)`` asks.
 
     The path runs on the real rows ``X`` and the ``queries``, labelled by the network. With
     ``prune`` (epsilon), the smallest tree whose agreement on ``(X_val, val_labels)`` is at
     least the input tree's there minus epsilon is kept (without validation rows, the pruning
-    rows decide). With ``max_literals``, the tree is then pruned further, if needed, until its
-    rule view writes at most that many literals. A pruned tree is tidied by the exact
+    rows decide). With ``max_fidelity_loss``, the smallest tree whose fidelity on the pruning
+    rows (as the path weighs them) is at most that much below the input tree's. With
+    ``max_literals``, the tree is then pruned further, if needed, until its
+    rule view writes at most that many literals. ``query_weights`` weigh the queries on the
+    path (real rows weigh 1; default: queries weigh 1 too). A pruned tree is tidied by the exact
     simplification when ``generated`` rows are given (kept only if it stays within the bound).
 
     Returns
@@ -362,17 +386,27 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
 
     R = np.vstack([X, queries])
     L = np.concatenate([labels, query_labels]).astype(np.int64)
-    path = pruning_path(tree, R, L, n_real=X.shape[0])
+    weights = None if query_weights is None else np.concatenate(
+        [np.ones(X.shape[0]), np.asarray(query_weights, dtype=float)])
+    path = pruning_path(tree, R, L, weights=weights, n_real=X.shape[0])
     trees = [tree] + [p.tree for p in path]
+    w = np.ones(L.size) if weights is None else weights
+    start = float(w @ (tree.predict_index(R) == L)) / float(w.sum())
+    path_fid = [start] + [p.fidelity for p in path]
     chosen = 0
     info: dict[str, Any] = {"prune": prune, "max_literals": max_literals,
                             "path_length": len(path)}
+    if max_fidelity_loss is not None:
+        chosen = max(i for i, f in enumerate(path_fid)
+                     if f >= start - max_fidelity_loss - 1e-12)
+        info["max_fidelity_loss"] = float(max_fidelity_loss)
     if prune is not None:
         Xv, yv = (R, L) if X_val is None else (X_val, np.asarray(val_labels))
         fids = [_agreement(t, Xv, yv) for t in trees]
         chosen = max(i for i, f in enumerate(fids) if f >= fids[0] - prune - 1e-12)
         info["validation_rows"] = int(len(yv)) if X_val is not None else 0
         info["validation_fidelity"] = [fids[0], fids[chosen]]
+    info["path_fidelity"] = [start, path_fid[chosen]]
     if max_literals is not None and _rule_literals(trees[chosen]) > max_literals:
         start = max(chosen - 1, 0)
         chosen = start + 1 + select_max_literals(path[start:], max_literals,
@@ -385,6 +419,7 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
     if _rule_literals(result) > _rule_literals(tree):
         result = tree  # fewer literals in the tree's tests, more in its rule view: not pruned
     result.notes = dict(tree.notes)
+    info["path_fidelity"][1] = float(w @ (result.predict_index(R) == L)) / float(w.sum())
     info["literals"] = [_rule_literals(tree), _rule_literals(result)]
     info["tree_literals"] = [tree_literals(tree), tree_literals(result)]
     info["leaves"] = [int(tree.leaves().size), int(result.leaves().size)]
