@@ -127,3 +127,24 @@ def test_pruning_path_refuses_bad_inputs():
     reg = TreeSurrogate([None], [-1], [-1], [[1.0]], task="regression")
     with pytest.raises(ParameterError, match="regression"):
         pruning_path(reg, np.zeros((3, 1)), np.zeros(3, dtype=int))
+
+
+def test_pruned_monk_trees_are_the_concepts():
+    """MONK-1 stays the concept; pruning MONK-3 drops the network's two-row exception only."""
+    from pathlib import Path
+
+    from nnrules.datasets import load_monk, monk_attributes, monk_concept
+    from nnrules.io.model import load
+
+    A = monk_attributes()
+    fixtures = Path(__file__).parent / "fixtures" / "monks"
+    rules = {1: ["IF a5 == 1 THEN 1", "IF a1 == 3 and a2 == 3 THEN 1",
+                 "IF a1 == 1 and a2 == 1 THEN 1", "IF a1 == 2 and a2 == 2 THEN 1", "DEFAULT 0"],
+             3: ["IF a4 == 1 and a5 == 3 THEN 1", "IF a2 != 3 and a5 != 4 THEN 1", "DEFAULT 0"]}
+    for problem in (1, 3):
+        d = load_monk(problem)
+        net = load(fixtures / f"monk{problem}.onnx")
+        tree = TrepanExtractor(net, prune=0.01, random_state=0).fit(
+            d.X_train, feature_names=d.feature_names).surrogate_
+        assert tree.to_rules().to_text().splitlines() == rules[problem]
+        assert np.array_equal(tree.predict(d.X_test), monk_concept(problem, A))
