@@ -211,7 +211,8 @@ class TrepanExtractor(Extractor):
                 g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
                 prune=self.prune, max_literals=None, X_val=X_val,
                 val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"])
-            loss = chosen["path_fidelity"][0] - chosen["path_fidelity"][1]
+            # (A smaller tree can be more faithful than the grown one: then nothing is given up.)
+            loss = max(0.0, chosen["path_fidelity"][0] - chosen["path_fidelity"][1])
         g = self._grow(X, rng)
         tree, self.pruning_path_, self.pruning_ = pruned(
             g["tree"], X, g["labels"], g["queries"], g["query_labels"],
