@@ -37,9 +37,10 @@ from nnrules.extract.base import Extractor
 from nnrules.extract.engines.mofn import best_split
 from nnrules.extract.engines.sampling import METHODS, QuerySampler
 
-__all__ = ["VALIDATION_SHARE", "TrepanExtractor"]
+__all__ = ["VALIDATION_QUERIES", "VALIDATION_SHARE", "TrepanExtractor"]
 
 VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the pruned tree
+VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
 QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
 
@@ -102,15 +103,20 @@ class TrepanExtractor(Extractor):
         merge, branches no row reaches take their parent's class (reported). What it did is in
         ``simplification_`` and the surrogate's ``notes["simplified"]``.
     prune : float in [0, 1) or None, default=None
-        Prune the grown tree (this changes predictions, unlike ``simplify``): grow it on 75% of
-        the rows, follow its pruning path (``nnrules.extract.engines.prune_tree``: at each step
-        the change losing the least fidelity per literal saved, fidelity measured on the grown
-        rows and TREPAN's queries) and keep the smallest tree whose fidelity on the other 25%
-        is within ``prune`` of the full tree's there. None: no pruning.
+        Prune the grown tree (this changes predictions, unlike ``simplify``). The pruning path
+        (``nnrules.extract.engines.prune_tree``) changes, step by step, what loses the least
+        fidelity per literal saved (a subtree becomes a leaf, a node gives way to a child, an
+        m-of-n test loses a condition), fidelity measured on the extraction rows and TREPAN's
+        queries (the queries of a leaf together weigh as much as its real rows). How far to go
+        is chosen apart from those rows: a tree grown on 75% of the rows is pruned to the
+        smallest tree whose fidelity on the other 25% (plus ``VALIDATION_QUERIES`` network-
+        labelled rows drawn near each) stays within ``prune`` of its own; the tree grown on
+        all rows then gives up as much fidelity on its pruning rows. Reported in ``pruning_``
+        and ``notes["pruned"]``. None: no pruning (the default; see docs/benchmarks.md).
     max_literals : int >= 0 or None, default=None
-        Prune along the same path (on all rows) to the largest tree whose rule view writes at
-        most this many literals (``complexity()["conditions"]``; an m-of-n test over n
-        conditions counts n). None: no bound. With ``prune``, both apply.
+        Prune along the same path to the largest tree whose rule view writes at most this many
+        literals (``complexity()["conditions"]``; an m-of-n test over n conditions counts n).
+        None: no bound. With ``prune``, both apply.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -207,6 +213,11 @@ class TrepanExtractor(Extractor):
             n_val = int(round(X.shape[0] * VALIDATION_SHARE))
             X_val = X[np.sort(order[:n_val])]
             g = self._grow(X[np.sort(order[n_val:])], split)
+            # Few validation rows measure fidelity coarsely: rows drawn near them (never near
+            # the rows the tree grew on) and labelled by the network join them.
+            near = QuerySampler(self.schema_, X_val, method="perturb", random_state=split,
+                                validate=False).sample(VALIDATION_QUERIES * n_val)
+            X_val = np.vstack([X_val, near])
             _, _, chosen = pruned(
                 g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
                 prune=self.prune, max_literals=None, X_val=X_val,
