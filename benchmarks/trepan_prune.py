@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from simplify import BUDGET, MATCH_BUDGETS, NETWORKS, _data, _network  # noqa: E402
+from simplify import BUDGET, MATCH_BUDGETS, NETWORKS, _data, _network
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "simplify.md"
@@ -149,7 +149,7 @@ def main() -> None:
     if "--only" in sys.argv:
         names = [sys.argv[sys.argv.index("--only") + 1]]
     if "--weighting" in sys.argv:
-        import nnrules.extract.trepan as trepan
+        from nnrules.extract import trepan
 
         trepan.QUERY_WEIGHTING = sys.argv[sys.argv.index("--weighting") + 1]
     rows = [r for name in names for r in _run(name, german)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -37,8 +38,8 @@ def test_path_literals_fall_and_fidelity_never_rises(fitted):
     assert len(path) >= 3
     lits = [p.literals for p in path]
     fids = [p.fidelity for p in path]
-    assert all(a > b for a, b in zip(lits, lits[1:], strict=False))
-    assert all(a >= b for a, b in zip(fids, fids[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(lits))
+    assert all(a >= b for a, b in itertools.pairwise(fids))
     assert path[-1].literals == 0 and path[-1].tree.leaves().size == 1
     for p in path:  # the recorded count is the count of the tree held
         assert tree_literals(p.tree) == p.literals
@@ -148,3 +149,14 @@ def test_pruned_monk_trees_are_the_concepts():
             d.X_train, feature_names=d.feature_names).surrogate_
         assert tree.to_rules().to_text().splitlines() == rules[problem]
         assert np.array_equal(tree.predict(d.X_test), monk_concept(problem, A))
+
+
+def test_pruning_is_in_the_saved_tree_and_its_report(data, tmp_path):
+    ex = TrepanExtractor(_black_box, max_leaves=10, min_samples=400, max_literals=3,
+                         random_state=0).fit(data)
+    again = TreeSurrogate.from_dict(json.loads(json.dumps(ex.surrogate_.to_dict())))
+    assert again.notes["pruned"] == ex.pruning_
+    assert np.array_equal(again.predict(data), ex.surrogate_.predict(data))
+    detail = again.report_details(data, None)["pruned"]
+    lb, la = ex.pruning_["literals"]
+    assert detail.startswith(f"literals {lb} -> {la},") and la <= 3 < lb

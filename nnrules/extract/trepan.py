@@ -210,7 +210,7 @@ class TrepanExtractor(Extractor):
             # on its pruning rows; the tree grown on all rows then gives up as much.
             split = np.random.default_rng(int(rng.integers(0, 2**31 - 1)))
             order = split.permutation(X.shape[0])
-            n_val = int(round(X.shape[0] * VALIDATION_SHARE))
+            n_val = round(X.shape[0] * VALIDATION_SHARE)
             X_val = X[np.sort(order[:n_val])]
             g = self._grow(X[np.sort(order[n_val:])], split)
             # Few validation rows measure fidelity coarsely: rows drawn near them (never near

@@ -404,7 +404,7 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
         Xv, yv = (R, L) if X_val is None else (X_val, np.asarray(val_labels))
         fids = [_agreement(t, Xv, yv) for t in trees]
         chosen = max(i for i, f in enumerate(fids) if f >= fids[0] - prune - 1e-12)
-        info["validation_rows"] = int(len(yv)) if X_val is not None else 0
+        info["validation_rows"] = len(yv) if X_val is not None else 0
         info["validation_fidelity"] = [fids[0], fids[chosen]]
     info["path_fidelity"] = [start, path_fid[chosen]]
     if max_literals is not None and _rule_literals(trees[chosen]) > max_literals:
