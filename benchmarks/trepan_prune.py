@@ -79,8 +79,9 @@ def _run(name, german):
                 X, feature_names=names).surrogate_
             cart.append((_literals(s), fid(s), leaves))
         default = next(p for p in cart if p[2] == BUDGET[name])
-        honest = TrepanExtractor(net.predict, max_leaves=BUDGET[name], prune=EPS,
-                                 random_state=0).fit(X, feature_names=names).surrogate_
+        honest = full if "--curves" in sys.argv else TrepanExtractor(  # --curves: skip it
+            net.predict, max_leaves=BUDGET[name], prune=EPS, random_state=0).fit(
+            X, feature_names=names).surrogate_
         # Every CART size TREPAN's curve reaches, and every TREPAN size CART's reaches.
         c_vs = [(c, _smallest(trepan, c[1])) for c in cart]
         t_vs = [(t, _smallest(cart, t[1])) for t in trepan]
@@ -148,6 +149,10 @@ def main() -> None:
     names = ["breast_cancer", "wine", "digits"] + (["german"] if german else [])
     if "--only" in sys.argv:
         names = [sys.argv[sys.argv.index("--only") + 1]]
+    if "--cost" in sys.argv:
+        import nnrules.extract.trepan as trepan
+
+        trepan.PATH_COST = sys.argv[sys.argv.index("--cost") + 1]
     if "--weighting" in sys.argv:
         from nnrules.extract import trepan
 

@@ -42,6 +42,7 @@ __all__ = ["VALIDATION_QUERIES", "VALIDATION_SHARE", "TrepanExtractor"]
 VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the pruned tree
 VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
 QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
+PATH_COST = "tree"  # "tree" or "rules": see ``nnrules.extract.engines.prune_tree``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
 
 
@@ -221,7 +222,8 @@ class TrepanExtractor(Extractor):
             _, _, chosen = pruned(
                 g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
                 prune=self.prune, max_literals=None, X_val=X_val,
-                val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"])
+                val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"],
+                cost=PATH_COST)
             # (A smaller tree can be more faithful than the grown one: then nothing is given up.)
             loss = max(0.0, chosen["path_fidelity"][0] - chosen["path_fidelity"][1])
         g = self._grow(X, rng)
@@ -229,7 +231,7 @@ class TrepanExtractor(Extractor):
             g["tree"], X, g["labels"], g["queries"], g["query_labels"],
             prune=self.prune if loss is None else None, max_fidelity_loss=loss,
             max_literals=self.max_literals, generated=g["rows"],
-            query_weights=g["query_weights"])
+            query_weights=g["query_weights"], cost=PATH_COST)
         if chosen:
             self.pruning_["validation"] = {
                 k: chosen[k] for k in ("validation_rows", "validation_fidelity", "literals")}

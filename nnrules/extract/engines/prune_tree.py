@@ -85,8 +85,8 @@ class _State:
     """The tree being pruned: node arrays indexed like the input tree, plus per-node caches."""
 
     def __init__(self, tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray,
-                 weights: np.ndarray | None):
-        self.labels, self.w = labels, weights
+                 weights: np.ndarray | None, cost: str = "tree"):
+        self.labels, self.w, self.cost = labels, weights, cost
         self.k = tree.value.shape[1]
         self.tests = list(tree.tests)
         self.left = tree.left.copy()
@@ -133,7 +133,36 @@ class _State:
                 h = H[u][at[u]]
                 at[int(self.left[u])] = at[u][h]
                 at[int(self.right[u])] = at[u][~h]
+        self.sizes(order)
         return order, at, corr, H, lits
+
+    def sizes(self, order: list[int]) -> None:
+        """Per live node: leaves below, literals of one-rule-per-leaf below (``psub``), and
+        literals of its ancestors' tests (``anc``), for the "rules" cost."""
+        leaves, psub, anc = {}, {}, {0: 0}
+        for u in reversed(order):
+            if self.left[u] < 0:
+                leaves[u], psub[u] = 1, 0
+                continue
+            a, b = int(self.left[u]), int(self.right[u])
+            leaves[u] = leaves[a] + leaves[b]
+            psub[u] = len(self.conds[u]) * leaves[u] + psub[a] + psub[b]
+        for u in order:
+            if self.left[u] >= 0:
+                anc[int(self.left[u])] = anc[int(self.right[u])] = anc[u] + len(self.conds[u])
+        self.leaves, self.psub, self.anc = leaves, psub, anc
+
+    def saved(self, kind: str, u: int, lits: dict, other: int = -1) -> int:
+        """Literals a move saves: in the tree's tests ("tree" cost) or in one rule per leaf
+        ("rules" cost: every test counts once per leaf below it)."""
+        n = len(self.conds[u])
+        if self.cost == "tree":
+            return {"collapse": lits[u], "bypass": n + lits.get(other, 0), "shrink": 1}[kind]
+        if kind == "collapse":
+            return self.psub[u] + self.anc[u] * (self.leaves[u] - 1)
+        if kind == "bypass":
+            return n * self.leaves[u] + self.psub[other] + self.anc[u] * self.leaves[other]
+        return self.leaves[u]
 
     def majority(self, idx: np.ndarray, u: int) -> tuple[int, np.ndarray]:
         if idx.size == 0:
@@ -162,14 +191,14 @@ def _candidates(state: _State, order, at, corr, lits):
         wu = None if state.w is None else state.w[idx]
         now = _mass(cu, wu)
         a, b = int(state.left[u]), int(state.right[u])
-        saved = lits[u]
+        saved = state.saved("collapse", u, lits)
         best = 0 if idx.size == 0 else np.bincount(state.labels[idx], minlength=state.k,
                                                    weights=wu).max()
         out.append(((now - best) / saved, -saved, (u, 0, 0, 0), ("collapse", u)))
         ca, cb = corr[a][idx], corr[b][idx]
         n = len(state.conds[u])
         for side, other, cc in ((0, b, ca), (1, a, cb)):
-            saved = n + lits[other]
+            saved = state.saved("bypass", u, lits, other)
             lost = now - _mass(cc, wu)
             out.append((lost / saved, -saved, (u, 1, side, 0), ("bypass", u, a if side == 0
                                                                    else b)))
@@ -191,8 +220,10 @@ def _candidates(state: _State, order, at, corr, lits):
             if not 1 <= new_m <= n - 1:
                 continue
             lost = now_s - base - sign @ (D >= new_m).astype(sign.dtype)
+            saved = state.saved("shrink", u, lits)
             for i in range(n):
-                out.append((float(lost[i]), -1, (u, 2, i, new_m), ("shrink", u, i, new_m)))
+                out.append((float(lost[i]) / saved, -saved, (u, 2, i, new_m),
+                            ("shrink", u, i, new_m)))
     return out
 
 
@@ -262,8 +293,8 @@ def _materialise(snap: tuple, like: TreeSurrogate, X_real: np.ndarray | None) ->
 
 
 def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
-                 weights: np.ndarray | None = None,
-                 n_real: int | None = None) -> list[PrunePoint]:
+                 weights: np.ndarray | None = None, n_real: int | None = None,
+                 cost: str = "tree") -> list[PrunePoint]:
     """Prune ``tree`` step by step down to one leaf (see the module docstring).
 
     Parameters
@@ -279,6 +310,10 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
     n_real : int, optional
         The first ``n_real`` rows are real; each tree's node counts are recomputed on them
         (default: all rows).
+    cost : {"tree", "rules"}, default="tree"
+        What a step is charged per literal saved: literals in the tree's tests, or literals of
+        one rule per leaf (a test counts once per leaf below it, closer to the rule view of
+        deep trees). Every step removes literals from the tree's tests either way.
 
     Returns
     -------
@@ -299,7 +334,9 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
                           or w.sum() <= 0):
         raise ParameterError(f"pruning_path needs one finite weight >= 0 per row (not all 0); "
                              f"got {w.size} weights for {labels.size} rows.")
-    state = _State(tree, X, labels, w)
+    if cost not in ("tree", "rules"):
+        raise ParameterError(f"cost must be 'tree' or 'rules'; got {cost!r}.")
+    state = _State(tree, X, labels, w, cost)
     total = labels.size if w is None else float(w.sum())
     order, at, corr, _, lits = state.evaluate()
     raw = [(state.snapshot(), lits[0], _mass(corr[0], w) / total, "start")]
@@ -363,7 +400,7 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
            query_labels: np.ndarray, *, prune: float | None, max_literals: int | None,
            X_val: np.ndarray | None = None, val_labels: np.ndarray | None = None,
            generated: np.ndarray | None = None, query_weights: np.ndarray | None = None,
-           max_fidelity_loss: float | None = None,
+           max_fidelity_loss: float | None = None, cost: str = "tree",
            ) -> tuple[TreeSurrogate, list[PrunePoint], dict[str, Any]]:
     """Prune a grown tree as ``TrepanExtractor(prune=..., max_literals=...)`` asks.
 
@@ -388,7 +425,7 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
     L = np.concatenate([labels, query_labels]).astype(np.int64)
     weights = None if query_weights is None else np.concatenate(
         [np.ones(X.shape[0]), np.asarray(query_weights, dtype=float)])
-    path = pruning_path(tree, R, L, weights=weights, n_real=X.shape[0])
+    path = pruning_path(tree, R, L, weights=weights, n_real=X.shape[0], cost=cost)
     trees = [tree] + [p.tree for p in path]
     w = np.ones(L.size) if weights is None else weights
     start = float(w @ (tree.predict_index(R) == L)) / float(w.sum())
