@@ -116,7 +116,7 @@ def _table(rows, names) -> list[str]:
               "the extraction rows)."),
              "", ("| data | network | CART default | TREPAN at CART's fidelity | ratio | "
                   "TREPAN unpruned | CART at TREPAN's fidelity | TREPAN prune=" f"{EPS} | "
-                  "CART sizes TREPAN ≤ | TREPAN sizes TREPAN ≤ |"),
+                  "CART sizes where TREPAN ≤ CART | TREPAN sizes where TREPAN ≤ CART |"),
              "|---|---|---|---|---:|---|---|---|---|---|"]
     for r in rows:
         t = r["trepan_at_cart"]
