@@ -150,7 +150,7 @@ def main() -> None:
     if "--only" in sys.argv:
         names = [sys.argv[sys.argv.index("--only") + 1]]
     if "--cost" in sys.argv:
-        import nnrules.extract.trepan as trepan
+        from nnrules.extract import trepan
 
         trepan.PATH_COST = sys.argv[sys.argv.index("--cost") + 1]
     if "--weighting" in sys.argv:
