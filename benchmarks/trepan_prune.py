@@ -36,6 +36,9 @@ OUT = ROOT / "benchmarks" / "results" / "simplify.md"
 SECTION = "## Pruning: TREPAN and CART at equal held-out fidelity"
 EPS = 0.01
 VALIDATION = "--validation" in sys.argv
+# --grow N: TREPAN's curve starts from a tree of N leaves (default: the data set's budget).
+GROW = ({} if "--grow" not in sys.argv else
+        {n: int(sys.argv[sys.argv.index("--grow") + 1]) for n in BUDGET})
 
 
 def _literals(tree) -> int:
@@ -67,7 +70,8 @@ def _run(name, german):
             return float(np.mean(tree.predict(X_test) == ref))
 
         start = time.perf_counter()
-        ex = TrepanExtractor(net.predict, max_leaves=BUDGET[name], max_literals=10**9,
+        ex = TrepanExtractor(net.predict, max_leaves=GROW.get(name, BUDGET[name]),
+                             max_literals=10**9,
                              random_state=0).fit(X, feature_names=names)
         full = ex.surrogate_
         trepan = [(_literals(full), fid(full), "full")]
