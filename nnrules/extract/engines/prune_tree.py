@@ -11,12 +11,14 @@ the least fidelity per literal saved, until the tree is a single leaf:
 - **shrink** an m-of-n test by one condition, keeping ``m`` or lowering it by one (saves one
   literal; a test left with one condition becomes that condition).
 
-Fidelity is the share of the *pruning rows* whose answer the tree reproduces. For
-TREPAN these are the rows it already labelled with the network: its extraction rows and the
-queries it generated while growing, never rows kept aside to report fidelity.
+Fidelity is the (optionally weighted) share of the *pruning rows* whose answer the tree
+reproduces. For TREPAN these are the rows it already labelled with the network: its extraction
+rows and the queries it generated while growing (a leaf's queries together weigh as much as its
+real rows), never rows kept aside to report fidelity.
 
 Literals are counted as written in the tree's tests: a single condition counts 1, an m-of-n test
-over n conditions counts n (``tree_literals``). Each step saves at least one literal. The path
+over n conditions counts n (``tree_literals``). Each step saves at least one literal (a step is
+charged for these literals, or with ``cost="rules"`` for those of one rule per leaf). The path
 keeps the Pareto front of the trees visited: literals strictly fall along it and fidelity on the
 pruning rows never rises (a tree that a smaller, at-least-as-faithful tree dominates is dropped).
 
