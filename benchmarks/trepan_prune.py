@@ -4,6 +4,12 @@ Run from the repository root:
 
     python benchmarks/trepan_prune.py [--german PATH/TO/german.data] [--only NAME]
 
+Options used to choose defaults and to try variants (results printed, not written):
+``--validation`` (extract on 75% of the training rows, score on the other 25%; the reported
+held-out rows are not touched), ``--curves`` (skip ``prune=EPS``), ``--weighting
+uniform|reach``, ``--cost tree|rules``, ``--grow N`` (TREPAN's curve starts from N leaves),
+``--no-mofn`` (TREPAN with single-condition tests).
+
 Networks and data as ``benchmarks/simplify.py`` (three scikit-learn MLPs per data set, seeds
 0/1/2, 16/32/64 hidden units; held-out 30%). Per network:
 
