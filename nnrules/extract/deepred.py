@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nnrules._validation import Interval, Options
-from nnrules.extract.decompose.assemble import exact_rules, generalise, ranked_rules, relabel
+from nnrules.extract.decompose.assemble import exact_rules, ranked_rules, relabel
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import (
     COMMON_CONSTRAINTS,
@@ -30,6 +30,9 @@ from nnrules.extract.decompose.extractor import (
 from nnrules.extract.decompose.prune import prune_inputs
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
+from nnrules.extract.decompose.unit_terms import UnitTrees, unit_product
+from nnrules.extract.decompose.widen import widen
+from nnrules.surrogates.rules import simplify_conditions
 
 __all__ = ["DeepRedExtractor"]
 
@@ -105,13 +108,14 @@ class DeepRedExtractor(DecompositionalExtractor):
         "generalise": Interval(float, 0, 1, allow_none=True),
         "max_samples": Interval(int, 2, None, allow_none=True),
         "term_leaves": Interval(int, 2, None, allow_none=True),
+        "term_learner": Options(("unit", "term")),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
                  min_support: int = 1, beam: int = 64, prune: bool = True,
                  prune_tolerance: float = 0.01, relabel: bool = True,
                  generalise: float | None = 0.0, max_samples: int | None = 2000,
-                 term_leaves: int | None = 16, max_rules: int | None = None, max_terms: int | None = 2000,
+                 term_leaves: int | None = 16, term_learner: str = "unit", max_rules: int | None = None, max_terms: int | None = 2000,
                  max_seconds: float | None = 60.0, verbose: bool = False,
                  random_state: int | None = None):
         self.network = network
@@ -125,6 +129,7 @@ class DeepRedExtractor(DecompositionalExtractor):
         self.generalise = generalise
         self.max_samples = max_samples
         self.term_leaves = term_leaves
+        self.term_learner = term_learner
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -147,11 +152,16 @@ class DeepRedExtractor(DecompositionalExtractor):
         else:
             self._n_term_min = self._n_min
         self._book: dict[Term, tuple[list, list]] = {}
+        self._products: dict[tuple, list] = {}
+        self._units = UnitTrees(ws.levels, self._rows, min_samples_leaf=self._n_term_min,
+                                max_leaves=self.term_leaves, max_depth=self.max_depth,
+                                columns=None, schema=self.schema_, seed=ws.seed)
         self.pruned_inputs_ = None
         self._columns = None
         if self.prune:
             self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance)
             self._columns = np.asarray(self.pruned_inputs_.kept, dtype=np.int64)
+            self._units.columns = self._columns
         K = ws.stack.n_hidden
         finished: list[tuple[tuple, int]] = []
         try:
@@ -184,7 +194,7 @@ class DeepRedExtractor(DecompositionalExtractor):
             ruleset, truncated = exact_rules(finished, X0, ws.labels, classes=ws.classes,
                                              schema=self.schema_, max_rules=self.max_rules)
         else:
-            finished = [(generalise(c, k, X0, ws.labels, tolerance=self.generalise), k)
+            finished = [(widen(c, k, X0, ws.labels, tolerance=self.generalise), k)
                         for c, k in finished]
             ruleset, truncated = ranked_rules(finished, X0, ws.labels, classes=ws.classes,
                                               schema=self.schema_, max_rules=self.max_rules)
@@ -197,19 +207,64 @@ class DeepRedExtractor(DecompositionalExtractor):
             pooled: dict[tuple, np.ndarray] = {}
             for c in current:
                 ws.budget.tick()
-                factors = [self._dnf(ws, Term(k, cond.feature, cond.value), cond.op == ">")
-                           for cond in c]
-                product = conjoin(factors, ws.n_rows, min_support=self.min_support,
-                                  beam=self.beam, schema=self.schema_ if k == 1 else None,
-                                  tick=ws.budget.tick)
-                for p, mask in zip(product.clauses, product.masks):
+                for p, mask in self._product(ws, c, k):
                     pooled[p] = pooled[p] | mask if p in pooled else mask
             ranked = sorted(pooled.items(), key=lambda kv: (-int(kv[1].sum()), kv[0]))
             current = [c for c, _ in ranked[: self.beam]]
         return current
 
+    def _product(self, ws: Workspace, clause: tuple, k: int) -> list[tuple[tuple, np.ndarray]]:
+        """``clause`` on level k rewritten on level k-1: (clause, training-row mask) pairs."""
+        key = (k, clause)
+        if key in self._products:
+            return self._products[key]
+        schema = self.schema_ if k == 1 else None
+        if self.term_learner == "unit":
+            by_unit: dict[int, list] = {}
+            for cond in clause:
+                by_unit.setdefault(cond.feature, []).append(cond)
+            factors = []
+            for unit, conds in sorted(by_unit.items()):
+                for cond in conds:
+                    self._note(ws, Term(k, unit, cond.value))
+                factors.append(self._units.tree(k, unit).factor(conds))
+            if self.min_support > 0:
+                out = unit_product(factors, ws.n_rows, min_support=self.min_support,
+                                   beam=self.beam, schema=schema)
+            else:  # the exact composition: every satisfiable product, supported or not
+                dnfs = [[(c, ids == i) for i, c in enumerate(cl)] for cl, ids in factors]
+                product = conjoin(dnfs, ws.n_rows, min_support=0, beam=self.beam,
+                                  schema=schema, tick=ws.budget.tick)
+                out = list(zip(product.clauses, product.masks))
+        else:
+            factors = [self._dnf(ws, Term(k, cond.feature, cond.value), cond.op == ">")
+                       for cond in clause]
+            product = conjoin(factors, ws.n_rows, min_support=self.min_support,
+                              beam=self.beam, schema=schema, tick=ws.budget.tick)
+            out = list(zip(product.clauses, product.masks))
+        self._products[key] = out
+        return out
+
+    def _note(self, ws: Workspace, term: Term) -> None:
+        """Charge a new term to the budget and put its leaves in the trace (unit learner)."""
+        if term in self._book:
+            return
+        ws.budget.charge_terms(1)
+        if not self._units.has(term.level, term.unit):
+            ws.budget.tick()
+        tree = self._units.tree(term.level, term.unit)
+        ws.trace.note_term(term, int(term.holds(ws.levels).sum()))
+        for leaf in tree.leaves:
+            share = tree.share_above(leaf, term.threshold)
+            positive = share > 0.5
+            ws.trace.add(term.level - 1, simplify_conditions(tree.paths[leaf]) or (), term,
+                         positive=positive, support=len(tree.values[leaf]),
+                         confidence=share if positive else 1.0 - share)
+        self._book[term] = ([], [])
+
     def _dnf(self, ws: Workspace, term: Term, positive: bool) -> list[tuple[tuple, Any]]:
-        """The clauses on ``term.level - 1`` predicting the term true (or false), with masks."""
+        """The clauses on ``term.level - 1`` predicting the term true (or false), with masks
+        (one tree per term, as Zilke et al.)."""
         if term not in self._book:
             ws.budget.charge_terms(1)
             ws.budget.tick()
