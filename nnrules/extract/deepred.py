@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nnrules._validation import Interval, Options
-from nnrules.extract.decompose.assemble import exact_rules, ranked_rules, relabel
+from nnrules.extract.decompose.assemble import exact_rules, ranked_rules
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import (
     COMMON_CONSTRAINTS,
@@ -31,10 +31,13 @@ from nnrules.extract.decompose.prune import prune_inputs
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
 from nnrules.extract.decompose.unit_terms import UnitTrees, unit_product
-from nnrules.extract.decompose.widen import widen
+from nnrules.extract.decompose.widen import ConditionMasks, widen
 from nnrules.surrogates.rules import simplify_conditions
 
 __all__ = ["DeepRedExtractor"]
+
+# Share of max_seconds kept for relabelling, widening and ranking the substituted clauses.
+_FINISH_SHARE = 0.25
 
 
 class DeepRedExtractor(DecompositionalExtractor):
@@ -164,6 +167,7 @@ class DeepRedExtractor(DecompositionalExtractor):
             self._units.columns = self._columns
         K = ws.stack.n_hidden
         finished: list[tuple[tuple, int]] = []
+        ws.budget.reserve(_FINISH_SHARE)
         try:
             ws.budget.tick()
             leaves = learn_clauses(ws.levels[K], ws.labels, min_samples_leaf=self._n_min,
@@ -187,18 +191,45 @@ class DeepRedExtractor(DecompositionalExtractor):
                           f"{ws.budget.elapsed():.1f} s", file=sys.stderr)
         except OutOfBudget as stop:
             self._stopped(stop.reason)
+        ws.budget.release()
+        if self.term_learner == "unit" and self.min_support == 0:
+            self._close_trace(ws)
         X0 = ws.levels[0]
+        masks = ConditionMasks(X0)
         if self.relabel:
-            finished = relabel(finished, X0, ws.labels)
+            finished = self._relabel(finished, masks, ws.labels)
+        finished = list(dict.fromkeys(finished))
         if self.generalise is None:
             ruleset, truncated = exact_rules(finished, X0, ws.labels, classes=ws.classes,
                                              schema=self.schema_, max_rules=self.max_rules)
         else:
-            finished = [(widen(c, k, X0, ws.labels, tolerance=self.generalise), k)
-                        for c, k in finished]
+            widened: list[tuple[tuple, int]] = []
+            try:
+                for i, (c, k) in enumerate(finished):
+                    if i % 32 == 0:
+                        ws.budget.tick()
+                    widened.append((widen(c, k, X0, ws.labels, tolerance=self.generalise,
+                                          masks=masks), k))
+            except OutOfBudget as stop:  # the rest stay as substituted
+                widened += finished[len(widened):]
+                if self.partial_reason_ is None:
+                    self._stopped(stop.reason)
+            finished = list(dict.fromkeys(widened))
             ruleset, truncated = ranked_rules(finished, X0, ws.labels, classes=ws.classes,
                                               schema=self.schema_, max_rules=self.max_rules)
         return self._finish(ws, ruleset, truncated)
+
+    @staticmethod
+    def _relabel(candidates, masks, labels) -> list[tuple[tuple, int]]:
+        """Each clause gets the network's majority class on its training rows (as
+        :func:`~nnrules.extract.decompose.assemble.relabel`, with cached condition masks)."""
+        out = []
+        for clause, k in candidates:
+            mask = masks.clause(clause)
+            if mask.any():
+                k = int(np.argmax(np.bincount(labels[mask])))
+            out.append((clause, int(k)))
+        return out
 
     def _rewrite(self, ws: Workspace, clause: tuple, level: int, node: str) -> list[tuple]:
         """Clauses on the inputs equivalent (up to pruning) to ``clause`` on ``level``."""
@@ -245,11 +276,28 @@ class DeepRedExtractor(DecompositionalExtractor):
         self._products[key] = out
         return out
 
-    def _note(self, ws: Workspace, term: Term) -> None:
+    def _close_trace(self, ws: Workspace) -> None:
+        """Note every hidden term named by a recorded leaf whose unit has a tree (uncharged),
+        so the trace's intermediate rules compose down to the inputs (the exact mode)."""
+        todo = list(self._book)
+        while todo:
+            term = todo.pop()
+            tree = self._units.tree(term.level, term.unit)
+            if term.level < 2:
+                continue
+            for leaf in tree.leaves:
+                for c in tree.paths[leaf]:
+                    lower = Term(term.level - 1, c.feature, c.value)
+                    if lower not in self._book and self._units.has(lower.level, lower.unit):
+                        self._note(ws, lower, charge=False)
+                        todo.append(lower)
+
+    def _note(self, ws: Workspace, term: Term, charge: bool = True) -> None:
         """Charge a new term to the budget and put its leaves in the trace (unit learner)."""
         if term in self._book:
             return
-        ws.budget.charge_terms(1)
+        if charge:
+            ws.budget.charge_terms(1)
         if not self._units.has(term.level, term.unit):
             ws.budget.tick()
         tree = self._units.tree(term.level, term.unit)

@@ -45,9 +45,20 @@ class Budget:
         self._last_tick = self.start
         self.last_step = 0.0  # seconds between the last two ticks
         self.overrun = 0.0  # seconds past max_seconds when the time ran out
+        self._limit = max_seconds  # the time limit ticks check (see reserve)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
+
+    def reserve(self, fraction: float) -> None:
+        """Keep the last ``fraction`` of ``max_seconds`` for finishing work: ticks raise once
+        ``(1 - fraction) * max_seconds`` have passed, until :meth:`release`."""
+        if self.max_seconds is not None:
+            self._limit = (1.0 - fraction) * self.max_seconds
+
+    def release(self) -> None:
+        """Ticks check the whole ``max_seconds`` again."""
+        self._limit = self.max_seconds
 
     def tick(self) -> None:
         """Raise OutOfBudget when the time is up."""
@@ -55,9 +66,12 @@ class Budget:
         now = time.perf_counter()
         self.last_step, self._last_tick = now - self._last_tick, now
         elapsed = now - self.start
-        if self.max_seconds is not None and elapsed > self.max_seconds:
-            self.overrun = elapsed - self.max_seconds
-            raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s")
+        if self._limit is not None and elapsed > self._limit:
+            self.overrun = elapsed - self._limit
+            note = ("" if self._limit == self.max_seconds else
+                    f" ({self._limit:.3g} s of it for this stage, the rest kept to finish)")
+            raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s"
+                              + note)
 
     def charge_terms(self, n: int = 1) -> None:
         """Count ``n`` new terms; raise OutOfBudget if that passes max_terms."""

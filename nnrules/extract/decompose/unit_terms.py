@@ -230,14 +230,29 @@ def unit_product(factors: Sequence[tuple[list[Clause], np.ndarray]], n_rows: int
     """
     if not factors:
         return [((), np.ones(n_rows, dtype=bool))]
-    codes = np.stack([ids for _, ids in factors], axis=1)
-    live = np.flatnonzero(np.all(codes >= 0, axis=1))
+    live = np.arange(n_rows)
+    for _, ids in factors:
+        live = live[ids[live] >= 0]
     if len(live) == 0:
         return []
-    combos, inverse, counts = np.unique(codes[live], axis=0, return_inverse=True,
-                                        return_counts=True)
+    # One integer per row naming its tuple of clause ids (mixed radix, re-coded densely
+    # whenever the next factor could overflow int64), then one 1-D unique.
+    key = np.zeros(len(live), dtype=np.int64)
+    span = 1
+    for clauses, ids in factors:
+        radix = max(1, len(clauses))
+        if span * radix >= 2**62:
+            _, key = np.unique(key, return_inverse=True)
+            key, span = key.astype(np.int64).ravel(), int(key.max()) + 1
+        key = key * radix + ids[live]
+        span *= radix
+    _, first, inverse, counts = np.unique(key, return_index=True, return_inverse=True,
+                                          return_counts=True)
     inverse = inverse.ravel()
+    combos = np.stack([ids[live[first]] for _, ids in factors], axis=1)
     order = np.argsort(-counts, kind="stable")
+    grouped = live[np.argsort(inverse, kind="stable")]  # rows of combo i: one slice
+    starts = np.cumsum(counts) - counts
     out: list[tuple[Clause, np.ndarray]] = []
     for i in order:
         if counts[i] < max(1, min_support) or len(out) >= beam:
@@ -248,6 +263,6 @@ def unit_product(factors: Sequence[tuple[list[Clause], np.ndarray]], n_rows: int
         if merged is None:
             continue
         mask = np.zeros(n_rows, dtype=bool)
-        mask[live[inverse == i]] = True
+        mask[grouped[starts[i]:starts[i] + counts[i]]] = True
         out.append((tuple(merged), mask))
     return out

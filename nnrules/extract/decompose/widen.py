@@ -14,12 +14,35 @@ from __future__ import annotations
 import numpy as np
 
 from nnrules.extract.decompose.terms import Clause
+from nnrules.surrogates.rules import Condition
 
-__all__ = ["widen"]
+__all__ = ["ConditionMasks", "widen"]
+
+
+class ConditionMasks:
+    """Each condition's rows on ``X``, computed once: substituted clauses share most of their
+    conditions (the paths of the input level's unit trees)."""
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = X
+        self._masks: dict[Condition, np.ndarray] = {}
+
+    def __call__(self, condition: Condition) -> np.ndarray:
+        mask = self._masks.get(condition)
+        if mask is None:
+            mask = self._masks[condition] = condition.holds(self.X)
+        return mask
+
+    def clause(self, clause: Clause) -> np.ndarray:
+        """Rows satisfying every condition of ``clause``."""
+        ok = np.ones(len(self.X), dtype=bool)
+        for c in clause:
+            ok &= self(c)
+        return ok
 
 
 def widen(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
-          tolerance: float = 0.0) -> Clause:
+          tolerance: float = 0.0, masks: ConditionMasks | None = None) -> Clause:
     """Drop conditions of ``clause -> k`` while its confidence on the rows stays up.
 
     Parameters
@@ -32,6 +55,8 @@ def widen(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
         The network's class index per row.
     tolerance : float, default=0.0
         Largest fall of the confidence below its starting value.
+    masks : ConditionMasks, optional
+        A cache of condition masks on ``X``.
 
     Returns
     -------
@@ -41,7 +66,7 @@ def widen(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
     conds = list(clause)
     if len(conds) < 2:
         return tuple(conds)
-    fail = np.array([~c.holds(X) for c in conds])  # (n_conditions, n_rows)
+    fail = np.array([~(c.holds(X) if masks is None else masks(c)) for c in conds])  # (n_conditions, n_rows)
     n_fail = fail.sum(axis=0)
     right = labels == k
 
@@ -55,7 +80,7 @@ def widen(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
         none = n_fail == 0
         n0, r0 = int(none.sum()), int(np.sum(right & none))
         one = np.flatnonzero(n_fail == 1)
-        which = np.argmax(fail[alive][:, one], axis=0)  # position in `alive` of the failure
+        which = np.argmax(fail[:, one][alive], axis=0)  # position in `alive` of the failure
         n1 = np.bincount(which, minlength=len(alive))
         r1 = np.bincount(which, weights=right[one], minlength=len(alive))
         best, best_conf = None, -1.0
