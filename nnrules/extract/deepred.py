@@ -2,14 +2,29 @@
 
 A tree learns the network's classes from the last hidden layer; each of its leaves is a clause
 of terms ``h_K[j] > t`` (or their negations). Layer by layer, every term is replaced by the
-clauses of a tree that predicts it from the layer below (term-wise substitution), down to the
-inputs, where optional RxREN input pruning (:func:`~nnrules.extract.decompose.prune_inputs`)
-has dropped inputs the network barely uses. Products are formed and pruned as they are made
-(:func:`~nnrules.extract.decompose.conjoin`), each output clause is carried all the way down
-before the next one starts (best supported first), and a budget stops the work cleanly, keeping
-the clauses finished so far. The leaves of one tree partition its layer, so with no pruning
-(``min_support=0``, unlimited ``beam``) the rules compute exactly the composition of the
-intermediate rules (``generalise=None``, ``relabel=False``).
+clauses that predict it from the layer below (term-wise substitution), down to the inputs,
+where RxREN input pruning (:func:`~nnrules.extract.decompose.prune_inputs`) has dropped inputs
+the network barely uses. Each output clause is carried all the way down before the next one
+starts (best supported first), and a budget stops the work cleanly, keeping the clauses
+finished so far.
+
+Bounded by construction (the default, ``term_learner="unit"``): terms are learned only for the
+units the rules being rewritten name, by one tree per unit that answers every threshold on it
+(:mod:`~nnrules.extract.decompose.unit_terms`), so a layer costs at most one tree per unit; the
+product of a clause's factors is counted through the training rows (only products that cover a
+row are ever made, at most ``beam`` kept per clause and per layer), so no product is enumerated
+and filtered afterwards. ``term_learner="term"`` learns one tree per term as in the paper (its
+products formed by :func:`~nnrules.extract.decompose.conjoin`); it is much slower on wide
+layers (MAGIC's 64-32-16 network did not finish in 60 s).
+
+Default budget: ``max_seconds=60`` (a quarter of it kept for relabelling, widening and ranking
+the substituted clauses), ``max_terms=2000``, no rule limit; measured within it on every
+network of ``benchmarks/decompositional.py`` (XOR, MONK-2, MAGIC 64-32-16, letter 128-64) with
+at most ~0.6 GB peak resident memory.
+
+The leaves of one tree partition its layer, so with no pruning (``min_support=0``, unlimited
+``beam``) the rules compute the composition of the intermediate rules (``generalise=None``,
+``relabel=False``): exactly through one hidden layer.
 """
 
 from __future__ import annotations
@@ -55,7 +70,7 @@ class DeepRedExtractor(DecompositionalExtractor):
     min_support : int, default=1
         A partial clause covering fewer training rows is dropped as soon as it is made (0 keeps
         every satisfiable clause: the exact composition).
-    beam : int, default=64
+    beam : int, default=128
         Most clauses kept per output clause and layer (the best supported).
     prune : bool, default=True
         RxREN input pruning before learning from the inputs.
@@ -66,24 +81,30 @@ class DeepRedExtractor(DecompositionalExtractor):
         Give each input clause the network's majority class on the training rows it covers
         (:func:`~nnrules.extract.decompose.assemble.relabel`); False keeps the class of the
         output clause it came from (the exact composition).
-    generalise : float or None, default=0.0
+    generalise : float or None, default=0.05
         Merge and prune after substitution: drop each rule's conditions while its confidence
         on the training rows falls by at most this much, then keep the rules that add correct
         decisions, as a decision list by confidence (as ``eclaire`` does). None keeps every
         substituted clause, simplified only by logical equivalence (the exact composition
         when ``min_support=0`` and ``relabel=False``).
     max_samples : int or None, default=2000
-        Rows each term's tree learns from (a seeded sample, the same for every term; the
-        output tree and every support count use all rows). None uses every row.
+        Rows each term's (or unit's) tree learns from (a seeded sample, the same for every
+        tree; the output tree and every support count use all rows). None uses every row.
     term_leaves : int or None, default=16
-        Most leaves of a term's tree: bounds how many clauses replace one condition, so the
-        products stay small. None: only ``min_samples_leaf`` limits them.
+        Most leaves of a term's (or unit's) tree: bounds how many clauses replace one
+        condition, so the products stay small. None: only ``min_samples_leaf`` limits them.
+    term_learner : {"unit", "term"}, default="unit"
+        "unit": one regression tree per hidden unit (on the rank of its value) answers every
+        threshold on that unit — a leaf stands for the term when most of its training rows
+        satisfy it. "term": one classification tree per term, as Zilke et al.
     max_rules : int or None, default=None
         Most rules in the result; reaching it marks the result partial.
     max_terms : int or None, default=2000
         Most hidden-unit terms whose rules may be learned.
     max_seconds : float or None, default=60.0
-        Time budget; past it the rules finished so far are returned, marked partial.
+        Time budget. Substitution stops at three quarters of it; the rest is kept for
+        relabelling and widening (clauses not widened in time are kept as substituted) and
+        ranking. Past it the rules finished so far are returned, marked partial.
     verbose : bool, default=False
         Print one progress line per output clause to stderr.
     random_state : int or None, default=None
@@ -115,9 +136,9 @@ class DeepRedExtractor(DecompositionalExtractor):
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
-                 min_support: int = 1, beam: int = 64, prune: bool = True,
+                 min_support: int = 1, beam: int = 128, prune: bool = True,
                  prune_tolerance: float = 0.01, relabel: bool = True,
-                 generalise: float | None = 0.0, max_samples: int | None = 2000,
+                 generalise: float | None = 0.05, max_samples: int | None = 2000,
                  term_leaves: int | None = 16, term_learner: str = "unit", max_rules: int | None = None, max_terms: int | None = 2000,
                  max_seconds: float | None = 60.0, verbose: bool = False,
                  random_state: int | None = None):
