@@ -17,10 +17,11 @@ and filtered afterwards. ``term_learner="term"`` learns one tree per term as in 
 products formed by :func:`~nnrules.extract.decompose.conjoin`); it is much slower on wide
 layers (MAGIC's 64-32-16 network did not finish in 60 s).
 
-Default budget: ``max_seconds=60`` (a quarter of it kept for relabelling, widening and ranking
-the substituted clauses), ``max_terms=2000``, no rule limit; measured within it on every
+Default budget: ``max_seconds=120`` (a quarter of it kept for relabelling, widening and ranking
+the substituted clauses), ``max_terms=2000``, no rule limit. Measured within it on every
 network of ``benchmarks/decompositional.py`` (XOR, MONK-2, MAGIC 64-32-16, letter 128-64) with
-at most ~0.6 GB peak resident memory.
+at most ~0.6 GB peak resident memory: letter, the slowest, takes ~20 s of CPU, up to ~50 s
+of wall time on the shared 2-core machine.
 
 The leaves of one tree partition its layer, so with no pruning (``min_support=0``, unlimited
 ``beam``) the rules compute the composition of the intermediate rules (``generalise=None``,
@@ -51,6 +52,7 @@ from nnrules.surrogates.rules import simplify_conditions
 
 __all__ = ["DeepRedExtractor"]
 
+_BIN_MIN_ROWS = 4000  # unit trees on fewer training rows learn from the raw values
 # Share of max_seconds kept for relabelling, widening and ranking the substituted clauses.
 _FINISH_SHARE = 0.25
 
@@ -87,9 +89,24 @@ class DeepRedExtractor(DecompositionalExtractor):
         decisions, as a decision list by confidence (as ``eclaire`` does). None keeps every
         substituted clause, simplified only by logical equivalence (the exact composition
         when ``min_support=0`` and ``relabel=False``).
-    max_samples : int or None, default=2000
+    max_samples : int or None, default=None
         Rows each term's (or unit's) tree learns from (a seeded sample, the same for every
-        tree; the output tree and every support count use all rows). None uses every row.
+        tree; the output tree and every support count use all rows). None uses every row:
+        on MAGIC a 2,000-row sample made the result depend on the seed (0.83-0.90 on
+        validation rows over three seeds; all rows: 0.89-0.90).
+    n_bins : int or None, default=64
+        Unit trees on more than 4,000 training rows learn from their level's values coded by
+        at most this many quantile bins per column (thresholds mapped back to real values,
+        see :mod:`~nnrules.extract.decompose.binning`); None learns from the raw values.
+    min_gain : float, default=1
+        A ranked rule is kept when it decides at least this many training rows correctly that
+        no earlier rule decided: a fraction of the rows below 1, else a count (0.002 gives a
+        third of the rules on MAGIC at -0.003 fidelity, but costs letter's 26 classes 0.14).
+    term_cut : {"majority", "lift"}, default="majority"
+        When a leaf of a unit tree stands for ``h[j] > t``: most of its rows exceed ``t``
+        ("majority"), or a larger share than among all rows ("lift": rare terms and narrow
+        bands keep the leaves where they concentrate; mixed on validation rows, not the
+        default).
     term_leaves : int or None, default=16
         Most leaves of a term's (or unit's) tree: bounds how many clauses replace one
         condition, so the products stay small. None: only ``min_samples_leaf`` limits them.
@@ -101,7 +118,7 @@ class DeepRedExtractor(DecompositionalExtractor):
         Most rules in the result; reaching it marks the result partial.
     max_terms : int or None, default=2000
         Most hidden-unit terms whose rules may be learned.
-    max_seconds : float or None, default=60.0
+    max_seconds : float or None, default=120.0
         Time budget. Substitution stops at three quarters of it; the rest is kept for
         relabelling and widening (clauses not widened in time are kept as substituted) and
         ranking. Past it the rules finished so far are returned, marked partial.
@@ -133,14 +150,19 @@ class DeepRedExtractor(DecompositionalExtractor):
         "max_samples": Interval(int, 2, None, allow_none=True),
         "term_leaves": Interval(int, 2, None, allow_none=True),
         "term_learner": Options(("unit", "term")),
+        "term_cut": Options(("majority", "lift")),
+        "min_gain": Interval(float, 0, None, closed="neither"),
+        "n_bins": Interval(int, 2, None, allow_none=True),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
                  min_support: int = 1, beam: int = 128, prune: bool = True,
                  prune_tolerance: float = 0.01, relabel: bool = True,
-                 generalise: float | None = 0.05, max_samples: int | None = 2000,
-                 term_leaves: int | None = 16, term_learner: str = "unit", max_rules: int | None = None, max_terms: int | None = 2000,
-                 max_seconds: float | None = 60.0, verbose: bool = False,
+                 generalise: float | None = 0.05, max_samples: int | None = None,
+                 term_leaves: int | None = 16, term_learner: str = "unit",
+                 term_cut: str = "majority", min_gain: float = 1,
+                 n_bins: int | None = 64, max_rules: int | None = None, max_terms: int | None = 2000,
+                 max_seconds: float | None = 120.0, verbose: bool = False,
                  random_state: int | None = None):
         self.network = network
         self.min_samples_leaf = min_samples_leaf
@@ -154,6 +176,9 @@ class DeepRedExtractor(DecompositionalExtractor):
         self.max_samples = max_samples
         self.term_leaves = term_leaves
         self.term_learner = term_learner
+        self.term_cut = term_cut
+        self.min_gain = min_gain
+        self.n_bins = n_bins
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -179,7 +204,9 @@ class DeepRedExtractor(DecompositionalExtractor):
         self._products: dict[tuple, list] = {}
         self._units = UnitTrees(ws.levels, self._rows, min_samples_leaf=self._n_term_min,
                                 max_leaves=self.term_leaves, max_depth=self.max_depth,
-                                columns=None, schema=self.schema_, seed=ws.seed)
+                                columns=None, schema=self.schema_, seed=ws.seed,
+                                lift=self.term_cut == "lift",
+                                n_bins=self.n_bins if ws.n_rows > _BIN_MIN_ROWS else None)
         self.pruned_inputs_ = None
         self._columns = None
         if self.prune:
@@ -207,7 +234,8 @@ class DeepRedExtractor(DecompositionalExtractor):
                 ws.budget.charge_rules(len(clauses))
                 finished += [(c, leaf.value) for c in clauses]
                 if self.verbose:
-                    print(f"{self.method}: output clause {i + 1}/{len(leaves)} -> "
+                    print(f"{self.method}: output clause {i + 1}/{len(leaves)} "
+                          f"({leaf.support} rows, {len(leaf.clause)} conditions) -> "
                           f"{len(clauses)} input clauses, {ws.budget.n_terms} terms, "
                           f"{ws.budget.elapsed():.1f} s", file=sys.stderr)
         except OutOfBudget as stop:
@@ -237,7 +265,8 @@ class DeepRedExtractor(DecompositionalExtractor):
                     self._stopped(stop.reason)
             finished = list(dict.fromkeys(widened))
             ruleset, truncated = ranked_rules(finished, X0, ws.labels, classes=ws.classes,
-                                              schema=self.schema_, max_rules=self.max_rules)
+                                              schema=self.schema_, max_rules=self.max_rules,
+                                              min_gain=self._min_leaf(ws.n_rows, self.min_gain))
         return self._finish(ws, ruleset, truncated)
 
     @staticmethod
@@ -325,7 +354,7 @@ class DeepRedExtractor(DecompositionalExtractor):
         ws.trace.note_term(term, int(term.holds(ws.levels).sum()))
         for leaf in tree.leaves:
             share = tree.share_above(leaf, term.threshold)
-            positive = share > 0.5
+            positive = tree.positive(leaf, term.threshold)
             ws.trace.add(term.level - 1, simplify_conditions(tree.paths[leaf]) or (), term,
                          positive=positive, support=len(tree.values[leaf]),
                          confidence=share if positive else 1.0 - share)

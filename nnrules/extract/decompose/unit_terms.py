@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from sklearn.tree import DecisionTreeRegressor
 
+from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.terms import Clause
 from nnrules.surrogates.rules import Condition, simplify_conditions
 
@@ -61,6 +62,7 @@ class UnitTree:
     leaf_of: np.ndarray
     values: dict[int, np.ndarray]
     schema: Any = None
+    everyone: np.ndarray | None = None
     _factors: dict = field(default_factory=dict)
 
     @property
@@ -72,13 +74,23 @@ class UnitTree:
         v = self.values[leaf]
         return (len(v) - int(np.searchsorted(v, threshold, side="right"))) / len(v)
 
+    def cut(self, threshold: float) -> float:
+        """The share of a leaf's rows above ``threshold`` past which the leaf stands for
+        ``value > threshold``: one half (majority), or with ``everyone`` set (the unit's values
+        on all training rows, sorted) the share among all rows (the leaf is richer in the term
+        than the data: rare terms and narrow bands keep the leaves where they concentrate)."""
+        if self.everyone is None:
+            return 0.5
+        v = self.everyone
+        return (len(v) - int(np.searchsorted(v, threshold, side="right"))) / len(v)
+
+    def positive(self, leaf: int, threshold: float) -> bool:
+        """Whether the leaf stands for ``value > threshold`` (else for ``value <= threshold``)."""
+        return self.share_above(leaf, threshold) > self.cut(threshold)
+
     def holds(self, leaf: int, conditions: Sequence[Condition]) -> bool:
-        """Whether every condition (``>`` / ``<=`` on this unit) holds on most of the leaf."""
-        for c in conditions:
-            above = self.share_above(leaf, c.value) > 0.5
-            if above != (c.op == ">"):
-                return False
-        return True
+        """Whether the leaf stands for every condition (``>`` / ``<=`` on this unit)."""
+        return all(self.positive(leaf, c.value) == (c.op == ">") for c in conditions)
 
     def factor(self, conditions: Sequence[Condition]) -> tuple[list[Clause], np.ndarray]:
         """The conditions' factor: clauses of the largest subtrees whose leaves all satisfy
@@ -147,8 +159,12 @@ class UnitTrees:
 
     def __init__(self, levels: list[np.ndarray], rows: np.ndarray | None, *,
                  min_samples_leaf: int, max_leaves: int | None, max_depth: int | None,
-                 columns: np.ndarray | None, schema: Any, seed: int) -> None:
+                 columns: np.ndarray | None, schema: Any, seed: int,
+                 lift: bool = False, n_bins: int | None = None) -> None:
         self.levels = levels
+        self.lift = lift
+        self.n_bins = n_bins
+        self._binned: dict[int, Binned] = {}
         self.rows = rows
         self.min_samples_leaf = min_samples_leaf
         self.max_leaves = max_leaves
@@ -168,9 +184,18 @@ class UnitTrees:
             self.trees[key] = self._learn(level, unit)
         return self.trees[key]
 
+    def _codes(self, level: int) -> Binned | None:
+        """``level`` coded by quantile bins (once), or None when ``n_bins`` is None."""
+        if self.n_bins is None:
+            return None
+        if level not in self._binned:
+            self._binned[level] = bin_columns(self.levels[level], self.n_bins)
+        return self._binned[level]
+
     def _learn(self, level: int, unit: int) -> UnitTree:
         below = level - 1
         A = self.levels[below]
+        binned = self._codes(below)
         value = self.levels[level][:, unit]
         cols = (np.arange(A.shape[1]) if below != 0 or self.columns is None
                 else np.asarray(self.columns, dtype=np.int64))
@@ -180,7 +205,8 @@ class UnitTrees:
         no_split = np.array([-1])
         if len(cols) == 0 or np.all(v == v[0]):
             return UnitTree(no_split, no_split, [()], np.zeros(len(A), dtype=np.int64),
-                            {0: np.sort(value)}, schema)
+                            {0: np.sort(value)}, schema,
+                            np.sort(value) if self.lift else None)
         # Rank of each learning row's value (ties share their mean rank), scaled to [0, 1].
         order = np.argsort(v, kind="stable")
         ranks = np.empty(len(v))
@@ -190,20 +216,24 @@ class UnitTrees:
         cart = DecisionTreeRegressor(min_samples_leaf=self.min_samples_leaf,
                                      max_leaf_nodes=self.max_leaves, max_depth=self.max_depth,
                                      random_state=self.seed)
-        cart.fit(A[fit_rows][:, cols], target)
+        fit_on = A if binned is None else binned.codes
+        cart.fit(fit_on[fit_rows][:, cols], target)
         t = cart.tree_
-        leaf_of = cart.apply(A[:, cols]).astype(np.int64)
+        leaf_of = cart.apply(fit_on[:, cols]).astype(np.int64)
         left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
         paths: list[Clause] = [()] * len(left)
         for node in range(len(left)):  # parents come before children in sklearn's arrays
             if left[node] != -1:
                 cond = (int(cols[t.feature[node]]), float(t.threshold[node]))
+                if binned is not None:
+                    cond = (cond[0], binned.threshold(cond[0], cond[1]))
                 paths[left[node]] = (*paths[node], Condition(cond[0], "<=", cond[1]))
                 paths[right[node]] = (*paths[node], Condition(cond[0], ">", cond[1]))
         values = {}
         for node in np.unique(leaf_of):
             values[int(node)] = np.sort(value[leaf_of == node])
-        return UnitTree(left, right, paths, leaf_of, values, schema)
+        return UnitTree(left, right, paths, leaf_of, values, schema,
+                        np.sort(value) if self.lift else None)
 
 
 def unit_product(factors: Sequence[tuple[list[Clause], np.ndarray]], n_rows: int, *,
