@@ -166,3 +166,20 @@ def test_time_budget_on_the_bounded_path_stops_within_one_step():
     assert len([w for w in caught if "stopped early" in str(w.message)]) == 1
     assert ex.budget_.overrun <= ex.budget_.last_step + 1e-9
     assert 0.0 <= ex.report(test.X).fidelity <= 1.0
+
+
+@pytest.mark.parametrize("method", ("deepred", "cred"))
+def test_a_budget_so_small_that_nothing_is_learned_gives_a_clear_partial(method):
+    from nnrules.datasets import load_monk
+
+    data = load_monk(2)
+    net = nnrules.load(DEC / "monk2_8.onnx")
+    ex = get_extractor(method)(net, max_seconds=1e-9, random_state=0)
+    with pytest.warns(UserWarning, match="stopped early .*max_seconds=1e-09") as caught:
+        ex.fit(data.X_train, feature_names=list(data.feature_names))
+    assert len([w for w in caught if "stopped early" in str(w.message)]) == 1
+    assert ex.surrogate_.rules == () and ex.partial_reason_.startswith("max_seconds=1e-09")
+    majority = np.bincount(net.predict(data.X_train)).argmax()
+    assert np.all(ex.surrogate_.predict(data.X_test) == majority)
+    with pytest.raises(Exception, match="max_rules"):
+        get_extractor(method)(net, max_rules=0).fit(data.X_train)
