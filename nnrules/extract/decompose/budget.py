@@ -69,7 +69,8 @@ class Budget:
         if self._limit is not None and elapsed > self._limit:
             self.overrun = elapsed - self._limit
             note = ("" if self._limit == self.max_seconds else
-                    f" ({self._limit:.3g} s of it for this stage, the rest kept to finish)")
+                    f" (this stage may use {self._limit / self.max_seconds:.0%} of it; the "
+                    "rest is kept to finish the rules)")
             raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s"
                               + note)
 
