@@ -183,3 +183,15 @@ def test_a_budget_so_small_that_nothing_is_learned_gives_a_clear_partial(method)
     assert np.all(ex.surrogate_.predict(data.X_test) == majority)
     with pytest.raises(Exception, match="max_rules"):
         get_extractor(method)(net, max_rules=0).fit(data.X_train)
+
+
+def test_a_unit_tree_with_max_columns_tests_only_the_most_correlated_columns():
+    levels = _levels()
+    trees = UnitTrees(levels, None, min_samples_leaf=8, max_leaves=16, max_depth=None,
+                      columns=None, schema=None, seed=0, max_columns=4)
+    tree = trees.tree(2, 3)
+    corr = [abs(np.corrcoef(levels[1][:, i], levels[2][:, 3])[0, 1])
+            if levels[1][:, i].std() > 0 else 0.0 for i in range(levels[1].shape[1])]
+    top = set(np.argsort(corr)[::-1][:4].tolist())
+    used = {c.feature for path in tree.paths for c in path}
+    assert used and used <= top

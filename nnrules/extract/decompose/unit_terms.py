@@ -8,7 +8,8 @@ first time any of its terms is asked for: a regression tree on the unit's value 
 the training rows, so that ReLU's zeros and long tails do not dominate the squared error). Its
 leaves partition level k-1; the term ``h_k[j] > t`` holds on the leaves where most of the
 training rows have ``h_k[j] > t`` and fails on the others. Every term on a unit is answered from
-the same partition, so a layer costs at most one tree per unit, whatever the thresholds.
+the same partition, so a layer costs at most one tree per unit, whatever the thresholds. With
+``max_columns`` a unit's tree tests only the columns of the layer below most correlated with it.
 
 The conditions of a clause on one unit (``h[j] > a and h[j] <= b``) become one factor: the
 leaves where all of them hold, merged into the largest subtrees whose leaves all agree (one
@@ -155,13 +156,23 @@ class UnitTrees:
         On the input level, for simplifying paths with one-hot groups.
     seed : int
         Tie-breaking seed of every tree.
+    lift : bool, default=False
+        A leaf stands for ``value > t`` when its share of rows above ``t`` exceeds the share
+        among all rows (else: when it exceeds one half).
+    n_bins : int or None, default=None
+        Learn from quantile-bin codes of the level below (thresholds mapped back).
+    max_columns : int or None, default=None
+        Most columns of the level below a unit's tree may test (the most correlated).
     """
 
     def __init__(self, levels: list[np.ndarray], rows: np.ndarray | None, *,
                  min_samples_leaf: int, max_leaves: int | None, max_depth: int | None,
                  columns: np.ndarray | None, schema: Any, seed: int,
-                 lift: bool = False, n_bins: int | None = None) -> None:
+                 lift: bool = False, n_bins: int | None = None,
+                 max_columns: int | None = None) -> None:
         self.levels = levels
+        self.max_columns = max_columns
+        self._corr: dict[int, np.ndarray] = {}
         self.lift = lift
         self.n_bins = n_bins
         self._binned: dict[int, Binned] = {}
@@ -192,6 +203,22 @@ class UnitTrees:
             self._binned[level] = bin_columns(self.levels[level], self.n_bins)
         return self._binned[level]
 
+    def _strongest(self, level: int, unit: int, cols: np.ndarray) -> np.ndarray:
+        """The ``max_columns`` columns of level-1 most correlated (in absolute value) with the
+        unit, in column order: a hidden unit reads the layer below through one weighted sum,
+        so a few columns carry most of it, and the tree on them costs a fraction."""
+        if self.max_columns is None or len(cols) <= self.max_columns:
+            return cols
+        if level not in self._corr:
+            A = self.levels[level - 1][:, cols]
+            H = self.levels[level]
+            A = (A - A.mean(axis=0)) / np.maximum(A.std(axis=0), 1e-12)
+            Hs = (H - H.mean(axis=0)) / np.maximum(H.std(axis=0), 1e-12)
+            self._corr[level] = np.abs(A.T @ Hs) / len(A)  # (len(cols), n_units)
+        strength = self._corr[level][:, unit]
+        top = np.argsort(-strength, kind="stable")[: self.max_columns]
+        return np.sort(cols[top])
+
     def _learn(self, level: int, unit: int) -> UnitTree:
         below = level - 1
         A = self.levels[below]
@@ -199,6 +226,7 @@ class UnitTrees:
         value = self.levels[level][:, unit]
         cols = (np.arange(A.shape[1]) if below != 0 or self.columns is None
                 else np.asarray(self.columns, dtype=np.int64))
+        cols = self._strongest(level, unit, cols)
         fit_rows = np.arange(len(A)) if self.rows is None else self.rows
         v = value[fit_rows]
         schema = self.schema if below == 0 else None
