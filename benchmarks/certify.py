@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from via import solver_versions  # benchmarks/via.py (the script's folder is on sys.path)
 
 from nnrules.certification import certify
 from nnrules.datasets import load_monk
@@ -202,6 +203,8 @@ def write(rows, goals, checked, args) -> None:
            f"points). Volume shares are of the surrogate's regions inside the domain. Every "
            f"proven box was checked with onnxruntime on {args.soundness:,} valid points: "
            f"{checked:,} points, no violation."), "",
+           (f"Solvers: {solver_versions()} (the --complete rows use mixed-integer programming, "
+            "whose results differ across HiGHS builds)."), "",
            ("| network | surrogate | mode | proven vol | refuted vol | unknown vol | rows in "
            "proven boxes | fidelity | boxes P/R/U | verif. | s |"),
            "|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -263,11 +263,29 @@ def _median(rows, network, label, key) -> float:
                             if r["network"] == network and r["bound"] == label]))
 
 
+def solver_versions() -> str:
+    """scipy and the HiGHS build inside it: the MILP ("complete") rows depend on the HiGHS
+    build (one 20-64-64-2 row gives 77 / 105 / 18 boxes with HiGHS 1.8.0, 79 / 105 / 16 with
+    1.12.0), so every table says which one made it."""
+    import scipy
+
+    try:
+        from scipy.optimize._highspy import _core as h  # scipy >= 1.15
+
+        highs = f"{h.HIGHS_VERSION_MAJOR}.{h.HIGHS_VERSION_MINOR}.{h.HIGHS_VERSION_PATCH}"
+    except (ImportError, AttributeError):
+        highs = "unknown (scipy < 1.15 does not expose it)"
+    return f"scipy {scipy.__version__}, HiGHS {highs}"
+
+
 def _table(infos, rows, e2e, threads, total_s) -> str:
     lines = [
         "# Validity interval analysis: verification throughput and proven fraction",
         "",
         "Command (repository root): `python benchmarks/via.py`",
+        "",
+        (f"Solvers: {solver_versions()} (mixed-integer programming; results of the "
+         "\"complete\" rows differ across HiGHS builds)."),
         "",
         ("Networks trained inside the benchmark with scikit-learn's `MLPClassifier` (seed 0) and "
          "written to ONNX with `onnx.helper` (softmax head); `nnrules.load` reads them back as "

@@ -16,6 +16,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from via import solver_versions  # benchmarks/via.py (the script's folder is on sys.path)
 
 from nnrules.datasets.monks import load_monk
 from nnrules.datasets.tabular import tabular_split
@@ -265,6 +266,9 @@ def main() -> None:
     text = f"""# Validity interval analysis: held-out coverage of proven boxes
 
 Command (repository root): `{COMMAND}`
+
+Solvers: {solver_versions()} (mixed-integer programming; results of the "complete" and
+"exact" columns differ across HiGHS builds).
 
 Each row fits `VIAExtractor` (at most 64 boxes, seed 0, "budget" verifications; the
 "complete" rows settle every box the bounds leave unknown by mixed-integer programming and take

@@ -219,10 +219,22 @@ class FidelityReport:
                 c = row["ci95"]
                 c_text = "n/a" if c is None else f"[{c[0]:.3f}, {c[1]:.3f}]"
                 lines.append(f"| {_cell(row['label'])} | {row['n']} | {f} | {c_text} |")
-        if self.details:
+        plain_details = {k: v for k, v in self.details.items() if k != "stages"}
+        if plain_details:
             lines += ["", "| detail | value |", "|---|---|"]
-            for key in sorted(self.details):
-                lines.append(f"| {_cell(key.replace('_', ' '))} | {_cell(self.details[key])} |")
+            for key in sorted(plain_details):
+                lines.append(f"| {_cell(key.replace('_', ' '))} | {_cell(plain_details[key])} |")
+        if isinstance(self.details.get("stages"), list):
+            lines += ["", "| extraction stage | what it did | training-row fidelity after it |",
+                      "|---|---|---|"]
+            for st in self.details["stages"]:
+                what = ", ".join(
+                    f"{k.replace('_', ' ')} {v:.4g}" if isinstance(v, float)
+                    else f"{k.replace('_', ' ')} {v}"
+                    for k, v in st.items() if k not in ("stage", "fidelity"))
+                f = st.get("fidelity")
+                f_text = f"{f:.4f}" if isinstance(f, (int, float)) else "n/a"
+                lines.append(f"| {_cell(st.get('stage'))} | {_cell(what)} | {f_text} |")
         lines.append("")
         if self.parameters:
             lines += ["Parameters: " + ", ".join(
@@ -381,6 +393,13 @@ def report_fields(provenance: Any, surrogate: Any, sha: str | None,
             provenance.n_queries,
             provenance.model_sha256 if provenance.model_sha256 is not None else sha,
             provenance.partial_reason)
+
+
+def extraction_details(provenance: Any) -> dict:
+    """The extraction's own figures for the report's ``details`` (``Provenance.extraction``;
+    ``setiono``: ``stages``), as JSON values; empty without a provenance."""
+    extra = getattr(provenance, "extraction", None) or {}
+    return {str(k): _jsonable(v) for k, v in extra.items()}
 
 
 def evaluate(
@@ -542,6 +561,7 @@ def evaluate(
     details = {}
     if hasattr(surrogate, "report_details"):
         details = surrogate.report_details(X, reference)
+    details = {**details, **extraction_details(provenance)}
 
     timings: dict = {"evaluate_seconds": time.perf_counter() - start}
     method, parameters, seed, n_queries, sha, partial_reason = report_fields(

@@ -27,6 +27,7 @@ from nnrules.fidelity import (
     FidelityReport,
     _jsonable,
     columns_by_position,
+    extraction_details,
     regression_figures,
     report_fields,
     wilson_interval,
@@ -214,6 +215,7 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
     details = dict(counts.details or {})
     if details and counts.details_rows != n:
         details["details_rows"] = counts.details_rows
+    details.update(extraction_details(provenance))
     timings: dict = {}
     if start is not None:
         timings["evaluate_seconds"] = time.perf_counter() - start

@@ -42,6 +42,9 @@ class Provenance:
         SHA-256 of the network's file, when it was a loaded ``Network``.
     partial_reason : str or None
         Why the extraction stopped before it finished (a budget), or None when it finished.
+    extraction : dict
+        Method-specific figures of the extraction, copied into the report's ``details``
+        (``setiono``: ``stages``, what each stage did and the fidelity after it).
     """
 
     method: str
@@ -55,6 +58,7 @@ class Provenance:
     fit_seconds: float | None = None
     model_sha256: str | None = None
     partial_reason: str | None = None
+    extraction: dict = field(default_factory=dict)
 
     @property
     def partial(self) -> bool:

@@ -19,7 +19,8 @@ inputs a Sub/Div standardisation in front).
   it); MONK-2 keeps the first seed right on all training rows, else the best.
   ``monk<k>_h<width>.onnx``.
 * Breast cancer (scikit-learn; the fixed 70/30 split of ``nnrules.datasets.tabular_split``):
-  widths 3 and 4. ``breast_cancer_h<width>.onnx``.
+  widths 3 and 4 (``breast_cancer_h<width>.onnx``); ``breast_cancer_extra``: width 5 seed 1 and
+  width 3 seed 2 (``breast_cancer_h<width>_s<seed>.onnx``), to choose settings on.
 * A German-credit stand-in (the Statlog data is not bundled anywhere this project may read):
   1,000 generated rows with German credit's 20 columns and their types — 13 categorical columns
   coded like the original (``A11`` ...), one-hot encoded into ``<column>_<code>`` columns, and 7
@@ -31,7 +32,7 @@ inputs a Sub/Div standardisation in front).
 ``meta.json`` records each network's width, seed, penalty and accuracy. Seeded: re-running gives
 the same networks on the same machine. Run from the repository root::
 
-    python scripts/make_setiono.py [monk credit breast_cancer]
+    python scripts/make_setiono.py [monk credit breast_cancer breast_cancer_extra]
 """
 
 from __future__ import annotations
@@ -173,6 +174,23 @@ def make_breast_cancer(meta: dict) -> None:
         print(name, meta[name], flush=True)
 
 
+def make_breast_cancer_extra(meta: dict) -> None:
+    """Two more breast-cancer networks (other seeds and widths) to choose settings on and to
+    report median and worst over: ``breast_cancer_h5_s1``, ``breast_cancer_h3_s2``."""
+    from nnrules.datasets import tabular_split
+
+    d = tabular_split("breast_cancer")
+    for width, seed in ((5, 1), (3, 2)):
+        net, mean, std = train(d.X_train, d.y_train, width, seed=seed, epochs=1500)
+        name = f"breast_cancer_h{width}_s{seed}"
+        export(net, mean, std, list(d.feature_names), OUT / f"{name}.onnx", scale=True)
+        acc = float(np.mean(predict(net, mean, std, d.X_test) == d.y_test))
+        meta[name] = {"data": "breast_cancer", "hidden": width, "seed": seed,
+                      "penalty": {"beta": BETA, "eps1": EPS1, "eps2": EPS2},
+                      "test_accuracy": acc, "small_weights": _small_weights(net)}
+        print(name, meta[name], flush=True)
+
+
 CATEGORICAL = {  # column -> codes, in German credit's order of columns
     "checking_account": ("A11", "A12", "A13", "A14"),
     "credit_history": ("A30", "A31", "A32", "A33", "A34"),
@@ -270,7 +288,8 @@ def main(which: list[str]) -> None:
     meta = json.loads(path.read_text()) if path.exists() else {}
     torch.set_num_threads(1)
     for part in which:
-        {"monk": make_monk, "breast_cancer": make_breast_cancer, "credit": make_credit}[part](meta)
+        {"monk": make_monk, "breast_cancer": make_breast_cancer, "credit": make_credit,
+         "breast_cancer_extra": make_breast_cancer_extra}[part](meta)
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 

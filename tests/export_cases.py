@@ -14,7 +14,7 @@ import numpy as np
 from nnrules.schema import Feature, FeatureSchema
 from nnrules.surrogates.additive import AdditiveSurrogate, Axis, Term
 from nnrules.surrogates.boxes import BoxRuleSet
-from nnrules.surrogates.rules import Condition, MofN, Rule, RuleSet
+from nnrules.surrogates.rules import Condition, LinearCondition, MofN, Rule, RuleSet
 from nnrules.surrogates.tree import TreeSurrogate
 
 JOBS = ("clerk", "manager", "o'brien & co", "tech")  # a quote: SQL escaping
@@ -153,6 +153,19 @@ def additive(output: str = "logit", pairs: bool = True, seed: int = 0) -> Additi
                              classes=classes, schema=SCHEMA, task=task)
 
 
+def oblique_list() -> RuleSet:
+    """A decision list with oblique (linear) tests next to plain and m-of-n ones."""
+    rules = [
+        Rule((LinearCondition((AGE, INCOME, RATIO), (0.731, -1.3e-4, 2.5), ">", -3.21),
+              Condition(SMOKER, "==", 1.0)), 1),
+        Rule((LinearCondition((RATIO, RED, GREEN), (-1.0, 0.6180339887, 0.3), "<=", 0.125),
+              LinearCondition((INCOME, AGE), (1e-5, -0.01), ">", 0.05)), 2),
+        Rule((MofN(1, (Condition(JOB, "==", 2.0), Condition(AGE, "<=", 30.5))),
+              LinearCondition((AGE,), (-1.0,), "<=", -25.0)), 0),
+    ]
+    return RuleSet(rules, 0, ordered=True, classes=("low", "mid", "high"), schema=SCHEMA)
+
+
 CASES = {
     "tree": lambda: sklearn_tree("classification"),
     "tree_regression": lambda: sklearn_tree("regression"),
@@ -160,6 +173,7 @@ CASES = {
     "ruleset": lambda: decision_list("classification"),
     "ruleset_regression": lambda: decision_list("regression"),
     "ruleset_from_tree": lambda: sklearn_tree("classification").to_rules(),
+    "ruleset_oblique": oblique_list,
     "boxes": lambda: boxes("classification", "tree"),
     "boxes_abstain": lambda: boxes("classification", "abstain"),
     "boxes_regression": lambda: boxes("regression", "tree"),
@@ -170,8 +184,9 @@ CASES = {
 
 
 def thresholds(surrogate) -> dict[int, set[float]]:
-    """Feature -> every threshold the surrogate compares it with."""
-    from nnrules.io.export._ir import AtLeast, decision_list, kind_of
+    """Feature -> every threshold the surrogate compares it with (every feature it reads: a
+    feature only a linear test reads has no thresholds)."""
+    from nnrules.io.export._ir import AtLeast, LinearAtom, decision_list, kind_of
 
     out: dict[int, set[float]] = {}
     if kind_of(surrogate) == "additive":
@@ -182,6 +197,10 @@ def thresholds(surrogate) -> dict[int, set[float]]:
         return out
     for body in decision_list(surrogate).bodies:
         for t in body:
+            if isinstance(t, LinearAtom):  # read, but no axis threshold (its boundary rows:
+                for j in t.features:           # test_linear_condition.py)
+                    out.setdefault(j, set())
+                continue
             for a in (t.atoms if isinstance(t, AtLeast) else (t,)):
                 out.setdefault(a.feature, set()).add(a.value)
     return out

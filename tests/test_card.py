@@ -170,3 +170,28 @@ def test_bad_cards_are_refused_untouched(tmp_path, dirs, capsys):
     with pytest.raises(Exception, match="no report.json"):
         update_card(tmp_path / "x.md", [tmp_path])
     assert not (tmp_path / "x.md").exists()
+
+
+def test_small_and_large_numbers_are_written_so_yaml_reads_them_back_exactly():
+    from nnrules.io.export.modelcard import _ynum
+
+    for v in (1.2345678901234567e-06, 1e-25, -2.5e-07, 3.2123456789012345e-05, 1.5e20, 0.9,
+              -123456.78901234567):
+        text = _ynum(v)
+        assert "e" not in text.lower() and "." in text, text  # YAML 1.1 floats need a dot
+        assert float(text) == v, (v, text)
+
+
+def test_marker_text_inside_the_figures_does_not_move_the_markers(tmp_path):
+    """A method or rule text that contains the end markers stays inside the block: running
+    twice changes nothing (the markers are found only where a line starts with them)."""
+    rules = "IF x <= 1 THEN a\n<!-- nnrules:end -->\n# nnrules:end\nDEFAULT c\n"
+    d = _out_dir(tmp_path, "tree", "tree # nnrules:end <!-- nnrules:end -->", 0.9, [0.8, 0.95],
+                 rules=rules)
+    card = tmp_path / "README.md"
+    card.write_text(USER_CARD, encoding="utf-8")
+    update_card(card, [d])
+    first = card.read_text(encoding="utf-8")
+    update_card(card, [d])
+    assert card.read_text(encoding="utf-8") == first
+    assert first.count("DEFAULT c") == 1 and _strip_marked(first).startswith("---\nlicense")

@@ -249,6 +249,11 @@ def test_automaton_regression_and_bad_parameters_are_refused():
         certify(sur, net, sp.X_train, bounds={"petal_width_cm": (2.0, 1.0)})
     with pytest.raises(DataError, match="columns"):
         certify(sur, net, sp.X_train[:, :3])
+    for pair in ((1.0,), ("a", "b"), 3.0):  # a pair of numbers or a clear error, not ValueError
+        with pytest.raises(ParameterError, match="petal_width_cm"):
+            certify(sur, net, sp.X_train, bounds={"petal_width_cm": pair})
+    with pytest.raises(ParameterError, match="margin"):
+        certify(sur, net, sp.X_train, margin=True)
 
 
 def test_empty_integer_range_is_refused():
@@ -346,3 +351,62 @@ def test_via_seeded_by_the_certified_tree_is_sound_on_every_monk_point(candidate
         assert s.covered(d.X_test).mean() > 0.8  # measured 0.86: most of MONK-1 is proven
     else:
         assert via.seeded_by_ in ("certified tree", "rows")
+
+
+def test_equality_test_on_a_continuous_feature_leaves_no_hole_in_the_partition():
+    """``x == v`` on a continuous feature: the parts beside v stay in the partition (a cut at
+    v - 1 / v + 1 dropped the points between, so repair answered there without a proof)."""
+    sur, net, sp = iris("via_iris.onnx", max_leaves=3)
+    rules = sur.to_rules()
+    eq = RuleSet([Rule((Condition(2, "==", 4.5),), 1)], rules.default, ordered=True,
+                 classes=rules.classes, schema=rules.schema)
+    cert = certify(eq, net, sp.X_train, max_verifications=50)
+    rng = np.random.default_rng(0)
+    lo, hi = sp.X_train.min(axis=0), sp.X_train.max(axis=0)
+    P = lo + rng.random((2000, lo.size)) * (hi - lo)
+    P[:200, 2] = 4.5
+    region = np.where(eq.explain(P) < 0, 1, eq.explain(P))
+    covered = np.zeros(len(P), dtype=bool)
+    for r, rule in enumerate(cert.rules):
+        for s in ("proven", "refuted", "unknown"):
+            for box in rule[s]:
+                covered |= (region == r) & np.all((P >= box["lower"]) & (P <= box["upper"]),
+                                                  axis=1)
+    assert covered.all(), f"{int((~covered).sum())} domain points lie in no box of their rule"
+    fixed = cert.repair(eq)
+    got = fixed.predict(P)
+    keep = got != DEFER
+    assert np.all(got[keep] == net.predict(P)[keep])
+
+
+def test_a_box_holding_a_known_counterexample_is_never_reported_proven(monkeypatch):
+    """Defence in depth: a verifier that wrongly proves a part holding a confirmed
+    counterexample must not turn it into a proven box (the search docstring's promise)."""
+    import nnrules.certification.search as search_mod
+
+    real, calls, found = search_mod.decide, [], []
+    valid = search_mod._Search._valid
+
+    def liar(verifier, lo, hi, cls, *, seed):
+        calls.append(1)
+        if len(calls) == 1:
+            return real(verifier, lo, hi, cls, seed=seed)
+        return {"status": np.full(len(lo), "proven"), "counterexample": np.full(lo.shape, np.nan),
+                "influence": np.ones_like(lo)}
+
+    def record(self, parts, pts):
+        ok, P = valid(self, parts, pts)
+        found.extend(P[ok])  # the confirmed counterexamples the parts keep
+        return ok, P
+
+    monkeypatch.setattr(search_mod._Search, "_valid", record)
+    monkeypatch.setattr(search_mod, "decide", liar)
+    sur, net, sp = iris("via_iris.onnx", max_leaves=6)
+    cert = certify(sur, net, sp.X_train, max_verifications=60)
+    assert found, "the first batch refuted nothing; the test needs a refutation"
+    lo, hi, idx = cert.boxes("proven")
+    names = np.array([cert.rules[k]["name"] for k in idx])
+    for x in found:  # a proven box of the rule deciding x must not hold x
+        inside = np.all((x >= lo) & (x <= hi), axis=1) & (names == f"leaf {sur.apply(x[None])[0]}")
+        assert not np.any([net.predict(x[None])[0] != cert.rules[k]["class"]
+                           for k in idx[inside]]), "a proven box holds a counterexample"

@@ -23,6 +23,7 @@ from nnrules.exceptions import FormatError, ParameterError, SchemaError
 from nnrules.fidelity import FidelityReport
 from nnrules.io import serialize
 from nnrules.io.export import export, export_bytes
+from nnrules.io.export.sql import quote_identifier
 
 N_ROWS = 10_000
 
@@ -77,9 +78,9 @@ def _sql_table(surrogate, X):
 def run_sqlite(surrogate, X, table="data"):
     cols, kinds, values = _sql_table(surrogate, X)
     con = sqlite3.connect(":memory:")
-    q = ", ".join(f'"{c}" {k}' for c, k in zip(cols, kinds))
-    con.execute(f'CREATE TABLE "{table}" ({q})')
-    con.executemany(f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(cols))})', values)
+    q = ", ".join(f'{quote_identifier(c)} {k}' for c, k in zip(cols, kinds))
+    con.execute(f'CREATE TABLE {quote_identifier(table)} ({q})')
+    con.executemany(f'INSERT INTO {quote_identifier(table)} VALUES ({", ".join("?" * len(cols))})', values)
     sql = export_bytes(surrogate, "sql", table=table, key="row_id").decode()
     got = con.execute(sql).fetchall()
     assert [r[0] for r in got] == list(range(len(X)))  # the key comes through, in order
@@ -334,3 +335,136 @@ def test_every_registered_method_exports_exactly(method):
     # fit stored the local figures: every row's reasons come with its region's fidelity
     for item in s.reasons(X_eval[:20], k=3):
         assert item["local_n"] is not None
+
+
+def test_onnx_mofn_counts_conditions_that_round_to_one_float32_test():
+    """Two conditions of one m-of-n test with float64 thresholds that round to the same float32
+    threshold are still two conditions: an input that meets both counts 2, not 1."""
+    from nnrules.surrogates.rules import Condition, MofN, Rule, RuleSet
+    from nnrules.surrogates.tree import TreeSurrogate
+
+    t1, t2 = 30000.0001, 30000.0002  # both round down to the float32 30000.0
+    assert np.float32(t1) == np.float32(t2) and t1 != t2
+    both = MofN(2, (Condition(ec.INCOME, "<=", t1), Condition(ec.INCOME, "<=", t2)))
+    rules = RuleSet([Rule((both,), 1)], 0, ordered=True, classes=("no", "yes"), schema=ec.SCHEMA)
+    value = np.array([[0.0, 0.0], [0.0, 5.0], [5.0, 0.0]])
+    tree = TreeSurrogate([both, None, None], [1, -1, -1], [2, -1, -1], value,
+                         classes=("no", "yes"), schema=ec.SCHEMA,
+                         n_node_samples=np.array([10, 5, 5]))
+    X = ec.random_rows(200, np.random.default_rng(0))
+    X[:100, ec.INCOME] = np.float32(30000.0)
+    X32 = X.astype(np.float32)
+    for s in (tree, rules):
+        ref = s.predict(X32.astype(np.float64))
+        assert (ref == "yes").sum() >= 100
+        for scores in (True, False):
+            out, meta = run_onnx(s, X32, scores=scores)
+            _same_onnx_answers(s, out, meta, ref)
+
+
+def test_provenance_text_cannot_break_out_of_comments_or_docstrings():
+    """A data file name (or method) with newlines, quotes or backslashes stays inside the SQL
+    comment and the Python docstring: no statement injected, the module still compiles."""
+    s = ec.CASES["ruleset"]()
+    evil = 'x.csv\nDROP TABLE "data"; --\r\\N{oops} """ \\'
+    report = {"model_sha256": "ab" * 32, "fidelity": 0.9, "method": "m\n; DELETE FROM data",
+              "data": {"name": evil, "n_rows": 3, "kind": "eval"}}
+    sql = export_bytes(s, "sql", report=report).decode()
+    head = sql[:sql.index("SELECT")]
+    assert all(line.startswith("--") for line in head.splitlines()), head
+    X = ec.edge_rows(s, 200)
+    ns: dict = {}
+    exec(compile(export_bytes(s, "python", report=report).decode(), "exported.py", "exec"), ns)
+    assert ns["predict_many"](_rows(s, X)) == _plain(s.predict(X))
+    assert "DROP TABLE" in ns["__doc__"] and "oops" in ns["__doc__"]
+
+
+@pytest.mark.parametrize("name", sorted(ec.CASES))
+def test_missing_values_give_null_in_sql_and_an_error_in_python(name):
+    """A NULL in a column the surrogate reads, or a category it does not know, gives a NULL
+    prediction in SQL (not the answer of whichever rule happens to survive the NULL), and a
+    ValueError naming the column in Python; other rows are unchanged."""
+    s = ec.CASES[name]()
+    X = ec.edge_rows(s, 300)
+    cols, kinds, values = _sql_table(s, X)
+    used = set(ec.thresholds(s))
+    missing = np.zeros(len(X), dtype=bool)
+    for i in range(0, len(X), 3):
+        j = (ec.INCOME, ec.JOB, ec.RATIO)[(i // 3) % 3]
+        row = list(values[i])
+        row[1 + j] = None if j != ec.JOB or i % 2 else "astronaut"
+        values[i] = tuple(row)
+        missing[i] = j in used
+    con = sqlite3.connect(":memory:")
+    con.execute('CREATE TABLE "data" (' + ", ".join(f'"{c}" {k}' for c, k in zip(cols, kinds))
+                + ")")
+    con.executemany(f'INSERT INTO "data" VALUES ({", ".join("?" * len(cols))})', values)
+    got = [r[1] for r in con.execute(export_bytes(s, "sql", key="row_id").decode()).fetchall()]
+    assert all(v is None for v in np.asarray(got, dtype=object)[missing])
+    keep = np.flatnonzero(~missing & (np.arange(len(X)) % 3 != 0))
+    _same([got[i] for i in keep], _plain(s.predict(X[keep])), s.task == "regression")
+    ns: dict = {}
+    exec(compile(export_bytes(s, "python").decode(), "exported.py", "exec"), ns)
+    row = _rows(s, X[:1])[0]
+    row["income"] = math.nan
+    if ec.INCOME in used:
+        with pytest.raises(ValueError, match="income"):
+            ns["predict"](row)
+
+
+def test_names_and_categories_that_are_keywords_quotes_or_not_identifiers_export_exactly():
+    """Column names that are Python keywords or hold quotes, spaces, backslashes, newlines,
+    non-ASCII; category texts likewise: Python, SQLite, DuckDB and ONNX equal predict."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    from nnrules.schema import Feature, FeatureSchema
+    from nnrules.surrogates.tree import TreeSurrogate
+
+    cats = ("it's", 'say "hi"', "back\\slash", "new\nline", "ünï", "--", "NULL")
+    schema = FeatureSchema((
+        Feature("class", "continuous", -5.0, 5.0),
+        Feature('we"ird name', "continuous", 0.0, 1.0),
+        Feature("select", "integer", 0, 9),
+        Feature("lambda\\x", "categorical", 0, len(cats) - 1, categories=cats),
+        Feature("1st; DROP", "binary", 0, 1),
+    ))
+    rng = np.random.default_rng(3)
+    X = ec.schema_rows(schema, 4000, rng)
+    y = (X[:, 0] + 3 * X[:, 1] + (X[:, 3] % 3 == 1) - X[:, 2] / 5 + X[:, 4]
+         + 0.2 * rng.standard_normal(len(X))) > 0.5
+    s = TreeSurrogate.from_sklearn(DecisionTreeClassifier(max_leaf_nodes=25, random_state=0)
+                                   .fit(X, y), schema=schema, classes=("if", "else"))
+    assert any(f.kind == "categorical" for f in schema.features)
+    X = ec.edge_rows(s, 3000, seed=1)
+    for rows in (s, s.to_rules()):
+        ref = _plain(rows.predict(X))
+        _same(run_python(rows, X), ref, False)
+        _same(run_sqlite(rows, X, table="tab le"), ref, False)
+        _same(run_duckdb(rows, X), ref, False)
+        X32 = X.astype(np.float32)
+        out, meta = run_onnx(rows, X32)
+        _same_onnx_answers(rows, out, meta, rows.predict(X32.astype(np.float64)))
+
+
+def test_onnx_export_reads_a_network_whose_feature_width_is_not_fixed(tmp_path):
+    """A network declaring its input as [N, ?] (a dynamic feature axis) exports: the one input
+    holds all the surrogate's features (it was read as width 1 and refused)."""
+    from nnrules.datasets.tabular import tabular_split
+    from nnrules.extract.tree import TreeExtractor
+    from nnrules.io.model import load
+    from nnrules.schema import FeatureSchema
+
+    model = onnx.load(Path(__file__).parent / "fixtures" / "via_iris.onnx")
+    dim = model.graph.input[0].type.tensor_type.shape.dim[1]
+    dim.ClearField("dim_value")
+    dim.dim_param = "features"
+    onnx.save(model, tmp_path / "dynamic.onnx")
+    net = load(tmp_path / "dynamic.onnx")
+    sp = tabular_split("iris")
+    schema = FeatureSchema.infer(sp.X_train, list(sp.feature_names))
+    s = TreeExtractor(net, random_state=0, max_leaves=5).fit(sp.X_train, schema=schema).surrogate_
+    exported = onnx.load_from_string(export_bytes(s, "onnx", network=net))
+    sess = ort.InferenceSession(exported.SerializeToString(), providers=["CPUExecutionProvider"])
+    X32 = sp.X_test.astype(np.float32)
+    got = sess.run(["label"], {sess.get_inputs()[0].name: X32})[0]
+    assert got.tolist() == _plain(s.predict(X32.astype(np.float64)))

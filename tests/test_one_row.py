@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nnrules.exceptions import DataError
 from nnrules.extract.trepan import TrepanExtractor
 from nnrules.io.model import load
 from nnrules.surrogates.rules import Condition, MofN
@@ -31,7 +32,7 @@ def test_one_row_walk_equals_the_batch_apply(network, monkeypatch, all_tests_up_
     monkeypatch.setattr(tree_module, "_ALL_TESTS_UP_TO", all_tests_up_to)
     X = np.random.default_rng(0).normal(size=(300, 6))
     X[:3] = np.round(X[:3])                      # ties on integer thresholds
-    X[3, 2] = np.nan                             # NaN: every comparison false, both ways
+    X[3, 2] = 1e300                              # beyond every threshold, still finite
     tree = TrepanExtractor(network, max_leaves=10, random_state=0).fit(X[4:]).surrogate_
     hand = TreeSurrogate(tests=(Condition(0, "<=", 0.0), MofN(1, (Condition(1, ">", 0.5),
                                 Condition(2, "==", 1.0))), None, None, None),
@@ -42,6 +43,11 @@ def test_one_row_walk_equals_the_batch_apply(network, monkeypatch, all_tests_up_
         assert [int(surrogate.apply(X[i:i + 1])[0]) for i in range(len(X))] == batch.tolist()
         assert [surrogate.predict(X[i:i + 1])[0] for i in range(20)] == \
             surrogate.predict(X[:20]).tolist()
+        bad = X[:5].copy()
+        bad[3, 2] = np.nan                       # NaN: refused by the walk and the batch alike
+        for rows in (bad, bad[3:4]):
+            with pytest.raises(DataError, match="column 'x2'"):
+                surrogate.apply(rows)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])

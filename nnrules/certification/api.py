@@ -56,7 +56,11 @@ def _domain_schema(schema: FeatureSchema, X: np.ndarray, margin: float,
             hi[j] += margin * span[j]
     for name, pair in (bounds or {}).items():
         j = schema.index(name)
-        lo[j], hi[j] = (float(v) for v in pair)
+        try:
+            lo[j], hi[j] = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"bounds[{name!r}] must be a pair of numbers (low, high); got {pair!r}.") from None
     for j, f in enumerate(feats):
         if not (np.isfinite(lo[j]) and np.isfinite(hi[j])):
             raise DataError(
@@ -180,7 +184,7 @@ def certify(surrogate, network, domain, *, eval: Any = None, margin: float = 0.0
         raise ParameterError(f"bound must be one of {list(_BOUNDS)}; got {bound!r}.")
     if not (isinstance(min_width, (int, float)) and 0 < min_width < 1):
         raise ParameterError(f"min_width must be a float in (0, 1); got {min_width!r}.")
-    if not (isinstance(margin, (int, float)) and margin >= 0):
+    if isinstance(margin, bool) or not (isinstance(margin, (int, float)) and margin >= 0):
         raise ParameterError(f"margin must be a float >= 0; got {margin!r}.")
     kind = _check_kind(surrogate)
     sha = getattr(network, "sha256", None)

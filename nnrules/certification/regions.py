@@ -8,7 +8,8 @@ computed exactly from the surrogate's tests, with no sampling:
 * trees (axis-aligned and m-of-n tests): a leaf's region is the conjunction of the tests on its
   path (:meth:`TreeSurrogate.paths`);
 * rule sets (ordered or not): rule ``i`` decides where its body holds and no earlier rule's
-  does (the first-firing semantics of :class:`RuleSet`); the default where no body holds;
+  does (the first-firing semantics of :class:`RuleSet`); the default where no body holds; an
+  oblique (linear) test is decided over a box by interval bounds of its weighted sum;
 * box sets (:class:`BoxRuleSet`): box ``k`` decides where it holds and no earlier box does;
   the fallback tree's leaves where no box holds.
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnrules.surrogates.rules import Condition, MofN
+from nnrules.surrogates.rules import Condition, LinearCondition, MofN
 
 __all__ = ["ALL", "NONE", "SOME", "Region", "RuleRegions", "regions_of"]
 
@@ -60,8 +61,24 @@ def cond3(c: Condition, lo: np.ndarray, hi: np.ndarray, op: np.ndarray, discrete
     return {NONE: ALL, ALL: NONE, SOME: SOME}[eq]
 
 
+def linear3(c: LinearCondition, lo: np.ndarray, hi: np.ndarray):
+    """ALL / NONE / SOME for an oblique test over the box, from interval bounds of its sum.
+
+    Sound: the bounds hold for every point of the closed box (open lower faces and
+    whole-number features only shrink the set), widened for float64 rounding, so ALL and NONE
+    are never wrong; a box the bounds cannot decide is SOME (the search then splits it).
+    """
+    low, high = c.bounds(lo, hi)
+    if c.op == "<=":
+        return ALL if high <= c.value else NONE if low > c.value else SOME
+    return ALL if low > c.value else NONE if high <= c.value else SOME
+
+
 def holds3(t, lo, hi, op, discrete):
-    """Three-valued truth of a Condition or MofN over the box, and a cutting Condition."""
+    """Three-valued truth of a Condition, MofN or LinearCondition over the box, and a cutting
+    Condition (None for a linear test: the search splits the box its own way)."""
+    if isinstance(t, LinearCondition):
+        return linear3(t, lo, hi), None
     if isinstance(t, Condition):
         s = cond3(t, lo, hi, op, discrete)
         return s, (t if s == SOME else None)
@@ -134,6 +151,8 @@ class RuleRegions:
         cuts: dict[int, set] = {}
         for body in self.bodies:
             for t in body:
+                if isinstance(t, LinearCondition):
+                    continue  # no axis threshold; boxes it cannot decide are split
                 for c in (t.conditions if isinstance(t, MofN) else (t,)):
                     cuts.setdefault(c.feature, set()).add(c.value)
         self.thresholds = {j: np.array(sorted(v)) for j, v in cuts.items()}
@@ -250,8 +269,7 @@ def regions_of(surrogate, classes, lower: np.ndarray, upper: np.ndarray):
         def decide_rows(X):
             e = surrogate.explain(X)
             out = np.where(e >= 0, e, k + (-1 - e))
-            if n_leaves == 0:
-                out = np.where(e >= 0, e, -1)
+            out[out >= k + n_leaves] = -1  # no box and no fallback leaf (or abstain)
             return out
 
         def predict(X):

@@ -105,11 +105,18 @@ class _Search:
     def _cut_condition(self, lo, hi, op, c):
         if c.op in ("<=", ">"):
             return self._cut(lo, hi, op, c.feature, c.value)
-        parts = []  # == / != on a whole-number feature: below, at, above
-        for a, b in ((lo[c.feature], c.value - 1), (c.value, c.value), (c.value + 1, hi[c.feature])):
-            x_lo, x_hi = lo.copy(), hi.copy()
-            x_lo[c.feature], x_hi[c.feature] = max(a, lo[c.feature]), min(b, hi[c.feature])
-            n_lo, n_hi, n_op, ok = self._norm(x_lo, x_hi, op)
+        parts = []  # == / !=: below, at, above (continuous: x < v, x == v, v < x)
+        j, v = c.feature, c.value
+        gap = 1.0 if self.whole[j] else 0.0
+        below = v - 1 if gap else math.nextafter(v, -math.inf)
+        for k, (a, b) in enumerate(((lo[j], below), (v, v), (v + gap, hi[j]))):
+            x_lo, x_hi, x_op = lo.copy(), hi.copy(), op.copy()
+            x_lo[j], x_hi[j] = max(a, lo[j]), min(b, hi[j])
+            if k == 2 and not gap and v >= lo[j]:
+                x_op[j] = True  # v < x
+            elif x_lo[j] > lo[j]:
+                x_op[j] = False
+            n_lo, n_hi, n_op, ok = self._norm(x_lo, x_hi, x_op)
             if ok:
                 parts.append((n_lo, n_hi, n_op))
         return parts
@@ -268,6 +275,8 @@ class _Search:
             if status[i] == "refuted":
                 part.counterexample = cex[i]
             part.status = str(status[i])
+            if part.status == "proven" and part.counterexample is not None:
+                part.status = "unknown"  # a confirmed counterexample outweighs any proof
             if part.status == "proven":
                 self.final.append(part)
                 continue

@@ -138,8 +138,13 @@ class Extractor(Params):
             fit_seconds=self.fit_seconds_,
             model_sha256=getattr(self.network, "sha256", None),
             partial_reason=getattr(self, "partial_reason_", None),
+            extraction=self._extraction_figures(),
             **train,
         )
+
+    def _extraction_figures(self) -> dict:
+        """Method-specific figures for the report's ``details`` (none by default)."""
+        return {}
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "surrogate_"):

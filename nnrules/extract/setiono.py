@@ -20,7 +20,10 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
 4. **inputs -> each cluster**: a cluster is an interval of the unit's pre-activation. For a unit
    whose remaining inputs are one-hot groups and binary columns, its cluster conditions are
    found exactly by enumerating those inputs; a unit with a single remaining input gives one
-   exact threshold; otherwise a tree learns the condition from the training rows;
+   exact threshold; otherwise a tree learns the condition from the training rows, or, with
+   ``oblique=True``, the boundary is written exactly as one oblique condition on the unit's
+   own pre-activation (``0.52·radius + texture − 0.31·area > 1.7``, a
+   :class:`~nnrules.surrogates.linear.LinearCondition`);
 5. **substitute and simplify** with the engine (:func:`~nnrules.extract.decompose.conjoin`,
    :func:`~nnrules.extract.decompose.simplify_dnf`). When every step was exact and the inputs
    the rules read are discrete with at most ``max_combinations`` combinations, the rule set is
@@ -50,7 +53,11 @@ from nnrules.extract.decompose.cover import cover
 from nnrules.extract.decompose.extractor import DecompositionalExtractor
 from nnrules.extract.decompose.onelayer import OneLayerNet, prune_connections
 from nnrules.extract.decompose.prune import prune_inputs
-from nnrules.extract.decompose.setiono_rules import InputRules, minimise_on_domain
+from nnrules.extract.decompose.setiono_rules import (
+    InputRules,
+    conjoin_oblique,
+    minimise_on_domain,
+)
 from nnrules.extract.decompose.simplify import simplify_dnf
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
@@ -83,8 +90,17 @@ class SetionoExtractor(DecompositionalExtractor):
         training rows (at most this many, the most frequent); a unit's inputs, and the final
         domain, are enumerated only within it. A network with more hidden units than this is
         refused (ParameterError).
-    max_leaves : int, default=8
+    oblique : bool, default=False
+        Allow oblique conditions: a unit with several inputs that cannot be enumerated becomes
+        one linear condition on its pre-activation per cluster boundary (exact: the rules then
+        decide as the discretised network does) instead of a tree's axis-aligned
+        approximation. Such rules export to Python, SQL and ONNX, and certify.
+    max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
+    queries : int, default=16
+        Those trees learn from the training rows and this many generated rows per training row
+        (the sampling engine's ``perturb`` model, at most 50,000 in all), each labelled exactly
+        by the unit's pre-activation; 0 = the training rows only.
     min_samples_leaf : float, default=0.01
         Fewest training rows in a leaf of those trees (a fraction below 1, else a count).
     max_depth : int or None, default=None
@@ -121,7 +137,11 @@ class SetionoExtractor(DecompositionalExtractor):
         The DNF of the table: clauses on the hidden activations (level 1) and their class;
         other combinations get ``hidden_default_``.
     stages_ : list of dict
-        Per stage: what it did and the training-row fidelity to the network after it.
+        Per stage (``prune``, ``cluster``, ``table``, ``rules``): what it did — inputs and
+        connections before, kept and pruned; clusters per unit and dropped units; hidden-state
+        combinations and hidden rules; rules, exactness and oblique conditions — and
+        ``fidelity``, the training-row fidelity to the network after it. Also in the fidelity
+        report, as ``details["stages"]``.
     partial_reason_ : str or None
         Which stage could not finish or meet the tolerance, else None (then one
         ``UserWarning`` says the same).
@@ -161,7 +181,9 @@ class SetionoExtractor(DecompositionalExtractor):
         "clustering": Options(("greedy", "kmeans")),
         "max_clusters": Interval(int, 2, None),
         "max_combinations": Interval(int, 2, None),
+        "oblique": Options((True, False)),
         "max_leaves": Interval(int, 2, None),
+        "queries": Interval(int, 0, None),
         "min_samples_leaf": Interval(float, 0, None, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
         "beam": Interval(int, 1, None),
@@ -173,7 +195,8 @@ class SetionoExtractor(DecompositionalExtractor):
 
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
-                 max_combinations: int = 4096, max_leaves: int = 8,
+                 max_combinations: int = 4096, oblique: bool = False, max_leaves: int = 16,
+                 queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, max_rules: int | None = None,
                  max_seconds: float | None = 60.0, random_state: int | None = None):
@@ -183,7 +206,9 @@ class SetionoExtractor(DecompositionalExtractor):
         self.clustering = clustering
         self.max_clusters = max_clusters
         self.max_combinations = max_combinations
+        self.oblique = oblique
         self.max_leaves = max_leaves
+        self.queries = queries
         self.min_samples_leaf = min_samples_leaf
         self.max_depth = max_depth
         self.beam = beam
@@ -230,6 +255,11 @@ class SetionoExtractor(DecompositionalExtractor):
         self.budget_ = ws.budget
         return ruleset
 
+    def _extraction_figures(self) -> dict:
+        """``stages``: per stage what it did and the training-row fidelity after it (the
+        report's ``details.stages``)."""
+        return {"stages": [dict(st) for st in getattr(self, "stages_", [])]}
+
     def _fidelity(self, pred: np.ndarray, labels: np.ndarray) -> float:
         return float(np.mean(pred == labels))
 
@@ -245,9 +275,12 @@ class SetionoExtractor(DecompositionalExtractor):
                 net.W1[:, j] = 0.0
             net, change = prune_connections(net, X, labels, self.tolerance,
                                             tick=ws.budget.tick)
+        kept = int(np.count_nonzero(np.any(net.W1 != 0, axis=0)))
         self.stages_.append({
-            "stage": "prune", "inputs_kept": int(np.count_nonzero(np.any(net.W1 != 0, axis=0))),
+            "stage": "prune", "inputs_before": int(X.shape[1]), "inputs_kept": kept,
+            "inputs_pruned": int(X.shape[1]) - kept,
             "connections_before": n_conn, "connections_kept": net.n_connections(),
+            "connections_pruned": n_conn - net.n_connections(),
             "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
         return net
 
@@ -385,7 +418,8 @@ class SetionoExtractor(DecompositionalExtractor):
         self._stage = "substitute"
         inputs = InputRules(net, X, self.schema_, max_combinations=self.max_combinations,
                             max_leaves=self.max_leaves, max_depth=self.max_depth,
-                            min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed)
+                            min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed,
+                            queries=self.queries, oblique=self.oblique)
         for clause, _ in hidden_rules:  # every condition's input DNF first: is it exact?
             for c in clause:
                 inputs.dnf(c, tick=ws.budget.tick)
@@ -397,11 +431,17 @@ class SetionoExtractor(DecompositionalExtractor):
         for n_rule, (clause, k) in enumerate(hidden_rules):
             ws.budget.tick()
             dnfs = [inputs.dnf(c) for c in clause]
-            product = conjoin(dnfs, len(X), min_support=min_support, beam=self.beam,
-                              schema=self.schema_, tick=ws.budget.tick)
-            exact = exact and not product.truncated
+            if inputs.n_oblique:
+                clauses, masks, cut = conjoin_oblique(
+                    dnfs, len(X), min_support=min_support, beam=self.beam,
+                    schema=self.schema_, tick=ws.budget.tick)
+            else:
+                product = conjoin(dnfs, len(X), min_support=min_support, beam=self.beam,
+                                  schema=self.schema_, tick=ws.budget.tick)
+                clauses, masks, cut = product.clauses, product.masks, product.truncated
+            exact = exact and not cut
             node = self._hidden_nodes[n_rule]
-            for c, mask in zip(product.clauses, product.masks):
+            for c, mask in zip(clauses, masks):
                 candidates.append((c, k))
                 ws.trace.add(0, c, node, support=int(mask.sum()))
         ruleset, truncated = None, False
@@ -416,8 +456,12 @@ class SetionoExtractor(DecompositionalExtractor):
             by_class: dict[int, list] = {}
             for c, k in candidates:
                 by_class.setdefault(k, []).append(c)
-            candidates = [(c, k) for k in sorted(by_class)
-                          for c in simplify_dnf(by_class[k], schema=self.schema_)]
+            if inputs.n_oblique:  # the engine's DNF simplification reads axis conditions
+                candidates = [(c, k) for k in sorted(by_class)
+                              for c in dict.fromkeys(by_class[k])]
+            else:
+                candidates = [(c, k) for k in sorted(by_class)
+                              for c in simplify_dnf(by_class[k], schema=self.schema_)]
             if exact:
                 rules = [Rule(c, k, int(clause_mask(c, X).sum()),
                               self._conf(c, k, X, labels)) for c, k in candidates]
@@ -437,7 +481,8 @@ class SetionoExtractor(DecompositionalExtractor):
             self._reasons.append(f"rules: max_rules={self.max_rules} reached")
         self.exact_ = bool(exact)
         self.stages_.append({
-            "stage": "rules", "exact": bool(exact), "rules": len(ruleset.rules),
+            "stage": "rules", "exact": bool(exact), "oblique_conditions": inputs.n_oblique,
+            "rules": len(ruleset.rules),
             "fidelity": self._fidelity(ruleset.predict_index(X), labels)})
         return ruleset
 

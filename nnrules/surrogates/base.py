@@ -25,13 +25,14 @@ The helpers below are the one place the JSON of every kind is checked and conver
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
-from nnrules.exceptions import FormatError
+from nnrules.exceptions import DataError, FormatError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,8 +41,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANNOTATIONS", "SequenceSurrogate", "Surrogate", "TableSurrogate", "annotations_from_dict",
-    "annotations_to_dict", "check_header", "plain", "schema_from_dict", "schema_to_dict",
+    "annotations_to_dict", "check_header", "nonfinite_input_message", "plain", "schema_from_dict",
+    "schema_to_dict",
 ]
+
+#: Inputs of up to this many values are checked for NaN / inf with Python's ``sum`` (faster
+#: than a numpy call on one row), larger ones with numpy.
+_SMALL = 64
 
 #: Optional keys a table surrogate's file carries since its format's version 2: figures measured
 #: at extraction for reason codes (see ``nnrules.surrogates.reasons``).
@@ -113,6 +119,12 @@ class TableSurrogate(Surrogate):
         sets, boxes, additive models; see ``nnrules.surrogates.reasons``).
     reason_stats : dict or None
         What reason codes need from the extraction rows (same kinds).
+
+    Every public method that reads rows (``predict``, ``predict_index``, ``predict_proba``,
+    ``explain``, ``apply``, ``reasons``, ...) takes them through :meth:`_rows`, which refuses
+    NaN and ±inf with a :class:`~nnrules.exceptions.DataError` naming the columns and the first
+    row: no test of a surrogate has an answer for them (``NaN <= t`` is False, so a tree would
+    send the row down whichever branch that picks).
     """
 
     data_kind: ClassVar[Literal["table", "sequences"]] = "table"
@@ -122,6 +134,27 @@ class TableSurrogate(Surrogate):
     n_features: int
     local_fidelity: dict | None = None
     reason_stats: dict | None = None
+
+    def _rows(self, X: Any) -> np.ndarray:
+        """``X`` as a float64 array (no copy when it is one already), refused when any value
+        is NaN or ±inf.
+
+        Raises
+        ------
+        DataError
+            ``X`` holds NaN or ±inf (the message names the columns and the first row).
+        """
+        X = np.asarray(X, dtype=np.float64)
+        # A sum is finite only if every term is (NaN and inf propagate); a finite sum that
+        # overflows is rechecked exactly. Python's sum is the cheaper one on a row or two.
+        if X.size <= _SMALL:
+            total = sum(X.ravel().tolist())
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = np.add.reduce(X, axis=None)
+        if not math.isfinite(total) and not np.isfinite(X).all():
+            raise DataError(nonfinite_input_message(X, self.schema, type(self).__name__))
+        return X
 
     @abstractmethod
     def symbols(self) -> tuple[Any, ...]:
@@ -149,6 +182,32 @@ class SequenceSurrogate(Surrogate):
     @abstractmethod
     def to_regex(self, label: Any = None, *, readable: bool = False) -> str:
         """A regular expression for the sequences labelled ``label``."""
+
+
+def nonfinite_input_message(X: np.ndarray, schema: FeatureSchema | None, who: str) -> str:
+    """Why ``X`` (float, holding NaN or ±inf) is refused: how many rows, the first row and
+    its value, the columns (schema names, else ``x<j>``), and what to do."""
+    bad = ~np.isfinite(X)
+    if X.ndim != 2:
+        i = int(np.flatnonzero(bad.reshape(-1))[0])
+        return (f"{who} got an input of shape {X.shape} holding NaN or inf (first at flat "
+                f"position {i}); it takes rows of finite numbers, shape (n_samples, "
+                "n_features).")
+    names = list(schema.names) if schema is not None else []
+    rows, cols = np.flatnonzero(bad.any(axis=1)), np.flatnonzero(bad.any(axis=0))
+    r = int(rows[0])
+    c = int(np.flatnonzero(bad[r])[0])
+
+    def name(j: int) -> str:
+        return repr(names[j] if j < len(names) else f"x{j}")
+
+    listed = ", ".join(name(int(j)) for j in cols[:5]) + (
+        f" and {cols.size - 5} more" if cols.size > 5 else "")
+    return (f"{who} cannot answer rows holding NaN or inf: {rows.size} of {X.shape[0]} rows do "
+            f"(first: row {r}, column {name(c)} = {float(X[r, c])!r}); column(s) {listed}. "
+            "A surrogate's tests have no answer for them (NaN would pick an arbitrary branch). "
+            "Impute those values or drop those rows before predicting (nnrules.read_data "
+            "refuses them, or drops them with drop_invalid=True; CLI --drop-invalid).")
 
 
 # ----------------------------------------------------------------------------- serialisation

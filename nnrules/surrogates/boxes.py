@@ -7,8 +7,10 @@ range). Rows outside every box get the fallback: a distilled decision tree (not 
 decisions are marked in ``explain`` by negative numbers) or no answer (``"abstain"``).
 
 ``explain(X)``: box index ``0..n_boxes-1`` for rows a proven box decides; ``-1 - leaf`` for rows
-the fallback tree's leaf ``leaf`` decides; ``-1`` for abstained rows when the fallback is
-``"abstain"``. ``predict`` gives ``None`` (object array) for abstained rows.
+the fallback tree's leaf ``leaf`` decides; ``-1 - n_leaves`` for rows nothing decides (``-1`` when
+the fallback is ``"abstain"``, which has no leaves; with a tree, only rows its leaves do not tile,
+never fallback leaf 0's ``-1``). ``predict`` gives ``None`` (object array) or NaN (regression) for
+those rows. Rows holding NaN or inf are refused (``DataError``).
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ class BoxRuleSet(TableSurrogate):
         return out
 
     def _check_X(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float64)
+        X = self._rows(X)
         if X.ndim != 2 or X.shape[1] != self.schema.n_features:
             from nnrules.exceptions import DataError
 
@@ -161,7 +163,8 @@ class BoxRuleSet(TableSurrogate):
         return X
 
     def explain(self, X) -> np.ndarray:
-        """Which box (>= 0) or fallback leaf (``-1 - leaf``; ``-1`` = abstain) decided each row.
+        """Which box (>= 0) or fallback leaf (``-1 - leaf``) decided each row; ``-1 - n_leaves``
+        (``-1`` when the fallback abstains) where none did.
 
         Parameters
         ----------
@@ -176,7 +179,7 @@ class BoxRuleSet(TableSurrogate):
         miss = idx < 0
         if self.fallback == "tree" and miss.any():
             leaf = self._first(X[miss], self.fallback_lower, self.fallback_upper, open_low=True)
-            idx[miss] = np.where(leaf >= 0, -1 - leaf, -1)
+            idx[miss] = np.where(leaf >= 0, -1 - leaf, -1 - len(self.fallback_outputs))
         return idx
 
     def covered(self, X) -> np.ndarray:
@@ -285,9 +288,11 @@ class BoxRuleSet(TableSurrogate):
         for k in idx.tolist():
             if k >= 0:
                 out.append(f"proven box {k}: {self._box_text(k)}")
-            elif self.fallback == "tree":
+            elif -1 - k < len(self.fallback_outputs):
                 out.append(f"no proven box; fallback tree leaf {-1 - k} (not proven): "
                            f"{self._leaf_text(-1 - k)}")
+            elif self.fallback == "tree":
+                out.append("no proven box and no fallback tree leaf covers this row; abstained")
             else:
                 out.append("no proven box covers this row; abstained")
         return out
@@ -425,7 +430,8 @@ class BoxRuleSet(TableSurrogate):
             return 0.0
         if not self._overlap():
             return float(min(1.0, self._box_fractions().sum()))
-        return float(self.covered(self._sample_domain(n_samples)).mean())
+        X = self._sample_domain(n_samples)  # may hold inf where the domain is unbounded
+        return float((self._first(X, self.lower, self.upper, open_low=False) >= 0).mean())
 
     def report_details(self, X, reference) -> dict[str, Any]:
         """Coverage and fidelity figures for the fidelity report.

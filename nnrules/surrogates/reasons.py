@@ -365,7 +365,7 @@ def _box_reasons(s: Any, X: np.ndarray, k: int) -> list[list[tuple[str, float | 
     for i, b in enumerate(idx.tolist()):
         if b >= 0:
             lo, hi, open_low = s.lower[b], s.upper[b], False
-        elif s.fallback == "tree":
+        elif -1 - b < len(s.fallback_outputs):  # a fallback leaf (not "no leaf", -1 - n_leaves)
             lo, hi, open_low = s.fallback_lower[-1 - b], s.fallback_upper[-1 - b], True
         else:
             out.append([])  # abstained: no rule decided
@@ -409,7 +409,7 @@ def reasons(surrogate: Any, X: Any, k: int = 4) -> list[dict]:
         raise ParameterError(f"The number of reasons must be an int in [1, {MAX_REASONS}]; got "
                              f"{k!r}. Adverse-action notices give up to four; ask for 1 to "
                              f"{MAX_REASONS}.")
-    X = np.asarray(X, dtype=np.float64)
+    X = surrogate._rows(X) if hasattr(surrogate, "_rows") else np.asarray(X, dtype=np.float64)
     kind = _kind(surrogate)
     if kind in ("tree", "ruleset"):
         lists = _rule_reasons(surrogate, X, int(k))

@@ -4,6 +4,8 @@ Semantics
 ---------
 * ``Condition(feature, op, value)`` holds for rows with ``X[:, feature] op value``.
 * ``MofN(m, conditions)`` holds when at least ``m`` of its conditions hold.
+* ``LinearCondition(features, weights, op, value)`` (:mod:`nnrules.surrogates.linear`) holds
+  when the weighted sum of those features ``op value`` (an oblique test).
 * A ``RuleSet`` decides each row by the **first rule in stored order whose body holds**, both
   when ``ordered`` (a decision list) and when not. Unordered rule sets (for example
   :meth:`TreeSurrogate.to_rules`) are expected to be exclusive — at most one rule fires per row —
@@ -36,12 +38,14 @@ from nnrules.surrogates.base import (
     schema_from_dict,
     schema_to_dict,
 )
+from nnrules.surrogates.linear import LinearCondition, linear_from_dict
 
 if TYPE_CHECKING:
     from nnrules.schema import FeatureSchema
 
 __all__ = [
-    "Condition", "MofN", "Rule", "RuleSet", "conjunction_sympy", "number_text", "output_text",
+    "Condition", "LinearCondition", "MofN", "Rule", "RuleSet", "conjunction_sympy",
+    "number_text", "output_text",
     "simplify_conditions", "symbol_names",
 ]
 
@@ -180,15 +184,26 @@ class MofN:
         return len(self.conditions)
 
 
-Test = Condition | MofN
+Test = Condition | MofN | LinearCondition
 
 
 def test_from_dict(d: Mapping[str, Any]) -> Test:
-    """Inverse of ``Condition.to_dict`` / ``MofN.to_dict``."""
+    """Inverse of ``Condition.to_dict`` / ``MofN.to_dict`` / ``LinearCondition.to_dict``."""
+    if "weights" in d:
+        return linear_from_dict(d)
     if "m" in d:
         return MofN(int(d["m"]), tuple(Condition(int(c["feature"]), c["op"], float(c["value"]))
                                        for c in d["conditions"]))
     return Condition(int(d["feature"]), d["op"], float(d["value"]))
+
+
+def _test_features(t: Test) -> tuple[int, ...]:
+    """The feature indices a test reads."""
+    if isinstance(t, MofN):
+        return tuple(c.feature for c in t.conditions)
+    if isinstance(t, LinearCondition):
+        return t.features
+    return (t.feature,)
 
 
 def symbol_names(schema: FeatureSchema | None, n_features: int) -> tuple[str, ...]:
@@ -228,7 +243,9 @@ def simplify_conditions(
     Per feature: ``x <= 3 & x <= 5`` → ``x <= 3``; ``x > 1 & x > 2`` → ``x > 2``; an ``==``
     absorbs compatible bounds and ``!=``; ``!=`` values outside the bounds are dropped. With a
     schema, a one-hot column known to be hot makes "not hot" tests on its group mates redundant.
-    ``MofN`` tests are kept (deduplicated). Result is sorted (feature, op, value), m-of-n last.
+    ``MofN`` and ``LinearCondition`` tests are kept as they are (deduplicated, opaque: they
+    neither decide nor are decided by the plain conditions). Result is sorted (feature, op,
+    value), then the linear conditions, m-of-n last.
 
     Returns
     -------
@@ -237,6 +254,7 @@ def simplify_conditions(
     """
     plain = sorted({c for c in conditions if isinstance(c, Condition)})
     mofn = sorted({c for c in conditions if isinstance(c, MofN)})
+    linear = sorted({c for c in conditions if isinstance(c, LinearCondition)})
     by_feature: dict[int, list[Condition]] = {}
     for c in plain:
         by_feature.setdefault(c.feature, []).append(c)
@@ -267,7 +285,7 @@ def simplify_conditions(
         out = _drop_onehot_mates(out, hot, schema)
         if out is None:
             return None
-    return tuple(sorted(out)) + tuple(mofn)
+    return tuple(sorted(out)) + tuple(linear) + tuple(mofn)
 
 
 def _drop_onehot_mates(out, hot, schema):
@@ -369,15 +387,15 @@ class RuleSet(TableSurrogate):
             classes = tuple(range(k))
         self.classes = None if classes is None else tuple(classes)
         if n_features is None:
-            used = [c.feature for r in self.rules for t in r.conditions
-                    for c in (t.conditions if isinstance(t, MofN) else (t,))]
+            used = [j for r in self.rules for t in r.conditions for j in _test_features(t)]
             n_features = schema.n_features if schema is not None else max(used, default=-1) + 1
         self.n_features = int(n_features)
 
     # -- prediction ----------------------------------------------------------------------
     def explain(self, X: np.ndarray) -> np.ndarray:
-        """Int array (n_samples,): index of the deciding rule, -1 = default."""
-        X = np.asarray(X, dtype=float)
+        """Int array (n_samples,): index of the deciding rule, -1 = default. ``DataError``
+        when ``X`` holds NaN or inf (see ``TableSurrogate._rows``)."""
+        X = self._rows(X)
         out = np.full(X.shape[0], -1, dtype=np.int64)
         for i in range(len(self.rules) - 1, -1, -1):  # later rules overwritten by earlier
             out[self.rules[i].holds(X)] = i
@@ -457,7 +475,8 @@ class RuleSet(TableSurrogate):
         return "\n".join(lines)
 
     def complexity(self) -> dict[str, int | float]:
-        """rules, conditions (an m-of-n counts its n), mean_rule_length."""
+        """rules, conditions (an m-of-n counts its n, a linear condition its features),
+        mean_rule_length."""
         lengths = [sum(t.n_conditions() for t in r.conditions) for r in self.rules]
         return {"rules": len(lengths), "conditions": int(sum(lengths)),
                 "mean_rule_length": float(np.mean(lengths)) if lengths else 0.0}

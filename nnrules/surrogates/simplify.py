@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnrules.surrogates.rules import Condition, MofN, Rule, RuleSet, simplify_conditions
+from nnrules.surrogates.rules import (
+    Condition,
+    LinearCondition,
+    MofN,
+    Rule,
+    RuleSet,
+    simplify_conditions,
+)
 
 if TYPE_CHECKING:
     from nnrules.surrogates.tree import TreeSurrogate
@@ -68,7 +75,8 @@ def reduce_test(test: Condition | MofN, known: Sequence[Condition],
 def simplify_body(tests: Sequence[Condition | MofN],
                   schema: Any = None) -> tuple[Condition | MofN, ...] | None:
     """A conjunction of tests made canonical: plain conditions merged (``simplify_conditions``),
-    m-of-n tests reduced by them. None when the conjunction is contradictory."""
+    m-of-n tests reduced by them, linear conditions kept as they are (opaque). None when the
+    conjunction is contradictory."""
     flat: list = []
     for t in tests:  # "all of {...}" is a conjunction of plain conditions
         flat.extend(t.conditions if isinstance(t, MofN) and t.m == len(t.conditions) else (t,))
@@ -77,6 +85,9 @@ def simplify_body(tests: Sequence[Condition | MofN],
     if plain is None:
         return None
     out: list = list(plain)
+    for t in tests:  # linear conditions are opaque: kept, never decided by the others
+        if isinstance(t, LinearCondition) and t not in out:
+            out.append(t)
     for t in tests:
         if isinstance(t, MofN):
             r = reduce_test(t, plain, schema)

@@ -11,7 +11,7 @@ What is checked:
 * trees: nodes form one tree rooted at node 0 (no cycles, no node with two parents, every
   node reachable, children in range); node values finite and as wide as the classes;
 * every test (trees, rule sets): feature index within the schema's width, threshold finite,
-  m-of-n ``m`` in range;
+  m-of-n ``m`` in range; linear conditions: one finite weight per feature, features in range;
 * rule sets: outputs (and the default) are class indices in range, or finite values;
 * boxes: bounds are numbers or ±inf (never NaN), ``lower <= upper``, outputs among the classes
   (regression: finite ranges with ``lo <= hi``), fallback leaves alike;
@@ -76,6 +76,9 @@ def _check_tests(kind: str, tests: Iterable[Any], width: int, where: str) -> Non
     for i, test in enumerate(tests):
         if test is None:
             continue
+        if hasattr(test, "weights"):
+            _check_linear(kind, test, width, f"{where} {i}")
+            continue
         conditions = getattr(test, "conditions", None) or (test,)
         for c in conditions:
             if not 0 <= c.feature < width:
@@ -84,6 +87,20 @@ def _check_tests(kind: str, tests: Iterable[Any], width: int, where: str) -> Non
             if not math.isfinite(c.value):
                 raise _fail(kind, f"{where} {i} has threshold {c.value!r}; thresholds must be "
                                   "finite")
+
+
+def _check_linear(kind: str, test: Any, width: int, where: str) -> None:
+    """A linear condition: as many weights as features, each feature in range, every weight
+    and the value finite (its constructor checks these too; files are checked again here)."""
+    feats, weights = tuple(test.features), tuple(test.weights)
+    if len(feats) != len(weights) or not feats:
+        raise _fail(kind, f"{where} is a linear condition with {len(feats)} features and "
+                          f"{len(weights)} weights; it needs one weight per feature (at least one)")
+    bad = [j for j in feats if not 0 <= j < width]
+    if bad:
+        raise _fail(kind, f"{where} weighs feature {bad[0]}, outside the {width} features "
+                          f"0..{width - 1}")
+    _finite(kind, [*weights, test.value], f"{where}'s weights and value")
 
 
 def _class_index(kind: str, value: Any, n_classes: int, where: str) -> None:

@@ -55,6 +55,14 @@ def negate_test(test: Condition | MofN) -> Condition | MofN:
     return MofN(n - test.m + 1, tuple(c.negate() for c in test.conditions))
 
 
+def _node_test(d: Mapping[str, Any]) -> Any:
+    """A node's test from its JSON; linear (oblique) tests belong in rule sets only."""
+    if "weights" in d:
+        raise ValueError("a node has a linear (oblique) test; tree nodes test one feature or m "
+                         "of n conditions (linear conditions belong in rule sets)")
+    return test_from_dict(d)
+
+
 class TreeSurrogate(TableSurrogate):
     """Binary decision tree over node arrays.
 
@@ -145,8 +153,9 @@ class TreeSurrogate(TableSurrogate):
 
     # -- prediction ----------------------------------------------------------------------
     def apply(self, X: np.ndarray) -> np.ndarray:
-        """Leaf id per row, shape (n_samples,); one vectorised test per node visited."""
-        X = np.asarray(X, dtype=float)
+        """Leaf id per row, shape (n_samples,); one vectorised test per node visited.
+        ``DataError`` when ``X`` holds NaN or inf (see ``TableSurrogate._rows``)."""
+        X = self._rows(X)
         if X.ndim == 2 and X.shape[0] == 1:  # one row: walk the nodes with Python numbers
             return np.array([self._walk(X[0].tolist())], dtype=np.int64)
         inner_nodes = np.flatnonzero(self.left >= 0)
@@ -397,7 +406,7 @@ class TreeSurrogate(TableSurrogate):
         try:
             schema = schema_from_dict(d)
             nodes = d["nodes"]
-            tree = cls([None if n["test"] is None else test_from_dict(n["test"]) for n in nodes],
+            tree = cls([None if n["test"] is None else _node_test(n["test"]) for n in nodes],
                        [n["left"] for n in nodes], [n["right"] for n in nodes],
                        [n["value"] for n in nodes],
                        classes=None if d.get("classes") is None else tuple(d["classes"]),

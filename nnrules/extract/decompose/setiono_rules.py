@@ -10,8 +10,16 @@ it into a DNF on the inputs:
   ones are covered by short cubes (:func:`~nnrules.extract.decompose.cover.cover`);
 * exactly, when the unit reads a single input: one threshold on it (up to the measure-zero
   boundary point, which ``<=`` / ``>`` place on one side);
-* otherwise by a tree learned on the training rows and jittered copies of them, each labelled
-  exactly by the pre-activation (then the rules are no longer exact).
+* otherwise by a tree learned on the training rows and generated rows (the sampling engine's
+  ``perturb`` model: real rows with features re-drawn from their marginals and continuous ones
+  jittered, so the queries stay on the data's manifold), each labelled exactly by the
+  pre-activation (then the rules are no longer exact) — or, with
+  ``oblique=True``, exactly by one oblique condition on the pre-activation itself,
+  ``w . x > act^-1(b) - b1[j]`` (weights scaled so the largest is 1 in magnitude), a
+  :class:`~nnrules.surrogates.linear.LinearCondition`.
+
+:func:`conjoin_oblique` multiplies out DNFs that hold linear conditions (the engine's
+``conjoin`` reads axis conditions only).
 
 :func:`minimise_on_domain` re-minimises exact rules on the discrete domain of the inputs they
 read: each class's points become a short DNF (an equivalence on that domain).
@@ -28,14 +36,21 @@ import numpy as np
 from nnrules.extract.decompose.cluster import inverse_activation
 from nnrules.extract.decompose.cover import Cube, cover
 from nnrules.extract.decompose.terms import clause_mask, learn_clauses
-from nnrules.surrogates.rules import Condition, Rule, RuleSet
+from nnrules.surrogates.rules import (
+    Condition,
+    LinearCondition,
+    Rule,
+    RuleSet,
+    simplify_conditions,
+)
 
-__all__ = ["InputRules", "minimise_on_domain"]
+__all__ = ["InputRules", "conjoin_oblique", "minimise_on_domain"]
 
 Clause = tuple[Condition, ...]
 # ("onehot", group columns, value indices) or ("int", (column,), the integer values)
 Attr = tuple[str, tuple[int, ...], tuple[int, ...]]
 MAX_INT_VALUES = 16  # an integer column with at most this many values (bounds) is enumerated
+MAX_QUERIES = 50_000  # most generated rows the trees learn from
 
 
 def _attributes(columns: Sequence[int], schema: Any) -> list[Attr] | None:
@@ -126,10 +141,13 @@ class InputRules:
         Largest enumeration of a unit's inputs.
     max_leaves, max_depth, min_samples_leaf, seed
         The trees' limits and tie-breaking seed.
-    augment : int, default=4
-        A tree learns from the training rows and this many jittered copies of them (noise of
-        0.2 standard deviations on the unit's continuous inputs), each labelled exactly by the
-        unit's pre-activation; 0 uses the training rows only.
+    queries : int, default=16
+        A tree learns from the training rows and this many generated rows per training row (at
+        most ``MAX_QUERIES`` in all; drawn once, seeded), each labelled exactly by the unit's
+        pre-activation; 0 uses the training rows only.
+    oblique : bool, default=False
+        Write a unit with several continuous inputs as one oblique condition on its
+        pre-activation (exact) instead of learning a tree.
 
     Attributes
     ----------
@@ -139,12 +157,15 @@ class InputRules:
 
     def __init__(self, net, X: np.ndarray, schema: Any, *, max_combinations: int,
                  max_leaves: int, max_depth: int | None, min_samples_leaf: int, seed: int,
-                 augment: int = 4):
+                 queries: int = 16, oblique: bool = False):
         self.net, self.X, self.schema = net, X, schema
         self.max_combinations = max_combinations
         self.max_leaves, self.max_depth = max_leaves, max_depth
         self.min_samples_leaf, self.seed = min_samples_leaf, seed
-        self.augment = augment
+        self.queries = queries
+        self._generated: np.ndarray | None = None
+        self.oblique = oblique
+        self.n_oblique = 0  # cluster boundaries written as oblique conditions
         self.exact = True
         self._cache: dict[tuple[int, float], tuple[list[Clause], list[Clause]]] = {}
 
@@ -161,12 +182,19 @@ class InputRules:
         clauses = true if cond.op == ">" else false
         return [(c, clause_mask(c, self.X)) for c in clauses]
 
-    def _augmented(self, cols: np.ndarray) -> np.ndarray:
-        """Training rows plus jittered copies (continuous columns of ``cols`` only): the tree
-        learns a linear boundary from more points than the data has, each labelled exactly."""
-        if self.augment == 0:
+    def _augmented(self) -> np.ndarray:
+        """Training rows plus generated ones (drawn once): the tree learns a linear boundary
+        from more points than the data has, each labelled exactly."""
+        if self.queries == 0:
             return self.X
-        return _jitter_rows(self.X, cols, self.schema, self.augment, 0.2, self.seed)
+        if self._generated is None:
+            from nnrules.extract.engines.sampling import sample_queries
+
+            n = min(self.queries * len(self.X), MAX_QUERIES)
+            Q = sample_queries(self.schema, self.X, n, random_state=self.seed,
+                               method="perturb")
+            self._generated = np.vstack([self.X, Q])
+        return self._generated
 
     def _learn(self, j: int, b: float) -> tuple[list[Clause], list[Clause]]:
         net = self.net
@@ -189,8 +217,14 @@ class InputRules:
             t = (theta - bias) / float(w[i])
             above, below = (Condition(i, ">", t),), (Condition(i, "<=", t),)
             return ([above], [below]) if w[i] > 0 else ([below], [above])
+        if self.oblique:
+            scale = float(np.max(np.abs(w[cols])))
+            above = LinearCondition.make({int(i): float(w[i]) / scale for i in cols}, ">",
+                                         (theta - bias) / scale)
+            self.n_oblique += 1
+            return [(above,)], [(above.negate(),)]
         self.exact = False
-        A = self._augmented(cols)
+        A = self._augmented()
         target = (A @ w + bias > theta).astype(np.int64)
         scale = len(A) / len(self.X)
         leaves = learn_clauses(A, target, min_samples_leaf=max(1, round(self.min_samples_leaf
@@ -199,27 +233,6 @@ class InputRules:
                                columns=cols, schema=self.schema, random_state=self.seed)
         return ([lf.clause for lf in leaves if lf.value == 1],
                 [lf.clause for lf in leaves if lf.value == 0])
-
-
-def _jitter_rows(X: np.ndarray, cols: np.ndarray, schema: Any, copies: int, scale: float,
-                 seed: int) -> np.ndarray:
-    """``X`` and ``copies`` jittered copies of it: Gaussian noise of ``scale`` x the column's
-    standard deviation on the continuous columns of ``cols`` (clipped to the training range);
-    discrete columns and the other columns are kept."""
-    rng = np.random.default_rng(seed)
-    parts = [X]
-    cont = [int(c) for c in cols
-            if schema is None or schema.features[int(c)].kind not in ("onehot", "binary")]
-    if not cont:
-        return X
-    lo, hi = X[:, cont].min(axis=0), X[:, cont].max(axis=0)
-    sd = X[:, cont].std(axis=0)
-    for _ in range(copies):
-        Y = X.copy()
-        Y[:, cont] = np.clip(Y[:, cont] + rng.normal(0.0, 1.0, (len(X), len(cont))) * sd * scale,
-                             lo, hi)
-        parts.append(Y)
-    return np.vstack(parts)
 
 
 def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X: np.ndarray,
@@ -234,6 +247,8 @@ def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X
     classes follow in class order, each class's cubes sorted. On the domain the result decides
     every point as ``candidates`` do.
     """
+    if any(isinstance(c, LinearCondition) for clause, _ in candidates for c in clause):
+        return None  # an oblique condition reads continuous inputs: no discrete domain
     used = sorted({c.feature for clause, _ in candidates for c in clause})
     attrs = _attributes(used, schema)
     if attrs is None or _domain_size(attrs) > max_combinations:
@@ -258,3 +273,44 @@ def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X
             rules.append(Rule(clause, int(k), int(mask.sum()), conf))
     return RuleSet(rules, int(new_default), ordered=True, classes=classes, schema=schema,
                    n_features=X.shape[1])
+
+
+def conjoin_oblique(dnfs: Sequence[Sequence[tuple[Clause, np.ndarray]]], n_rows: int, *,
+                    min_support: int, beam: int, schema: Any = None,
+                    tick: Callable[[], None] | None = None
+                    ) -> tuple[list[Clause], list[np.ndarray], bool]:
+    """Multiply out a conjunction of DNFs whose clauses may hold linear conditions.
+
+    As the engine's ``conjoin``: partial clauses are merged with
+    :func:`~nnrules.surrogates.rules.simplify_conditions` (linear conditions kept as they
+    are), dropped when contradictory or covering fewer than ``min_support`` training rows, and
+    at most ``beam`` kept (most rows first, ties by text).
+
+    Returns
+    -------
+    (clauses, masks, truncated)
+        ``truncated``: the beam cut clauses that training rows meet.
+    """
+    current: list[tuple[Clause, np.ndarray]] = [((), np.ones(n_rows, dtype=bool))]
+    truncated = False
+    for dnf in dnfs:
+        if tick is not None:
+            tick()
+        nxt: dict[Clause, np.ndarray] = {}
+        for clause, mask in current:
+            for other, other_mask in dnf:
+                both = mask & other_mask
+                if min_support > 0 and int(both.sum()) < min_support:
+                    continue
+                merged = simplify_conditions((*clause, *other), schema=schema)
+                if merged is None:
+                    continue
+                nxt[merged] = nxt[merged] | both if merged in nxt else both
+        ranked = sorted(nxt.items(), key=lambda kv: (-int(kv[1].sum()), repr(kv[0])))
+        if len(ranked) > beam:
+            truncated = truncated or any(int(m.sum()) > 0 for _, m in ranked[beam:])
+            ranked = ranked[:beam]
+        current = ranked
+        if not current:
+            break
+    return [c for c, _ in current], [m for _, m in current], truncated

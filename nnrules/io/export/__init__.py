@@ -80,7 +80,7 @@ def model_inputs(network: Any) -> list:
     specs = []
     for spec in network.inputs:
         shape = spec.shape or (None, 1)
-        width = shape[-1] if len(shape) >= 2 and shape[-1] is not None else 1
+        width = (shape[-1] if len(shape) >= 2 else 1) or 0  # 0: not fixed by the graph
         dtype = "str" if spec.dtype == object else str(spec.dtype)
         specs.append(InputSpec(spec.name, dtype, int(width)))
     return specs

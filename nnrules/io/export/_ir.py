@@ -5,6 +5,9 @@ Exporters only read surrogates; this module turns the three rule-like kinds into
 * ``Atom(feature, op, value)``: ``x[feature] op value`` with ``op`` in ``<=, <, >, >=, ==, !=``
   (float64 semantics, the surrogate's own).
 * ``AtLeast(m, atoms)``: at least ``m`` of the atoms hold (TREPAN's m-of-n tests).
+* ``LinearAtom(features, weights, op, value)``: an oblique test, the float64 sum
+  ``w1*x[f1] + w2*x[f2] + ...`` formed left to right, compared with ``value`` (``<=`` / ``>``);
+  exporters form it in the same order so they agree with the surrogate bit for bit.
 * ``DecisionList(bodies, outputs, default, scores)``: the first body (a conjunction) that holds
   decides; ``outputs[i]`` is the label / value of body ``i``; rows no body covers get
   ``default`` (``None`` = abstain, for boxes without a fallback).
@@ -32,8 +35,21 @@ import numpy as np
 
 from nnrules.exceptions import UnsupportedModelError
 
-__all__ = ["AtLeast", "Atom", "DecisionList", "categories_where", "ceil32", "decision_list",
-           "floor32", "kind_of", "label_list", "leaf_outputs", "to_float32"]
+__all__ = [
+    "AtLeast",
+    "Atom",
+    "DecisionList",
+    "LinearAtom",
+    "categories_where",
+    "ceil32",
+    "decision_list",
+    "floor32",
+    "kind_of",
+    "label_list",
+    "leaf_outputs",
+    "linear_numeric",
+    "to_float32",
+]
 
 OPS6 = ("<=", "<", ">", ">=", "==", "!=")
 _NEGATE = {"<=": ">", ">": "<=", "<": ">=", ">=": "<", "==": "!=", "!=": "=="}
@@ -64,7 +80,34 @@ class AtLeast:
     atoms: tuple[Atom, ...]
 
 
-Test = Atom | AtLeast
+@dataclass(frozen=True)
+class LinearAtom:
+    """``w1*x[f1] + ... op value`` (float64, summed left to right)."""
+
+    features: tuple[int, ...]
+    weights: tuple[float, ...]
+    op: str
+    value: float
+
+    def text(self, names: Sequence[str]) -> str:
+        """``"2*a + -1*b > 0.4"``: the condition with full-precision weights (for messages)."""
+        terms = " + ".join(f"{w!r}*{names[j]}" for j, w in zip(self.features, self.weights))
+        return f"{terms} {self.op} {self.value!r}"
+
+
+Test = Atom | AtLeast | LinearAtom
+
+
+def linear_numeric(atom: LinearAtom, schema: Any, target: str) -> None:
+    """Refuse (UnsupportedModelError) a linear test that weighs a categorical feature: its
+    codes are not numbers an exported row carries."""
+    for j in atom.features:
+        f = schema.features[j]
+        if f.kind == "categorical":
+            raise UnsupportedModelError(
+                f"The oblique condition {atom.text(schema.names)} weighs the categorical "
+                f"feature {f.name!r}, whose codes an exported {target} row does not carry. "
+                "Extract without oblique conditions (oblique=False) to export it.")
 
 
 @dataclass
@@ -105,7 +148,10 @@ def leaf_outputs(tree: Any) -> np.ndarray:
 
 
 def _from_test(test: Any) -> Test:
-    """A surrogate ``Condition`` / ``MofN`` as an atom / at-least test."""
+    """A surrogate ``Condition`` / ``MofN`` / ``LinearCondition`` as an atom / at-least /
+    linear test."""
+    if hasattr(test, "weights"):
+        return LinearAtom(tuple(test.features), tuple(test.weights), test.op, float(test.value))
     if hasattr(test, "m"):
         return AtLeast(int(test.m), tuple(Atom(c.feature, c.op, c.value) for c in test.conditions))
     return Atom(test.feature, test.op, test.value)

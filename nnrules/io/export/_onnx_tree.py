@@ -49,7 +49,7 @@ def _tree_leaf(g: _Graph, X: str, tree: Any, where: dict[int, int] | None, width
             M = np.zeros((len(atom_list), len(plans)), np.float32)
             for k, (_, kept) in enumerate(plans):
                 for a in kept:
-                    M[col[a], k] = 1.0
+                    M[col[a], k] += 1.0  # conditions that round to one test count each
             extra.append(g.op("MatMul", [A, g.const(M)]))
         else:
             ones = _ones(g, X)

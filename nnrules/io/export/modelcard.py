@@ -118,9 +118,9 @@ def _ynum(v: Any) -> str:
     if "e" in text or "inf" in text or "nan" in text:
         if not (text.lstrip("-")[0].isdigit()):
             raise FormatError(f"Cannot write the number {v!r} in a model card.")
-        text = format(float(v), ".20f").rstrip("0")  # YAML 1.1 needs a dot, no bare exponent
-        if text.endswith("."):
-            text += "0"
+        import numpy as np  # YAML 1.1 needs a dot, no bare exponent; shortest exact digits
+
+        text = np.format_float_positional(float(v), unique=True, trim="0")
     return text
 
 
@@ -210,7 +210,8 @@ def render_section(entries: list[dict], *, newline: str = "\n") -> str:
             lines += [f"> **Warning:** {w}", ""]
         rules = e["rules"].rstrip("\n")
         if rules and len(rules.splitlines()) <= MAX_RULE_LINES:
-            lines += ["```text", *rules.splitlines(), "```", ""]
+            lines += ["```text", *[" " + ln if ln.startswith("<!-- nnrules:") else ln
+                                   for ln in rules.splitlines()], "```", ""]
         elif rules:
             lines += [f"The rules ({len(rules.splitlines())} lines) are in `rules.txt` of "
                       f"`{e['folder']}`.", ""]
@@ -254,12 +255,19 @@ def _check_yaml(body: str, source: str) -> None:
                           "mapping of keys; fix it. The file was left untouched.")
 
 
+def _find_marker(text: str, marker: str, start: int = 0) -> int:
+    """Where a line starts with ``marker`` (at or after ``start``), else -1: the same words
+    inside a figure's text (a method name, a rule) are not a marker."""
+    m = re.compile("^" + re.escape(marker), re.MULTILINE).search(text, start)
+    return m.start() if m else -1
+
+
 def _replace_marked(text: str, begin: str, end: str, block: str, source: str) -> str | None:
     """``text`` with the marked block replaced, or None when there are no markers."""
-    i = text.find(begin)
+    i = _find_marker(text, begin)
     if i < 0:
         return None
-    j = text.find(end, i)
+    j = _find_marker(text, end, i)
     if j < 0:
         raise FormatError(f"{source} has {begin!r} without {end!r}; restore the end marker or "
                           "remove the begin marker. File untouched.")
@@ -297,9 +305,9 @@ def update_card_text(text: str, entries: list[dict], model_name: str, *,
     if body_fm is not None:
         _check_yaml(body_fm, source)
         outside = body_fm
-        i = body_fm.find(YAML_BEGIN)
+        i = _find_marker(body_fm, YAML_BEGIN)
         if i >= 0:
-            j = body_fm.find(YAML_END, i)
+            j = _find_marker(body_fm, YAML_END, i)
             if j < 0:
                 raise FormatError(f"{source}'s front matter has {YAML_BEGIN!r} without "
                                   f"{YAML_END!r}; restore it. File untouched.")

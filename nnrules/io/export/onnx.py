@@ -14,7 +14,9 @@ whose single target is the leaf's integer label (label only) or ordinal (exact i
 the label never depends on the classifier op's tie-breaking. TREPAN's m-of-n tests become extra
 columns (the number of their conditions that hold), tested like any other. Rule sets and boxes: every
 distinct comparison once (grouped by operator), bodies counted by a 0/1 ``MatMul``, the first
-body that holds chosen by ``ArgMax`` (first maximum). Additive models are computed in float64
+body that holds chosen by ``ArgMax`` (first maximum); an oblique (linear) test is one more
+column, its weighted sum formed in float64 in the surrogate's order (``Cast``, ``Mul``,
+``Add``), so it agrees with the surrogate on every float32 input. Additive models are computed in float64
 from standard operators (``Gather`` of the cell's coefficients, ``Pow``, ``ReduceSum``).
 
 Threshold semantics (see ``docs/formats.md``): the surrogate compares float64; the inputs are
@@ -37,10 +39,12 @@ from nnrules.exceptions import UnsupportedModelError
 from nnrules.io.export._ir import (
     AtLeast,
     Atom,
+    LinearAtom,
     decision_list,
     kind_of,
     label_list,
     leaf_outputs,
+    linear_numeric,
     to_float32,
 )
 
@@ -57,7 +61,8 @@ _TREE_MODE = {"<=": "BRANCH_LEQ", ">": "BRANCH_GT", "==": "BRANCH_EQ", "!=": "BR
 
 @dataclass(frozen=True)
 class InputSpec:
-    """A graph input: name, dtype name (``float32``, ``int64``, ``str``...) and width."""
+    """A graph input: name, dtype name (``float32``, ``int64``, ``str``...) and width (0 when
+    the graph leaves it open)."""
 
     name: str
     dtype: str
@@ -99,8 +104,9 @@ class _Graph:
 
 def _specs(schema: Any, input_name: str, model_inputs: list[InputSpec] | None) -> list[InputSpec]:
     """The graph inputs: the model's when given, else from the schema."""
-    if model_inputs:
-        return list(model_inputs)
+    if model_inputs:  # a width the graph leaves open (0): all features in one input, else 1
+        fill = schema.n_features if len(model_inputs) == 1 else 1
+        return [InputSpec(s.name, s.dtype, s.width or fill) for s in model_inputs]
     if schema.input_names is None and not schema.has_categorical:
         return [InputSpec(input_name, "float32", schema.n_features)]
     names = schema.input_names or schema.names
@@ -121,8 +127,14 @@ def _used(surrogate: Any) -> set[int]:
     if kind == "tree":
         tests = [t for t in surrogate.tests if t is not None]
         return {c.feature for t in tests for c in (t.conditions if hasattr(t, "m") else (t,))}
-    return {a.feature for body in decision_list(surrogate).bodies for t in body
-            for a in (t.atoms if isinstance(t, AtLeast) else (t,))}
+    used = set()
+    for body in decision_list(surrogate).bodies:
+        for t in body:
+            if isinstance(t, LinearAtom):
+                used.update(t.features)
+            else:
+                used.update(a.feature for a in (t.atoms if isinstance(t, AtLeast) else (t,)))
+    return used
 
 
 def _features(g: _Graph, schema: Any, specs: list[InputSpec],
@@ -231,6 +243,25 @@ def _atoms_matrix(g: _Graph, X: str, atoms: list[Atom],
     return (blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, axis=1)), position
 
 
+def _linear_columns(g: _Graph, X: str, linears: list[LinearAtom],
+                    where: dict[int, int] | None) -> str:
+    """0/1 float32 matrix [N, len(linears)]: each oblique test, its sum formed in float64 left
+    to right exactly as the surrogate forms it (the float32 inputs widen exactly)."""
+    from onnx import TensorProto
+
+    Xd = g.op("Cast", [X], to=TensorProto.DOUBLE)
+    cols = []
+    for atom in linears:
+        total = None
+        for j, w in zip(atom.features, atom.weights):
+            x = g.op("Gather", [Xd, g.const(np.array([_col(where, j)], np.int64))], axis=1)
+            term = g.op("Mul", [g.const(np.array([[w]], np.float64)), x])
+            total = term if total is None else g.op("Add", [total, term])
+        test = g.op(_OP_NODE[atom.op], [total, g.const(np.array([[atom.value]], np.float64))])
+        cols.append(g.op("Cast", [test], to=TensorProto.FLOAT))
+    return cols[0] if len(cols) == 1 else g.op("Concat", cols, axis=1)
+
+
 def _decision_index(g: _Graph, X: str, bodies: list[tuple],
                     where: dict[int, int] | None) -> str:
     """int64 [N]: the first body that holds (len(bodies) when none does)."""
@@ -239,11 +270,15 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
     ones = _ones(g, X)
     atoms: dict[Atom, int] = {}
     mofns: list[tuple[int, list[Atom]]] = []
-    # Each body: (atoms that must hold, m-of-n indices, impossible?)
-    plan: list[tuple[list[Atom], list[int], bool]] = []
+    linears: dict[LinearAtom, int] = {}
+    # Each body: (atoms that must hold, m-of-n indices, impossible?, linear indices)
+    plan: list[tuple[list[Atom], list[int], bool, list[int]]] = []
     for body in bodies:
-        plain, mine, impossible = [], [], False
+        plain, mine, impossible, lin = [], [], False, []
         for t in body:
+            if isinstance(t, LinearAtom):
+                lin.append(linears.setdefault(t, len(linears)))
+                continue
             if isinstance(t, AtLeast):
                 m, kept = t.m, []
                 for a in t.atoms:
@@ -267,7 +302,7 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
             elif a32 is not True:
                 plain.append(a32)
                 atoms.setdefault(a32, len(atoms))
-        plan.append((plain, mine, impossible))
+        plan.append((plain, mine, impossible, lin))
     atom_list = sorted(atoms, key=atoms.get)
     if atom_list:
         A, pos = _atoms_matrix(g, X, atom_list, where)
@@ -282,7 +317,7 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
         need = np.zeros((1, len(mofns)), np.float32)
         for k, (m, kept) in enumerate(mofns):
             for a in kept:
-                M[col[a], k] = 1.0
+                M[col[a], k] += 1.0  # conditions that round to one test count each
             need[0, k] = m
         counts = g.op("MatMul", [A, g.const(M)])
         held = g.op("Cast", [g.op("GreaterOrEqual", [counts, g.const(need)])],
@@ -291,19 +326,28 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
         for k in range(len(mofns)):
             mofn_col[k] = n_cols + k
         n_cols += len(mofns)
+    linear_col = {}
+    if linears:
+        parts.append(_linear_columns(g, X, sorted(linears, key=linears.get), where))
+        for k in range(len(linears)):
+            linear_col[k] = n_cols + k
+        n_cols += len(linears)
     parts.append(ones)  # the always-true column: bodies without tests
     ones_col = n_cols
     n_cols += 1
     full = parts[0] if len(parts) == 1 else g.op("Concat", parts, axis=1)
     B = np.zeros((n_cols, len(bodies)), np.float32)
     need = np.zeros((1, len(bodies)), np.float32)
-    for r, (plain, mine, impossible) in enumerate(plan):
+    for r, (plain, mine, impossible, lin) in enumerate(plan):
         for a in plain:
             B[col[a], r] = 1.0
         for k in mine:
             B[mofn_col[k], r] = 1.0
+        for k in set(lin):
+            B[linear_col[k], r] = 1.0
         B[ones_col, r] = 1.0
-        need[0, r] = len(set(plain)) + len(mine) + 1 + (n_cols + 1 if impossible else 0)
+        need[0, r] = (len(set(plain)) + len(mine) + len(set(lin)) + 1
+                      + (n_cols + 1 if impossible else 0))
     if bodies:
         hits = g.op("MatMul", [full, g.const(B)])
         holds = g.op("Cast", [g.op("GreaterOrEqual", [hits, g.const(need)])],
@@ -439,6 +483,11 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
     specs = _specs(schema, input_name, model_inputs)
     g = _Graph()
     used = _used(surrogate)
+    if kind in ("ruleset",):
+        for body in decision_list(surrogate).bodies:
+            for t in body:
+                if isinstance(t, LinearAtom):
+                    linear_numeric(t, schema, "ONNX")
     X, where = _features(g, schema, specs, used)
     width = schema.n_features if where is None else max(len(where), 1)
     task = surrogate.task

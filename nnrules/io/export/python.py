@@ -5,7 +5,7 @@ The module needs only the standard library. ``row`` is a mapping from the schema
 to values: numbers (or numeric strings, as ``csv.DictReader`` gives them) for numeric and 0/1
 columns, the category's text for categorical columns. Comparisons are float64, exactly the
 surrogate's own; thresholds are written with ``repr`` so they parse back to the same double.
-An unknown category raises ``ValueError`` (the surrogate refuses it too).
+An unknown category or a missing value (``None``, NaN) raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,25 @@ from typing import Any
 
 import numpy as np
 
-from nnrules.io.export._ir import AtLeast, Atom, categories_where, decision_list, kind_of
+from nnrules.io.export._ir import (
+    AtLeast,
+    Atom,
+    LinearAtom,
+    categories_where,
+    decision_list,
+    kind_of,
+    linear_numeric,
+)
 
 __all__ = ["to_python"]
 
 _HELPERS = '''
 
 def _num(row, name):
-    return float(row[name])
+    value = None if row[name] is None else float(row[name])
+    if value is None or value != value:
+        raise ValueError(f"column {name!r} is missing ({row[name]!r}); give a number")
+    return value
 
 
 def _cat(row, name):
@@ -54,7 +65,19 @@ def _atom_py(atom: Atom, schema: Any) -> str:
     return f"_num(row, {name}) {atom.op} {_lit(float(atom.value))}"
 
 
+def _linear_py(atom: LinearAtom, schema: Any) -> str:
+    """The sum formed left to right, as the surrogate forms it."""
+    linear_numeric(atom, schema, "Python")
+    total = ""
+    for k, (j, w) in enumerate(zip(atom.features, atom.weights)):
+        term = f"{_lit(float(w))} * _num(row, {schema.features[j].name!r})"
+        total = f"({term})" if k == 0 else f"({total} + {term})"
+    return f"{total} {atom.op} {_lit(float(atom.value))}"
+
+
 def _test_py(test: Any, schema: Any) -> str:
+    if isinstance(test, LinearAtom):
+        return _linear_py(test, schema)
     if isinstance(test, AtLeast):
         parts = " + ".join(f"({_atom_py(a, schema)})" for a in test.atoms)
         return f"({parts}) >= {test.m}"
@@ -65,7 +88,8 @@ def _header(surrogate: Any, provenance: dict) -> list[str]:
     lines = ['"""Surrogate exported by nnrules: predict(row: dict) -> label; '
              'predict_many(rows).', ""]
     for key in sorted(provenance):
-        lines.append(f"{key}: {provenance[key]}")
+        text = str(provenance[key]).replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f"{key}: {text}")  # escaped: stays inside the docstring
     lines += ["", "Dependency-free (standard library only). Comparisons are float64, exactly the",
               "surrogate's own. Generated file: do not edit; re-export instead.", '"""', ""]
     return lines

@@ -8,9 +8,12 @@ SQLite (Python's standard library) and DuckDB run unchanged:
 * identifiers in double quotes (a ``"`` inside a name is doubled), strings in single quotes;
 * thresholds as approximate-numeric literals with 17 significant digits (``3.7500000000000000e+01``)
   so both engines read them as the same IEEE double; comparisons are float64, the surrogate's own;
-* m-of-n tests as sums of ``CASE WHEN ... THEN 1 ELSE 0 END``; no vendor functions.
+* m-of-n tests as sums of ``CASE WHEN ... THEN 1 ELSE 0 END``; no vendor functions;
+* oblique (linear) tests as the weighted sum in the surrogate's order, fully parenthesised
+  (``((w1 * "a") + w2 * "b") > v``), so the double arithmetic is the surrogate's own.
 
-Rows no rule covers and abstaining boxes give ``NULL``. Additive models compute their scores in
+Rows no rule covers, abstaining boxes, and rows with a ``NULL`` (or a category the surrogate
+does not know) in a column it reads give ``NULL``. Additive models compute their scores in
 a derived table (``FROM (SELECT ... ) AS scores``) and decide in the outer ``SELECT``.
 """
 
@@ -22,7 +25,15 @@ from typing import Any
 import numpy as np
 
 from nnrules.exceptions import ParameterError
-from nnrules.io.export._ir import AtLeast, Atom, categories_where, decision_list, kind_of
+from nnrules.io.export._ir import (
+    AtLeast,
+    Atom,
+    LinearAtom,
+    categories_where,
+    decision_list,
+    kind_of,
+    linear_numeric,
+)
 
 __all__ = ["quote_identifier", "to_sql"]
 
@@ -76,7 +87,18 @@ def _atom_sql(atom: Atom, schema: Any) -> str:
     return f"({col} {op} {_num(atom.value)})"
 
 
+def _linear_sql(atom: LinearAtom, schema: Any) -> str:
+    linear_numeric(atom, schema, "SQL")
+    total = ""
+    for k, (j, w) in enumerate(zip(atom.features, atom.weights)):
+        term = f"{_num(w)} * {quote_identifier(schema.features[j].name)}"
+        total = f"({term})" if k == 0 else f"({total} + ({term}))"
+    return f"({total} {atom.op} {_num(atom.value)})"
+
+
 def _test_sql(test: Any, schema: Any) -> str:
+    if isinstance(test, LinearAtom):
+        return _linear_sql(test, schema)
     if isinstance(test, AtLeast):
         parts = " + ".join(f"(CASE WHEN {_atom_sql(a, schema)} THEN 1 ELSE 0 END)"
                            for a in test.atoms)
@@ -101,14 +123,16 @@ def to_sql(surrogate: Any, *, table: str = "data", key: str | None = None,
     from nnrules.io.export import require_schema
 
     schema = require_schema(surrogate, "sql")
-    head = [f"-- {k}: {provenance[k]}" for k in sorted(provenance or {})]
+    head = [f"-- {k}: " + " ".join(str(provenance[k]).splitlines())  # one comment line each
+            for k in sorted(provenance or {})]
     head.insert(0, "-- Surrogate exported by nnrules: one row per input row, column 'prediction'.")
     key_sql = "" if key is None else quote_identifier(key) + ", "
     if kind_of(surrogate) == "additive":
         body = _additive_sql(surrogate, schema, table, key)
     else:
         dl = decision_list(surrogate)
-        whens = []
+        guard = _missing(schema, {j for b in dl.bodies for t in b for j in _reads(t)})
+        whens = [f"    WHEN {guard} THEN NULL"] if guard else []
         for b, out in zip(dl.bodies, dl.outputs):
             cond = " AND ".join(_test_sql(t, schema) for t in b) or "(1 = 1)"
             whens.append(f"    WHEN {cond} THEN {_value(out)}")
@@ -117,6 +141,25 @@ def to_sql(surrogate: Any, *, table: str = "data", key: str | None = None,
             case = _value(dl.default)
         body = f"SELECT {key_sql}{case} AS prediction\nFROM {quote_identifier(table)}"
     return "\n".join(head) + "\n" + body + ";\n"
+
+
+def _reads(test: Any) -> tuple[int, ...]:
+    """The features a test reads."""
+    if isinstance(test, LinearAtom):
+        return test.features
+    return tuple(a.feature for a in (test.atoms if isinstance(test, AtLeast) else (test,)))
+
+
+def _missing(schema: Any, features: set[int]) -> str:
+    """Holds when a column the surrogate reads is NULL or holds a category it does not know."""
+    parts = []
+    for j in sorted(features):
+        f = schema.features[j]
+        col = quote_identifier(f.name)
+        parts.append(f"{col} IS NULL")
+        if f.kind == "categorical":
+            parts.append(f"{col} NOT IN ({', '.join(_str(c) for c in f.categories)})")
+    return " OR ".join(parts)
 
 
 # -- additive ------------------------------------------------------------------------------
@@ -214,7 +257,7 @@ def _additive_sql(s: Any, schema: Any, table: str, key: str | None) -> str:
     if s.output == "value":
         decide = "s0"
     elif s.output == "logit":
-        decide = f"CASE WHEN s0 > 0 THEN {_value(classes[1])} ELSE {_value(classes[0])} END"
+        decide = f"CASE WHEN s0 IS NULL THEN NULL WHEN s0 > 0 THEN {_value(classes[1])} ELSE {_value(classes[0])} END"
     else:
         whens = []
         for j in range(k_out):
