@@ -208,7 +208,6 @@ class DeepRedExtractor(DecompositionalExtractor):
         else:
             self._n_term_min = self._n_min
         self._book: dict[Term, tuple[list, list]] = {}
-        self._products: dict[tuple, list] = {}
         self._units = UnitTrees(ws.levels, self._rows, min_samples_leaf=self._n_term_min,
                                 max_leaves=self.term_leaves, max_depth=self.max_depth,
                                 columns=None, schema=self.schema_, seed=ws.seed,
@@ -304,9 +303,6 @@ class DeepRedExtractor(DecompositionalExtractor):
 
     def _product(self, ws: Workspace, clause: tuple, k: int) -> list[tuple[tuple, np.ndarray]]:
         """``clause`` on level k rewritten on level k-1: (clause, training-row mask) pairs."""
-        key = (k, clause)
-        if key in self._products:
-            return self._products[key]
         schema = self.schema_ if k == 1 else None
         if self.term_learner == "unit":
             by_unit: dict[int, list] = {}
@@ -331,7 +327,6 @@ class DeepRedExtractor(DecompositionalExtractor):
             product = conjoin(factors, ws.n_rows, min_support=self.min_support,
                               beam=self.beam, schema=schema, tick=ws.budget.tick)
             out = list(zip(product.clauses, product.masks))
-        self._products[key] = out
         return out
 
     def _close_trace(self, ws: Workspace) -> None:

@@ -114,7 +114,7 @@ class UnitTree:
                 ok[node] = node in self.values and self.holds(node, conditions)
             else:
                 ok[node] = ok[self.left[node]] and ok[self.right[node]]
-        node_map = np.full(n_nodes, -1, dtype=np.int64)
+        node_map = np.full(n_nodes, -1, dtype=np.int32)
         clauses: list[Clause] = []
         stack = [0]
         while stack:  # pre-order: the first uniformly true node on a path is a clause
@@ -131,7 +131,7 @@ class UnitTree:
                     clauses.append(tuple(clause))
             elif self.left[node] != -1:
                 stack += [int(self.right[node]), int(self.left[node])]
-        result = (clauses, node_map[self.leaf_of])
+        result = (clauses, node_map[self.leaf_of].astype(np.int32))
         self._factors[key] = result
         return result
 
@@ -232,7 +232,7 @@ class UnitTrees:
         schema = self.schema if below == 0 else None
         no_split = np.array([-1])
         if len(cols) == 0 or np.all(v == v[0]):
-            return UnitTree(no_split, no_split, [()], np.zeros(len(A), dtype=np.int64),
+            return UnitTree(no_split, no_split, [()], np.zeros(len(A), dtype=np.int32),
                             {0: np.sort(value)}, schema,
                             np.sort(value) if self.lift else None)
         # Rank of each learning row's value (ties share their mean rank), scaled to [0, 1].
@@ -247,7 +247,7 @@ class UnitTrees:
         fit_on = A if binned is None else binned.codes
         cart.fit(fit_on[fit_rows][:, cols], target)
         t = cart.tree_
-        leaf_of = cart.apply(fit_on[:, cols]).astype(np.int64)
+        leaf_of = cart.apply(fit_on[:, cols]).astype(np.int32)
         left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
         paths: list[Clause] = [()] * len(left)
         for node in range(len(left)):  # parents come before children in sklearn's arrays
