@@ -173,7 +173,7 @@ def main_table() -> None:
              "input pruning, n_bins=64 (only above 4,000 rows), max_samples=None, "
              "max_seconds=60; `deepred` "
              "min_samples_leaf=0.01, min_support=1, "
-             "beam=128, one tree per hidden unit (all rows, unit_columns=32, n_bins=64 above 4,000 "
+             "beam=256, one tree per hidden unit (all rows, unit_columns=32, n_bins=64 above 4,000 "
              "rows), RxREN "
              "pruning (tolerance 0.01), relabel, generalise=0.05, "
              "max_terms=2000, max_seconds=120; `cred` as deepred without pruning; `trepan` "

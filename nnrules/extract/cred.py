@@ -28,7 +28,7 @@ class CredExtractor(DeepRedExtractor):
     method = "cred"
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
-                 min_support: int = 1, beam: int = 128, prune: bool = False,
+                 min_support: int = 1, beam: int = 256, prune: bool = False,
                  prune_tolerance: float = 0.01, relabel: bool = True,
                  generalise: float | None = 0.05, max_samples: int | None = None,
                  term_leaves: int | None = 16, term_learner: str = "unit",
