@@ -158,10 +158,32 @@ def test_reserve_stops_work_early_and_release_restores_the_whole_budget():
     budget.tick()  # within the whole budget again
 
 
-def test_time_budget_on_the_bounded_path_stops_within_one_step():
+def test_once_the_time_is_spent_later_ticks_keep_the_overrunning_step_on_record():
+    import time
+
+    budget = Budget(max_seconds=0.02, max_rules=None, max_terms=None)
+    budget.reserve(0.5)
+    time.sleep(0.03)  # one step past the whole budget
+    with pytest.raises(OutOfBudget):
+        budget.tick()
+    overrun, step = budget.overrun, budget.last_step
+    assert overrun <= step
+    budget.release()
+    time.sleep(0.01)
+    with pytest.raises(OutOfBudget, match="max_seconds=0.02"):
+        budget.tick()
+    assert (budget.overrun, budget.last_step) == (overrun, step)
+
+
+@pytest.mark.parametrize("seconds", (0.05, 0.3, 1.0))
+def test_time_budget_on_the_bounded_path_stops_within_one_step(seconds):
+    """Stops in substitution or in the finishing share (relabel/widen), whichever the machine's
+    speed gives: either way one warning and an overrun no longer than the step that made it."""
     train, test = _xor()
-    ex = get_extractor("deepred")(_net("xor_64-32-16_s0"), max_seconds=0.2, random_state=0)
-    with pytest.warns(UserWarning, match="stopped early .*max_seconds=0.2") as caught:
+    # 2-row leaves and unlimited unit trees: ~9 s of work, so every budget here runs out
+    ex = get_extractor("deepred")(_net("xor_64-32-16_s0"), max_seconds=seconds, random_state=0,
+                                  min_samples_leaf=2, term_leaves=None)
+    with pytest.warns(UserWarning, match=f"stopped early .*max_seconds={seconds:g} ") as caught:
         ex.fit(train.X, schema=train.schema)
     assert len([w for w in caught if "stopped early" in str(w.message)]) == 1
     assert ex.budget_.overrun <= ex.budget_.last_step + 1e-9

@@ -255,40 +255,44 @@ class DeepRedExtractor(DecompositionalExtractor):
         X0 = ws.levels[0]
         masks = ConditionMasks(X0)
         if self.relabel:
-            finished = self._relabel(finished, masks, ws.labels)
+            finished = self._timed(ws, finished, lambda c, k: self._relabel_one(c, k, masks,
+                                                                               ws.labels))
         finished = list(dict.fromkeys(finished))
         if self.generalise is None:
             ruleset, truncated = exact_rules(finished, X0, ws.labels, classes=ws.classes,
                                              schema=self.schema_, max_rules=self.max_rules)
         else:
-            widened: list[tuple[tuple, int]] = []
-            try:
-                for i, (c, k) in enumerate(finished):
-                    if i % 32 == 0:
-                        ws.budget.tick()
-                    widened.append((widen(c, k, X0, ws.labels, tolerance=self.generalise,
-                                          masks=masks), k))
-            except OutOfBudget as stop:  # the rest stay as substituted
-                widened += finished[len(widened):]
-                if self.partial_reason_ is None:
-                    self._stopped(stop.reason)
-            finished = list(dict.fromkeys(widened))
+            finished = self._timed(ws, finished, lambda c, k: (
+                widen(c, k, X0, ws.labels, tolerance=self.generalise, masks=masks), k))
+            finished = list(dict.fromkeys(finished))
             ruleset, truncated = ranked_rules(finished, X0, ws.labels, classes=ws.classes,
                                               schema=self.schema_, max_rules=self.max_rules,
                                               min_gain=self._min_leaf(ws.n_rows, self.min_gain))
         return self._finish(ws, ruleset, truncated)
 
-    @staticmethod
-    def _relabel(candidates, masks, labels) -> list[tuple[tuple, int]]:
-        """Each clause gets the network's majority class on its training rows (as
-        :func:`~nnrules.extract.decompose.assemble.relabel`, with cached condition masks)."""
-        out = []
-        for clause, k in candidates:
-            mask = masks.clause(clause)
-            if mask.any():
-                k = int(np.argmax(np.bincount(labels[mask])))
-            out.append((clause, int(k)))
+    def _timed(self, ws: Workspace, items: list, step) -> list:
+        """``step(clause, k)`` on each item, ticking the budget every 32; once the time is up
+        the remaining items are kept as they are (and the result marked partial)."""
+        out: list = []
+        try:
+            for i, (c, k) in enumerate(items):
+                if i % 32 == 0:
+                    ws.budget.tick()
+                out.append(step(c, k))
+        except OutOfBudget as stop:
+            out += items[len(out):]
+            if self.partial_reason_ is None:
+                self._stopped(stop.reason)
         return out
+
+    @staticmethod
+    def _relabel_one(clause, k, masks, labels) -> tuple[tuple, int]:
+        """The clause with the network's majority class on its training rows (as
+        :func:`~nnrules.extract.decompose.assemble.relabel`, with cached condition masks)."""
+        mask = masks.clause(clause)
+        if mask.any():
+            k = int(np.argmax(np.bincount(labels[mask])))
+        return clause, int(k)
 
     def _rewrite(self, ws: Workspace, clause: tuple, level: int, node: str) -> list[tuple]:
         """Clauses on the inputs equivalent (up to pruning) to ``clause`` on ``level``."""

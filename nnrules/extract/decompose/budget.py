@@ -46,6 +46,7 @@ class Budget:
         self.last_step = 0.0  # seconds between the last two ticks
         self.overrun = 0.0  # seconds past max_seconds when the time ran out
         self._limit = max_seconds  # the time limit ticks check (see reserve)
+        self._spent = False  # a tick has already found the whole max_seconds spent
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -61,12 +62,16 @@ class Budget:
         self._limit = self.max_seconds
 
     def tick(self) -> None:
-        """Raise OutOfBudget when the time is up."""
-        self.steps += 1
+        """Raise OutOfBudget when the time is up. ``overrun`` and ``last_step`` describe the
+        tick that first found the time up (later ticks raise without changing them)."""
         now = time.perf_counter()
-        self.last_step, self._last_tick = now - self._last_tick, now
         elapsed = now - self.start
+        if self._spent:  # already reported: the step that overran stays on record
+            raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s")
+        self.steps += 1
+        self.last_step, self._last_tick = now - self._last_tick, now
         if self._limit is not None and elapsed > self._limit:
+            self._spent = elapsed > self.max_seconds
             self.overrun = elapsed - self._limit
             note = ("" if self._limit == self.max_seconds else
                     f" (this stage may use {self._limit / self.max_seconds:.0%} of it; the "
