@@ -66,7 +66,8 @@ def widen(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
     conds = list(clause)
     if len(conds) < 2:
         return tuple(conds)
-    fail = np.array([~(c.holds(X) if masks is None else masks(c)) for c in conds])  # (n_conditions, n_rows)
+    # (n_conditions, n_rows): where each condition fails
+    fail = np.array([~(c.holds(X) if masks is None else masks(c)) for c in conds])
     n_fail = fail.sum(axis=0)
     right = labels == k
 
