@@ -217,3 +217,16 @@ def test_a_unit_tree_with_max_columns_tests_only_the_most_correlated_columns():
     top = set(np.argsort(corr)[::-1][:4].tolist())
     used = {c.feature for path in tree.paths for c in path}
     assert used and used <= top
+
+
+def test_generated_rows_are_seeded_and_labelled_by_the_network():
+    from nnrules.datasets import load_monk
+
+    data = load_monk(2)
+    net = nnrules.load(DEC / "monk2_8.onnx")
+    names = list(data.feature_names)
+    fits = [get_extractor("deepred")(net, n_queries=400, random_state=1)
+            .fit(data.X_train, feature_names=names) for _ in range(2)]
+    assert serialize.dumps(fits[0].surrogate_) == serialize.dumps(fits[1].surrogate_)
+    assert len(fits[0].trace_.records) > 0
+    assert np.mean(fits[0].surrogate_.predict(data.X_test) == net.predict(data.X_test)) >= 0.7
