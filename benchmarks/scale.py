@@ -81,32 +81,69 @@ def run(cmd: list[str], env: dict | None = None) -> dict:
     return {"wall": time.perf_counter() - start, "out": proc.stdout}
 
 
+# Started by a small fresh interpreter: Linux carries a process's peak RSS over fork and exec,
+# so a program forked straight from this one (which holds generated data at times) would report
+# at least this process's size at the fork (seen: 616 MB for a ~300 MB evaluate).
+RUNNER = textwrap.dedent('''
+    import json, os, subprocess, sys, time
+    start = time.perf_counter()
+    proc = subprocess.Popen(sys.argv[2:])
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    with open(sys.argv[1], "w") as fh:
+        json.dump([os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss,
+                   usage.ru_utime + usage.ru_stime], fh)
+''')
+
+
 def measured(cmd: list[str]) -> dict:
-    """Wall seconds and peak RSS (MB) of one child process (``os.wait4`` gives its own
-    ``ru_maxrss``), and its stdout."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    """Wall seconds, CPU seconds and peak RSS (MB) of one child process (``os.wait4`` in a
+    small runner gives its own ``ru_maxrss``), and its stdout."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "usage.json"
+        subprocess.run([sys.executable, "-c", RUNNER, str(result), *map(str, cmd)], stdout=out,
+                       stderr=err, check=False)
         out.seek(0)
         err.seek(0)
         text, problem = out.read().decode(), err.read().decode()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}): "
-                           f"{problem[-2000:]}")
-    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "out": text}
+        code, wall, maxrss, cpu = json.loads(result.read_text()) if result.exists() else (
+            -1, 0.0, 0, 0.0)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({code}): {problem[-2000:]}")
+    return {"wall": wall, "rss_mb": maxrss / 1024, "out": text, "cpu": cpu}
+
+
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and all its live descendants
+    (Pool workers; a LocalCluster's nannies and workers -- its scheduler runs in this process)."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:  # ended meanwhile
+            continue
+        total += t.user + t.system
+    return total
 
 
 # -- data -------------------------------------------------------------------------------------
-def network(work: Path) -> Path:
+def network(work: Path, hidden: tuple[int, ...] = (64, 64)) -> Path:
+    """The seeded 20-<hidden>-2 softmax MLP (20-64-64-2 by default, the issue's network)."""
     from onnx_builders import dense_mlp, mlp_weights, save
 
-    path = work / "net_20_64_64_2.onnx"
+    sizes = [20, *hidden, 2]
+    path = work / f"net_{'_'.join(map(str, sizes))}.onnx"
     if not path.exists():
-        save(dense_mlp(mlp_weights([20, 64, 64, 2], seed=0), head="Softmax"), path)
+        save(dense_mlp(mlp_weights(sizes, seed=0), head="Softmax"), path)
     return path
+
+
+def net_name(path: Path) -> str:
+    return path.stem.removeprefix("net_").replace("_", "-")
 
 
 def rows_table(n: int, seed: int):
@@ -146,20 +183,25 @@ def write_big_parquet(work: Path, n: int) -> Path:
 
 
 # -- sections ---------------------------------------------------------------------------------
-def extraction(work: Path, net: Path, sizes: list[int]) -> list[dict]:
+def extraction(work: Path, net: Path, sizes: list[int], formats=("CSV", "Parquet"),
+               main_net: bool = True) -> list[dict]:
     plain = work / "plain.py"
     plain.write_text(PLAIN)
     rows = []
     for n in sizes:
         csv_path, pq_path = write_data(work, n)
         for fmt, path in (("CSV", csv_path), ("Parquet", pq_path)):
-            out = work / f"tree_{fmt}_{n}"
+            if fmt not in formats:
+                continue
+            # The main network's folders are what evaluate / Dask / one-row read.
+            out = work / (f"tree_{fmt}_{n}" if main_net else f"tree_{fmt}_{n}_{net.stem}")
             ours = measured(NNRULES + ["extract", str(net), "--data", str(path), "--method",
                                        "tree", "--sample", "0", "--out", str(out)])
             base = measured([sys.executable, str(plain), str(path), str(net)])
             report = json.loads((out / "report.json").read_text())
             b = json.loads(base["out"].strip().splitlines()[-1])
             rows.append({"method": "tree", "format": fmt, "n": n, "ours": ours, "plain": base,
+                         "net": net_name(net), "load": os.getloadavg()[0],
                          "fid": report["fidelity"], "plain_fid": b["fidelity"],
                          "leaves": report["complexity"].get("leaves"),
                          "plain_leaves": b["leaves"], "fit": report["timings"]["fit_seconds"],
@@ -180,6 +222,7 @@ def other_methods(work: Path, net: Path, n: int) -> list[dict]:
                                    method, "--sample", "0", "--out", str(out)])
         report = json.loads((out / "report.json").read_text())
         rows.append({"method": method, "format": "CSV", "n": n, "ours": ours, "plain": base,
+                     "net": net_name(net), "load": os.getloadavg()[0],
                      "fid": report["fidelity"], "plain_fid": b["fidelity"],
                      "leaves": report["complexity"].get("leaves"), "plain_leaves": b["leaves"],
                      "fit": report["timings"]["fit_seconds"], "plain_fit": b["fit_seconds"],
@@ -190,10 +233,12 @@ def other_methods(work: Path, net: Path, n: int) -> list[dict]:
 
 def _row(r: dict) -> str:
     o, p = r["ours"], r["plain"]
-    return (f"| {r['method']} | {r['format']} | {r['n']:,} | {o['wall']:.1f} | {p['wall']:.1f} | "
-            f"{o['wall'] / p['wall']:.2f} | {o['rss_mb']:.0f} | {p['rss_mb']:.0f} | "
+    return (f"| {r['method']} | {r.get('net', '')} | {r['format']} | {r['n']:,} | "
+            f"{o['wall']:.1f} | {p['wall']:.1f} | {o['wall'] / p['wall']:.2f} | "
+            f"{o['cpu'] / p['cpu']:.2f} | {o['rss_mb']:.0f} | {p['rss_mb']:.0f} | "
             f"{o['rss_mb'] / p['rss_mb']:.2f} | {r['fit']:.1f} / {r['plain_fit']:.1f} | "
-            f"{r['fid']:.4f} / {r['plain_fid']:.4f} | {r['leaves']} / {r['plain_leaves']} |")
+            f"{r['fid']:.4f} / {r['plain_fid']:.4f} | {r['leaves']} / {r['plain_leaves']} | "
+            f"{r.get('load', float('nan')):.1f} |")
 
 
 def evaluation(work: Path, net: Path, sizes: list[int]) -> list[dict]:
@@ -211,14 +256,14 @@ def evaluation(work: Path, net: Path, sizes: list[int]) -> list[dict]:
     return rows
 
 
-def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000) -> dict:
+def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 1_000_000) -> dict:
     import pyarrow.parquet as pq
 
     from nnrules.io import serialize
     from nnrules.io.dask_eval import evaluate_files_dask, local_cluster
     from nnrules.io.model import load
 
-    folder = work / "dask_in"
+    folder = work / f"dask_in_{rows}"
     folder.mkdir(exist_ok=True)
     for k in range(n_files):
         path = folder / f"part{k:02d}.parquet"
@@ -229,18 +274,20 @@ def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000
     # Two bare sessions in two processes, the same files and batches.
     bare = work / "bare.py"
     bare.write_text(BARE)
-    code = (f"import sys; sys.path.insert(0, {str(work)!r}); from bare import score\n"
-            "from multiprocessing import Pool\nimport time\n"
+    code = (f"import sys; sys.path.insert(0, {str(work)!r}); sys.path.insert(0, {str(ROOT)!r})\n"
+            "from bare import score\nfrom benchmarks.scale import cpu_seconds\n"
+            "from multiprocessing import Pool\nimport json, time\n"
             f"files = {files!r}\n"
             "with Pool(2) as pool:\n"
             "    pool.map(score, [(" + repr(str(net)) + ", f) for f in files])  # warm\n"
-            "    t = time.perf_counter()\n"
+            "    c, t = cpu_seconds(), time.perf_counter()\n"
             "    n = sum(pool.map(score, [(" + repr(str(net)) + ", f) for f in files]))\n"
-            "    print(n / (time.perf_counter() - t))\n")
+            "    t, c = time.perf_counter() - t, cpu_seconds() - c\n"
+            "    print(json.dumps([n / t, n / c]))\n")
     # One thread per process for both, as Dask sets for its workers (OMP_NUM_THREADS=1, which
     # also sizes pyarrow's thread pool).
-    bare_rate = float(run([sys.executable, "-c", code], env={**os.environ,
-                                                             "OMP_NUM_THREADS": "1"})["out"])
+    bare_rate, bare_cpu = json.loads(run([sys.executable, "-c", code], env={
+        **os.environ, "OMP_NUM_THREADS": "1"})["out"])
     surrogate = serialize.load(work / f"tree_CSV_{SURROGATE_ROWS[0]}" / "surrogate.json")
     network_ = load(net)
     start = time.perf_counter()
@@ -249,14 +296,17 @@ def dask_throughput(work: Path, net: Path, n_files: int = 8, rows: int = 250_000
         # A warm-up run opens one session per worker, as the bare sessions were opened.
         evaluate_files_dask(surrogate, network_, str(folder / "*.parquet"),
                             address=cluster.scheduler_address)
-        t = time.perf_counter()
+        c, t = cpu_seconds(), time.perf_counter()
         report = evaluate_files_dask(surrogate, network_, str(folder / "*.parquet"),
                                      address=cluster.scheduler_address)
         dask_rate = total / (time.perf_counter() - t)
+        dask_cpu = total / (cpu_seconds() - c)
     assert report.n_eval == total
     out = {"rows": total, "files": n_files, "bare": bare_rate, "dask": dask_rate,
-           "cluster_start": started}
-    print(f"dask: {dask_rate:,.0f} rows/s vs two bare sessions {bare_rate:,.0f} rows/s", flush=True)
+           "bare_cpu": bare_cpu, "dask_cpu": dask_cpu, "cluster_start": started,
+           "load": os.getloadavg()[0]}
+    print(f"dask: {dask_rate:,.0f} rows/s vs two bare sessions {bare_rate:,.0f} rows/s; per "
+          f"CPU second {dask_cpu:,.0f} vs {bare_cpu:,.0f} (load {out['load']:.1f})", flush=True)
     return out
 
 
@@ -334,31 +384,38 @@ def single_row(work: Path, net: Path) -> dict:
 def markdown(args, ext, others, evals, dask, starts, single) -> str:
     cmd = "python benchmarks/scale.py" + (" --ten-million" if args.ten_million else "") + (
         f" --sizes {args.sizes}" if args.sizes != "100000,1000000" else "") + (
-        " --skip-dask" if args.skip_dask else "")
+        " --skip-dask" if args.skip_dask else "") + (
+        f" --other-widths {args.other_widths!r}" if args.other_widths != "16" else "")
     lines = [
         "# Scale: nnrules vs a plain pandas + onnxruntime + scikit-learn script", "",
         f"Command (repository root): `{cmd}`", "",
-        "Network 20-64-64-2 (ReLU, softmax head, seeded weights); rows: 20 standard-normal "
+        "Network 20-64-64-2 (ReLU, softmax head, seeded weights; the tree rows also on the "
+        "other widths named in the table, CSV only); rows: 20 standard-normal "
         "columns (4 decimals) as CSV and Parquet. *plain* = `pandas.read_csv` / `read_parquet` + "
         "onnxruntime (1 thread, batches of 65,536) + `DecisionTreeClassifier(max_leaf_nodes=16)` "
         "+ its fidelity on the same rows; *nnrules* = `nnrules extract --method M --sample 0` "
         "(reads, labels, fits, writes surrogate.json, report.json/.md, rules.txt). Each program "
         "runs in its own process: wall time and its own peak resident memory (`ru_maxrss`). The "
         "2 cores are shared with other jobs, so seconds are noisy; ratios come from programs run "
-        "back to back in the same run.", "",
-        "| method | format | rows | nnrules s | plain s | time ratio | nnrules MB | plain MB | "
-        "memory ratio | fit s (nnrules / plain) | fidelity (nnrules / plain) | leaves |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+        "back to back in the same run. *CPU-time ratio*: user + system seconds of the two "
+        "processes (`ru_utime + ru_stime`), less sensitive to the other jobs than wall time "
+        "(nnrules' CSV reader and onnxruntime may use a second thread, the plain script's "
+        "onnxruntime uses one). *load*: the 1-minute load average when the row was measured.",
+        "",
+        "| method | network | format | rows | nnrules s | plain s | time ratio | CPU-time ratio | "
+        "nnrules MB | plain MB | memory ratio | fit s (nnrules / plain) | "
+        "fidelity (nnrules / plain) | leaves | load |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---:|",
     ]
     lines += [_row(r) for r in ext + others]
-    for fmt in ("CSV", "Parquet"):
-        by_n = {r["n"]: r for r in ext if r["format"] == fmt}
+    for net, fmt in dict.fromkeys((r.get("net"), r["format"]) for r in ext):
+        by_n = {r["n"]: r for r in ext if r["format"] == fmt and r.get("net") == net}
         ns = sorted(by_n)
         if len(ns) >= 2:
             a, b = by_n[ns[0]], by_n[ns[-1]]
             lines.append("")
             lines.append(
-                f"Growth {ns[0]:,} -> {ns[-1]:,} rows ({fmt}, tree): nnrules "
+                f"Growth {ns[0]:,} -> {ns[-1]:,} rows ({fmt}, tree, {net}): nnrules "
                 f"{b['ours']['wall'] / a['ours']['wall']:.1f}x, plain "
                 f"{b['plain']['wall'] / a['plain']['wall']:.1f}x in time "
                 f"(goal <= {ns[-1] / ns[0] * 1.1:.0f}x).")
@@ -384,19 +441,33 @@ def markdown(args, ext, others, evals, dask, starts, single) -> str:
                   "bare onnxruntime sessions in two processes scoring the same batches (network "
                   "only), one thread per process for both. Cluster start-up excluded (it took "
                   f"{dask['cluster_start']:.1f} s); both timed on their second pass over the "
-                  "files (sessions open, files in the page cache).", "",
-                  "| Dask rows/s | two bare sessions rows/s | ratio (goal >= 0.8) |",
-                  "|---:|---:|---:|",
+                  "files (sessions open, files in the page cache). *Per CPU second*: rows over "
+                  "the CPU time of every process involved (this process with the client and the "
+                  "scheduler, the workers; the Pool's processes) -- the throughput the 2 cores "
+                  "would give if nothing else ran on them; the wall-clock figure depends on "
+                  "what else runs (the machine is shared).", "",
+                  "| Dask rows/s | two bare sessions rows/s | ratio | Dask rows per CPU s | "
+                  "bare rows per CPU s | ratio per CPU s (goal >= 0.8) | load |",
+                  "|---:|---:|---:|---:|---:|---:|---:|",
                   f"| {dask['dask']:,.0f} | {dask['bare']:,.0f} | "
-                  f"{dask['dask'] / dask['bare']:.2f} |"]
+                  f"{dask['dask'] / dask['bare']:.2f} | {dask['dask_cpu']:,.0f} | "
+                  f"{dask['bare_cpu']:,.0f} | {dask['dask_cpu'] / dask['bare_cpu']:.2f} | "
+                  f"{dask['load']:.1f} |"]
     if starts:
         floor = starts[-1]["wall"]
         lines += ["", "## Start-up", "",
-                  "Wall time of the command minus the fit it reports (`timings.fit_seconds`, "
-                  "which includes importing the fitting library: scikit-learn for tree and the "
-                  "automaton's k-means), best of 3 (goal <= 0.5 s for the two extractions); the "
-                  "fidelity evaluation (`timings.evaluate_seconds`) is shown apart, and the last "
-                  "row is the floor any Python program using numpy, onnx and onnxruntime pays.",
+                  "Wall time of the command minus the fit it reports, best of 3 (goal <= 0.5 s "
+                  "for the two extractions). *fit* = `timings.fit_seconds` of report.json, timed "
+                  "inside `Extractor.fit` from after the parameter check to the fitted "
+                  "surrogate: the data's checks against the model, the oracle, the network's "
+                  "labels (or queries), the learner -- with its first import (scikit-learn for "
+                  "tree, which loads scipy and pandas: ~1 s of the 10k-row fit; k-means for the "
+                  "automaton) -- and the surrogate's annotation. Outside it, in *wall - fit*: "
+                  "interpreter start, nnrules' and numpy/onnx/onnxruntime/pyarrow imports, "
+                  "loading and checking the model, reading the data, the row hashes of the "
+                  "provenance, the report (its fidelity evaluation, `timings.evaluate_seconds`, "
+                  "shown apart), writing four files, and the interpreter's exit. The last row is "
+                  "the floor any Python program using numpy, onnx and onnxruntime pays.",
                   "", "| command | wall s | fit s | evaluate s | wall - fit s | "
                   "wall - fit - evaluate - floor s |", "|---|---:|---:|---:|---:|---:|"]
         for r in starts:
@@ -425,6 +496,9 @@ def main() -> None:
                         help="also evaluate over 10x the largest size (10M rows by default; "
                         "about 1.6 GB of Parquet on disk)")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--other-widths", default="16",
+                        help="hidden layers of other networks for the tree rows (CSV), e.g. "
+                        "'16,128-128' (20-16-2 and 20-128-128-2); '' for none")
     parser.add_argument("--work", help="folder for generated data (default: a temp folder)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scale.md"))
     args = parser.parse_args()
@@ -434,6 +508,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     net = network(work)
     ext = extraction(work, net, sizes)
+    for hidden in filter(None, args.other_widths.split(",")):
+        # The tree rows again on another width (CSV): the figures are not the one network's.
+        ext += extraction(work, network(work, tuple(int(h) for h in hidden.split("-"))),
+                          sizes, formats=("CSV",), main_net=False)
     others = other_methods(work, net, sizes[0])
     starts = startup(work, net)
     single = single_row(work, net)

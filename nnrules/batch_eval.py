@@ -40,7 +40,7 @@ def file_counts(surrogate: Any, oracle: Any, files: list[Path], i: int, *, schem
     total = Counts(getattr(oracle, "task", "classification"))
     n_batches = 0
     for batch in iter_batches([files[i]], schema=schema, target=target,
-                              drop_invalid=drop_invalid, columns=columns):
+                              drop_invalid=drop_invalid, columns=columns, first=files[0]):
         total = total + count_batch(surrogate, oracle, batch.data.X, batch.data.y,
                                     train_hashes=train_hashes, label_map=label_map,
                                     details=(i == 0 and batch.index == 0))
@@ -147,7 +147,7 @@ def file_predictions(surrogate: Any, files: list[Path], i: int, *, schema: Any,
     from nnrules.io.stream import iter_batches
 
     for batch in iter_batches([files[i]], schema=schema, target=target,
-                              drop_invalid=drop_invalid, columns=columns):
+                              drop_invalid=drop_invalid, columns=columns, first=files[0]):
         X = batch.data.X
         if on_batch is not None:
             on_batch(X)

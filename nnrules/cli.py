@@ -298,6 +298,7 @@ _SUBPARSERS: dict[str, argparse.ArgumentParser] = {}
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nnrules`` command; returns the exit code."""
     parser = _parser()
+    program = argv is None  # run as the program (console script, python -m nnrules.cli)
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     if argv[:1] == ["extract"] and ({"-h", "--help"} & set(argv)):
         method = _method_in(argv)
@@ -328,6 +329,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
     finally:
         progress.ENABLED = enabled
+        if program:
+            _quick_exit()
+
+
+def _quick_exit() -> None:
+    """Make the interpreter's exit cheap once the command is done.
+
+    With scikit-learn (which loads scipy.stats and pandas) imported, Python's shutdown spent
+    0.25-0.4 s in cyclic garbage collections over the objects of ~1,600 modules, after every
+    file was already written (atomically) and closed. ``gc.freeze`` moves the objects alive now
+    out of those collections; the normal shutdown still runs (atexit handlers, streams flushed,
+    modules cleared), only cycles among these objects are left to the OS instead of being
+    collected, and nothing of nnrules' waits for a finaliser of a cycle. Only when ``main``
+    runs as the program: a Python caller's process keeps its collector as it was.
+    """
+    import gc
+
+    gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover

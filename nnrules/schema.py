@@ -243,7 +243,11 @@ class FeatureSchema:
     @property
     def names(self) -> tuple[str, ...]:
         """Feature names in column order."""
-        return tuple(f.name for f in self.features)
+        names = self.__dict__.get("_names")
+        if names is None:  # features never change (frozen): computed once, asked per batch
+            names = tuple(f.name for f in self.features)
+            object.__setattr__(self, "_names", names)
+        return names
 
     @property
     def n_features(self) -> int:

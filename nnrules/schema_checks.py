@@ -68,6 +68,53 @@ def validate(
 def outside_domain(schema: FeatureSchema, X: Any) -> tuple[np.ndarray, dict[str, int]]:
     """Body of :meth:`FeatureSchema.outside_domain` (see there)."""
     X = schema._check_shape(X)
+    if X.flags.c_contiguous and X.shape[0] > _BLOCK and X.shape[1] > 1:
+        outside, counts = _outside_rows(schema, X)
+    else:  # columns contiguous (stream batches) or small: one column at a time
+        outside, counts = _outside_columns(schema, X)
+    for group, idx in schema._groups.items():
+        bad = X[:, list(idx)].sum(axis=1) != 1
+        if bad.any():
+            counts[group] = int(bad.sum())
+            outside |= bad
+    return outside, counts
+
+
+#: Rows per block of :func:`_outside_rows` (20 float64 columns: 1.3 MB, cache-sized).
+_BLOCK = 8192
+
+
+def _outside_rows(schema: FeatureSchema, X: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """The per-feature tests of :func:`_outside_columns` on a row-major matrix, a block of
+    rows at a time with every column at once (no strided walk down each column)."""
+    feats = schema.features
+    kinds = [f.kind for f in feats]
+    lower = np.array([f.lower for f in feats], dtype=np.float64)
+    upper = np.array([f.upper for f in feats], dtype=np.float64)
+    onehot = np.array([k == "onehot" for k in kinds])
+    lower[onehot], upper[onehot] = -np.inf, np.inf  # a one-hot column: only its 0/1 test
+    whole = np.flatnonzero([k == "integer" for k in kinds])
+    zero_one = np.flatnonzero([k in ("binary", "onehot") for k in kinds])
+    n = X.shape[0]
+    outside = np.empty(n, dtype=bool)
+    per_column = np.zeros(len(feats), dtype=np.int64)
+    for start in range(0, n, _BLOCK):
+        B = X[start:start + _BLOCK]
+        bad = (B < lower) | (B > upper)
+        if whole.size:
+            W = B[:, whole]
+            bad[:, whole] |= np.isfinite(W) & (W != np.round(W))
+        if zero_one.size:
+            Z = B[:, zero_one]
+            bad[:, zero_one] |= (Z != 0) & (Z != 1)
+        per_column += bad.sum(axis=0)
+        outside[start:start + _BLOCK] = bad.any(axis=1)
+    counts = {f.name: int(c) for f, c in zip(feats, per_column.tolist()) if c}
+    return outside, counts
+
+
+def _outside_columns(schema: FeatureSchema, X: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """The tests one column at a time (contiguous when the columns are)."""
     outside = np.zeros(X.shape[0], dtype=bool)
     counts: dict[str, int] = {}
     for j, f in enumerate(schema.features):
@@ -81,10 +128,5 @@ def outside_domain(schema: FeatureSchema, X: Any) -> tuple[np.ndarray, dict[str,
             bad = (col != 0) & (col != 1)
         if bad.any():
             counts[f.name] = int(bad.sum())
-            outside |= bad
-    for group, idx in schema._groups.items():
-        bad = X[:, list(idx)].sum(axis=1) != 1
-        if bad.any():
-            counts[group] = int(bad.sum())
             outside |= bad
     return outside, counts

@@ -33,9 +33,9 @@ def infer(
         )
     if X.shape[0] == 0:
         raise SchemaError("Cannot infer a schema from data with no rows; give some rows.")
-    if not np.all(np.isfinite(X)):
+    lower, upper = X.min(axis=0), X.max(axis=0)  # NaN propagates: one check, no (n, d) temp
+    if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
         raise SchemaError("Cannot infer a schema from data with NaN or inf; drop those rows.")
-    lower, upper = X.min(axis=0), X.max(axis=0)
     zero_one = _columns_where(X, lambda B: np.all((B == 0) | (B == 1), axis=0))
     whole = _columns_where(X, lambda B: np.all(B == np.round(B), axis=0))
     # One-hot candidates: 0/1 columns grouped by the prefix before the last "_" or "=".

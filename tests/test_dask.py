@@ -110,10 +110,49 @@ def test_unreachable_scheduler_is_a_clear_error_and_writes_nothing(files, tmp_pa
     assert "Cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s" in \
         capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    start = time.monotonic()  # evaluate too: no report folder
+    code = main(["evaluate", str(files["root"] / "surrogate.json"), str(files["net"]), "--data",
+                 str(files["root"] / "in"), "--target", "y", "--out", str(tmp_path / "rep"),
+                 "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "2"])
+    assert code == 1 and time.monotonic() - start < 30
+    assert "Cannot reach the Dask scheduler" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
     with pytest.raises(DataError, match="Parquet partitions into a folder"):
         predict_files_dask(serialize.load(files["root"] / "surrogate.json"),
                            files["root"] / "in", output=str(tmp_path / "p.csv"),
                            address="tcp://127.0.0.1:9")
+
+
+def test_bad_inputs_fail_before_or_on_the_workers_and_write_nothing(cluster, files, tmp_path,
+                                                                   capsys):
+    import pyarrow.parquet as pq
+
+    sur_path = files["root"] / "surrogate.json"
+    sur = serialize.load(sur_path)
+    # A glob that matches nothing: refused before connecting, no report folder.
+    code = main(["evaluate", str(sur_path), str(files["net"]), "--data",
+                 str(tmp_path / "none" / "*.parquet"), "--out", str(tmp_path / "rep"),
+                 "--dask", cluster.scheduler_address])
+    assert code == 1 and "matches no file" in capsys.readouterr().err
+    # Files whose columns differ: the worker's error comes back naming both files; no
+    # partitions, no temporary folder, no report.
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    first = pq.read_table(files["root"] / "in" / "part0.parquet")
+    pq.write_table(first, mixed / "a.parquet")
+    pq.write_table(first.select(["x1", "x0", "x2", "x3", "x4", "y"]), mixed / "b.parquet")
+    disagree = r"b\.parquet' has columns \['x1', 'x0'.*but '[^']*a\.parquet' has"
+    with pytest.raises(DataError, match=disagree):
+        predict_files_dask(sur, mixed, output=str(tmp_path / "preds"), target="y",
+                           address=cluster.scheduler_address)
+    with pytest.raises(DataError, match=disagree):
+        evaluate_files_dask(sur, files["network"], mixed, target="y",
+                            address=cluster.scheduler_address)
+    code = main(["evaluate", str(sur_path), str(files["net"]), "--data", str(mixed),
+                 "--target", "y", "--out", str(tmp_path / "rep"), "--dask",
+                 cluster.scheduler_address])
+    assert code == 1 and "same columns" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed"]
 
 
 def test_a_worker_killed_mid_run_leaves_the_same_files(cluster, files, tmp_path):

@@ -25,11 +25,14 @@ def network(tmp_path_factory):
     return load(path)
 
 
-@pytest.mark.parametrize("all_tests_up_to", [64, 0])  # both batch strategies of apply()
-def test_one_row_walk_equals_the_batch_apply(network, monkeypatch, all_tests_up_to):
+# The three batch strategies of apply(): outcome table, all tests + level walk, rows by node.
+@pytest.mark.parametrize(("all_tests_up_to", "table_up_to"), [(64, 16), (64, 0), (0, 0)])
+def test_one_row_walk_equals_the_batch_apply(network, monkeypatch, all_tests_up_to,
+                                             table_up_to):
     import nnrules.surrogates.tree as tree_module
 
     monkeypatch.setattr(tree_module, "_ALL_TESTS_UP_TO", all_tests_up_to)
+    monkeypatch.setattr(tree_module, "_LEAF_TABLE_UP_TO", table_up_to)
     X = np.random.default_rng(0).normal(size=(300, 6))
     X[:3] = np.round(X[:3])                      # ties on integer thresholds
     X[3, 2] = 1e300                              # beyond every threshold, still finite
@@ -41,6 +44,8 @@ def test_one_row_walk_equals_the_batch_apply(network, monkeypatch, all_tests_up_
     for surrogate in (tree, hand):
         batch = surrogate.apply(X)
         assert [int(surrogate.apply(X[i:i + 1])[0]) for i in range(len(X))] == batch.tolist()
+        # Columns contiguous (stream batches) give the same leaves.
+        np.testing.assert_array_equal(surrogate.apply(np.asfortranarray(X)), batch)
         assert [surrogate.predict(X[i:i + 1])[0] for i in range(20)] == \
             surrogate.predict(X[:20]).tolist()
         bad = X[:5].copy()

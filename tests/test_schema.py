@@ -253,3 +253,39 @@ def test_describe_condition_never_crashes(s, data):
     value = data.draw(st.floats(allow_nan=False, width=64))
     text = s.describe_condition(i, op, value)
     assert isinstance(text, str) and text
+
+
+def test_outside_domain_row_blocks_equal_the_column_loop(monkeypatch):
+    # A row-major matrix is checked a block of rows at a time (every column at once); it must
+    # count exactly what the column-at-a-time loop counts, for every kind, NaN and inf.
+    import nnrules.schema_checks as checks
+
+    monkeypatch.setattr(checks, "_BLOCK", 64)
+    schema = FeatureSchema((
+        Feature("c", "continuous", -1.0, 1.0), Feature("i", "integer", 0.0, 5.0),
+        Feature("b", "binary", 0.0, 1.0),
+        Feature("g_x", "onehot", 0.0, 1.0, group="g", category="x"),
+        Feature("g_y", "onehot", 0.0, 0.0, group="g", category="y"),  # never hot in training
+        Feature("k", "categorical", 0.0, 2.0, categories=("p", "q", "r")),
+        Feature("u", "continuous", -math.inf, 3.0)))
+    rng = np.random.default_rng(5)
+    n = 1000
+    halves = (rng.random(n) < .05) * .5
+    X = np.column_stack([rng.uniform(-1.2, 1.2, n), rng.integers(-1, 7, n) + halves,
+                         rng.choice([0.0, 1.0, 0.5, 2.0], n, p=[.45, .45, .05, .05]),
+                         np.zeros(n), np.zeros(n), rng.integers(0, 4, n), rng.normal(0, 2, n)])
+    hot = rng.integers(0, 2, n)
+    X[np.arange(n), 3 + hot] = 1.0
+    X[rng.integers(0, n, 30), 4] = 1.0                       # both hot: the group's count
+    X[rng.integers(0, n, 20), 3] = 0.3                       # not 0/1
+    X[5, 0], X[6, 1], X[7, 6], X[8, 2] = np.nan, np.inf, -np.inf, np.nan
+    C = np.ascontiguousarray(X)
+    assert C.flags.c_contiguous and C.shape[0] > checks._BLOCK
+    rows, by_rows = schema.outside_domain(C)
+    cols, by_cols = checks._outside_columns(schema, np.asfortranarray(X))
+    for group, idx in schema._groups.items():  # what outside_domain adds to the column loop
+        bad = X[:, list(idx)].sum(axis=1) != 1
+        by_cols[group] = int(bad.sum())
+        cols |= bad
+    np.testing.assert_array_equal(rows, cols)
+    assert by_rows == by_cols and set(by_rows) == {"c", "i", "b", "g_x", "k", "u", "g"}

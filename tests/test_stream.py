@@ -182,8 +182,14 @@ def test_inputs_that_name_nothing_or_disagree(setup, tmp_path):
     (other / "a.csv").write_text("a,b,c,d\n1,2,3,4\n")
     (other / "b.csv").write_text("a,b,d,c\n1,2,3,4\n")
     sur = serialize.load(setup["surrogate"])
-    with pytest.raises(DataError, match=r"has columns \['a', 'b', 'd', 'c'\].*same columns"):
+    # The message names the file that differs and the first file (not the same file twice).
+    disagree = r"b\.csv' has columns \['a', 'b', 'd', 'c'\] but '[^']*a\.csv' has .*same columns"
+    with pytest.raises(DataError, match=disagree):
         evaluate_files(sur, setup["network"], other)
+    out = tmp_path / "preds"
+    with pytest.raises(DataError, match=disagree):
+        predict_files(sur, other, output=str(out))
+    assert not out.exists() and not list(tmp_path.glob(".preds*"))
 
 
 def test_stratified_sample_keeps_shares_and_order():
@@ -213,3 +219,25 @@ def test_cli_sample_flag(setup, tmp_path, capsys):
     assert "stratified sample of 500 of 3000 rows" in capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
     assert report["n_eval"] == 500
+
+
+def test_column_contiguous_batches_are_checked_like_row_major_ones():
+    # Stream batches hold their columns contiguous; the range check's fast path and the domain
+    # count must say exactly what the row-major path says.
+    from nnrules.io.cells import _check_magnitude
+    from nnrules.schema import FeatureSchema
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 4))
+    schema = FeatureSchema.infer(X[:300], ["a", "b", "c", "d"])
+    X[310, 2], X[20, 0], X[40, 3] = 1e6, np.nan, -np.inf   # outside the domain; NaN; inf
+    for order in ("C", "F"):
+        Y = np.array(X, order=order)
+        _check_magnitude(["a", "b", "c", "d"], Y, "x")      # inf and NaN are not refused here
+        mask, counts = schema.outside_domain(Y)
+        ref_mask, ref_counts = schema.outside_domain(np.ascontiguousarray(X))
+        np.testing.assert_array_equal(mask, ref_mask)
+        assert counts == ref_counts and counts["c"] >= 1
+        Y[450, 1] = -3.5e38                                  # beyond float32
+        with pytest.raises(DataError, match=r"Column 'b' of 'x' holds -3.5e\+38 in row 450"):
+            _check_magnitude(["a", "b", "c", "d"], Y, "x")

@@ -253,7 +253,7 @@ class SetionoExtractor(DecompositionalExtractor):
                           stacklevel=3)
         self.trace_ = ws.trace
         self.budget_ = ws.budget
-        return ruleset
+        return self._simplified(ruleset, X)
 
     def _extraction_figures(self) -> dict:
         """``stages``: per stage what it did and the training-row fidelity after it (the

@@ -32,6 +32,13 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 def _check_magnitude(names: Sequence[str], X: np.ndarray, name: str) -> None:
     """Refuse finite values beyond the float32 range, naming the column, the row and the value."""
+    if X.size:
+        # The extremes (NaN ignored) in two passes without temporaries; only when one is beyond
+        # the range (or inf) look cell by cell (``np.abs(X)`` alone is a copy of X).
+        with np.errstate(invalid="ignore"):
+            if (np.fmax.reduce(X, axis=None) <= FLOAT32_MAX
+                    and np.fmin.reduce(X, axis=None) >= -FLOAT32_MAX):
+                return
     with np.errstate(invalid="ignore"):
         big = np.isfinite(X) & (np.abs(X) > FLOAT32_MAX)
     if big.any():

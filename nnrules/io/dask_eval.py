@@ -33,6 +33,8 @@ __all__ = ["WORKER_ENVIRON", "connect", "evaluate_files_dask", "local_cluster",
 
 _NETWORKS: dict[str, Any] = {}    # per worker process: model sha256 -> Network
 _SURROGATES: dict[str, Any] = {}  # per worker process: surrogate JSON sha256 -> surrogate
+_SCHEMAS: dict[str, Any] = {}     # per worker process: schema JSON -> FeatureSchema
+_ORACLES: dict[tuple, Any] = {}   # per worker process: (model sha256, schema, task) -> oracle
 
 
 def _modules():
@@ -123,19 +125,38 @@ def _surrogate(text: str) -> Any:
     return sur
 
 
-def _schema(d: dict) -> Any:
-    from nnrules.schema import FeatureSchema
+def _schema(text: str) -> Any:
+    """The schema sent as JSON text (one string: Dask does not walk it as it walks a nested
+    dict), parsed once per worker."""
+    sch = _SCHEMAS.get(text)
+    if sch is None:
+        import json
 
-    return FeatureSchema.from_dict(d)
+        from nnrules.schema import FeatureSchema
+
+        sch = _SCHEMAS[text] = FeatureSchema.from_dict(json.loads(text))
+    return sch
+
+
+def _oracle(model, sha, net_task, classes, schema_text, task) -> Any:
+    """One oracle per (model, schema, task) and worker, kept for the tasks that follow (its
+    query count is not used: evaluation queries are not counted)."""
+    key = (sha, schema_text, task)
+    oracle = _ORACLES.get(key)
+    if oracle is None:
+        from nnrules.oracles import as_oracle
+
+        oracle = _ORACLES[key] = as_oracle(_network(model, sha, net_task, classes),
+                                           _schema(schema_text), task)
+    return oracle
 
 
 def _count_task(files, i, model, sha, net_task, classes, task, surrogate, schema, target,
                 drop_invalid, hashes, columns, label_map):
     from nnrules.batch_eval import file_counts
-    from nnrules.oracles import as_oracle
 
+    oracle = _oracle(model, sha, net_task, classes, schema, task)
     schema = _schema(schema)
-    oracle = as_oracle(_network(model, sha, net_task, classes), schema, task)
     return file_counts(_surrogate(surrogate), oracle, [Path(f) for f in files], i, schema=schema,
                        target=target, drop_invalid=drop_invalid, train_hashes=hashes,
                        columns=columns, label_map=label_map)
@@ -186,13 +207,19 @@ def evaluate_files_dask(surrogate: Any, network: Any, source: str | os.PathLike,
         hashes_f = None if hashes is None else client.scatter([hashes], broadcast=True)[0]
         results = _run(client, _count_task, [str(f) for f in files], model_f, network.sha256,
                        network.task, _classes(network), getattr(oracle, "task", None),
-                       serialize.dumps(surrogate), schema.to_dict(), target, drop_invalid,
-                       hashes_f, columns, label_map)
+                       serialize.dumps(surrogate), _schema_text(schema), target,
+                       drop_invalid, hashes_f, columns, label_map)
     report = report_from_results(results, surrogate, oracle, source, data_name=data_name,
                                  provenance=provenance, start=start)
     if report.model_sha256 is None:
         report.model_sha256 = network.sha256
     return report
+
+
+def _schema_text(schema: Any) -> str:
+    import json
+
+    return json.dumps(schema.to_dict(), sort_keys=True, allow_nan=False)
 
 
 def _classes(network: Any) -> Any:
@@ -228,8 +255,8 @@ def predict_files_dask(surrogate: Any, source: str | os.PathLike, *, output: str
         tmp = temporary_folder(output)
         try:
             counts = _run(client, _predict_task, [str(f) for f in files],
-                          serialize.dumps(surrogate), schema.to_dict(), target, drop_invalid,
-                          explain, columns, str(tmp.resolve()))
+                          serialize.dumps(surrogate), _schema_text(schema), target,
+                          drop_invalid, explain, columns, str(tmp.resolve()))
             for stray in tmp.glob(".*"):  # temporary files of a killed worker
                 stray.unlink()
             publish_partitions(tmp, output)

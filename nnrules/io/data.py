@@ -39,6 +39,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -178,10 +179,14 @@ def _split_target(names, cols, target):
     return names, cols, y
 
 
-def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Dataset:
+def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
+           order: str = "C") -> Dataset:
     """The shared path: columns -> codes and floats -> invalid rows -> schema.
 
     ``coded``: numeric columns of categorical features already hold codes (schema space).
+    ``order``: the memory layout of ``X`` -- "C" (rows contiguous) or "F" (columns contiguous:
+    the batches of ``nnrules.io.stream``, whose per-column work -- tree tests, domain checks --
+    then reads contiguous memory; the values are the same).
     """
     if not cols:
         raise DataError(f"{name!r} has no feature columns.")
@@ -226,10 +231,16 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False) -> Datase
         values_by_column.append(np.fromiter((lookup.get(v, np.nan) if v in distinct else np.nan
                                              for v in values), dtype=np.float64, count=len(values)))
         raw[col_name] = cats
-    X = _stack(values_by_column, n)
+    X = _stack(values_by_column, n) if order == "C" else np.stack(values_by_column).T
     del values_by_column
-    _check_magnitude(names, X, name)
-    bad = ~np.all(np.isfinite(X), axis=1)
+    # The usual case in two passes without temporaries: the largest and smallest values (NaN
+    # propagates through max/min) within the float32 range say there is no NaN, no inf and
+    # nothing too large; otherwise the cell-by-cell checks find and name them.
+    with np.errstate(invalid="ignore"):
+        clean = bool(-FLOAT32_MAX <= X.min() and X.max() <= FLOAT32_MAX)
+    if not clean:
+        _check_magnitude(names, X, name)
+    bad = np.zeros(n, dtype=bool) if clean else ~np.all(np.isfinite(X), axis=1)
     if y is not None:
         if y.dtype == object:
             bad |= np.array([v is None for v in y], dtype=bool)
@@ -371,9 +382,17 @@ def read_data(
     coded = not (_is_frame(source) or _is_table(source)) and not isinstance(
         source, (str, os.PathLike))
     coded = coded or (isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() == ".npy")
-    return _build(
+    data = _build(
         names, cols, y, schema=schema, drop_invalid=drop_invalid, name=label, coded=coded
     )
+    if isinstance(source, (str, os.PathLike)) and "pyarrow" in sys.modules:
+        # A Parquet file's columns are views of pyarrow's buffers: once they are copied into X,
+        # hand those buffers back (pyarrow's allocator keeps freed blocks: ~250 MB at 1M x 20).
+        del cols
+        from nnrules.io.reader import _release
+
+        _release(sys.modules["pyarrow"])
+    return data
 
 
 def as_dataset(

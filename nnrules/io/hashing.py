@@ -30,7 +30,9 @@ def row_hashes(X: np.ndarray) -> np.ndarray:
 
     Equal rows get equal hashes; unequal rows collide with probability about 2^-64.
     """
-    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    X = np.asarray(X, dtype=np.float64)  # any layout: read column by column below
+    if X.ndim != 2:
+        X = np.ascontiguousarray(X).reshape(len(X), -1)
     bits = X.view(np.uint64)
     # Fixed odd multipliers, one per column.
     keys = np.random.default_rng(_KEY_SEED).integers(

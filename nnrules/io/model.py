@@ -272,9 +272,8 @@ class Network:
                 and (small[1] is None or X.shape[1] == small[1])):
             # The fast path (a single-row predict costs little more than onnxruntime): a
             # numeric 2-D array fed to the only input in one session.run, with _feeds' checks.
-            x = X if X.dtype == small[2] else X.astype(small[2])
-            if not x.flags.c_contiguous:
-                x = np.ascontiguousarray(x)
+            x = (X if X.dtype == small[2] and X.flags.c_contiguous
+                 else np.ascontiguousarray(X, dtype=small[2]))  # one pass, any layout
             raw = self.session.run(self._score_names, {small[0]: x})[0]
             self.n_queries += x.shape[0]
             if (self._argmax_head and type(raw) is np.ndarray and raw.ndim == 2

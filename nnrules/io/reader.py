@@ -121,7 +121,11 @@ def read_csv_arrow(path: Path, delimiter: str, raw_header: Sequence[str],
                                   convert_options=convert)
     except (pa.ArrowException, OSError, ValueError):
         return None
-    columns = arrow_columns(table)
+    _release(pa)  # the parse's retained blocks go before the columns are copied out
+    columns = []
+    while table.num_columns:  # column by column, each dropped from the table once converted:
+        columns.append(arrow_column(table.column(0)))  # the peak holds one column twice
+        table = table.remove_column(0)
     del table
     _release(pa)
     return columns
@@ -144,9 +148,11 @@ def read_parquet_arrow(path: Path):
     from nnrules.exceptions import DataError
 
     try:
-        return pq.read_table(path)
+        table = pq.read_table(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise DataError(f"Cannot read {str(path)!r} as Parquet: {exc}") from None
+    _release(pa)  # the decoder's freed blocks, before the columns are copied out
+    return table
 
 
 def _text(values: list[Any]) -> np.ndarray:

@@ -118,6 +118,7 @@ def iter_batches(
     drop_invalid: bool = False,
     rows: int | None = None,
     columns: Sequence[str] | None = None,
+    first: str | os.PathLike | None = None,
 ) -> Iterator[Batch]:
     """Batches of every file, in order, each read by ``data``'s rules under ``schema``.
 
@@ -131,20 +132,25 @@ def iter_batches(
     columns : sequence of str, optional
         The column names every file must have, in order (default: the first file's); a file
         whose columns differ is a DataError naming both lists.
+    first : path, optional
+        The file ``columns`` were read from, named in that error (default: "the first file").
     """
     expected = None if columns is None else list(columns)
+    source = "the first file" if first is None else repr(str(first))
     rows = BATCH_ROWS if rows is None else rows
     for i, path in enumerate(files):
         for index, (start, names, cols) in enumerate(_file_batches(path, schema, target, rows)):
             if expected is None:
-                expected = list(names)
+                expected, source = list(names), repr(str(path))
             elif list(names) != expected:
                 raise DataError(
-                    f"{str(path)!r} has columns {names} but {str(files[0])!r} has {expected}; "
+                    f"{str(path)!r} has columns {list(names)} but {source} has {expected}; "
                     "every file must have the same columns in the same order."
                 )
-            yield Batch(_dataset(path, names, cols, start, schema, target, drop_invalid),
-                        i, index, start)
+            data = _dataset(path, names, cols, start, schema, target, drop_invalid)
+            del cols  # the reader's buffers go now, not after the next batch is read
+            yield Batch(data, i, index, start)
+            del data
 
 
 def _dataset(path, names, cols, start, schema, target, drop_invalid) -> Dataset:
@@ -152,8 +158,11 @@ def _dataset(path, names, cols, start, schema, target, drop_invalid) -> Dataset:
     try:
         names, cols, y = _split_target(list(names), list(cols), target)
         coded = path.suffix.lower() == ".npy"
+        # Columns contiguous (order="F"): stacking them costs one copy per column instead of a
+        # strided walk, and the per-column work on a batch reads contiguous memory; the network
+        # gets its row-major float32 copy from Network.predict in one pass.
         return _data._build(names, cols, y, schema=schema, drop_invalid=drop_invalid,
-                            name=path.name, coded=coded)
+                            name=path.name, coded=coded, order="F")
     except DataError as exc:
         raise type(exc)(f"{exc} [in the batch of data rows {start}..{start + n - 1} of "
                         f"{path.name!r}; row numbers above count within the batch]") from None
@@ -168,8 +177,10 @@ def _file_batches(path: Path, schema: Any, target: str | None, rows: int):
         start = 0
         for batch in iter_parquet_batches(path, rows):
             names, cols = _table_columns(batch)
+            n, batch = batch.num_rows, None  # only the columns keep its buffers alive
             yield start, names, cols
-            start += batch.num_rows
+            del cols
+            start += n
     elif kind == "npy":
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
         for start in range(0, max(len(arr), 1), rows):

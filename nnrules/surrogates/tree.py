@@ -45,6 +45,8 @@ __all__ = ["TreeSurrogate", "negate_test"]
 # apply() computes every test on every row when the tree has at most this many internal nodes
 # (cheaper than grouping rows by node); bigger trees group rows by node, level by level.
 _ALL_TESTS_UP_TO = 64
+# ... and with at most this many, looks the leaf up from the tests' outcomes (a 2**k table).
+_LEAF_TABLE_UP_TO = 16
 
 
 def negate_test(test: Condition | MofN) -> Condition | MofN:
@@ -177,6 +179,14 @@ class TreeSurrogate(TableSurrogate):
         """``apply`` for small trees: every internal node's test on every row once (a few
         vectorised comparisons), then one step down per level for all rows at a time."""
         n = X.shape[0]
+        if inner_nodes.size <= _LEAF_TABLE_UP_TO:
+            # Every row's test outcomes as one small integer (bit k: test of inner node k),
+            # then a table from outcomes to leaf, built once per tree: no per-level gathers.
+            code = np.zeros(n, dtype=np.uint16)
+            for k, u in enumerate(inner_nodes.tolist()):
+                held = np.asarray(self.tests[u].holds(X), dtype=bool)
+                code |= held.view(np.uint8).astype(np.uint16) << k
+            return self._leaf_table(inner_nodes)[code]
         slot = np.full(self.left.shape[0], -1, dtype=np.int64)
         slot[inner_nodes] = np.arange(inner_nodes.size)
         holds = np.empty((inner_nodes.size, n), dtype=bool)
@@ -191,6 +201,25 @@ class TreeSurrogate(TableSurrogate):
                 return node
             step = np.where(holds[np.maximum(at, 0), rows], self.left[node], self.right[node])
             node = np.where(inner, step, node)
+
+    def _leaf_table(self, inner_nodes: np.ndarray) -> np.ndarray:
+        """Leaf reached for every combination of test outcomes (bit k of the index: the test of
+        ``inner_nodes[k]`` holds), shape (2 ** n_inner,); cached like ``_children``."""
+        table = self.__dict__.get("_leaf_table_cache")
+        if table is None:
+            slot = np.full(self.left.shape[0], -1, dtype=np.int64)
+            slot[inner_nodes] = np.arange(inner_nodes.size)
+            codes = np.arange(1 << inner_nodes.size, dtype=np.int64)
+            node = np.zeros(codes.size, dtype=np.int64)
+            while True:
+                at = slot[node]
+                inner = at >= 0
+                if not inner.any():
+                    break
+                holds = (codes >> np.maximum(at, 0)) & 1 == 1
+                node = np.where(inner, np.where(holds, self.left[node], self.right[node]), node)
+            table = self.__dict__["_leaf_table_cache"] = node
+        return table
 
     def _walk(self, x: list) -> int:
         """The leaf one row (a list of floats) reaches; the same tests as ``apply``."""

@@ -24,7 +24,7 @@ from nnrules.extract.decompose.simplify import simplify_dnf
 from nnrules.extract.decompose.terms import Clause, clause_mask
 from nnrules.surrogates.rules import Rule, RuleSet
 
-__all__ = ["exact_rules", "generalise", "ranked_rules", "relabel"]
+__all__ = ["drop_idle", "exact_rules", "merge_runs", "generalise", "ranked_rules", "relabel"]
 
 
 def generalise(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
@@ -63,18 +63,21 @@ def generalise(clause: Clause, k: int, X: np.ndarray, labels: np.ndarray, *,
 
 
 def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,
-            schema: Any, n_classes: int) -> list[tuple[float, int, int, Clause, np.ndarray]]:
+            schema: Any, n_classes: int, merge: bool = True,
+            outcomes: int | None = None) -> list[tuple[float, int, int, Clause, np.ndarray]]:
     by_class: dict[int, list[Clause]] = {}
     for clause, k in candidates:
         by_class.setdefault(int(k), []).append(tuple(clause))
     out = []
     for k in sorted(by_class):
-        for clause in simplify_dnf(by_class[k], schema=schema):
+        # merge=False: each clause only simplified and deduplicated, never merged with or
+        # dropped under another of its class (see ranked_rules).
+        for clause in simplify_dnf(by_class[k], schema=schema, max_passes=8 if merge else 0):
             mask = clause_mask(clause, X)
             support = int(mask.sum())
             right = int(np.sum(labels[mask] == k))
             conf = right / support if support else 0.0
-            laplace = (right + 1) / (support + n_classes)
+            laplace = (right + 1) / (support + (n_classes if outcomes is None else outcomes))
             out.append((conf, support, k, clause, mask, laplace))
     # Ranked by the Laplace estimate (CN2): a rule right on 5 of 5 rows ranks below one right
     # on 990 of 1000. The rule keeps its plain confidence.
@@ -129,9 +132,135 @@ def exact_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels:
     return _ruleset(scored, default, classes, schema, X.shape[1]), truncated
 
 
+def _next_firing(masks: np.ndarray, keep: np.ndarray, i: int, rows: np.ndarray) -> np.ndarray:
+    """Per row of ``rows``: the first kept rule after ``i`` that fires (len(masks) when none)."""
+    n_rules = len(masks)
+    later = masks[i + 1:, rows] & keep[i + 1:, None]
+    if not len(later):
+        return np.full(len(rows), n_rules)
+    return np.where(later.any(axis=0), i + 1 + later.argmax(axis=0), n_rules)
+
+
+def _losses(masks, outputs, labels, keep, default) -> tuple[np.ndarray, np.ndarray]:
+    """(kept rule indices, right answers each would cost the list if it alone were removed)."""
+    idx = np.flatnonzero(keep)
+    fires = masks[idx].any(axis=0)
+    first = np.where(fires, idx[masks[idx].argmax(axis=0)], len(masks))
+    loss = np.zeros(len(idx), dtype=np.int64)
+    for j, i in enumerate(idx):
+        rows = np.flatnonzero(first == i)
+        nxt = _next_firing(masks, keep, i, rows)
+        then = np.where(nxt < len(masks), outputs[np.minimum(nxt, len(masks) - 1)], default)
+        loss[j] = np.sum(labels[rows] == outputs[i]) - np.sum(labels[rows] == then)
+    return idx, loss
+
+
+def drop_idle(chosen: list, labels: np.ndarray, n_classes: int,
+              max_rules: int | None = None) -> tuple[list, int]:
+    """Drop rules of a decision list whose removal does not lower its fidelity on the rows.
+
+    One pass from the last rule to the first: a rule goes when the rows it decides (it fires
+    first on them) are decided at least as well by the next firing rule, or by the default,
+    once it is gone. Each removal keeps the list's right answers on the rows the same or
+    higher, so the pass never lowers the training fidelity; it only shortens the list (ties go
+    to the shorter list). A rule that decides no row goes too.
+
+    With ``max_rules``, the list is then cut to that size by removing, in rounds of at most 5%
+    of the rules, the rules whose removal costs the fewest right answers (ties: the later,
+    less confident rule first), the costs re-computed after every round. This keeps the rules
+    that matter most, where cutting the confidence-ranked list at ``max_rules`` keeps the
+    first ones (measured on letter's validation rows, 26 classes: 882 rules cut to 600 this
+    way lost less than taking the 600 most confident).
+
+    Parameters
+    ----------
+    chosen : list of (confidence, support, class index, clause, mask)
+        The decision list in order; ``mask`` is where the clause holds on the rows.
+    labels : ndarray of int
+        The network's class per row.
+    n_classes : int
+    max_rules : int or None
+
+    Returns
+    -------
+    (list, int)
+        The kept rules in their order, and the default class (the network's majority answer on
+        the rows no kept rule covers; it can only raise the right answers further).
+    """
+    n_rules = len(chosen)
+    if n_rules == 0:
+        return [], _default(labels, np.zeros(len(labels), dtype=bool), n_classes)
+    masks = np.stack([item[4] for item in chosen])
+    outputs = np.array([item[2] for item in chosen], dtype=np.int64)
+    fires = masks.any(axis=0)
+    first = np.where(fires, masks.argmax(axis=0), n_rules)
+    default = _default(labels, fires, n_classes)
+    keep = np.ones(n_rules, dtype=bool)
+    for i in range(n_rules - 1, -1, -1):
+        rows = np.flatnonzero(first == i)
+        nxt = _next_firing(masks, keep, i, rows)
+        then = np.where(nxt < n_rules, outputs[np.minimum(nxt, n_rules - 1)], default)
+        if np.sum(labels[rows] == then) >= np.sum(labels[rows] == outputs[i]):
+            keep[i] = False
+            first[rows] = nxt
+    while max_rules is not None and keep.sum() > max_rules:
+        default = _default(labels, masks[keep].any(axis=0), n_classes)
+        idx, loss = _losses(masks, outputs, labels, keep, default)
+        cut = max(1, min(len(idx) - max_rules, -(-len(idx) // 20)))
+        order = np.lexsort((-idx, loss))[:cut]
+        keep[idx[order]] = False
+    kept = [item for item, k in zip(chosen, keep) if k]
+    covered = masks[keep].any(axis=0) if keep.any() else np.zeros(len(labels), dtype=bool)
+    return kept, _default(labels, covered, n_classes)
+
+
+def merge_runs(chosen: list, X: np.ndarray, labels: np.ndarray, schema: Any = None) -> list:
+    """Merge each run of consecutive rules of one class in a decision list (exact).
+
+    Rules ``r_i .. r_j`` in a row that all give class ``k`` decide exactly like one rule
+    ``r_i or ... or r_j`` at position ``i``; that union is simplified as a DNF
+    (:func:`~nnrules.extract.decompose.simplify.simplify_dnf`, a logical equivalence), and
+    replaces the run when it has fewer clauses. No prediction changes anywhere.
+
+    Parameters
+    ----------
+    chosen : list of (confidence, support, class index, clause, mask)
+    X, labels : the rows the statistics of a merged rule are read from.
+    schema : FeatureSchema, optional
+
+    Returns
+    -------
+    list
+        Same form; a merged run's clauses ranked by confidence, then support.
+    """
+    out: list = []
+    i = 0
+    while i < len(chosen):
+        j = i
+        while j + 1 < len(chosen) and chosen[j + 1][2] == chosen[i][2]:
+            j += 1
+        run = chosen[i:j + 1]
+        merged = simplify_dnf([item[3] for item in run], schema=schema) if len(run) > 1 else []
+        if len(run) == 1 or len(merged) >= len(run):
+            out.extend(run)
+        else:
+            k = run[0][2]
+            items = []
+            for clause in merged:
+                mask = clause_mask(clause, X)
+                support = int(mask.sum())
+                right = int(np.sum(labels[mask] == k))
+                items.append((right / support if support else 0.0, support, k, clause, mask))
+            items.sort(key=lambda t: (-t[0], -t[1], t[3]))
+            out.extend(items)
+        i = j + 1
+    return out
+
+
 def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,
                  *, classes: tuple, schema: Any = None, max_rules: int | None = None,
-                 min_gain: int = 1) -> tuple[RuleSet, bool]:
+                 min_gain: int | Sequence[int] = 1, drop: bool = False,
+                 merge: bool = True, outcomes: int | None = None) -> tuple[RuleSet, bool]:
     """A decision list of the candidates that contribute, best confidence first.
 
     Parameters
@@ -145,9 +274,26 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
     schema : FeatureSchema, optional
     max_rules : int or None
         Most rules kept.
-    min_gain : int, default=1
+    min_gain : int or sequence of int, default=1
         A rule is kept when, on the rows no earlier rule decided, it is right on at least
-        ``min_gain`` rows and on more rows than it is wrong.
+        ``min_gain`` rows (per class index when a sequence) and on more rows than it is wrong.
+    drop : bool, default=False
+        After the selection, :func:`drop_idle` removes the rules whose removal does not lower
+        the list's fidelity on the rows (each rule was judged when it was added; rules added
+        after it can make it idle), and with ``max_rules`` the selection takes every
+        contributing candidate and :func:`drop_idle` cuts the list to ``max_rules`` by
+        removing the rules that cost least.
+    outcomes : int or None, default=None
+        The Laplace estimate's outcome count, ``(right + 1) / (support + outcomes)``; None:
+        the number of classes (CN2's). 2 treats each rule as a claim "its class or not".
+    merge : bool, default=True
+        Simplify each class's candidates as one DNF (subsumed clauses out, touching ones
+        merged) before ranking. Exact for the class's union, but not for a decision list: a
+        clause of low confidence merged with one of high confidence becomes one broad rule
+        ranked by the merged confidence, which can decide a small class's rows before that
+        class's own rules (a 4%-class lost all its rules that way in the tests). False ranks
+        every simplified candidate as learned, leaves redundancy to ``drop``, and merges only
+        runs of consecutive rules of one class in the final list (:func:`merge_runs`, exact).
 
     Returns
     -------
@@ -155,7 +301,8 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         ``truncated`` is True when ``max_rules`` stopped the selection while contributing
         candidates remained.
     """
-    scored = _scored(candidates, X, labels, schema, len(classes))
+    scored = _scored(candidates, X, labels, schema, len(classes), merge, outcomes)
+    gains = np.broadcast_to(np.asarray(min_gain, dtype=np.int64), (len(classes),))
     covered = np.zeros(len(X), dtype=bool)
     chosen = []
     truncated = False
@@ -164,9 +311,9 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         new = mask & ~covered
         right = int(np.sum(labels[new] == k))
         wrong = int(new.sum()) - right
-        if right < min_gain or right <= wrong:
+        if right < gains[k] or right <= wrong:
             continue
-        if max_rules is not None and len(chosen) >= max_rules:
+        if max_rules is not None and len(chosen) >= max_rules and not drop:
             truncated = True
             break
         chosen.append(item)
@@ -181,4 +328,11 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
             break
         chosen.pop()
         covered = trial
+    if drop:
+        chosen, default = drop_idle(chosen, labels, len(classes))
+        truncated = max_rules is not None and len(chosen) > max_rules
+        if truncated:
+            chosen, default = drop_idle(chosen, labels, len(classes), max_rules)
+    if not merge:
+        chosen = merge_runs(chosen, X, labels, schema)
     return _ruleset(chosen, default, classes, schema, X.shape[1]), truncated

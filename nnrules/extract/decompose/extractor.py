@@ -121,7 +121,28 @@ class DecompositionalExtractor(Extractor):
         self.trace_ = ws.trace
         self.budget_ = ws.budget
         self.n_terms_ = ws.budget.n_terms
-        return ruleset
+        return self._simplified(ruleset, ws.levels[0])
+
+    def _simplified(self, ruleset, X: np.ndarray):
+        """The rule set after the exact rule-set simplification (on unless ``simplify=False``).
+
+        :func:`nnrules.extract.engines.simplify.simplify_rules` with ``prune_unreached=False``:
+        conditions a rule's own body decides go, contradictory rules go, and the last rules that
+        only repeat the default's class go. Each step leaves every prediction on every row
+        unchanged (no rule is dropped for merely deciding no training row). What it did, with
+        the sizes before and after, is in ``simplification_`` and the surrogate's
+        ``notes["simplified"]``, as for ``tree`` and ``trepan``.
+        """
+        self.simplification_ = None
+        if not getattr(self, "simplify", True) or not getattr(ruleset, "ordered", False):
+            return ruleset
+        from nnrules.extract.engines.simplify import simplify_rules
+
+        out, info = simplify_rules(ruleset, X, prune_unreached=False)
+        out.notes.update(ruleset.notes)
+        out.notes["simplified"] = info
+        self.simplification_ = info
+        return out
 
     def to_networkx(self):
         """The extraction trace as a ``networkx.DiGraph`` (see ``docs/formats.md``)."""

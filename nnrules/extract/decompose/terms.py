@@ -94,6 +94,7 @@ def learn_clauses(
     random_state: int = 0,
     binned: Any = None,
     sample_weight: np.ndarray | None = None,
+    min_weight_leaf: float | None = None,
 ) -> list[Leaf]:
     """Learn clauses on one level that predict ``target``: one per leaf of a CART tree.
 
@@ -121,6 +122,9 @@ def learn_clauses(
     sample_weight : ndarray of shape (n_samples,), optional
         Row weights for the tree (a leaf's ``value`` is its weighted majority; ``support``
         and ``confidence`` still count rows).
+    min_weight_leaf : float, optional
+        With ``sample_weight``: fewest rows *by weight* in a leaf (a leaf of sampled rows must
+        stand for at least this many rows); ``min_samples_leaf`` still applies to the rows.
 
     Returns
     -------
@@ -135,8 +139,12 @@ def learn_clauses(
         top = np.bincount(target).argmax() if len(target) else 0
         share = float(np.mean(target == top)) if len(target) else 0.0
         return [Leaf((), int(top), int(len(target)), share)]
+    fraction = 0.0
+    if min_weight_leaf is not None and sample_weight is not None:
+        fraction = min(0.5, float(min_weight_leaf) / float(np.sum(sample_weight)))
     cart = DecisionTreeClassifier(min_samples_leaf=min_samples_leaf, max_depth=max_depth,
-                                  max_leaf_nodes=max_leaves, random_state=random_state)
+                                  max_leaf_nodes=max_leaves, random_state=random_state,
+                                  min_weight_fraction_leaf=fraction)
     fit_on = A if binned is None else binned.codes
     cart.fit(fit_on[:, cols], target, sample_weight=sample_weight)
     tree = cart.tree_
