@@ -28,16 +28,21 @@ class CredExtractor(DeepRedExtractor):
     method = "cred"
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
-                 min_support: int = 1, beam: int = 64, prune: bool = False,
+                 min_support: int = 1, beam: int = 256, prune: bool = False,
                  prune_tolerance: float = 0.01, relabel: bool = True,
-                 generalise: float | None = 0.0, max_samples: int | None = 2000,
-                 term_leaves: int | None = 16, max_rules: int | None = None, max_terms: int | None = 2000,
-                 max_seconds: float | None = 60.0, verbose: bool = False,
+                 generalise: float | None = 0.05, max_samples: int | None = None,
+                 term_leaves: int | None = 16, term_learner: str = "unit",
+                 term_cut: str = "majority", min_gain: float = 1, n_bins: int | None = 64,
+                 unit_columns: int | None = 32, n_queries: int | None = 0,
+                 max_rules: int | None = None, max_terms: int | None = 2000,
+                 max_seconds: float | None = 120.0, verbose: bool = False,
                  random_state: int | None = None):
         super().__init__(network, min_samples_leaf=min_samples_leaf, max_depth=max_depth,
                          min_support=min_support, beam=beam, prune=prune,
                          prune_tolerance=prune_tolerance, relabel=relabel, generalise=generalise,
                          max_samples=max_samples, term_leaves=term_leaves,
+                         term_learner=term_learner, term_cut=term_cut, min_gain=min_gain,
+                         n_bins=n_bins, unit_columns=unit_columns, n_queries=n_queries,
                          max_rules=max_rules,
                          max_terms=max_terms, max_seconds=max_seconds, verbose=verbose,
                          random_state=random_state)

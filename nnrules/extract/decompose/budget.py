@@ -45,19 +45,39 @@ class Budget:
         self._last_tick = self.start
         self.last_step = 0.0  # seconds between the last two ticks
         self.overrun = 0.0  # seconds past max_seconds when the time ran out
+        self._limit = max_seconds  # the time limit ticks check (see reserve)
+        self._spent = False  # a tick has already found the whole max_seconds spent
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
+    def reserve(self, fraction: float) -> None:
+        """Keep the last ``fraction`` of ``max_seconds`` for finishing work: ticks raise once
+        ``(1 - fraction) * max_seconds`` have passed, until :meth:`release`."""
+        if self.max_seconds is not None:
+            self._limit = (1.0 - fraction) * self.max_seconds
+
+    def release(self) -> None:
+        """Ticks check the whole ``max_seconds`` again."""
+        self._limit = self.max_seconds
+
     def tick(self) -> None:
-        """Raise OutOfBudget when the time is up."""
-        self.steps += 1
+        """Raise OutOfBudget when the time is up. ``overrun`` and ``last_step`` describe the
+        tick that first found the time up (later ticks raise without changing them)."""
         now = time.perf_counter()
-        self.last_step, self._last_tick = now - self._last_tick, now
         elapsed = now - self.start
-        if self.max_seconds is not None and elapsed > self.max_seconds:
-            self.overrun = elapsed - self.max_seconds
+        if self._spent:  # already reported: the step that overran stays on record
             raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s")
+        self.steps += 1
+        self.last_step, self._last_tick = now - self._last_tick, now
+        if self._limit is not None and elapsed > self._limit:
+            self._spent = elapsed > self.max_seconds
+            self.overrun = elapsed - self._limit
+            note = ("" if self._limit == self.max_seconds else
+                    f" (this stage may use {self._limit / self.max_seconds:.0%} of it; the "
+                    "rest is kept to finish the rules)")
+            raise OutOfBudget(f"max_seconds={self.max_seconds:g} reached after {elapsed:.2f} s"
+                              + note)
 
     def charge_terms(self, n: int = 1) -> None:
         """Count ``n`` new terms; raise OutOfBudget if that passes max_terms."""
