@@ -339,3 +339,30 @@ def test_report_reuses_labels_only_for_the_fitted_rows_when_asked():
     ex._keep_answers = False
     second = TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(X).report(X)
     assert first.fidelity == second.fidelity
+
+
+def _old_reason_stats(surrogate, X, reference):
+    """reason_stats as it was: every leaf's conditions stacked into an (n, m) matrix."""
+    ref = reasons._class_index(surrogate, np.asarray(reference))
+    reg = surrogate.apply(X)
+    out = []
+    for r, conds in reasons._rule_view(surrogate).items():
+        H = np.column_stack([c.holds(X) for c in conds]) if conds else np.ones((len(X), 0), bool)
+        m = len(conds)
+        hits = H.sum(axis=1)
+        siblings = [reasons._summary(surrogate, (hits == m - 1) & ~H[:, i], ref)
+                    for i in range(m)]
+        out.append({"region": int(r), "own": reasons._summary(surrogate, reg == r, ref),
+                    "siblings": siblings})
+    return {"source": "training", "regions": out}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reason_stats_counts_equal_the_stacked_matrix_ones(seed):
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(size=(3000, 4)), 1)
+    black_box = lambda A: np.where(A[:, 0] - A[:, 2] > 0.2, 2, (A[:, 1] > 0).astype(int))  # noqa: E731
+    ex = TreeExtractor(black_box, max_leaves=12, random_state=seed).fit(X[:1500])
+    s, ref = ex.surrogate_, black_box(X)
+    assert json.dumps(reasons.reason_stats(s, X, ref)) == json.dumps(
+        _old_reason_stats(s, X, ref))

@@ -232,10 +232,14 @@ def reason_stats(surrogate: Any, X: np.ndarray, reference: np.ndarray, *,
         return found
 
     for r, conds in _rule_view(surrogate).items():
-        H = np.column_stack([holds(c) for c in conds]) if conds else np.ones((len(X), 0), bool)
+        # Per condition its rows, and per row how many of the leaf's conditions hold (summed
+        # column by column: the counts of a stacked (n, m) matrix without building it).
+        H = [np.asarray(holds(c), dtype=bool) for c in conds]
         m = len(conds)
-        hits = H.sum(axis=1)
-        siblings = [_summary(surrogate, (hits == m - 1) & ~H[:, i], ref) for i in range(m)]
+        hits = np.zeros(len(X), dtype=np.int64)
+        for h in H:
+            hits += h
+        siblings = [_summary(surrogate, (hits == m - 1) & ~H[i], ref) for i in range(m)]
         out.append({"region": int(r), "own": _summary(surrogate, reg == r, ref),
                     "siblings": siblings})
     return {"source": "training", "regions": out}
