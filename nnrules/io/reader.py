@@ -113,8 +113,11 @@ def read_csv_arrow(path: Path, delimiter: str, raw_header: Sequence[str],
             return None
         other = [n for n, f in zip(raw_header, table.schema)
                  if not (_numeric_type(pa, f.type) or pa.types.is_string(f.type))]
-        if _contains(path, b"0x", b"0X"):  # a hexadecimal integer is text to Python
-            other += [n for n, f in zip(raw_header, table.schema) if pa.types.is_integer(f.type)]
+        integers = [n for n, f in zip(raw_header, table.schema) if pa.types.is_integer(f.type)]
+        # A hexadecimal integer is text to Python; only integer columns can hold one, so the
+        # file is scanned for "0x" only when there are some (1M x 20: ~0.4 s saved).
+        if integers and _contains(path, b"0x", b"0X"):
+            other += integers
         if other:  # dates, times...: read those as text
             read, parse, convert = _options(path, delimiter, wanted + other)
             table = pcsv.read_csv(path, read_options=read, parse_options=parse,
