@@ -65,7 +65,9 @@ def _old_units(schema, X, bandwidth):
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_data_model_is_the_same_bits_as_before(order):
     X, schema = _mixed(5003, seed=1, order=order)
+    before = X.copy()
     units = sampling._build_units(schema, X, 0.5)
+    assert np.array_equal(X, before)  # the columns are sorted in copies, never in X
     old = _old_units(schema, X, 0.5)
     numeric = {u.columns[0]: u for u in units if u.kind == "numeric"}
     assert sorted(numeric) == sorted(old) and len(numeric) >= 3

@@ -142,14 +142,17 @@ class _Unit:
     integer: bool = False
 
 
-def _silverman(x: np.ndarray, ordered: np.ndarray | None = None) -> float:
+def _silverman(x: np.ndarray, ordered: np.ndarray | None = None, *,
+               std: float | None = None) -> float:
     """Silverman's rule-of-thumb bandwidth for a 1-D sample (0 for a constant column).
 
     ``ordered`` is ``x`` sorted, when the caller has it: the quartiles are read from it (the
-    same order statistics, so the same values) instead of partitioning ``x`` again.
+    same order statistics, so the same values) instead of partitioning ``x`` again. ``std`` is
+    ``np.std`` of ``x`` in its data order, when the caller has it (a sum in another order can
+    differ in the last bit).
     """
     n = x.size
-    std = float(np.std(x))
+    std = float(np.std(x)) if std is None else std
     q75, q25 = np.percentile(x if ordered is None else ordered, [75, 25])
     spread = min(std, (q75 - q25) / 1.34) if q75 > q25 else std
     return 0.9 * spread * n ** (-0.2)
@@ -172,11 +175,14 @@ def _build_units(schema: Any, X: np.ndarray, bandwidth: float) -> list[_Unit]:
         upper = min(float(f.upper), float(col.max())) if np.isfinite(f.upper) else float(col.max())
         if f.kind in ("continuous", "integer") and not (
                 f.kind == "integer" and upper - lower + 1 <= _MAX_DISCRETE):
-            col = np.ascontiguousarray(col)  # one strided read; sort and std read it in order
-            ordered = np.sort(col)
+            # One contiguous copy of the column: the std reads it in data order (the same sum,
+            # so the same bits), then it is sorted in place (quartiles and observed values).
+            ordered = np.array(col, dtype=np.float64, order="C", copy=True)
+            std = float(np.std(ordered))
+            ordered.sort()
             units.append(
                 _Unit("numeric", (j,), lower, upper, observed=ordered,
-                      bandwidth=bandwidth * _silverman(col, ordered),
+                      bandwidth=bandwidth * _silverman(ordered, ordered, std=std),
                       integer=f.kind == "integer")
             )
             continue
