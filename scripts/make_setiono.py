@@ -21,7 +21,8 @@ inputs a Sub/Div standardisation in front).
 * Breast cancer (scikit-learn; the fixed 70/30 split of ``nnrules.datasets.tabular_split``):
   widths 3 and 4 (``breast_cancer_h<width>.onnx``); ``breast_cancer_extra``: width 5 seed 1 and
   width 3 seed 2 (``breast_cancer_h<width>_s<seed>.onnx``), to choose settings on.
-* A German-credit stand-in (the Statlog data is not bundled anywhere this project may read):
+* A German-credit stand-in (made before the real file was found on the machine; kept because
+  setiono's defaults were chosen on its training rows):
   1,000 generated rows with German credit's 20 columns and their types — 13 categorical columns
   coded like the original (``A11`` ...), one-hot encoded into ``<column>_<code>`` columns, and 7
   integer columns — labelled by a known score plus noise (about 70% good). Rows 0..699 train,
