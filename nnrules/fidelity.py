@@ -490,7 +490,8 @@ def evaluate(
     queries_before = getattr(oracle, "n_queries", 0)
     if _reference is not None and n == n_all and len(_reference) == n:
         # ``oracle.predict(X)`` already asked by the caller (an extractor that has just fitted
-        # on these very rows with this oracle): not asked twice.
+        # on these very rows with this oracle, its provenance fingerprinting them): not asked
+        # twice, and the rows are not hashed again below.
         reference = np.asarray(_reference)
     else:
         reference = np.asarray(oracle.predict(X))
@@ -501,7 +502,13 @@ def evaluate(
     task = getattr(oracle, "task", "classification")
     warnings: list[str] = []
 
-    kind, seen_rows = _overlap(X, data, provenance)
+    if (_reference is not None and n == n_all and len(_reference) == n and provenance is not None
+            and provenance.train_fingerprint is not None):
+        # The caller's rows are the very array the provenance fingerprinted (see _reference):
+        # what _overlap would find by hashing them again.
+        kind, seen_rows = "the extraction data itself", n
+    else:
+        kind, seen_rows = _overlap(X, data, provenance)
     held_out = ("held-out sequences, longer than the extraction ones,"
                 if hasattr(X, "tokens") else "held-out rows")
     if kind == "the extraction data itself":

@@ -308,14 +308,20 @@ def test_cli_asks_the_network_once_and_writes_the_same_files(tmp_path, monkeypat
         calls.append(len(X))
         return predict(self, X)
 
+    import nnrules.io.hashing as hashing
+
+    prints, fingerprint = [], hashing.fingerprint
+    monkeypatch.setattr(hashing, "fingerprint", lambda X: prints.append(1) or fingerprint(X))
     monkeypatch.setattr(tabular.Oracle, "predict", counting)
     assert main([*argv, "--out", str(tmp_path / "new")]) == 0
     assert len(calls) == 1  # fit, annotation and report share one pass over the network
+    assert len(prints) == 1  # and the rows are fingerprinted once (the provenance)
     evaluate = fidelity.evaluate
     monkeypatch.setattr(fidelity, "evaluate",
                         lambda *a, _reference=None, **k: evaluate(*a, **k))  # the old way
     assert main([*argv, "--out", str(tmp_path / "old")]) == 0
     assert len(calls) == 3  # the report asks the network again
+    assert len(prints) == 3  # and fingerprints the rows again
     for name in ("surrogate.json", "rules.txt"):
         assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
     reports = [_strip_timings(json.loads((tmp_path / d / "report.json").read_text()))
