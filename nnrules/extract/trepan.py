@@ -37,7 +37,13 @@ from nnrules.extract.base import Extractor
 from nnrules.extract.engines.mofn import best_split
 from nnrules.extract.engines.sampling import METHODS, QuerySampler
 
-__all__ = ["TrepanExtractor"]
+__all__ = ["VALIDATION_QUERIES", "VALIDATION_SHARE", "TrepanExtractor"]
+
+VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the pruned tree
+VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
+QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
+PATH_COST = "tree"  # "tree" or "rules": see ``nnrules.extract.engines.prune_tree``
+_MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
 
 
 @dataclass
@@ -97,6 +103,21 @@ class TrepanExtractor(Extractor):
         decides go, m-of-n tests become the simplest equal test, sibling leaves with one class
         merge, branches no row reaches take their parent's class (reported). What it did is in
         ``simplification_`` and the surrogate's ``notes["simplified"]``.
+    prune : float in [0, 1) or None, default=None
+        Prune the grown tree (this changes predictions, unlike ``simplify``). The pruning path
+        (``nnrules.extract.engines.prune_tree``) changes, step by step, what loses the least
+        fidelity per literal saved (a subtree becomes a leaf, a node gives way to a child, an
+        m-of-n test loses a condition), fidelity measured on the extraction rows and TREPAN's
+        queries (the queries of a leaf together weigh as much as its real rows). How far to go
+        is chosen apart from those rows: a tree grown on 75% of the rows is pruned to the
+        smallest tree whose fidelity on the other 25% (plus ``VALIDATION_QUERIES`` network-
+        labelled rows drawn near each) stays within ``prune`` of its own; the tree grown on
+        all rows then gives up as much fidelity on its pruning rows. Reported in ``pruning_``
+        and ``notes["pruned"]``. None: no pruning (the default; see docs/benchmarks.md).
+    max_literals : int >= 0 or None, default=None
+        Prune along the same path to the largest tree whose rule view writes at most this many
+        literals (``complexity()["conditions"]``; an m-of-n test over n conditions counts n).
+        None: no bound. With ``prune``, both apply.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -125,6 +146,8 @@ class TrepanExtractor(Extractor):
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
         "simplify": Options((True, False)),
+        "prune": Interval(float, 0.0, 1.0, closed="left", allow_none=True),
+        "max_literals": Interval(int, 0, None, allow_none=True),
         "random_state": RANDOM_STATE,
     }
 
@@ -145,6 +168,8 @@ class TrepanExtractor(Extractor):
         stop_confidence: float = 0.95,
         max_depth: int | None = None,
         simplify: bool = True,
+        prune: float | None = None,
+        max_literals: int | None = None,
         random_state: int | None = None,
     ):
         self.network = network
@@ -161,12 +186,12 @@ class TrepanExtractor(Extractor):
         self.stop_confidence = stop_confidence
         self.max_depth = max_depth
         self.simplify = simplify
+        self.prune = prune
+        self.max_literals = max_literals
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
     def _fit(self, X: np.ndarray, y: np.ndarray | None):
-        from nnrules.surrogates.tree import TreeSurrogate
-
         oracle = self.oracle_
         if oracle.task != "classification":
             raise ParameterError(
@@ -175,6 +200,49 @@ class TrepanExtractor(Extractor):
             )
         self.schema_.validate(X)
         rng = check_random_state(self.random_state)
+        if self.prune is None and self.max_literals is None:
+            return self._grow(X, rng)["tree"]
+        from nnrules.extract.engines.prune_tree import pruned
+
+        loss, chosen = None, {}
+        if self.prune is not None and X.shape[0] >= _MIN_ROWS_TO_SPLIT:
+            # How far to prune is chosen on rows kept apart: grow on the rest, keep the
+            # smallest tree within ``prune`` of it on them, and note the fidelity it gave up
+            # on its pruning rows; the tree grown on all rows then gives up as much.
+            split = np.random.default_rng(int(rng.integers(0, 2**31 - 1)))
+            order = split.permutation(X.shape[0])
+            n_val = round(X.shape[0] * VALIDATION_SHARE)
+            X_val = X[np.sort(order[:n_val])]
+            g = self._grow(X[np.sort(order[n_val:])], split)
+            # Few validation rows measure fidelity coarsely: rows drawn near them (never near
+            # the rows the tree grew on) and labelled by the network join them.
+            near = QuerySampler(self.schema_, X_val, method="perturb", random_state=split,
+                                validate=False).sample(VALIDATION_QUERIES * n_val)
+            X_val = np.vstack([X_val, near])
+            _, _, chosen = pruned(
+                g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
+                prune=self.prune, max_literals=None, X_val=X_val,
+                val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"],
+                cost=PATH_COST)
+            # (A smaller tree can be more faithful than the grown one: then nothing is given up.)
+            loss = max(0.0, chosen["path_fidelity"][0] - chosen["path_fidelity"][1])
+        g = self._grow(X, rng)
+        tree, self.pruning_path_, self.pruning_ = pruned(
+            g["tree"], X, g["labels"], g["queries"], g["query_labels"],
+            prune=self.prune if loss is None else None, max_fidelity_loss=loss,
+            max_literals=self.max_literals, generated=g["rows"],
+            query_weights=g["query_weights"], cost=PATH_COST)
+        if chosen:
+            self.pruning_["validation"] = {
+                k: chosen[k] for k in ("validation_rows", "validation_fidelity", "literals")}
+        tree.notes["pruned"] = self.pruning_
+        return tree
+
+    def _grow(self, X: np.ndarray, rng: np.random.Generator) -> dict:
+        """Grow (and simplify) a tree on ``X``; also the rows and queries it labelled."""
+        from nnrules.surrogates.tree import TreeSurrogate
+
+        oracle = self.oracle_
         self._X = X
         self._labels = oracle.predict_index(X)
         self._n_classes = len(oracle.classes)
@@ -213,6 +281,7 @@ class TrepanExtractor(Extractor):
                 self._push(heap, nodes, len(nodes) - 1)
             n_leaves += 1
         self.n_generated_ = int(sum(n.Q.shape[0] for n in nodes if n.left < 0))
+        labels = self._labels
         del self._X, self._labels, self._sampler
         tests = [n.test if n.left >= 0 else None for n in nodes]
         value = np.array([n.counts / max(n.counts.sum(), 1) for n in nodes])
@@ -226,16 +295,23 @@ class TrepanExtractor(Extractor):
             task="classification",
             n_node_samples=np.array([n.real.size for n in nodes], dtype=np.int64),
         )
-        if not self.simplify:
-            return tree
-        from nnrules.extract.engines.simplify import generate_rows, simplify_tree
-
         queries = np.vstack([np.empty((0, d))] + [n.Q for n in nodes if n.left < 0])
-        rows = np.vstack([queries, generate_rows(self.schema_, X, random_state=int(
-            rng.integers(0, 2**31 - 1)))])
-        tree, self.simplification_ = simplify_tree(tree, X, generated=rows)
-        tree.notes["simplified"] = self.simplification_
-        return tree
+        query_labels = np.concatenate([np.empty(0, dtype=np.int64)]
+                                      + [n.Qy for n in nodes if n.left < 0])
+        # A leaf's queries together weigh as much as its real rows (reach-proportional).
+        query_weights = np.concatenate([np.empty(0)] + [
+            np.full(n.Q.shape[0], n.real.size / max(n.Q.shape[0], 1))
+            for n in nodes if n.left < 0]) if QUERY_WEIGHTING == "reach" else None
+        rows = None
+        if self.simplify:
+            from nnrules.extract.engines.simplify import generate_rows, simplify_tree
+
+            rows = np.vstack([queries, generate_rows(self.schema_, X, random_state=int(
+                rng.integers(0, 2**31 - 1)))])
+            tree, self.simplification_ = simplify_tree(tree, X, generated=rows)
+            tree.notes["simplified"] = self.simplification_
+        return {"tree": tree, "X": X, "labels": labels, "queries": queries,
+                "query_labels": query_labels, "query_weights": query_weights, "rows": rows}
 
     def _make_node(self, path, real, Q, Qy, depth) -> _Node:
         """A node with its queries topped up to ``min_samples`` and its best split."""

@@ -416,13 +416,21 @@ class TreeSurrogate(TableSurrogate):
         }
 
     def report_details(self, X: Any, reference: Any) -> dict[str, Any]:
-        """What simplification did (sizes before and after, branches no row reached)."""
+        """What simplification and pruning did (sizes before and after, branches no row
+        reached, fidelity given up on the pruning rows)."""
+        out: dict[str, Any] = {}
+        pruned = self.notes.get("pruned")
+        if pruned:
+            lb, la = pruned["literals"]
+            fb, fa = pruned["path_fidelity"]
+            out["pruned"] = (f"literals {lb} -> {la}, fidelity on the extraction rows and queries "
+                             f"{fb:.4f} -> {fa:.4f}")
         done = self.notes.get("simplified")
         if not done:
-            return {}
+            return out
         b, a = done["before"], done["after"]
-        out = {"simplified": (f"leaves {b.get('leaves')} -> {a.get('leaves')}, conditions "
-                              f"{b.get('conditions')} -> {a.get('conditions')}")}
+        out["simplified"] = (f"leaves {b.get('leaves')} -> {a.get('leaves')}, conditions "
+                             f"{b.get('conditions')} -> {a.get('conditions')}")
         if done.get("unreached"):
             out["simplified_unreached_branches"] = "; ".join(
                 f"{u['test']} {u['branch']}: {'/'.join(u['predicted'])} -> {u['now']}"
