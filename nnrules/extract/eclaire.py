@@ -122,7 +122,7 @@ class EclaireExtractor(DecompositionalExtractor):
         128) finer leaves, more layer leaves, smaller gains, no merge or 12,000 generated rows,
         each cut to 128, all scored below the defaults on validation rows (mean over three
         networks 0.928-0.933 against 0.934; ``benchmarks/decompositional.py --budget``). The
-        extra rules fit the training rows, not the network.
+        extra rules fit the training rows (0.945 -> 0.957 on s0), not the network.
     max_terms : int or None, default=None
         Most distinct hidden-unit terms whose clauses are rewritten on the inputs.
     max_seconds : float or None, default=60.0
