@@ -65,3 +65,15 @@ def test_network_predict_fast_path_equals_the_general_path(network, dtype):
     assert fast.tolist() == one == general.tolist()
     assert network.n_queries - before == 150
     np.testing.assert_array_equal(network.predict(np.asfortranarray(X)), fast)
+
+
+def test_sigmoid_head_fast_path_equals_the_general_path():
+    # A one-output sigmoid network (skl2onnx / VIA fixture): the fast path must read p > 1/2 as
+    # class 1 exactly as the general path does, and leave NaN rows to the general path's error.
+    net = load(Path(__file__).parent / "fixtures" / "via_breast_cancer.onnx")
+    assert net._sigmoid_head
+    X = np.random.default_rng(2).normal(size=(200, 30)) * 2
+    fast = [net.predict(X[i:i + 1])[0] for i in range(len(X))]
+    general = net.predict(X.tolist())
+    assert fast == general.tolist()
+    assert len(set(fast)) == 2                     # both classes occur, so a flip would show

@@ -97,6 +97,7 @@ class Network:
                        and len(only.shape) == 2 else None)
         self._score_names = [self._head.score]
         self._argmax_head = self.task == "classification" and self._head.kind != "sigmoid1"
+        self._sigmoid_head = self.task == "classification" and self._head.kind == "sigmoid1"
 
     def __deepcopy__(self, memo: dict) -> Network:
         """A twin with its own onnxruntime sessions, opened again from the model's bytes.
@@ -276,9 +277,12 @@ class Network:
                  else np.ascontiguousarray(X, dtype=small[2]))  # one pass, any layout
             raw = self.session.run(self._score_names, {small[0]: x})[0]
             self.n_queries += x.shape[0]
-            if (self._argmax_head and type(raw) is np.ndarray and raw.ndim == 2
-                    and raw.dtype.kind == "f" and _all_finite(raw)):
-                return self.classes_[raw.argmax(axis=1)]
+            if (type(raw) is np.ndarray and raw.ndim == 2 and raw.dtype.kind == "f"
+                    and _all_finite(raw)):
+                if self._argmax_head:
+                    return self.classes_[raw.argmax(axis=1)]
+                if self._sigmoid_head and raw.shape[1] == 1:  # as below, without the checks
+                    return self.classes_[(raw[:, 0] > 0.5).astype(np.intp)]
         else:
             (raw,) = self._run(X, [self._head.score])
         bad = nonfinite_mask(raw)
