@@ -245,7 +245,7 @@ def test_agreements_count_what_python_equality_counts(pred, ref):
 def test_attach_with_shared_leaves_equals_separate_passes():
     rng = np.random.default_rng(7)
     X = rng.normal(size=(4000, 3))
-    black_box = lambda A: (A[:, 0] + 0.3 * A[:, 1] > 0.1).astype(int)  # noqa: E731
+    black_box = lambda A: (A[:, 0] + 0.3 * A[:, 1] > 0.1).astype(int)
     ex = TreeExtractor(black_box, max_leaves=7, random_state=0).fit(X[:2000])
     s, ref = ex.surrogate_, black_box(X)
     reasons.attach(s, X, ref, source="evaluation", data="d", stats=True)
@@ -295,9 +295,9 @@ def _strip_timings(o):
 def test_cli_asks_the_network_once_and_writes_the_same_files(tmp_path, monkeypatch):
     from pathlib import Path
 
-    import nnrules.fidelity as fidelity
-    import nnrules.oracles.tabular as tabular
+    from nnrules import fidelity
     from nnrules.cli import main
+    from nnrules.oracles import tabular
 
     example = Path(__file__).resolve().parent.parent / "examples" / "breast_cancer"
     argv = ["extract", str(example / "model.onnx"), "--data", str(example / "train.csv"),
@@ -308,7 +308,7 @@ def test_cli_asks_the_network_once_and_writes_the_same_files(tmp_path, monkeypat
         calls.append(len(X))
         return predict(self, X)
 
-    import nnrules.io.hashing as hashing
+    from nnrules.io import hashing
 
     prints, fingerprint = [], hashing.fingerprint
     monkeypatch.setattr(hashing, "fingerprint", lambda X: prints.append(1) or fingerprint(X))
@@ -369,7 +369,7 @@ def _old_reason_stats(surrogate, X, reference):
 def test_reason_stats_counts_equal_the_stacked_matrix_ones(seed):
     rng = np.random.default_rng(seed)
     X = np.round(rng.normal(size=(3000, 4)), 1)
-    black_box = lambda A: np.where(A[:, 0] - A[:, 2] > 0.2, 2, (A[:, 1] > 0).astype(int))  # noqa: E731
+    black_box = lambda A: np.where(A[:, 0] - A[:, 2] > 0.2, 2, (A[:, 1] > 0).astype(int))
     ex = TreeExtractor(black_box, max_leaves=12, random_state=seed).fit(X[:1500])
     s, ref = ex.surrogate_, black_box(X)
     assert json.dumps(reasons.reason_stats(s, X, ref)) == json.dumps(
