@@ -77,3 +77,18 @@ def test_sigmoid_head_fast_path_equals_the_general_path():
     general = net.predict(X.tolist())
     assert fast == general.tolist()
     assert len(set(fast)) == 2                     # both classes occur, so a flip would show
+
+
+def test_fast_path_without_onnxruntime_internals(network, monkeypatch):
+    # The fast path calls onnxruntime's compiled session when it has one; without it (another
+    # onnxruntime version) the public session.run gives the same answers.
+    X = np.random.default_rng(3).normal(size=(20, 6))
+    expected = [network.predict(X[i:i + 1])[0] for i in range(len(X))]
+    public = network.session
+
+    class Wrapped:
+        def run(self, names, feeds, run_options=None):
+            return public.run(names, feeds, run_options)
+
+    monkeypatch.setattr(network, "session", Wrapped())
+    assert [network.predict(X[i:i + 1])[0] for i in range(len(X))] == expected
