@@ -374,3 +374,17 @@ def test_reason_stats_counts_equal_the_stacked_matrix_ones(seed):
     s, ref = ex.surrogate_, black_box(X)
     assert json.dumps(reasons.reason_stats(s, X, ref)) == json.dumps(
         _old_reason_stats(s, X, ref))
+
+
+def test_data_model_sorted_two_at_a_time_equals_one_at_a_time(monkeypatch):
+    # Large data sorts its numeric columns in two threads: the same units, bit for bit.
+    X, schema = _mixed(3000, order="C", seed=4)
+    serial = sampling._build_units(schema, X, 1.0)
+    monkeypatch.setattr(sampling, "_PARALLEL_SORT_FROM", 0)
+    threaded = sampling._build_units(schema, X, 1.0)
+    assert [u.kind for u in serial] == [u.kind for u in threaded]
+    for a, b in zip(serial, threaded):
+        assert a.bandwidth == b.bandwidth and a.columns == b.columns
+        if a.observed is not None:
+            assert np.all(np.diff(b.observed) >= 0)
+            np.testing.assert_array_equal(a.observed, b.observed)
