@@ -92,3 +92,19 @@ def test_fast_path_without_onnxruntime_internals(network, monkeypatch):
 
     monkeypatch.setattr(network, "session", Wrapped())
     assert [network.predict(X[i:i + 1])[0] for i in range(len(X))] == expected
+
+
+def test_fast_path_survives_changed_onnxruntime_internals(network, monkeypatch):
+    # An onnxruntime whose compiled session takes other arguments: the public run answers.
+    X = np.random.default_rng(4).normal(size=(10, 6))
+    expected = [network.predict(X[i:i + 1])[0] for i in range(len(X))]
+    public = network.session
+
+    class Changed:
+        _sess = type("Inner", (), {"run": lambda self, names, feeds: None})()
+
+        def run(self, names, feeds, run_options=None):
+            return public.run(names, feeds, run_options)
+
+    monkeypatch.setattr(network, "session", Changed())
+    assert [network.predict(X[i:i + 1])[0] for i in range(len(X))] == expected

@@ -280,8 +280,11 @@ class Network:
             # is called directly when onnxruntime has one (CPU provider: no fallback to lose).
             inner = getattr(self.session, "_sess", None)
             feeds = {small[0]: x}
-            raw = (inner.run(self._score_names, feeds, None) if inner is not None
-                   else self.session.run(self._score_names, feeds))[0]
+            try:
+                raw = (inner.run(self._score_names, feeds, None) if inner is not None
+                       else self.session.run(self._score_names, feeds))[0]
+            except TypeError:  # another onnxruntime's internals: the public run answers
+                raw = self.session.run(self._score_names, feeds)[0]
             self.n_queries += x.shape[0]
             if (type(raw) is np.ndarray and raw.ndim == 2 and raw.dtype.kind == "f"
                     and _all_finite(raw)):
