@@ -73,12 +73,15 @@ def _contains(path: Path, *needles: bytes, chunk: int = 1 << 22) -> bool:
 
 
 def _options(path: Path, delimiter: str, text_columns: Sequence[str] = (), *,
-             types: dict | None = None, block_size: int | None = None):
+             types: dict | None = None, block_size: int | None = None, parse: Any = None):
+    """pyarrow's read, parse and convert options; ``parse``: ParseOptions already made for
+    this file (the scan for a quote reads the whole file of a quote-free CSV once, not twice)."""
     pa = _pa()
     import pyarrow.csv as pcsv
 
     read = pcsv.ReadOptions(use_threads=True, **({"block_size": block_size} if block_size else {}))
-    parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=_contains(path, b'"'))
+    if parse is None:
+        parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=_contains(path, b'"'))
     column_types = {name: pa.string() for name in text_columns}
     column_types.update(types or {})
     convert = pcsv.ConvertOptions(
@@ -119,7 +122,7 @@ def read_csv_arrow(path: Path, delimiter: str, raw_header: Sequence[str],
         if integers and _contains(path, b"0x", b"0X"):
             other += integers
         if other:  # dates, times...: read those as text
-            read, parse, convert = _options(path, delimiter, wanted + other)
+            read, parse, convert = _options(path, delimiter, wanted + other, parse=parse)
             table = pcsv.read_csv(path, read_options=read, parse_options=parse,
                                   convert_options=convert)
     except (pa.ArrowException, OSError, ValueError):
