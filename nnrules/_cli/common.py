@@ -160,14 +160,14 @@ def _wrote(out: Path, names: list[str]) -> str:
     return text
 
 
-def _methods_for(network: Any) -> list[str]:
+def _methods_for(network: Any, readable: bool | None = None) -> list[str]:
     """Registered methods that fit the model, from ``extract.KINDS`` (no extractor imported):
     sequence methods for sequence models, table methods otherwise (white-box ones only when the
-    layers are readable)."""
+    layers are readable; ``readable``: already known, from ``describe()``)."""
     from nnrules.extract import KINDS, ONE_HIDDEN_LAYER, method_names
 
     sequences = _reads_sequences(network)
-    white_box = None
+    white_box = readable
     usable = []
     for name in method_names():
         family, data_kind = KINDS.get(name, ("pedagogical", "table"))
@@ -224,7 +224,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     white_box = bool(info.get("layers_readable"))
     print(inspect_text(info, layers=_layer_summary(network.layers) if white_box else None,
-                       methods=_methods_for(network)))
+                       methods=_methods_for(network, white_box)))
     return 0
 
 
