@@ -171,12 +171,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return predict_tabular(surrogate, args)
     rows = _read_sequences(args.data, surrogate.alphabet, args)
     predictions = surrogate.predict(rows)
+    # Sequence files get one prediction per line, aligned with their lines (no header).
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    header = ["prediction"] + (["reason"] if args.explain else [])
-    if not _is_sequences(surrogate):
-        # Sequence files get one prediction per line, aligned with their lines (no header).
-        writer.writerow(header)
     reasons = surrogate.reasons(rows) if args.explain else None
     for i, value in enumerate(predictions.tolist()):
         writer.writerow([value] + ([reasons[i]] if reasons is not None else []))
