@@ -32,7 +32,7 @@ from nnrules.fidelity import (
     report_fields,
     wilson_interval,
 )
-from nnrules.io.hashing import row_hashes
+from nnrules.io.hashing import count_members, row_hashes
 from nnrules.surrogates.base import plain as _label
 
 __all__ = ["Counts", "count_batch", "report_from_counts"]
@@ -82,7 +82,9 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
                 train_hashes: np.ndarray | None = None, details: bool = False,
                 label_map: Any = None) -> Counts:
     """The counts of one batch (``details``: also call ``surrogate.report_details`` on it;
-    ``label_map``: the data's label -> the network's class, applied to ``y``)."""
+    ``label_map``: the data's label -> the network's class, applied to ``y``;
+    ``train_hashes``: the extraction rows' hashes, sorted and distinct as
+    ``Provenance.train_row_hashes`` keeps them)."""
     from nnrules.evaluation_checks import map_labels, same_labels
 
     task = getattr(oracle, "task", "classification")
@@ -93,7 +95,7 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
     predicted = np.asarray(surrogate.predict(X))
     c = Counts(task, n=len(X))
     if train_hashes is not None and len(X):
-        c.seen = int(np.isin(row_hashes(X), train_hashes).sum())
+        c.seen = count_members(row_hashes(X), train_hashes)
     schema = getattr(surrogate, "schema", None)
     if schema is not None and hasattr(schema, "outside_domain"):
         try:

@@ -241,3 +241,15 @@ def test_column_contiguous_batches_are_checked_like_row_major_ones():
         Y[450, 1] = -3.5e38                                  # beyond float32
         with pytest.raises(DataError, match=r"Column 'b' of 'x' holds -3.5e\+38 in row 450"):
             _check_magnitude(["a", "b", "c", "d"], Y, "x")
+
+
+def test_count_members_is_isin_sum():
+    from nnrules.io.hashing import count_members, distinct_hashes
+
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        train = distinct_hashes(rng.integers(0, 50, rng.integers(0, 30), dtype=np.uint64))
+        rows = rng.integers(0, 60, rng.integers(0, 40), dtype=np.uint64)
+        assert count_members(rows, train) == int(np.isin(rows, train).sum())
+    big = rng.integers(0, 2**64 - 1, 2000, dtype=np.uint64)
+    assert count_members(big, distinct_hashes(big[:700])) == int(np.isin(big, big[:700]).sum())

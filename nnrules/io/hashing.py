@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["distinct_hashes", "fingerprint", "row_hashes"]
+__all__ = ["count_members", "distinct_hashes", "fingerprint", "row_hashes"]
 
 #: Seed of the per-column multipliers: fixed, so hashes agree across runs and machines.
 _KEY_SEED = 20261122
@@ -57,3 +57,19 @@ def distinct_hashes(hashes: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def count_members(hashes: np.ndarray, distinct: np.ndarray) -> int:
+    """How many of ``hashes`` are in ``distinct`` (sorted and distinct, as
+    :func:`distinct_hashes` returns): ``np.isin(hashes, distinct).sum()`` by binary search.
+
+    ``np.isin`` sorts both arrays together on every call; against 1M extraction hashes that is
+    ~0.7 s per 65,536-row batch, the binary search ~0.01 s.
+    """
+    hashes = np.asarray(hashes).reshape(-1)
+    distinct = np.asarray(distinct).reshape(-1)
+    if hashes.size == 0 or distinct.size == 0:
+        return 0
+    at = np.searchsorted(distinct, hashes)
+    at[at == distinct.size] = 0  # beyond the last: compare with any entry (it differs)
+    return int(np.count_nonzero(distinct[at] == hashes))
