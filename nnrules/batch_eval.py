@@ -252,17 +252,18 @@ def _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns
 
 
 def _write_atomic(path: Path, chunks: Iterable[str]) -> int:
-    """Write text chunks to ``path`` through a temporary file renamed into place."""
+    """Write text chunks to ``path`` atomically (``nnrules.io.files``); returns the number of
+    characters written."""
+    from nnrules.io.files import atomic_write_chunks
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     size = 0
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            for chunk in chunks:
-                fh.write(chunk)
-                size += len(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    def encoded():
+        nonlocal size
+        for chunk in chunks:
+            size += len(chunk)
+            yield chunk.encode("utf-8")
+
+    atomic_write_chunks(path, encoded())
     return size

@@ -253,3 +253,20 @@ def test_count_members_is_isin_sum():
         assert count_members(rows, train) == int(np.isin(rows, train).sum())
     big = rng.integers(0, 2**64 - 1, 2000, dtype=np.uint64)
     assert count_members(big, distinct_hashes(big[:700])) == int(np.isin(big, big[:700]).sum())
+
+
+def test_bad_second_file_leaves_an_existing_csv_output_as_it_was(setup, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text("a,b,c,d\n1,2,3,4\n")
+    (folder / "b.csv").write_text("a,b,c,d\n1,2,x,4\n")
+    out = tmp_path / "p.csv"
+    out.write_text("old\n")
+    out.chmod(0o640)
+    sur = serialize.load(setup["surrogate"])
+    with pytest.raises(DataError, match=r"row 0 holds 'x'"):
+        predict_files(sur, folder, output=str(out))
+    assert out.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["in", "p.csv"]
+    (folder / "b.csv").unlink()
+    predict_files(sur, folder, output=str(out))
+    assert out.read_text().startswith("prediction\n") and out.stat().st_mode & 0o777 == 0o640

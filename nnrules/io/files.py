@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from nnrules.exceptions import InputFileError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "check_input_file"]
+__all__ = ["atomic_write_bytes", "atomic_write_chunks", "atomic_write_text", "check_input_file"]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -24,6 +25,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     ``path`` is left untouched. The file keeps the permissions of the file it replaces (a new
     file gets the usual ``0o666`` less the umask, not the temporary file's ``0o600``).
     """
+    atomic_write_chunks(path, (data,))
+
+
+def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[bytes]) -> None:
+    """:func:`atomic_write_bytes` for data that comes in pieces (never all in memory at once);
+    an error raised while the pieces are made leaves ``path`` untouched too."""
     path = Path(path)
     try:
         mode = path.stat().st_mode & 0o7777
@@ -32,7 +39,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
