@@ -223,17 +223,20 @@ def predict_files(surrogate: Any, source: str | os.PathLike, *, output: str | No
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return n
+    written = [0]  # rows, counted as the chunks are made
     rows = _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns,
-                       on_batch)
+                       on_batch, written)
     if output is None:
         for chunk in rows:
             sys.stdout.write(chunk)
-        return -1
-    return _write_atomic(Path(output), rows)
+    else:
+        _write_atomic(Path(output), rows)
+    return written[0]
 
 
 def _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns,
-                on_batch=None) -> Iterable[str]:
+                on_batch=None, written=None) -> Iterable[str]:
+    """The CSV text a batch at a time; ``written[0]`` counts the rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["prediction"] + (["reason"] if explain else []))
@@ -242,8 +245,11 @@ def _csv_chunks(surrogate, files, schema, target, drop_invalid, explain, columns
                                                  target=target, drop_invalid=drop_invalid,
                                                  explain=explain, columns=columns,
                                                  on_batch=on_batch):
-            for k, value in enumerate(pred.tolist()):
-                writer.writerow([value] + ([reasons[k]] if reasons is not None else []))
+            values = pred.tolist()
+            writer.writerows(zip(values, reasons) if reasons is not None
+                             else ((v,) for v in values))
+            if written is not None:
+                written[0] += len(values)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

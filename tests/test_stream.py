@@ -137,8 +137,8 @@ def test_predict_csv_is_the_in_memory_csv(setup, monkeypatch, tmp_path):
         f"{p},{r}\n" if "," not in r else f'{p},"{r}"\n'
         for p, r in zip(sur.predict(X).tolist(), reasons))
     out = tmp_path / "p.csv"
-    predict_files(sur, setup["whole"], output=str(out), target="y", explain=True)
-    assert out.read_text() == expected
+    n = predict_files(sur, setup["whole"], output=str(out), target="y", explain=True)
+    assert out.read_text() == expected and n == len(X)
 
 
 def test_predict_partitions_hold_every_row_in_order(setup, tmp_path):
