@@ -207,7 +207,11 @@ class EclaireExtractor(DecompositionalExtractor):
         self.pruned_inputs_ = None
         self._columns = None
         if self.prune:
-            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance)
+            # ws.labels are the network's on X when no rows were generated (else asked again:
+            # answers on a larger batch need not match to the last bit).
+            reference = ws.labels if ws.n_rows == len(X) else None
+            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance,
+                                               reference=reference)
             self._columns = np.asarray(self.pruned_inputs_.kept, dtype=np.int64)
         candidates: list[tuple[tuple, int]] = []
         first = 0 if self.include_input else 1
