@@ -17,12 +17,13 @@ from typing import ClassVar
 import numpy as np
 
 from nnrules._validation import Interval, Options, check_random_state
-from nnrules.extract.decompose.assemble import generalise, ranked_rules
+from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import COMMON_CONSTRAINTS, DecompositionalExtractor
 from nnrules.extract.decompose.prune import prune_inputs
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
+from nnrules.extract.decompose.widen import ConditionMasks, widen
 
 __all__ = ["EclaireExtractor"]
 
@@ -236,8 +237,11 @@ class EclaireExtractor(DecompositionalExtractor):
         except OutOfBudget as stop:
             self._stopped(stop.reason)
         if self.generalise is not None:
+            # widen: what assemble.generalise returns (tested), one pass over the rows per
+            # step, each condition's rows computed once for all candidates.
             X0 = ws.levels[0]
-            candidates = [(generalise(c, k, X0, ws.labels, tolerance=self.generalise), k)
+            masks = ConditionMasks(X0)
+            candidates = [(widen(c, k, X0, ws.labels, tolerance=self.generalise, masks=masks), k)
                           for c, k in candidates]
         # Ranked by the Laplace estimate of a rule as a two-outcome claim ("class k or not"):
         # (right + 1) / (support + 2). With the K-class prior (support + K) a pure 5-row rule of
