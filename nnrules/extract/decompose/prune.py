@@ -99,10 +99,11 @@ def prune_inputs(network: Any, X: Any, tolerance: float = 0.01, *,
     base = _predict(network, X) if reference is None else np.asarray(reference)
     medians = np.median(X, axis=0)
     changed = np.zeros(X.shape[1])
+    Xj = X.copy()  # one working copy: each column in turn at its median, then restored
     for j in range(X.shape[1]):
-        Xj = X.copy()
         Xj[:, j] = medians[j]
         changed[j] = float(np.mean(_predict(network, Xj) != base))
+        Xj[:, j] = X[:, j]
     candidates = [j for j in range(X.shape[1]) if changed[j] <= tolerance]
     candidates.sort(key=lambda j: (changed[j], j))
     while candidates:
