@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from decompositional_fixtures import fixture_net, xor_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
@@ -32,25 +32,12 @@ from nnrules.extract.decompose import (
     simplify_dnf,
 )
 from nnrules.io import serialize
-from nnrules.io.data import read_data
 from nnrules.surrogates.rules import Condition
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures"
 DEC = FIX / "decompositional"
 METHODS = ("cred", "deepred", "eclaire")
-
-
-@cache
-def _xor():
-    train = read_data(DEC / "xor_train.csv", target="target")
-    test = read_data(DEC / "xor_test.csv", target="target", schema=train.schema)
-    return train, test
-
-
-@cache
-def _net(name):
-    return nnrules.load(DEC / f"{name}.onnx")
 
 
 # -- layers: numpy in batches equals onnxruntime --------------------------------------------
@@ -89,21 +76,21 @@ def test_xor_rules_name_x0_and_x1(method, name):
     leans on noise features near the centre, and unpruned eclaire follows it there (0.88 of
     its terms on x0/x1; see docs/benchmarks.md)."""
     params = {"prune": True} if (method, name) == ("eclaire", "xor_16-8_s1") else {}
-    train, test = _xor()
-    ex = get_extractor(method)(_net(name), random_state=0, **params)
+    train, test = xor_data()
+    ex = get_extractor(method)(fixture_net(name), random_state=0, **params)
     ex.fit(train.X, schema=train.schema)
     used = [c.feature for r in ex.surrogate_.rules for c in r.conditions]
     assert used and np.mean([j in (0, 1) for j in used]) >= 0.9
     assert {0, 1} <= set(used)
-    assert np.mean(ex.surrogate_.predict(test.X) == _net(name).predict(test.X)) >= 0.9
+    assert np.mean(ex.surrogate_.predict(test.X) == fixture_net(name).predict(test.X)) >= 0.9
 
 
 def test_cred_on_xor_one_hidden_layer():
     """CRED needs one hidden layer: a 16-unit tanh network built from the XOR 16-8 weights'
     first layer is not trained, so use MONK-2 for accuracy and only check the shape here."""
-    train, _ = _xor()
+    train, _ = xor_data()
     with pytest.raises(UnsupportedModelError, match="deepred"):
-        get_extractor("cred")(_net("xor_16-8_s1")).fit(train.X, schema=train.schema)
+        get_extractor("cred")(fixture_net("xor_16-8_s1")).fit(train.X, schema=train.schema)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -228,9 +215,11 @@ def test_simplify_dnf_is_an_equivalence(clauses):
 
 @pytest.mark.parametrize("method", ("deepred", "eclaire"))
 def test_same_seed_same_bytes_on_xor(method):
-    train, _ = _xor()
-    a = get_extractor(method)(_net("xor_16-8_s1"), random_state=5).fit(train.X, schema=train.schema)
-    b = get_extractor(method)(_net("xor_16-8_s1"), random_state=5).fit(train.X, schema=train.schema)
+    train, _ = xor_data()
+    a = get_extractor(method)(fixture_net("xor_16-8_s1"), random_state=5)
+    a = a.fit(train.X, schema=train.schema)
+    b = get_extractor(method)(fixture_net("xor_16-8_s1"), random_state=5)
+    b = b.fit(train.X, schema=train.schema)
     assert serialize.dumps(a.surrogate_) == serialize.dumps(b.surrogate_)
 
 
@@ -238,8 +227,8 @@ def test_same_seed_same_bytes_on_xor(method):
 def test_trace_graph_links_input_clauses_to_classes(method):
     import networkx as nx
 
-    train, _ = _xor()
-    ex = get_extractor(method)(_net("xor_16-8_s1"), random_state=0)
+    train, _ = xor_data()
+    ex = get_extractor(method)(fixture_net("xor_16-8_s1"), random_state=0)
     ex.fit(train.X, schema=train.schema)
     g = ex.to_networkx()
     classes = [n for n, d in g.nodes(data=True) if d["kind"] == "class"]
@@ -254,8 +243,8 @@ def test_trace_graph_links_input_clauses_to_classes(method):
 
 
 def test_time_budget_stops_cleanly_within_one_step():
-    train, test = _xor()
-    ex = get_extractor("deepred")(_net("xor_64-32-16_s0"), max_seconds=0.3, min_support=0,
+    train, test = xor_data()
+    ex = get_extractor("deepred")(fixture_net("xor_64-32-16_s0"), max_seconds=0.3, min_support=0,
                                   beam=10**4, prune=False, random_state=0)
     with pytest.warns(UserWarning, match="stopped early .*max_seconds=0.3") as caught:
         ex.fit(train.X, schema=train.schema)
@@ -269,27 +258,27 @@ def test_time_budget_stops_cleanly_within_one_step():
 
 
 def test_a_budget_so_small_that_nothing_is_learned():
-    train, test = _xor()
+    train, test = xor_data()
     # n_queries=0: with generated rows the default is the majority over them too
-    ex = get_extractor("eclaire")(_net("xor_16-8_s1"), max_seconds=1e-9, n_queries=0,
+    ex = get_extractor("eclaire")(fixture_net("xor_16-8_s1"), max_seconds=1e-9, n_queries=0,
                                   random_state=0)
     with pytest.warns(UserWarning, match="stopped early"):
         ex.fit(train.X, schema=train.schema)
     assert ex.surrogate_.rules == () and ex.partial_reason_
-    labels = _net("xor_16-8_s1").predict(train.X)
+    labels = fixture_net("xor_16-8_s1").predict(train.X)
     majority = np.bincount(labels).argmax()
     assert np.all(ex.surrogate_.predict(test.X) == majority)
 
 
 @pytest.mark.parametrize("method", ("deepred", "eclaire"))
 def test_rule_and_term_budgets_hold(method):
-    train, _ = _xor()
+    train, _ = xor_data()
     with pytest.warns(UserWarning, match="max_rules=2"):
-        ex = get_extractor(method)(_net("xor_64-32-16_s0"), max_rules=2, generalise=None,
+        ex = get_extractor(method)(fixture_net("xor_64-32-16_s0"), max_rules=2, generalise=None,
                                    random_state=0).fit(train.X, schema=train.schema)
     assert len(ex.surrogate_.rules) <= 2 and ex.partial_reason_ == "max_rules=2 reached"
     with pytest.warns(UserWarning, match="max_terms=3"):
-        ex = get_extractor(method)(_net("xor_64-32-16_s0"), max_terms=3,
+        ex = get_extractor(method)(fixture_net("xor_64-32-16_s0"), max_terms=3,
                                    random_state=0).fit(train.X, schema=train.schema)
     assert ex.n_terms_ <= 3
 
@@ -297,16 +286,16 @@ def test_rule_and_term_budgets_hold(method):
 # -- input pruning ------------------------------------------------------------------------------
 
 def test_prune_inputs_keeps_what_the_network_reads():
-    train, _ = _xor()
-    pruned = prune_inputs(_net("xor_64-32-16_s0"), train.X, tolerance=0.01)
+    train, _ = xor_data()
+    pruned = prune_inputs(fixture_net("xor_64-32-16_s0"), train.X, tolerance=0.01)
     assert {0, 1} <= set(pruned.kept) and len(pruned.dropped) >= 6
     assert pruned.joint_change <= 0.01
-    changed = np.mean(_net("xor_64-32-16_s0").predict(
+    changed = np.mean(fixture_net("xor_64-32-16_s0").predict(
         np.where(np.isin(np.arange(10), pruned.dropped), np.median(train.X, axis=0), train.X))
-        != _net("xor_64-32-16_s0").predict(train.X))
+        != fixture_net("xor_64-32-16_s0").predict(train.X))
     assert changed == pytest.approx(pruned.joint_change)
     with pytest.raises(ParameterError, match="tolerance"):
-        prune_inputs(_net("xor_64-32-16_s0"), train.X, tolerance=1.5)
+        prune_inputs(fixture_net("xor_64-32-16_s0"), train.X, tolerance=1.5)
 
 
 # -- bad input ------------------------------------------------------------------------------------
@@ -347,23 +336,23 @@ def test_conv_layer_is_refused(tmp_path):
 
 
 def test_max_rules_zero_is_a_parameter_error():
-    train, _ = _xor()
+    train, _ = xor_data()
     for method in METHODS:
         with pytest.raises(ParameterError, match="'max_rules' parameter .* Got 0"):
-            get_extractor(method)(_net("xor_16-8_s1"), max_rules=0).fit(train.X)
+            get_extractor(method)(fixture_net("xor_16-8_s1"), max_rules=0).fit(train.X)
 
 
 def test_one_class_data_is_a_data_error():
-    train, _ = _xor()
+    train, _ = xor_data()
     quadrant = train.X[(train.X[:, 0] < 0.4) & (train.X[:, 1] < 0.4)]
-    assert len(np.unique(_net("xor_16-8_s1").predict(quadrant))) == 1
+    assert len(np.unique(fixture_net("xor_16-8_s1").predict(quadrant))) == 1
     for method in ("deepred", "eclaire"):
         with pytest.raises(DataError, match="nothing to tell apart"):
-            get_extractor(method)(_net("xor_16-8_s1")).fit(quadrant, schema=train.schema)
+            get_extractor(method)(fixture_net("xor_16-8_s1")).fit(quadrant, schema=train.schema)
 
 
 def test_black_box_and_regression_are_refused():
-    train, _ = _xor()
+    train, _ = xor_data()
     with pytest.raises(UnsupportedModelError, match="not an nnrules Network"):
         get_extractor("eclaire")(lambda X: (X[:, 0] > 0.5).astype(int)).fit(train.X)
     network = nnrules.load(FIX / "graph_skl_reg_tanh.onnx")

@@ -7,11 +7,9 @@ with its reserved finishing share.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
 import numpy as np
 import pytest
+from decompositional_fixtures import DEC, fixture_net, xor_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,29 +21,14 @@ from nnrules.extract.decompose.budget import Budget, OutOfBudget
 from nnrules.extract.decompose.unit_terms import UnitTrees, unit_product
 from nnrules.extract.decompose.widen import ConditionMasks, widen
 from nnrules.io import serialize
-from nnrules.io.data import read_data
 from nnrules.surrogates.rules import Condition
-
-DEC = Path(__file__).resolve().parent / "fixtures" / "decompositional"
-
-
-@cache
-def _xor():
-    train = read_data(DEC / "xor_train.csv", target="target")
-    test = read_data(DEC / "xor_test.csv", target="target", schema=train.schema)
-    return train, test
-
-
-@cache
-def _net(name):
-    return nnrules.load(DEC / f"{name}.onnx")
 
 
 def _levels(name="xor_64-32-16_s0"):
     from nnrules.extract.decompose import read_layers
 
-    train, _ = _xor()
-    return read_layers(_net(name)).levels(train.X)
+    train, _ = xor_data()
+    return read_layers(fixture_net(name)).levels(train.X)
 
 
 # -- unit trees ---------------------------------------------------------------------------------
@@ -126,8 +109,8 @@ def test_widen_returns_what_generalise_returns(clause, k, tolerance, seed):
 # -- the extractor ------------------------------------------------------------------------------
 
 def test_the_papers_term_learner_still_works_and_is_deterministic():
-    train, test = _xor()
-    net = _net("xor_16-8_s1")
+    train, test = xor_data()
+    net = fixture_net("xor_16-8_s1")
     fits = [get_extractor("deepred")(net, term_learner="term", random_state=3)
             .fit(train.X, schema=train.schema) for _ in range(2)]
     assert serialize.dumps(fits[0].surrogate_) == serialize.dumps(fits[1].surrogate_)
@@ -137,8 +120,8 @@ def test_the_papers_term_learner_still_works_and_is_deterministic():
 
 
 def test_unit_learner_learns_at_most_one_tree_per_unit():
-    train, _ = _xor()
-    ex = get_extractor("deepred")(_net("xor_64-32-16_s0"), random_state=0)
+    train, _ = xor_data()
+    ex = get_extractor("deepred")(fixture_net("xor_64-32-16_s0"), random_state=0)
     ex.fit(train.X, schema=train.schema)
     widths = (64, 32, 16)
     assert len(ex._units.trees) <= sum(widths[:2])  # levels 1 and 2 are rewritten
@@ -179,10 +162,10 @@ def test_once_the_time_is_spent_later_ticks_keep_the_overrunning_step_on_record(
 def test_time_budget_on_the_bounded_path_stops_within_one_step(seconds):
     """Stops in substitution or in the finishing share (relabel/widen), whichever the machine's
     speed gives: either way one warning and an overrun no longer than the step that made it."""
-    train, test = _xor()
+    train, test = xor_data()
     # 2-row leaves and unlimited unit trees: ~9 s of work, so every budget here runs out
-    ex = get_extractor("deepred")(_net("xor_64-32-16_s0"), max_seconds=seconds, random_state=0,
-                                  min_samples_leaf=2, term_leaves=None)
+    ex = get_extractor("deepred")(fixture_net("xor_64-32-16_s0"), max_seconds=seconds,
+                                  random_state=0, min_samples_leaf=2, term_leaves=None)
     with pytest.warns(UserWarning, match=f"stopped early .*max_seconds={seconds:g} ") as caught:
         ex.fit(train.X, schema=train.schema)
     assert len([w for w in caught if "stopped early" in str(w.message)]) == 1

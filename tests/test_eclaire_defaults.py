@@ -4,33 +4,16 @@ of every decompositional rule set."""
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from decompositional_fixtures import fixture_net, xor_data
 from onnx import TensorProto, helper, numpy_helper
 
 import nnrules
 from nnrules.extract import get_extractor
 from nnrules.extract.decompose.assemble import drop_idle
-from nnrules.io.data import read_data
-
-FIX = Path(__file__).parent / "fixtures"
-DEC = FIX / "decompositional"
-
-
-@cache
-def _xor():
-    train = read_data(DEC / "xor_train.csv", target="target")
-    test = read_data(DEC / "xor_test.csv", target="target", schema=train.schema)
-    return train, test
-
-
-@cache
-def _net(name):
-    return nnrules.load(DEC / f"{name}.onnx")
 
 
 def _rare_class_network(tmp_path):
@@ -91,13 +74,13 @@ def _rare_leaves(ex) -> int:
 def test_generated_queries_fill_small_data_and_keep_the_bytes():
     """n_queries=None brings XOR's 800 rows to 2,000 with generated rows; the same seed gives
     the same file, and the trees saw the generated rows (the root leaf's support is 2,000)."""
-    train, _ = _xor()
-    fits = [get_extractor("eclaire")(_net("xor_64-32-16_s0"), random_state=3).fit(
+    train, _ = xor_data()
+    fits = [get_extractor("eclaire")(fixture_net("xor_64-32-16_s0"), random_state=3).fit(
         train.X, schema=train.schema) for _ in range(2)]
     dumps = [json.dumps(f.surrogate_.to_dict(), sort_keys=True) for f in fits]
     assert dumps[0] == dumps[1]
     assert _top_support(fits[0]) == 2000
-    none = get_extractor("eclaire")(_net("xor_64-32-16_s0"), n_queries=0,
+    none = get_extractor("eclaire")(fixture_net("xor_64-32-16_s0"), n_queries=0,
                                     random_state=3).fit(train.X, schema=train.schema)
     assert _top_support(none) == 800
 
@@ -144,8 +127,8 @@ def test_drop_idle_never_lowers_the_rows_right_and_keeps_the_order(seed):
 def test_every_decompositional_rule_set_is_simplified_exactly(method):
     """The exact rule-set simplification runs last: its sizes are reported, and (eclaire,
     which can switch it off) the predictions equal the unsimplified list's everywhere."""
-    train, _ = _xor()
-    net = _net("xor_16-8_s0")
+    train, _ = xor_data()
+    net = fixture_net("xor_16-8_s0")
     ex = get_extractor(method)(net, random_state=0).fit(train.X, schema=train.schema)
     info = ex.simplification_
     assert info == ex.surrogate_.notes["simplified"]

@@ -19,6 +19,8 @@ FORBIDDEN = [
     ("nnrules.surrogates", "nnrules.extract"),
     ("nnrules.io", "nnrules.extract"),
     ("nnrules.fidelity", "nnrules.extract"),
+    ("nnrules.fidelity_report", "nnrules.extract"),  # fidelity's modules beside it
+    ("nnrules.fidelity_stream", "nnrules.extract"),
     ("nnrules.evaluation_checks", "nnrules.extract"),  # fidelity's checks of the data
     ("nnrules.provenance", "nnrules.extract"),
     ("nnrules.oracles", "nnrules.extract"),  # methods and fidelity share the oracles

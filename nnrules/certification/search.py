@@ -275,13 +275,11 @@ class _Search:
             if status[i] == "refuted":
                 part.counterexample = cex[i]
             part.status = str(status[i])
-            if part.status == "proven" and part.counterexample is not None:
-                part.status = "unknown"  # a confirmed counterexample outweighs any proof
+            if part.counterexample is not None:
+                part.status = "refuted"  # a confirmed counterexample lies inside (beats a proof)
             if part.status == "proven":
                 self.final.append(part)
                 continue
-            if part.status == "unknown" and part.counterexample is not None:
-                part.status = "refuted"  # a known counterexample lies inside
             pieces = self._split(part.lo, part.hi, part.open_lo, influence[i])
             if len(pieces) < 2:
                 self.final.append(part)

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import Interval, Options
 from nnrules.extract.decompose.assemble import exact_rules, ranked_rules
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import (
@@ -52,7 +52,6 @@ from nnrules.surrogates.rules import simplify_conditions
 
 __all__ = ["DeepRedExtractor"]
 
-_FILL_ROWS = 2000  # n_queries=None: generated rows bring smaller data sets up to this many
 _BIN_MIN_ROWS = 4000  # unit trees on fewer training rows learn from the raw values
 # Share of max_seconds kept for relabelling, widening and ranking the substituted clauses.
 _FINISH_SHARE = 0.25
@@ -204,17 +203,6 @@ class DeepRedExtractor(DecompositionalExtractor):
         self.max_seconds = max_seconds
         self.verbose = verbose
         self.random_state = random_state
-
-    def _with_queries(self, X: np.ndarray) -> np.ndarray:
-        """The training rows and the generated rows after them (see ``n_queries``)."""
-        n = max(0, _FILL_ROWS - len(X)) if self.n_queries is None else self.n_queries
-        if not n:
-            return X
-        from nnrules.extract.engines.sampling import QuerySampler
-
-        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
-        sampler = QuerySampler(self.schema_, X, random_state=seed + 1, validate=False)
-        return np.vstack([X, sampler.sample(n)])
 
     # -- the strategy ---------------------------------------------------------------------
     def _check_depth(self, ws: Workspace) -> None:

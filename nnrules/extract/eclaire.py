@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import Interval, Options
 from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
@@ -28,7 +28,6 @@ from nnrules.extract.decompose.widen import ConditionMasks, widen
 __all__ = ["EclaireExtractor"]
 
 _BIN_MIN_ROWS = 4000  # fits on fewer training rows learn from the raw values
-_FILL_ROWS = 2000  # n_queries=None: generated rows bring smaller data sets up to this many
 
 
 class EclaireExtractor(DecompositionalExtractor):
@@ -254,18 +253,6 @@ class EclaireExtractor(DecompositionalExtractor):
                                           min_gain=gains, drop=self.drop,
                                           merge=self.merge, outcomes=2)
         return self._finish(ws, ruleset, truncated)
-
-    def _with_queries(self, X: np.ndarray) -> np.ndarray:
-        """The training rows and ``n_queries`` generated rows after them (schema-valid, seeded;
-        the network labels them like the real rows)."""
-        n = max(0, _FILL_ROWS - len(X)) if self.n_queries is None else self.n_queries
-        if not n:
-            return X
-        from nnrules.extract.engines.sampling import QuerySampler
-
-        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
-        sampler = QuerySampler(self.schema_, X, random_state=seed + 1, validate=False)
-        return np.vstack([X, sampler.sample(n)])
 
     def _bins(self, ws, level: int) -> Binned | None:
         """The level's binned values, coded once per fit (None when ``n_bins`` is None)."""

@@ -28,15 +28,16 @@ import numpy as np
 if TYPE_CHECKING:
     from nnrules.surrogates.additive import AdditiveSurrogate, Term
 
-__all__ = ["additive_text", "effect_ranges", "number_text"]
+__all__ = ["additive_text", "effect_ranges", "rounded_text"]
 
 GRID = 24  # points per spline cell when reading a shape
 MAX_ROWS = 8  # ranges per feature at most (the tolerance grows for steady trends)
 
 
-def number_text(v: float) -> str:
+def rounded_text(v: float) -> str:
     """``4,000`` / ``37`` / ``0.25`` / ``-1.5e+06``: thousands separated, at most 4 significant
-    digits below 1,000."""
+    digits below 1,000 (rounded for reading ranges; not ``rules.number_text`` nor
+    ``schema.format_number``, which keep the stored value)."""
     v = float(v)
     if not np.isfinite(v):
         return str(v)
@@ -154,11 +155,11 @@ def _range_text(lo: float, hi: float, *, integer: bool = False, closed: bool = F
     if not np.isfinite(lo) and not np.isfinite(hi):
         return "any value"
     if integer:
-        lo_t = number_text(lo if closed else np.floor(lo) + 1) if np.isfinite(lo) else ""
-        hi_t = number_text(np.floor(hi)) if np.isfinite(hi) else ""
+        lo_t = rounded_text(lo if closed else np.floor(lo) + 1) if np.isfinite(lo) else ""
+        hi_t = rounded_text(np.floor(hi)) if np.isfinite(hi) else ""
     else:
-        lo_t = number_text(lo) if np.isfinite(lo) else ""
-        hi_t = number_text(hi) if np.isfinite(hi) else ""
+        lo_t = rounded_text(lo) if np.isfinite(lo) else ""
+        hi_t = rounded_text(hi) if np.isfinite(hi) else ""
     if not np.isfinite(lo):
         return f"up to {hi_t}"
     if not np.isfinite(hi):
@@ -226,7 +227,7 @@ def additive_text(model: AdditiveSurrogate, tolerance: float | None = None) -> s
 
 
 def _header(model: AdditiveSurrogate, k: int) -> list[str]:
-    b = number_text(round(float(model.intercept[k]), 4))
+    b = rounded_text(round(float(model.intercept[k]), 4))
     if model.output == "value":
         return [f"prediction = {b} + the effects below (each feature adds its effect).", ""]
     if model.output == "logit":

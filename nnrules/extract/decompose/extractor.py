@@ -23,6 +23,8 @@ from nnrules.extract.decompose.trace import Trace
 
 __all__ = ["DecompositionalExtractor", "Workspace"]
 
+_FILL_ROWS = 2000  # n_queries=None: generated rows bring smaller data sets up to this many
+
 COMMON_CONSTRAINTS: dict = {
     "max_seconds": Interval(float, 0, None, closed="neither", allow_none=True),
     "max_rules": Interval(int, 1, None, allow_none=True),
@@ -75,6 +77,19 @@ class DecompositionalExtractor(Extractor):
         """``min_samples_leaf`` as a row count: a fraction of the rows below 1, else a count."""
         v = self.min_samples_leaf if value is None else value
         return max(1, int(round(v * n_rows))) if v < 1 else int(v)
+
+    def _with_queries(self, X: np.ndarray) -> np.ndarray:
+        """The training rows and ``n_queries`` generated rows after them (schema-valid, seeded;
+        the network labels them like the real rows). ``n_queries=None`` tops the rows up to
+        ``_FILL_ROWS``."""
+        n = max(0, _FILL_ROWS - len(X)) if self.n_queries is None else self.n_queries
+        if not n:
+            return X
+        from nnrules.extract.engines.sampling import QuerySampler
+
+        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
+        sampler = QuerySampler(self.schema_, X, random_state=seed + 1, validate=False)
+        return np.vstack([X, sampler.sample(n)])
 
     def _prepare(self, X: np.ndarray) -> Workspace:
         self.partial_reason_ = None

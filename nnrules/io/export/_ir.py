@@ -27,7 +27,7 @@ every float32 input; nothing is approximated.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +108,25 @@ def linear_numeric(atom: LinearAtom, schema: Any, target: str) -> None:
                 f"The oblique condition {atom.text(schema.names)} weighs the categorical "
                 f"feature {f.name!r}, whose codes an exported {target} row does not carry. "
                 "Extract without oblique conditions (oblique=False) to export it.")
+
+
+def linear_sum(atom: LinearAtom, schema: Any, target: str,
+               term: Callable[[float, str], str], bracket_later: bool = False) -> str:
+    """The weighted sum of a linear test as ``target`` text, formed left to right as the
+    surrogate forms it: ``((t0 + t1) + t2)``, one ``term(weight, feature_name)`` per feature.
+
+    Refuses (UnsupportedModelError, see ``linear_numeric``) a categorical feature first.
+    ``bracket_later`` puts every term after the first in brackets of its own.
+    """
+    linear_numeric(atom, schema, target)
+    total = ""
+    for k, (j, w) in enumerate(zip(atom.features, atom.weights)):
+        text = term(float(w), schema.features[j].name)
+        if k == 0:
+            total = f"({text})"
+        else:
+            total = f"({total} + ({text}))" if bracket_later else f"({total} + {text})"
+    return total
 
 
 @dataclass

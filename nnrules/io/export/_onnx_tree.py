@@ -74,7 +74,7 @@ def _tree_leaf(g: _Graph, X: str, tree: Any, where: dict[int, int] | None, width
             attrs["target_weights"].append(float(weights[ordinal[i]]))
             continue
         if i in feature_of:
-            m = plans[mofn_tests.index(i)][0]
+            m = plans[feature_of[i] - width][0]  # plans are in mofn_tests order
             feature, mode, value = feature_of[i], "BRANCH_GTE", float(m)
         else:
             a32 = to_float32(Atom(t.feature, t.op, t.value))
@@ -94,7 +94,6 @@ def _tree_leaf(g: _Graph, X: str, tree: Any, where: dict[int, int] | None, width
                 nodes_treeids=[0] * n_nodes, nodes_hitrates=[1.0] * n_nodes,
                 nodes_missing_value_tracks_true=[0] * n_nodes,
                 target_treeids=[0] * n_targets, target_ids=[0] * n_targets, **attrs)
-
 
 
 def _tree_classifier(g: _Graph, X: str, tree: Any, where: dict[int, int] | None, width: int,

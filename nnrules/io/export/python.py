@@ -21,7 +21,7 @@ from nnrules.io.export._ir import (
     categories_where,
     decision_list,
     kind_of,
-    linear_numeric,
+    linear_sum,
 )
 
 __all__ = ["to_python"]
@@ -67,11 +67,7 @@ def _atom_py(atom: Atom, schema: Any) -> str:
 
 def _linear_py(atom: LinearAtom, schema: Any) -> str:
     """The sum formed left to right, as the surrogate forms it."""
-    linear_numeric(atom, schema, "Python")
-    total = ""
-    for k, (j, w) in enumerate(zip(atom.features, atom.weights)):
-        term = f"{_lit(float(w))} * _num(row, {schema.features[j].name!r})"
-        total = f"({term})" if k == 0 else f"({total} + {term})"
+    total = linear_sum(atom, schema, "Python", lambda w, name: f"{_lit(w)} * _num(row, {name!r})")
     return f"{total} {atom.op} {_lit(float(atom.value))}"
 
 

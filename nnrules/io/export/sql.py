@@ -32,7 +32,7 @@ from nnrules.io.export._ir import (
     categories_where,
     decision_list,
     kind_of,
-    linear_numeric,
+    linear_sum,
 )
 
 __all__ = ["quote_identifier", "to_sql"]
@@ -88,11 +88,8 @@ def _atom_sql(atom: Atom, schema: Any) -> str:
 
 
 def _linear_sql(atom: LinearAtom, schema: Any) -> str:
-    linear_numeric(atom, schema, "SQL")
-    total = ""
-    for k, (j, w) in enumerate(zip(atom.features, atom.weights)):
-        term = f"{_num(w)} * {quote_identifier(schema.features[j].name)}"
-        total = f"({term})" if k == 0 else f"({total} + ({term}))"
+    total = linear_sum(atom, schema, "SQL",
+                       lambda w, name: f"{_num(w)} * {quote_identifier(name)}", bracket_later=True)
     return f"({total} {atom.op} {_num(atom.value)})"
 
 
