@@ -230,7 +230,8 @@ class DeepRedExtractor(DecompositionalExtractor):
         self.pruned_inputs_ = None
         self._columns = None
         if self.prune:
-            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance)
+            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance,
+                                               reference=ws.labels)
             self._columns = np.asarray(self.pruned_inputs_.kept, dtype=np.int64)
             self._units.columns = self._columns
         K = ws.stack.n_hidden

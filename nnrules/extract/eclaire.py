@@ -17,12 +17,13 @@ from typing import ClassVar
 import numpy as np
 
 from nnrules._validation import Interval, Options
-from nnrules.extract.decompose.assemble import generalise, ranked_rules
+from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import COMMON_CONSTRAINTS, DecompositionalExtractor
 from nnrules.extract.decompose.prune import prune_inputs
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
+from nnrules.extract.decompose.widen import ConditionMasks, widen
 
 __all__ = ["EclaireExtractor"]
 
@@ -206,7 +207,11 @@ class EclaireExtractor(DecompositionalExtractor):
         self.pruned_inputs_ = None
         self._columns = None
         if self.prune:
-            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance)
+            # ws.labels are the network's on X when no rows were generated (else asked again:
+            # answers on a larger batch need not match to the last bit).
+            reference = ws.labels if ws.n_rows == len(X) else None
+            self.pruned_inputs_ = prune_inputs(self.oracle_, X, self.prune_tolerance,
+                                               reference=reference)
             self._columns = np.asarray(self.pruned_inputs_.kept, dtype=np.int64)
         candidates: list[tuple[tuple, int]] = []
         first = 0 if self.include_input else 1
@@ -231,8 +236,11 @@ class EclaireExtractor(DecompositionalExtractor):
         except OutOfBudget as stop:
             self._stopped(stop.reason)
         if self.generalise is not None:
+            # widen: what assemble.generalise returns (tested), one pass over the rows per
+            # step, each condition's rows computed once for all candidates.
             X0 = ws.levels[0]
-            candidates = [(generalise(c, k, X0, ws.labels, tolerance=self.generalise), k)
+            masks = ConditionMasks(X0)
+            candidates = [(widen(c, k, X0, ws.labels, tolerance=self.generalise, masks=masks), k)
                           for c, k in candidates]
         # Ranked by the Laplace estimate of a rule as a two-outcome claim ("class k or not"):
         # (right + 1) / (support + 2). With the K-class prior (support + K) a pure 5-row rule of

@@ -268,7 +268,7 @@ class SetionoExtractor(DecompositionalExtractor):
         n_conn = net.n_connections()
         change = 0.0
         if self.prune:
-            pi = prune_inputs(self.oracle_, X, self.tolerance)
+            pi = prune_inputs(self.oracle_, X, self.tolerance, reference=ws.labels)
             self.pruned_inputs_ = pi
             for j in pi.dropped:
                 net.b1 += net.W1[:, j] * pi.medians[j]

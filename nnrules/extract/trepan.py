@@ -244,10 +244,12 @@ class TrepanExtractor(Extractor):
 
         oracle = self.oracle_
         self._X = X
-        self._labels = oracle.predict_index(X)
+        # On the fit's rows, kept for the annotation after the fit (one network pass).
+        self._labels = oracle.as_index(self._network_labels(X))
         self._n_classes = len(oracle.classes)
         self._budget = np.inf if self.n_queries is None else int(self.n_queries)
-        self._sampler = QuerySampler(self.schema_, X, method=self.sampler, random_state=rng)
+        self._sampler = QuerySampler(self.schema_, X, method=self.sampler, random_state=rng,
+                                     validate=False)  # _fit validated X
         kinds = tuple(f.kind for f in self.schema_.features)
         self._kinds = kinds
         self._categories = {

@@ -107,7 +107,8 @@ class DecompositionalExtractor(Extractor):
             )
         levels = stack.levels(model_input)
         levels[0] = np.asarray(X, dtype=np.float64)
-        labels = self.oracle_.predict_index(X)
+        # Kept for the annotation after the fit when X is the fit's rows (one network pass).
+        labels = self.oracle_.as_index(self._network_labels(X))
         classes = tuple(self.oracle_.classes.tolist())
         seen = np.unique(labels)
         if len(seen) < 2:
