@@ -16,18 +16,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options
+from nnrules._validation import Interval, Options, check_random_state
 from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import COMMON_CONSTRAINTS, DecompositionalExtractor
 from nnrules.extract.decompose.prune import prune_inputs
+from nnrules.extract.decompose.refine import recount, refine
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
 from nnrules.extract.decompose.widen import ConditionMasks, widen
 
 __all__ = ["EclaireExtractor"]
 
 _BIN_MIN_ROWS = 4000  # fits on fewer training rows learn from the raw values
+_REFINE_MAX_ROWS = 200_000  # most generated rows for ``refine``
 
 
 class EclaireExtractor(DecompositionalExtractor):
@@ -110,6 +112,23 @@ class EclaireExtractor(DecompositionalExtractor):
         on validation rows it was level on MAGIC (0.931 / 0.943 against 0.932 / 0.940) and
         letter (0.839 against 0.837) and better on XOR (5-26 rules against 11-37, median
         fidelity 0.991 against 0.985).
+    refine : bool, default=True
+        After ranking (and the cut to ``max_rules``), tune the decision list on the network's
+        labels (:func:`~nnrules.extract.decompose.refine.refine`): each rule's thresholds move
+        to the cut point, condition drop, added condition or class that raises the list's right
+        answers most, rule by rule, three rounds; then the rules left idle go. It learns from
+        the training rows plus ``refine_queries`` generated rows per training row, so that it
+        follows the network rather than the training rows: on the training rows alone it
+        raised MAGIC's training fidelity 0.945 -> 0.969 and validation by only 0.001. Measured
+        on validation rows (three networks each): MAGIC 0.9335 -> 0.9403 (mean), letter at
+        600 rules 0.837 -> 0.873 (s0, s1). The result's rules are no longer the trace's input
+        clauses as learned: ``trace_`` keeps those.
+    refine_queries : float, default=4.0
+        Generated rows per training row for ``refine`` (at most 200,000): a random real row
+        with Gaussian noise of its kernel bandwidth on continuous features and each feature
+        re-drawn from its marginal with probability 0.05
+        (:class:`~nnrules.extract.engines.sampling.QuerySampler` ``"kde"``, seeded), labelled
+        by the network. 0 refines on the training rows only.
     simplify : bool, default=True
         The exact rule-set simplification last (never changes a prediction; see
         :meth:`~nnrules.extract.decompose.DecompositionalExtractor._simplified`): the sizes
@@ -138,6 +157,8 @@ class EclaireExtractor(DecompositionalExtractor):
         Why a budget stopped the extraction early, else None.
     trace_ : Trace
         The intermediate rules; ``to_networkx()`` returns it as a graph.
+    refinement_ : RefineInfo or None
+        What ``refine`` did (right answers on its rows before and after, changes), else None.
     """
 
     method = "eclaire"
@@ -156,6 +177,8 @@ class EclaireExtractor(DecompositionalExtractor):
         "drop": Options((True, False)),
         "simplify": Options((True, False)),
         "merge": Options((True, False)),
+        "refine": Options((True, False)),
+        "refine_queries": Interval(float, 0, None, closed="left"),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.005,
@@ -164,7 +187,8 @@ class EclaireExtractor(DecompositionalExtractor):
                  generalise: float | None = None, prune: bool = True,
                  prune_tolerance: float = 0.01, max_samples: int | None = 2000,
                  n_bins: int | None = 64, per_class: bool = True, n_queries: int | None = None,
-                 drop: bool = True, merge: bool = True, simplify: bool = True,
+                 drop: bool = True, merge: bool = True, refine: bool = True,
+                 refine_queries: float = 4.0, simplify: bool = True,
                  max_rules: int | None = None,
                  max_terms: int | None = None, max_seconds: float | None = 60.0,
                  random_state: int | None = None):
@@ -182,6 +206,8 @@ class EclaireExtractor(DecompositionalExtractor):
         self.per_class = per_class
         self.n_queries = n_queries
         self.drop = drop
+        self.refine = refine
+        self.refine_queries = refine_queries
         self.simplify = simplify
         self.merge = merge
         self.max_rules = max_rules
@@ -205,6 +231,7 @@ class EclaireExtractor(DecompositionalExtractor):
         if max_leaves is not None and self.per_class:
             max_leaves = max(2, max_leaves * int(np.sum(counts > 0)))
         self.pruned_inputs_ = None
+        self.refinement_ = None
         self._columns = None
         if self.prune:
             # ws.labels are the network's on X when no rows were generated (else asked again:
@@ -252,7 +279,36 @@ class EclaireExtractor(DecompositionalExtractor):
                                           max_rules=self.max_rules,
                                           min_gain=gains, drop=self.drop,
                                           merge=self.merge, outcomes=2)
+        if self.refine and ruleset.rules:
+            ruleset = self._refined(ws, ruleset)
         return self._finish(ws, ruleset, truncated)
+
+    def _refined(self, ws, ruleset):
+        """The decision list tuned on the training rows and generated rows (``refine``)."""
+        X = ws.levels[0]
+        pool, labels = X, ws.labels
+        n = min(_REFINE_MAX_ROWS, int(round(self.refine_queries * len(X))))
+        if n:
+            from nnrules.extract.engines.sampling import QuerySampler
+
+            seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
+            sampler = QuerySampler(self.schema_, X, method="kde", p_change=0.05,
+                                   bandwidth=1.0, random_state=seed + 2, validate=False)
+            Q = sampler.sample(n)
+            pool = np.vstack([X, Q])
+            labels = np.concatenate([ws.labels, self.oracle_.as_index(self._network_labels(Q))])
+        left = None
+        if self.max_seconds is not None:
+            left = self.max_seconds - ws.budget.elapsed()
+            if left <= 0:
+                return ruleset
+        out, info = refine(ruleset, pool, labels, max_seconds=left)
+        self.refinement_ = info
+        if info.stopped and self.partial_reason_ is None:
+            self._stopped(f"max_seconds={self.max_seconds:g} reached while refining")
+        out = recount(out, X, ws.labels)
+        out.notes["refined"] = info.to_dict()
+        return out
 
     def _bins(self, ws, level: int) -> Binned | None:
         """The level's binned values, coded once per fit (None when ``n_bins`` is None)."""
