@@ -163,8 +163,8 @@ def _cut_scores(codes: np.ndarray, gain: np.ndarray, n_cuts: int) -> np.ndarray:
 
 
 def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int = 1,
-           n_cuts: int = 64, rounds: int = 3, add: bool = True, drop: bool = True,
-           cuts=None, max_seconds: float | None = None) -> tuple[RuleSet, RefineInfo]:
+           n_cuts: int = 64, rounds: int = 2, add: bool = True, drop: bool = True,
+           columns=None, cuts=None, max_seconds: float | None = None) -> tuple[RuleSet, RefineInfo]:
     """A decision list with its thresholds, conditions and classes tuned on the rows.
 
     Parameters
@@ -180,7 +180,7 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
         Fewest extra right answers on the rows for a change to be made.
     n_cuts : int, default=64
         Candidate thresholds per feature (:func:`cut_points`), besides dropping a condition.
-    rounds : int, default=3
+    rounds : int, default=2
         Passes over the list; the pass stops early when a round changes nothing.
     add : bool, default=True
         Also try adding one condition to a rule.
@@ -188,6 +188,9 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
         Afterwards, drop the rules whose removal does not lower the right answers on the rows
         (:func:`~nnrules.extract.decompose.assemble.drop_idle`; refinement can leave rules
         that no longer decide anything).
+    columns : sequence of int, optional
+        The only features an added condition may test (e.g. the inputs input pruning kept);
+        default: every feature.
     cuts : list of ndarray, optional
         Candidate thresholds per feature (default: ``cut_points(X, n_cuts)``).
     max_seconds : float or None
@@ -205,6 +208,10 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
     cuts = cut_points(X, n_cuts) if cuts is None else cuts
     # per feature, the cut-point bin of every row: x <= cuts[f][b] exactly when code <= b
     codes = _Codes(X, cuts)
+    if columns is not None:
+        allowed = np.zeros(X.shape[1], dtype=bool)
+        allowed[np.asarray(columns, dtype=np.int64)] = True
+        codes.valid &= allowed[:, None]
     state = _List([r.conditions for r in ruleset.rules], [int(r.output) for r in ruleset.rules],
                   ruleset.default, X, labels, n_classes)
     before = state.right()
