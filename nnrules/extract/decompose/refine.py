@@ -76,6 +76,7 @@ def cut_points(X: np.ndarray, n_cuts: int) -> list[np.ndarray]:
     return out
 
 
+_CACHE_BYTES = 2**26  # condition masks kept for reuse (64 MB)
 _OPS = {"<=": np.less_equal, ">": np.greater, "==": np.equal, "!=": np.not_equal}
 
 
@@ -88,6 +89,7 @@ class _List:
         self.columns = [np.ascontiguousarray(X[:, f]) for f in range(X.shape[1])]
         self.clauses = [list(c) for c in clauses]
         self._holds: dict = {}
+        self._cache_size = max(64, _CACHE_BYTES // max(1, len(X)))
         self.outputs = np.asarray(outputs, dtype=np.int64)
         self.fires = np.zeros((len(X), len(self.clauses)), dtype=bool)  # row-major: rows
         for i, c in enumerate(self.clauses):
@@ -101,7 +103,7 @@ class _List:
         """Where one test holds on the rows (cached: refinement retries the same ones)."""
         m = self._holds.get(c)
         if m is None:
-            if len(self._holds) > 4096:
+            if len(self._holds) >= self._cache_size:
                 self._holds.clear()
             if isinstance(c, Condition):
                 m = _OPS[c.op](self.columns[c.feature], c.value)
