@@ -329,24 +329,28 @@ def test_cli_asks_the_network_once_and_writes_the_same_files(tmp_path, monkeypat
     assert reports[0] == reports[1]
 
 
-def test_report_reuses_labels_only_for_the_fitted_rows_when_asked():
+def test_labels_are_shared_within_one_call_only():
     X = np.random.default_rng(4).normal(size=(800, 4))
     net = _Counting()
     ex = TreeExtractor(net, max_leaves=5, random_state=0).fit(X)
-    ex.report(X)  # a library caller: not asked to keep them, so the network answers again
+    ex.report(X)  # a separate report call: the network answers again
     assert net.calls == [800, 800]
     from nnrules.io.data import as_dataset
 
     data = as_dataset(X)  # a Dataset passes through fit and report as it is (the CLI's case)
-    ex._keep_answers = True
+    first = ex._fit_and_report(data, data_name="d")  # one call: one pass over the network
+    assert net.calls == [800, 800, 800]
+    assert not hasattr(ex, "_kept_answers") and ex._fit_rows is None  # nothing kept after
+    fresh = TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(X).report(
+        X, data_name="d")
+    assert first.fidelity == fresh.fidelity and first.data == fresh.data
+    assert first.per_class == fresh.per_class and first.n_queries == fresh.n_queries
+    # Rows changed in place after a fit: the next report asks the network about them.
     ex.fit(data)
-    ex.report(as_dataset(X.copy()))  # other rows (equal values, another array): asked again
-    ex.fit(data)
-    first = ex.report(data)
-    assert net.calls == [800, 800, 800, 800, 800]
-    ex._keep_answers = False
-    second = TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(X).report(X)
-    assert first.fidelity == second.fidelity
+    data.X[:] = data.X[::-1] * -1
+    assert ex.report(data).fidelity == TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(
+        np.random.default_rng(4).normal(size=(800, 4))).report(data).fidelity
+    assert net.calls == [800] * 5
 
 
 def _old_reason_stats(surrogate, X, reference):
