@@ -26,20 +26,22 @@ def add_dask_options(p: argparse.ArgumentParser) -> None:
                    help="give up connecting to the scheduler after this long (default: 10)")
 
 
-def sample(train: Any, network: Any, args: argparse.Namespace) -> Any:
-    """``--sample N``: a stratified sample (by the network's label) of larger extraction data."""
+def sample(train: Any, network: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """``--sample N``: a stratified sample (by the network's label) of larger extraction data,
+    and the network's labels on the sampled rows (None when nothing was sampled), which the
+    fit then need not ask again."""
     n = getattr(args, "sample", 0)
     if not n or train.n_samples <= n or getattr(network, "task", "") != "classification":
-        return train
+        return train, None
     from nnrules.io.columns import check_columns
     from nnrules.io.stream import stratified_sample
     from nnrules.oracles import as_oracle
 
     labels = as_oracle(network, check_columns(train, network)).predict(train.X)
-    rows = stratified_sample(train, labels, n, seed=args.seed)
+    rows, idx = stratified_sample(train, labels, n, seed=args.seed, return_index=True)
     print(f"extract: learning from a stratified sample of {rows.n_samples} of "
           f"{train.n_samples} rows (--sample {n}; --sample 0 for all rows)", file=sys.stderr)
-    return rows
+    return rows, labels[idx]
 
 
 def evaluate_tabular(surrogate: Any, network: Any, source: str, args: argparse.Namespace,

@@ -64,7 +64,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             train = dataclasses.replace(
                 train, schema=train.schema.with_labels(read_labels(args.labels)))
-        train = sample(train, network, args)
+        train, labels = sample(train, network, args)  # labels: the network's, if it sampled
         name = Path(args.eval or args.data).name
         if not args.eval:
             # The report is on the extraction rows: one call fits and reports, so the
@@ -72,11 +72,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
             with stage(f"fitting {args.method} and evaluating on {name}"):
                 report = extractor._fit_and_report(train, data_name=name,
                                                    label_map=_label_map(args),
-                                                   nonfinite=args.nonfinite)
+                                                   nonfinite=args.nonfinite, labels=labels)
             _warn_dropped(extractor, train, args)
         else:
             with stage(f"fitting {args.method}"):
-                extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
+                # fit (checks columns against the model), given the sample's labels if any
+                extractor._fit_data(train, nonfinite=args.nonfinite, labels=labels)
             _warn_dropped(extractor, train, args)
             with stage(f"evaluating on {name}"):
                 if streams(args.eval, args):

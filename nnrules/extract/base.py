@@ -79,9 +79,16 @@ class Extractor(Params):
         return self
 
     def _fit_data(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None,
-                  nonfinite: str = "raise") -> tuple[Dataset, np.ndarray | None]:
+                  nonfinite: str = "raise", labels: Any = None,
+                  ) -> tuple[Dataset, np.ndarray | None]:
         """The body of :meth:`fit`: the rows fitted on (after ``nonfinite``), and the network's
-        labels on them when the fit asked for them (:meth:`_network_labels`), else None."""
+        labels on them when known (asked by the fit through :meth:`_network_labels`, or given),
+        else None.
+
+        ``labels``: the network's labels on the rows of ``X``, asked already by the caller (the
+        CLI's ``--sample`` stratifies by them); used for a classification oracle when no row
+        was dropped, counted as the fit's queries when it asks for them (as if it had asked).
+        """
         from nnrules.io.data import as_dataset
         from nnrules.io.hashing import distinct_hashes
 
@@ -90,10 +97,15 @@ class Extractor(Params):
         data = self._checked(as_dataset(X, y=y, schema=schema, feature_names=feature_names))
         self.schema_ = data.schema
         self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
+        given = data
         data = self._drop_nonfinite(data, nonfinite)
         self.partial_reason_ = None
+        known = None
+        if (labels is not None and data is given and self.oracle_.task == "classification"
+                and len(labels) == len(data.X)):
+            known = np.asarray(labels)
         # The rows whose labels _network_labels keeps for _annotate, for this call only.
-        self._fit_rows, self._fit_labels = data.X, None
+        self._fit_rows, self._fit_labels = data.X, known
         try:
             self.surrogate_ = self._fit(data.X, data.y)
             notes = getattr(self.surrogate_, "notes", None)
@@ -113,12 +125,13 @@ class Extractor(Params):
         return data, labels
 
     def _fit_and_report(self, X: Any, *, data_name: str = "extraction data",
-                        label_map: Any = None, nonfinite: str = "raise") -> FidelityReport:
+                        label_map: Any = None, nonfinite: str = "raise",
+                        labels: Any = None) -> FidelityReport:
         """``fit(X, nonfinite=nonfinite)`` then ``report(X, ...)``, in one call: the network's
         labels on the fitted rows, asked during the fit, serve the report (the CLI without
         ``--eval``). Nothing runs between the two, so nothing can have changed the rows; a
-        separate ``report`` call always asks the network."""
-        data, labels = self._fit_data(X, nonfinite=nonfinite)
+        separate ``report`` call always asks the network. ``labels``: as :meth:`_fit_data`."""
+        data, labels = self._fit_data(X, nonfinite=nonfinite, labels=labels)
         given = self._data(X)
         return self._report(given, data_name, label_map, nonfinite,
                             labels if labels is not None and given.X is data.X else None)
@@ -147,11 +160,16 @@ class Extractor(Params):
     def _network_labels(self, rows: np.ndarray) -> np.ndarray:
         """``oracle_.predict(rows)``; when ``rows`` is the very array ``_fit`` was given, the
         answers are kept, for the rest of this ``fit`` call only, for the annotation after the
-        fit (and :meth:`_fit_and_report`'s report), which then ask the network nothing."""
-        out = self.oracle_.predict(rows)
-        if rows is getattr(self, "_fit_rows", None):
-            self._fit_labels = out
-        return out
+        fit (and :meth:`_fit_and_report`'s report), which then ask the network nothing. Labels
+        known already (an earlier call, or given to :meth:`_fit_data`) are not asked again but
+        counted as queries, as asking would."""
+        if rows is not getattr(self, "_fit_rows", None):
+            return self.oracle_.predict(rows)
+        if self._fit_labels is None:
+            self._fit_labels = self.oracle_.predict(rows)
+        else:
+            self.oracle_.n_queries += len(rows)
+        return self._fit_labels
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):  # pragma: no cover - abstract
         raise NotImplementedError
