@@ -25,10 +25,12 @@ STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
 MAX_ELEMENTS = 2**28
 
 
-def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
-    """The graph and every subgraph (If / Loop / Scan bodies), depth first."""
-    yield graph
-    for node in graph.node:
+def _graphs(body: onnx.GraphProto | onnx.FunctionProto,
+            ) -> Iterator[onnx.GraphProto | onnx.FunctionProto]:
+    """A graph (or a function body) and every subgraph in it (If / Loop / Scan bodies), depth
+    first."""
+    yield body
+    for node in body.node:
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.GRAPH:
                 yield from _graphs(attr.g)
@@ -40,13 +42,7 @@ def _bodies(model: onnx.ModelProto) -> Iterator[onnx.GraphProto | onnx.FunctionP
     """The main graph, every model-local function, and every subgraph of either."""
     yield from _graphs(model.graph)
     for function in model.functions:
-        yield function
-        for node in function.node:
-            for attr in node.attribute:
-                if attr.type == onnx.AttributeProto.GRAPH:
-                    yield from _graphs(attr.g)
-                for sub in attr.graphs:
-                    yield from _graphs(sub)
+        yield from _graphs(function)
 
 
 def _all_nodes(model: onnx.ModelProto) -> Iterator[onnx.NodeProto]:
