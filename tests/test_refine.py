@@ -143,3 +143,17 @@ def test_refine_adds_conditions_only_on_the_allowed_columns():
     assert 2 in {c.feature for r in free.rules for c in r.conditions}
     kept, _ = refine(rs, X, labels, columns=[0, 1])
     assert 2 not in {c.feature for r in kept.rules for c in r.conditions}
+
+
+def test_refine_refuses_what_it_cannot_tune():
+    from nnrules.exceptions import DataError, ParameterError
+
+    X = np.random.default_rng(4).uniform(size=(50, 2))
+    rs = RuleSet([Rule((Condition(0, ">", 0.5),), 1)], 0, ordered=True, classes=(0, 1))
+    with pytest.raises(DataError, match="one label per row"):
+        refine(rs, X, np.zeros(49, dtype=int))
+    with pytest.raises(DataError, match="class indices"):
+        refine(rs, X, np.full(50, 2))
+    reg = RuleSet([Rule((Condition(0, ">", 0.5),), 1.5)], 0.0, ordered=True, task="regression")
+    with pytest.raises(ParameterError, match="classification"):
+        refine(reg, X, np.zeros(50, dtype=int))

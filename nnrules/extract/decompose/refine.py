@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnrules.exceptions import DataError, ParameterError
 from nnrules.extract.decompose.assemble import drop_idle
 from nnrules.surrogates.rules import Condition, Rule, RuleSet
 
@@ -201,12 +202,37 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
     Returns
     -------
     (RuleSet, RefineInfo)
-        The refined list (support and confidence re-counted on the rows) and what was done.
+        The refined list (a decision list, ``ordered=True``; support and confidence counted on
+        the rows) and what was done. An added condition can repeat a feature a rule already
+        tests; the exact simplification that decompositional extractors run last
+        (``_simplified``) merges such pairs.
+
+    Raises
+    ------
+    ParameterError
+        A regression rule set.
+    DataError
+        Rows narrower than the rule set, a label count that differs from the row count, or
+        labels that are not class indices.
     """
     start = time.perf_counter()
+    if ruleset.task != "classification":
+        raise ParameterError(
+            f"refine tunes classification decision lists; this rule set's task is "
+            f"{ruleset.task!r}. Refine only rule sets that predict classes.")
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
+    if X.ndim != 2 or len(labels) != len(X) or X.shape[1] < ruleset.n_features:
+        raise DataError(
+            f"refine needs rows of shape (n, {ruleset.n_features}) and one label per row; got "
+            f"rows of shape {X.shape} and {len(labels)} labels. Pass the rows the list decides "
+            "and the network's class index for each.")
     n_classes = len(ruleset.classes)
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise DataError(
+            f"refine's labels are class indices in [0, {n_classes}); got values from "
+            f"{labels.min()} to {labels.max()}. Map the network's labels to indices first "
+            "(e.g. oracle.as_index).")
     cuts = cut_points(X, n_cuts) if cuts is None else cuts
     # per feature, the cut-point bin of every row: x <= cuts[f][b] exactly when code <= b
     codes = _Codes(X, cuts)
