@@ -125,9 +125,11 @@ class EclaireExtractor(DecompositionalExtractor):
         on the validation rows split from the training rows (never the test rows), with
         against without: MAGIC s0 / s1 / s2 0.931 / 0.927 / 0.943 -> 0.934 / 0.932 / 0.946;
         letter at ``max_rules=600`` 0.841 / 0.834 / 0.837 -> 0.876 / 0.872 / 0.870 (uncapped
-        letter lists stay larger than 600). Costs about a third of the fit's time on MAGIC and
-        a fifth on letter. The result's rules are no longer the trace's input
-        clauses as learned: ``trace_`` keeps those.
+        letter lists stay larger than 600). With ``random_state`` 0-3 on MAGIC's three
+        networks it raised validation fidelity in 11 of 12 fits (mean +0.007, one -0.006); on
+        letter at 600 rules with seed 1, +0.029 and +0.036. Costs about a third of the fit's
+        time on MAGIC and a fifth on letter. The result's rules are no longer the trace's
+        input clauses as learned: ``trace_`` keeps those.
     refine_queries : float, default=4.0
         Generated rows per training row for ``refine`` (at most 200,000): a random real row
         with Gaussian noise of its kernel bandwidth on continuous features and each feature
