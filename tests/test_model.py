@@ -581,3 +581,16 @@ def test_a_network_deep_copies_with_its_own_session_and_refuses_pickle():
     assert copy.copy(network).session is network.session
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(network)
+
+
+@pytest.mark.parametrize(
+    "name", ["model_mlp_binary.onnx", "model_mlp_multiclass.onnx", "graph_torch_script.onnx"]
+)
+def test_zero_rows_is_a_typed_error_not_an_onnxruntime_failure(name):
+    # skl2onnx's ArrayFeatureExtractor and torch's Reshape both fail on an empty batch.
+    network = load(FIXTURES / name)
+    empty = np.zeros((0, network.n_features), dtype=np.float32)
+    for ask in (network.predict, network.scores):
+        with pytest.raises(DataError, match="0 rows"):
+            ask(empty)
+    assert network.n_queries == 0

@@ -184,6 +184,11 @@ class Network:
 
     def _run(self, X: Any, names: list[str], extra: tuple[str, ...] = ()) -> list[Any]:
         feeds, n = self._feeds(X)
+        if n == 0:  # some exported heads (ArrayFeatureExtractor, Reshape) fail on 0 rows
+            raise DataError(
+                f"The network {self.path.name!r} was given 0 rows; pass at least one row "
+                "(check the file or the filter that produced X)."
+            )
         session = self._session_for(self._extra_outputs(extra)) if extra else self.session
         out = run_batched(session, feeds, names, batch_size=self.batch_size)
         self.n_queries += n
