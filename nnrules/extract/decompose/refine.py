@@ -3,18 +3,20 @@
 :func:`refine` takes any ordered :class:`~nnrules.surrogates.rules.RuleSet` and the rows it was
 learned from, labelled by the network, and optimises it rule by rule, front to back: for each
 rule it tries moving each threshold of a ``<=`` / ``>`` condition to one of a fixed set of cut
-points of that feature (quantiles of the rows), dropping the condition, adding one condition,
+points of that feature (:func:`cut_points`), dropping the condition, adding one condition,
 and giving the rule another class. The one change that raises the list's right answers on the
 rows most is made when it gains at least ``min_gain`` rows; the rule is tried again until no
 change pays, then the next rule. The default becomes the network's majority on the rows no rule
 covers. Every accepted change raises the right answers, so the pass never lowers the list's
 fidelity on its rows (tested); it changes predictions, so it is learning, not simplification.
 
-Each change is scored exactly in one sorted pass over the rows it can touch: for a condition of
-rule ``i`` those are the rows where the rule's other conditions hold and no earlier rule fires;
-moving the threshold covers a prefix (``<=``) or suffix (``>``) of them in the feature's order,
-and covering a row is worth ``[label == class of rule i] - [label == what decides it otherwise]``
-(the next rule that fires, or the default), so a cumulative sum scores every cut point at once.
+Each change is scored exactly over the rows it can touch: for a condition of rule ``i`` those
+are the rows where the rule's other conditions hold and no earlier rule fires; moving the
+threshold covers the rows at or below a cut point (``<=``) or above it (``>``), and covering a
+row is worth ``[label == class of rule i] - [label == what decides it otherwise]`` (the next
+rule that fires, or the default). Every row is coded once by its bin between the cut points, so
+one ``bincount`` and a cumulative sum score every cut point of a feature at once (and one
+offset ``bincount`` every feature's, for an added condition).
 """
 
 from __future__ import annotations
@@ -62,8 +64,9 @@ class RefineInfo:
 
 
 def cut_points(X: np.ndarray, n_cuts: int) -> list[np.ndarray]:
-    """Per column, at most ``n_cuts`` candidate thresholds: midpoints between neighbouring
-    distinct values at the column's quantiles (every midpoint when it has few values)."""
+    """Per column, at most ``n_cuts`` candidate thresholds: every midpoint between neighbouring
+    distinct values when there are at most ``n_cuts`` of them, else ``n_cuts`` evenly spaced
+    quantiles of those midpoints (interpolated)."""
     out = []
     for j in range(X.shape[1]):
         u = np.unique(X[:, j])
