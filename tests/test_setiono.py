@@ -402,3 +402,32 @@ def test_real_german_oblique_rules_are_the_discretised_network(name):
     y_net = net.predict(test.X)
     majority = max(np.mean(y_net == c) for c in np.unique(y_net))
     assert np.mean(rules.predict(test.X) == y_net) > majority
+
+
+def test_an_unsaturated_network_is_named_and_gets_the_less_changing_clustering(monkeypatch):
+    """german_h4_s1's tanh units are not saturated: greedy clustering changes ~20% of the
+    training predictions. k-means is tried too; the kept clustering changes no more than
+    either one alone, the stage names it, and the one warning says the units are not saturated
+    and points to eclaire / tree."""
+    train, _ = _german()
+    net, names = _net("german_h4_s1"), list(train.schema.names)
+    changes = {}
+    with monkeypatch.context() as m:  # each clustering alone (no fallback)
+        m.setattr("nnrules.extract.setiono.UNSATURATED_CHANGE", 1.0)
+        for how in ("greedy", "kmeans"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                alone = Setiono(net, clustering=how, random_state=0).fit(
+                    train.X, feature_names=names)
+            changes[how] = next(s["change"] for s in alone.stages_ if s["stage"] == "cluster")
+    assert changes["greedy"] > 0.05
+    with pytest.warns(UserWarning, match="not saturated.*--method eclaire") as caught:
+        ex = Setiono(net, random_state=0).fit(train.X, feature_names=names)
+    assert len(caught) == 1
+    stage = next(s for s in ex.stages_ if s["stage"] == "cluster")
+    assert [s["stage"] for s in ex.stages_] == ["prune", "cluster", "table", "rules"]
+    assert stage["change"] == min(changes.values())
+    assert stage["clustering"] == min(changes, key=lambda k: (changes[k], k != "greedy"))
+    disc = ex.discretised_predict_index(train.X)
+    assert np.mean(disc != ex.pruned_net_.predict(train.X)) == pytest.approx(stage["change"])
+    assert ex.partial_reason_.startswith("cluster:") and "not saturated" in ex.partial_reason_

@@ -46,7 +46,6 @@ import numpy as np
 
 from nnrules._validation import RANDOM_STATE, Interval, Options
 from nnrules.exceptions import ParameterError, UnsupportedModelError
-from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.cluster import UnitClusters, greedy_centres, kmeans_centres
 from nnrules.extract.decompose.cover import cover
@@ -58,12 +57,16 @@ from nnrules.extract.decompose.setiono_rules import (
     conjoin_oblique,
     minimise_on_domain,
 )
-from nnrules.extract.decompose.simplify import simplify_dnf
+from nnrules.extract.decompose.setiono_select import final_rules
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
-from nnrules.surrogates.rules import Condition, Rule, RuleSet
+from nnrules.surrogates.rules import Condition, RuleSet
 
 __all__ = ["SetionoExtractor"]
+
+# A discretised network changing more than this share of the training predictions is called
+# unsaturated: k-means is tried beside greedy clustering, and the partial report says so.
+UNSATURATED_CHANGE = 0.05
 
 
 class SetionoExtractor(DecompositionalExtractor):
@@ -80,7 +83,9 @@ class SetionoExtractor(DecompositionalExtractor):
         Prune inputs (RxREN) and connections first.
     clustering : {"greedy", "kmeans"}, default="greedy"
         Setiono's greedy epsilon-clustering, or 1-D k-means with the number of clusters chosen
-        by the tolerance.
+        by the tolerance. When greedy clustering changes more than ``UNSATURATED_CHANGE``
+        (0.05) of the training predictions, k-means is tried too and the clustering changing
+        fewer is kept (``stages_`` names it).
     max_clusters : int, default=4
         Most clusters per hidden unit; a unit that needs more to meet the tolerance keeps this
         many and the result is marked partial.
@@ -237,7 +242,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.pruned_inputs_ = None
         try:
             net = self._prune(net, X, labels, ws)
-            net = self._cluster(net, X, ws)
+            net = self._discretise(net, X, ws)
             hidden_rules, default = self._table(net, X, labels, ws)
             ruleset = self._rules(net, X, labels, hidden_rules, default, ws)
         except OutOfBudget as stop:
@@ -284,10 +289,10 @@ class SetionoExtractor(DecompositionalExtractor):
             "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
         return net
 
-    def _candidates(self, a: np.ndarray):
+    def _candidates(self, a: np.ndarray, how: str):
         """Clusterings of one unit's activations, coarse to fine (distinct, <= max_clusters)."""
         seen = set()
-        if self.clustering == "kmeans":
+        if how == "kmeans":
             for k in range(1, self.max_clusters + 1):
                 c = kmeans_centres(a, k)
                 if c not in seen:
@@ -307,7 +312,30 @@ class SetionoExtractor(DecompositionalExtractor):
                 return
             eps *= 0.7
 
-    def _cluster(self, net: OneLayerNet, X, ws) -> OneLayerNet:
+    def _discretise(self, net: OneLayerNet, X, ws) -> OneLayerNet:
+        """The cluster stage with ``clustering``; when greedy clustering leaves the network
+        unsaturated (its discretised copy changes more than ``UNSATURATED_CHANGE`` of the
+        training predictions), k-means is tried too and the clustering that changes fewer
+        predictions is kept (ties: greedy)."""
+        n_reasons, n_stages = len(self._reasons), len(self.stages_)
+        base = net.copy()
+        first = self._cluster(net, X, ws, self.clustering)
+        change = self.stages_[-1]["change"]
+        if self.clustering != "greedy" or change <= UNSATURATED_CHANGE:
+            return first
+        kept = (self._reasons[n_reasons:], self.stages_[n_stages:], self.pruned_net_,
+                self.dropped_centres_)
+        del self._reasons[n_reasons:], self.stages_[n_stages:]
+        second = self._cluster(base, X, ws, "kmeans")
+        if self.stages_[-1]["change"] < change:
+            return second
+        del self._reasons[n_reasons:], self.stages_[n_stages:]
+        self._reasons += kept[0]
+        self.stages_ += kept[1]
+        self.pruned_net_, self.dropped_centres_ = kept[2], kept[3]
+        return first
+
+    def _cluster(self, net: OneLayerNet, X, ws, how: str) -> OneLayerNet:
         self._stage = "cluster"
         self.pruned_net_ = net.copy()
         reference = net.predict(X)
@@ -317,7 +345,7 @@ class SetionoExtractor(DecompositionalExtractor):
         for j in range(net.n_hidden):
             ws.budget.tick()
             tried = []
-            for cand in self._candidates(H[:, j]):
+            for cand in self._candidates(H[:, j], how):
                 net.clusters[j] = cand
                 changed = int(np.sum(net.predict_discrete(X) != reference))
                 tried.append((changed, cand.n_clusters, cand))
@@ -331,10 +359,18 @@ class SetionoExtractor(DecompositionalExtractor):
                     allowed = changed
         change = float(np.mean(net.predict_discrete(X) != reference))
         if failed:
+            advice = ""
+            if change > UNSATURATED_CHANGE:
+                advice = (f" (more than {UNSATURATED_CHANGE}: the hidden units are not "
+                          "saturated, no handful of states stands for them, and rules "
+                          "through them stay far from the network; setiono needs a network "
+                          "trained with its weight penalty; --method eclaire or --method tree "
+                          "describe this one better)")
             self._reasons.append(
                 f"cluster: units {failed} need more than max_clusters={self.max_clusters} "
-                f"clusters to keep the predictions within tolerance={self.tolerance}; the "
-                f"discretised network changes {change:.3f} of the training predictions")
+                f"clusters ({how}) to keep the predictions within tolerance={self.tolerance}; "
+                f"the discretised network changes {change:.3f} of the training predictions"
+                + advice)
         dropped = []
         self.dropped_centres_: dict[int, float] = {}
         for j, c in enumerate(net.clusters):
@@ -348,7 +384,7 @@ class SetionoExtractor(DecompositionalExtractor):
                 net.clusters[j] = None  # the output layer no longer reads it
                 dropped.append(j)
         self.stages_.append({
-            "stage": "cluster", "clustering": self.clustering,
+            "stage": "cluster", "clustering": how,
             "clusters": [0 if c is None else c.n_clusters for c in net.clusters],
             "dropped_units": dropped, "change": change,
             "fidelity": self._fidelity(net.predict_discrete(X), ws.labels)})
@@ -453,26 +489,10 @@ class SetionoExtractor(DecompositionalExtractor):
                                          tick=ws.budget.tick)
         if ruleset is None:
             ws.budget.tick()
-            by_class: dict[int, list] = {}
-            for c, k in candidates:
-                by_class.setdefault(k, []).append(c)
-            if inputs.n_oblique:  # the engine's DNF simplification reads axis conditions
-                candidates = [(c, k) for k in sorted(by_class)
-                              for c in dict.fromkeys(by_class[k])]
-            else:
-                candidates = [(c, k) for k in sorted(by_class)
-                              for c in simplify_dnf(by_class[k], schema=self.schema_)]
-            if exact:
-                rules = [Rule(c, k, int(clause_mask(c, X).sum()),
-                              self._conf(c, k, X, labels)) for c, k in candidates]
-                truncated = self.max_rules is not None and len(rules) > self.max_rules
-                ruleset = RuleSet(rules[:self.max_rules], default, ordered=True,
-                                  classes=ws.classes, schema=self.schema_,
-                                  n_features=X.shape[1])
-            else:
-                ruleset, truncated = ranked_rules(
-                    candidates, X, labels, classes=ws.classes, schema=self.schema_,
-                    max_rules=self.max_rules, min_gain=self._min_leaf(len(X), self.min_gain))
+            ruleset, truncated = final_rules(
+                candidates, default, X, labels, classes=ws.classes, schema=self.schema_,
+                exact=exact, oblique=bool(inputs.n_oblique), max_rules=self.max_rules,
+                min_gain=self._min_leaf(len(X), self.min_gain))
         elif self.max_rules is not None and len(ruleset.rules) > self.max_rules:
             truncated = True
             ruleset = RuleSet(ruleset.rules[:self.max_rules], ruleset.default, ordered=True,
@@ -485,11 +505,6 @@ class SetionoExtractor(DecompositionalExtractor):
             "rules": len(ruleset.rules),
             "fidelity": self._fidelity(ruleset.predict_index(X), labels)})
         return ruleset
-
-    @staticmethod
-    def _conf(clause, k, X, labels) -> float:
-        mask = clause_mask(clause, X)
-        return float(np.mean(labels[mask] == k)) if mask.any() else 0.0
 
     def discretised_predict_index(self, X) -> np.ndarray:
         """Class index of the pruned network with cluster centres fed forward (the network
