@@ -187,6 +187,7 @@ class SetionoExtractor(DecompositionalExtractor):
         "max_clusters": Interval(int, 2, None),
         "max_combinations": Interval(int, 2, None),
         "oblique": Options((True, False)),
+        "mofn": Options((True, False)),
         "max_leaves": Interval(int, 2, None),
         "queries": Interval(int, 0, None),
         "min_samples_leaf": Interval(float, 0, None, closed="neither"),
@@ -200,7 +201,8 @@ class SetionoExtractor(DecompositionalExtractor):
 
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
-                 max_combinations: int = 4096, oblique: bool = False, max_leaves: int = 16,
+                 max_combinations: int = 4096, oblique: bool = False, mofn: bool = True,
+                 max_leaves: int = 16,
                  queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, max_rules: int | None = None,
@@ -212,6 +214,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.max_clusters = max_clusters
         self.max_combinations = max_combinations
         self.oblique = oblique
+        self.mofn = mofn
         self.max_leaves = max_leaves
         self.queries = queries
         self.min_samples_leaf = min_samples_leaf
@@ -455,7 +458,7 @@ class SetionoExtractor(DecompositionalExtractor):
         inputs = InputRules(net, X, self.schema_, max_combinations=self.max_combinations,
                             max_leaves=self.max_leaves, max_depth=self.max_depth,
                             min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed,
-                            queries=self.queries, oblique=self.oblique)
+                            queries=self.queries, oblique=self.oblique, mofn=self.mofn)
         for clause, _ in hidden_rules:  # every condition's input DNF first: is it exact?
             for c in clause:
                 inputs.dnf(c, tick=ws.budget.tick)
@@ -467,7 +470,7 @@ class SetionoExtractor(DecompositionalExtractor):
         for n_rule, (clause, k) in enumerate(hidden_rules):
             ws.budget.tick()
             dnfs = [inputs.dnf(c) for c in clause]
-            if inputs.n_oblique:
+            if inputs.n_oblique or inputs.n_mofn:  # the engine's conjoin reads axis tests
                 clauses, masks, cut = conjoin_oblique(
                     dnfs, len(X), min_support=min_support, beam=self.beam,
                     schema=self.schema_, tick=ws.budget.tick)
@@ -491,7 +494,8 @@ class SetionoExtractor(DecompositionalExtractor):
             ws.budget.tick()
             ruleset, truncated = final_rules(
                 candidates, default, X, labels, classes=ws.classes, schema=self.schema_,
-                exact=exact, oblique=bool(inputs.n_oblique), max_rules=self.max_rules,
+                exact=exact, opaque=bool(inputs.n_oblique or inputs.n_mofn),
+                max_rules=self.max_rules,
                 min_gain=self._min_leaf(len(X), self.min_gain))
         elif self.max_rules is not None and len(ruleset.rules) > self.max_rules:
             truncated = True
@@ -502,6 +506,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.exact_ = bool(exact)
         self.stages_.append({
             "stage": "rules", "exact": bool(exact), "oblique_conditions": inputs.n_oblique,
+            "mofn_tests": inputs.n_mofn,
             "rules": len(ruleset.rules),
             "fidelity": self._fidelity(ruleset.predict_index(X), labels)})
         return ruleset

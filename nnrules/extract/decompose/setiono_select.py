@@ -2,8 +2,8 @@
 
 :func:`final_rules` turns the substituted clauses (``candidates``: clause on the inputs, class)
 into a decision list: each class's clauses are simplified as one DNF (the engine's
-:func:`~nnrules.extract.decompose.simplify.simplify_dnf`, an equivalence; oblique clauses are
-only deduplicated, as that simplification reads axis conditions). Exact clauses are all kept,
+:func:`~nnrules.extract.decompose.simplify.simplify_dnf`, an equivalence; clauses with oblique
+or M-of-N tests are only deduplicated, as that simplification reads axis conditions). Exact clauses are all kept,
 in class order (the list then decides as the discretised network does); learned ones are ranked
 and kept only when they earn right answers
 (:func:`~nnrules.extract.decompose.assemble.ranked_rules`).
@@ -26,7 +26,7 @@ __all__ = ["final_rules"]
 
 def final_rules(candidates: Sequence[tuple[Clause, int]], default: int, X: np.ndarray,
                 labels: np.ndarray, *, classes: tuple, schema: Any, exact: bool,
-                oblique: bool, max_rules: int | None, min_gain: int
+                opaque: bool, max_rules: int | None, min_gain: int
                 ) -> tuple[RuleSet, bool]:
     """The decision list of ``candidates`` (see the module docstring).
 
@@ -40,8 +40,8 @@ def final_rules(candidates: Sequence[tuple[Clause, int]], default: int, X: np.nd
     schema : FeatureSchema
     exact : bool
         Every clause decides exactly as the discretised network does.
-    oblique : bool
-        Some clause holds a linear condition.
+    opaque : bool
+        Some clause holds a linear condition or an M-of-N test (only deduplicated then).
     max_rules : int or None
     min_gain : int
         Rows a learned rule must decide correctly that no earlier rule decided.
@@ -54,7 +54,7 @@ def final_rules(candidates: Sequence[tuple[Clause, int]], default: int, X: np.nd
     by_class: dict[int, list] = {}
     for c, k in candidates:
         by_class.setdefault(k, []).append(c)
-    if oblique:
+    if opaque:
         kept = [(c, k) for k in sorted(by_class) for c in dict.fromkeys(by_class[k])]
     else:
         kept = [(c, k) for k in sorted(by_class)
