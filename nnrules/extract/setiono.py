@@ -3,15 +3,13 @@
 Reads a network with one hidden layer as a handful of discrete hidden states:
 
 1. **prune** (on a copy of the weights; the original network stays the oracle): RxREN input
-   pruning (:func:`~nnrules.extract.decompose.prune_inputs`), then connections smallest
-   contribution first (:func:`~nnrules.extract.decompose.onelayer.prune_connections`), each
-   kept only while the predictions on the training rows change on at most ``tolerance`` of
-   them;
+   pruning, then connections smallest contribution first
+   (:func:`~nnrules.extract.decompose.onelayer.prune_connections`), each kept only while at
+   most ``tolerance`` of the training predictions change;
 2. **cluster** each hidden unit's activations (greedy epsilon-clustering or 1-D k-means,
-   :mod:`~nnrules.extract.decompose.cluster`), unit by unit, from coarse to fine, keeping the
-   coarsest clustering whose centres, fed forward, change at most ``tolerance`` of the pruned
-   network's predictions; units left with one cluster are dropped (their centre moves into the
-   output bias);
+   :mod:`~nnrules.extract.decompose.cluster`), coarse to fine, keeping the coarsest clustering
+   whose centres, fed forward, change at most ``tolerance`` of the pruned network's
+   predictions; one-cluster units are dropped (their centre moves into the output bias);
 3. **hidden states -> class**: every combination of cluster indices (or, past
    ``max_combinations``, those seen on the training rows, the rest don't-cares) is labelled by
    feeding its centres forward; each class's combinations become a short DNF on the hidden
@@ -20,10 +18,9 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
 4. **inputs -> each cluster**: a cluster is an interval of the unit's pre-activation. For a unit
    whose remaining inputs are one-hot groups and binary columns, its cluster conditions are
    found exactly by enumerating those inputs; a unit with a single remaining input gives one
-   exact threshold; otherwise a tree learns the condition from the training rows, or, with
-   ``oblique=True``, the boundary is written exactly as one oblique condition on the unit's
-   own pre-activation (``0.52·radius + texture − 0.31·area > 1.7``, a
-   :class:`~nnrules.surrogates.linear.LinearCondition`);
+   exact threshold; otherwise a tree or an M-of-N test learns the condition
+   (:mod:`~nnrules.extract.decompose.mofn`), or, with ``oblique=True``, the boundary is one
+   exact oblique condition on the pre-activation (``0.52·radius + texture > 1.7``);
 5. **substitute and simplify** with the engine (:func:`~nnrules.extract.decompose.conjoin`,
    :func:`~nnrules.extract.decompose.simplify_dnf`). When every step was exact and the inputs
    the rules read are discrete with at most ``max_combinations`` combinations, the rule set is
@@ -47,7 +44,7 @@ import numpy as np
 from nnrules._validation import RANDOM_STATE, Interval, Options
 from nnrules.exceptions import ParameterError, UnsupportedModelError
 from nnrules.extract.decompose.budget import OutOfBudget
-from nnrules.extract.decompose.cluster import UnitClusters, greedy_centres, kmeans_centres
+from nnrules.extract.decompose.cluster import clusterings
 from nnrules.extract.decompose.cover import cover
 from nnrules.extract.decompose.extractor import DecompositionalExtractor
 from nnrules.extract.decompose.onelayer import OneLayerNet, prune_connections
@@ -100,6 +97,11 @@ class SetionoExtractor(DecompositionalExtractor):
         one linear condition on its pre-activation per cluster boundary (exact: the rules then
         decide as the discretised network does) instead of a tree's axis-aligned
         approximation. Such rules export to Python, SQL and ONNX, and certify.
+    mofn : bool, default=True
+        Where a tree would learn a cluster boundary, learn an M-of-N test too ("at least 9 of
+        {...}") and keep it when, on the training rows, it is about as faithful (see
+        :mod:`~nnrules.extract.decompose.setiono_rules`): one test instead of many boxes on
+        one-hot-heavy units.
     max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
     queries : int, default=16
@@ -144,9 +146,9 @@ class SetionoExtractor(DecompositionalExtractor):
     stages_ : list of dict
         Per stage (``prune``, ``cluster``, ``table``, ``rules``): what it did — inputs and
         connections before, kept and pruned; clusters per unit and dropped units; hidden-state
-        combinations and hidden rules; rules, exactness and oblique conditions — and
-        ``fidelity``, the training-row fidelity to the network after it. Also in the fidelity
-        report, as ``details["stages"]``.
+        combinations and hidden rules; rules, exactness, oblique conditions and M-of-N tests —
+        and ``fidelity``, the training-row fidelity to the network after it (also in the
+        report, ``details["stages"]``).
     partial_reason_ : str or None
         Which stage could not finish or meet the tolerance, else None (then one
         ``UserWarning`` says the same).
@@ -167,11 +169,8 @@ class SetionoExtractor(DecompositionalExtractor):
 
     Examples
     --------
-    >>> import nnrules
-    >>> from nnrules.datasets import load_monk
-    >>> d = load_monk(3)
-    >>> net = nnrules.load("tests/fixtures/setiono/monk3_h3.onnx")  # doctest: +SKIP
-    >>> ex = SetionoExtractor(net).fit(d.X_train, feature_names=d.feature_names)  # doctest: +SKIP
+    >>> ex = SetionoExtractor(nnrules.load("tests/fixtures/setiono/monk3_h3.onnx")).fit(
+    ...     load_monk(3).X_train)  # doctest: +SKIP
     >>> print(ex.surrogate_.to_text())  # doctest: +SKIP
     IF a2 != 3 and a5 != 4 THEN 1
     ELSE IF a4 == 1 and a5 == 3 THEN 1
@@ -292,29 +291,6 @@ class SetionoExtractor(DecompositionalExtractor):
             "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
         return net
 
-    def _candidates(self, a: np.ndarray, how: str):
-        """Clusterings of one unit's activations, coarse to fine (distinct, <= max_clusters)."""
-        seen = set()
-        if how == "kmeans":
-            for k in range(1, self.max_clusters + 1):
-                c = kmeans_centres(a, k)
-                if c not in seen:
-                    seen.add(c)
-                    yield UnitClusters(c)
-            return
-        span = float(np.ptp(a)) if len(a) else 0.0
-        eps = span
-        while True:
-            c = greedy_centres(a, eps)
-            if len(c) > self.max_clusters:
-                return
-            if c not in seen:
-                seen.add(c)
-                yield UnitClusters(c, eps)
-            if eps <= 1e-9 * max(span, 1.0):
-                return
-            eps *= 0.7
-
     def _discretise(self, net: OneLayerNet, X, ws) -> OneLayerNet:
         """The cluster stage with ``clustering``; when greedy clustering leaves the network
         unsaturated (its discretised copy changes more than ``UNSATURATED_CHANGE`` of the
@@ -348,7 +324,7 @@ class SetionoExtractor(DecompositionalExtractor):
         for j in range(net.n_hidden):
             ws.budget.tick()
             tried = []
-            for cand in self._candidates(H[:, j], how):
+            for cand in clusterings(H[:, j], how, self.max_clusters):
                 net.clusters[j] = cand
                 changed = int(np.sum(net.predict_discrete(X) != reference))
                 tried.append((changed, cand.n_clusters, cand))
