@@ -39,6 +39,7 @@ from nnrules._validation import Interval, Options
 from nnrules.extract.decompose.assemble import exact_rules, ranked_rules
 from nnrules.extract.decompose.binning import bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
+from nnrules.extract.decompose.covering import covering_rules
 from nnrules.extract.decompose.domain import discrete_domain
 from nnrules.extract.decompose.extractor import (
     COMMON_CONSTRAINTS,
@@ -141,6 +142,18 @@ class DeepRedExtractor(DecompositionalExtractor):
         default); False ranks them as made and merges only runs of consecutive rules of one
         class afterwards (exact). False was better on validation rows (MAGIC s0/s1/s2 +0.005
         to +0.007, letter s0 +0.003, XOR unchanged).
+    selection : {"covering", "ranked"}, default="covering"
+        How the decision list is chosen from the candidates. "covering": sequential covering
+        (:func:`~nnrules.extract.decompose.covering.covering_rules`: each next rule is the
+        best Laplace estimate on the rows no earlier rule covers; a clause inside a broader one
+        of its class stays a candidate), then the drop pass. "ranked": one ranking on all rows
+        (:func:`~nnrules.extract.decompose.assemble.ranked_rules`, eclaire's). On validation
+        rows covering raised MAGIC 0.904 / 0.916 / 0.906 -> 0.924 / 0.918 / 0.931 (s0/s1/s2;
+        56/63/35 -> 201/146/149 rules), letter level (0.788 / 0.804 / 0.800 -> 0.788 / 0.803 /
+        0.801), XOR level except xor_16-8_s0 0.950 -> 0.938. With the ranking, DeepRED's
+        overlapping candidates (products of the same unit trees, widened) let a broad rule
+        right on 95% of its rows take rows that narrower rules decide better: the list scored
+        below a subset of its own candidates on the training rows.
     min_gain : float, default=1
         A ranked rule is kept when it decides at least this many training rows correctly that
         no earlier rule decided: a fraction of the rows below 1 (of its class's rows with
@@ -206,6 +219,7 @@ class DeepRedExtractor(DecompositionalExtractor):
         "per_class": Options((True, False)),
         "drop": Options((True, False)),
         "merge": Options((True, False)),
+        "selection": Options(("covering", "ranked")),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
@@ -217,7 +231,7 @@ class DeepRedExtractor(DecompositionalExtractor):
                  n_bins: int | None = 64, unit_columns: int | None = 32,
                  n_queries: int | None = 0, max_domain: int | None = 100_000,
                  fallback: float = 1.0, per_class: bool = True, drop: bool = True,
-                 merge: bool = False,
+                 merge: bool = False, selection: str = "covering",
                  max_rules: int | None = None, max_terms: int | None = 2000,
                  max_seconds: float | None = 120.0, verbose: bool = False,
                  random_state: int | None = None):
@@ -243,6 +257,7 @@ class DeepRedExtractor(DecompositionalExtractor):
         self.per_class = per_class
         self.drop = drop
         self.merge = merge
+        self.selection = selection
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -350,10 +365,23 @@ class DeepRedExtractor(DecompositionalExtractor):
                 gains = self._min_leaf(ws.n_rows, self.min_gain)
             # The final pass as eclaire's: Laplace ranking as a two-outcome claim, then the
             # drop pass (assemble.ranked_rules / drop_idle, shared).
-            ruleset, truncated = ranked_rules(finished, X0, ws.labels, classes=ws.classes,
-                                              schema=self.schema_, max_rules=self.max_rules,
-                                              min_gain=gains, drop=self.drop, merge=self.merge,
-                                              outcomes=2 if self.drop else None)
+            if self.selection == "covering":
+                try:
+                    ruleset, truncated = covering_rules(
+                        finished, X0, ws.labels, classes=ws.classes, schema=self.schema_,
+                        max_rules=self.max_rules, min_gain=gains, tick=ws.budget.tick)
+                except OutOfBudget as stop:  # out of time while covering: rank once instead
+                    if self.partial_reason_ is None:
+                        self._stopped(stop.reason)
+                    ruleset, truncated = ranked_rules(
+                        finished, X0, ws.labels, classes=ws.classes, schema=self.schema_,
+                        max_rules=self.max_rules, min_gain=gains, drop=self.drop,
+                        merge=self.merge, outcomes=2)
+            else:
+                ruleset, truncated = ranked_rules(
+                    finished, X0, ws.labels, classes=ws.classes, schema=self.schema_,
+                    max_rules=self.max_rules, min_gain=gains, drop=self.drop, merge=self.merge,
+                    outcomes=2 if self.drop else None)
         ruleset.notes["fallback_clauses"] = len(fallback)
         if self.domain_rows_ is not None:
             ruleset.notes["enumerated_domain"] = self.domain_rows_
