@@ -111,3 +111,64 @@ def test_the_exact_mode_has_no_fallback():
     ex.fit(train.X, schema=train.schema)
     assert ex.surrogate_.notes["fallback_clauses"] == 0
     assert not any(a.get("fallback") for _, a in ex.to_networkx().nodes(data=True))
+
+
+# -- sequential covering ------------------------------------------------------------------------
+
+def _naive_covering(pool, X, labels, gains, outcomes=2):
+    """Re-count every candidate on the open rows from scratch at each pick."""
+    from nnrules.extract.decompose.terms import clause_mask
+
+    masks = [clause_mask(c, X) for c, _ in pool]
+    covered = np.zeros(len(X), dtype=bool)
+    used: set[int] = set()
+    picks = []
+    while True:
+        best = None
+        for i, ((_, k), m) in enumerate(zip(pool, masks)):
+            if i in used:
+                continue
+            new = m & ~covered
+            sup, right = int(new.sum()), int(np.sum(labels[new] == k))
+            if right < gains[k] or 2 * right <= sup:
+                continue
+            key = ((right + 1) / (sup + outcomes), sup, -i)
+            if best is None or key > best[0]:
+                best = (key, i)
+        if best is None:
+            return picks
+        i = best[1]
+        used.add(i)
+        m = masks[i]
+        picks.append((float(np.mean(labels[m] == pool[i][1])), int(m.sum()), pool[i][1],
+                      pool[i][0], m))
+        covered |= m
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_covering_equals_the_naive_recount(seed):
+    from nnrules.extract.decompose.assemble import drop_idle, merge_runs
+    from nnrules.extract.decompose.covering import covering_rules
+    from nnrules.surrogates.rules import Condition, simplify_conditions
+
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(300, 3))
+    labels = ((X[:, 0] > 0.5) ^ (X[:, 1] > 0.4)).astype(np.int64)
+    labels[rng.random(300) < 0.1] = 2
+    cands = []
+    for _ in range(60):
+        j = rng.choice(3, size=2, replace=False)
+        clause = (Condition(int(j[0]), ">" if rng.random() < 0.5 else "<=", rng.random()),
+                  Condition(int(j[1]), ">" if rng.random() < 0.5 else "<=", rng.random()))
+        cands.append((clause[: 1 + int(rng.random() < 0.7)], int(rng.integers(3))))
+    gains = np.array([2, 3, 1])
+    got, _ = covering_rules(cands, X, labels, classes=(0, 1, 2), min_gain=gains)
+    pool = sorted({(tuple(simplify_conditions(c)), k) for c, k in cands},
+                  key=lambda item: (item[1], item[0]))
+    chosen, default = drop_idle(_naive_covering(pool, X, labels, gains), labels, 3)
+    want = merge_runs(chosen, X, labels)
+    assert [(r.conditions, r.output) for r in got.rules] == [(c, k) for _, _, k, c, _ in want]
+    assert got.default == default
+    capped, truncated = covering_rules(cands, X, labels, classes=(0, 1, 2), min_gain=gains,
+                                       max_rules=2)
+    assert len(capped.rules) <= 2 and truncated == (len(chosen) > 2)
