@@ -23,6 +23,13 @@ network of ``benchmarks/decompositional.py`` (XOR, MONK-2, MAGIC 64-32-16, lette
 at most ~0.6 GB peak resident memory: letter, the slowest, takes ~20 s of CPU, up to ~50 s
 of wall time on the shared 2-core machine.
 
+The learning rows and the last steps (defaults chosen on validation rows, see the parameters):
+on a discrete schema of at most ``max_domain`` points the trees learn from the whole enumerated
+domain, labelled by the network; an output clause whose substituted input clauses leave rows
+uncovered also gets input clauses learned directly for it (``fallback``, marked in the trace);
+the candidates are relabelled, widened, and chosen as a decision list by sequential covering
+with eclaire's drop pass.
+
 The leaves of one tree partition its layer, so with no pruning (``min_support=0``, unlimited
 ``beam``) the rules compute the composition of the intermediate rules (``generalise=None``,
 ``relabel=False``): exactly through one hidden layer.
