@@ -48,6 +48,7 @@ from nnrules.extract.decompose.binning import bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.covering import covering_rules
 from nnrules.extract.decompose.domain import discrete_domain
+from nnrules.extract.decompose.fallback import fallback_clauses
 from nnrules.extract.decompose.extractor import (
     COMMON_CONSTRAINTS,
     DecompositionalExtractor,
@@ -397,36 +398,17 @@ class DeepRedExtractor(DecompositionalExtractor):
 
     def _fallback(self, ws: Workspace, outputs: list, finished: list, masks: ConditionMasks,
                   counts: np.ndarray) -> list[tuple[tuple, int]]:
-        """Input clauses learned directly for the output clauses whose substituted clauses
-        leave rows uncovered (a product that covers no row drops them): for each such output
-        clause, a tree on the inputs learns where it holds, and its "holds" leaves become
-        candidates of its class, recorded in the trace with ``fallback=True``. Ticked; when the
-        time is up the clauses learned so far are kept (the result marked partial)."""
-        K = ws.stack.n_hidden
-        X0 = ws.levels[0]
-        out: list[tuple[tuple, int]] = []
+        """:func:`~nnrules.extract.decompose.fallback.fallback_clauses` with this fit's leaf
+        sizes; when the time is up the clauses learned so far are kept (marked partial)."""
+        sizes = [self._min_leaf(int(c)) if self.per_class else self._n_min for c in counts]
         binned = None
         if self.n_bins is not None and ws.n_rows > _BIN_MIN_ROWS:
-            binned = bin_columns(X0, self.n_bins)
+            binned = bin_columns(ws.levels[0], self.n_bins)
+        out: list[tuple[tuple, int]] = []
         try:
-            for leaf, node, start, n in outputs:
-                target = clause_mask(leaf.clause, ws.levels[K])
-                covered = np.zeros(ws.n_rows, dtype=bool)
-                for c, _ in finished[start:start + n]:
-                    covered |= masks.clause(c)
-                n_min = self._min_leaf(int(counts[leaf.value])) if self.per_class \
-                    else self._n_min
-                if int(np.sum(target & ~covered)) < max(1, self.fallback * n_min):
-                    continue
-                ws.budget.tick()
-                for il in learn_clauses(X0, target.astype(np.int64), min_samples_leaf=n_min,
-                                        max_depth=self.max_depth, schema=self.schema_,
-                                        columns=self._columns, random_state=ws.seed,
-                                        binned=binned):
-                    if il.value == 1:
-                        ws.trace.add(0, il.clause, node, support=il.support,
-                                     confidence=il.confidence, fallback=True)
-                        out.append((il.clause, leaf.value))
+            fallback_clauses(ws, outputs, finished, masks, sizes, factor=self.fallback,
+                             max_depth=self.max_depth, schema=self.schema_,
+                             columns=self._columns, binned=binned, out=out)
         except OutOfBudget as stop:
             if self.partial_reason_ is None:
                 self._stopped(stop.reason)
