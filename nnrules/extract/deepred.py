@@ -163,6 +163,13 @@ class DeepRedExtractor(DecompositionalExtractor):
         overlapping candidates (products of the same unit trees, widened) let a broad rule
         right on 95% of its rows take rows that narrower rules decide better: the list scored
         below a subset of its own candidates on the training rows.
+    refine : bool, default=True
+        Tune the chosen decision list on the network's labels, as ``eclaire`` does (see its
+        ``refine``; :func:`~nnrules.extract.decompose.refine.refine`, added conditions only on
+        the inputs RxREN kept). On an enumerated domain it learns from the domain's points.
+        REFINE_NUMBERS
+    refine_queries : float, default=4.0
+        Generated rows per training row for ``refine``, as ``eclaire``'s.
     min_gain : float, default=1
         A ranked rule is kept when it decides at least this many training rows correctly that
         no earlier rule decided: a fraction of the rows below 1 (of its class's rows with
@@ -202,6 +209,8 @@ class DeepRedExtractor(DecompositionalExtractor):
         Points of the enumerated input domain the trees learned from (``max_domain``), else
         None.
     trace_ : Trace
+    refinement_ : RefineInfo or None
+        What ``refine`` did, else None.
     """
 
     method = "deepred"
@@ -229,6 +238,8 @@ class DeepRedExtractor(DecompositionalExtractor):
         "drop": Options((True, False)),
         "merge": Options((True, False)),
         "selection": Options(("covering", "ranked")),
+        "refine": Options((True, False)),
+        "refine_queries": Interval(float, 0, None, closed="left"),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.01, max_depth: int | None = None,
@@ -240,8 +251,8 @@ class DeepRedExtractor(DecompositionalExtractor):
                  n_bins: int | None = 64, unit_columns: int | None = 32,
                  n_queries: int | None = 0, max_domain: int | None = 100_000,
                  fallback: float = 1.0, per_class: bool = True, drop: bool = True,
-                 merge: bool = False, selection: str = "covering",
-                 max_rules: int | None = None, max_terms: int | None = 2000,
+                 merge: bool = False, selection: str = "covering", refine: bool = True,
+                 refine_queries: float = 4.0, max_rules: int | None = None, max_terms: int | None = 2000,
                  max_seconds: float | None = 120.0, verbose: bool = False,
                  random_state: int | None = None):
         self.network = network
@@ -267,6 +278,8 @@ class DeepRedExtractor(DecompositionalExtractor):
         self.drop = drop
         self.merge = merge
         self.selection = selection
+        self.refine = refine
+        self.refine_queries = refine_queries
         self.max_rules = max_rules
         self.max_terms = max_terms
         self.max_seconds = max_seconds
@@ -391,6 +404,9 @@ class DeepRedExtractor(DecompositionalExtractor):
                     finished, X0, ws.labels, classes=ws.classes, schema=self.schema_,
                     max_rules=self.max_rules, min_gain=gains, drop=self.drop, merge=self.merge,
                     outcomes=2 if self.drop else None)
+        self.refinement_ = None
+        if self.refine and ruleset.rules and not exact:
+            ruleset = self._refined(ws, ruleset, queries=self.domain_rows_ is None)
         ruleset.notes["fallback_clauses"] = len(fallback)
         if self.domain_rows_ is not None:
             ruleset.notes["enumerated_domain"] = self.domain_rows_
@@ -410,21 +426,6 @@ class DeepRedExtractor(DecompositionalExtractor):
                              max_depth=self.max_depth, schema=self.schema_,
                              columns=self._columns, binned=binned, out=out)
         except OutOfBudget as stop:
-            if self.partial_reason_ is None:
-                self._stopped(stop.reason)
-        return out
-
-    def _timed(self, ws: Workspace, items: list, step) -> list:
-        """``step(clause, k)`` on each item, ticking the budget every 32; once the time is up
-        the remaining items are kept as they are (and the result marked partial)."""
-        out: list = []
-        try:
-            for i, (c, k) in enumerate(items):
-                if i % 32 == 0:
-                    ws.budget.tick()
-                out.append(step(c, k))
-        except OutOfBudget as stop:
-            out += items[len(out):]
             if self.partial_reason_ is None:
                 self._stopped(stop.reason)
         return out
