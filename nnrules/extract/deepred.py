@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nnrules._validation import Interval, Options
-from nnrules.extract.decompose.assemble import exact_rules, ranked_rules
+from nnrules.extract.decompose.assemble import exact_rules, ranked_rules, relabel_one
 from nnrules.extract.decompose.binning import bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.covering import covering_rules
@@ -368,7 +368,7 @@ class DeepRedExtractor(DecompositionalExtractor):
         if self.fallback and not exact:
             fallback = self._fallback(ws, outputs, finished, masks, counts)
         if self.relabel:
-            relabel = lambda c, k: self._relabel_one(c, k, masks, ws.labels)  # noqa: E731
+            relabel = lambda c, k: relabel_one(c, k, masks.clause(c), ws.labels)  # noqa: E731
             finished = self._timed(ws, finished, relabel)
             fallback = self._timed(ws, fallback, relabel)
         finished = list(dict.fromkeys(finished))
@@ -429,15 +429,6 @@ class DeepRedExtractor(DecompositionalExtractor):
             if self.partial_reason_ is None:
                 self._stopped(stop.reason)
         return out
-
-    @staticmethod
-    def _relabel_one(clause, k, masks, labels) -> tuple[tuple, int]:
-        """The clause with the network's majority class on its training rows (as
-        :func:`~nnrules.extract.decompose.assemble.relabel`, with cached condition masks)."""
-        mask = masks.clause(clause)
-        if mask.any():
-            k = int(np.argmax(np.bincount(labels[mask])))
-        return clause, int(k)
 
     def _rewrite(self, ws: Workspace, clause: tuple, level: int, node: str) -> list[tuple]:
         """Clauses on the inputs equivalent (up to pruning) to ``clause`` on ``level``."""
