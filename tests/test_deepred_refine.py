@@ -202,16 +202,26 @@ def test_refine_gets_only_what_is_left_of_the_budget(monkeypatch):
     seen = []
     real = refine_module.refine
 
-    def spy(*args, **kwargs):
-        seen.append(kwargs["max_seconds"])
-        return real(*args, **kwargs)
+    def spy(ruleset, X, labels, **kwargs):
+        seen.append((kwargs["max_seconds"], len(X), len(ruleset.rules)))
+        return real(ruleset, X, labels, **kwargs)
 
     monkeypatch.setattr(refine_module, "refine", spy)
     train, _ = xor_data()
     ex = get_extractor("deepred")(fixture_net("xor_16-8_s1"), random_state=0, max_seconds=30.0)
     ex.fit(train.X, schema=train.schema)
-    assert len(seen) == 1 and 0 < seen[0] < 30.0
-    assert seen[0] <= 30.0 - ex.budget_.elapsed() + 1.0
+    assert len(seen) == 1 and 0 < seen[0][0] < 30.0
+    assert seen[0][0] <= 30.0 - ex.budget_.elapsed() + 1.0
+    assert seen[0][1] == 5 * len(train.X)  # refine_queries=4 generated rows per row
+    # a long list gets fewer generated rows: rows x rules stays within the cap
+    import nnrules.extract.deepred as deepred_module
+
+    monkeypatch.setattr(deepred_module, "_REFINE_CELLS", 12_000)
+    get_extractor("deepred")(fixture_net("xor_16-8_s1"), random_state=0).fit(
+        train.X, schema=train.schema)
+    _, rows, rules = seen[1]
+    assert len(train.X) <= rows < 5 * len(train.X)
+    assert rows == len(train.X) or rows * rules <= 12_000
 
 
 def test_refine_out_of_time_keeps_a_clean_partial(monkeypatch):

@@ -66,6 +66,7 @@ __all__ = ["DeepRedExtractor"]
 _BIN_MIN_ROWS = 4000  # unit trees on fewer training rows learn from the raw values
 # Share of max_seconds kept for relabelling, widening and ranking the substituted clauses.
 _FINISH_SHARE = 0.25
+_REFINE_CELLS = 60_000_000  # refine's pool rows x rules (memory: letter's 1,400 rules < 1 GB)
 
 
 class DeepRedExtractor(DecompositionalExtractor):
@@ -406,7 +407,8 @@ class DeepRedExtractor(DecompositionalExtractor):
                     outcomes=2 if self.drop else None)
         self.refinement_ = None
         if self.refine and ruleset.rules and not exact:
-            ruleset = self._refined(ws, ruleset, queries=self.domain_rows_ is None)
+            ruleset = self._refined(ws, ruleset, queries=self.domain_rows_ is None,
+                                    max_cells=_REFINE_CELLS)
         ruleset.notes["fallback_clauses"] = len(fallback)
         if self.domain_rows_ is not None:
             ruleset.notes["enumerated_domain"] = self.domain_rows_

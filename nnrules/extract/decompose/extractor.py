@@ -123,19 +123,24 @@ class DecompositionalExtractor(Extractor):
         trace = Trace(classes, stack.n_hidden, self.schema_)
         return Workspace(stack, levels, labels, classes, budget, trace, seed)
 
-    def _refined(self, ws: Workspace, ruleset, queries: bool = True):
+    def _refined(self, ws: Workspace, ruleset, queries: bool = True,
+                 max_cells: int | None = None):
         """The decision list tuned on the training rows and ``refine_queries`` generated rows
         per training row (:func:`~nnrules.extract.decompose.refine.refine`, added conditions
         only on ``self._columns`` when set), support and confidence re-counted on the training
         rows; ``refinement_`` and ``notes["refined"]`` say what it did. It runs in what is left
         of ``max_seconds``; when that runs out mid-pass the changes so far are kept and the
         result marked partial. ``queries=False`` refines on the training rows only (an
-        enumerated input domain has no other rows)."""
+        enumerated input domain has no other rows); ``max_cells`` caps the pool's rows times
+        the list's rules (refine keeps a rows x rules matrix and copies of it), so a long list
+        gets fewer generated rows."""
         from nnrules.extract.decompose.refine import recount, refine
 
         X = ws.levels[0]
         pool, labels = X, ws.labels
         n = min(_REFINE_MAX_ROWS, int(round(self.refine_queries * len(X)))) if queries else 0
+        if max_cells is not None:
+            n = max(0, min(n, max_cells // max(1, len(ruleset.rules)) - len(X)))
         if n:
             from nnrules.extract.engines.sampling import QuerySampler
 
