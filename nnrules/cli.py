@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import Any
 
 from nnrules._cli.common import (  # noqa: F401 (re-exported: nnrules.cli.<name> as before)
@@ -48,7 +49,7 @@ from nnrules._cli.verbs import (  # noqa: F401
     cmd_extract,
     cmd_predict,
 )
-from nnrules.exceptions import NNRulesError
+from nnrules.exceptions import NNRulesError, NNRulesWarning
 
 __all__ = ["main"]
 
@@ -310,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     enabled = progress.ENABLED
     progress.ENABLED = enabled and not getattr(args, "quiet", False)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except NNRulesError as exc:
         if args.debug:
             raise
@@ -331,6 +334,14 @@ def main(argv: list[str] | None = None) -> int:
         progress.ENABLED = enabled
         if program:
             _quick_exit()
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """nnrules' own warnings as one ``warning: ...`` line on stderr (others as Python shows them)."""
+    if issubclass(category, NNRulesWarning):
+        print(f"warning: {_one_line(message)}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _quick_exit() -> None:

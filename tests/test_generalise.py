@@ -5,6 +5,7 @@ Each test failed before its fix. Fixtures: tests/fixtures/generalise/ (scripts/m
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,68 @@ def test_scaler_pipeline_white_box_methods_run_and_via_boxes_are_sound():
         P = rng.uniform(lo, hi, (200, 4))
         labels = np.asarray(network.predict(P))
         assert np.all(labels == boxes.outputs[k])
+
+
+# -- headers that differ from the expected names in case or surrounding spaces ---------------
+
+TAB = Path(__file__).parent / "fixtures" / "tabular"
+
+
+def _rewrite_header(src: Path, dst: Path, rename) -> None:
+    lines = src.read_text().splitlines(keepends=True)
+    head = lines[0].rstrip("\n").split(",")
+    dst.write_text(",".join(rename(h) if h != "target" else h for h in head) + "\n"
+                   + "".join(lines[1:]))
+
+
+def test_evaluate_and_extract_match_headers_ignoring_case_and_spaces(tmp_path, capsys):
+    from nnrules.cli import main
+
+    model = TAB / "iris.onnx"
+    assert main(["extract", str(model), "--data", str(TAB / "iris_train.csv"), "--target",
+                 "target", "--method", "tree", "--out", str(tmp_path / "t"), "--quiet"]) == 0
+    surrogate = tmp_path / "t" / "surrogate.json"
+    odd = tmp_path / "odd.csv"
+    _rewrite_header(TAB / "iris_test.csv", odd, lambda h: f" {h.upper()} ")
+    reports = []
+    for data in (TAB / "iris_test.csv", odd):
+        out = tmp_path / data.stem
+        assert main(["evaluate", str(surrogate), str(model), "--data", str(data), "--target",
+                     "target", "--out", str(out)]) == 0
+        reports.append(json.loads((out / "report.json").read_text()))
+    assert reports[0]["fidelity"] == reports[1]["fidelity"]
+    assert reports[0]["n_eval"] == reports[1]["n_eval"] == 45
+    err = capsys.readouterr().err
+    assert "warning: 'odd.csv': columns matched by name ignoring case" in err
+    assert "Traceback" not in err and "UserWarning" not in err
+    # Extraction from the odd header: the rules read the model's names.
+    assert main(["extract", str(model), "--data", str(odd), "--target", "target", "--method",
+                 "tree", "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    schema_names = [f["name"] for f in
+                    json.loads((tmp_path / "o" / "surrogate.json").read_text())["schema"]["features"]]
+    assert schema_names == [f["name"] for f in
+                            json.loads(surrogate.read_text())["schema"]["features"]]
+
+
+def test_loose_header_match_only_when_one_to_one(tmp_path):
+    import warnings
+
+    from nnrules.exceptions import ColumnsRenamedWarning, DataError
+    from nnrules.io.data import read_data
+
+    train = read_data(TAB / "iris_train.csv", target="target")
+    odd = tmp_path / "odd.csv"
+    _rewrite_header(TAB / "iris_test.csv", odd, lambda h: h.upper())
+    with pytest.warns(ColumnsRenamedWarning):
+        got = read_data(odd, target="target", schema=train.schema)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        want = read_data(TAB / "iris_test.csv", target="target", schema=train.schema)
+    assert np.array_equal(got.X, want.X) and got.schema.names == want.schema.names
+    # Two columns that would take one name: refused as before.
+    clash = tmp_path / "clash.csv"
+    first = train.schema.names[0]
+    _rewrite_header(TAB / "iris_test.csv", clash,
+                    lambda h: first.upper() if h == train.schema.names[1] else h)
+    with pytest.raises(DataError, match="do not match the schema"):
+        read_data(clash, target="target", schema=train.schema)
