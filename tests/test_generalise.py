@@ -123,3 +123,34 @@ def test_loose_header_match_only_when_one_to_one(tmp_path):
                     lambda h: first.upper() if h == train.schema.names[1] else h)
     with pytest.raises(DataError, match="do not match the schema"):
         read_data(clash, target="target", schema=train.schema)
+
+
+# -- evaluation rows holding a category the extraction rows never held ----------------------
+
+
+def test_unseen_category_refused_with_the_way_out_or_dropped_and_counted(tmp_path):
+    from nnrules.cli import main
+    from nnrules.exceptions import DataError
+    from nnrules.io.data import read_data
+
+    full = Path(__file__).parent / "fixtures" / "pipeline_census.csv"
+    model = full.with_suffix(".onnx")
+    lines = full.read_text().splitlines(keepends=True)
+    train = tmp_path / "train.csv"
+    train.write_text("".join(ln for ln in lines if "Never-worked" not in ln))
+    n_unseen = sum("Never-worked" in ln for ln in lines)
+    assert n_unseen > 0
+    schema = read_data(train, target="income").schema
+    with pytest.raises(DataError, match=rf"'Never-worked'\] \(on {n_unseen} rows\).*--drop-invalid"):
+        read_data(full, target="income", schema=schema)
+    kept = read_data(full, target="income", schema=schema, drop_invalid=True)
+    assert kept.n_dropped == n_unseen and kept.n_samples == len(lines) - 1 - n_unseen
+    out = tmp_path / "t"
+    assert main(["extract", str(model), "--data", str(train), "--target", "income", "--method",
+                 "tree", "--out", str(out), "--quiet"]) == 0
+    assert main(["evaluate", str(out / "surrogate.json"), str(model), "--data", str(full),
+                 "--target", "income", "--out", str(tmp_path / "e")]) == 1
+    assert main(["evaluate", str(out / "surrogate.json"), str(model), "--data", str(full),
+                 "--target", "income", "--drop-invalid", "--out", str(tmp_path / "e")]) == 0
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert report["n_eval"] == len(lines) - 1 - n_unseen

@@ -255,11 +255,14 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
         cats = feat.categories if feat is not None else tuple(sorted(distinct))
         lookup = {c: float(i) for i, c in enumerate(cats)}
         unseen = sorted(v for v in distinct if v not in lookup)
-        if unseen:
+        if unseen and not drop_invalid:
+            n_rows = sum(v in unseen for v in values)
             raise DataError(
-                f"{name!r}: column {col_name!r} has categories {unseen[:5]} that the schema does not "
-                f"know; known: {list(cats)}. Add them to the schema's 'categories' (the model "
-                "must accept them too)."
+                f"{name!r}: column {col_name!r} has categories {unseen[:5]} (on {n_rows} rows) "
+                f"that the schema does not know; known: {list(cats)}. A surrogate extracted "
+                "without them cannot answer there: drop those rows with drop_invalid=True "
+                "(CLI --drop-invalid), or extract again on data that holds them (or a schema "
+                "whose 'categories' list them; the model must accept them too)."
             )
         values_by_column.append(np.fromiter((lookup.get(v, np.nan) if v in distinct else np.nan
                                              for v in values), dtype=np.float64, count=len(values)))
