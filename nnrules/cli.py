@@ -10,6 +10,7 @@ atomically. Every error a user can cause ends in one line on stderr and a non-ze
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from typing import Any
@@ -337,8 +338,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """nnrules' own warnings as one ``warning: ...`` line on stderr (others as Python shows them)."""
-    if issubclass(category, NNRulesWarning):
+    """nnrules' own warnings (and UserWarnings raised in its code) as one ``warning: ...`` line on
+    stderr; others as Python shows them."""
+    if issubclass(category, NNRulesWarning) or (
+            issubclass(category, UserWarning) and f"{os.sep}nnrules{os.sep}" in str(filename)):
         print(f"warning: {_one_line(message)}", file=sys.stderr)
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))

@@ -154,3 +154,90 @@ def test_unseen_category_refused_with_the_way_out_or_dropped_and_counted(tmp_pat
                  "--target", "income", "--drop-invalid", "--out", str(tmp_path / "e")]) == 0
     report = json.loads((tmp_path / "e" / "report.json").read_text())
     assert report["n_eval"] == len(lines) - 1 - n_unseen
+    # The dropped rows are counted in the report (streamed and whole-file reading alike).
+    assert report["data"]["invalid_dropped"] == n_unseen
+    assert any(f"{n_unseen} rows of 'pipeline_census.csv' were dropped" in w
+               for w in report["warnings"])
+    assert main(["evaluate", str(out / "surrogate.json"), str(model), "--data", str(full),
+                 "--target", "income", "--drop-invalid", "--sep", ",",
+                 "--out", str(tmp_path / "w")]) == 0
+    whole = json.loads((tmp_path / "w" / "report.json").read_text())
+    assert whole["data"]["invalid_dropped"] == n_unseen
+    assert whole["fidelity"] == report["fidelity"] and whole["n_eval"] == report["n_eval"]
+
+
+# -- a classifier exported without its softmax (raw logits) ---------------------------------
+
+
+def _logits_model(path: Path, width: int = 2, n_in: int = 4, seed: int = 0) -> None:
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(seed)
+    W1 = numpy_helper.from_array(rng.normal(size=(n_in, 6)).astype(np.float32), "W1")
+    b1 = numpy_helper.from_array(rng.normal(size=6).astype(np.float32), "b1")
+    W2 = numpy_helper.from_array(rng.normal(size=(6, width)).astype(np.float32), "W2")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"]),
+         helper.make_node("Relu", ["h"], ["r"]),
+         helper.make_node("MatMul", ["r", "W2"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", n_in])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", width])], [W1, b1, W2])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+def test_raw_logits_read_as_a_classifier_with_a_warning(tmp_path):
+    import nnrules
+    from nnrules.exceptions import NNRulesWarning
+
+    path = tmp_path / "logits.onnx"
+    _logits_model(path, width=3)
+    with pytest.warns(NNRulesWarning, match="no softmax or sigmoid"):
+        net = nnrules.load(path)
+    assert net.task == "classification" and list(net.classes_) == [0, 1, 2]
+    X = np.random.default_rng(1).normal(size=(300, 4))
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    raw = sess.run(None, {"x": X.astype(np.float32)})[0]
+    assert np.array_equal(net.predict(X), raw.argmax(axis=1))
+    np.testing.assert_allclose(net.logits(X), raw, rtol=1e-6)
+    assert len(set(net.predict(X).tolist())) > 1
+    # Regression when the caller says so; one output column stays a regression.
+    reg = nnrules.load(path, task="regression")
+    assert reg.task == "regression" and reg.predict(X).shape == (300, 3)
+    one = tmp_path / "one.onnx"
+    _logits_model(one, width=1)
+    assert nnrules.load(one).task == "regression"
+
+
+def test_raw_logits_white_box_and_cli_fidelity(tmp_path, capsys):
+    import warnings
+
+    import nnrules
+    from nnrules.cli import main
+
+    path = tmp_path / "logits.onnx"
+    _logits_model(path, width=2, seed=3)
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = nnrules.load(path)
+        # VIA reads the logits (it failed with "Logits are unavailable" even with task= given).
+        boxes = nnrules.VIAExtractor(net, max_verifications=200, random_state=0).fit(X).surrogate_
+    for k in range(boxes.n_boxes):
+        P = rng.uniform(boxes.lower[k], boxes.upper[k], (100, 4))
+        assert np.all(net.predict(P) == boxes.outputs[k])
+    y = net.predict(X)
+    for name, rows in (("train.csv", X[:300]), ("test.csv", X[300:])):
+        labels = y[:300] if name == "train.csv" else y[300:]
+        (tmp_path / name).write_text("a,b,c,d,target\n" + "".join(
+            ",".join(repr(float(v)) for v in r) + f",{int(t)}\n" for r, t in zip(rows, labels)))
+    assert main(["extract", str(path), "--data", str(tmp_path / "train.csv"), "--eval",
+                 str(tmp_path / "test.csv"), "--target", "target", "--method", "tree",
+                 "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["task"] == "classification"
+    surrogate = nnrules.io.serialize.load(tmp_path / "o" / "surrogate.json")
+    assert report["fidelity"] == np.mean(surrogate.predict(X[300:]) == y[300:])
+    assert "warning: 'logits.onnx' has no softmax or sigmoid" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -23,11 +24,12 @@ import onnxruntime as ort
 from nnrules.exceptions import (
     DataError,
     ModelLoadError,
+    NNRulesWarning,
     OracleError,
     ParameterError,
     UnsupportedModelError,
 )
-from nnrules.io.heads import infer_head
+from nnrules.io.heads import Head, infer_head
 from nnrules.io.model_load import N_THREADS, _session, _short, read_model  # noqa: F401
 from nnrules.io.probe import run_batched
 from nnrules.io.safety import MAX_ELEMENTS, STANDARD_DOMAINS
@@ -86,6 +88,17 @@ class Network:
                 f"or None. Got {task!r} instead."
             )
         self.task: Literal["classification", "regression"] = task or self._head.task
+        if task == "classification" and self._head.kind == "values":
+            # No head in the graph and the caller says classifier: its outputs are the logits.
+            self._head = Head("classification", self._head.score, "raw", self._head.score, None)
+        elif task == "regression" and self._head.guessed:
+            self._head = Head("regression", self._head.score, "values", None, None)
+        elif task is None and self._head.guessed:
+            warnings.warn(
+                f"{path.name!r} has no softmax or sigmoid: its {self.outputs[0].shape[-1]} "
+                f"outputs ({self.outputs[0].name!r}) are read as class scores (logits; the "
+                "class is the largest). If they are regression values, load with "
+                "task='regression' (CLI --task regression).", NNRulesWarning, stacklevel=3)
         self._sessions: dict[tuple[str, ...], tuple[ort.InferenceSession, onnx.ModelProto]] = {}
         self._base_session = self._session_for(self._extra_outputs(()))
         self.session = self._base_session
