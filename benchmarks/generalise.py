@@ -2,7 +2,8 @@
 
 For MONK-1/2/3 (one-hot), iris, wine, breast cancer, digits and Tomita, train new networks in a
 temporary folder (``generalise_nets.py``: other seeds and widths; PyTorch TorchScript and dynamo
-exporters, skl2onnx ``MLPClassifier`` with and without ZipMap), then run every applicable method
+exporters, with and without the softmax, skl2onnx ``MLPClassifier`` behind a ``StandardScaler``,
+with and without ZipMap), then run every applicable method
 through the CLI as a user would (``nnrules extract``, ``evaluate``, ``predict``, ``export``)
 and check:
 
@@ -506,12 +507,14 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     data = args.data or (["iris", "monk3", "tomita4"] if QUICK else
                          ["monk3", "iris", "tomita4", "monk1", "monk2", "wine", "breast_cancer",
-                          "tomita5", "digits"])
+                          "tomita5", "digits", "breast_cancer_logits"])
     results.mkdir(exist_ok=True)
     for name in data:
         print(f"== {name}", flush=True)
         if name.startswith("monk"):
             nets = g.monk_nets(int(name[-1]), work / "nets")
+        elif name.endswith("_logits"):
+            nets = g.logits_nets(name[: -len("_logits")], work / "nets")
         elif name.startswith("tomita"):
             nets = g.tomita_nets(int(name[6:]), work / "nets")
         else:
@@ -532,10 +535,11 @@ def main() -> None:
             for c in CHECKS:
                 if c["network"] == net.name and c["data"] == net.data and c["status"] != "ok":
                     print(f"   variant {c['check']}: {c['status']} {c['reason'][:150]}")
-        write_table(table, time.perf_counter() - t0)  # so far
-        if args.rows:
-            args.rows.write_text(json.dumps({"rows": ROWS, "checks": CHECKS,
-                                             "seconds": time.perf_counter() - t0}, default=str))
+            write_table(table, time.perf_counter() - t0)  # so far, after every network
+            if args.rows:
+                args.rows.write_text(json.dumps({"rows": ROWS, "checks": CHECKS,
+                                                 "seconds": time.perf_counter() - t0},
+                                                default=str))
     print(f"wrote {table} (networks in {work})")
 
 

@@ -62,8 +62,9 @@ def _names(path: Path, names) -> None:
 
 
 class _MLP(torch.nn.Module):
-    def __init__(self, mean, std, sizes, n_out):
+    def __init__(self, mean, std, sizes, n_out, softmax: bool = True):
         super().__init__()
+        self.softmax = softmax
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
         layers, width = [], len(mean)
@@ -74,7 +75,8 @@ class _MLP(torch.nn.Module):
         self.body = torch.nn.Sequential(*layers)
 
     def forward(self, x):
-        return torch.softmax(self.body((x - self.mean) / self.std), dim=1)
+        z = self.body((x - self.mean) / self.std)
+        return torch.softmax(z, dim=1) if self.softmax else z  # logits: CrossEntropyLoss style
 
 
 def _train_torch(X, y, sizes, seed, epochs=300, weight_decay=1e-4):
@@ -89,6 +91,28 @@ def _train_torch(X, y, sizes, seed, epochs=300, weight_decay=1e-4):
         torch.nn.functional.nll_loss(torch.log(net(xt) + 1e-9), yt).backward()
         opt.step()
     return net.eval()
+
+
+def logits_nets(name: str, out: Path, split_seed: int = 1) -> list[Net]:
+    """Classifiers exported without their softmax (raw logits), TorchScript and dynamo."""
+    sp = tabular_split(name, random_state=split_seed)
+    folder = out / f"{name}_logits"
+    folder.mkdir(parents=True, exist_ok=True)
+    train, test = folder / "train.csv", folder / "test.csv"
+    write_csv(train, sp.feature_names, sp.X_train, sp.y_train)
+    write_csv(test, sp.feature_names, sp.X_test, sp.y_test)
+    nets = []
+    for sizes, seed, dynamo in (((10,), 4, False), ((12, 6), 5, True)):
+        exporter = "dynamo" if dynamo else "torchscript"
+        path = folder / f"logits_{exporter}_{'-'.join(map(str, sizes))}_s{seed}.onnx"
+        if not path.exists():
+            net = _train_torch(sp.X_train, sp.y_train, sizes, seed)
+            net.softmax = False
+            _export_torch(net, sp.X_train.shape[1], path, dynamo)
+            _names(path, sp.feature_names)
+        nets.append(Net(f"{name}_logits", path.stem, exporter + ", no softmax", path, train,
+                        test, sizes, True))
+    return nets
 
 
 def _export_torch(net, d: int, path: Path, dynamo: bool) -> None:
