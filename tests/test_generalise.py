@@ -241,3 +241,58 @@ def test_raw_logits_white_box_and_cli_fidelity(tmp_path, capsys):
     surrogate = nnrules.io.serialize.load(tmp_path / "o" / "surrogate.json")
     assert report["fidelity"] == np.mean(surrogate.predict(X[300:]) == y[300:])
     assert "warning: 'logits.onnx' has no softmax or sigmoid" in capsys.readouterr().err
+
+
+# -- models exported with a fixed batch size (no dynamic batch axis) -------------------------
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fixed_batch_table_model_answers_every_row(tmp_path, batch):
+    import nnrules
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nnrules.exceptions import NNRulesWarning
+
+    rng = np.random.default_rng(0)
+    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["z"]),
+         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 4])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [batch, 3])], [W])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "fixed.onnx"
+    onnx.save(model, str(path))
+    with pytest.warns(NNRulesWarning, match=f"fixed batch of {batch}"):
+        net = nnrules.load(path)
+    X = rng.normal(size=(7, 4))
+    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    assert np.array_equal(net.predict(X), want)
+    assert net.scores(X).shape == (7, 3) and np.array_equal(net.predict(X[:1]), want[:1])
+    tree = nnrules.TreeExtractor(net, max_leaves=4, random_state=0).fit(
+        rng.normal(size=(60, 4))).surrogate_
+    assert tree.predict(X).shape == (7,)
+
+
+def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path):
+    import warnings
+
+    import nnrules
+    from nnrules.surrogates.automaton import equivalent
+
+    fix = Path(__file__).parent / "fixtures" / "tomita"
+    model = onnx.load(str(fix / "tomita4_gru.onnx"))
+    dim = model.graph.input[0].type.tensor_type.shape.dim[0]  # batch-first GRU
+    dim.Clear()
+    dim.dim_value = 1
+    path = tmp_path / "fixed.onnx"
+    onnx.save(model, str(path))
+    strings = [s for s in (fix / "tomita4_train.txt").read_text().split() if s][:200]
+    automata = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for p in (fix / "tomita4_gru.onnx", path):
+            ex = nnrules.AutomatonExtractor(nnrules.load(p), random_state=0)
+            automata.append(ex.fit(strings, alphabet="01").surrogate_)
+    assert equivalent(automata[0], automata[1])
