@@ -490,11 +490,15 @@ def main() -> None:
     table = args.table or results / "generalise.md"
     if args.combine:
         seconds = 0.0
-        for path in args.combine:
+        rows: dict[tuple, dict] = {}
+        checks: dict[tuple, dict] = {}
+        for path in args.combine:  # a later run's row replaces an earlier one's
             raw = json.loads(path.read_text())
-            ROWS.extend(raw["rows"])
-            CHECKS.extend(raw["checks"])
+            rows.update({(r["data"], r["network"], r["method"]): r for r in raw["rows"]})
+            checks.update({(c["data"], c["network"], c["check"]): c for c in raw["checks"]})
             seconds += raw["seconds"]
+        ROWS.extend(rows.values())
+        CHECKS.extend(checks.values())
         write_table(table, seconds)
         return
     methods_wanted = tuple(args.methods or TABLE_METHODS)

@@ -296,3 +296,25 @@ def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path):
             ex = nnrules.AutomatonExtractor(nnrules.load(p), random_state=0)
             automata.append(ex.fit(strings, alphabet="01").surrogate_)
     assert equivalent(automata[0], automata[1])
+
+
+# -- a one-hot category the extraction rows never held --------------------------------------
+
+
+def test_unseen_one_hot_category_is_outside_the_domain():
+    """MONK-3 extraction rows without a5 = 4; the 108 domain rows with a5 = 4 lie outside."""
+    from nnrules.datasets import load_monk, monk_attributes
+    from nnrules.schema import FeatureSchema
+
+    d = load_monk(3)
+    col = d.feature_names.index("a5_4")
+    keep = d.X_train[:, col] == 0
+    schema = FeatureSchema.infer(d.X_train[keep], d.feature_names)
+    assert [f.kind for f in schema.features] == ["onehot"] * 17
+    mask, counts = schema.outside_domain(d.X_test)
+    A = monk_attributes()
+    assert np.array_equal(mask, A[:, 4] == 4) and counts == {"a5_4": 108}
+    # Seen categories only: nothing outside (both code paths: rows and columns).
+    assert not schema.outside_domain(d.X_test[A[:, 4] != 4])[0].any()
+    assert not schema.outside_domain(np.asfortranarray(d.X_test[A[:, 4] != 4]))[0].any()
+    assert np.array_equal(schema.outside_domain(np.asfortranarray(d.X_test))[0], A[:, 4] == 4)
