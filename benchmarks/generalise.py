@@ -421,14 +421,16 @@ def write_table(path: Path, seconds: float) -> None:
              f"Command (repository root): `{COMMAND}`" + (" --quick" if QUICK else ""), "",
              "Networks trained by the script in a temporary folder (never committed): other "
              "seeds, widths and data splits than the committed fixtures; exporters PyTorch "
-             "TorchScript (`dynamo=False`), PyTorch dynamo, skl2onnx `MLPClassifier` (tabular: "
-             "behind a `StandardScaler`; iris and wine with ZipMap). Every method through the "
+             "TorchScript (`dynamo=False`), PyTorch dynamo (with a softmax; `*_logits`: without "
+             "one, raw logits), skl2onnx `MLPClassifier` (tabular: behind a `StandardScaler`; "
+             "iris and wine with ZipMap). Every method through the "
              "CLI (`extract --eval`, `export --to python/onnx`, `predict`, `evaluate`). "
              "Fidelity: held-out rows (MONK: the 432 rows; Tomita: strings of length 13-24). "
              "\"recomputed\": the network run by onnxruntime in the script and the surrogate "
              "by its exported Python module (no nnrules code). Budgets: "
              + ", ".join(f"{m} `{' '.join(p)}`" for m, p in PARAMS.items())
-             + f". Whole run {seconds:.0f} s on the shared 2-core machine.", "",
+             + f"; deepred not run on digits. Whole run {seconds:.0f} s of wall time on the "
+             "shared, loaded 2-core machine.", "",
              ("| data | network | exporter | method | fidelity | recomputed | seconds | status |"
               " notes |"), "|---|---|---|---|---:|---:|---:|---|---|"]
     for r in ROWS:
