@@ -512,8 +512,8 @@ def main_setiono_cv(german: bool = False, mofn: bool = False) -> None:
             {"queries": 32, "max_leaves": 16}]
     datasets = ("breast_cancer", "credit")
     if german:
-        grid = [{}, {"mofn": False}, {"clustering": "kmeans"}, {"max_clusters": 8},
-                {"oblique": True}, {"method": "tree"}, {"method": "eclaire"}]
+        grid = [{}, {"state_labels": "centres"}, {"max_clusters": 6}, {"max_clusters": 8},
+                {"mofn": False}, {"oblique": True}, {"method": "tree"}, {"method": "eclaire"}]
         datasets = ("german",)
     if mofn:
         grid = [{}, {"mofn": False}, {"_margin": 0.0}, {"_margin": 0.02}, {"_margin": 0.03},
