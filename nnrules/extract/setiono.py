@@ -57,10 +57,14 @@ from nnrules.extract.decompose.setiono_rules import (
     minimise_on_domain,
 )
 from nnrules.extract.decompose.setiono_select import final_rules
-from nnrules.extract.decompose.state_labels import network_labels, table_lookup
+from nnrules.extract.decompose.state_labels import (
+    hidden_clauses,
+    network_labels,
+    table_lookup,
+)
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
-from nnrules.surrogates.rules import Condition, RuleSet
+from nnrules.surrogates.rules import RuleSet
 
 __all__ = ["SetionoExtractor"]
 
@@ -404,9 +408,8 @@ class SetionoExtractor(DecompositionalExtractor):
             Hc[:, j] = np.asarray(net.clusters[j].centres)[D[:, a]]
         cls = net.classes_of_hidden(Hc) if len(D) else np.zeros(0, dtype=np.int64)
         how, relabelled = self.state_labels, 0
-        if how == "auto":
-            how = "network" if any(r.startswith("cluster:") for r in self._reasons) else \
-                "centres"
+        if how == "auto":  # the network's labels when the clustering missed the tolerance
+            how = ("centres", "network")[any(r.startswith("cluster:") for r in self._reasons)]
         if how == "network":
             cls, relabelled = network_labels(D, cls, observed, labels, len(ws.classes))
         self.table_ = {"units": units, "states": D, "classes": cls, "complete": complete,
@@ -419,20 +422,8 @@ class SetionoExtractor(DecompositionalExtractor):
         counts = np.bincount(labels, minlength=len(ws.classes))
         default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k)) if covers else \
             int(np.argmax(counts))
-        hidden_rules = []
-        for k in sorted(covers):
-            if k == default:
-                continue
-            for cube in covers[k]:
-                clause = []
-                for a, j in enumerate(units):
-                    lo, hi = min(cube[a]), max(cube[a])
-                    b = net.clusters[j].boundaries
-                    if lo > 0:
-                        clause.append(Condition(j, ">", b[lo - 1]))
-                    if hi < sizes[a] - 1:
-                        clause.append(Condition(j, "<=", b[hi]))
-                hidden_rules.append((tuple(clause), k))
+        hidden_rules = hidden_clauses(covers, default, units,
+                                      [net.clusters[j].boundaries for j in units])
         self.hidden_rules_ = hidden_rules
         self.hidden_default_ = default
         H = net.hidden(X)

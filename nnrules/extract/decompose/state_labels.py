@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["network_labels", "table_lookup"]
+from nnrules.surrogates.rules import Condition
+
+__all__ = ["hidden_clauses", "network_labels", "table_lookup"]
 
 
 def _index(D: np.ndarray, states: np.ndarray) -> np.ndarray:
@@ -65,3 +67,25 @@ def table_lookup(D: np.ndarray, classes: np.ndarray, states: np.ndarray,
     """The table's class for each row of ``states``; ``fallback`` where it holds none."""
     where = _index(D, states)
     return np.where(where >= 0, np.asarray(classes)[np.maximum(where, 0)], fallback)
+
+
+def hidden_clauses(covers: dict, default: int, units: list[int],
+                   boundaries: list[tuple[float, ...]]) -> list[tuple[tuple, int]]:
+    """The table's DNF as clauses on the hidden activations: each cube of ``covers[k]`` (a
+    set of cluster indices per kept unit, an interval) as conditions ``h[j] > b`` /
+    ``h[j] <= b`` on the cluster boundaries, with class ``k``; the default class's cubes are
+    left out (it is the else)."""
+    out = []
+    for k in sorted(covers):
+        if k == default:
+            continue
+        for cube in covers[k]:
+            clause = []
+            for a, j in enumerate(units):
+                lo, hi, b = min(cube[a]), max(cube[a]), boundaries[a]
+                if lo > 0:
+                    clause.append(Condition(j, ">", b[lo - 1]))
+                if hi < len(b):
+                    clause.append(Condition(j, "<=", b[hi]))
+            out.append((tuple(clause), k))
+    return out
