@@ -190,6 +190,10 @@ def main_table() -> None:
              "min_samples_leaf=0.01, min_support=1, "
              "beam=256, one tree per hidden unit (all rows, unit_columns=32, n_bins=64 above "
              "4,000 rows), RxREN pruning (tolerance 0.01), relabel, generalise=0.05, "
+             "max_domain=100000 (a discrete input domain of at most 100,000 points is "
+             "enumerated and labelled by the network: MONK-2's 432), fallback=1 (input "
+             "clauses learned directly for output clauses that substitution leaves short), "
+             "per_class, drop=True, merge=False (eclaire's final pass), "
              "max_terms=2000, max_seconds=120; `cred` as deepred without pruning; `trepan` "
              f"n_queries=2000. `eclaire@N` is eclaire with max_rules=N (the goal's size; "
              f"{SIZED}) and `tree@N` CART with N leaves.", ""]
