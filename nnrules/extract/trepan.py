@@ -141,7 +141,7 @@ class TrepanExtractor(Extractor):
         "min_gain_ratio": Interval(float, 0.0, None),
         "min_real": Interval(int, 0, None),
         "n_queries": Interval(int, 0, None, allow_none=True),
-        "sampler": Options(METHODS),
+        "sampler": Options((*METHODS, "neighbour")),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
@@ -248,8 +248,13 @@ class TrepanExtractor(Extractor):
         self._labels = oracle.as_index(self._network_labels(X))
         self._n_classes = len(oracle.classes)
         self._budget = np.inf if self.n_queries is None else int(self.n_queries)
-        self._sampler = QuerySampler(self.schema_, X, method=self.sampler, random_state=rng,
-                                     validate=False)  # _fit validated X
+        if self.sampler == "neighbour":
+            from nnrules.extract.engines.neighbours import NeighbourSampler
+
+            self._sampler = NeighbourSampler(self.schema_, X, random_state=rng, validate=False)
+        else:
+            self._sampler = QuerySampler(self.schema_, X, method=self.sampler,
+                                         random_state=rng, validate=False)  # _fit validated X
         kinds = tuple(f.kind for f in self.schema_.features)
         self._kinds = kinds
         self._categories = {
