@@ -13,7 +13,7 @@ Options used to choose defaults and to try variants (results printed, not writte
 ``--validation`` (the networks learn 75% of the training rows and the extraction uses the same
 75%; fidelity is scored on the other 25%, rows the networks never saw, like the held-out rows,
 which are not touched), ``--curves`` (skip ``prune=EPS``), ``--weighting uniform|reach``,
-``--cost tree|rules``, ``--grow N`` (TREPAN's curve starts from N leaves), ``--no-mofn``
+``--cost tree|rules`` (``prune_cost``), ``--grow N`` (TREPAN's curve starts from N leaves), ``--no-mofn``
 (TREPAN with single-condition tests).
 
 Networks and data as ``benchmarks/simplify.py`` (three scikit-learn MLPs per data set, seeds
@@ -64,6 +64,8 @@ for _i, _a in enumerate(sys.argv):
     if _a == "--trepan":
         _k, _v = sys.argv[_i + 1].split("=", 1)
         TREPAN[_k] = next((f(_v) for f in (int, float) if _is(f, _v)), _v)
+if "--cost" in sys.argv:  # the same as --trepan prune_cost=...
+    TREPAN["prune_cost"] = sys.argv[sys.argv.index("--cost") + 1]
 if TREPAN:
     SECTION += " (TREPAN " + ", ".join(f"{k}={v}" for k, v in TREPAN.items()) + ")"
 # --grow N: TREPAN's curve starts from a tree of N leaves (default: the data set's budget).
@@ -188,10 +190,6 @@ def main() -> None:
     names = ["breast_cancer", "wine", "digits"] + (["german"] if german else [])
     if "--only" in sys.argv:
         names = [sys.argv[sys.argv.index("--only") + 1]]
-    if "--cost" in sys.argv:
-        from nnrules.extract import trepan
-
-        trepan.PATH_COST = sys.argv[sys.argv.index("--cost") + 1]
     if "--weighting" in sys.argv:
         from nnrules.extract import trepan
 
