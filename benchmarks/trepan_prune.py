@@ -106,8 +106,9 @@ def _run(name, german):
 
         start = time.perf_counter()
         ex = TrepanExtractor(net.predict, max_leaves=GROW.get(name, BUDGET[name]),
-                             max_literals=10**9, mofn="--no-mofn" not in sys.argv,
-                             random_state=0).fit(X, feature_names=names)
+                             max_literals=10**9, **{"mofn": "--no-mofn" not in sys.argv,
+                                                    **TREPAN}, random_state=0).fit(
+            X, feature_names=names)
         full = ex.surrogate_
         trepan = [(_literals(full), fid(full), "full")]
         trepan += [(_literals(p.tree), fid(p.tree), "path") for p in ex.pruning_path_]
