@@ -10,6 +10,7 @@ schemas, never extractors.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from nnrules.exceptions import DataError
 from nnrules.surrogates.base import plain
 
 __all__ = [
-    "check_labels", "is_network", "map_labels", "outside_domain", "same_labels",
+    "DomainCount", "check_labels", "is_network", "map_labels", "outside_domain", "same_labels",
     "unnamed_model",
 ]
 
@@ -98,32 +99,82 @@ def unnamed_model(oracle: Any, X: Any) -> bool:
     return network.feature_names is None and shape is not None and len(shape) == 2
 
 
+@dataclass
+class DomainCount:
+    """Rows outside the domain a surrogate was extracted on (its schema: kinds and observed
+    bounds), over one array or many batches: the one count behind the in-memory report, the
+    batched report and the CLI's ``predict`` warning.
+
+    ``add(schema, X)`` counts a batch; ``+`` merges counts made apart (batches on Dask);
+    :meth:`warning` and :meth:`entry` say it, features in the order
+    ``FeatureSchema.outside_domain`` lists them (columns, then one-hot groups).
+    """
+
+    n: int = 0                                      # rows counted
+    rows: int = 0                                   # of which outside the domain
+    features: dict = field(default_factory=dict)    # feature or one-hot group -> such rows
+
+    def add(self, schema: Any, X: Any) -> None:
+        """Count the rows of ``X`` (nothing outside when there is no schema, for sequences,
+        or when the rows do not fit the schema: predicting on them says so)."""
+        self.n += len(X)
+        if schema is None or hasattr(X, "tokens") or not hasattr(schema, "outside_domain"):
+            return
+        try:
+            mask, features = schema.outside_domain(X)
+        except (TypeError, ValueError):
+            return
+        self.rows += int(mask.sum())
+        for name, m in features.items():
+            self.features[name] = self.features.get(name, 0) + m
+
+    def __add__(self, other: DomainCount) -> DomainCount:
+        features = dict(self.features)
+        for name, m in other.features.items():
+            features[name] = features.get(name, 0) + m
+        return DomainCount(self.n + other.n, self.rows + other.rows, features)
+
+    def ordered(self, schema: Any) -> dict:
+        """``features`` as ``schema.outside_domain`` lists them: columns, then groups."""
+        names = list(getattr(schema, "names", ()))
+        groups = list(getattr(schema, "groups", {}) or {})
+        position = {name: j for j, name in enumerate(names)}
+        position.update({g: len(names) + k for k, g in enumerate(groups)})
+        end = len(position)
+        return {k: self.features[k] for k in sorted(self.features,
+                                                    key=lambda k: position.get(k, end))}
+
+    def warning(self, data_name: str, schema: Any) -> str:
+        """The one warning for rows outside the domain (when :attr:`rows` > 0)."""
+        features = self.ordered(schema)
+        shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
+                          for name, m in list(features.items())[:8])
+        more = f" and {len(features) - 8} more" if len(features) > 8 else ""
+        return (
+            f"{self.rows} of {self.n} rows of {data_name!r} lie outside the domain the "
+            f"surrogate was extracted on (values beyond the extraction data's bounds or kinds: "
+            f"{shown}{more}). The surrogate was not fitted there; read its answers on those "
+            "rows with care, or extract on data that covers them."
+        )
+
+    def entry(self, schema: Any) -> dict:
+        """``{"outside_domain": {"rows": k, "features": {name: rows}}}`` for a report's
+        ``data``; ``{}`` when no row is outside."""
+        if not self.rows:
+            return {}
+        return {"outside_domain": {"rows": self.rows, "features": self.ordered(schema)}}
+
+
 def outside_domain(surrogate: Any, X: Any, data: Any, data_name: str,
-                    warnings: list[str]) -> dict:
+                   warnings: list[str]) -> dict:
     """``{"outside_domain": {"rows": k, "features": {name: rows}}}`` for evaluation rows outside
-    the domain the surrogate was extracted on (its schema: kinds and observed bounds), with a
-    warning; ``{}`` when every row is inside or there is no schema to compare with."""
-    if hasattr(X, "tokens"):
-        return {}
+    the domain the surrogate was extracted on (its schema, else the data's), with a warning
+    (see :class:`DomainCount`); ``{}`` when every row is inside or there is no schema."""
     schema = getattr(surrogate, "schema", None)
     if schema is None and data is not None:
-        schema = data.schema
-    if schema is None or not hasattr(schema, "outside_domain"):
-        return {}
-    try:
-        mask, counts = schema.outside_domain(X)
-    except (TypeError, ValueError):  # rows that do not fit the schema: predict says so
-        return {}
-    k = int(mask.sum())
-    if k == 0:
-        return {}
-    shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
-                      for name, m in list(counts.items())[:8])
-    more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
-    warnings.append(
-        f"{k} of {len(mask)} rows of {data_name!r} lie outside the domain the surrogate was "
-        f"extracted on (values beyond the extraction data's bounds or kinds: {shown}{more}). "
-        "The surrogate was not fitted there; read its answers on those rows with care, or "
-        "extract on data that covers them."
-    )
-    return {"outside_domain": {"rows": k, "features": counts}}
+        schema = getattr(data, "schema", None)
+    count = DomainCount()
+    count.add(schema, X)
+    if count.rows:
+        warnings.append(count.warning(data_name, schema))
+    return count.entry(schema)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from nnrules.evaluation_checks import DomainCount
 from nnrules.exceptions import DataError
 from nnrules.fidelity import (
     FidelityReport,
@@ -53,8 +54,7 @@ class Counts:
     true: list = field(default_factory=list)
     details: dict | None = None                     # report_details of the first batch
     details_rows: int = 0
-    outside: int = 0                                # rows outside the surrogate's domain
-    outside_features: dict = field(default_factory=dict)  # feature -> such rows
+    domain: DomainCount = field(default_factory=DomainCount)  # rows outside the domain
     true_labels: set = field(default_factory=set)   # distinct true labels (classification)
 
     def __add__(self, other: Counts) -> Counts:
@@ -68,14 +68,11 @@ class Counts:
             correct = ([a + b for a, b in zip(correct, other.correct)] if correct is not None
                        else list(other.correct))
         first = self if self.details is not None else other
-        features = dict(self.outside_features)
-        for k, v in other.outside_features.items():
-            features[k] = features.get(k, 0) + v
         return Counts(self.task, self.n + other.n, self.agree + other.agree, labels, correct,
                       self.seen + other.seen, self.reference + other.reference,
                       self.predicted + other.predicted, self.true + other.true,
-                      first.details, first.details_rows, self.outside + other.outside,
-                      features, self.true_labels | other.true_labels)
+                      first.details, first.details_rows, self.domain + other.domain,
+                      self.true_labels | other.true_labels)
 
 
 def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
@@ -96,13 +93,7 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
     c = Counts(task, n=len(X))
     if train_hashes is not None and len(X):
         c.seen = count_members(row_hashes(X), train_hashes)
-    schema = getattr(surrogate, "schema", None)
-    if schema is not None and hasattr(schema, "outside_domain"):
-        try:
-            mask, features = schema.outside_domain(X)
-        except (TypeError, ValueError):  # rows that do not fit the schema: predict says so
-            mask, features = np.zeros(0, dtype=bool), {}
-        c.outside, c.outside_features = int(mask.sum()), dict(features)
+    c.domain.add(getattr(surrogate, "schema", None), X)
     if task == "classification":
         agree = reference == predicted
         c.agree = int(np.sum(agree))
@@ -161,21 +152,10 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
             f"{seen} of the {n} evaluation rows were also used for extraction: this fidelity is "
             "optimistic. Pass held-out rows kept apart from extraction for an honest figure."
         )
-    outside = {}
-    if counts.outside:
-        counts.outside_features = _in_column_order(counts.outside_features, surrogate)
-        shown = ", ".join(f"{name} ({m} row{'s' if m > 1 else ''})"
-                          for name, m in list(counts.outside_features.items())[:8])
-        more = (f" and {len(counts.outside_features) - 8} more"
-                if len(counts.outside_features) > 8 else "")
-        warnings.append(
-            f"{counts.outside} of {n} rows of {data_name!r} lie outside the domain the surrogate "
-            f"was extracted on (values beyond the extraction data's bounds or kinds: "
-            f"{shown}{more}). The surrogate was not fitted there; read its answers on those rows "
-            "with care, or extract on data that covers them."
-        )
-        outside = {"outside_domain": {"rows": counts.outside,
-                                      "features": dict(counts.outside_features)}}
+    schema = getattr(surrogate, "schema", None)
+    if counts.domain.rows:
+        warnings.append(counts.domain.warning(data_name, schema))
+    outside = counts.domain.entry(schema)
     columns = {}
     if _unnamed(oracle):
         columns = columns_by_position(getattr(surrogate, "schema", None), warnings)
@@ -233,23 +213,6 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
         timings=timings, details=_jsonable(details), warnings=warnings,
         partial=partial_reason is not None, partial_reason=partial_reason,
     )
-
-
-def _in_column_order(features: dict, surrogate: Any) -> dict:
-    """Per-feature counts merged across batches, back in column order (a one-hot group at its
-    first column), as ``FeatureSchema.outside_domain`` lists them."""
-    schema = getattr(surrogate, "schema", None)
-    names = list(getattr(schema, "names", ()))
-    groups = getattr(schema, "groups", {}) or {}
-
-    def position(name: str) -> int:
-        if name in names:
-            return names.index(name)
-        if name in groups:
-            return min(groups[name])
-        return len(names)
-
-    return {k: features[k] for k in sorted(features, key=position)}
 
 
 def _unnamed(oracle: Any) -> bool:

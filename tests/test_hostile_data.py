@@ -318,4 +318,43 @@ def test_predict_warns_about_rows_outside_the_extraction_domain(tmp_path, capsys
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 3
     assert "1 of 2 rows of 'rows.csv' lie outside the domain" in captured.err
-    assert "sepal_length_cm (1)" in captured.err
+    assert "sepal_length_cm (1 row)" in captured.err
+
+
+def test_one_domain_count_for_the_report_the_batches_and_predict():
+    """The in-memory report, the batched report (counts merged over batches, in any order) and
+    ``predict``'s warning count rows outside the domain one way and say it in one sentence,
+    features in the order ``outside_domain`` lists them (columns, then one-hot groups)."""
+    from nnrules.evaluation_checks import DomainCount, outside_domain
+
+    schema = FeatureSchema((Feature("a", "continuous", 0, 1),
+                            Feature("g_x", "onehot", 0, 1, group="g", category="x"),
+                            Feature("g_y", "onehot", 0, 1, group="g", category="y"),
+                            Feature("z", "integer", 0, 5)))
+    X = np.array([[0.5, 1, 0, 1], [2.0, 1, 1, 1], [0.5, 0, 0, 9], [0.5, 2, 0, 1],
+                  [0.5, 0, 1, 1], [-1, 0, 1, 7]])
+
+    class Surrogate:
+        pass
+
+    surrogate = Surrogate()
+    surrogate.schema = schema
+    warnings: list[str] = []
+    whole = outside_domain(surrogate, X, None, "d.csv", warnings)
+    assert whole == {"outside_domain": {"rows": 4, "features": {"a": 2, "g_x": 1, "z": 2,
+                                                                "g": 3}}}
+    assert list(whole["outside_domain"]["features"]) == list(schema.outside_domain(X)[1])
+    for order in ([X[:3], X[3:]], [X[3:], X[:3]], [X[i:i + 1] for i in (5, 2, 0, 3, 1, 4)]):
+        parts = []
+        for batch in order:
+            part = DomainCount()
+            part.add(schema, batch)
+            parts.append(part)
+        merged = sum(parts[1:], parts[0])
+        assert json.dumps(merged.entry(schema)) == json.dumps(whole)
+        assert [merged.warning("d.csv", schema)] == warnings
+    assert warnings[0].startswith("4 of 6 rows of 'd.csv' lie outside the domain")
+    assert "a (2 rows), g_x (1 row), z (2 rows), g (3 rows))" in warnings[0]
+    none = DomainCount()
+    none.add(None, X)
+    assert none.entry(None) == {} and none.n == 6

@@ -88,6 +88,36 @@ def test_custom_domain_refused(tmp_path):
         load(path)
 
 
+def _function_model(path: Path, op: str, domain: str, weight: TensorProto) -> Path:
+    """A model carrying a local function whose If branch runs ``op`` on a Constant ``weight``."""
+    model = dense_mlp(mlp_weights([4, 3]), head="Softmax")
+    inner = helper.make_node(op, ["c"], ["o"], domain=domain, name="deep")
+    branch = helper.make_graph([inner], "then", [], [helper.make_tensor_value_info(
+        "o", TensorProto.FLOAT, [1])])
+    const = helper.make_node("Constant", [], ["c"], value=weight)
+    cond = helper.make_node("If", ["x"], ["y"], then_branch=branch, else_branch=branch)
+    model.functions.append(helper.make_function("local", "F", ["x"], ["y"], [const, cond],
+                                                [helper.make_opsetid("", 13)]))
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def test_inside_a_function_s_subgraph_custom_ops_and_outside_data_are_refused(tmp_path):
+    """Model-local function bodies and the subgraphs inside them are searched like the
+    main graph: for custom-domain ops and for external data outside the model's folder."""
+    weight = numpy_helper.from_array(np.ones(1, dtype=np.float32), "w")
+    path = _function_model(tmp_path / "deep.onnx", "Pwn", "com.evil", weight)
+    with pytest.raises(UnsafeModelError, match=r"'Pwn'.*'deep'.*'com\.evil'"):
+        load(path)
+    weight.ClearField("raw_data")
+    weight.ClearField("float_data")
+    weight.data_location = TensorProto.EXTERNAL
+    weight.external_data.add(key="location", value="../secret.bin")
+    path = _function_model(tmp_path / "far.onnx", "Identity", "", weight)
+    with pytest.raises(UnsafeModelError, match=r"'\.\./secret\.bin'"):
+        load(path)
+
+
 def _external_model(folder: Path, location: str) -> Path:
     """A model whose first weight claims to live at ``location``."""
     model = dense_mlp(mlp_weights([4, 3]), head="Softmax")
@@ -304,6 +334,31 @@ def test_dynamo_external_data(tmp_path):
     # The hash follows the data file: a changed weight gives a different digest.
     (folder / "model.onnx.data").write_bytes(data[:-4] + b"\x00\x00\x80\x3f")
     assert load(folder / "model.onnx").files_sha256 != net.files_sha256
+
+
+def test_external_data_is_read_once_and_loaded_as_onnx_loads_it(tmp_path, monkeypatch):
+    """The model file and its data file are each read once (the checker is given the loaded
+    model, not the path; the digests come from the bytes read), and the tensors end as onnx's
+    own loader leaves them."""
+    from onnx import external_data_helper
+
+    folder = tmp_path / "dyn"
+    shutil.copytree(FIXTURES / "dynamo_ext", folder)
+    reads, path_open = [], Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: reads.append(self.name) or
+                        path_open(self, *a, **k))
+    checked, check_model = [], onnx.checker.check_model
+    monkeypatch.setattr(onnx.checker, "check_model",
+                        lambda m, **k: checked.append(type(m)) or check_model(m, **k))
+    monkeypatch.setattr(external_data_helper, "load_external_data_for_model",
+                        lambda *a: pytest.fail("read again by onnx"))
+    net = load(folder / "model.onnx")
+    monkeypatch.undo()
+    assert sorted(reads) == ["model.onnx", "model.onnx.data"] and checked == [onnx.ModelProto]
+    expected = onnx.load(folder / "model.onnx")  # external data loaded by onnx
+    assert net.model.SerializeToString() == expected.SerializeToString()
+    data = (folder / "model.onnx.data").read_bytes()
+    assert net.files_sha256 == {"model.onnx.data": hashlib.sha256(data).hexdigest()}
 
 
 # --------------------------------------------------------------------------- probing
@@ -526,3 +581,16 @@ def test_a_network_deep_copies_with_its_own_session_and_refuses_pickle():
     assert copy.copy(network).session is network.session
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(network)
+
+
+@pytest.mark.parametrize(
+    "name", ["model_mlp_binary.onnx", "model_mlp_multiclass.onnx", "graph_torch_script.onnx"]
+)
+def test_zero_rows_is_a_typed_error_not_an_onnxruntime_failure(name):
+    # skl2onnx's ArrayFeatureExtractor and torch's Reshape both fail on an empty batch.
+    network = load(FIXTURES / name)
+    empty = np.zeros((0, network.n_features), dtype=np.float32)
+    for ask in (network.predict, network.scores):
+        with pytest.raises(DataError, match="0 rows"):
+            ask(empty)
+    assert network.n_queries == 0

@@ -9,6 +9,7 @@ rows are answered exactly as before (checked against the unchecked path), and th
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -87,8 +88,52 @@ def test_large_inputs_take_the_numpy_check_and_overflow_is_not_refused():
     big[:, 0] = 1.7e308                      # the sum overflows; every value is finite
     assert len(s.predict(big)) == len(big)
     big[1000, 5] = np.nan
-    with pytest.raises(DataError, match=r"1 of 1200 rows do \(first: row 1000, column 'smoker'"):
+    with pytest.raises(DataError, match=r"NaN or inf on 1 of 1200 rows \(first: row 1000, column 'smoker'"):
         s.predict(big)
+
+
+#: The one shape of every NaN / inf message (nnrules._finite): who, what, how many, the first,
+#: why, what to do.
+SHAPE = (r"^\S.* (answered|was given) NaN or inf on \d+ of \d+ [a-z (),0-9]+ \(first: [^)]+\)"
+         r"[^;]*; [a-z].*\. [A-Z].*\.$")
+
+
+@pytest.mark.parametrize("rows", [1, 3, 100])  # Python's sum below 64 values, numpy above
+def test_network_answers_and_surrogate_inputs_share_one_check_and_one_message(tmp_path, rows):
+    """A network answering NaN and a surrogate given NaN take the same check (one- to
+    many-row answers alike) and say so in one message shape."""
+    from onnx_builders import dense_mlp, mlp_weights, save
+
+    from nnrules.exceptions import OracleError
+    from nnrules.io.model import load
+
+    layers = mlp_weights([6, 4, 2], seed=1)
+    w0 = layers[0][0].copy()
+    w0[0, :] = 3e38                          # column 0 = 1: every logit overflows to inf
+    layers[0] = (w0, layers[0][1])
+    layers[1] = (np.abs(layers[1][0]) + 1, layers[1][1])
+    network = load(save(dense_mlp(layers, head="Softmax"), tmp_path / "big.onnx"))
+    X = np.ones((rows, 6))
+    X[:, 0] = 0.0
+    X[-1, 0] = 1.0                           # the last row only: NaN answered
+    if rows > 1:
+        assert len(network.predict(X[:-1])) == rows - 1
+    with pytest.raises(OracleError) as answered:
+        network.predict(X)
+    assert re.match(SHAPE, str(answered.value)), str(answered.value)
+    assert f"on 1 of {rows} rows (first: {rows - 1})" in str(answered.value)
+    s = _instances()["tree"]
+    batch = _rows()[0][:rows].copy()
+    batch[-1, 0] = np.nan
+    with pytest.raises(DataError) as given:
+        s.predict(batch)
+    assert re.match(SHAPE, str(given.value)), str(given.value)
+    assert f"on 1 of {rows} rows (first: row {rows - 1}, column" in str(given.value)
+    huge = np.full((rows, 6), 1.7e308)       # finite; the sum overflows: not refused
+    from nnrules._finite import all_finite
+
+    assert all_finite(huge)
+    assert not all_finite(np.where(np.arange(rows * 6).reshape(rows, 6) == 5, np.inf, huge))
 
 
 def _gapped_boxes():

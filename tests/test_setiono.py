@@ -402,3 +402,91 @@ def test_real_german_oblique_rules_are_the_discretised_network(name):
     y_net = net.predict(test.X)
     majority = max(np.mean(y_net == c) for c in np.unique(y_net))
     assert np.mean(rules.predict(test.X) == y_net) > majority
+
+
+FAST = {"mofn": False, "queries": 0}  # the clustering stage is under test, not the boundaries
+
+
+def test_an_unsaturated_network_is_named_and_gets_the_less_changing_clustering(monkeypatch):
+    """german_h4_s1's tanh units are not saturated: greedy clustering changes ~20% of the
+    training predictions. k-means is tried too; the kept clustering changes no more than
+    either one alone, the stage names it, and the one warning says the units are not saturated
+    and points to eclaire / tree."""
+    train, _ = _german()
+    net, names = _net("german_h4_s1"), list(train.schema.names)
+    changes = {}
+    with monkeypatch.context() as m:  # each clustering alone (no fallback)
+        m.setattr("nnrules.extract.setiono.UNSATURATED_CHANGE", 1.0)
+        for how in ("greedy", "kmeans"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                alone = Setiono(net, clustering=how, random_state=0, **FAST).fit(
+                    train.X, feature_names=names)
+            changes[how] = next(s["change"] for s in alone.stages_ if s["stage"] == "cluster")
+    assert changes["greedy"] > 0.05
+    with pytest.warns(UserWarning, match="not saturated.*--method eclaire") as caught:
+        ex = Setiono(net, random_state=0, **FAST).fit(train.X, feature_names=names)
+    assert len(caught) == 1
+    stage = next(s for s in ex.stages_ if s["stage"] == "cluster")
+    assert [s["stage"] for s in ex.stages_] == ["prune", "cluster", "table", "rules"]
+    assert stage["change"] == min(changes.values())
+    assert stage["clustering"] == min(changes, key=lambda k: (changes[k], k != "greedy"))
+    disc = ex.discretised_predict_index(train.X)
+    assert np.mean(disc != ex.pruned_net_.predict(train.X)) == pytest.approx(stage["change"])
+    assert ex.partial_reason_.startswith("cluster:") and "not saturated" in ex.partial_reason_
+
+
+# -- M-of-N tests for a cluster boundary -------------------------------------------------------
+
+def test_mofn_best_m_is_the_brute_force_best():
+    from nnrules.extract.decompose.mofn import _best_m
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(1, 8))
+        count = rng.integers(0, n + 1, size=60)
+        target = rng.random(60) < 0.5
+        right, m = _best_m(count, target, n)
+        brute = [int(np.sum((count >= k) == target)) for k in range(1, n + 1)]
+        assert right == max(brute) and m == 1 + int(np.argmax(brute))
+
+
+def test_mofn_recovers_a_planted_test_and_its_negation_is_the_complement():
+    """Rows of 8 binary columns labelled "at least 3 of {x0, x2, not x5, x7}": the greedy
+    selection finds exactly that test (every row right), and negate_mofn holds on exactly the
+    other rows."""
+    from nnrules.extract.decompose.mofn import candidate_conditions, learn_mofn, negate_mofn
+    from nnrules.surrogates.rules import Condition, MofN
+
+    X = np.array(list(itertools.product([0.0, 1.0], repeat=8)))
+    planted = MofN(3, (Condition(0, ">", 0.5), Condition(2, ">", 0.5), Condition(5, "<=", 0.5),
+                       Condition(7, ">", 0.5)))
+    truth = planted.holds(X)
+    test, right = learn_mofn(X, truth, candidate_conditions(X, range(8)))
+    assert right == len(X) and np.array_equal(test.holds(X), truth)
+    assert test.m == 3 and set(test.conditions) == set(planted.conditions)
+    assert np.array_equal(negate_mofn(test).holds(X), ~truth)
+    constant, right = learn_mofn(X, np.ones(len(X), dtype=bool), candidate_conditions(X, [0]))
+    assert constant is None and right == len(X)
+
+
+def test_german_mofn_rules_round_trip_and_decide_by_their_tests():
+    """On german_h3 the cluster boundaries become M-of-N tests (mofn=True, the default) and the
+    rules hold them; mofn=False learns trees there. The M-of-N rule set round-trips through JSON
+    with the same predictions, and the same seed gives the same bytes."""
+    train, test = _german()
+    names = list(train.schema.names)
+    fits = {}
+    for mofn in (True, False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            twin = fits.get(mofn)
+            fits[mofn] = Setiono(_net("german_h3"), mofn=mofn, queries=2, random_state=0).fit(
+                train.X, feature_names=names)
+    on, off = fits[True], fits[False]
+    assert on.stages_[-1]["mofn_tests"] > 0 and off.stages_[-1]["mofn_tests"] == 0
+    assert any(type(t).__name__ == "MofN" for r in on.surrogate_.rules for t in r.conditions)
+    again = serialize.loads(serialize.dumps(on.surrogate_))
+    for rows in (train.X, test.X):
+        assert np.array_equal(again.predict_index(rows), on.surrogate_.predict_index(rows))
+    assert serialize.dumps(twin.surrogate_) == serialize.dumps(fits[True].surrogate_)

@@ -329,24 +329,66 @@ def test_cli_asks_the_network_once_and_writes_the_same_files(tmp_path, monkeypat
     assert reports[0] == reports[1]
 
 
-def test_report_reuses_labels_only_for_the_fitted_rows_when_asked():
+@pytest.mark.parametrize("held_out", [False, True])
+def test_cli_sample_labels_serve_the_fit(tmp_path, monkeypatch, held_out):
+    """--sample asks the network about every row to stratify; the fit (and the report on the
+    sample) reuse the sampled rows' labels instead of asking again. Same files as before."""
+    from pathlib import Path
+
+    from nnrules.cli import main
+    from nnrules.extract.base import Extractor
+    from nnrules.oracles import tabular
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "breast_cancer"
+    argv = ["extract", str(example / "model.onnx"), "--data", str(example / "train.csv"),
+            "--target", "target", "--method", "tree", "--seed", "3", "--quiet",
+            "--sample", "150", *(["--eval", str(example / "test.csv")] if held_out else [])]
+    calls, predict = [], tabular.Oracle.predict
+
+    def counting(self, X):
+        calls.append(len(X))
+        return predict(self, X)
+
+    monkeypatch.setattr(tabular.Oracle, "predict", counting)
+    assert main([*argv, "--out", str(tmp_path / "new")]) == 0
+    n_train = calls[0]
+    # No pass over the sample (with --eval: the report and the per-leaf figures on the test rows).
+    assert n_train > 150 and calls[1:] == ([171, 171] if held_out else [])
+    fit_data = Extractor._fit_data
+    monkeypatch.setattr(Extractor, "_fit_data",
+                        lambda self, X, *a, labels=None, **k: fit_data(self, X, *a, **k))
+    calls.clear()
+    assert main([*argv, "--out", str(tmp_path / "old")]) == 0  # the old way: asked again
+    assert calls[:2] == [n_train, 150]
+    for name in ("surrogate.json", "rules.txt"):
+        assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
+    reports = [_strip_timings(json.loads((tmp_path / d / "report.json").read_text()))
+               for d in ("new", "old")]
+    assert reports[0] == reports[1] and reports[0]["n_queries"] == 150
+
+
+def test_labels_are_shared_within_one_call_only():
     X = np.random.default_rng(4).normal(size=(800, 4))
     net = _Counting()
     ex = TreeExtractor(net, max_leaves=5, random_state=0).fit(X)
-    ex.report(X)  # a library caller: not asked to keep them, so the network answers again
+    ex.report(X)  # a separate report call: the network answers again
     assert net.calls == [800, 800]
     from nnrules.io.data import as_dataset
 
     data = as_dataset(X)  # a Dataset passes through fit and report as it is (the CLI's case)
-    ex._keep_answers = True
+    first = ex._fit_and_report(data, data_name="d")  # one call: one pass over the network
+    assert net.calls == [800, 800, 800]
+    assert not hasattr(ex, "_kept_answers") and ex._fit_rows is None  # nothing kept after
+    fresh = TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(X).report(
+        X, data_name="d")
+    assert first.fidelity == fresh.fidelity and first.data == fresh.data
+    assert first.per_class == fresh.per_class and first.n_queries == fresh.n_queries
+    # Rows changed in place after a fit: the next report asks the network about them.
     ex.fit(data)
-    ex.report(as_dataset(X.copy()))  # other rows (equal values, another array): asked again
-    ex.fit(data)
-    first = ex.report(data)
-    assert net.calls == [800, 800, 800, 800, 800]
-    ex._keep_answers = False
-    second = TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(X).report(X)
-    assert first.fidelity == second.fidelity
+    data.X[:] = data.X[::-1] * -1
+    assert ex.report(data).fidelity == TreeExtractor(_Counting(), max_leaves=5, random_state=0).fit(
+        np.random.default_rng(4).normal(size=(800, 4))).report(data).fidelity
+    assert net.calls == [800] * 5
 
 
 def _old_reason_stats(surrogate, X, reference):

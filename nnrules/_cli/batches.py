@@ -13,7 +13,7 @@ from typing import Any
 
 from nnrules.exceptions import ParameterError
 
-__all__ = ["DomainCount", "add_dask_options", "evaluate_tabular", "predict_tabular", "sample",
+__all__ = ["add_dask_options", "evaluate_tabular", "predict_tabular", "sample",
            "streams"]
 
 
@@ -26,20 +26,22 @@ def add_dask_options(p: argparse.ArgumentParser) -> None:
                    help="give up connecting to the scheduler after this long (default: 10)")
 
 
-def sample(train: Any, network: Any, args: argparse.Namespace) -> Any:
-    """``--sample N``: a stratified sample (by the network's label) of larger extraction data."""
+def sample(train: Any, network: Any, args: argparse.Namespace) -> tuple[Any, Any]:
+    """``--sample N``: a stratified sample (by the network's label) of larger extraction data,
+    and the network's labels on the sampled rows (None when nothing was sampled), which the
+    fit then need not ask again."""
     n = getattr(args, "sample", 0)
     if not n or train.n_samples <= n or getattr(network, "task", "") != "classification":
-        return train
+        return train, None
     from nnrules.io.columns import check_columns
     from nnrules.io.stream import stratified_sample
     from nnrules.oracles import as_oracle
 
     labels = as_oracle(network, check_columns(train, network)).predict(train.X)
-    rows = stratified_sample(train, labels, n, seed=args.seed)
+    rows, idx = stratified_sample(train, labels, n, seed=args.seed, return_index=True)
     print(f"extract: learning from a stratified sample of {rows.n_samples} of "
           f"{train.n_samples} rows (--sample {n}; --sample 0 for all rows)", file=sys.stderr)
-    return rows
+    return rows, labels[idx]
 
 
 def evaluate_tabular(surrogate: Any, network: Any, source: str, args: argparse.Namespace,
@@ -75,31 +77,6 @@ def streams(source: str, args: argparse.Namespace, *, one_file_too: bool = False
     return many or (one_file_too and not whole)
 
 
-class DomainCount:
-    """Rows outside the surrogate's domain, counted batch by batch, warned about once."""
-
-    def __init__(self, surrogate: Any) -> None:
-        self.schema = getattr(surrogate, "schema", None)
-        self.n = self.outside = 0
-        self.counts: dict[str, int] = {}
-
-    def add(self, X: Any) -> None:
-        self.n += len(X)
-        if self.schema is None:
-            return
-        mask, counts = self.schema.outside_domain(X)
-        self.outside += int(mask.sum())
-        for k, v in counts.items():
-            self.counts[k] = self.counts.get(k, 0) + v
-
-    def warn(self, name: str) -> None:
-        if self.outside:
-            shown = ", ".join(f"{k} ({v})" for k, v in list(self.counts.items())[:8])
-            print(f"warning: {self.outside} of {self.n} rows of {name!r} lie outside the "
-                  f"domain the surrogate was extracted on ({shown}); its answers there were not "
-                  "fitted", file=sys.stderr)
-
-
 def predict_tabular(surrogate: Any, args: argparse.Namespace) -> int:
     """``predict`` on rows: a file, folder or glob in batches, to stdout, a CSV or Parquet
     partitions (``--dask``: on a Dask cluster); one warning for rows outside the domain."""
@@ -119,8 +96,10 @@ def predict_tabular(surrogate: Any, args: argparse.Namespace) -> int:
                            timeout=args.dask_timeout, **options)
         return 0
     from nnrules.batch_eval import predict_files
+    from nnrules.evaluation_checks import DomainCount
 
-    outside = DomainCount(surrogate)
-    predict_files(surrogate, args.data, on_batch=outside.add, **options)
-    outside.warn(Path(args.data).name)
+    schema, outside = getattr(surrogate, "schema", None), DomainCount()
+    predict_files(surrogate, args.data, on_batch=lambda X: outside.add(schema, X), **options)
+    if outside.rows:
+        print(f"warning: {outside.warning(Path(args.data).name, schema)}", file=sys.stderr)
     return 0

@@ -64,31 +64,34 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
             train = dataclasses.replace(
                 train, schema=train.schema.with_labels(read_labels(args.labels)))
-        train = sample(train, network, args)
-        # The report below is on these rows when there is no --eval: the network's labels
-        # from the fit serve it (nothing runs in between that could change the rows).
-        extractor._keep_answers = not args.eval
-        with stage(f"fitting {args.method}"):
-            extractor.fit(train, nonfinite=args.nonfinite)  # checks columns against the model
-        if extractor.n_nonfinite_dropped_:
-            print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
-                  f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
-                  "inf on them (--nonfinite drop)", file=sys.stderr)
+        train, labels = sample(train, network, args)  # labels: the network's, if it sampled
         name = Path(args.eval or args.data).name
-        if args.eval and streams(args.eval, args):
-            # A folder, a glob or --dask: read in batches (no per-leaf held-out figures).
-            with stage(f"evaluating on {name}"):
-                report = evaluate_tabular(extractor.surrogate_, network, args.eval, args,
-                                          _label_map(args), extractor=extractor)
+        if not args.eval:
+            # The report is on the extraction rows: one call fits and reports, so the
+            # network's labels from the fit serve the report (nothing runs in between).
+            with stage(f"fitting {args.method} and evaluating on {name}"):
+                report = extractor._fit_and_report(train, data_name=name,
+                                                   label_map=_label_map(args),
+                                                   nonfinite=args.nonfinite, labels=labels)
+            _warn_dropped(extractor, train, args)
         else:
-            # The evaluation file is read in the fitted schema (multi-input models: it knows
-            # the graph input of every column), so it fits the model as the extraction data did.
-            evaluation = (_read_table(args.eval, args, schema=extractor.schema_) if args.eval
-                          else train)
+            with stage(f"fitting {args.method}"):
+                # fit (checks columns against the model), given the sample's labels if any
+                extractor._fit_data(train, nonfinite=args.nonfinite, labels=labels)
+            _warn_dropped(extractor, train, args)
             with stage(f"evaluating on {name}"):
-                report = extractor.report(evaluation, data_name=name,
-                                          label_map=_label_map(args), nonfinite=args.nonfinite)
-                if args.eval:  # the surrogate file keeps the held-out rows' figures per leaf
+                if streams(args.eval, args):
+                    # A folder, a glob or --dask: read in batches (no per-leaf held-out figures).
+                    report = evaluate_tabular(extractor.surrogate_, network, args.eval, args,
+                                              _label_map(args), extractor=extractor)
+                else:
+                    # Read in the fitted schema (multi-input models: it knows the graph input
+                    # of every column), so it fits the model as the extraction data did.
+                    evaluation = _read_table(args.eval, args, schema=extractor.schema_)
+                    report = extractor.report(evaluation, data_name=name,
+                                              label_map=_label_map(args),
+                                              nonfinite=args.nonfinite)
+                    # The surrogate file keeps the held-out rows' figures per leaf.
                     extractor.attach_local_fidelity(evaluation, report)
     surrogate = extractor.surrogate_
     out = OutputFolder(args.out)  # removes the earlier run's files at the end, no others
@@ -182,6 +185,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(buffer.getvalue())
     return 0
+
+
+def _warn_dropped(extractor: Any, train: Any, args: argparse.Namespace) -> None:
+    """The warning for extraction rows dropped by ``--nonfinite drop``, if any."""
+    if extractor.n_nonfinite_dropped_:
+        print(f"warning: dropped {extractor.n_nonfinite_dropped_} of {train.n_samples} rows "
+              f"of {Path(args.data).name!r} before extraction: the network answered NaN or "
+              "inf on them (--nonfinite drop)", file=sys.stderr)
 
 
 def _recorded_sha256(surrogate: Any, path: str) -> str | None:

@@ -388,16 +388,13 @@ class AdditiveExtractor(Extractor):
                                  schema=self.schema_, task=self.oracle_.task,
                                  n_features=X.shape[1])
 
-    def report(self, X: Any, y: Any = None, *, data_name: str = "evaluation data",
-               label_map: Any = None, nonfinite: str = "raise"):
-        """The fidelity report, with R² of the scores against the network's logits (or
-        output), per class, and the R² each pair term added."""
+    def _report(self, data: Any, data_name: str, label_map: Any, nonfinite: str,
+                reference: np.ndarray | None):
+        """The fidelity report (``report``), with R² of the scores against the network's
+        logits (or output), per class, and the R² each pair term added."""
         from nnrules.fidelity import r2_score
 
-        self._check_fitted()
-        data = self._data(X, y)  # built once, shared with the base report
-        rep = super().report(data, data_name=data_name, label_map=label_map,
-                             nonfinite=nonfinite)
+        rep = super()._report(data, data_name, label_map, nonfinite, reference)
         before = self.oracle_.n_queries
         target, _ = self._targets(data.X)
         self.oracle_.n_queries = before

@@ -75,6 +75,20 @@ class Extractor(Params):
         OracleError
             The network answered NaN or inf (see ``nonfinite``).
         """
+        self._fit_data(X, y, schema=schema, feature_names=feature_names, nonfinite=nonfinite)
+        return self
+
+    def _fit_data(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None,
+                  nonfinite: str = "raise", labels: Any = None,
+                  ) -> tuple[Dataset, np.ndarray | None]:
+        """The body of :meth:`fit`: the rows fitted on (after ``nonfinite``), and the network's
+        labels on them when known (asked by the fit through :meth:`_network_labels`, or given),
+        else None.
+
+        ``labels``: the network's labels on the rows of ``X``, asked already by the caller (the
+        CLI's ``--sample`` stratifies by them); used for a classification oracle when no row
+        was dropped, counted as the fit's queries when it asks for them (as if it had asked).
+        """
         from nnrules.io.data import as_dataset
         from nnrules.io.hashing import distinct_hashes
 
@@ -83,26 +97,24 @@ class Extractor(Params):
         data = self._checked(as_dataset(X, y=y, schema=schema, feature_names=feature_names))
         self.schema_ = data.schema
         self.oracle_ = as_oracle(self.network, data.schema, getattr(self, "task", None))
+        given = data
         data = self._drop_nonfinite(data, nonfinite)
         self.partial_reason_ = None
-        self._fit_rows = data.X  # the rows whose labels _network_labels keeps for _annotate
-        self._fit_labels = None
+        known = None
+        if (labels is not None and data is given and self.oracle_.task == "classification"
+                and len(labels) == len(data.X)):
+            known = np.asarray(labels)
+        # The rows whose labels _network_labels keeps for _annotate, for this call only.
+        self._fit_rows, self._fit_labels = data.X, known
         try:
             self.surrogate_ = self._fit(data.X, data.y)
-        except BaseException:
-            self._fit_rows = self._fit_labels = None
-            raise
-        notes = getattr(self.surrogate_, "notes", None)
-        if isinstance(notes, dict) and self.method:
-            notes.setdefault("method", self.method)  # a saved surrogate still names its method
-        self.n_queries_ = self.oracle_.n_queries
-        try:
+            notes = getattr(self.surrogate_, "notes", None)
+            if isinstance(notes, dict) and self.method:
+                notes.setdefault("method", self.method)  # a saved surrogate names its method
+            self.n_queries_ = self.oracle_.n_queries
             self._annotate(data.X, source="training", data="extraction data", stats=True)
+            labels = self._fit_labels
         finally:
-            # A caller that reports on these very rows next (the CLI without --eval, no code
-            # of its own in between) asks for the labels to be kept until that report.
-            self._kept_answers = ((data.X, self._fit_labels) if getattr(
-                self, "_keep_answers", False) and self._fit_labels is not None else None)
             self._fit_rows = self._fit_labels = None
         self.n_train_ = int(data.X.shape[0])
         self.fit_seconds_ = time.perf_counter() - start
@@ -110,7 +122,19 @@ class Extractor(Params):
             train_fingerprint=data.fingerprint(),
             train_row_hashes=distinct_hashes(data.row_hashes()),
         )
-        return self
+        return data, labels
+
+    def _fit_and_report(self, X: Any, *, data_name: str = "extraction data",
+                        label_map: Any = None, nonfinite: str = "raise",
+                        labels: Any = None) -> FidelityReport:
+        """``fit(X, nonfinite=nonfinite)`` then ``report(X, ...)``, in one call: the network's
+        labels on the fitted rows, asked during the fit, serve the report (the CLI without
+        ``--eval``). Nothing runs between the two, so nothing can have changed the rows; a
+        separate ``report`` call always asks the network. ``labels``: as :meth:`_fit_data`."""
+        data, labels = self._fit_data(X, nonfinite=nonfinite, labels=labels)
+        given = self._data(X)
+        return self._report(given, data_name, label_map, nonfinite,
+                            labels if labels is not None and given.X is data.X else None)
 
     def _drop_nonfinite(self, data: Dataset, nonfinite: str) -> Dataset:
         """``data`` without the rows the network answers NaN or inf on (``nonfinite="drop"``);
@@ -135,12 +159,17 @@ class Extractor(Params):
 
     def _network_labels(self, rows: np.ndarray) -> np.ndarray:
         """``oracle_.predict(rows)``; when ``rows`` is the very array ``_fit`` was given, the
-        answers are kept for the annotation after the fit, which then asks the network nothing
-        (the same rows give the same answers; one pass over the network instead of two)."""
-        out = self.oracle_.predict(rows)
-        if rows is getattr(self, "_fit_rows", None):
-            self._fit_labels = out
-        return out
+        answers are kept, for the rest of this ``fit`` call only, for the annotation after the
+        fit (and :meth:`_fit_and_report`'s report), which then ask the network nothing. Labels
+        known already (an earlier call, or given to :meth:`_fit_data`) are not asked again but
+        counted as queries, as asking would."""
+        if rows is not getattr(self, "_fit_rows", None):
+            return self.oracle_.predict(rows)
+        if self._fit_labels is None:
+            self._fit_labels = self.oracle_.predict(rows)
+        else:
+            self.oracle_.n_queries += len(rows)
+        return self._fit_labels
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -205,11 +234,14 @@ class Extractor(Params):
         network's classes, ``nonfinite`` says what to do with rows the network answers NaN or
         inf on (see ``nnrules.fidelity.evaluate``)."""
         self._check_fitted()
+        return self._report(self._data(X, y), data_name, label_map, nonfinite, None)
+
+    def _report(self, data: Dataset, data_name: str, label_map: Any, nonfinite: str,
+                reference: np.ndarray | None) -> FidelityReport:
+        """:meth:`report` on a Dataset; ``reference``: the network's labels on ``data.X``
+        when the caller already has them (:meth:`_fit_and_report`)."""
         from nnrules.fidelity import evaluate
 
-        data = self._data(X, y)
-        kept, self._kept_answers = getattr(self, "_kept_answers", None), None
-        reference = kept[1] if kept is not None and data.X is kept[0] else None
         return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
                         provenance=self.provenance_, label_map=label_map, nonfinite=nonfinite,
                         _reference=reference)

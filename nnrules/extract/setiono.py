@@ -3,15 +3,13 @@
 Reads a network with one hidden layer as a handful of discrete hidden states:
 
 1. **prune** (on a copy of the weights; the original network stays the oracle): RxREN input
-   pruning (:func:`~nnrules.extract.decompose.prune_inputs`), then connections smallest
-   contribution first (:func:`~nnrules.extract.decompose.onelayer.prune_connections`), each
-   kept only while the predictions on the training rows change on at most ``tolerance`` of
-   them;
+   pruning, then connections smallest contribution first
+   (:func:`~nnrules.extract.decompose.onelayer.prune_connections`), each kept only while at
+   most ``tolerance`` of the training predictions change;
 2. **cluster** each hidden unit's activations (greedy epsilon-clustering or 1-D k-means,
-   :mod:`~nnrules.extract.decompose.cluster`), unit by unit, from coarse to fine, keeping the
-   coarsest clustering whose centres, fed forward, change at most ``tolerance`` of the pruned
-   network's predictions; units left with one cluster are dropped (their centre moves into the
-   output bias);
+   :mod:`~nnrules.extract.decompose.cluster`), coarse to fine, keeping the coarsest clustering
+   whose centres, fed forward, change at most ``tolerance`` of the pruned network's
+   predictions; one-cluster units are dropped (their centre moves into the output bias);
 3. **hidden states -> class**: every combination of cluster indices (or, past
    ``max_combinations``, those seen on the training rows, the rest don't-cares) is labelled by
    feeding its centres forward; each class's combinations become a short DNF on the hidden
@@ -20,10 +18,9 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
 4. **inputs -> each cluster**: a cluster is an interval of the unit's pre-activation. For a unit
    whose remaining inputs are one-hot groups and binary columns, its cluster conditions are
    found exactly by enumerating those inputs; a unit with a single remaining input gives one
-   exact threshold; otherwise a tree learns the condition from the training rows, or, with
-   ``oblique=True``, the boundary is written exactly as one oblique condition on the unit's
-   own pre-activation (``0.52·radius + texture − 0.31·area > 1.7``, a
-   :class:`~nnrules.surrogates.linear.LinearCondition`);
+   exact threshold; otherwise a tree or an M-of-N test learns the condition
+   (:mod:`~nnrules.extract.decompose.mofn`), or, with ``oblique=True``, the boundary is one
+   exact oblique condition on the pre-activation (``0.52·radius + texture > 1.7``);
 5. **substitute and simplify** with the engine (:func:`~nnrules.extract.decompose.conjoin`,
    :func:`~nnrules.extract.decompose.simplify_dnf`). When every step was exact and the inputs
    the rules read are discrete with at most ``max_combinations`` combinations, the rule set is
@@ -46,9 +43,8 @@ import numpy as np
 
 from nnrules._validation import RANDOM_STATE, Interval, Options
 from nnrules.exceptions import ParameterError, UnsupportedModelError
-from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.budget import OutOfBudget
-from nnrules.extract.decompose.cluster import UnitClusters, greedy_centres, kmeans_centres
+from nnrules.extract.decompose.cluster import clusterings
 from nnrules.extract.decompose.cover import cover
 from nnrules.extract.decompose.extractor import DecompositionalExtractor
 from nnrules.extract.decompose.onelayer import OneLayerNet, prune_connections
@@ -58,12 +54,16 @@ from nnrules.extract.decompose.setiono_rules import (
     conjoin_oblique,
     minimise_on_domain,
 )
-from nnrules.extract.decompose.simplify import simplify_dnf
+from nnrules.extract.decompose.setiono_select import final_rules
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
-from nnrules.surrogates.rules import Condition, Rule, RuleSet
+from nnrules.surrogates.rules import Condition, RuleSet
 
 __all__ = ["SetionoExtractor"]
+
+# A discretised network changing more than this share of the training predictions is called
+# unsaturated: k-means is tried beside greedy clustering, and the partial report says so.
+UNSATURATED_CHANGE = 0.05
 
 
 class SetionoExtractor(DecompositionalExtractor):
@@ -80,7 +80,9 @@ class SetionoExtractor(DecompositionalExtractor):
         Prune inputs (RxREN) and connections first.
     clustering : {"greedy", "kmeans"}, default="greedy"
         Setiono's greedy epsilon-clustering, or 1-D k-means with the number of clusters chosen
-        by the tolerance.
+        by the tolerance. When greedy clustering changes more than ``UNSATURATED_CHANGE``
+        (0.05) of the training predictions, k-means is tried too and the clustering changing
+        fewer is kept (``stages_`` names it).
     max_clusters : int, default=4
         Most clusters per hidden unit; a unit that needs more to meet the tolerance keeps this
         many and the result is marked partial.
@@ -95,6 +97,11 @@ class SetionoExtractor(DecompositionalExtractor):
         one linear condition on its pre-activation per cluster boundary (exact: the rules then
         decide as the discretised network does) instead of a tree's axis-aligned
         approximation. Such rules export to Python, SQL and ONNX, and certify.
+    mofn : bool, default=True
+        Where a tree would learn a cluster boundary, learn an M-of-N test too ("at least 9 of
+        {...}") and keep it when, on the training rows, it is about as faithful (see
+        :mod:`~nnrules.extract.decompose.setiono_rules`): one test instead of many boxes on
+        one-hot-heavy units.
     max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
     queries : int, default=16
@@ -139,9 +146,9 @@ class SetionoExtractor(DecompositionalExtractor):
     stages_ : list of dict
         Per stage (``prune``, ``cluster``, ``table``, ``rules``): what it did — inputs and
         connections before, kept and pruned; clusters per unit and dropped units; hidden-state
-        combinations and hidden rules; rules, exactness and oblique conditions — and
-        ``fidelity``, the training-row fidelity to the network after it. Also in the fidelity
-        report, as ``details["stages"]``.
+        combinations and hidden rules; rules, exactness, oblique conditions and M-of-N tests —
+        and ``fidelity``, the training-row fidelity to the network after it (also in the
+        report, ``details["stages"]``).
     partial_reason_ : str or None
         Which stage could not finish or meet the tolerance, else None (then one
         ``UserWarning`` says the same).
@@ -162,11 +169,8 @@ class SetionoExtractor(DecompositionalExtractor):
 
     Examples
     --------
-    >>> import nnrules
-    >>> from nnrules.datasets import load_monk
-    >>> d = load_monk(3)
-    >>> net = nnrules.load("tests/fixtures/setiono/monk3_h3.onnx")  # doctest: +SKIP
-    >>> ex = SetionoExtractor(net).fit(d.X_train, feature_names=d.feature_names)  # doctest: +SKIP
+    >>> ex = SetionoExtractor(nnrules.load("tests/fixtures/setiono/monk3_h3.onnx")).fit(
+    ...     load_monk(3).X_train)  # doctest: +SKIP
     >>> print(ex.surrogate_.to_text())  # doctest: +SKIP
     IF a2 != 3 and a5 != 4 THEN 1
     ELSE IF a4 == 1 and a5 == 3 THEN 1
@@ -182,6 +186,7 @@ class SetionoExtractor(DecompositionalExtractor):
         "max_clusters": Interval(int, 2, None),
         "max_combinations": Interval(int, 2, None),
         "oblique": Options((True, False)),
+        "mofn": Options((True, False)),
         "max_leaves": Interval(int, 2, None),
         "queries": Interval(int, 0, None),
         "min_samples_leaf": Interval(float, 0, None, closed="neither"),
@@ -195,7 +200,8 @@ class SetionoExtractor(DecompositionalExtractor):
 
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
-                 max_combinations: int = 4096, oblique: bool = False, max_leaves: int = 16,
+                 max_combinations: int = 4096, oblique: bool = False, mofn: bool = True,
+                 max_leaves: int = 16,
                  queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, max_rules: int | None = None,
@@ -207,6 +213,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.max_clusters = max_clusters
         self.max_combinations = max_combinations
         self.oblique = oblique
+        self.mofn = mofn
         self.max_leaves = max_leaves
         self.queries = queries
         self.min_samples_leaf = min_samples_leaf
@@ -237,7 +244,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.pruned_inputs_ = None
         try:
             net = self._prune(net, X, labels, ws)
-            net = self._cluster(net, X, ws)
+            net = self._discretise(net, X, ws)
             hidden_rules, default = self._table(net, X, labels, ws)
             ruleset = self._rules(net, X, labels, hidden_rules, default, ws)
         except OutOfBudget as stop:
@@ -284,30 +291,30 @@ class SetionoExtractor(DecompositionalExtractor):
             "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
         return net
 
-    def _candidates(self, a: np.ndarray):
-        """Clusterings of one unit's activations, coarse to fine (distinct, <= max_clusters)."""
-        seen = set()
-        if self.clustering == "kmeans":
-            for k in range(1, self.max_clusters + 1):
-                c = kmeans_centres(a, k)
-                if c not in seen:
-                    seen.add(c)
-                    yield UnitClusters(c)
-            return
-        span = float(np.ptp(a)) if len(a) else 0.0
-        eps = span
-        while True:
-            c = greedy_centres(a, eps)
-            if len(c) > self.max_clusters:
-                return
-            if c not in seen:
-                seen.add(c)
-                yield UnitClusters(c, eps)
-            if eps <= 1e-9 * max(span, 1.0):
-                return
-            eps *= 0.7
+    def _discretise(self, net: OneLayerNet, X, ws) -> OneLayerNet:
+        """The cluster stage with ``clustering``; when greedy clustering leaves the network
+        unsaturated (its discretised copy changes more than ``UNSATURATED_CHANGE`` of the
+        training predictions), k-means is tried too and the clustering that changes fewer
+        predictions is kept (ties: greedy)."""
+        n_reasons, n_stages = len(self._reasons), len(self.stages_)
+        base = net.copy()
+        first = self._cluster(net, X, ws, self.clustering)
+        change = self.stages_[-1]["change"]
+        if self.clustering != "greedy" or change <= UNSATURATED_CHANGE:
+            return first
+        kept = (self._reasons[n_reasons:], self.stages_[n_stages:], self.pruned_net_,
+                self.dropped_centres_)
+        del self._reasons[n_reasons:], self.stages_[n_stages:]
+        second = self._cluster(base, X, ws, "kmeans")
+        if self.stages_[-1]["change"] < change:
+            return second
+        del self._reasons[n_reasons:], self.stages_[n_stages:]
+        self._reasons += kept[0]
+        self.stages_ += kept[1]
+        self.pruned_net_, self.dropped_centres_ = kept[2], kept[3]
+        return first
 
-    def _cluster(self, net: OneLayerNet, X, ws) -> OneLayerNet:
+    def _cluster(self, net: OneLayerNet, X, ws, how: str) -> OneLayerNet:
         self._stage = "cluster"
         self.pruned_net_ = net.copy()
         reference = net.predict(X)
@@ -317,7 +324,7 @@ class SetionoExtractor(DecompositionalExtractor):
         for j in range(net.n_hidden):
             ws.budget.tick()
             tried = []
-            for cand in self._candidates(H[:, j]):
+            for cand in clusterings(H[:, j], how, self.max_clusters):
                 net.clusters[j] = cand
                 changed = int(np.sum(net.predict_discrete(X) != reference))
                 tried.append((changed, cand.n_clusters, cand))
@@ -331,10 +338,18 @@ class SetionoExtractor(DecompositionalExtractor):
                     allowed = changed
         change = float(np.mean(net.predict_discrete(X) != reference))
         if failed:
+            advice = ""
+            if change > UNSATURATED_CHANGE:
+                advice = (f" (more than {UNSATURATED_CHANGE}: the hidden units are not "
+                          "saturated, no handful of states stands for them, and rules "
+                          "through them stay far from the network; setiono needs a network "
+                          "trained with its weight penalty; --method eclaire or --method tree "
+                          "describe this one better)")
             self._reasons.append(
                 f"cluster: units {failed} need more than max_clusters={self.max_clusters} "
-                f"clusters to keep the predictions within tolerance={self.tolerance}; the "
-                f"discretised network changes {change:.3f} of the training predictions")
+                f"clusters ({how}) to keep the predictions within tolerance={self.tolerance}; "
+                f"the discretised network changes {change:.3f} of the training predictions"
+                + advice)
         dropped = []
         self.dropped_centres_: dict[int, float] = {}
         for j, c in enumerate(net.clusters):
@@ -348,7 +363,7 @@ class SetionoExtractor(DecompositionalExtractor):
                 net.clusters[j] = None  # the output layer no longer reads it
                 dropped.append(j)
         self.stages_.append({
-            "stage": "cluster", "clustering": self.clustering,
+            "stage": "cluster", "clustering": how,
             "clusters": [0 if c is None else c.n_clusters for c in net.clusters],
             "dropped_units": dropped, "change": change,
             "fidelity": self._fidelity(net.predict_discrete(X), ws.labels)})
@@ -419,7 +434,7 @@ class SetionoExtractor(DecompositionalExtractor):
         inputs = InputRules(net, X, self.schema_, max_combinations=self.max_combinations,
                             max_leaves=self.max_leaves, max_depth=self.max_depth,
                             min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed,
-                            queries=self.queries, oblique=self.oblique)
+                            queries=self.queries, oblique=self.oblique, mofn=self.mofn)
         for clause, _ in hidden_rules:  # every condition's input DNF first: is it exact?
             for c in clause:
                 inputs.dnf(c, tick=ws.budget.tick)
@@ -431,7 +446,7 @@ class SetionoExtractor(DecompositionalExtractor):
         for n_rule, (clause, k) in enumerate(hidden_rules):
             ws.budget.tick()
             dnfs = [inputs.dnf(c) for c in clause]
-            if inputs.n_oblique:
+            if inputs.n_oblique or inputs.n_mofn:  # the engine's conjoin reads axis tests
                 clauses, masks, cut = conjoin_oblique(
                     dnfs, len(X), min_support=min_support, beam=self.beam,
                     schema=self.schema_, tick=ws.budget.tick)
@@ -453,26 +468,11 @@ class SetionoExtractor(DecompositionalExtractor):
                                          tick=ws.budget.tick)
         if ruleset is None:
             ws.budget.tick()
-            by_class: dict[int, list] = {}
-            for c, k in candidates:
-                by_class.setdefault(k, []).append(c)
-            if inputs.n_oblique:  # the engine's DNF simplification reads axis conditions
-                candidates = [(c, k) for k in sorted(by_class)
-                              for c in dict.fromkeys(by_class[k])]
-            else:
-                candidates = [(c, k) for k in sorted(by_class)
-                              for c in simplify_dnf(by_class[k], schema=self.schema_)]
-            if exact:
-                rules = [Rule(c, k, int(clause_mask(c, X).sum()),
-                              self._conf(c, k, X, labels)) for c, k in candidates]
-                truncated = self.max_rules is not None and len(rules) > self.max_rules
-                ruleset = RuleSet(rules[:self.max_rules], default, ordered=True,
-                                  classes=ws.classes, schema=self.schema_,
-                                  n_features=X.shape[1])
-            else:
-                ruleset, truncated = ranked_rules(
-                    candidates, X, labels, classes=ws.classes, schema=self.schema_,
-                    max_rules=self.max_rules, min_gain=self._min_leaf(len(X), self.min_gain))
+            ruleset, truncated = final_rules(
+                candidates, default, X, labels, classes=ws.classes, schema=self.schema_,
+                exact=exact, opaque=bool(inputs.n_oblique or inputs.n_mofn),
+                max_rules=self.max_rules,
+                min_gain=self._min_leaf(len(X), self.min_gain))
         elif self.max_rules is not None and len(ruleset.rules) > self.max_rules:
             truncated = True
             ruleset = RuleSet(ruleset.rules[:self.max_rules], ruleset.default, ordered=True,
@@ -482,14 +482,10 @@ class SetionoExtractor(DecompositionalExtractor):
         self.exact_ = bool(exact)
         self.stages_.append({
             "stage": "rules", "exact": bool(exact), "oblique_conditions": inputs.n_oblique,
+            "mofn_tests": inputs.n_mofn,
             "rules": len(ruleset.rules),
             "fidelity": self._fidelity(ruleset.predict_index(X), labels)})
         return ruleset
-
-    @staticmethod
-    def _conf(clause, k, X, labels) -> float:
-        mask = clause_mask(clause, X)
-        return float(np.mean(labels[mask] == k)) if mask.any() else 0.0
 
     def discretised_predict_index(self, X) -> np.ndarray:
         """Class index of the pruned network with cluster centres fed forward (the network

@@ -20,6 +20,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from nnrules._finite import all_finite
 from nnrules.exceptions import (
     DataError,
     ModelLoadError,
@@ -31,9 +32,8 @@ from nnrules.io.heads import infer_head
 from nnrules.io.model_load import N_THREADS, _session, _short, read_model  # noqa: F401
 from nnrules.io.probe import run_batched
 from nnrules.io.safety import MAX_ELEMENTS, STANDARD_DOMAINS
-from nnrules.io.tensors import (  # noqa: F401
+from nnrules.io.tensors import (
     TensorSpec,
-    _all_finite,
     _cast,
     _spec,
     _width,
@@ -184,6 +184,11 @@ class Network:
 
     def _run(self, X: Any, names: list[str], extra: tuple[str, ...] = ()) -> list[Any]:
         feeds, n = self._feeds(X)
+        if n == 0:  # some exported heads (ArrayFeatureExtractor, Reshape) fail on 0 rows
+            raise DataError(
+                f"The network {self.path.name!r} was given 0 rows; pass at least one row "
+                "(check the file or the filter that produced X)."
+            )
         session = self._session_for(self._extra_outputs(extra)) if extra else self.session
         out = run_batched(session, feeds, names, batch_size=self.batch_size)
         self.n_queries += n
@@ -287,7 +292,7 @@ class Network:
                 raw = self.session.run(self._score_names, feeds)[0]
             self.n_queries += x.shape[0]
             if (type(raw) is np.ndarray and raw.ndim == 2 and raw.dtype.kind == "f"
-                    and _all_finite(raw)):
+                    and all_finite(raw)):
                 if self._argmax_head:
                     return self.classes_[raw.argmax(axis=1)]
                 if self._sigmoid_head and raw.shape[1] == 1:  # as below, without the checks

@@ -15,18 +15,17 @@ from pathlib import Path
 
 import onnx
 import onnxruntime as ort
-from onnx import external_data_helper
 
 from nnrules.exceptions import InputFileError, ModelLoadError, UnsupportedModelError
 from nnrules.io.files import check_input_file
 from nnrules.io.safety import (
+    _all_tensors,
     _check_bombs,
     _check_domains,
     _check_external_data,
     _check_opsets,
     _parse,
     _run_checker,
-    _sha256,
 )
 
 __all__ = ["N_THREADS", "read_model"]
@@ -85,9 +84,45 @@ def read_model(
     _check_domains(model)
     _check_opsets(model)
     files = _check_external_data(model, path.parent)
-    _run_checker(model, path, external=bool(files))
-    if files:
-        external_data_helper.load_external_data_for_model(model, str(path.parent))
+    files_sha256 = _load_external_data(model, files)
+    _run_checker(model, path)
     _check_bombs(model)
-    files_sha256 = {location: _sha256(resolved) for location, resolved in sorted(files.items())}
     return path, model, sha256, files_sha256
+
+
+def _load_external_data(model: onnx.ModelProto, files: dict[str, Path]) -> dict[str, str]:
+    """Move every external tensor's bytes into ``model``, reading each file once (checked by
+    ``_check_external_data``: inside the model's folder, offsets and lengths within the file);
+    returns ``{location: sha256 of the file}``.
+
+    The tensors end as ``onnx.external_data_helper.load_external_data_for_model`` leaves them
+    (``raw_data`` set, ``data_location`` DEFAULT, ``external_data`` cleared); that helper, the
+    checker given the path and a separate digest read every file again.
+    """
+    if not files:
+        return {}
+    contents = {}
+    for location, resolved in sorted(files.items()):
+        try:
+            contents[location] = resolved.read_bytes()
+        except OSError as exc:
+            raise InputFileError(
+                f"Cannot read the model's external data file {str(resolved)!r} "
+                f"({exc.strerror}). Check its permissions."
+            ) from None
+    for tensor in _all_tensors(model):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        entries = {entry.key: entry.value for entry in tensor.external_data}
+        data = contents[entries["location"]]
+        offset = int(entries.get("offset", 0))
+        end = offset + int(entries["length"]) if "length" in entries else len(data)
+        if end > len(data):  # checked against the file's size; it changed since
+            raise ModelLoadError(
+                f"Tensor {tensor.name!r} reads bytes {offset} to {end} of {entries['location']!r}, "
+                f"which now holds {len(data)} bytes (it changed while the model was read). "
+                "Load the model again once its files are written.")
+        tensor.raw_data = data[offset:end]
+        tensor.data_location = onnx.TensorProto.DEFAULT
+        del tensor.external_data[:]
+    return {location: hashlib.sha256(data).hexdigest() for location, data in contents.items()}

@@ -8,7 +8,6 @@ files that are not ONNX, and the full ``onnx.checker`` pass.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from collections.abc import Iterator
@@ -26,18 +25,12 @@ STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
 MAX_ELEMENTS = 2**28
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
-    """The graph and every subgraph (If / Loop / Scan bodies), depth first."""
-    yield graph
-    for node in graph.node:
+def _graphs(body: onnx.GraphProto | onnx.FunctionProto,
+            ) -> Iterator[onnx.GraphProto | onnx.FunctionProto]:
+    """A graph (or a function body) and every subgraph in it (If / Loop / Scan bodies), depth
+    first."""
+    yield body
+    for node in body.node:
         for attr in node.attribute:
             if attr.type == onnx.AttributeProto.GRAPH:
                 yield from _graphs(attr.g)
@@ -45,20 +38,28 @@ def _graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
                 yield from _graphs(sub)
 
 
-def _all_nodes(model: onnx.ModelProto) -> Iterator[onnx.NodeProto]:
-    for graph in _graphs(model.graph):
-        yield from graph.node
+def _bodies(model: onnx.ModelProto) -> Iterator[onnx.GraphProto | onnx.FunctionProto]:
+    """The main graph, every model-local function, and every subgraph of either."""
+    yield from _graphs(model.graph)
     for function in model.functions:
-        yield from function.node
+        yield from _graphs(function)
+
+
+def _all_nodes(model: onnx.ModelProto) -> Iterator[onnx.NodeProto]:
+    for body in _bodies(model):
+        yield from body.node
 
 
 def _all_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
-    for graph in _graphs(model.graph):
-        yield from graph.initializer
-        for sparse in graph.sparse_initializer:
-            yield sparse.values
-            yield sparse.indices
-        for node in graph.node:
+    """Every tensor a model holds: initializers (sparse ones too) and node attributes, in the
+    main graph, the model-local functions and their subgraphs."""
+    for body in _bodies(model):
+        if isinstance(body, onnx.GraphProto):
+            yield from body.initializer
+            for sparse in body.sparse_initializer:
+                yield sparse.values
+                yield sparse.indices
+        for node in body.node:
             for attr in node.attribute:
                 if attr.HasField("t"):
                     yield attr.t
@@ -215,9 +216,10 @@ def _parse(data: bytes, path: Path) -> onnx.ModelProto:
     return model
 
 
-def _run_checker(model: onnx.ModelProto, path: Path, external: bool) -> None:
+def _run_checker(model: onnx.ModelProto, path: Path) -> None:
+    """The full ``onnx.checker`` pass on ``model`` (external data already loaded into it)."""
     try:
-        onnx.checker.check_model(str(path) if external else model, full_check=True)
+        onnx.checker.check_model(model, full_check=True)
     except Exception as exc:  # noqa: BLE001 -- ValidationError, InferenceError, C++ errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(

@@ -229,7 +229,8 @@ def _csv_batches(path: Path, schema: Any, target: str | None):
 
 
 # -- sampling ---------------------------------------------------------------------------------
-def stratified_sample(data: Dataset, labels: np.ndarray, n: int, seed: int | None = 0) -> Dataset:
+def stratified_sample(data: Dataset, labels: np.ndarray, n: int, seed: int | None = 0, *,
+                      return_index: bool = False) -> Dataset | tuple[Dataset, np.ndarray]:
     """``n`` rows of ``data`` drawn without replacement, each label keeping its share.
 
     Parameters
@@ -241,11 +242,15 @@ def stratified_sample(data: Dataset, labels: np.ndarray, n: int, seed: int | Non
         Rows wanted; ``data`` is returned as is when it has no more than ``n`` rows.
     seed : int or None
         Seed of the draw (None -> 0): the same seed gives the same rows.
+    return_index : bool, default False
+        Also return the sampled rows' positions in ``data``.
 
     Returns
     -------
     Dataset
         The sampled rows in their original order, same schema (inferred on all rows).
+    ndarray of int of shape (n_sampled,)
+        With ``return_index``: their positions in ``data``, ascending.
 
     Notes
     -----
@@ -255,7 +260,7 @@ def stratified_sample(data: Dataset, labels: np.ndarray, n: int, seed: int | Non
     """
     total = data.n_samples
     if n <= 0 or total <= n:
-        return data
+        return (data, np.arange(total)) if return_index else data
     labels = np.asarray(labels)
     if labels.shape[:1] != (total,):
         raise DataError(f"Got {labels.shape[0]} labels for {total} rows; give one per row.")
@@ -287,5 +292,6 @@ def stratified_sample(data: Dataset, labels: np.ndarray, n: int, seed: int | Non
         rows = np.flatnonzero(inverse == k)
         chosen.append(rng.choice(rows, size=int(quota[k]), replace=False))
     idx = np.sort(np.concatenate(chosen))
-    return replace(data, X=data.X[idx], y=None if data.y is None else data.y[idx],
-                   name=f"{data.name} (stratified sample of {len(idx)} of {total} rows)")
+    sampled = replace(data, X=data.X[idx], y=None if data.y is None else data.y[idx],
+                      name=f"{data.name} (stratified sample of {len(idx)} of {total} rows)")
+    return (sampled, idx) if return_index else sampled

@@ -1,14 +1,18 @@
-"""Tensors of an ONNX network: input/output specs, input casting, extra outputs, NaN/inf answers."""
+"""Tensors of an ONNX network: input/output specs, input casting, extra outputs.
+
+``nonfinite_mask`` / ``nonfinite_message`` (NaN/inf answers) live in :mod:`nnrules._finite`,
+shared with the surrogates' input check, and are re-exported here.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import onnx
 
+from nnrules._finite import nonfinite_mask, nonfinite_message
 from nnrules.exceptions import DataError
 
 __all__ = ["TensorSpec", "nonfinite_mask", "nonfinite_message"]
@@ -39,37 +43,6 @@ def _spec(info: onnx.ValueInfoProto) -> TensorSpec:
         return TensorSpec(info.name, dtype, None)
     shape = tuple(d.dim_value if d.HasField("dim_value") else None for d in ttype.shape.dim)
     return TensorSpec(info.name, dtype, shape)
-
-
-def _all_finite(raw: np.ndarray) -> bool:
-    """Whether a float array holds no NaN or inf (a few values: in Python, faster than a ufunc
-    call on a one-row answer)."""
-    if raw.size <= 32:
-        return all(map(math.isfinite, raw.ravel().tolist()))
-    return bool(np.isfinite(raw).all())
-
-
-def nonfinite_mask(raw: Any) -> np.ndarray:
-    """Rows of a network's answer holding NaN or inf, shape (n,); all False for labels."""
-    raw = np.asarray(raw)
-    n = raw.shape[0] if raw.ndim else 1
-    if raw.dtype.kind not in "fc":
-        return np.zeros(n, dtype=bool)
-    return ~np.isfinite(raw.reshape(n, -1)).all(axis=1)
-
-
-def nonfinite_message(bad: np.ndarray, who: str = "The network", *, unit: str = "rows",
-                      droppable: bool = True) -> str:
-    """The one message for answers with NaN or inf: how many rows, which first, what to do."""
-    rows = np.flatnonzero(bad)
-    first = ", ".join(str(int(r)) for r in rows[:5]) + (", ..." if rows.size > 5 else "")
-    fix = (f", or drop those {unit} with nonfinite='drop' (CLI --nonfinite drop)"
-           if droppable else "")
-    return (
-        f"{who} answered NaN or inf on {rows.size} of {bad.size} {unit} (first: {first}); "
-        f"no class or value can be read from them. Check the model's weights and the data's "
-        f"ranges{fix}."
-    )
 
 
 def _width(model: onnx.ModelProto, name: str) -> int | None:

@@ -25,13 +25,13 @@ The helpers below are the one place the JSON of every kind is checked and conver
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from nnrules._finite import all_finite, nonfinite_input_message
 from nnrules.exceptions import DataError, FormatError
 
 if TYPE_CHECKING:
@@ -44,10 +44,6 @@ __all__ = [
     "annotations_to_dict", "check_header", "nonfinite_input_message", "plain", "schema_from_dict",
     "schema_to_dict",
 ]
-
-#: Inputs of up to this many values are checked for NaN / inf with Python's ``sum`` (faster
-#: than a numpy call on one row), larger ones with numpy.
-_SMALL = 64
 
 #: Optional keys a table surrogate's file carries since its format's version 2: figures measured
 #: at extraction for reason codes (see ``nnrules.surrogates.reasons``).
@@ -145,14 +141,7 @@ class TableSurrogate(Surrogate):
             ``X`` holds NaN or ±inf (the message names the columns and the first row).
         """
         X = np.asarray(X, dtype=np.float64)
-        # A sum is finite only if every term is (NaN and inf propagate); a finite sum that
-        # overflows is rechecked exactly. Python's sum is the cheaper one on a row or two.
-        if X.size <= _SMALL:
-            total = sum(X.ravel().tolist())
-        else:
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = np.add.reduce(X, axis=None)
-        if not math.isfinite(total) and not np.isfinite(X).all():
+        if not all_finite(X):
             raise DataError(nonfinite_input_message(X, self.schema, type(self).__name__))
         return X
 
@@ -182,32 +171,6 @@ class SequenceSurrogate(Surrogate):
     @abstractmethod
     def to_regex(self, label: Any = None, *, readable: bool = False) -> str:
         """A regular expression for the sequences labelled ``label``."""
-
-
-def nonfinite_input_message(X: np.ndarray, schema: FeatureSchema | None, who: str) -> str:
-    """Why ``X`` (float, holding NaN or ±inf) is refused: how many rows, the first row and
-    its value, the columns (schema names, else ``x<j>``), and what to do."""
-    bad = ~np.isfinite(X)
-    if X.ndim != 2:
-        i = int(np.flatnonzero(bad.reshape(-1))[0])
-        return (f"{who} got an input of shape {X.shape} holding NaN or inf (first at flat "
-                f"position {i}); it takes rows of finite numbers, shape (n_samples, "
-                "n_features).")
-    names = list(schema.names) if schema is not None else []
-    rows, cols = np.flatnonzero(bad.any(axis=1)), np.flatnonzero(bad.any(axis=0))
-    r = int(rows[0])
-    c = int(np.flatnonzero(bad[r])[0])
-
-    def name(j: int) -> str:
-        return repr(names[j] if j < len(names) else f"x{j}")
-
-    listed = ", ".join(name(int(j)) for j in cols[:5]) + (
-        f" and {cols.size - 5} more" if cols.size > 5 else "")
-    return (f"{who} cannot answer rows holding NaN or inf: {rows.size} of {X.shape[0]} rows do "
-            f"(first: row {r}, column {name(c)} = {float(X[r, c])!r}); column(s) {listed}. "
-            "A surrogate's tests have no answer for them (NaN would pick an arbitrary branch). "
-            "Impute those values or drop those rows before predicting (nnrules.read_data "
-            "refuses them, or drops them with drop_invalid=True; CLI --drop-invalid).")
 
 
 # ----------------------------------------------------------------------------- serialisation

@@ -15,7 +15,6 @@ those rows. Rows holding NaN or inf are refused (``DataError``).
 
 from __future__ import annotations
 
-import decimal
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -31,6 +30,8 @@ from nnrules.surrogates.base import (
     check_header,
     plain,
 )
+from nnrules.surrogates.boxes_coverage import coverage_details, volume_fraction
+from nnrules.surrogates.boxes_text import box_terms
 
 __all__ = ["BoxRuleSet"]
 
@@ -45,32 +46,6 @@ _CHUNK = 4096
 
 def _num(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
-
-
-def _allowed(idx: Sequence[int], lo: np.ndarray, hi: np.ndarray, open_low: bool) -> list[int]:
-    """Columns of a one-hot group that can be the hot one inside the box."""
-    def fits(value: float, i: int) -> bool:
-        above = lo[i] < value if open_low else lo[i] <= value
-        return bool(above and hi[i] >= value)
-
-    return [i for i in idx if fits(1.0, i) and all(fits(0.0, k) for k in idx if k != i)]
-
-
-def _inward(value: float, side: str) -> str:
-    """A proven bound as short text, rounded towards the inside of the box.
-
-    ``format_number`` rounds to nearest, which can move a lower bound down or an upper bound
-    up: the text would then cover points the proof did not. Six significant digits, rounded
-    up for a lower bound and down for an upper one, never claim more than the bound (read
-    back as a float, the text's number lies inside it).
-    """
-    value = float(value)
-    text = format_number(value)
-    if float(text) >= value if side == "lower" else float(text) <= value:
-        return text
-    rounding = decimal.ROUND_CEILING if side == "lower" else decimal.ROUND_FLOOR
-    rounded = decimal.Context(prec=6, rounding=rounding).plus(decimal.Decimal(value))
-    return f"{float(rounded):.6g}"
 
 
 def _unnum(value: Any, default: float) -> float:
@@ -215,47 +190,8 @@ class BoxRuleSet(TableSurrogate):
     # -- text ----------------------------------------------------------------------------
     def _box_terms(self, lo: np.ndarray, hi: np.ndarray, *, open_low: bool = False,
                    domain: bool = True) -> list[str]:
-        """Readable conditions of one box.
-
-        A proven box (``open_low`` False) states every finite bound of a continuous or integer
-        feature, those equal to the data domain's included: the proof assumed them, so a
-        reader must not apply the box outside them (``domain=False`` skips them, for counting
-        the conditions a box adds). Numbers are rounded inwards, so the text never claims a
-        point the proof did not cover. Fallback leaves (``open_low``) state their own tests.
-        """
-        schema, terms = self.schema, []
-        done_groups = set()
-        for j, f in enumerate(schema.features):
-            if f.kind == "onehot":
-                if f.group in done_groups:
-                    continue
-                done_groups.add(f.group)
-                idx = schema.groups[f.group]
-                allowed = [schema.features[i].category for i in _allowed(idx, lo, hi, open_low)]
-                if len(allowed) < len(idx):
-                    cats = ", ".join(str(c) for c in allowed)
-                    terms.append(f"{f.group} == {cats}" if len(allowed) == 1
-                                 else f"{f.group} in {{{cats}}}")
-                continue
-            if open_low:
-                if math.isfinite(lo[j]):
-                    terms.append(schema.describe_condition(j, ">", lo[j]))
-                if math.isfinite(hi[j]):
-                    terms.append(schema.describe_condition(j, "<=", hi[j]))
-                continue
-            numeric = f.kind in ("continuous", "integer")
-            low_on = lo[j] > f.lower or (domain and numeric and math.isfinite(lo[j]))
-            high_on = hi[j] < f.upper or (domain and numeric and math.isfinite(hi[j]))
-            low, high = _inward(lo[j], "lower"), _inward(hi[j], "upper")
-            if low_on and high_on and lo[j] == hi[j]:
-                terms.append(f"{f.name} == {format_number(lo[j])}")
-            elif low_on and high_on:
-                terms.append(f"{low} <= {f.name} <= {high}")
-            elif low_on:
-                terms.append(f"{f.name} >= {low}")
-            elif high_on:
-                terms.append(f"{f.name} <= {high}")
-        return terms
+        """Readable conditions of one box (see :func:`nnrules.surrogates.boxes_text.box_terms`)."""
+        return box_terms(self, lo, hi, open_low=open_low, domain=domain)
 
     def _output_text(self, k: int) -> str:
         if self.task == "regression":
@@ -285,12 +221,12 @@ class BoxRuleSet(TableSurrogate):
             return reasons(self, X, k)
         idx = self.explain(X)
         out = []
-        for k in idx.tolist():
-            if k >= 0:
-                out.append(f"proven box {k}: {self._box_text(k)}")
-            elif -1 - k < len(self.fallback_outputs):
-                out.append(f"no proven box; fallback tree leaf {-1 - k} (not proven): "
-                           f"{self._leaf_text(-1 - k)}")
+        for i in idx.tolist():
+            if i >= 0:
+                out.append(f"proven box {i}: {self._box_text(i)}")
+            elif -1 - i < len(self.fallback_outputs):
+                out.append(f"no proven box; fallback tree leaf {-1 - i} (not proven): "
+                           f"{self._leaf_text(-1 - i)}")
             elif self.fallback == "tree":
                 out.append("no proven box and no fallback tree leaf covers this row; abstained")
             else:
@@ -373,52 +309,6 @@ class BoxRuleSet(TableSurrogate):
         return out
 
     # -- report --------------------------------------------------------------------------
-    def _box_fractions(self) -> np.ndarray:
-        """Volume fraction of each box in the schema's domain, shape (n_boxes,)."""
-        frac = np.ones(self.n_boxes)
-        schema = self.schema
-        seen = set()
-        for j, f in enumerate(schema.features):
-            lo, hi = self.lower[:, j], self.upper[:, j]
-            if f.kind == "onehot":
-                if f.group in seen:
-                    continue
-                seen.add(f.group)
-                idx = list(schema.groups[f.group])
-                allowed = np.array([len(_allowed(idx, self.lower[k], self.upper[k], False))
-                                    for k in range(self.n_boxes)])
-                frac *= allowed / len(idx)
-            elif f.kind in ("integer", "binary", "categorical"):
-                total = math.floor(f.upper) - math.ceil(f.lower) + 1
-                count = np.floor(hi) - np.ceil(lo) + 1
-                frac *= np.clip(count, 0, None) / max(total, 1)
-            elif f.upper > f.lower:
-                frac *= np.clip(hi - lo, 0, None) / (f.upper - f.lower)
-        return frac
-
-    def _overlap(self) -> bool:
-        lo, hi = self.lower, self.upper
-        for k in range(self.n_boxes - 1):
-            meet = np.all((lo[k + 1:] <= hi[k]) & (lo[k] <= hi[k + 1:]), axis=1)
-            if meet.any():
-                return True
-        return False
-
-    def _sample_domain(self, n: int) -> np.ndarray:
-        """Valid rows drawn uniformly from the schema's domain (seed 0)."""
-        rng = np.random.default_rng(0)
-        schema = self.schema
-        X = np.zeros((n, schema.n_features))
-        for j, f in enumerate(schema.features):
-            if f.kind in ("integer", "binary", "categorical"):
-                X[:, j] = rng.integers(math.ceil(f.lower), math.floor(f.upper) + 1, size=n)
-            elif f.kind != "onehot":
-                X[:, j] = rng.uniform(f.lower, f.upper, size=n)
-        for idx in schema.groups.values():
-            hot = rng.integers(0, len(idx), size=n)
-            X[np.arange(n), np.asarray(idx)[hot]] = 1.0
-        return X
-
     def volume_fraction(self, n_samples: int = 20000) -> float:
         """Fraction of the schema's input domain the boxes cover.
 
@@ -426,12 +316,7 @@ class BoxRuleSet(TableSurrogate):
         count categories. Exact (sum over boxes) when no two boxes meet; otherwise a Monte
         Carlo estimate of the union from ``n_samples`` uniform valid rows (seed 0).
         """
-        if self.n_boxes == 0:
-            return 0.0
-        if not self._overlap():
-            return float(min(1.0, self._box_fractions().sum()))
-        X = self._sample_domain(n_samples)  # may hold inf where the domain is unbounded
-        return float((self._first(X, self.lower, self.upper, open_low=False) >= 0).mean())
+        return volume_fraction(self, n_samples)
 
     def report_details(self, X, reference) -> dict[str, Any]:
         """Coverage and fidelity figures for the fidelity report.
@@ -442,32 +327,7 @@ class BoxRuleSet(TableSurrogate):
         reference : array-like of shape (n_samples,)
             The network's answers on X.
         """
-        X = self._check_X(X)
-        reference = np.asarray(reference)
-        covered = self.covered(X)
-        pred = self.predict(X)
-        if self.task == "regression":
-            ref = reference.astype(np.float64).reshape(len(X), -1)[:, 0]
-            inside = np.array([self.outputs[k][0] <= r <= self.outputs[k][1]
-                               for k, r in zip(self.explain(X)[covered], ref[covered])])
-            agree_cov = float(inside.mean()) if inside.size else None
-            agree_all = None
-        else:
-            same = np.array([p is not None and p == r for p, r in zip(pred.tolist(),
-                                                                         reference.tolist())])
-            agree_cov = float(same[covered].mean()) if covered.any() else None
-            agree_all = float(same.mean()) if len(same) else None
-        counts = {k: int(self.verification.get(k, 0)) for k in ("proven", "refuted", "unknown")}
-        return {
-            "proven_boxes": self.n_boxes,
-            "coverage_rows": float(covered.mean()) if len(X) else 0.0,
-            "coverage_volume": self.volume_fraction(),
-            "fidelity_covered": agree_cov,
-            "fidelity_with_fallback": agree_all,
-            "fallback": self.fallback,
-            "verifications": counts,
-            "bound": self.verification.get("bound"),
-        }
+        return coverage_details(self, X, reference)
 
     # -- files ---------------------------------------------------------------------------
     def _bounds_dict(self, lo: np.ndarray, hi: np.ndarray) -> dict[str, list]:

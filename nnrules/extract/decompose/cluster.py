@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["UnitClusters", "greedy_centres", "inverse_activation", "kmeans_centres"]
+__all__ = ["UnitClusters", "clusterings", "greedy_centres", "inverse_activation",
+           "kmeans_centres"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,32 @@ def kmeans_centres(a: np.ndarray, k: int, *, max_iter: int = 100) -> tuple[float
             break
         c = new
     return tuple(round(float(v), 12) for v in c)
+
+
+def clusterings(a: np.ndarray, how: str, max_clusters: int):
+    """The distinct clusterings of one unit's activations ``a``, coarse to fine, with at most
+    ``max_clusters`` clusters: k-means for k = 1, 2, ... (``how="kmeans"``), or greedy
+    epsilon-clustering with ``eps`` from the activations' span, times 0.7 per step."""
+    seen = set()
+    if how == "kmeans":
+        for k in range(1, max_clusters + 1):
+            c = kmeans_centres(a, k)
+            if c not in seen:
+                seen.add(c)
+                yield UnitClusters(c)
+        return
+    span = float(np.ptp(a)) if len(a) else 0.0
+    eps = span
+    while True:
+        c = greedy_centres(a, eps)
+        if len(c) > max_clusters:
+            return
+        if c not in seen:
+            seen.add(c)
+            yield UnitClusters(c, eps)
+        if eps <= 1e-9 * max(span, 1.0):
+            return
+        eps *= 0.7
 
 
 def inverse_activation(kind: str, value: float, alpha: float = 0.01) -> float:

@@ -103,6 +103,10 @@ def simplify_dnf(clauses: Sequence[Clause], *, schema: Any = None,
             out.add(tuple(s))
     if () in out:
         return [()]
+    if any(not isinstance(c, Condition) for clause in out for c in clause):
+        # m-of-n and linear tests are opaque to the merging below: each clause simplified,
+        # duplicates dropped, nothing merged
+        return sorted(out, key=clause_order)
     current = sorted(out)
     for _ in range(max_passes):
         current = _drop_subsumed(current)
@@ -111,6 +115,15 @@ def simplify_dnf(clauses: Sequence[Clause], *, schema: Any = None,
             break
         current = sorted({tuple(c) for c in merged})
     return sorted(_drop_subsumed(current))
+
+
+def clause_order(clause: Clause) -> tuple:
+    """A sort key for clauses that may hold m-of-n or linear tests: clauses of plain
+    conditions in their natural order, then the others by text (tests of different kinds do
+    not compare)."""
+    if all(isinstance(c, Condition) for c in clause):
+        return (0, clause)
+    return (1, repr(clause))
 
 
 def _features(clause: Clause) -> int:

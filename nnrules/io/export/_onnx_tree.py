@@ -15,9 +15,13 @@ from typing import Any
 import numpy as np
 
 from nnrules.io.export._ir import Atom, leaf_outputs, to_float32
-from nnrules.io.export.onnx import _TREE_MODE, _atoms_matrix, _col, _Graph, _ones
+from nnrules.io.export._onnx_graph import _col, _Graph, _ones
+from nnrules.io.export._onnx_rules import _atoms_matrix
 
 __all__: list[str] = []
+
+_TREE_MODE = {"<=": "BRANCH_LEQ", ">": "BRANCH_GT", "==": "BRANCH_EQ", "!=": "BRANCH_NEQ",
+              "<": "BRANCH_LT", ">=": "BRANCH_GTE"}
 
 
 def _tree_leaf(g: _Graph, X: str, tree: Any, where: dict[int, int] | None, width: int,
