@@ -34,6 +34,9 @@ class CredExtractor(DeepRedExtractor):
                  term_leaves: int | None = 16, term_learner: str = "unit",
                  term_cut: str = "majority", min_gain: float = 1, n_bins: int | None = 64,
                  unit_columns: int | None = 32, n_queries: int | None = 0,
+                 max_domain: int | None = 100_000, fallback: float = 1.0,
+                 per_class: bool = True, drop: bool = True, merge: bool = False,
+                 selection: str = "covering",
                  max_rules: int | None = None, max_terms: int | None = 2000,
                  max_seconds: float | None = 120.0, verbose: bool = False,
                  random_state: int | None = None):
@@ -43,6 +46,8 @@ class CredExtractor(DeepRedExtractor):
                          max_samples=max_samples, term_leaves=term_leaves,
                          term_learner=term_learner, term_cut=term_cut, min_gain=min_gain,
                          n_bins=n_bins, unit_columns=unit_columns, n_queries=n_queries,
+                         max_domain=max_domain, fallback=fallback, per_class=per_class,
+                         drop=drop, merge=merge, selection=selection,
                          max_rules=max_rules,
                          max_terms=max_terms, max_seconds=max_seconds, verbose=verbose,
                          random_state=random_state)

@@ -6,8 +6,10 @@ learns from the *inputs* where that clause holds (no layer-by-layer chain), and 
 leaves become input rules for the clause's class. The rules of all layers are pooled
 (optionally with rules learned on the inputs directly), simplified per class, ranked by
 confidence on the training rows, and kept as a decision list while each rule still adds correct
-decisions (:func:`nnrules.extract.decompose.assemble.ranked_rules`). Cheaper than DeepRED: no
-products of rule sets, one input tree per intermediate clause.
+decisions (:func:`nnrules.extract.decompose.assemble.ranked_rules`). Last, the list's thresholds,
+conditions and classes are tuned on the network's labels of the training rows and of generated
+rows near them (:func:`nnrules.extract.decompose.refine.refine`; ``refine=True``). Cheaper than
+DeepRED: no products of rule sets, one input tree per intermediate clause.
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options
+from nnrules._validation import Interval, Options, check_random_state
 from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import COMMON_CONSTRAINTS, DecompositionalExtractor
 from nnrules.extract.decompose.prune import prune_inputs
+from nnrules.extract.decompose.refine import recount, refine
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
 from nnrules.extract.decompose.widen import ConditionMasks, widen
 
 __all__ = ["EclaireExtractor"]
 
 _BIN_MIN_ROWS = 4000  # fits on fewer training rows learn from the raw values
+_REFINE_MAX_ROWS = 200_000  # most generated rows for ``refine``
 
 
 class EclaireExtractor(DecompositionalExtractor):
@@ -110,6 +114,28 @@ class EclaireExtractor(DecompositionalExtractor):
         on validation rows it was level on MAGIC (0.931 / 0.943 against 0.932 / 0.940) and
         letter (0.839 against 0.837) and better on XOR (5-26 rules against 11-37, median
         fidelity 0.991 against 0.985).
+    refine : bool, default=True
+        After ranking (and the cut to ``max_rules``), tune the decision list on the network's
+        labels (:func:`~nnrules.extract.decompose.refine.refine`): each rule's thresholds move
+        to the cut point, condition drop, added condition or class that raises the list's right
+        answers most, rule by rule, two rounds; then the rules left idle go. It learns from
+        the training rows plus ``refine_queries`` generated rows per training row, so that it
+        follows the network rather than the training rows: on the training rows alone it
+        raised MAGIC's training fidelity 0.945 -> 0.969 and validation by only 0.001. Measured
+        on the validation rows split from the training rows (never the test rows), with
+        against without: MAGIC s0 / s1 / s2 0.931 / 0.927 / 0.943 -> 0.934 / 0.932 / 0.946;
+        letter at ``max_rules=600`` 0.841 / 0.834 / 0.837 -> 0.876 / 0.872 / 0.870 (uncapped
+        letter lists stay larger than 600). With ``random_state`` 0-3 on MAGIC's three
+        networks it raised validation fidelity in 11 of 12 fits (mean +0.007, one -0.006); on
+        letter at 600 rules with seed 1, +0.029 and +0.036. Costs about a third of the fit's
+        time on MAGIC and a fifth on letter. The result's rules are no longer the trace's
+        input clauses as learned: ``trace_`` keeps those.
+    refine_queries : float, default=4.0
+        Generated rows per training row for ``refine`` (at most 200,000): a random real row
+        with Gaussian noise of its kernel bandwidth on continuous features and each feature
+        re-drawn from its marginal with probability 0.05
+        (:class:`~nnrules.extract.engines.sampling.QuerySampler` ``"kde"``, seeded), labelled
+        by the network. 0 refines on the training rows only.
     simplify : bool, default=True
         The exact rule-set simplification last (never changes a prediction; see
         :meth:`~nnrules.extract.decompose.DecompositionalExtractor._simplified`): the sizes
@@ -138,6 +164,8 @@ class EclaireExtractor(DecompositionalExtractor):
         Why a budget stopped the extraction early, else None.
     trace_ : Trace
         The intermediate rules; ``to_networkx()`` returns it as a graph.
+    refinement_ : RefineInfo or None
+        What ``refine`` did (right answers on its rows before and after, changes), else None.
     """
 
     method = "eclaire"
@@ -156,6 +184,8 @@ class EclaireExtractor(DecompositionalExtractor):
         "drop": Options((True, False)),
         "simplify": Options((True, False)),
         "merge": Options((True, False)),
+        "refine": Options((True, False)),
+        "refine_queries": Interval(float, 0, None, closed="left"),
     }
 
     def __init__(self, network, *, min_samples_leaf: float = 0.005,
@@ -164,7 +194,8 @@ class EclaireExtractor(DecompositionalExtractor):
                  generalise: float | None = None, prune: bool = True,
                  prune_tolerance: float = 0.01, max_samples: int | None = 2000,
                  n_bins: int | None = 64, per_class: bool = True, n_queries: int | None = None,
-                 drop: bool = True, merge: bool = True, simplify: bool = True,
+                 drop: bool = True, merge: bool = True, refine: bool = True,
+                 refine_queries: float = 4.0, simplify: bool = True,
                  max_rules: int | None = None,
                  max_terms: int | None = None, max_seconds: float | None = 60.0,
                  random_state: int | None = None):
@@ -182,6 +213,8 @@ class EclaireExtractor(DecompositionalExtractor):
         self.per_class = per_class
         self.n_queries = n_queries
         self.drop = drop
+        self.refine = refine
+        self.refine_queries = refine_queries
         self.simplify = simplify
         self.merge = merge
         self.max_rules = max_rules
@@ -192,6 +225,7 @@ class EclaireExtractor(DecompositionalExtractor):
     def _fit(self, X: np.ndarray, y: np.ndarray | None):
         ws = self._prepare(self._with_queries(X))
         self._binned: dict[int, Binned] = {}
+        self._fortran: dict[int, np.ndarray] = {}
         counts = np.bincount(ws.labels, minlength=len(ws.classes))
         # Leaf sizes and gains per class: a fraction of the rows of the class a rule predicts
         # (the layer trees: of the smallest class), so 26 classes of 3.8% each get leaves as
@@ -205,6 +239,7 @@ class EclaireExtractor(DecompositionalExtractor):
         if max_leaves is not None and self.per_class:
             max_leaves = max(2, max_leaves * int(np.sum(counts > 0)))
         self.pruned_inputs_ = None
+        self.refinement_ = None
         self._columns = None
         if self.prune:
             # ws.labels are the network's on X when no rows were generated (else asked again:
@@ -235,6 +270,7 @@ class EclaireExtractor(DecompositionalExtractor):
                     self._rewrite(ws, level, leaf, node, int(leaf_of[leaf.value]), candidates)
         except OutOfBudget as stop:
             self._stopped(stop.reason)
+        self._fortran = {}  # the copies are not kept on the fitted object
         if self.generalise is not None:
             # widen: what assemble.generalise returns (tested), one pass over the rows per
             # step, each condition's rows computed once for all candidates.
@@ -252,7 +288,36 @@ class EclaireExtractor(DecompositionalExtractor):
                                           max_rules=self.max_rules,
                                           min_gain=gains, drop=self.drop,
                                           merge=self.merge, outcomes=2)
+        if self.refine and ruleset.rules:
+            ruleset = self._refined(ws, ruleset)
         return self._finish(ws, ruleset, truncated)
+
+    def _refined(self, ws, ruleset):
+        """The decision list tuned on the training rows and generated rows (``refine``)."""
+        X = ws.levels[0]
+        pool, labels = X, ws.labels
+        n = min(_REFINE_MAX_ROWS, int(round(self.refine_queries * len(X))))
+        if n:
+            from nnrules.extract.engines.sampling import QuerySampler
+
+            seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
+            sampler = QuerySampler(self.schema_, X, method="kde", p_change=0.05,
+                                   bandwidth=1.0, random_state=seed + 2, validate=False)
+            Q = sampler.sample(n)
+            pool = np.vstack([X, Q])
+            labels = np.concatenate([ws.labels, self.oracle_.as_index(self._network_labels(Q))])
+        left = None
+        if self.max_seconds is not None:
+            left = self.max_seconds - ws.budget.elapsed()
+            if left <= 0:
+                return ruleset
+        out, info = refine(ruleset, pool, labels, columns=self._columns, max_seconds=left)
+        self.refinement_ = info
+        if info.stopped and self.partial_reason_ is None:
+            self._stopped(f"max_seconds={self.max_seconds:g} reached while refining")
+        out = recount(out, X, ws.labels)
+        out.notes["refined"] = info.to_dict()
+        return out
 
     def _bins(self, ws, level: int) -> Binned | None:
         """The level's binned values, coded once per fit (None when ``n_bins`` is None)."""
@@ -261,6 +326,14 @@ class EclaireExtractor(DecompositionalExtractor):
         if level not in self._binned:
             self._binned[level] = bin_columns(ws.levels[level], self.n_bins)
         return self._binned[level]
+
+    def _columnwise(self, ws, level: int) -> np.ndarray:
+        """The level's values with contiguous columns (copied once per fit): a clause's mask
+        reads whole columns, which a row-major array serves strided (about 4x slower on
+        letter's 128 units)."""
+        if level not in self._fortran:
+            self._fortran[level] = np.asfortranarray(ws.levels[level])
+        return self._fortran[level]
 
     def _sample(self, target: np.ndarray, seed: int) -> np.ndarray:
         """Rows for one input tree: every row where the clause holds (up to half the sample)
@@ -293,7 +366,7 @@ class EclaireExtractor(DecompositionalExtractor):
         for term in sorted(new):
             ws.trace.note_term(term, int(term.holds(ws.levels).sum()))
         ws.budget.tick()
-        target = clause_mask(leaf.clause, ws.levels[level]).astype(np.int64)
+        target = clause_mask(leaf.clause, self._columnwise(ws, level)).astype(np.int64)
         X0 = ws.levels[0]
         binned = self._bins(ws, 0)
         weight, n_rows = None, n_min

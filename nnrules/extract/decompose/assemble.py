@@ -66,6 +66,7 @@ def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.
             schema: Any, n_classes: int, merge: bool = True,
             outcomes: int | None = None) -> list[tuple[float, int, int, Clause, np.ndarray]]:
     by_class: dict[int, list[Clause]] = {}
+    X = np.asfortranarray(X)  # contiguous columns: each clause's mask reads whole columns
     for clause, k in candidates:
         by_class.setdefault(int(k), []).append(tuple(clause))
     out = []

@@ -8,7 +8,9 @@ record into a ``networkx.DiGraph`` (documented in ``docs/formats.md``):
 * ``term:h<k>[<j>]><t>`` nodes — ``kind="term"``, ``layer`` k, ``unit`` j, ``threshold`` t,
   ``support`` (training rows where the unit exceeds t);
 * ``clause:<k>:<n>`` nodes — ``kind="clause"``, ``layer`` k, ``text``, ``support``,
-  ``confidence``, ``positive`` (whether the clause predicts its target true);
+  ``confidence``, ``positive`` (whether the clause predicts its target true), and
+  ``fallback=True`` on an input clause learned directly for a hidden-layer clause (deepred's
+  fallback, when substitution left that clause's rows uncovered);
 * edges ``clause -> target`` with ``relation="realises"`` (the target is a term, a class, or —
   for clause-wise substitution — the hidden-layer clause an input clause stands for) and
   ``term -> clause`` with
@@ -34,6 +36,7 @@ class _Record:
     support: int
     confidence: float
     node: str
+    fallback: bool = False
 
 
 @dataclass
@@ -58,13 +61,15 @@ class Trace:
     _counters: dict[int, int] = field(default_factory=dict, repr=False)
 
     def add(self, level: int, clause: Clause, target: Any, *, positive: bool = True,
-            support: int = 0, confidence: float = 0.0) -> str:
+            support: int = 0, confidence: float = 0.0, fallback: bool = False) -> str:
         """Record that ``clause`` on ``level`` predicts ``target``: a Term, a class index, or
-        the node id of an earlier clause (returned by this method). Returns the clause's id."""
+        the node id of an earlier clause (returned by this method). Returns the clause's id.
+        ``fallback``: an input clause learned directly for a hidden-layer clause that
+        substitution left short (deepred), marked so in the graph."""
         n = self._counters.get(level, 0)
         self._counters[level] = n + 1
         self.records.append(_Record(level, tuple(clause), target, positive, int(support),
-                                    float(confidence), f"clause:{level}:{n}"))
+                                    float(confidence), f"clause:{level}:{n}", bool(fallback)))
         return self.records[-1].node
 
     def note_term(self, term: Term, support: int) -> None:
@@ -94,6 +99,8 @@ class Trace:
             g.add_node(cid, kind="clause", layer=rec.level,
                        text=clause_text(rec.clause, rec.level, self.schema),
                        support=rec.support, confidence=rec.confidence, positive=rec.positive)
+            if rec.fallback:
+                g.nodes[cid]["fallback"] = True
             target = self._target_id(rec.target)
             if target not in g:
                 t = rec.target
