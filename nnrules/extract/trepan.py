@@ -43,7 +43,6 @@ __all__ = ["VALIDATION_QUERIES", "VALIDATION_SHARE", "TrepanExtractor"]
 VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the pruned tree
 VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
 QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
-PATH_COST = "tree"  # "tree" or "rules": see ``nnrules.extract.engines.prune_tree``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
 
 
@@ -97,8 +96,13 @@ class TrepanExtractor(Extractor):
         held-out row at both leaf budgets, hence 4 off discrete domains.
     n_queries : int >= 0 or None, default=None
         Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
-    sampler : {"perturb", "kde", "marginal"}, default="perturb"
-        Data model of the queries (see ``nnrules.extract.engines.sampling``).
+    sampler : {"perturb", "kde", "marginal", "neighbour"}, default="perturb"
+        Data model of the queries (see ``nnrules.extract.engines.sampling``; "neighbour":
+        rows between a node's real rows and their nearest neighbours,
+        ``nnrules.extract.engines.neighbours``). On digits (validation rows the networks never
+        saw) "neighbour" needed fewer literals than "perturb" at CART's fidelity on 2 of 3
+        networks, but fewer still came from no queries at all (``n_queries=0``): see
+        docs/benchmarks.md, section "Pruning".
     stop_error, stop_confidence : float, default=0.01, 0.95
         A node whose majority class covers at least ``1 - stop_error`` of it with confidence
         ``stop_confidence`` is not expanded.
@@ -125,6 +129,15 @@ class TrepanExtractor(Extractor):
         Prune along the same path to the largest tree whose rule view writes at most this many
         literals (``complexity()["conditions"]``; an m-of-n test over n conditions counts n).
         None: no bound. With ``prune``, both apply.
+    prune_cost : {"rules", "tree"}, default="rules"
+        What a pruning step saves, the step making the change that loses the least fidelity
+        per literal saved: "rules", the literals of the rule view's one rule per leaf (a test
+        counts once per leaf below it), close to ``complexity()["conditions"]`` when there are
+        many classes; "tree", the conditions written in the tree's tests. Used only with
+        ``prune`` or ``max_literals``. Chosen on validation rows the networks never saw
+        (TREPAN / CART literals at CART's fidelity, 3 networks each): digits 1.96 / 1.32 /
+        1.11 ("rules") against 2.68 / 1.65 / 1.16 ("tree"), equal on breast cancer and wine,
+        German credit median 0.18 against 0.14. See docs/benchmarks.md ("Pruning").
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -148,13 +161,14 @@ class TrepanExtractor(Extractor):
         "min_gain_ratio": Interval(float, 0.0, None),
         "min_real": Interval(int, 0, None, allow_none=True),
         "n_queries": Interval(int, 0, None, allow_none=True),
-        "sampler": Options(METHODS),
+        "sampler": Options((*METHODS, "neighbour")),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
         "simplify": Options((True, False)),
         "prune": Interval(float, 0.0, 1.0, closed="left", allow_none=True),
         "max_literals": Interval(int, 0, None, allow_none=True),
+        "prune_cost": Options(("tree", "rules")),
         "random_state": RANDOM_STATE,
     }
 
@@ -177,6 +191,7 @@ class TrepanExtractor(Extractor):
         simplify: bool = True,
         prune: float | None = None,
         max_literals: int | None = None,
+        prune_cost: str = "rules",
         random_state: int | None = None,
     ):
         self.network = network
@@ -195,6 +210,7 @@ class TrepanExtractor(Extractor):
         self.simplify = simplify
         self.prune = prune
         self.max_literals = max_literals
+        self.prune_cost = prune_cost
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
@@ -230,7 +246,7 @@ class TrepanExtractor(Extractor):
                 g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
                 prune=self.prune, max_literals=None, X_val=X_val,
                 val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"],
-                cost=PATH_COST)
+                cost=self.prune_cost)
             # (A smaller tree can be more faithful than the grown one: then nothing is given up.)
             loss = max(0.0, chosen["path_fidelity"][0] - chosen["path_fidelity"][1])
         g = self._grow(X, rng)
@@ -238,7 +254,7 @@ class TrepanExtractor(Extractor):
             g["tree"], X, g["labels"], g["queries"], g["query_labels"],
             prune=self.prune if loss is None else None, max_fidelity_loss=loss,
             max_literals=self.max_literals, generated=g["rows"],
-            query_weights=g["query_weights"], cost=PATH_COST)
+            query_weights=g["query_weights"], cost=self.prune_cost)
         if chosen:
             self.pruning_["validation"] = {
                 k: chosen[k] for k in ("validation_rows", "validation_fidelity", "literals")}
@@ -255,8 +271,13 @@ class TrepanExtractor(Extractor):
         self._labels = oracle.as_index(self._network_labels(X))
         self._n_classes = len(oracle.classes)
         self._budget = np.inf if self.n_queries is None else int(self.n_queries)
-        self._sampler = QuerySampler(self.schema_, X, method=self.sampler, random_state=rng,
-                                     validate=False)  # _fit validated X
+        if self.sampler == "neighbour":
+            from nnrules.extract.engines.neighbours import NeighbourSampler
+
+            self._sampler = NeighbourSampler(self.schema_, X, random_state=rng, validate=False)
+        else:
+            self._sampler = QuerySampler(self.schema_, X, method=self.sampler,
+                                         random_state=rng, validate=False)  # _fit validated X
         kinds = tuple(f.kind for f in self.schema_.features)
         self._kinds = kinds
         discrete = all(k in ("binary", "onehot", "categorical") for k in kinds)
