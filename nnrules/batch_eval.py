@@ -44,6 +44,7 @@ def file_counts(surrogate: Any, oracle: Any, files: list[Path], i: int, *, schem
         total = total + count_batch(surrogate, oracle, batch.data.X, batch.data.y,
                                     train_hashes=train_hashes, label_map=label_map,
                                     details=(i == 0 and batch.index == 0))
+        total.dropped += batch.data.n_dropped
         n_batches += 1
     return total, n_batches
 

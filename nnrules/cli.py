@@ -10,7 +10,9 @@ atomically. Every error a user can cause ends in one line on stderr and a non-ze
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from typing import Any
 
 from nnrules._cli.common import (  # noqa: F401 (re-exported: nnrules.cli.<name> as before)
@@ -48,7 +50,7 @@ from nnrules._cli.verbs import (  # noqa: F401
     cmd_extract,
     cmd_predict,
 )
-from nnrules.exceptions import NNRulesError
+from nnrules.exceptions import NNRulesError, NNRulesWarning
 
 __all__ = ["main"]
 
@@ -310,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     enabled = progress.ENABLED
     progress.ENABLED = enabled and not getattr(args, "quiet", False)
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.func(args)
     except NNRulesError as exc:
         if args.debug:
             raise
@@ -331,6 +335,16 @@ def main(argv: list[str] | None = None) -> int:
         progress.ENABLED = enabled
         if program:
             _quick_exit()
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """nnrules' own warnings (and UserWarnings raised in its code) as one ``warning: ...`` line on
+    stderr; others as Python shows them."""
+    if issubclass(category, NNRulesWarning) or (
+            issubclass(category, UserWarning) and f"{os.sep}nnrules{os.sep}" in str(filename)):
+        print(f"warning: {_one_line(message)}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _quick_exit() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "BudgetExceededError",
+    "ColumnsRenamedWarning",
     "DataError",
     "FormatError",
     "InputFileError",
@@ -75,6 +76,10 @@ class BudgetExceededError(NNRulesError, RuntimeError):
 
 class NNRulesWarning(UserWarning):
     """Root of the warnings nnrules gives (the CLI prints them once, as notes)."""
+
+
+class ColumnsRenamedWarning(NNRulesWarning):
+    """Data columns were matched to the expected names ignoring case and surrounding spaces."""
 
 
 class PlotsSkippedWarning(NNRulesWarning):

@@ -435,6 +435,13 @@ def evaluate(
     timings: dict = {"evaluate_seconds": time.perf_counter() - start}
     method, parameters, seed, n_queries, sha, partial_reason = report_fields(
         provenance, surrogate, sha, timings)
+    invalid = int(getattr(data, "n_dropped", 0) or 0)
+    if invalid:
+        warnings.append(
+            f"{invalid} rows of {data_name!r} were dropped before evaluation (drop_invalid: "
+            f"missing values, NaN or inf, or categories the surrogate does not know); the "
+            f"fidelity is measured on the other {n}."
+        )
 
     return FidelityReport(
         task=task,
@@ -443,7 +450,8 @@ def evaluate(
         seed=seed,
         model_sha256=sha,
         data={"name": data_name, "n_rows": n, "kind": kind, **outside, **columns,
-              **({"nonfinite_dropped": dropped} if dropped else {})},
+              **({"nonfinite_dropped": dropped} if dropped else {}),
+              **({"invalid_dropped": invalid} if invalid else {})},
         n_eval=n,
         fidelity=fidelity,
         fidelity_ci95=ci,

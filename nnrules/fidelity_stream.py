@@ -56,6 +56,7 @@ class Counts:
     details_rows: int = 0
     domain: DomainCount = field(default_factory=DomainCount)  # rows outside the domain
     true_labels: set = field(default_factory=set)   # distinct true labels (classification)
+    dropped: int = 0                                # rows read and dropped (drop_invalid)
 
     def __add__(self, other: Counts) -> Counts:
         labels = {k: list(v) for k, v in self.labels.items()}
@@ -72,7 +73,7 @@ class Counts:
                       self.seen + other.seen, self.reference + other.reference,
                       self.predicted + other.predicted, self.true + other.true,
                       first.details, first.details_rows, self.domain + other.domain,
-                      self.true_labels | other.true_labels)
+                      self.true_labels | other.true_labels, self.dropped + other.dropped)
 
 
 def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
@@ -204,6 +205,13 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
     method, parameters, seed, n_queries, sha, partial_reason = report_fields(
         provenance, surrogate, None, timings)
     data = {"name": data_name, "n_rows": n, "kind": kind, **outside, **columns}
+    if counts.dropped:
+        data["invalid_dropped"] = counts.dropped
+        warnings.append(
+            f"{counts.dropped} rows of {data_name!r} were dropped before evaluation (drop_invalid:"
+            f" missing values, NaN or inf, or categories the surrogate does not know); the "
+            f"fidelity is measured on the other {n}."
+        )
     if n_batches > 1:
         data["n_batches"] = n_batches
     return FidelityReport(

@@ -318,8 +318,9 @@ class FeatureSchema:
         """Rows outside the domain this schema describes, and which features put them there.
 
         A row is outside when a feature's value lies outside ``[lower, upper]``, is not whole
-        in an integer feature, is not 0/1 in a binary one, or when a one-hot group has not
-        exactly one hot column (counted under the group's name).
+        in an integer feature, is not 0/1 in a binary one, when a one-hot group has not
+        exactly one hot column (counted under the group's name), or when its hot column is a
+        category the extraction rows never held (upper bound 0).
 
         Parameters
         ----------

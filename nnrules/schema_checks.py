@@ -91,8 +91,8 @@ def _outside_rows(schema: FeatureSchema, X: np.ndarray) -> tuple[np.ndarray, dic
     kinds = [f.kind for f in feats]
     lower = np.array([f.lower for f in feats], dtype=np.float64)
     upper = np.array([f.upper for f in feats], dtype=np.float64)
-    onehot = np.array([k == "onehot" for k in kinds])
-    lower[onehot], upper[onehot] = -np.inf, np.inf  # a one-hot column: only its 0/1 test
+    # A one-hot column keeps its bounds: upper 0 means the extraction rows never held that
+    # category, so a row where it is hot lies outside (as a new value would).
     whole = np.flatnonzero([k == "integer" for k in kinds])
     zero_one = np.flatnonzero([k in ("binary", "onehot") for k in kinds])
     n = X.shape[0]
@@ -125,7 +125,7 @@ def _outside_columns(schema: FeatureSchema, X: np.ndarray) -> tuple[np.ndarray, 
         elif f.kind == "binary":
             bad |= (col != 0) & (col != 1)
         if f.kind == "onehot":
-            bad = (col != 0) & (col != 1)
+            bad |= (col != 0) & (col != 1)
         if bad.any():
             counts[f.name] = int(bad.sum())
             outside |= bad

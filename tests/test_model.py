@@ -246,7 +246,11 @@ def test_log_softmax_scores_are_probabilities(mlp):
 
 
 def test_regression(mlp):
-    net, layers = mlp(None)
+    # Three float outputs and no head read as class logits (with a warning) unless the caller
+    # says regression (tests/test_generalise.py covers the logits reading).
+    with pytest.warns(UserWarning, match="no softmax or sigmoid"):
+        assert mlp(None)[0].task == "classification"
+    net, layers = mlp(None, task="regression")
     assert net.task == "regression" and net.classes_ is None
     np.testing.assert_allclose(net.predict(X4), numpy_forward(layers, X4)["z1"], atol=1e-5)
     with pytest.raises(UnsupportedModelError, match="Logits are unavailable.*scores"):

@@ -288,4 +288,6 @@ def test_outside_domain_row_blocks_equal_the_column_loop(monkeypatch):
         by_cols[group] = int(bad.sum())
         cols |= bad
     np.testing.assert_array_equal(rows, cols)
-    assert by_rows == by_cols and set(by_rows) == {"c", "i", "b", "g_x", "k", "u", "g"}
+    # g_y, never hot in training, counts where it is hot (a category the extraction never saw).
+    assert by_rows == by_cols and set(by_rows) == {"c", "i", "b", "g_x", "g_y", "k", "u", "g"}
+    assert by_rows["g_y"] == int((X[:, 4] == 1).sum())

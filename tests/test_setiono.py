@@ -104,6 +104,7 @@ def test_table_equals_the_network_fed_with_centres(name):
     out = _net(name).layers.layers[2]  # the original output layer
     units, states, cls = ex.table_["units"], ex.table_["states"], ex.table_["classes"]
     sizes = [ex.clusters_[j].n_clusters for j in units]
+    assert ex.partial_reason_ is None and ex.table_["labels"] == "centres"  # saturated
     assert ex.table_["complete"] and len(states) == int(np.prod(sizes))
     assert len({tuple(s) for s in states}) == len(states)
     H = np.zeros((len(states), len(ex.clusters_)))
@@ -431,9 +432,49 @@ def test_an_unsaturated_network_is_named_and_gets_the_less_changing_clustering(m
     assert [s["stage"] for s in ex.stages_] == ["prune", "cluster", "table", "rules"]
     assert stage["change"] == min(changes.values())
     assert stage["clustering"] == min(changes, key=lambda k: (changes[k], k != "greedy"))
-    disc = ex.discretised_predict_index(train.X)
+    disc = ex.net_.predict_discrete(train.X)
     assert np.mean(disc != ex.pruned_net_.predict(train.X)) == pytest.approx(stage["change"])
     assert ex.partial_reason_.startswith("cluster:") and "not saturated" in ex.partial_reason_
+
+
+def test_unsaturated_table_holds_the_networks_majority_per_hidden_state():
+    """When the clustering cannot meet the tolerance (german_h5_s2), each hidden-state
+    combination seen on training rows is labelled by the network's majority on its rows
+    (counted here independently), unseen ones by the centres fed forward; the hidden rules and
+    ``discretised_predict_index`` decide as that table, which agrees with the network on the
+    training rows at least as often as the centre-fed copy. ``state_labels="centres"`` keeps
+    the centre-fed table."""
+    train, _ = _german()
+    net, names = _net("german_h5_s2"), list(train.schema.names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = Setiono(net, random_state=0, **FAST).fit(train.X, feature_names=names)
+        centred = Setiono(net, random_state=0, state_labels="centres", **FAST).fit(
+            train.X, feature_names=names)
+    t = ex.table_
+    assert ex.partial_reason_.startswith("cluster:") and t["labels"] == "network"
+    assert centred.table_["labels"] == "centres"
+    y = ex.oracle_.predict_index(train.X)
+    S = ex.net_.states(train.X)[:, t["units"]]
+    H = np.zeros((len(t["states"]), len(ex.clusters_)))
+    for a, j in enumerate(t["units"]):
+        H[:, j] = np.asarray(ex.clusters_[j].centres)[t["states"][:, a]]
+    fed = ex.net_.classes_of_hidden(H)
+    n_changed = 0
+    for i, state in enumerate(t["states"]):
+        rows = np.all(S == state, axis=1)
+        if not rows.any():
+            assert t["classes"][i] == fed[i]
+            continue
+        votes = np.bincount(y[rows], minlength=2)
+        assert votes[t["classes"][i]] == votes.max()
+        n_changed += int(t["classes"][i] != fed[i])
+    assert n_changed > 0 and n_changed == next(
+        s["relabelled"] for s in ex.stages_ if s["stage"] == "table")
+    assert np.array_equal(ex.hidden_predict_index(H), t["classes"])
+    disc = ex.discretised_predict_index(train.X)
+    assert np.mean(disc == y) >= np.mean(ex.net_.predict_discrete(train.X) == y)
+    assert np.mean(disc == y) > np.mean(centred.discretised_predict_index(train.X) == y)
 
 
 # -- M-of-N tests for a cluster boundary -------------------------------------------------------

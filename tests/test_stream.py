@@ -102,11 +102,11 @@ def test_a_cell_pyarrow_refuses_mid_file_is_read_by_the_exact_rules(setup, monke
     sur = serialize.load(setup["surrogate"])
     data = read_data(path, target="y", schema=sur.schema, drop_invalid=True)
     assert data.n_dropped == 1 and 1000.0 in data.X[:, 0]
-    expected = evaluate(sur, as_oracle(setup["network"], sur.schema), data.X, data.y,
-                        data_name="d")
+    expected = evaluate(sur, as_oracle(setup["network"], sur.schema), data, data_name="d")
     got = evaluate_files(sur, setup["network"], path, target="y", drop_invalid=True,
                          data_name="d")
     assert _plain(got) == {**_plain(expected), "model_sha256": setup["network"].sha256}
+    assert got.data["invalid_dropped"] == 1  # the dropped row is counted, both ways
 
 
 def test_held_out_check_counts_rows_across_batches(setup, monkeypatch):

@@ -12,7 +12,9 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
    predictions; one-cluster units are dropped (their centre moves into the output bias);
 3. **hidden states -> class**: every combination of cluster indices (or, past
    ``max_combinations``, those seen on the training rows, the rest don't-cares) is labelled by
-   feeding its centres forward; each class's combinations become a short DNF on the hidden
+   feeding its centres forward, or, when the clustering could not meet the tolerance, those
+   seen on training rows by the network's majority there
+   (:mod:`~nnrules.extract.decompose.state_labels`); each class's combinations become a short DNF on the hidden
    units (:func:`~nnrules.extract.decompose.cover.cover`); the class with the longest DNF is the
    default;
 4. **inputs -> each cluster**: a cluster is an interval of the unit's pre-activation. For a unit
@@ -55,9 +57,14 @@ from nnrules.extract.decompose.setiono_rules import (
     minimise_on_domain,
 )
 from nnrules.extract.decompose.setiono_select import final_rules
+from nnrules.extract.decompose.state_labels import (
+    hidden_clauses,
+    network_labels,
+    table_lookup,
+)
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
-from nnrules.surrogates.rules import Condition, RuleSet
+from nnrules.surrogates.rules import RuleSet
 
 __all__ = ["SetionoExtractor"]
 
@@ -97,6 +104,12 @@ class SetionoExtractor(DecompositionalExtractor):
         one linear condition on its pre-activation per cluster boundary (exact: the rules then
         decide as the discretised network does) instead of a tree's axis-aligned
         approximation. Such rules export to Python, SQL and ONNX, and certify.
+    state_labels : {"auto", "centres", "network"}, default="auto"
+        How the hidden-state table labels a combination: ``"centres"`` feeds its cluster
+        centres forward; ``"network"`` gives each combination seen on training rows the
+        network's majority answer on them (the others keep the centre-fed label); ``"auto"``
+        is ``"network"`` when the clustering could not meet the tolerance, else
+        ``"centres"``.
     mofn : bool, default=True
         Where a tree would learn a cluster boundary, learn an M-of-N test too ("at least 9 of
         {...}") and keep it when, on the training rows, it is about as faithful (see
@@ -139,7 +152,8 @@ class SetionoExtractor(DecompositionalExtractor):
         Per hidden unit: its clusters, or None when it was dropped.
     table_ : dict
         ``units`` (kept unit indices), ``states`` (combinations of cluster indices, one row
-        each), ``classes`` (class index per combination), ``complete`` (all combinations).
+        each), ``classes`` (class index per combination), ``complete`` (all combinations),
+        ``labels`` (``"centres"`` or ``"network"``: how ``classes`` were made).
     hidden_rules_ : list of (tuple of Condition, int)
         The DNF of the table: clauses on the hidden activations (level 1) and their class;
         other combinations get ``hidden_default_``.
@@ -186,6 +200,7 @@ class SetionoExtractor(DecompositionalExtractor):
         "max_clusters": Interval(int, 2, None),
         "max_combinations": Interval(int, 2, None),
         "oblique": Options((True, False)),
+        "state_labels": Options(("auto", "centres", "network")),
         "mofn": Options((True, False)),
         "max_leaves": Interval(int, 2, None),
         "queries": Interval(int, 0, None),
@@ -200,8 +215,8 @@ class SetionoExtractor(DecompositionalExtractor):
 
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
-                 max_combinations: int = 4096, oblique: bool = False, mofn: bool = True,
-                 max_leaves: int = 16,
+                 max_combinations: int = 4096, oblique: bool = False,
+                 state_labels: str = "auto", mofn: bool = True, max_leaves: int = 16,
                  queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, max_rules: int | None = None,
@@ -213,6 +228,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.max_clusters = max_clusters
         self.max_combinations = max_combinations
         self.oblique = oblique
+        self.state_labels = state_labels
         self.mofn = mofn
         self.max_leaves = max_leaves
         self.queries = queries
@@ -391,7 +407,13 @@ class SetionoExtractor(DecompositionalExtractor):
         for a, j in enumerate(units):
             Hc[:, j] = np.asarray(net.clusters[j].centres)[D[:, a]]
         cls = net.classes_of_hidden(Hc) if len(D) else np.zeros(0, dtype=np.int64)
-        self.table_ = {"units": units, "states": D, "classes": cls, "complete": complete}
+        how, relabelled = self.state_labels, 0
+        if how == "auto":  # the network's labels when the clustering missed the tolerance
+            how = ("centres", "network")[any(r.startswith("cluster:") for r in self._reasons)]
+        if how == "network":
+            cls, relabelled = network_labels(D, cls, observed, labels, len(ws.classes))
+        self.table_ = {"units": units, "states": D, "classes": cls, "complete": complete,
+                       "labels": how}
         covers = {}
         for k in range(len(ws.classes)):
             if np.any(cls == k):
@@ -400,20 +422,8 @@ class SetionoExtractor(DecompositionalExtractor):
         counts = np.bincount(labels, minlength=len(ws.classes))
         default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k)) if covers else \
             int(np.argmax(counts))
-        hidden_rules = []
-        for k in sorted(covers):
-            if k == default:
-                continue
-            for cube in covers[k]:
-                clause = []
-                for a, j in enumerate(units):
-                    lo, hi = min(cube[a]), max(cube[a])
-                    b = net.clusters[j].boundaries
-                    if lo > 0:
-                        clause.append(Condition(j, ">", b[lo - 1]))
-                    if hi < sizes[a] - 1:
-                        clause.append(Condition(j, "<=", b[hi]))
-                hidden_rules.append((tuple(clause), k))
+        hidden_rules = hidden_clauses(covers, default, units,
+                                      [net.clusters[j].boundaries for j in units])
         self.hidden_rules_ = hidden_rules
         self.hidden_default_ = default
         H = net.hidden(X)
@@ -425,7 +435,8 @@ class SetionoExtractor(DecompositionalExtractor):
                               for clause, k in hidden_rules]
         self.stages_.append({
             "stage": "table", "units": units, "combinations": len(D),
-            "complete": complete, "hidden_rules": len(hidden_rules),
+            "complete": complete, "labels": how, "relabelled": relabelled,
+            "hidden_rules": len(hidden_rules),
             "fidelity": self._fidelity(pred, labels)})
         return hidden_rules, default
 
@@ -488,10 +499,17 @@ class SetionoExtractor(DecompositionalExtractor):
         return ruleset
 
     def discretised_predict_index(self, X) -> np.ndarray:
-        """Class index of the pruned network with cluster centres fed forward (the network
-        the rules describe), for rows in the schema's space."""
+        """Class index the hidden-state table gives rows in the schema's space (what the rules
+        describe): the pruned network with cluster centres fed forward, except for the
+        combinations the table labels by the network's answers (``table_["labels"]``)."""
         self._check_fitted()
-        return self.net_.predict_discrete(np.asarray(X, dtype=np.float64))
+        X = np.asarray(X, dtype=np.float64)
+        centred = self.net_.predict_discrete(X)
+        t = self.table_
+        if t["labels"] == "centres":
+            return centred
+        return table_lookup(t["states"], t["classes"], self.net_.states(X)[:, t["units"]],
+                            centred)
 
     def hidden_predict_index(self, H) -> np.ndarray:
         """Class index that :attr:`hidden_rules_` give hidden activations ``H``."""

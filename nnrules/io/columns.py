@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nnrules.exceptions import DataError
-from nnrules.io.data import Dataset, _show, _unnamed
+from nnrules.io.data import Dataset, _match_loosely, _show, _unnamed, warn_renamed
 from nnrules.schema import FeatureSchema
 
 __all__ = ["check_columns"]
@@ -65,6 +65,12 @@ def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
             )
         missing = [n for n in model_names if n not in names]
         extra = [n for n in names if n not in model_names]
+        loose = _match_loosely(names, model_names) if missing or extra else None
+        if loose is not None:  # " Age" / "AGE" for "age": the model's spelling, with a warning
+            warn_renamed("the data", names, loose)
+            schema = replace(schema, features=tuple(
+                replace(f, name=m) for f, m in zip(schema.features, loose)))
+            names, missing, extra = list(loose), [], []
         if missing or extra:
             raise DataError(
                 f"The model's inputs are {_show(model_names)} but the data's columns are "

@@ -179,6 +179,35 @@ def _split_target(names, cols, target):
     return names, cols, y
 
 
+def warn_renamed(what: str, names: Sequence[str], renamed: Sequence[str]) -> None:
+    """Warn (:class:`~nnrules.exceptions.ColumnsRenamedWarning`) that ``names`` were read as
+    ``renamed`` (see :func:`_match_loosely`)."""
+    import warnings
+
+    from nnrules.exceptions import ColumnsRenamedWarning
+
+    changed = [f"{a!r} as {b!r}" for a, b in zip(names, renamed) if a != b]
+    warnings.warn(f"{what}: columns matched by name ignoring case and surrounding spaces: "
+                  f"{', '.join(changed[:4])}"
+                  + (f" and {len(changed) - 4} more" if len(changed) > 4 else ""),
+                  ColumnsRenamedWarning, stacklevel=3)
+
+
+def _match_loosely(names: Sequence[str], expected: Sequence[str]) -> list[str] | None:
+    """``names`` renamed to ``expected``'s spelling when they differ from it only in case and
+    surrounding spaces, one to one (``" Age"`` -> ``"age"``); None when that is not so."""
+    def key(n: str) -> str:
+        return str(n).strip().casefold()
+
+    by_key = {key(e): e for e in expected}
+    if len(by_key) != len(expected) or len(names) != len(expected):
+        return None
+    renamed = [by_key.get(key(n)) for n in names]
+    if None in renamed or len(set(renamed)) != len(renamed):
+        return None
+    return renamed
+
+
 def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
            order: str = "C") -> Dataset:
     """The shared path: columns -> codes and floats -> invalid rows -> schema.
@@ -198,6 +227,10 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
     if schema is not None:
         missing = [s for s in schema.names if s not in names]
         extra = [c for c in names if c not in schema.names]
+        loose = _match_loosely(names, schema.names) if missing or extra else None
+        if loose is not None:
+            warn_renamed(repr(name), names, loose)
+            names, missing, extra = loose, [], []
         if missing or extra:
             raise DataError(
                 f"{name!r} columns do not match the schema: missing {_show(missing)}, "
@@ -222,11 +255,14 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
         cats = feat.categories if feat is not None else tuple(sorted(distinct))
         lookup = {c: float(i) for i, c in enumerate(cats)}
         unseen = sorted(v for v in distinct if v not in lookup)
-        if unseen:
+        if unseen and not drop_invalid:
+            n_rows = sum(v in unseen for v in values)
             raise DataError(
-                f"{name!r}: column {col_name!r} has categories {unseen[:5]} that the schema does not "
-                f"know; known: {list(cats)}. Add them to the schema's 'categories' (the model "
-                "must accept them too)."
+                f"{name!r}: column {col_name!r} has categories {unseen[:5]} (on {n_rows} rows) "
+                f"that the schema does not know; known: {list(cats)}. A surrogate extracted "
+                "without them cannot answer there: drop those rows with drop_invalid=True "
+                "(CLI --drop-invalid), or extract again on data that holds them (or a schema "
+                "whose 'categories' list them; the model must accept them too)."
             )
         values_by_column.append(np.fromiter((lookup.get(v, np.nan) if v in distinct else np.nan
                                              for v in values), dtype=np.float64, count=len(values)))

@@ -2,7 +2,8 @@
 
 ``read_dense`` follows the path from the single float input to the logit / probability tensor,
 folds every run of affine pieces (input normalisation ``Sub``/``Div``/``Mul``/``Add``, ``Gemm``,
-``MatMul`` + ``Add``, ``BatchNormalization``) into one :class:`Affine`, keeps ``Relu``,
+``MatMul`` + ``Add``, ``BatchNormalization``, skl2onnx's ``ai.onnx.ml`` ``Scaler``) into one
+:class:`Affine`, keeps ``Relu``,
 ``LeakyRelu``, ``Sigmoid`` and ``Tanh`` as :class:`Activation` layers, skips shape no-ops
 (``Identity``, inference ``Dropout``, float ``Cast``, ``Flatten``/``Reshape`` that keep
 ``(batch, features)``), and turns a trailing ``Softmax`` / ``LogSoftmax`` / ``Sigmoid`` into the
@@ -41,7 +42,8 @@ def _unsupported(node: onnx.NodeProto, why: str) -> UnsupportedModelError:
     return UnsupportedModelError(
         f"Cannot read op {node.op_type!r}{domain} in node {node.name!r} as a dense layer: {why}. "
         "White-box methods read Gemm, MatMul+Add, Relu, LeakyRelu, Sigmoid, Tanh, "
-        "BatchNormalization, constant Add/Sub/Mul/Div, Softmax/LogSoftmax heads and shape "
+        "BatchNormalization, Scaler (ai.onnx.ml), constant Add/Sub/Mul/Div, Softmax/LogSoftmax "
+        "heads and shape "
         f"no-ops. {_PEDAGOGICAL}"
     )
 
@@ -259,6 +261,9 @@ class _Reader:
         op, a = node.op_type, _attrs(node)
         ins = list(node.input)
         others = [i for i in ins if i and i != cur]
+        if node.domain == "ai.onnx.ml" and node.op_type == "Scaler":
+            self._scaler(node, a)  # skl2onnx's StandardScaler / MinMaxScaler
+            return node.output[0]
         if node.domain not in ("", "ai.onnx"):
             raise _unsupported(node, "custom-domain ops have no known dense meaning")
         if any(i not in self.const for i in others) or ins.count(cur) > 1:
@@ -316,6 +321,18 @@ class _Reader:
         else:
             raise _unsupported(node, "this op is not part of a dense feed-forward network")
         return out
+
+    def _scaler(self, node: onnx.NodeProto, a: dict) -> None:
+        """``ai.onnx.ml.Scaler``: ``y = (x - offset) * scale``, per feature or one for all."""
+        self._check_head_free(node)
+        offset = np.asarray(a.get("offset", [0.0]), dtype=np.float64)
+        scale = np.asarray(a.get("scale", [1.0]), dtype=np.float64)
+        sizes = {v.size for v in (offset, scale)} - {1}
+        if len(sizes) > 1:
+            raise _unsupported(node, f"its offset ({offset.size}) and scale ({scale.size}) "
+                                     "have different lengths")
+        offset, scale = (self._vector(node, v) for v in (offset, scale))
+        self.pending.elementwise(scale, -offset * scale, node.name)
 
     def _matrix(self, node: onnx.NodeProto, W: np.ndarray, b: np.ndarray) -> None:
         self._set_width(node, W.shape[1])

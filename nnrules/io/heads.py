@@ -2,7 +2,8 @@
 
 Softmax / LogSoftmax / Sigmoid heads (through reshaping ops), ``ArgMax`` label outputs,
 skl2onnx's label + probabilities outputs (with or without ``ZipMap``) and their class labels;
-anything else is a regression. The pre-activation tensor of the head is the logit tensor.
+a float ``(batch, k >= 2)`` output with none of these is read as class logits (a classifier
+exported without its softmax; ``Head.guessed``); anything else is a regression. The pre-activation tensor of the head is the logit tensor.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Head:
     kind: Literal["prob", "log_prob", "sigmoid1", "raw", "values"]
     logit: str | None  # pre-softmax / pre-sigmoid tensor, if the graph has one
     classes: np.ndarray | None
+    guessed: bool = False  # raw scores read as class logits without a head to say so
 
 
 def _producers(graph: onnx.GraphProto) -> dict[str, onnx.NodeProto]:
@@ -119,6 +121,15 @@ def infer_head(model: onnx.ModelProto, outputs: tuple[TensorSpec, ...]) -> Head:
         return Head("classification", out, kind, head.input[0], None)
     if "ArgMax" in ops or (node is not None and node.op_type == "ArgMax"):
         return Head("classification", out, "raw", out, None)
+    shape = outputs[0].shape
+    width = shape[-1] if shape is not None and len(shape) == 2 else None
+    if (isinstance(width, int) and width >= 2 and outputs[0].dtype.kind == "f"
+            and model.producer_name != "skl2onnx"):  # skl2onnx classifiers output labels
+        # A float (batch, k >= 2) output and no head: a classifier exported without its
+        # softmax (PyTorch's CrossEntropyLoss convention) far more often than k regression
+        # targets. Read as class logits, said on load; load(..., task="regression") undoes it.
+        # (skl2onnx writes every classifier with a label output: its other models regress.)
+        return Head("classification", out, "raw", out, None, guessed=True)
     return Head("regression", out, "values", None, None)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -24,11 +25,12 @@ from nnrules._finite import all_finite
 from nnrules.exceptions import (
     DataError,
     ModelLoadError,
+    NNRulesWarning,
     OracleError,
     ParameterError,
     UnsupportedModelError,
 )
-from nnrules.io.heads import infer_head
+from nnrules.io.heads import Head, infer_head
 from nnrules.io.model_load import N_THREADS, _session, _short, read_model  # noqa: F401
 from nnrules.io.probe import run_batched
 from nnrules.io.safety import MAX_ELEMENTS, STANDARD_DOMAINS
@@ -86,6 +88,28 @@ class Network:
                 f"or None. Got {task!r} instead."
             )
         self.task: Literal["classification", "regression"] = task or self._head.task
+        if task == "classification" and self._head.kind == "values":
+            # No head in the graph and the caller says classifier: its outputs are the logits.
+            self._head = Head("classification", self._head.score, "raw", self._head.score, None)
+        elif task == "regression" and self._head.guessed:
+            self._head = Head("regression", self._head.score, "values", None, None)
+        elif task is None and self._head.guessed:
+            warnings.warn(
+                f"{path.name!r} has no softmax or sigmoid: its {self.outputs[0].shape[-1]} "
+                f"outputs ({self.outputs[0].name!r}) are read as class scores (logits; the "
+                "class is the largest). If they are regression values, load with "
+                "task='regression' (CLI --task regression).", NNRulesWarning, stacklevel=3)
+        fixed = fixed_batch(self.inputs)
+        if fixed is not None:
+            # Exported without a dynamic batch axis (torch.onnx.export without dynamic_axes):
+            # onnxruntime takes exactly that many rows per run, so rows go one batch at a time.
+            self.batch_size = fixed
+            warnings.warn(
+                f"{path.name!r} takes a fixed batch of {fixed} row{'s' if fixed > 1 else ''} "
+                f"per run (input shape {list(self.inputs[0].shape)}): nnrules asks it "
+                f"{fixed} row{'s' if fixed > 1 else ''} at a time, which is slower. Export "
+                "it with a dynamic batch axis (torch: dynamic_axes={'x': {0: 'batch'}}) for "
+                "speed.", NNRulesWarning, stacklevel=3)
         self._sessions: dict[tuple[str, ...], tuple[ort.InferenceSession, onnx.ModelProto]] = {}
         self._base_session = self._session_for(self._extra_outputs(()))
         self.session = self._base_session
@@ -94,7 +118,7 @@ class Network:
         only = self.inputs[0] if len(self.inputs) == 1 else None
         self._small = ((only.name, only.shape[1], only.dtype)
                        if only is not None and only.dtype != object and only.shape is not None
-                       and len(only.shape) == 2 else None)
+                       and len(only.shape) == 2 and fixed is None else None)
         self._score_names = [self._head.score]
         self._argmax_head = self.task == "classification" and self._head.kind != "sigmoid1"
         self._sigmoid_head = self.task == "classification" and self._head.kind == "sigmoid1"
@@ -190,6 +214,14 @@ class Network:
                 "(check the file or the filter that produced X)."
             )
         session = self._session_for(self._extra_outputs(extra)) if extra else self.session
+        fixed = fixed_batch(self.inputs)
+        if fixed is not None and n % fixed:  # pad the last batch with copies of the first row
+            pad = fixed - n % fixed
+            feeds = {k: np.concatenate([v, np.repeat(v[:1], pad, axis=0)])
+                     for k, v in feeds.items()}
+            out = run_batched(session, feeds, names, batch_size=fixed)
+            self.n_queries += n
+            return [o[:n] for o in out]
         out = run_batched(session, feeds, names, batch_size=self.batch_size)
         self.n_queries += n
         return out
@@ -476,3 +508,12 @@ def load(
         task=task,
         classes=classes,
     )
+
+
+def fixed_batch(inputs: Any) -> int | None:
+    """The batch size a table model's inputs fix (their first axis a number), else None.
+
+    Only rank-2 inputs count (sequence models' first axis may be time)."""
+    sizes = {s.shape[0] for s in inputs
+             if s.shape is not None and len(s.shape) == 2 and isinstance(s.shape[0], int)}
+    return sizes.pop() if len(sizes) == 1 else None

@@ -129,6 +129,9 @@ class SequenceOracle:
         classes = getattr(network, "classes_", None)
         self.classes = None if classes is None else np.asarray(classes)
         self.batch_size = int(batch_size)
+        self._fixed = self._fixed_batch(model)
+        if self._fixed is not None:  # exported without a dynamic batch axis
+            self.batch_size = self._fixed
         self.empty_label = empty_label
         self.n_queries = 0
         self._cache: dict[tuple[int, ...], int] = {}
@@ -154,17 +157,30 @@ class SequenceOracle:
             self.classes = np.arange(width)
         return decided
 
+    def _fixed_batch(self, model: onnx.ModelProto) -> int | None:
+        """The batch size the sequence input fixes (a number on its batch axis), else None."""
+        for inp in model.graph.input:
+            if inp.name == self.encoding.input_name:
+                dims = inp.type.tensor_type.shape.dim
+                axis = 0 if self.encoding.layout == "batch_first" else 1
+                if len(dims) > axis and dims[axis].HasField("dim_value"):
+                    return int(dims[axis].dim_value)
+        return None
+
     def _run_length(self, ids: np.ndarray, with_states: bool):
         names = [self._score] + (self._state_names if with_states else [])
         labels, states = [], []
         for lo in range(0, ids.shape[0], self.batch_size):
             chunk = ids[lo:lo + self.batch_size]
+            m = chunk.shape[0]
+            if self._fixed is not None and m < self._fixed:  # pad to the fixed batch
+                chunk = np.concatenate([chunk, np.repeat(chunk[:1], self._fixed - m, axis=0)])
             outs = self._session.run(names, {self.encoding.input_name:
                                              self.encoding.encode(chunk)})
-            self.n_queries += chunk.shape[0]
-            labels.append(self._decide(outs[0]))
+            self.n_queries += m
+            labels.append(self._decide(outs[0])[:m])
             if with_states:
-                states.append(np.concatenate([self._state_rows(o, chunk.shape[0])
+                states.append(np.concatenate([self._state_rows(o, chunk.shape[0])[:m]
                                               for o in outs[1:]], axis=1))
         return np.concatenate(labels), (np.concatenate(states) if with_states else None)
 
