@@ -66,7 +66,7 @@ __all__ = ["DeepRedExtractor"]
 _BIN_MIN_ROWS = 4000  # unit trees on fewer training rows learn from the raw values
 # Share of max_seconds kept for relabelling, widening and ranking the substituted clauses.
 _FINISH_SHARE = 0.25
-_REFINE_CELLS = 60_000_000  # refine's pool rows x rules (memory: letter's 1,400 rules < 1 GB)
+_REFINE_CELLS = None  # cap on refine's pool rows x rules (None: refine's masks are bit-packed, no cap needed)
 
 
 class DeepRedExtractor(DecompositionalExtractor):
