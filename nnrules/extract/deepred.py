@@ -66,7 +66,7 @@ __all__ = ["DeepRedExtractor"]
 _BIN_MIN_ROWS = 4000  # unit trees on fewer training rows learn from the raw values
 # Share of max_seconds kept for relabelling, widening and ranking the substituted clauses.
 _FINISH_SHARE = 0.25
-_REFINE_CELLS = None  # cap on refine's pool rows x rules (None: refine's masks are bit-packed, no cap needed)
+_REFINE_CELLS = None  # cap on refine's pool rows x rules; None: none (its masks are bit-packed)
 
 
 class DeepRedExtractor(DecompositionalExtractor):
