@@ -48,13 +48,14 @@ NETS = [
 ]
 
 SETTINGS = {
-    "old": {},
-    "budget8000": {"max_verifications": 8000},
-    "best": {"candidates": "best"},
-    "depth12": {"split_depth": 12},
-    "alpha": {"bound": "alpha"},
-    "complete": {"complete": True},
-    "boxes128": {"max_boxes": 128},
+    "old": {"domain_margin": 0.0},  # the defaults before this benchmark
+    "default": {},  # domain_margin=0.1
+    "margin0.05": {"domain_margin": 0.05},
+    "margin0.2": {"domain_margin": 0.2},
+    "budget8000": {"domain_margin": 0.0, "max_verifications": 8000},
+    "best": {"domain_margin": 0.0, "candidates": "best"},
+    "depth12": {"domain_margin": 0.0, "split_depth": 12},
+    "boxes128": {"domain_margin": 0.0, "max_boxes": 128},
 }
 
 
