@@ -37,7 +37,7 @@ import numpy as np
 from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.extract.base import Extractor
-from nnrules.extract.engines.via_growth import check, grow_boxes
+from nnrules.extract.engines.via_growth import check, grow_boxes, reach_margin
 from nnrules.extract.engines.via_regression import grow_output_boxes
 from nnrules.verify import Budget, Domain, Verdict, Verifier
 from nnrules.verify.domain import closed_box, tree_leaf_boxes
@@ -93,11 +93,11 @@ class VIAExtractor(Extractor):
         (:mod:`nnrules.verify.milp`): proven or refuted exactly, for ReLU / LeakyReLU
         networks (ignored otherwise). Tens to hundreds of milliseconds per such box.
     domain_margin : float, default=0.1
-        Continuous features' domain (the extraction rows' range) widened on both sides by this
-        fraction of the range before boxes are grown and proven, so that proven boxes can
-        reach new rows a little outside the extraction rows' range (on new iris networks 2-7%
-        of held-out rows lay there; ``benchmarks/via_generalise.py``). Every box is still
-        proven on the whole of itself. 0 keeps the rows' range.
+        After the boxes are chosen, each face lying on the edge of the extraction rows' range
+        (continuous features) is pushed out by this fraction of the range, all of a box's
+        such faces in one verification (up to ``max_boxes`` verifications kept back from the
+        budget for it), kept only where proven: proven boxes can then reach new rows a
+        little outside the rows' range. 0 = off.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
     random_state : int, numpy.random.Generator or None
@@ -174,10 +174,12 @@ class VIAExtractor(Extractor):
                 f"Features {bad!r} have unbounded schema bounds; validity interval analysis needs "
                 "a bounded box. Give a schema with finite lower/upper bounds."
             )
-        self.domain_ = _widened(Domain(self.schema_), self.domain_margin)
+        self.domain_ = Domain(self.schema_)
         self.verifier_.domain = self.domain_  # search points are valid rows of the schema
         self.rng_ = check_random_state(self.random_state)
-        self.budget_ = Budget(self.max_verifications)
+        self.reserve_ = (min(self.max_boxes, self.max_verifications // 20)
+                         if self.domain_margin > 0 else 0)
+        self.budget_ = Budget(self.max_verifications - self.reserve_)
         self.counts_ = self.budget_.counts
 
     def _labels_of(self, lo: np.ndarray, hi: np.ndarray, X: np.ndarray, y_idx: np.ndarray):
@@ -354,6 +356,10 @@ class VIAExtractor(Extractor):
                 self.seeded_by_ = "certified tree"
             else:
                 self.seeded_by_ = "rows"
+        if self.reserve_ and len(lo):
+            self.budget_.total += self.reserve_
+            lo, hi = reach_margin(self.verifier_, self.domain_, self.rng_, self.budget_,
+                                  lo, hi, np.asarray(cls), self.domain_margin)
         verification = dict(self.counts_, bound=self.bound, candidates=self.candidates,
                             max_verifications=self.max_verifications, complete=self.complete)
         return BoxRuleSet(lo, hi, [classes[c] for c in cls], schema=self.schema_,
@@ -433,14 +439,3 @@ class VIAExtractor(Extractor):
                             relu_split=self.relu_split, complete=True)
         return verifier.prove_box(lo, hi, classes.index(label), random_state=self.random_state)
 
-
-def _widened(domain: Domain, margin: float) -> Domain:
-    """``domain`` with its continuous features (not discrete, not one-hot) widened by
-    ``margin`` times their range on both sides (in place; returned for chaining)."""
-    if margin > 0:
-        cont = ~domain.discrete & (domain.group_of < 0)
-        pad = np.where(cont, margin * (domain.upper - domain.lower), 0.0)
-        domain.lower = domain.lower - pad
-        domain.upper = domain.upper + pad
-        domain.range = np.where(domain.upper > domain.lower, domain.upper - domain.lower, 1.0)
-    return domain
