@@ -337,3 +337,17 @@ def test_domain_margin_lets_proven_boxes_reach_past_the_rows_range_soundly():
     assert past == {0.0: False, 0.1: True}
     with pytest.raises(ParameterError):
         VIAExtractor(net, domain_margin=-0.1).fit(sp.X_train, feature_names=sp.feature_names)
+
+
+def test_volume_counts_only_the_part_of_a_box_inside_the_domain():
+    sp = tabular_split("iris")
+    ex, _, _ = fit("iris", "via_iris.onnx", max_verifications=600, max_boxes=4)
+    s = ex.surrogate_
+    lo_rows, hi_rows = sp.X_train.min(axis=0), sp.X_train.max(axis=0)
+    span = hi_rows - lo_rows
+    wide = BoxRuleSet(np.array([lo_rows - 0.1 * span]), np.array([hi_rows + 0.1 * span]),
+                      [s.outputs[0]], schema=s.schema, task="classification",
+                      classes=s.classes, fallback="abstain")
+    assert wide.report_details(sp.X_test, s.outputs[:1] * len(sp.X_test))["coverage_volume"] == 1.0
+    from nnrules.surrogates.boxes_coverage import box_fractions
+    assert box_fractions(wide)[0] == pytest.approx(1.0)
