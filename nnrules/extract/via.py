@@ -19,7 +19,10 @@ Extraction:
    ``max_verifications`` verifications are spent.
 3. Merge neighbours that prove the same class (no new proof needed: the union is exact), keep
    the ``max_boxes`` boxes covering most rows, and return a
-   :class:`~nnrules.surrogates.boxes.BoxRuleSet` with the chosen fallback.
+   :class:`~nnrules.surrogates.boxes.BoxRuleSet` with the chosen fallback. Before that,
+   faces of kept boxes lying on the edge of the rows' range are pushed ``domain_margin`` of the
+   range further out where proven, so new rows just outside the range can be covered
+   (``benchmarks/results/via_generalise.md``).
 
 Regression: boxes grown around extraction rows get proven output ranges; a box is kept while
 its range is no wider than ``output_tolerance`` times the network's output spread on the
