@@ -3,12 +3,18 @@
 Run from the repository root:
 
     python benchmarks/trepan_prune.py [--german PATH/TO/german.data] [--only NAME]
+                                      [--trepan NAME=VALUE ...]
+
+``--trepan NAME=VALUE`` (repeatable) sets a ``TrepanExtractor`` parameter for every TREPAN
+run (e.g. ``--trepan n_queries=0``); the table then goes to its own section
+(``SECTION`` + the parameters), after the default one.
 
 Options used to choose defaults and to try variants (results printed, not written):
-``--validation`` (extract on 75% of the training rows, score on the other 25%; the reported
-held-out rows are not touched), ``--curves`` (skip ``prune=EPS``), ``--weighting
-uniform|reach``, ``--cost tree|rules``, ``--grow N`` (TREPAN's curve starts from N leaves),
-``--no-mofn`` (TREPAN with single-condition tests).
+``--validation`` (the networks learn 75% of the training rows and the extraction uses the same
+75%; fidelity is scored on the other 25%, rows the networks never saw, like the held-out rows,
+which are not touched), ``--curves`` (skip ``prune=EPS``), ``--weighting uniform|reach``,
+``--cost tree|rules`` (``prune_cost``), ``--grow N`` (TREPAN's curve starts from N leaves), ``--no-mofn``
+(TREPAN with single-condition tests).
 
 Networks and data as ``benchmarks/simplify.py`` (three scikit-learn MLPs per data set, seeds
 0/1/2, 16/32/64 hidden units; held-out 30%). Per network:
@@ -41,7 +47,27 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "simplify.md"
 SECTION = "## Pruning: TREPAN and CART at equal held-out fidelity"
 EPS = 0.01
+
+
+def _is(f, v) -> bool:
+    try:
+        f(v)
+    except ValueError:
+        return False
+    return True
+
+
 VALIDATION = "--validation" in sys.argv
+# --trepan NAME=VALUE: TREPAN parameters (int, float, or text).
+TREPAN = {}
+for _i, _a in enumerate(sys.argv):
+    if _a == "--trepan":
+        _k, _v = sys.argv[_i + 1].split("=", 1)
+        TREPAN[_k] = next((f(_v) for f in (int, float) if _is(f, _v)), _v)
+if "--cost" in sys.argv:  # the same as --trepan prune_cost=...
+    TREPAN["prune_cost"] = sys.argv[sys.argv.index("--cost") + 1]
+if TREPAN:
+    SECTION += " (TREPAN " + ", ".join(f"{k}={v}" for k, v in TREPAN.items()) + ")"
 # --grow N: TREPAN's curve starts from a tree of N leaves (default: the data set's budget).
 GROW = ({} if "--grow" not in sys.argv else
         {n: int(sys.argv[sys.argv.index("--grow") + 1]) for n in BUDGET})
@@ -63,10 +89,13 @@ def _run(name, german):
 
     X_train, X_test, y, names = _data(name, german)
     X = X_train
-    if VALIDATION:  # choose defaults: extract on 75% of the training rows, score the rest
-        from sklearn.model_selection import train_test_split
+    if VALIDATION:  # choose defaults: networks and extraction on 75% of the training rows,
+        from sklearn.model_selection import train_test_split  # fidelity on the other 25%
 
-        X, X_test = train_test_split(X_train, test_size=0.25, random_state=1)
+        # (The networks must not see the scoring rows: a network that fits its training rows
+        # answers the true labels there, and on digits every network then agreed on them.)
+        X, X_test, y, _ = train_test_split(X_train, y, test_size=0.25, random_state=1)
+        X_train = X
     rows = []
     for seed, width in NETWORKS:
         net = _network(X_train, y, seed, width)
@@ -77,8 +106,9 @@ def _run(name, german):
 
         start = time.perf_counter()
         ex = TrepanExtractor(net.predict, max_leaves=GROW.get(name, BUDGET[name]),
-                             max_literals=10**9, mofn="--no-mofn" not in sys.argv,
-                             random_state=0).fit(X, feature_names=names)
+                             max_literals=10**9, **{"mofn": "--no-mofn" not in sys.argv,
+                                                    **TREPAN}, random_state=0).fit(
+            X, feature_names=names)
         full = ex.surrogate_
         trepan = [(_literals(full), fid(full), "full")]
         trepan += [(_literals(p.tree), fid(p.tree), "path") for p in ex.pruning_path_]
@@ -90,7 +120,7 @@ def _run(name, german):
             cart.append((_literals(s), fid(s), leaves))
         default = next(p for p in cart if p[2] == BUDGET[name])
         honest = full if "--curves" in sys.argv else TrepanExtractor(  # --curves: skip it
-            net.predict, max_leaves=BUDGET[name], prune=EPS, random_state=0).fit(
+            net.predict, max_leaves=BUDGET[name], prune=EPS, random_state=0, **TREPAN).fit(
             X, feature_names=names).surrogate_
         # Every CART size TREPAN's curve reaches, and every TREPAN size CART's reaches.
         c_vs = [(c, _smallest(trepan, c[1])) for c in cart]
@@ -114,8 +144,10 @@ def _fmt(p):
 
 
 def _table(rows, names) -> list[str]:
+    command = " ".join(["python benchmarks/trepan_prune.py --german german.data"]
+                       + [f"--trepan {k}={v}" for k, v in TREPAN.items()])
     lines = [SECTION, "",
-             ("Command: `python benchmarks/trepan_prune.py --german german.data`. Literals (held-out "
+             (f"Command: `{command}`. Literals (held-out "
               "fidelity). \"TREPAN at CART's fidelity\": the smallest tree on TREPAN's pruning "
               "path whose held-out fidelity is at least CART's at its default budget (16 leaves, "
               "digits 32); \"CART at TREPAN's\": the smallest CART (2-256 leaves) at least as "
@@ -159,10 +191,6 @@ def main() -> None:
     names = ["breast_cancer", "wine", "digits"] + (["german"] if german else [])
     if "--only" in sys.argv:
         names = [sys.argv[sys.argv.index("--only") + 1]]
-    if "--cost" in sys.argv:
-        from nnrules.extract import trepan
-
-        trepan.PATH_COST = sys.argv[sys.argv.index("--cost") + 1]
     if "--weighting" in sys.argv:
         from nnrules.extract import trepan
 
@@ -173,8 +201,8 @@ def main() -> None:
     if "--only" in sys.argv or VALIDATION:
         return
     text = OUT.read_text() if OUT.exists() else ""
-    if SECTION in text:
-        text = text[:text.index(SECTION)].rstrip("\n") + "\n"
+    if SECTION + "\n" in text:  # this section and any after it (variants follow the default)
+        text = text[:text.index(SECTION + "\n")].rstrip("\n") + "\n"
     OUT.write_text(text + "\n" + "\n".join(lines) + "\n")
 
 

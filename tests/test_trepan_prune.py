@@ -114,11 +114,36 @@ def test_same_seed_same_bytes(data):
 
 @pytest.mark.parametrize("params", [{"prune": 1.0}, {"prune": -0.01}, {"prune": "yes"},
                                     {"max_literals": -1}, {"max_literals": 2.5},
-                                    {"max_literals": True}])
+                                    {"max_literals": True}, {"prune_cost": "leaves"}])
 def test_bad_pruning_parameters_are_parameter_errors(data, params):
     name = next(iter(params))
     with pytest.raises(ParameterError, match=name):
         TrepanExtractor(_black_box, **params).fit(data)
+
+
+def _four_classes(X):
+    votes = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.3) + (X[:, 2] > -0.2)
+    return np.where(votes >= 2, np.where(X[:, 4] > 0, 2, 3), np.where(X[:, 3] > 0.5, 1, 0))
+
+
+def test_prune_cost_sets_the_path_and_rules_cost_bounds_the_rule_view(data):
+    """Without queries the pruning rows are the real rows: the extractor's path is the one
+    ``pruning_path`` makes from the grown tree with the cost asked for."""
+    labels = _four_classes(data)
+    grown = TrepanExtractor(_four_classes, max_leaves=12, n_queries=0,
+                            random_state=0).fit(data).surrogate_
+    paths = {}
+    for cost in ("tree", "rules"):
+        ex = TrepanExtractor(_four_classes, max_leaves=12, n_queries=0, max_literals=10**6,
+                             prune_cost=cost, random_state=0).fit(data)
+        direct = pruning_path(grown, data, labels, n_real=data.shape[0], cost=cost)
+        paths[cost] = [(p.literals, p.fidelity) for p in ex.pruning_path_]
+        assert paths[cost] == [(p.literals, p.fidelity) for p in direct]
+        for k in (2, 5, 9, 11):
+            small = TrepanExtractor(_four_classes, max_leaves=12, n_queries=0, max_literals=k,
+                                    prune_cost=cost, random_state=0).fit(data).surrogate_
+            assert small.complexity()["conditions"] <= k
+    assert paths["tree"] != paths["rules"]
 
 
 def test_pruning_path_refuses_bad_inputs():

@@ -17,7 +17,8 @@ generates wherever the real data are too thin to decide a split:
    ``1 + min_gain_ratio``.
 5. A node is not expanded when a one-sided Clopper-Pearson bound says, with confidence
    ``stop_confidence``, that its majority class covers at least ``1 - stop_error`` of it, when
-   it holds fewer than ``min_real`` real rows, or when no test separates its examples.
+   it holds fewer than ``min_real`` real rows (default: 1 on all-discrete domains, else 4), or
+   when no test separates its examples.
 
 The result is a ``TreeSurrogate`` whose internal nodes hold ``Condition`` or ``MofN`` tests;
 rows where a test holds go left.
@@ -42,7 +43,6 @@ __all__ = ["VALIDATION_QUERIES", "VALIDATION_SHARE", "TrepanExtractor"]
 VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the pruned tree
 VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
 QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
-PATH_COST = "tree"  # "tree" or "rules": see ``nnrules.extract.engines.prune_tree``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
 
 
@@ -85,13 +85,24 @@ class TrepanExtractor(Extractor):
         and 1 that kept held-out fidelity
         within 0.006 of 0's on breast cancer, wine and digits (benchmarks/trepan.py's budgets);
         it cut their literals by a third (522 to 354) and left MONK's trees unchanged.
-    min_real : int >= 0, default=4
+    min_real : int >= 0 or None, default=None
         Fewest real rows a node must hold to be split (queries alone never decide a split
-        below this).
+        below this). None: 1 when every feature is discrete (binary, one-hot or categorical:
+        every generated row is then a point of the domain itself, so queries stand in for the
+        missing real rows), else 4 (continuous or integer features, where generated rows may
+        leave the data's manifold). Chosen on six new MONK-1/2/3 networks and checked on six
+        others (``benchmarks/trepan_monk.py``): 4 left new MONK-3 networks at 0.961-0.979
+        fidelity, 1 reached 0.979-1.000 (checking set: worst 0.963 -> 0.986); on wine 1 lost a
+        held-out row at both leaf budgets, hence 4 off discrete domains.
     n_queries : int >= 0 or None, default=None
         Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
-    sampler : {"perturb", "kde", "marginal"}, default="perturb"
-        Data model of the queries (see ``nnrules.extract.engines.sampling``).
+    sampler : {"perturb", "kde", "marginal", "neighbour"}, default="perturb"
+        Data model of the queries (see ``nnrules.extract.engines.sampling``; "neighbour":
+        rows between a node's real rows and their nearest neighbours,
+        ``nnrules.extract.engines.neighbours``). On digits (validation rows the networks never
+        saw) "neighbour" needed fewer literals than "perturb" at CART's fidelity on 2 of 3
+        networks, but fewer still came from no queries at all (``n_queries=0``): see
+        docs/benchmarks.md, section "Pruning".
     stop_error, stop_confidence : float, default=0.01, 0.95
         A node whose majority class covers at least ``1 - stop_error`` of it with confidence
         ``stop_confidence`` is not expanded.
@@ -118,6 +129,15 @@ class TrepanExtractor(Extractor):
         Prune along the same path to the largest tree whose rule view writes at most this many
         literals (``complexity()["conditions"]``; an m-of-n test over n conditions counts n).
         None: no bound. With ``prune``, both apply.
+    prune_cost : {"rules", "tree"}, default="rules"
+        What a pruning step saves, the step making the change that loses the least fidelity
+        per literal saved: "rules", the literals of the rule view's one rule per leaf (a test
+        counts once per leaf below it), close to ``complexity()["conditions"]`` when there are
+        many classes; "tree", the conditions written in the tree's tests. Used only with
+        ``prune`` or ``max_literals``. Chosen on validation rows the networks never saw
+        (TREPAN / CART literals at CART's fidelity, 3 networks each): digits 1.96 / 1.32 /
+        1.11 ("rules") against 2.68 / 1.65 / 1.16 ("tree"), equal on breast cancer and wine,
+        German credit median 0.18 against 0.14. See docs/benchmarks.md ("Pruning").
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -139,15 +159,16 @@ class TrepanExtractor(Extractor):
         "mofn": Options((True, False)),
         "max_conditions": Interval(int, 1, None),
         "min_gain_ratio": Interval(float, 0.0, None),
-        "min_real": Interval(int, 0, None),
+        "min_real": Interval(int, 0, None, allow_none=True),
         "n_queries": Interval(int, 0, None, allow_none=True),
-        "sampler": Options(METHODS),
+        "sampler": Options((*METHODS, "neighbour")),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
         "max_depth": Interval(int, 1, None, allow_none=True),
         "simplify": Options((True, False)),
         "prune": Interval(float, 0.0, 1.0, closed="left", allow_none=True),
         "max_literals": Interval(int, 0, None, allow_none=True),
+        "prune_cost": Options(("tree", "rules")),
         "random_state": RANDOM_STATE,
     }
 
@@ -161,7 +182,7 @@ class TrepanExtractor(Extractor):
         mofn: bool = True,
         max_conditions: int = 8,
         min_gain_ratio: float = 0.05,
-        min_real: int = 4,
+        min_real: int | None = None,
         n_queries: int | None = None,
         sampler: str = "perturb",
         stop_error: float = 0.01,
@@ -170,6 +191,7 @@ class TrepanExtractor(Extractor):
         simplify: bool = True,
         prune: float | None = None,
         max_literals: int | None = None,
+        prune_cost: str = "rules",
         random_state: int | None = None,
     ):
         self.network = network
@@ -188,6 +210,7 @@ class TrepanExtractor(Extractor):
         self.simplify = simplify
         self.prune = prune
         self.max_literals = max_literals
+        self.prune_cost = prune_cost
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
@@ -223,7 +246,7 @@ class TrepanExtractor(Extractor):
                 g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
                 prune=self.prune, max_literals=None, X_val=X_val,
                 val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"],
-                cost=PATH_COST)
+                cost=self.prune_cost)
             # (A smaller tree can be more faithful than the grown one: then nothing is given up.)
             loss = max(0.0, chosen["path_fidelity"][0] - chosen["path_fidelity"][1])
         g = self._grow(X, rng)
@@ -231,7 +254,7 @@ class TrepanExtractor(Extractor):
             g["tree"], X, g["labels"], g["queries"], g["query_labels"],
             prune=self.prune if loss is None else None, max_fidelity_loss=loss,
             max_literals=self.max_literals, generated=g["rows"],
-            query_weights=g["query_weights"], cost=PATH_COST)
+            query_weights=g["query_weights"], cost=self.prune_cost)
         if chosen:
             self.pruning_["validation"] = {
                 k: chosen[k] for k in ("validation_rows", "validation_fidelity", "literals")}
@@ -248,10 +271,17 @@ class TrepanExtractor(Extractor):
         self._labels = oracle.as_index(self._network_labels(X))
         self._n_classes = len(oracle.classes)
         self._budget = np.inf if self.n_queries is None else int(self.n_queries)
-        self._sampler = QuerySampler(self.schema_, X, method=self.sampler, random_state=rng,
-                                     validate=False)  # _fit validated X
+        if self.sampler == "neighbour":
+            from nnrules.extract.engines.neighbours import NeighbourSampler
+
+            self._sampler = NeighbourSampler(self.schema_, X, random_state=rng, validate=False)
+        else:
+            self._sampler = QuerySampler(self.schema_, X, method=self.sampler,
+                                         random_state=rng, validate=False)  # _fit validated X
         kinds = tuple(f.kind for f in self.schema_.features)
         self._kinds = kinds
+        discrete = all(k in ("binary", "onehot", "categorical") for k in kinds)
+        self._min_real = (1 if discrete else 4) if self.min_real is None else int(self.min_real)
         self._categories = {
             j: len(f.categories) for j, f in enumerate(self.schema_.features)
             if f.kind == "categorical"
@@ -343,7 +373,7 @@ class TrepanExtractor(Extractor):
             return True
         if self.max_depth is not None and node.depth >= self.max_depth:
             return True
-        if node.real.size < self.min_real:
+        if node.real.size < self._min_real:
             return True
         from scipy.stats import beta  # loaded when a fit first needs it
 
