@@ -10,7 +10,8 @@ generates wherever the real data are too thin to decide a split:
 3. Every node holds at least ``min_samples`` examples: its real rows, the queries inherited from
    its parent, and new queries drawn by ``nnrules.extract.engines.sampling.QuerySampler`` under
    the constraints of the node's path (m-of-n ones included) and labelled by the network.
-   ``n_queries`` caps the total number of generated rows (0 turns queries off).
+   ``n_queries`` caps the total number of generated rows (0 turns queries off; "auto"
+   chooses between queries and none on rows held apart, see ``TrepanExtractor``).
 4. Split tests are single conditions or m-of-n tests found by beam search
    (``nnrules.extract.engines.mofn``), scored by information gain on the node's examples. A
    larger test must earn its conditions: each one beyond the first must raise the gain by the factor
@@ -43,6 +44,13 @@ VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the
 VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
 QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
+
+
+def _n_queries_ok(value) -> tuple[bool, str]:
+    """``n_queries``: a non-negative int, None or "auto"."""
+    ok = value is None or (isinstance(value, str) and value == "auto") or (
+        Interval(int, 0, None).accepts(value))
+    return ok, 'an int in [0, inf), None or "auto"'
 
 
 @dataclass
@@ -87,8 +95,16 @@ class TrepanExtractor(Extractor):
     min_real : int >= 0, default=4
         Fewest real rows a node must hold to be split (queries alone never decide a split
         below this).
-    n_queries : int >= 0 or None, default=None
+    n_queries : int >= 0, None or "auto", default=None
         Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
+        "auto": choose between None and 0 (no queries) for this network and data: both trees
+        are grown on 75% of the rows and the one more faithful to the network on the other
+        25% (real rows only: rows generated near them would come from the queries' own data
+        model and favour the tree grown on it) is grown again on all rows; a tie keeps the
+        queries. The choice, with both fidelities and sizes, is in ``queries_choice_`` and the
+        surrogate's ``notes["queries"]``. It costs two extra growths. See docs/benchmarks.md
+        ("Pruning") for when each wins (queries on small data sets such as wine, none on
+        digits).
     sampler : {"perturb", "kde", "marginal", "neighbour"}, default="perturb"
         Data model of the queries (see ``nnrules.extract.engines.sampling``; "neighbour":
         rows between a node's real rows and their nearest neighbours,
@@ -153,7 +169,7 @@ class TrepanExtractor(Extractor):
         "max_conditions": Interval(int, 1, None),
         "min_gain_ratio": Interval(float, 0.0, None),
         "min_real": Interval(int, 0, None),
-        "n_queries": Interval(int, 0, None, allow_none=True),
+        "n_queries": _n_queries_ok,
         "sampler": Options((*METHODS, "neighbour")),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
@@ -176,7 +192,7 @@ class TrepanExtractor(Extractor):
         max_conditions: int = 8,
         min_gain_ratio: float = 0.05,
         min_real: int = 4,
-        n_queries: int | None = None,
+        n_queries: int | str | None = None,
         sampler: str = "perturb",
         stop_error: float = 0.01,
         stop_confidence: float = 0.95,
@@ -216,8 +232,14 @@ class TrepanExtractor(Extractor):
             )
         self.schema_.validate(X)
         rng = check_random_state(self.random_state)
+        self._n_queries, self.queries_choice_ = self.n_queries, None
+        if self.n_queries == "auto":
+            self._n_queries, self.queries_choice_ = self._choose_queries(X, rng)
         if self.prune is None and self.max_literals is None:
-            return self._grow(X, rng)["tree"]
+            tree = self._grow(X, rng)["tree"]
+            if self.queries_choice_ is not None:
+                tree.notes["queries"] = self.queries_choice_
+            return tree
         from nnrules.extract.engines.prune_tree import pruned
 
         loss, chosen = None, {}
@@ -252,7 +274,32 @@ class TrepanExtractor(Extractor):
             self.pruning_["validation"] = {
                 k: chosen[k] for k in ("validation_rows", "validation_fidelity", "literals")}
         tree.notes["pruned"] = self.pruning_
+        if self.queries_choice_ is not None:
+            tree.notes["queries"] = self.queries_choice_
         return tree
+
+    def _choose_queries(self, X: np.ndarray, rng: np.random.Generator):
+        """``n_queries="auto"``: queries (None) or none (0), whichever tree grown on 75% of the
+        rows is more faithful to the network on the other 25% (a tie keeps the queries)."""
+        n = X.shape[0]
+        if n < _MIN_ROWS_TO_SPLIT:
+            return None, {"chosen": "queries", "n_queries": None, "validation_rows": 0,
+                          "reason": f"only {n} rows: too few to hold some apart"}
+        seed = int(rng.integers(0, 2**31 - 1))
+        order = np.random.default_rng(seed).permutation(n)
+        n_val = round(n * VALIDATION_SHARE)
+        X_val, X_fit = X[np.sort(order[:n_val])], X[np.sort(order[n_val:])]
+        ref = self.oracle_.predict_index(X_val)
+        fidelity, literals = {}, {}
+        for name, n_queries in (("queries", None), ("none", 0)):
+            self._n_queries = n_queries  # both grown from the same seed
+            tree = self._grow(X_fit, np.random.default_rng(seed + 1))["tree"]
+            fidelity[name] = float(np.mean(tree.predict_index(X_val) == ref))
+            literals[name] = int(tree.complexity()["conditions"])
+        chosen = "none" if fidelity["none"] > fidelity["queries"] else "queries"
+        n_queries = 0 if chosen == "none" else None
+        return n_queries, {"chosen": chosen, "n_queries": n_queries, "validation_rows": n_val,
+                           "validation_fidelity": fidelity, "literals": literals}
 
     def _grow(self, X: np.ndarray, rng: np.random.Generator) -> dict:
         """Grow (and simplify) a tree on ``X``; also the rows and queries it labelled."""
@@ -263,7 +310,7 @@ class TrepanExtractor(Extractor):
         # On the fit's rows, kept for the annotation after the fit (one network pass).
         self._labels = oracle.as_index(self._network_labels(X))
         self._n_classes = len(oracle.classes)
-        self._budget = np.inf if self.n_queries is None else int(self.n_queries)
+        self._budget = np.inf if self._n_queries is None else int(self._n_queries)
         if self.sampler == "neighbour":
             from nnrules.extract.engines.neighbours import NeighbourSampler
 
