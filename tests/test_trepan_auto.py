@@ -78,3 +78,21 @@ def test_other_values_refused():
             TrepanExtractor(_on_diagonal, n_queries=bad).fit(X)
     assert TrepanExtractor(_on_diagonal, max_leaves=2, n_queries=5,
                            random_state=0).fit(X).queries_choice_ is None
+
+
+def _bytes_without_choice(surrogate) -> str:
+    d = surrogate.to_dict()
+    d.get("notes", {}).pop("queries", None)
+    return json.dumps(d, sort_keys=True)
+
+
+def test_the_chosen_tree_is_the_one_the_fixed_setting_gives():
+    X = _diagonal_rows()
+    auto = TrepanExtractor(_on_diagonal, max_leaves=6, n_queries="auto", random_state=5).fit(X)
+    fixed = TrepanExtractor(_on_diagonal, max_leaves=6, n_queries=0, random_state=5).fit(X)
+    assert _bytes_without_choice(auto.surrogate_) == _bytes_without_choice(fixed.surrogate_)
+    B = (np.random.default_rng(0).random((120, 8)) < 0.4).astype(float)
+    auto = TrepanExtractor(_four_of_six, max_leaves=4, n_queries="auto", random_state=5).fit(B)
+    fixed = TrepanExtractor(_four_of_six, max_leaves=4, random_state=5).fit(B)
+    assert auto.queries_choice_["chosen"] == "queries"
+    assert _bytes_without_choice(auto.surrogate_) == _bytes_without_choice(fixed.surrogate_)

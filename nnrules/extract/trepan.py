@@ -26,6 +26,7 @@ rows where a test holds go left.
 
 from __future__ import annotations
 
+import copy
 import heapq
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -100,7 +101,8 @@ class TrepanExtractor(Extractor):
         "auto": choose between None and 0 (no queries) for this network and data: both trees
         are grown on 75% of the rows and the one more faithful to the network on the other
         25% (real rows only: rows generated near them would come from the queries' own data
-        model and favour the tree grown on it) is grown again on all rows; a tie keeps the
+        model and favour the tree grown on it) is grown again on all rows, the same tree (and
+        pruning) ``n_queries`` None or 0 gives with the same ``random_state``; a tie keeps the
         queries. The choice, with both fidelities and sizes, is in ``queries_choice_`` and the
         surrogate's ``notes["queries"]``. It costs two extra growths. See docs/benchmarks.md
         ("Pruning") for when each wins (queries on small data sets such as wine, none on
@@ -285,7 +287,9 @@ class TrepanExtractor(Extractor):
         if n < _MIN_ROWS_TO_SPLIT:
             return None, {"chosen": "queries", "n_queries": None, "validation_rows": 0,
                           "reason": f"only {n} rows: too few to hold some apart"}
-        seed = int(rng.integers(0, 2**31 - 1))
+        # Drawn from a copy: the tree grown after the choice is the one ``n_queries`` None or
+        # 0 would give with the same seed.
+        seed = int(copy.deepcopy(rng).integers(0, 2**31 - 1))
         order = np.random.default_rng(seed).permutation(n)
         n_val = round(n * VALIDATION_SHARE)
         X_val, X_fit = X[np.sort(order[:n_val])], X[np.sort(order[n_val:])]
