@@ -136,7 +136,7 @@ def _run(name, german):
                        sum(1 for _, t in c_vs if t is not None)),
             "t_wins": (sum(1 for t, c in t_vs if c is not None and t[0] <= c[0]),
                        sum(1 for _, c in t_vs if c is not None), len(t_vs)),
-            "path": len(ex.pruning_path_), "seconds": t_trepan})
+            "path": len(ex.pruning_path_), "seconds": t_trepan, "choice": choice})
         print({k: v for k, v in rows[-1].items()}, file=sys.stderr)
     return rows
 

@@ -34,6 +34,9 @@ def test_auto_drops_queries_where_they_mislead():
     # The queries' tree learns the off-line answer (0); the real rows say x0 > 0.
     assert choice["validation_fidelity"]["none"] == 1.0
     assert choice["validation_fidelity"]["queries"] < 0.6
+    # Every row where they differ favours "none": far beyond chance.
+    assert choice["only_right"]["queries"] == 0 and choice["only_right"]["none"] >= 20
+    assert choice["p_value"] == 0.5 ** choice["only_right"]["none"]
     assert ex.n_generated_ == 0
     assert np.array_equal(ex.surrogate_.predict(X), _on_diagonal(X))
     assert ex.surrogate_.notes["queries"] == choice
@@ -47,6 +50,7 @@ def test_auto_keeps_queries_where_rows_are_thin(seed):
     B = (np.random.default_rng(seed).random((120, 8)) < 0.4).astype(float)
     ex = TrepanExtractor(_four_of_six, max_leaves=4, n_queries="auto", random_state=0).fit(B)
     choice = ex.queries_choice_
+    assert choice["only_right"]["queries"] > choice["only_right"]["none"]
     assert choice["chosen"] == "queries" and choice["n_queries"] is None
     assert choice["validation_fidelity"]["queries"] > choice["validation_fidelity"]["none"]
     assert ex.n_generated_ > 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -45,6 +46,7 @@ VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the
 VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
 QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
+AUTO_EVIDENCE = 0.05     # n_queries="auto" drops the queries only at this one-sided sign-test level
 
 
 def _n_queries_ok(value) -> tuple[bool, str]:
@@ -102,8 +104,10 @@ class TrepanExtractor(Extractor):
         are grown on 75% of the rows and the one more faithful to the network on the other
         25% (real rows only: rows generated near them would come from the queries' own data
         model and favour the tree grown on it) is grown again on all rows, the same tree (and
-        pruning) ``n_queries`` None or 0 gives with the same ``random_state``; a tie keeps the
-        queries. The choice, with both fidelities and sizes, is in ``queries_choice_`` and the
+        pruning) ``n_queries`` None or 0 gives with the same ``random_state``. The queries are
+        dropped only on evidence: the rows only the tree without them gets right must outnumber
+        the rows only the other gets right at the one-sided sign test's level
+        ``AUTO_EVIDENCE`` (0.05; one row in 31 on wine is not evidence). The choice, with both fidelities and sizes, is in ``queries_choice_`` and the
         surrogate's ``notes["queries"]``. It costs two extra growths. See docs/benchmarks.md
         ("Pruning") for when each wins (queries on small data sets such as wine, none on
         digits).
@@ -282,7 +286,9 @@ class TrepanExtractor(Extractor):
 
     def _choose_queries(self, X: np.ndarray, rng: np.random.Generator):
         """``n_queries="auto"``: queries (None) or none (0), whichever tree grown on 75% of the
-        rows is more faithful to the network on the other 25% (a tie keeps the queries)."""
+        rows is more faithful to the network on the other 25%, by more than chance: the rows
+        only it gets right outnumber those only the other gets right at the one-sided sign
+        test's level ``AUTO_EVIDENCE``; else the queries stay (TREPAN's way)."""
         n = X.shape[0]
         if n < _MIN_ROWS_TO_SPLIT:
             return None, {"chosen": "queries", "n_queries": None, "validation_rows": 0,
@@ -294,16 +300,23 @@ class TrepanExtractor(Extractor):
         n_val = round(n * VALIDATION_SHARE)
         X_val, X_fit = X[np.sort(order[:n_val])], X[np.sort(order[n_val:])]
         ref = self.oracle_.predict_index(X_val)
-        fidelity, literals = {}, {}
+        right, literals = {}, {}
         for name, n_queries in (("queries", None), ("none", 0)):
             self._n_queries = n_queries  # both grown from the same seed
             tree = self._grow(X_fit, np.random.default_rng(seed + 1))["tree"]
-            fidelity[name] = float(np.mean(tree.predict_index(X_val) == ref))
+            right[name] = tree.predict_index(X_val) == ref
             literals[name] = int(tree.complexity()["conditions"])
-        chosen = "none" if fidelity["none"] > fidelity["queries"] else "queries"
+        only = {"queries": int(np.sum(right["queries"] & ~right["none"])),
+                "none": int(np.sum(right["none"] & ~right["queries"]))}
+        b, n_apart = only["none"], only["none"] + only["queries"]
+        # P(at least b of n_apart rows favour "none" | both trees equally faithful)
+        p_value = sum(math.comb(n_apart, i) for i in range(b, n_apart + 1)) / 2.0**n_apart
+        chosen = "none" if b > only["queries"] and p_value <= AUTO_EVIDENCE else "queries"
         n_queries = 0 if chosen == "none" else None
-        return n_queries, {"chosen": chosen, "n_queries": n_queries, "validation_rows": n_val,
-                           "validation_fidelity": fidelity, "literals": literals}
+        return n_queries, {
+            "chosen": chosen, "n_queries": n_queries, "validation_rows": n_val,
+            "validation_fidelity": {k: float(np.mean(v)) for k, v in right.items()},
+            "only_right": only, "p_value": float(p_value), "literals": literals}
 
     def _grow(self, X: np.ndarray, rng: np.random.Generator) -> dict:
         """Grow (and simplify) a tree on ``X``; also the rows and queries it labelled."""
