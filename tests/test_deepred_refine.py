@@ -172,3 +172,89 @@ def test_covering_equals_the_naive_recount(seed):
     capped, truncated = covering_rules(cands, X, labels, classes=(0, 1, 2), min_gain=gains,
                                        max_rules=2)
     assert len(capped.rules) <= 2 and truncated == (len(chosen) > 2)
+
+
+# -- refine (eclaire's pass, shared through DecompositionalExtractor._refined) --------------
+def _right(ruleset, X, labels):
+    return int(np.sum(np.asarray(ruleset.predict(X)) == labels))
+
+
+def test_deepred_refine_never_lowers_the_fidelity_on_its_rows():
+    """With refine_queries=0 the pool is the training rows: the refined list gets at least as
+    many of them right as the unrefined one, and the counts it reports are the real ones."""
+    train, _ = xor_data()
+    net = fixture_net("xor_16-8_s0")
+    labels = net.predict(train.X)
+    plain = get_extractor("deepred")(net, random_state=0, refine=False).fit(
+        train.X, schema=train.schema)
+    assert plain.refinement_ is None and "refined" not in plain.surrogate_.notes
+    ex = get_extractor("deepred")(net, random_state=0, refine_queries=0.0).fit(
+        train.X, schema=train.schema)
+    info = ex.refinement_
+    assert info.right_before == _right(plain.surrogate_, train.X, labels)
+    assert info.right_after == _right(ex.surrogate_, train.X, labels) >= info.right_before
+    assert ex.surrogate_.notes["refined"]["right_after"] == info.right_after
+
+
+def test_refine_gets_only_what_is_left_of_the_budget(monkeypatch):
+    import nnrules.extract.decompose.refine as refine_module
+
+    seen = []
+    real = refine_module.refine
+
+    def spy(ruleset, X, labels, **kwargs):
+        seen.append((kwargs["max_seconds"], len(X), len(ruleset.rules)))
+        return real(ruleset, X, labels, **kwargs)
+
+    monkeypatch.setattr(refine_module, "refine", spy)
+    train, _ = xor_data()
+    ex = get_extractor("deepred")(fixture_net("xor_16-8_s1"), random_state=0, max_seconds=30.0)
+    ex.fit(train.X, schema=train.schema)
+    assert len(seen) == 1 and 0 < seen[0][0] < 30.0
+    assert seen[0][0] <= 30.0 - ex.budget_.elapsed() + 1.0
+    assert seen[0][1] == 5 * len(train.X)  # refine_queries=4 generated rows per row
+    # a long list gets fewer generated rows: rows x rules stays within the cap
+    import nnrules.extract.deepred as deepred_module
+
+    monkeypatch.setattr(deepred_module, "_REFINE_CELLS", 12_000)
+    get_extractor("deepred")(fixture_net("xor_16-8_s1"), random_state=0).fit(
+        train.X, schema=train.schema)
+    _, rows, rules = seen[1]
+    assert len(train.X) <= rows < 5 * len(train.X)
+    assert rows == len(train.X) or rows * rules <= 12_000
+
+
+def test_refine_out_of_time_keeps_a_clean_partial(monkeypatch):
+    """When the time runs out inside refine the list is kept as far as it got, marked partial
+    with one warning, and still predicts every row."""
+    import nnrules.extract.decompose.refine as refine_module
+
+    real = refine_module.refine
+    monkeypatch.setattr(refine_module, "refine",
+                        lambda *a, **k: real(*a, **{**k, "max_seconds": 0.0}))
+    train, test = xor_data()
+    ex = get_extractor("deepred")(fixture_net("xor_16-8_s0"), random_state=0)
+    with pytest.warns(UserWarning, match="stopped early .*while refining") as caught:
+        ex.fit(train.X, schema=train.schema)
+    assert len([w for w in caught if "stopped early" in str(w.message)]) == 1
+    assert ex.refinement_.stopped and ex.partial_reason_.endswith("while refining")
+    assert len(ex.surrogate_.predict(test.X)) == len(test.X)
+
+
+@pytest.mark.parametrize("method", ("deepred", "cred"))
+def test_refined_rules_are_the_same_bytes_for_the_same_seed(method):
+    data = load_monk(2)
+    net = nnrules.load(DEC / "monk2_8.onnx")
+    dumps = []
+    for _ in range(2):
+        ex = get_extractor(method)(net, random_state=3)
+        ex.fit(data.X_train, feature_names=list(data.feature_names))
+        assert ex.refinement_ is not None  # on the enumerated domain, no generated rows
+        assert ex.refinement_.right_after >= ex.refinement_.right_before
+        dumps.append(serialize.dumps(ex.surrogate_))
+    assert dumps[0] == dumps[1]
+    train, _ = xor_data()
+    fits = [serialize.dumps(get_extractor("deepred")(fixture_net("xor_16-8_s0"),
+                                                     random_state=2).fit(
+        train.X, schema=train.schema).surrogate_) for _ in range(2)]
+    assert fits[0] == fits[1]

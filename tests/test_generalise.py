@@ -318,3 +318,37 @@ def test_unseen_one_hot_category_is_outside_the_domain():
     assert not schema.outside_domain(d.X_test[A[:, 4] != 4])[0].any()
     assert not schema.outside_domain(np.asfortranarray(d.X_test[A[:, 4] != 4]))[0].any()
     assert np.array_equal(schema.outside_domain(np.asfortranarray(d.X_test))[0], A[:, 4] == 4)
+
+
+def test_new_monk3_network_needs_queries_to_split_small_nodes():
+    """TREPAN's default reaches the network on a MONK-3 network it was not tuned on.
+
+    ``monk3_skl_8_s21.onnx`` (scripts/make_trepan_monk3.py) learns MONK-3's label noise as
+    exceptions inside nodes of fewer than 4 real rows. The old default ``min_real=4`` left them
+    unsplit (0.979); on an all-discrete domain the default now lets queries decide (1.000).
+    """
+    import warnings
+
+    from nnrules.datasets import load_monk, monk_attributes, monk_concept
+    from nnrules.extract.trepan import TrepanExtractor
+    from nnrules.io.model import load
+
+    d = load_monk(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = load(FIX / "monk3_skl_8_s21.onnx")
+    reference = net.predict(d.X_test)
+    concept = monk_concept(3, monk_attributes())
+    assert np.mean(reference == concept) < 0.98  # the network has its own exceptions
+
+    def fit(**params):
+        ex = TrepanExtractor(net, random_state=0, **params)
+        return ex.fit(d.X_train, feature_names=d.feature_names).surrogate_.predict(d.X_test)
+
+    old = fit(min_real=4)
+    assert np.mean(old == reference) < 0.99  # stops short: exceptions left unsplit
+    new = fit()
+    assert np.array_equal(new, reference)  # every one of the 432 rows, exceptions included
+    # The main disjuncts are still the concept's: where the network follows the concept, so
+    # does the tree, and it departs from the concept exactly where the network does.
+    assert np.array_equal(np.flatnonzero(new != concept), np.flatnonzero(reference != concept))

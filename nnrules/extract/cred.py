@@ -36,8 +36,8 @@ class CredExtractor(DeepRedExtractor):
                  unit_columns: int | None = 32, n_queries: int | None = 0,
                  max_domain: int | None = 100_000, fallback: float = 1.0,
                  per_class: bool = True, drop: bool = True, merge: bool = False,
-                 selection: str = "covering",
-                 max_rules: int | None = None, max_terms: int | None = 2000,
+                 selection: str = "covering", refine: bool = True,
+                 refine_queries: float = 4.0, max_rules: int | None = None, max_terms: int | None = 2000,
                  max_seconds: float | None = 120.0, verbose: bool = False,
                  random_state: int | None = None):
         super().__init__(network, min_samples_leaf=min_samples_leaf, max_depth=max_depth,
@@ -48,6 +48,7 @@ class CredExtractor(DeepRedExtractor):
                          n_bins=n_bins, unit_columns=unit_columns, n_queries=n_queries,
                          max_domain=max_domain, fallback=fallback, per_class=per_class,
                          drop=drop, merge=merge, selection=selection,
+                         refine=refine, refine_queries=refine_queries,
                          max_rules=max_rules,
                          max_terms=max_terms, max_seconds=max_seconds, verbose=verbose,
                          random_state=random_state)

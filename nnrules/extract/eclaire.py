@@ -18,20 +18,18 @@ from typing import ClassVar
 
 import numpy as np
 
-from nnrules._validation import Interval, Options, check_random_state
+from nnrules._validation import Interval, Options
 from nnrules.extract.decompose.assemble import ranked_rules
 from nnrules.extract.decompose.binning import Binned, bin_columns
 from nnrules.extract.decompose.budget import OutOfBudget
 from nnrules.extract.decompose.extractor import COMMON_CONSTRAINTS, DecompositionalExtractor
 from nnrules.extract.decompose.prune import prune_inputs
-from nnrules.extract.decompose.refine import recount, refine
 from nnrules.extract.decompose.terms import Term, clause_mask, learn_clauses
 from nnrules.extract.decompose.widen import ConditionMasks, widen
 
 __all__ = ["EclaireExtractor"]
 
 _BIN_MIN_ROWS = 4000  # fits on fewer training rows learn from the raw values
-_REFINE_MAX_ROWS = 200_000  # most generated rows for ``refine``
 
 
 class EclaireExtractor(DecompositionalExtractor):
@@ -291,33 +289,6 @@ class EclaireExtractor(DecompositionalExtractor):
         if self.refine and ruleset.rules:
             ruleset = self._refined(ws, ruleset)
         return self._finish(ws, ruleset, truncated)
-
-    def _refined(self, ws, ruleset):
-        """The decision list tuned on the training rows and generated rows (``refine``)."""
-        X = ws.levels[0]
-        pool, labels = X, ws.labels
-        n = min(_REFINE_MAX_ROWS, int(round(self.refine_queries * len(X))))
-        if n:
-            from nnrules.extract.engines.sampling import QuerySampler
-
-            seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
-            sampler = QuerySampler(self.schema_, X, method="kde", p_change=0.05,
-                                   bandwidth=1.0, random_state=seed + 2, validate=False)
-            Q = sampler.sample(n)
-            pool = np.vstack([X, Q])
-            labels = np.concatenate([ws.labels, self.oracle_.as_index(self._network_labels(Q))])
-        left = None
-        if self.max_seconds is not None:
-            left = self.max_seconds - ws.budget.elapsed()
-            if left <= 0:
-                return ruleset
-        out, info = refine(ruleset, pool, labels, columns=self._columns, max_seconds=left)
-        self.refinement_ = info
-        if info.stopped and self.partial_reason_ is None:
-            self._stopped(f"max_seconds={self.max_seconds:g} reached while refining")
-        out = recount(out, X, ws.labels)
-        out.notes["refined"] = info.to_dict()
-        return out
 
     def _bins(self, ws, level: int) -> Binned | None:
         """The level's binned values, coded once per fit (None when ``n_bins`` is None)."""

@@ -18,7 +18,8 @@ generates wherever the real data are too thin to decide a split:
    ``1 + min_gain_ratio``.
 5. A node is not expanded when a one-sided Clopper-Pearson bound says, with confidence
    ``stop_confidence``, that its majority class covers at least ``1 - stop_error`` of it, when
-   it holds fewer than ``min_real`` real rows, or when no test separates its examples.
+   it holds fewer than ``min_real`` real rows (default: 1 on all-discrete domains, else 4), or
+   when no test separates its examples.
 
 The result is a ``TreeSurrogate`` whose internal nodes hold ``Condition`` or ``MofN`` tests;
 rows where a test holds go left.
@@ -95,9 +96,15 @@ class TrepanExtractor(Extractor):
         and 1 that kept held-out fidelity
         within 0.006 of 0's on breast cancer, wine and digits (benchmarks/trepan.py's budgets);
         it cut their literals by a third (522 to 354) and left MONK's trees unchanged.
-    min_real : int >= 0, default=4
+    min_real : int >= 0 or None, default=None
         Fewest real rows a node must hold to be split (queries alone never decide a split
-        below this).
+        below this). None: 1 when every feature is discrete (binary, one-hot or categorical:
+        every generated row is then a point of the domain itself, so queries stand in for the
+        missing real rows), else 4 (continuous or integer features, where generated rows may
+        leave the data's manifold). Chosen on six new MONK-1/2/3 networks and checked on six
+        others (``benchmarks/trepan_monk.py``): 4 left new MONK-3 networks at 0.961-0.979
+        fidelity, 1 reached 0.979-1.000 (checking set: worst 0.963 -> 0.986); on wine 1 lost a
+        held-out row at both leaf budgets, hence 4 off discrete domains.
     n_queries : int >= 0, None or "auto", default=None
         Cap on the number of generated rows; None: as many as ``min_samples`` asks for.
         "auto": choose between None and 0 (no queries) for this network and data: both trees
@@ -107,8 +114,9 @@ class TrepanExtractor(Extractor):
         pruning) ``n_queries`` None or 0 gives with the same ``random_state``. The queries are
         dropped only on evidence: the rows only the tree without them gets right must outnumber
         the rows only the other gets right at the one-sided sign test's level
-        ``AUTO_EVIDENCE`` (0.05; one row in 31 on wine is not evidence). The choice, with both fidelities and sizes, is in ``queries_choice_`` and the
-        surrogate's ``notes["queries"]``. It costs two extra growths. See docs/benchmarks.md
+        ``AUTO_EVIDENCE`` (0.05; one row in 31 on wine is not evidence). The choice, with
+        both fidelities and sizes, is in ``queries_choice_`` and the surrogate's
+        ``notes["queries"]``. It costs two extra growths. See docs/benchmarks.md
         ("Pruning") for when each wins (queries on small data sets such as wine, none on
         digits).
     sampler : {"perturb", "kde", "marginal", "neighbour"}, default="perturb"
@@ -174,7 +182,7 @@ class TrepanExtractor(Extractor):
         "mofn": Options((True, False)),
         "max_conditions": Interval(int, 1, None),
         "min_gain_ratio": Interval(float, 0.0, None),
-        "min_real": Interval(int, 0, None),
+        "min_real": Interval(int, 0, None, allow_none=True),
         "n_queries": _n_queries_ok,
         "sampler": Options((*METHODS, "neighbour")),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
@@ -197,7 +205,7 @@ class TrepanExtractor(Extractor):
         mofn: bool = True,
         max_conditions: int = 8,
         min_gain_ratio: float = 0.05,
-        min_real: int = 4,
+        min_real: int | None = None,
         n_queries: int | str | None = None,
         sampler: str = "perturb",
         stop_error: float = 0.01,
@@ -337,6 +345,8 @@ class TrepanExtractor(Extractor):
                                          random_state=rng, validate=False)  # _fit validated X
         kinds = tuple(f.kind for f in self.schema_.features)
         self._kinds = kinds
+        discrete = all(k in ("binary", "onehot", "categorical") for k in kinds)
+        self._min_real = (1 if discrete else 4) if self.min_real is None else int(self.min_real)
         self._categories = {
             j: len(f.categories) for j, f in enumerate(self.schema_.features)
             if f.kind == "categorical"
@@ -428,7 +438,7 @@ class TrepanExtractor(Extractor):
             return True
         if self.max_depth is not None and node.depth >= self.max_depth:
             return True
-        if node.real.size < self.min_real:
+        if node.real.size < self._min_real:
             return True
         from scipy.stats import beta  # loaded when a fit first needs it
 

@@ -103,13 +103,15 @@ def relabel(candidates: Sequence[tuple[Clause, int]], X: np.ndarray,
     it covers (kept as is when it covers none). Substitution fixes a clause's region; the class
     the region gets is then read from the network rather than from the chain of approximations
     that made it."""
-    out = []
-    for clause, k in candidates:
-        mask = clause_mask(clause, X)
-        if mask.any():
-            k = int(np.argmax(np.bincount(labels[mask])))
-        out.append((clause, int(k)))
-    return out
+    return [relabel_one(clause, k, clause_mask(clause, X), labels) for clause, k in candidates]
+
+
+def relabel_one(clause: Clause, k: int, mask: np.ndarray,
+                labels: np.ndarray) -> tuple[Clause, int]:
+    """``clause`` with the majority of ``labels`` on its rows ``mask`` (``k`` if it has none)."""
+    if mask.any():
+        k = int(np.argmax(np.bincount(labels[mask])))
+    return clause, int(k)
 
 
 def exact_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.ndarray,

@@ -17,13 +17,14 @@ import numpy as np
 from nnrules._validation import RANDOM_STATE, Interval, check_random_state
 from nnrules.exceptions import DataError, UnsupportedModelError
 from nnrules.extract.base import Extractor
-from nnrules.extract.decompose.budget import Budget
+from nnrules.extract.decompose.budget import Budget, OutOfBudget
 from nnrules.extract.decompose.layers import LayerStack, read_layers
 from nnrules.extract.decompose.trace import Trace
 
 __all__ = ["DecompositionalExtractor", "Workspace"]
 
 _FILL_ROWS = 2000  # n_queries=None: generated rows bring smaller data sets up to this many
+_REFINE_MAX_ROWS = 200_000  # most generated rows for ``refine``
 
 COMMON_CONSTRAINTS: dict = {
     "max_seconds": Interval(float, 0, None, closed="neither", allow_none=True),
@@ -121,6 +122,62 @@ class DecompositionalExtractor(Extractor):
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         trace = Trace(classes, stack.n_hidden, self.schema_)
         return Workspace(stack, levels, labels, classes, budget, trace, seed)
+
+    def _refined(self, ws: Workspace, ruleset, queries: bool = True,
+                 max_cells: int | None = None):
+        """The decision list tuned on the training rows and ``refine_queries`` generated rows
+        per training row (:func:`~nnrules.extract.decompose.refine.refine`, added conditions
+        only on ``self._columns`` when set), support and confidence re-counted on the training
+        rows; ``refinement_`` and ``notes["refined"]`` say what it did. It runs in what is left
+        of ``max_seconds``; when that runs out mid-pass the changes so far are kept and the
+        result marked partial. ``queries=False`` refines on the training rows only (an
+        enumerated input domain has no other rows); ``max_cells`` caps the pool's rows times
+        the list's rules (refine keeps a rows x rules matrix and copies of it), so a long list
+        gets fewer generated rows."""
+        from nnrules.extract.decompose.refine import recount, refine
+
+        X = ws.levels[0]
+        pool, labels = X, ws.labels
+        n = min(_REFINE_MAX_ROWS, int(round(self.refine_queries * len(X)))) if queries else 0
+        if max_cells is not None:
+            n = max(0, min(n, max_cells // max(1, len(ruleset.rules)) - len(X)))
+        if n:
+            from nnrules.extract.engines.sampling import QuerySampler
+
+            seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
+            sampler = QuerySampler(self.schema_, X, method="kde", p_change=0.05,
+                                   bandwidth=1.0, random_state=seed + 2, validate=False)
+            Q = sampler.sample(n)
+            pool = np.vstack([X, Q])
+            labels = np.concatenate([ws.labels, self.oracle_.as_index(self._network_labels(Q))])
+        left = None
+        if self.max_seconds is not None:
+            left = self.max_seconds - ws.budget.elapsed()
+            if left <= 0:
+                return ruleset
+        out, info = refine(ruleset, pool, labels, columns=getattr(self, "_columns", None),
+                           max_seconds=left)
+        self.refinement_ = info
+        if info.stopped and self.partial_reason_ is None:
+            self._stopped(f"max_seconds={self.max_seconds:g} reached while refining")
+        out = recount(out, X, ws.labels)
+        out.notes["refined"] = info.to_dict()
+        return out
+
+    def _timed(self, ws: Workspace, items: list, step) -> list:
+        """``step(clause, k)`` on each item, ticking the budget every 32; once the time is up
+        the remaining items are kept as they are (and the result marked partial)."""
+        out: list = []
+        try:
+            for i, (c, k) in enumerate(items):
+                if i % 32 == 0:
+                    ws.budget.tick()
+                out.append(step(c, k))
+        except OutOfBudget as stop:
+            out += items[len(out):]
+            if self.partial_reason_ is None:
+                self._stopped(stop.reason)
+        return out
 
     def _stopped(self, reason: str) -> None:
         """Mark the result partial and say so in one line."""
