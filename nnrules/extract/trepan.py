@@ -50,11 +50,15 @@ _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows the
 AUTO_EVIDENCE = 0.05     # n_queries="auto" drops the queries only at this one-sided sign-test level
 
 
-def _n_queries_ok(value) -> tuple[bool, str]:
-    """``n_queries``: a non-negative int, None or "auto"."""
-    ok = value is None or (isinstance(value, str) and value == "auto") or (
-        Interval(int, 0, None).accepts(value))
-    return ok, 'an int in [0, inf), None or "auto"'
+class _CountOrAuto:
+    """``n_queries``'s constraint: a non-negative int, None or "auto"."""
+
+    def accepts(self, value) -> bool:
+        return (value is None or (isinstance(value, str) and value == "auto")
+                or Interval(int, 0, None).accepts(value))
+
+    def describe(self) -> str:
+        return 'an int in [0, inf), None or "auto"'
 
 
 @dataclass
@@ -187,7 +191,7 @@ class TrepanExtractor(Extractor):
         "max_conditions": Interval(int, 1, None),
         "min_gain_ratio": Interval(float, 0.0, None),
         "min_real": Interval(int, 0, None, allow_none=True),
-        "n_queries": _n_queries_ok,
+        "n_queries": _CountOrAuto(),
         "sampler": Options((*METHODS, "neighbour")),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
