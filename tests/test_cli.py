@@ -323,3 +323,17 @@ def test_evaluate_reports_without_an_extractor(extracted, tmp_path, capsys):
     assert fresh["method"] == "tree" and fresh["parameters"] == {} and fresh["n_queries"] is None
     assert (tmp_path / "report.md").read_text().startswith("## Fidelity report: `tree`")
     assert "not compared" in fresh["data"]["kind"]
+
+
+def test_python_dash_m_runs_the_same_command_line(tmp_path):
+    # `python -m nnrules` must reach the CLI: exit code and one-line error as the script's.
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "nnrules", "--version"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("nnrules ")
+    bad = subprocess.run([sys.executable, "-m", "nnrules", "inspect", str(tmp_path / "no.onnx")],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -157,3 +157,77 @@ def test_refine_refuses_what_it_cannot_tune():
     reg = RuleSet([Rule((Condition(0, ">", 0.5),), 1.5)], 0.0, ordered=True, task="regression")
     with pytest.raises(ParameterError, match="classification"):
         refine(reg, X, np.zeros(50, dtype=int))
+
+
+def _golden_case(seed):
+    rng = np.random.default_rng(100 + seed)
+    X = rng.normal(size=(1500, 5))
+    n_classes = 2 + seed % 3
+    labels = ((np.floor((X[:, 0] > 0) * n_classes).astype(int) + (X[:, 1] > 0.3)
+               + (X[:, 2] > -0.5)) % n_classes)
+    labels[rng.random(len(labels)) < 0.1] = rng.integers(n_classes)
+    return _random_list(rng, 10 + 5 * seed, 5, n_classes), X, labels
+
+
+# sha256 (first 16 hex digits) of refine's output on _golden_case(seed), made by the dense
+# rows x rules implementation this one replaced (main at 3d05678)
+_GOLDEN = {0: "555368e1412cf690", 1: "394325aa2b066601", 2: "3b1b2694b28f0691",
+           3: "d753d801d23f7938"}
+
+
+@pytest.mark.parametrize("chunk", [2**22, 5])
+@pytest.mark.parametrize("seed", sorted(_GOLDEN))
+def test_refine_output_is_that_of_the_dense_implementation(seed, chunk, monkeypatch):
+    """The bit-packed masks give the same bytes as the dense matrix did, however few rules
+    are unpacked at a time."""
+    import hashlib
+
+    import nnrules.extract.decompose.refine as refine_module
+
+    monkeypatch.setattr(refine_module, "_CHUNK_CELLS", chunk)
+    rs, X, labels = _golden_case(seed)
+    out, info = refine(rs, X, labels, n_cuts=16)
+    text = json.dumps([out.to_dict(), info.to_dict()], sort_keys=True)
+    assert hashlib.sha256(text.encode()).hexdigest()[:16] == _GOLDEN[seed]
+
+
+def test_first_after_matches_a_dense_search(monkeypatch):
+    import nnrules.extract.decompose.refine as refine_module
+
+    rng = np.random.default_rng(3)
+    dense = rng.random((40, 203)) < 0.05
+    bits = refine_module._Bits(*dense.shape)
+    for i, m in enumerate(dense):
+        bits.set(i, m)
+        assert np.array_equal(bits.get(i), m)
+    keep = rng.random(40) < 0.7
+    rows = rng.choice(203, size=90, replace=False)
+    for chunk in (2**22, 7, 1):
+        monkeypatch.setattr(refine_module, "_CHUNK_CELLS", chunk)
+        for i in (-1, 0, 5, 38, 39):
+            for k in (None, keep):
+                later = dense[i + 1:, rows] & (True if k is None else k[i + 1:, None])
+                want = np.where(later.any(axis=0), i + 1 + later.argmax(axis=0), 40) \
+                    if len(later) else np.full(len(rows), 40)
+                assert np.array_equal(bits.first_after(i, rows, k), want)
+
+
+def test_refine_memory_does_not_grow_with_rows_times_rules(monkeypatch):
+    """60,000 rows x 1,200 rules: a dense bool matrix alone would be 72 MB (the dense
+    implementation peaked at about 370 MB here); refine stays under half of one."""
+    import tracemalloc
+
+    import nnrules.extract.decompose.refine as refine_module
+
+    monkeypatch.setattr(refine_module, "_CACHE_BYTES", 2**20)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(60_000, 4))
+    labels = (np.floor(X[:, 0] * 3).astype(int) + (X[:, 1] > 0.7)) % 3
+    rs = _random_list(rng, 1200, 4, 3)
+    tracemalloc.start()
+    try:
+        refine(rs, X, labels, n_cuts=16, rounds=1, add=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(X) * len(rs.rules) / 2

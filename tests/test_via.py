@@ -129,12 +129,13 @@ def test_report_numbers(iris_rows):
 
 def test_iris_goal_and_splitting_proves_more():
     covered = {}
-    for depth in (0, 8):
-        ex, _, sp = fit("iris", "via_iris.onnx", candidates="rows", split_depth=depth)
+    for depth, margin in ((0, 0.0), (8, 0.0), (8, 0.1)):  # 0.1: the default domain_margin
+        ex, _, sp = fit("iris", "via_iris.onnx", candidates="rows", split_depth=depth,
+                        domain_margin=margin)
         s = ex.surrogate_
         assert s.n_boxes <= 64
-        covered[depth] = s.covered(sp.X_test).mean()
-    assert covered[8] >= 0.85 > covered[0]
+        covered[depth, margin] = s.covered(sp.X_test).mean()
+    assert covered[8, 0.1] >= covered[8, 0.0] >= 0.85 > covered[0, 0.0]
 
 
 def test_linear_bounds_prove_more_than_interval():
@@ -313,3 +314,40 @@ def test_sparse_input_network_gets_far_more_coverage_and_stays_sound():
     for k in range(min(s.n_boxes, 6)):
         labels = net.predict(box_points(s.lower[k], s.upper[k], 20000, rng))
         assert np.all(labels == s.outputs[k]), f"box {k} is unsound"
+
+
+def test_domain_margin_lets_proven_boxes_reach_past_the_rows_range_soundly():
+    sp = tabular_split("iris")
+    net = load(FIXTURES / "via_iris.onnx")
+    lo_rows, hi_rows = sp.X_train.min(axis=0), sp.X_train.max(axis=0)
+    span = hi_rows - lo_rows
+    rng = np.random.default_rng(1)
+    past = {}
+    for margin in (0.0, 0.1):
+        ex = VIAExtractor(net, random_state=0, domain_margin=margin, max_verifications=1500,
+                          max_boxes=16).fit(sp.X_train, feature_names=sp.feature_names)
+        s = ex.surrogate_
+        assert s.n_boxes > 0
+        assert np.all(s.lower >= lo_rows - margin * span - 1e-9)
+        assert np.all(s.upper <= hi_rows + margin * span + 1e-9)
+        past[margin] = bool(np.any(s.lower < lo_rows - 1e-9) or np.any(s.upper > hi_rows + 1e-9))
+        for k in range(s.n_boxes):  # the network (onnxruntime) agrees on the widened parts too
+            P = box_points(s.lower[k], s.upper[k], 3000, rng)
+            assert np.all(net.predict(P) == s.outputs[k]), f"margin {margin}: box {k} unsound"
+    assert past == {0.0: False, 0.1: True}
+    with pytest.raises(ParameterError):
+        VIAExtractor(net, domain_margin=-0.1).fit(sp.X_train, feature_names=sp.feature_names)
+
+
+def test_volume_counts_only_the_part_of_a_box_inside_the_domain():
+    sp = tabular_split("iris")
+    ex, _, _ = fit("iris", "via_iris.onnx", max_verifications=600, max_boxes=4)
+    s = ex.surrogate_
+    lo_rows, hi_rows = sp.X_train.min(axis=0), sp.X_train.max(axis=0)
+    span = hi_rows - lo_rows
+    wide = BoxRuleSet(np.array([lo_rows - 0.1 * span]), np.array([hi_rows + 0.1 * span]),
+                      [s.outputs[0]], schema=s.schema, task="classification",
+                      classes=s.classes, fallback="abstain")
+    assert wide.report_details(sp.X_test, s.outputs[:1] * len(sp.X_test))["coverage_volume"] == 1.0
+    from nnrules.surrogates.boxes_coverage import box_fractions
+    assert box_fractions(wide)[0] == pytest.approx(1.0)

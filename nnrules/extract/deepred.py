@@ -66,7 +66,7 @@ __all__ = ["DeepRedExtractor"]
 _BIN_MIN_ROWS = 4000  # unit trees on fewer training rows learn from the raw values
 # Share of max_seconds kept for relabelling, widening and ranking the substituted clauses.
 _FINISH_SHARE = 0.25
-_REFINE_CELLS = 60_000_000  # refine's pool rows x rules (memory: letter's 1,400 rules < 1 GB)
+_REFINE_CELLS = None  # cap on refine's pool rows x rules; None: none (its masks are bit-packed)
 
 
 class DeepRedExtractor(DecompositionalExtractor):
@@ -170,8 +170,8 @@ class DeepRedExtractor(DecompositionalExtractor):
         the inputs RxREN kept). On an enumerated domain it learns from the domain's points.
         On validation rows, without -> with: MAGIC s0/s1/s2 0.924/0.918/0.931 -> 0.942/0.934/
         0.940, letter s0/s1/s2 0.788/0.803/0.801 -> 0.853/0.852/0.856, XOR 0.994/0.988/0.938/0.969 -> 0.988/
-        0.988/0.950/0.994, MONK-2 1.000 (deepred and cred). A list of many rules gets fewer
-        generated rows (rows x rules <= 60M: peak memory on letter 0.7 GB, not 1.0).
+        0.988/0.950/0.994, MONK-2 1.000 (deepred and cred). The pool is not capped by the
+        list's length: refine keeps its rule masks bit-packed.
     refine_queries : float, default=4.0
         Generated rows per training row for ``refine``, as ``eclaire``'s.
     min_gain : float, default=1

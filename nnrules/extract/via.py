@@ -19,7 +19,10 @@ Extraction:
    ``max_verifications`` verifications are spent.
 3. Merge neighbours that prove the same class (no new proof needed: the union is exact), keep
    the ``max_boxes`` boxes covering most rows, and return a
-   :class:`~nnrules.surrogates.boxes.BoxRuleSet` with the chosen fallback.
+   :class:`~nnrules.surrogates.boxes.BoxRuleSet` with the chosen fallback. Before that,
+   faces of kept boxes lying on the edge of the rows' range are pushed ``domain_margin`` of the
+   range further out where proven, so new rows just outside the range can be covered
+   (``benchmarks/results/via_generalise.md``).
 
 Regression: boxes grown around extraction rows get proven output ranges; a box is kept while
 its range is no wider than ``output_tolerance`` times the network's output spread on the
@@ -37,7 +40,7 @@ import numpy as np
 from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_state
 from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.extract.base import Extractor
-from nnrules.extract.engines.via_growth import check, grow_boxes
+from nnrules.extract.engines.via_growth import check, grow_boxes, reach_margin
 from nnrules.extract.engines.via_regression import grow_output_boxes
 from nnrules.verify import Budget, Domain, Verdict, Verifier
 from nnrules.verify.domain import closed_box, tree_leaf_boxes
@@ -92,6 +95,12 @@ class VIAExtractor(Extractor):
         Boxes still unknown after all that are settled by mixed-integer programming
         (:mod:`nnrules.verify.milp`): proven or refuted exactly, for ReLU / LeakyReLU
         networks (ignored otherwise). Tens to hundreds of milliseconds per such box.
+    domain_margin : float, default=0.1
+        After the boxes are chosen, each face lying on the edge of the extraction rows' range
+        (continuous features) is pushed out by this fraction of the range, all of a box's
+        such faces in one verification (up to ``max_boxes`` verifications kept back from the
+        budget for it), kept only where proven: proven boxes can then reach new rows a
+        little outside the rows' range. 0 = off.
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
     random_state : int, numpy.random.Generator or None
@@ -118,6 +127,7 @@ class VIAExtractor(Extractor):
         "split_depth": Interval(int, 0, 16),
         "relu_split": Interval(int, 0, 16),
         "complete": Options((True, False)),
+        "domain_margin": Interval(float, 0, None),
         "task": Options(("classification", "regression"), allow_none=True),
         "random_state": RANDOM_STATE,
     }
@@ -126,7 +136,8 @@ class VIAExtractor(Extractor):
                  bound: str = "linear", candidates: str = "rows", fallback: str = "tree",
                  max_leaves: int = 32, n_samples: int = 32, output_tolerance: float = 0.1,
                  split_depth: int = 8, relu_split: int = 0, complete: bool = False,
-                 task: str | None = None, random_state: int | None = None):
+                 domain_margin: float = 0.1, task: str | None = None,
+                 random_state: int | None = None):
         self.network = network
         self.max_boxes = max_boxes
         self.max_verifications = max_verifications
@@ -138,6 +149,7 @@ class VIAExtractor(Extractor):
         self.output_tolerance = output_tolerance
         self.split_depth = split_depth
         self.relu_split = relu_split
+        self.domain_margin = domain_margin
         self.complete = complete
         self.task = task
         self.random_state = random_state
@@ -168,7 +180,9 @@ class VIAExtractor(Extractor):
         self.domain_ = Domain(self.schema_)
         self.verifier_.domain = self.domain_  # search points are valid rows of the schema
         self.rng_ = check_random_state(self.random_state)
-        self.budget_ = Budget(self.max_verifications)
+        self.reserve_ = (min(self.max_boxes, self.max_verifications // 20)
+                         if self.domain_margin > 0 else 0)
+        self.budget_ = Budget(self.max_verifications - self.reserve_)
         self.counts_ = self.budget_.counts
 
     def _labels_of(self, lo: np.ndarray, hi: np.ndarray, X: np.ndarray, y_idx: np.ndarray):
@@ -345,6 +359,10 @@ class VIAExtractor(Extractor):
                 self.seeded_by_ = "certified tree"
             else:
                 self.seeded_by_ = "rows"
+        if self.reserve_ and len(lo):
+            self.budget_.total += self.reserve_
+            lo, hi = reach_margin(self.verifier_, self.domain_, self.rng_, self.budget_,
+                                  lo, hi, np.asarray(cls), self.domain_margin)
         verification = dict(self.counts_, bound=self.bound, candidates=self.candidates,
                             max_verifications=self.max_verifications, complete=self.complete)
         return BoxRuleSet(lo, hi, [classes[c] for c in cls], schema=self.schema_,
@@ -423,3 +441,4 @@ class VIAExtractor(Extractor):
         verifier = Verifier(self.network, bound=bound or self.bound, n_samples=256,
                             relu_split=self.relu_split, complete=True)
         return verifier.prove_box(lo, hi, classes.index(label), random_state=self.random_state)
+

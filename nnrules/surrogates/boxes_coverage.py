@@ -41,7 +41,9 @@ def box_fractions(boxes: BoxRuleSet) -> np.ndarray:
             count = np.floor(hi) - np.ceil(lo) + 1
             frac *= np.clip(count, 0, None) / max(total, 1)
         elif f.upper > f.lower:
-            frac *= np.clip(hi - lo, 0, None) / (f.upper - f.lower)
+            # a box may reach past the domain (via's domain_margin): count the part inside
+            inside = np.minimum(hi, f.upper) - np.maximum(lo, f.lower)
+            frac *= np.clip(inside, 0, None) / (f.upper - f.lower)
     return frac
 
 

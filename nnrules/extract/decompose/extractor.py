@@ -131,9 +131,9 @@ class DecompositionalExtractor(Extractor):
         rows; ``refinement_`` and ``notes["refined"]`` say what it did. It runs in what is left
         of ``max_seconds``; when that runs out mid-pass the changes so far are kept and the
         result marked partial. ``queries=False`` refines on the training rows only (an
-        enumerated input domain has no other rows); ``max_cells`` caps the pool's rows times
-        the list's rules (refine keeps a rows x rules matrix and copies of it), so a long list
-        gets fewer generated rows."""
+        enumerated input domain has no other rows); ``max_cells`` (optional) caps the pool's rows
+        times the list's rules, so a long list gets fewer generated rows (refine keeps one bit
+        per row and rule, so no extractor needs it now)."""
         from nnrules.extract.decompose.refine import recount, refine
 
         X = ws.levels[0]

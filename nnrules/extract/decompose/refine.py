@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnrules.exceptions import DataError, ParameterError
-from nnrules.extract.decompose.assemble import drop_idle
 from nnrules.surrogates.rules import Condition, Rule, RuleSet
 
 __all__ = ["RefineInfo", "cut_points", "recount", "refine"]
@@ -85,8 +84,9 @@ _OPS = {"<=": np.less_equal, ">": np.greater, "==": np.equal, "!=": np.not_equal
 
 
 class _List:
-    """The decision list's state on the rows: where each rule holds (rows x rules), the first
-    rule that fires per row, the rules' classes and the default."""
+    """The decision list's state on the rows: where each rule holds (bit-packed, rules x
+    row bytes, so memory is an eighth of a rows x rules matrix), the first rule that fires per
+    row, the rules' classes and the default."""
 
     def __init__(self, clauses, outputs, default, X, labels, n_classes):
         self.X, self.labels, self.n_classes = X, labels, n_classes
@@ -95,13 +95,14 @@ class _List:
         self._holds: dict = {}
         self._cache_size = max(64, _CACHE_BYTES // max(1, len(X)))
         self.outputs = np.asarray(outputs, dtype=np.int64)
-        self.fires = np.zeros((len(X), len(self.clauses)), dtype=bool)  # row-major: rows
-        for i, c in enumerate(self.clauses):
-            self.fires[:, i] = self._mask(c)
-        self.default = int(default)
         n = len(self.clauses)
-        self.first = np.where(self.fires.any(axis=1), self.fires.argmax(axis=1), n) if n \
-            else np.zeros(len(X), dtype=np.int64)
+        self.fires = _Bits(n, len(X))
+        self.first = np.full(len(X), n, dtype=np.int64)
+        for i, c in enumerate(self.clauses):
+            mask = self._mask(c)
+            self.fires.set(i, mask)
+            self.first[mask & (self.first == n)] = i
+        self.default = int(default)
 
     def holds(self, c) -> np.ndarray:
         """Where one test holds on the rows (cached: refinement retries the same ones)."""
@@ -122,20 +123,12 @@ class _List:
             ok &= self.holds(c)
         return ok
 
-    def masks(self) -> np.ndarray:
-        """(rules x rows) where each rule holds."""
-        return np.ascontiguousarray(self.fires.T)
-
     def right(self) -> int:
         return int(np.sum(np.append(self.outputs, self.default)[self.first] == self.labels))
 
     def _after(self, i: int, rows: np.ndarray) -> np.ndarray:
         """Per row of ``rows``: the first rule after ``i`` that fires (the rule count: none)."""
-        n = len(self.clauses)
-        later = self.fires[rows, i + 1:]
-        if not later.shape[1]:
-            return np.full(len(rows), n)
-        return np.where(later.any(axis=1), i + 1 + later.argmax(axis=1), n)
+        return self.fires.first_after(i, rows)
 
     def otherwise(self, i: int, rows: np.ndarray) -> np.ndarray:
         """Per row of ``rows`` (no rule before ``i`` decides them): is the list right on it
@@ -151,7 +144,7 @@ class _List:
         self.clauses[i] = list(clause)
         self.outputs[i] = output
         new = self._mask(clause)
-        self.fires[:, i] = new
+        self.fires.set(i, new)
         self.first[new & (self.first > i)] = i
         lost = np.flatnonzero((self.first == i) & ~new)
         if len(lost):
@@ -271,17 +264,18 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
         if stopped or not changed:
             break
     state.reset_default()
-    chosen = [(0.0, 0, int(k), tuple(clause), mask)
-              for clause, k, mask in zip(state.clauses, state.outputs, state.masks())]
+    n_rules = len(state.clauses)
+    keep = np.ones(n_rules, dtype=bool)
     default = state.default
-    if drop and chosen:
-        chosen, default = drop_idle(chosen, labels, n_classes)
+    if drop and n_rules:
+        keep, default = _drop_idle(state)
     rules, covered = [], np.zeros(len(X), dtype=bool)
     pred = np.full(len(X), default, dtype=np.int64)
-    for _, _, k, clause, mask in chosen:
+    for i in np.flatnonzero(keep):
+        mask, k = state.fires.get(i), int(state.outputs[i])
         support = int(mask.sum())
         conf = float(np.mean(labels[mask] == k)) if support else 0.0
-        rules.append(Rule(clause, k, support, conf))
+        rules.append(Rule(tuple(state.clauses[i]), k, support, conf))
         pred[mask & ~covered] = k
         covered |= mask
     out = RuleSet(rules, default, ordered=True, classes=ruleset.classes, schema=ruleset.schema,
@@ -380,3 +374,66 @@ class _Codes(list):
         self.flat = np.stack(self, axis=1) + np.arange(len(self), dtype=np.int32) * self.width \
             if len(self) else np.zeros((len(X), 0), dtype=np.int32)
         self.valid = np.arange(self.width)[None, :] < np.array([len(c) for c in cuts])[:, None]
+
+
+def _drop_idle(state: _List) -> tuple[np.ndarray, int]:
+    """:func:`~nnrules.extract.decompose.assemble.drop_idle` (without ``max_rules``) on the
+    packed masks: (which rules stay, the default class). Same decisions, same default."""
+    n_rules, labels, n_classes = len(state.clauses), state.labels, state.n_classes
+    outputs = state.outputs
+    first = state.first.copy()
+    default = _majority(labels, first < n_rules, n_classes)
+    keep = np.ones(n_rules, dtype=bool)
+    for i in range(n_rules - 1, -1, -1):
+        rows = np.flatnonzero(first == i)
+        nxt = state.fires.first_after(i, rows, keep)
+        then = np.where(nxt < n_rules, outputs[np.minimum(nxt, n_rules - 1)], default)
+        if np.sum(labels[rows] == then) >= np.sum(labels[rows] == outputs[i]):
+            keep[i] = False
+            first[rows] = nxt
+    return keep, _majority(labels, first < n_rules, n_classes)
+
+
+def _majority(labels: np.ndarray, covered: np.ndarray, n_classes: int) -> int:
+    rest = labels[~covered] if np.any(~covered) else labels
+    return int(np.argmax(np.bincount(rest, minlength=n_classes)))
+
+
+_CHUNK_CELLS = 2**22  # rules x rows unpacked at a time when looking for the next firing rule
+
+
+class _Bits:
+    """Where each rule holds, one bit per row (rules x ceil(rows / 8) bytes)."""
+
+    def __init__(self, n_rules: int, n_rows: int) -> None:
+        self.n_rows = n_rows
+        self.packed = np.zeros((n_rules, (n_rows + 7) // 8), dtype=np.uint8)
+
+    def set(self, i: int, mask: np.ndarray) -> None:
+        self.packed[i] = np.packbits(mask, bitorder="little")
+
+    def get(self, i: int) -> np.ndarray:
+        return np.unpackbits(self.packed[i], count=self.n_rows, bitorder="little").view(bool)
+
+    def first_after(self, i: int, rows: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+        """Per row of ``rows``: the first rule after ``i`` (of those ``keep`` marks) that holds
+        (the rule count: none). Rules are unpacked a chunk at a time, only for the rows still
+        open, so memory stays within ``_CHUNK_CELLS`` bytes."""
+        n = len(self.packed)
+        out = np.full(len(rows), n, dtype=np.int64)
+        open_ = np.arange(len(rows))
+        j = i + 1
+        while j < n and len(open_):
+            sub = rows[open_]
+            step = max(1, _CHUNK_CELLS // len(sub))
+            idx = np.arange(j, min(n, j + step))
+            if keep is not None:
+                idx = idx[keep[idx]]
+            if len(idx):
+                bits = (self.packed[np.ix_(idx, sub >> 3)]
+                        & (np.uint8(1) << (sub & 7).astype(np.uint8))) != 0
+                hit = bits.any(axis=0)
+                out[open_[hit]] = idx[bits[:, hit].argmax(axis=0)]
+                open_ = open_[~hit]
+            j += step
+        return out

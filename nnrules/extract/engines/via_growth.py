@@ -25,7 +25,8 @@ import numpy as np
 if TYPE_CHECKING:
     from nnrules.verify import Budget, Domain, Verifier
 
-__all__ = ["Steps", "check", "grow_boxes", "grow_faces", "make_pool", "try_enlarge"]
+__all__ = ["Steps", "check", "grow_boxes", "grow_faces", "make_pool", "reach_margin",
+           "try_enlarge"]
 
 
 def check(verifier: Verifier, budget: Budget, rng: np.random.Generator, lo: np.ndarray,
@@ -248,4 +249,34 @@ def grow_faces(g: Steps, lo, hi, cls, tries: int = 7):
                 frac /= 2.0
                 if found.all() or g.budget.left <= 0:
                     break
+    return lo, hi
+
+
+def reach_margin(verifier: Verifier, domain: Domain, rng: np.random.Generator, budget: Budget,
+                 lo: np.ndarray, hi: np.ndarray, cls: np.ndarray, margin: float):
+    """Push the faces of proven boxes that lie on the domain's edge (continuous features
+    only) ``margin`` times the feature's range further out, all of a box's such faces in one
+    verification, kept where proven (boxes in order, while the budget lasts).
+
+    Held-out rows a little outside the extraction rows' range can then be covered. The
+    verifier searches counterexamples in the widened domain during the call.
+    Returns (lo, hi).
+    """
+    lo, hi = np.array(lo, dtype=np.float64), np.array(hi, dtype=np.float64)
+    cont = ~domain.discrete & (domain.group_of < 0)
+    pad = np.where(cont, margin * (domain.upper - domain.lower), 0.0)
+    tol = 1e-9 * domain.range
+    new_lo = np.where(cont & (lo <= domain.lower + tol), domain.lower - pad, lo)
+    new_hi = np.where(cont & (hi >= domain.upper - tol), domain.upper + pad, hi)
+    moved = np.flatnonzero(np.any((new_lo < lo) | (new_hi > hi), axis=1))[:max(budget.left, 0)]
+    if moved.size == 0:
+        return lo, hi
+    saved = (domain.lower, domain.upper)
+    domain.lower, domain.upper = domain.lower - pad, domain.upper + pad
+    try:
+        res = check(verifier, budget, rng, new_lo[moved], new_hi[moved], cls[moved])
+    finally:
+        domain.lower, domain.upper = saved
+    good = moved[res["status"] == "proven"]
+    lo[good], hi[good] = new_lo[good], new_hi[good]
     return lo, hi
