@@ -124,9 +124,9 @@ class TrepanExtractor(Extractor):
         wine, digits and German credit (3 networks each, held-out and validation protocols
         of benchmarks/trepan_prune.py) it kept the queries on every network, so its trees
         equal the default's; on digits the queries' tree grown on 75% of the rows was the
-        more faithful one (0.83-0.86 against 0.80-0.81, p 0.89-0.99), although the tree
-        grown on all rows without queries prunes to fewer literals at CART's fidelity. See
-        docs/benchmarks.md ("Pruning", n_queries=auto).
+        more faithful one (0.83-0.86 against 0.80-0.81; sign-test p for "none" 0.80-0.99),
+        although the tree grown on all rows without queries prunes to fewer literals at
+        CART's fidelity. See docs/benchmarks.md ("Pruning", n_queries=auto).
     sampler : {"perturb", "kde", "marginal", "neighbour"}, default="perturb"
         Data model of the queries (see ``nnrules.extract.engines.sampling``; "neighbour":
         rows between a node's real rows and their nearest neighbours,
