@@ -110,6 +110,7 @@ def _run(name, german):
                                                     **TREPAN}, random_state=0).fit(
             X, feature_names=names)
         full = ex.surrogate_
+        choice = ex.queries_choice_  # n_queries="auto": what it chose (else None)
         trepan = [(_literals(full), fid(full), "full")]
         trepan += [(_literals(p.tree), fid(p.tree), "path") for p in ex.pruning_path_]
         t_trepan = time.perf_counter() - start
@@ -126,7 +127,8 @@ def _run(name, german):
         c_vs = [(c, _smallest(trepan, c[1])) for c in cart]
         t_vs = [(t, _smallest(cart, t[1])) for t in trepan]
         rows.append({
-            "data": name, "net": f"seed {seed}, {width} hidden",
+            "data": name, "net": f"seed {seed}, {width} hidden"
+                                 + ("" if choice is None else f", auto: {choice['chosen']}"),
             "cart": default, "trepan_at_cart": _smallest(trepan, default[1]),
             "trepan_full": trepan[0], "cart_at_trepan": _smallest(cart, trepan[0][1]),
             "honest": (_literals(honest), fid(honest)),
@@ -134,7 +136,7 @@ def _run(name, german):
                        sum(1 for _, t in c_vs if t is not None)),
             "t_wins": (sum(1 for t, c in t_vs if c is not None and t[0] <= c[0]),
                        sum(1 for _, c in t_vs if c is not None), len(t_vs)),
-            "path": len(ex.pruning_path_), "seconds": t_trepan})
+            "path": len(ex.pruning_path_), "seconds": t_trepan, "choice": choice})
         print({k: v for k, v in rows[-1].items()}, file=sys.stderr)
     return rows
 

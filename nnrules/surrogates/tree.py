@@ -430,6 +430,14 @@ class TreeSurrogate(TableSurrogate):
             fb, fa = pruned["path_fidelity"]
             out["pruned"] = (f"literals {lb} -> {la}, fidelity on the extraction rows and queries "
                              f"{fb:.4f} -> {fa:.4f}")
+        chose = self.notes.get("queries")  # TREPAN's n_queries="auto"
+        if chose and chose.get("validation_fidelity"):
+            f = chose["validation_fidelity"]
+            out["queries"] = (f"chose {chose['chosen']} (fidelity on {chose['validation_rows']} "
+                              f"rows held apart: queries {f['queries']:.4f}, none "
+                              f"{f['none']:.4f})")
+        elif chose:
+            out["queries"] = f"chose {chose['chosen']} ({chose.get('reason', '')})"
         done = self.notes.get("simplified")
         if not done:
             return out
