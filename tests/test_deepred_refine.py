@@ -258,3 +258,13 @@ def test_refined_rules_are_the_same_bytes_for_the_same_seed(method):
                                                      random_state=2).fit(
         train.X, schema=train.schema).surrogate_) for _ in range(2)]
     assert fits[0] == fits[1]
+
+
+def test_a_huge_binary_domain_is_counted_exactly_not_overflowed():
+    # 1100 binary columns: 2**1100 points, past a float's range; the count must stay exact
+    # (and discrete_domain must decline it) rather than raise OverflowError.
+    from nnrules.schema import Feature, FeatureSchema
+
+    schema = FeatureSchema(tuple(Feature(f"b{i}", "binary", 0, 1) for i in range(1100)))
+    assert domain_size(schema) == 2**1100
+    assert discrete_domain(schema, 100_000) is None
