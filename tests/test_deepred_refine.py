@@ -268,3 +268,22 @@ def test_a_huge_binary_domain_is_counted_exactly_not_overflowed():
     schema = FeatureSchema(tuple(Feature(f"b{i}", "binary", 0, 1) for i in range(1100)))
     assert domain_size(schema) == 2**1100
     assert discrete_domain(schema, 100_000) is None
+
+
+def test_refine_skipped_for_lack_of_time_marks_the_result_partial():
+    """When nothing of ``max_seconds`` is left for refine, the list is returned unrefined and
+    the result is marked partial (refine=True was asked for and not done)."""
+    from types import SimpleNamespace
+
+    train, _ = xor_data()
+    ex = get_extractor("deepred")(fixture_net("xor_16-8_s1"), random_state=0, refine=False,
+                                  max_seconds=30.0)
+    ex.fit(train.X, schema=train.schema)
+    assert ex.partial_reason_ is None
+    labels = ex.oracle_.as_index(ex._network_labels(np.asarray(train.X, dtype=np.float64)))
+    ws = SimpleNamespace(levels=[np.asarray(train.X, dtype=np.float64)], labels=labels,
+                         budget=SimpleNamespace(elapsed=lambda: 31.0))
+    with pytest.warns(UserWarning, match="before refining"):
+        out = ex._refined(ws, ex.surrogate_, queries=False)
+    assert out is ex.surrogate_
+    assert ex.partial_reason_ is not None and "refin" in ex.partial_reason_
