@@ -287,3 +287,19 @@ def test_refine_skipped_for_lack_of_time_marks_the_result_partial():
         out = ex._refined(ws, ex.surrogate_, queries=False)
     assert out is ex.surrogate_
     assert ex.partial_reason_ is not None and "refin" in ex.partial_reason_
+
+
+def test_covering_takes_clauses_of_mixed_test_kinds():
+    """covering_rules orders its pool deterministically even when clauses mix plain
+    conditions and m-of-n tests (which do not compare with each other)."""
+    from nnrules.extract.decompose.covering import covering_rules
+    from nnrules.surrogates.rules import Condition, MofN
+
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]] * 5)
+    labels = (X.sum(axis=1) >= 1).astype(np.int64)
+    mofn = MofN(1, (Condition(0, ">", 0.5), Condition(1, ">", 0.5)))
+    cands = [((Condition(0, ">", 0.5),), 1), ((mofn,), 1), ((Condition(0, "<=", 0.5),), 0)]
+    rs, _ = covering_rules(cands, X, labels, classes=(0, 1))
+    assert np.array_equal(rs.predict(X), labels)
+    rs2, _ = covering_rules(cands[::-1], X, labels, classes=(0, 1))
+    assert rs2.to_dict() == rs.to_dict()
