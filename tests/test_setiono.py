@@ -531,3 +531,12 @@ def test_german_mofn_rules_round_trip_and_decide_by_their_tests():
     for rows in (train.X, test.X):
         assert np.array_equal(again.predict_index(rows), on.surrogate_.predict_index(rows))
     assert serialize.dumps(twin.surrogate_) == serialize.dumps(fits[True].surrogate_)
+
+
+def test_domain_size_of_many_binary_inputs_is_exact_not_an_overflow():
+    # 1100 binary attributes: 2**1100 points, past a float's range. The count decides whether
+    # a unit is enumerated, so it must stay exact (and say "too many") rather than raise.
+    from nnrules.extract.decompose.setiono_rules import _domain_size
+
+    attrs = [("bin", (j,), (0, 1)) for j in range(1100)]
+    assert _domain_size(attrs) == 2**1100
