@@ -352,3 +352,30 @@ def test_new_monk3_network_needs_queries_to_split_small_nodes():
     # The main disjuncts are still the concept's: where the network follows the concept, so
     # does the tree, and it departs from the concept exactly where the network does.
     assert np.array_equal(np.flatnonzero(new != concept), np.flatnonzero(reference != concept))
+
+
+def test_fixed_batch_model_with_unknown_width_reads_its_class_count(tmp_path):
+    """Probing the width of a fixed-batch model's scores counts columns, not batch x columns."""
+    import warnings
+
+    import nnrules
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["z"]),
+         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [2, "k"])], [W])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "fixed_k.onnx"
+    onnx.save(model, str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = nnrules.load(path)
+    assert list(net.classes_) == [0, 1, 2]
+    X = rng.normal(size=(5, 4))
+    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    assert np.array_equal(net.predict(X), want)

@@ -437,7 +437,8 @@ class Network:
             blank = "" if spec.dtype == object else 0
             feeds[spec.name] = np.full(shape, blank, dtype=spec.dtype)
         (raw,) = run_batched(self._base_session, feeds, [self._head.score])
-        return int(np.asarray(raw).reshape(1, -1).shape[1])
+        raw = np.asarray(raw)  # one row, or a fixed batch of blank rows
+        return int(raw.reshape(raw.shape[0] if raw.ndim else 1, -1).shape[1])
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for ``nnrules inspect``."""
