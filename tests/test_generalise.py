@@ -379,3 +379,24 @@ def test_fixed_batch_model_with_unknown_width_reads_its_class_count(tmp_path):
     X = rng.normal(size=(5, 4))
     want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
     assert np.array_equal(net.predict(X), want)
+
+
+def test_one_column_output_without_sigmoid_is_refused_as_a_classifier(tmp_path):
+    """task='classification' on one raw output column would argmax one column: always class 0."""
+    import nnrules
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nnrules.exceptions import UnsupportedModelError
+
+    W = numpy_helper.from_array(np.ones((4, 1), dtype=np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["z"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", 1])], [W])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "one_logit.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(UnsupportedModelError, match="Sigmoid"):
+        nnrules.load(path, task="classification")
+    assert nnrules.load(path).task == "regression"

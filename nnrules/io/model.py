@@ -90,6 +90,15 @@ class Network:
         self.task: Literal["classification", "regression"] = task or self._head.task
         if task == "classification" and self._head.kind == "values":
             # No head in the graph and the caller says classifier: its outputs are the logits.
+            shape = self.outputs[0].shape
+            if shape is not None and (len(shape) == 1 or shape[-1] == 1):
+                # the largest of one column is always class 0: no threshold to read
+                raise UnsupportedModelError(
+                    f"{path.name!r} has one output column ({self.outputs[0].name!r}) and no "
+                    "softmax or sigmoid, so it cannot be read as a classifier: the largest of "
+                    "one score is always the first class. Export it with its Sigmoid (a "
+                    "probability of the positive class) or two logit columns, or load it "
+                    "with task='regression'.")
             self._head = Head("classification", self._head.score, "raw", self._head.score, None)
         elif task == "regression" and self._head.guessed:
             self._head = Head("regression", self._head.score, "values", None, None)
