@@ -400,3 +400,31 @@ def test_one_column_output_without_sigmoid_is_refused_as_a_classifier(tmp_path):
     with pytest.raises(UnsupportedModelError, match="Sigmoid"):
         nnrules.load(path, task="classification")
     assert nnrules.load(path).task == "regression"
+
+
+def test_fixed_batch_model_ignores_a_batch_size_it_cannot_take(tmp_path):
+    """A fixed-batch model is asked its own batch size even when batch_size is set after load."""
+    import warnings
+
+    import nnrules
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(1)
+    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["z"]),
+         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [3, 3])], [W])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "fixed3.onnx"
+    onnx.save(model, str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = nnrules.load(path)
+    net.batch_size = 7
+    X = rng.normal(size=(9, 4))
+    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    assert np.array_equal(net.predict(X), want)
+    assert net.n_queries == 9

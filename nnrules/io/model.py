@@ -224,10 +224,11 @@ class Network:
             )
         session = self._session_for(self._extra_outputs(extra)) if extra else self.session
         fixed = fixed_batch(self.inputs)
-        if fixed is not None and n % fixed:  # pad the last batch with copies of the first row
-            pad = fixed - n % fixed
-            feeds = {k: np.concatenate([v, np.repeat(v[:1], pad, axis=0)])
-                     for k, v in feeds.items()}
+        if fixed is not None:  # its own batch size, whatever batch_size says
+            if n % fixed:  # pad the last batch with copies of the first row
+                pad = fixed - n % fixed
+                feeds = {k: np.concatenate([v, np.repeat(v[:1], pad, axis=0)])
+                         for k, v in feeds.items()}
             out = run_batched(session, feeds, names, batch_size=fixed)
             self.n_queries += n
             return [o[:n] for o in out]
