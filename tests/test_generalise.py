@@ -275,7 +275,8 @@ def test_fixed_batch_table_model_answers_every_row(tmp_path, batch):
     assert tree.predict(X).shape == (7,)
 
 
-def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path):
+@pytest.mark.parametrize("batch", [1, 4])
+def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path, batch):
     import warnings
 
     import nnrules
@@ -285,7 +286,7 @@ def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path):
     model = onnx.load(str(fix / "tomita4_gru.onnx"))
     dim = model.graph.input[0].type.tensor_type.shape.dim[0]  # batch-first GRU
     dim.Clear()
-    dim.dim_value = 1
+    dim.dim_value = batch
     path = tmp_path / "fixed.onnx"
     onnx.save(model, str(path))
     strings = [s for s in (fix / "tomita4_train.txt").read_text().split() if s][:200]
