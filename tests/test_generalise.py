@@ -275,7 +275,8 @@ def test_fixed_batch_table_model_answers_every_row(tmp_path, batch):
     assert tree.predict(X).shape == (7,)
 
 
-def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path):
+@pytest.mark.parametrize("batch", [1, 4])
+def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path, batch):
     import warnings
 
     import nnrules
@@ -285,7 +286,7 @@ def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path):
     model = onnx.load(str(fix / "tomita4_gru.onnx"))
     dim = model.graph.input[0].type.tensor_type.shape.dim[0]  # batch-first GRU
     dim.Clear()
-    dim.dim_value = 1
+    dim.dim_value = batch
     path = tmp_path / "fixed.onnx"
     onnx.save(model, str(path))
     strings = [s for s in (fix / "tomita4_train.txt").read_text().split() if s][:200]
@@ -352,3 +353,79 @@ def test_new_monk3_network_needs_queries_to_split_small_nodes():
     # The main disjuncts are still the concept's: where the network follows the concept, so
     # does the tree, and it departs from the concept exactly where the network does.
     assert np.array_equal(np.flatnonzero(new != concept), np.flatnonzero(reference != concept))
+
+
+def test_fixed_batch_model_with_unknown_width_reads_its_class_count(tmp_path):
+    """Probing the width of a fixed-batch model's scores counts columns, not batch x columns."""
+    import warnings
+
+    import nnrules
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["z"]),
+         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [2, "k"])], [W])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "fixed_k.onnx"
+    onnx.save(model, str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = nnrules.load(path)
+    assert list(net.classes_) == [0, 1, 2]
+    X = rng.normal(size=(5, 4))
+    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    assert np.array_equal(net.predict(X), want)
+
+
+def test_one_column_output_without_sigmoid_is_refused_as_a_classifier(tmp_path):
+    """task='classification' on one raw output column would argmax one column: always class 0."""
+    import nnrules
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nnrules.exceptions import UnsupportedModelError
+
+    W = numpy_helper.from_array(np.ones((4, 1), dtype=np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["z"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", 1])], [W])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "one_logit.onnx"
+    onnx.save(model, str(path))
+    with pytest.raises(UnsupportedModelError, match="Sigmoid"):
+        nnrules.load(path, task="classification")
+    assert nnrules.load(path).task == "regression"
+
+
+def test_fixed_batch_model_ignores_a_batch_size_it_cannot_take(tmp_path):
+    """A fixed-batch model is asked its own batch size even when batch_size is set after load."""
+    import warnings
+
+    import nnrules
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(1)
+    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["z"]),
+         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [3, 3])], [W])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "fixed3.onnx"
+    onnx.save(model, str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = nnrules.load(path)
+    net.batch_size = 7
+    X = rng.normal(size=(9, 4))
+    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    assert np.array_equal(net.predict(X), want)
+    assert net.n_queries == 9

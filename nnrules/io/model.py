@@ -90,6 +90,15 @@ class Network:
         self.task: Literal["classification", "regression"] = task or self._head.task
         if task == "classification" and self._head.kind == "values":
             # No head in the graph and the caller says classifier: its outputs are the logits.
+            shape = self.outputs[0].shape
+            if shape is not None and (len(shape) == 1 or shape[-1] == 1):
+                # the largest of one column is always class 0: no threshold to read
+                raise UnsupportedModelError(
+                    f"{path.name!r} has one output column ({self.outputs[0].name!r}) and no "
+                    "softmax or sigmoid, so it cannot be read as a classifier: the largest of "
+                    "one score is always the first class. Export it with its Sigmoid (a "
+                    "probability of the positive class) or two logit columns, or load it "
+                    "with task='regression'.")
             self._head = Head("classification", self._head.score, "raw", self._head.score, None)
         elif task == "regression" and self._head.guessed:
             self._head = Head("regression", self._head.score, "values", None, None)
@@ -215,10 +224,11 @@ class Network:
             )
         session = self._session_for(self._extra_outputs(extra)) if extra else self.session
         fixed = fixed_batch(self.inputs)
-        if fixed is not None and n % fixed:  # pad the last batch with copies of the first row
-            pad = fixed - n % fixed
-            feeds = {k: np.concatenate([v, np.repeat(v[:1], pad, axis=0)])
-                     for k, v in feeds.items()}
+        if fixed is not None:  # its own batch size, whatever batch_size says
+            if n % fixed:  # pad the last batch with copies of the first row
+                pad = fixed - n % fixed
+                feeds = {k: np.concatenate([v, np.repeat(v[:1], pad, axis=0)])
+                         for k, v in feeds.items()}
             out = run_batched(session, feeds, names, batch_size=fixed)
             self.n_queries += n
             return [o[:n] for o in out]
@@ -437,7 +447,8 @@ class Network:
             blank = "" if spec.dtype == object else 0
             feeds[spec.name] = np.full(shape, blank, dtype=spec.dtype)
         (raw,) = run_batched(self._base_session, feeds, [self._head.score])
-        return int(np.asarray(raw).reshape(1, -1).shape[1])
+        raw = np.asarray(raw)  # one row, or a fixed batch of blank rows
+        return int(raw.reshape(raw.shape[0] if raw.ndim else 1, -1).shape[1])
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for ``nnrules inspect``."""

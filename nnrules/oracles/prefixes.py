@@ -34,6 +34,11 @@ def _sessions(oracle: Any) -> dict | None:
     cached = getattr(oracle, "_prefix_sessions", False)
     if cached is not False:
         return cached
+    if (getattr(oracle, "_fixed", None) or 1) > 1:
+        # A fixed batch of several rows: its chunks would need padding here too; the padded
+        # one-length-at-a-time path answers instead.
+        oracle._prefix_sessions = None
+        return None
     model = onnx.ModelProto()
     model.CopyFrom(oracle._model)
     g = model.graph
