@@ -598,3 +598,20 @@ def test_zero_rows_is_a_typed_error_not_an_onnxruntime_failure(name):
         with pytest.raises(DataError, match="0 rows"):
             ask(empty)
     assert network.n_queries == 0
+
+
+@pytest.mark.parametrize("name", ["model_mlp_multiclass.onnx", "graph_torch_script.onnx"])
+def test_an_oracle_asked_about_no_rows_answers_nothing_without_asking(name):
+    # Extractors ask through an oracle; an empty batch of queries (a node with no generated
+    # rows) must get an empty answer of the right kind, not the Network's 0-row refusal.
+    from nnrules.oracles import as_oracle
+
+    network = load(FIXTURES / name)
+    oracle = as_oracle(network)
+    empty = np.zeros((0, network.n_features))
+    assert oracle.predict(empty).shape == (0,)
+    assert oracle.predict(empty).dtype == network.classes_.dtype
+    assert oracle.scores(empty).shape == (0, len(network.classes_))
+    assert oracle.nonfinite_rows(empty).shape == (0,)
+    assert oracle.predict_index(empty).shape == (0,)
+    assert network.n_queries == 0 and oracle.n_queries == 0

@@ -72,6 +72,8 @@ class Oracle:
         A ``Network`` is asked for its score tensor (or values); another model's float answers
         are checked as they come (label answers have nothing to check). Not counted as queries.
         """
+        if np.asarray(X).shape[0] == 0:  # a Network refuses 0 rows; internal callers may ask
+            return np.zeros(0, dtype=bool)
         before = self.n_queries
         feed = self._feed(X)
         self.n_queries = before
@@ -84,6 +86,10 @@ class Oracle:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Labels as the model names them (classification) or values (regression)."""
         n = np.asarray(X).shape[0]
+        if n == 0 and (self.task != "classification" or self.classes is not None):
+            # No rows, no question: a Network refuses 0 rows (some exported heads fail on them)
+            return np.empty(0, dtype=np.float64 if self.task != "classification"
+                            else self.classes.dtype)
         feed = self._feed(X)
         model = self.model
         if hasattr(model, "predict"):
@@ -129,6 +135,8 @@ class Oracle:
     def scores(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities of shape (n, n_classes)."""
         n = np.asarray(X).shape[0]
+        if n == 0 and self.classes is not None:
+            return np.zeros((0, len(self.classes)))
         feed = self._feed(X)
         model = self.model
         if hasattr(model, "scores"):
