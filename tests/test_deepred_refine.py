@@ -258,3 +258,48 @@ def test_refined_rules_are_the_same_bytes_for_the_same_seed(method):
                                                      random_state=2).fit(
         train.X, schema=train.schema).surrogate_) for _ in range(2)]
     assert fits[0] == fits[1]
+
+
+def test_a_huge_binary_domain_is_counted_exactly_not_overflowed():
+    # 1100 binary columns: 2**1100 points, past a float's range; the count must stay exact
+    # (and discrete_domain must decline it) rather than raise OverflowError.
+    from nnrules.schema import Feature, FeatureSchema
+
+    schema = FeatureSchema(tuple(Feature(f"b{i}", "binary", 0, 1) for i in range(1100)))
+    assert domain_size(schema) == 2**1100
+    assert discrete_domain(schema, 100_000) is None
+
+
+def test_refine_skipped_for_lack_of_time_marks_the_result_partial():
+    """When nothing of ``max_seconds`` is left for refine, the list is returned unrefined and
+    the result is marked partial (refine=True was asked for and not done)."""
+    from types import SimpleNamespace
+
+    train, _ = xor_data()
+    ex = get_extractor("deepred")(fixture_net("xor_16-8_s1"), random_state=0, refine=False,
+                                  max_seconds=30.0)
+    ex.fit(train.X, schema=train.schema)
+    assert ex.partial_reason_ is None
+    labels = ex.oracle_.as_index(ex._network_labels(np.asarray(train.X, dtype=np.float64)))
+    ws = SimpleNamespace(levels=[np.asarray(train.X, dtype=np.float64)], labels=labels,
+                         budget=SimpleNamespace(elapsed=lambda: 31.0))
+    with pytest.warns(UserWarning, match="before refining"):
+        out = ex._refined(ws, ex.surrogate_, queries=False)
+    assert out is ex.surrogate_
+    assert ex.partial_reason_ is not None and "refin" in ex.partial_reason_
+
+
+def test_covering_takes_clauses_of_mixed_test_kinds():
+    """covering_rules orders its pool deterministically even when clauses mix plain
+    conditions and m-of-n tests (which do not compare with each other)."""
+    from nnrules.extract.decompose.covering import covering_rules
+    from nnrules.surrogates.rules import Condition, MofN
+
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]] * 5)
+    labels = (X.sum(axis=1) >= 1).astype(np.int64)
+    mofn = MofN(1, (Condition(0, ">", 0.5), Condition(1, ">", 0.5)))
+    cands = [((Condition(0, ">", 0.5),), 1), ((mofn,), 1), ((Condition(0, "<=", 0.5),), 0)]
+    rs, _ = covering_rules(cands, X, labels, classes=(0, 1))
+    assert np.array_equal(rs.predict(X), labels)
+    rs2, _ = covering_rules(cands[::-1], X, labels, classes=(0, 1))
+    assert rs2.to_dict() == rs.to_dict()

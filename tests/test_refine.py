@@ -231,3 +231,16 @@ def test_refine_memory_does_not_grow_with_rows_times_rules(monkeypatch):
     finally:
         tracemalloc.stop()
     assert peak < len(X) * len(rs.rules) / 2
+
+
+def test_an_unordered_rule_set_is_refused():
+    """refine reads its rule set as a decision list; an unordered set (votes) would be
+    silently re-read in rule order, changing its predictions: a ParameterError instead."""
+    from nnrules.exceptions import ParameterError
+
+    rs = RuleSet([Rule((Condition(0, "<=", 0.5),), 1, 10, 0.6),
+                  Rule((Condition(1, ">", 0.5),), 0, 10, 0.9)], 0, ordered=False,
+                 classes=(0, 1))
+    X = np.random.default_rng(0).uniform(size=(50, 2))
+    with pytest.raises(ParameterError, match="ordered"):
+        refine(rs, X, (X[:, 0] > 0.5).astype(int))

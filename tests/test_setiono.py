@@ -543,3 +543,12 @@ def test_a_refit_stopped_before_the_table_does_not_reuse_the_last_fits_table():
         ex.fit(X, feature_names=names)
     # No table this time: the discretised network is the stopped fit's own net_.
     assert np.array_equal(ex.discretised_predict_index(X), ex.net_.predict_discrete(X))
+
+
+def test_domain_size_of_many_binary_inputs_is_exact_not_an_overflow():
+    # 1100 binary attributes: 2**1100 points, past a float's range. The count decides whether
+    # a unit is enumerated, so it must stay exact (and say "too many") rather than raise.
+    from nnrules.extract.decompose.setiono_rules import _domain_size
+
+    attrs = [("bin", (j,), (0, 1)) for j in range(1100)]
+    assert _domain_size(attrs) == 2**1100

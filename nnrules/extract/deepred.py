@@ -147,11 +147,14 @@ class DeepRedExtractor(DecompositionalExtractor):
         The final pass as ``eclaire``'s: candidates ranked by the two-outcome Laplace estimate,
         then the rules whose removal does not lower the training fidelity dropped
         (:func:`~nnrules.extract.decompose.assemble.ranked_rules` with ``drop=True``).
+        Read only with ``selection="ranked"``: the default covering selection always runs
+        the drop pass.
     merge : bool, default=False
         Simplify each class's candidates as one DNF before ranking (as ``eclaire``'s
         default); False ranks them as made and merges only runs of consecutive rules of one
         class afterwards (exact). On validation rows (with ranked selection) False gave MAGIC
         s1 0.911 -> 0.916, s0 0.906 -> 0.904, letter s0 0.785 -> 0.788, XOR unchanged.
+        Read only with ``selection="ranked"`` (covering never merges a class's DNF).
     selection : {"covering", "ranked"}, default="covering"
         How the decision list is chosen from the candidates. "covering": sequential covering
         (:func:`~nnrules.extract.decompose.covering.covering_rules`: each next rule is the
@@ -334,7 +337,7 @@ class DeepRedExtractor(DecompositionalExtractor):
             self._units.columns = self._columns
         K = ws.stack.n_hidden
         finished: list[tuple[tuple, int]] = []
-        outputs: list[tuple[Any, str, int]] = []  # (output leaf, trace node, its clauses)
+        outputs: list[tuple[Any, str, int, int]] = []  # (leaf, node, first, count)
         ws.budget.reserve(_FINISH_SHARE)
         try:
             ws.budget.tick()

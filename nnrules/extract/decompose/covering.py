@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from nnrules.extract.decompose.assemble import drop_idle, merge_runs
+from nnrules.extract.decompose.simplify import clause_order
 from nnrules.extract.decompose.terms import Clause, clause_mask
 from nnrules.surrogates.rules import Rule, RuleSet, simplify_conditions
 
@@ -71,7 +72,7 @@ def covering_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labe
         c = simplify_conditions(tuple(clause), schema=schema)
         if c is not None:
             seen.add((tuple(c), int(k)))
-    pool = sorted(seen, key=lambda item: (item[1], item[0]))
+    pool = sorted(seen, key=lambda item: (item[1], clause_order(item[0])))
     gains = np.broadcast_to(np.asarray(min_gain, dtype=np.int64), (n_classes,))
     chosen: list = []
     if pool:

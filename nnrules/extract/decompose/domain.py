@@ -12,11 +12,12 @@ exact unit enumeration (one reading of "discrete" for the engine).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from nnrules.extract.decompose.setiono_rules import _attributes, _domain, _domain_size, _rows
+from nnrules.extract.decompose.setiono_rules import _attributes, _domain, _rows, _sizes
 
 __all__ = ["discrete_domain", "domain_size"]
 
@@ -27,7 +28,8 @@ def domain_size(schema: Any) -> int | None:
     if schema is None:
         return None
     attrs = _attributes(range(schema.n_features), schema)
-    return None if attrs is None else _domain_size(attrs)
+    # an exact integer product: a float one overflows past ~1024 binary columns
+    return None if attrs is None else math.prod(_sizes(attrs))
 
 
 def discrete_domain(schema: Any, max_points: int) -> np.ndarray | None:

@@ -154,6 +154,8 @@ class DecompositionalExtractor(Extractor):
         if self.max_seconds is not None:
             left = self.max_seconds - ws.budget.elapsed()
             if left <= 0:
+                if self.partial_reason_ is None:
+                    self._stopped(f"max_seconds={self.max_seconds:g} reached before refining")
                 return ruleset
         out, info = refine(ruleset, pool, labels, columns=getattr(self, "_columns", None),
                            max_seconds=left)

@@ -206,7 +206,7 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
     Raises
     ------
     ParameterError
-        A regression rule set.
+        A regression rule set, or an unordered one.
     DataError
         Rows narrower than the rule set, a label count that differs from the row count, or
         labels that are not class indices.
@@ -216,6 +216,11 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
         raise ParameterError(
             f"refine tunes classification decision lists; this rule set's task is "
             f"{ruleset.task!r}. Refine only rule sets that predict classes.")
+    if not ruleset.ordered:
+        raise ParameterError(
+            "refine tunes decision lists (ordered=True: the first rule that fires decides); "
+            "this rule set is unordered (ordered=False), and reading it in rule order would "
+            "change its predictions. Refine only ordered rule sets.")
     X = np.asarray(X, dtype=np.float64)
     labels = np.asarray(labels, dtype=np.int64)
     if X.ndim != 2 or len(labels) != len(X) or X.shape[1] < ruleset.n_features:

@@ -28,6 +28,7 @@ read: each class's points become a short DNF (an equivalence on that domain).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -103,7 +104,7 @@ def _domain(attrs: list[Attr]) -> np.ndarray:
 
 
 def _domain_size(attrs: list[Attr]) -> int:
-    return int(np.prod([float(s) for s in _sizes(attrs)]))
+    return math.prod(int(s) for s in _sizes(attrs))  # exact: floats overflow past ~2**1024
 
 
 def _rows(D: np.ndarray, attrs: list[Attr], n_features: int) -> np.ndarray:
