@@ -84,3 +84,21 @@ def test_unknown_sampler_is_refused_with_the_choices():
     X, _ = _mixed()
     with pytest.raises(ParameterError, match="neighbour"):
         TrepanExtractor(lambda Z: (Z[:, 0] > 8).astype(int), sampler="nearest").fit(X)
+
+
+def test_neighbour_distances_stay_small_in_memory_on_wide_rows():
+    # 64 features (digits-like): one 512-row block of full (512, n, 64) differences would
+    # take 1000 * 512 * 64 * 8 bytes = 262 MB; the docstring promises small memory.
+    import tracemalloc
+
+    X = np.random.default_rng(0).random((1000, 64))
+    schema = FeatureSchema.infer(X, [f"p{j}" for j in range(64)])
+    sampler = NeighbourSampler(schema, X, random_state=0)
+    tracemalloc.start()
+    try:
+        Q = sampler.sample(512)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert Q.shape == (512, 64)
+    assert peak < 64 * 2**20

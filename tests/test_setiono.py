@@ -533,6 +533,18 @@ def test_german_mofn_rules_round_trip_and_decide_by_their_tests():
     assert serialize.dumps(twin.surrogate_) == serialize.dumps(fits[True].surrogate_)
 
 
+def test_a_refit_stopped_before_the_table_does_not_reuse_the_last_fits_table():
+    X, _, names = _bc()
+    ex = Setiono(_net("breast_cancer_h3"), state_labels="network", random_state=0).fit(
+        X, feature_names=names)
+    assert ex.table_["labels"] == "network"
+    ex.max_seconds = 1e-9
+    with pytest.warns(UserWarning, match="prune: max_seconds"):
+        ex.fit(X, feature_names=names)
+    # No table this time: the discretised network is the stopped fit's own net_.
+    assert np.array_equal(ex.discretised_predict_index(X), ex.net_.predict_discrete(X))
+
+
 def test_domain_size_of_many_binary_inputs_is_exact_not_an_overflow():
     # 1100 binary attributes: 2**1100 points, past a float's range. The count decides whether
     # a unit is enumerated, so it must stay exact (and say "too many") rather than raise.

@@ -100,3 +100,32 @@ def test_the_chosen_tree_is_the_one_the_fixed_setting_gives():
     fixed = TrepanExtractor(_four_of_six, max_leaves=4, random_state=5).fit(B)
     assert auto.queries_choice_["chosen"] == "queries"
     assert _bytes_without_choice(auto.surrogate_) == _bytes_without_choice(fixed.surrogate_)
+
+
+def test_auto_sign_test_on_many_disagreeing_rows_does_not_overflow(monkeypatch):
+    # Over 1023 rows where the two trees differ: 2.0 ** n overflows a float.
+    X = np.zeros((4400, 2))
+    ex = TrepanExtractor(lambda Z: np.zeros(len(Z), dtype=int), n_queries="auto",
+                         random_state=0)
+
+    class Oracle:
+        def predict_index(self, Z):
+            return np.zeros(len(Z), dtype=int)
+
+    class Tree:
+        def __init__(self, queries):
+            self.queries = queries
+
+        def predict_index(self, Z):
+            half = np.arange(len(Z)) < len(Z) // 2
+            return np.where(half == self.queries, 0, 1)
+
+        def complexity(self):
+            return {"conditions": 1}
+
+    ex.oracle_ = Oracle()
+    monkeypatch.setattr(ex, "_grow", lambda X, rng: {"tree": Tree(ex._n_queries is None)})
+    n_queries, choice = ex._choose_queries(X, np.random.default_rng(0))
+    assert choice["only_right"] == {"queries": 550, "none": 550}
+    assert choice["chosen"] == "queries" and n_queries is None
+    assert 0.5 < choice["p_value"] < 0.6

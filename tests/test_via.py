@@ -351,3 +351,14 @@ def test_volume_counts_only_the_part_of_a_box_inside_the_domain():
     assert wide.report_details(sp.X_test, s.outputs[:1] * len(sp.X_test))["coverage_volume"] == 1.0
     from nnrules.surrogates.boxes_coverage import box_fractions
     assert box_fractions(wide)[0] == pytest.approx(1.0)
+
+
+def test_regression_spends_the_whole_budget_no_margin_reserve_held_back():
+    # domain_margin's reserve is for classification boxes only: regression must not lose it.
+    from sklearn.datasets import load_diabetes
+
+    d = load_diabetes()
+    net = load(FIXTURES / "via_regression.onnx")
+    ex = VIAExtractor(net, max_verifications=200, output_tolerance=0.3, random_state=0).fit(
+        d.data[:100], feature_names=[str(n) for n in d.feature_names])
+    assert ex.budget_.total == 200

@@ -256,6 +256,7 @@ class SetionoExtractor(DecompositionalExtractor):
                 "transforms them. Use --method eclaire or --method tree.")
         self._reasons: list[str] = []
         self.stages_: list[dict] = []
+        self.__dict__.pop("table_", None)  # a refit stopped before its table keeps no old one
         labels = ws.labels
         self.pruned_inputs_ = None
         try:
@@ -505,8 +506,8 @@ class SetionoExtractor(DecompositionalExtractor):
         self._check_fitted()
         X = np.asarray(X, dtype=np.float64)
         centred = self.net_.predict_discrete(X)
-        t = self.table_
-        if t["labels"] == "centres":
+        t = getattr(self, "table_", None)  # None: the fit stopped before the table stage
+        if t is None or t["labels"] == "centres":
             return centred
         return table_lookup(t["states"], t["classes"], self.net_.states(X)[:, t["units"]],
                             centred)

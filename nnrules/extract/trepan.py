@@ -326,7 +326,7 @@ class TrepanExtractor(Extractor):
                 "none": int(np.sum(right["none"] & ~right["queries"]))}
         b, n_apart = only["none"], only["none"] + only["queries"]
         # P(at least b of n_apart rows favour "none" | both trees equally faithful)
-        p_value = sum(math.comb(n_apart, i) for i in range(b, n_apart + 1)) / 2.0**n_apart
+        p_value = sum(math.comb(n_apart, i) for i in range(b, n_apart + 1)) / 2**n_apart
         chosen = "none" if b > only["queries"] and p_value <= AUTO_EVIDENCE else "queries"
         n_queries = 0 if chosen == "none" else None
         return n_queries, {

@@ -377,6 +377,8 @@ class VIAExtractor(Extractor):
                 f"Regression boxes need a network with one output; this one has "
                 f"{self.verifier_.n_outputs}. Use a pedagogical method (tree, additive)."
             )
+        self.budget_.total += self.reserve_  # domain_margin's reserve: classification only
+        self.reserve_ = 0
         values = self.oracle_.predict_index(X).reshape(len(X), -1)[:, 0]
         tol = self.output_tolerance * max(float(np.ptp(values)), 1e-12)
         tree = self._tree(X, values)

@@ -42,6 +42,7 @@ __all__ = ["NEIGHBOURS", "NeighbourSampler"]
 
 NEIGHBOURS = 5  # a query's partner row is one of its base row's NEIGHBOURS nearest
 _MAX_POOL = 4000  # larger pools: neighbours searched among a seeded subsample this big
+_MAX_CELLS = 2**21  # most entries of one block of differences (16 MB of float64)
 
 
 class NeighbourSampler(QuerySampler):
@@ -83,7 +84,10 @@ class NeighbourSampler(QuerySampler):
         for s in range(0, base.size, 512):  # distances in blocks: memory stays small
             b = base[s:s + 512]
             A = pool[b] / self._scale
-            d = ((A[:, None, :] - P[None, :, :]) ** 2).sum(axis=2)
+            d = np.empty((b.size, P.shape[0]))
+            rows = max(1, _MAX_CELLS // (P.shape[0] * P.shape[1]))  # (rows, n, d) stays small
+            for t in range(0, b.size, rows):
+                d[t:t + rows] = ((A[t:t + rows, None, :] - P[None, :, :]) ** 2).sum(axis=2)
             d[cand[None, :] == b[:, None]] = np.inf  # not the row itself
             near = np.argsort(d, axis=1, kind="stable")[:, :k]
             out[s:s + 512] = cand[near[np.arange(b.size), rng.integers(0, k, size=b.size)]]
