@@ -429,3 +429,20 @@ def test_fixed_batch_model_ignores_a_batch_size_it_cannot_take(tmp_path):
     want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
     assert np.array_equal(net.predict(X), want)
     assert net.n_queries == 9
+
+
+def test_every_row_dropped_for_unknown_categories_says_so(tmp_path):
+    # When drop_invalid leaves nothing because every row holds a category the schema does not
+    # know, the message must name categories, not only missing values.
+    from nnrules.exceptions import DataError
+    from nnrules.io.data import read_data
+
+    full = Path(__file__).parent / "fixtures" / "pipeline_census.csv"
+    lines = full.read_text().splitlines(keepends=True)
+    train = tmp_path / "train.csv"
+    train.write_text("".join(ln for ln in lines if "Never-worked" not in ln))
+    only_unseen = tmp_path / "unseen.csv"
+    only_unseen.write_text(lines[0] + "".join(ln for ln in lines[1:] if "Never-worked" in ln))
+    schema = read_data(train, target="income").schema
+    with pytest.raises(DataError, match=r"All \d+ rows .*categories the schema does not know"):
+        read_data(only_unseen, target="income", schema=schema, drop_invalid=True)

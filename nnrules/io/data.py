@@ -259,7 +259,7 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
             n_rows = sum(v in unseen for v in values)
             raise DataError(
                 f"{name!r}: column {col_name!r} has categories {unseen[:5]} (on {n_rows} rows) "
-                f"that the schema does not know; known: {list(cats)}. A surrogate extracted "
+                f"that the schema does not know; known: {list(cats)}. A surrogate or a schema made "
                 "without them cannot answer there: drop those rows with drop_invalid=True "
                 "(CLI --drop-invalid), or extract again on data that holds them (or a schema "
                 "whose 'categories' list them; the model must accept them too)."
@@ -293,7 +293,10 @@ def _build(names, cols, y, *, schema, drop_invalid, name, coded=False,
         X = X[~bad]
         y = None if y is None else y[~bad]
         if X.shape[0] == 0:
-            raise DataError(f"All {n} rows of {name!r} had missing values, NaN or inf.")
+            raise DataError(
+                f"All {n} rows of {name!r} had missing values, NaN or inf, or categories the "
+                "schema does not know (see the schema's 'categories'): nothing is left to use. "
+                "Check the file's columns against the schema, or extract on data like it.")
     if y is not None and y.dtype == object:
         y = y.astype(str)
     if schema is None:
