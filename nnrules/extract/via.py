@@ -98,9 +98,10 @@ class VIAExtractor(Extractor):
     domain_margin : float, default=0.1
         After the boxes are chosen, each face lying on the edge of the extraction rows' range
         (continuous features) is pushed out by this fraction of the range, all of a box's
-        such faces in one verification (up to ``max_boxes`` verifications kept back from the
-        budget for it), kept only where proven: proven boxes can then reach new rows a
-        little outside the rows' range. 0 = off.
+        such faces in one verification (``min(max_boxes, max_verifications // 20)``
+        verifications kept back from the budget for it, so none below 20 verifications),
+        kept only where proven: proven boxes can then reach new rows a little outside the
+        rows' range. 0 = off. Classification only (regression boxes are not pushed).
     task : {"classification", "regression"} or None
         Overrides the task the network declares.
     random_state : int, numpy.random.Generator or None
