@@ -440,7 +440,7 @@ def evaluate(
         warnings.append(
             f"{invalid} rows of {data_name!r} were dropped before evaluation (drop_invalid: "
             f"missing values, NaN or inf, or categories the surrogate does not know); the "
-            f"fidelity is measured on the other {n}."
+            f"fidelity is measured on {n} rows (of those kept, or the sample taken from them)."
         )
 
     return FidelityReport(
