@@ -210,7 +210,7 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
         warnings.append(
             f"{counts.dropped} rows of {data_name!r} were dropped before evaluation (drop_invalid:"
             f" missing values, NaN or inf, or categories the surrogate does not know); the "
-            f"fidelity is measured on the other {n}."
+            f"fidelity is measured on {n} rows (of those kept, or the sample taken from them)."
         )
     if n_batches > 1:
         data["n_batches"] = n_batches
