@@ -28,6 +28,24 @@ def _ort_proba(path: Path, X: np.ndarray) -> np.ndarray:
     return np.asarray(proba, dtype=np.float64)
 
 
+def _matmul_model(path: Path, W: np.ndarray, x_shape: list, out_shape: list,
+                  softmax: bool) -> Path:
+    """x @ W (then Softmax over axis 1 when asked), with the given input / output shapes."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [helper.make_node("MatMul", ["x", "W"], ["z"])]
+    if softmax:
+        nodes.append(helper.make_node("Softmax", ["z"], ["p"], axis=1))
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+        [helper.make_tensor_value_info("p" if softmax else "z", TensorProto.FLOAT, out_shape)],
+        [numpy_helper.from_array(np.asarray(W, dtype=np.float32), "W")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
 @pytest.mark.parametrize("name", ["skl_scaler_iris.onnx", "skl_scaler_binary.onnx"])
 def test_standard_scaler_pipeline_reads_as_dense_layers(name):
     """skl2onnx writes StandardScaler as ai.onnx.ml Scaler: folded into the first affine layer."""
@@ -249,25 +267,15 @@ def test_raw_logits_white_box_and_cli_fidelity(tmp_path, capsys):
 @pytest.mark.parametrize("batch", [1, 3])
 def test_fixed_batch_table_model_answers_every_row(tmp_path, batch):
     import nnrules
-    from onnx import TensorProto, helper, numpy_helper
-
     from nnrules.exceptions import NNRulesWarning
 
     rng = np.random.default_rng(0)
-    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["z"]),
-         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 4])],
-        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [batch, 3])], [W])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path = tmp_path / "fixed.onnx"
-    onnx.save(model, str(path))
+    W = rng.normal(size=(4, 3)).astype(np.float32)
+    path = _matmul_model(tmp_path / "fixed.onnx", W, [batch, 4], [batch, 3], softmax=True)
     with pytest.warns(NNRulesWarning, match=f"fixed batch of {batch}"):
         net = nnrules.load(path)
     X = rng.normal(size=(7, 4))
-    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    want = (X.astype(np.float32) @ W).argmax(axis=1)
     assert np.array_equal(net.predict(X), want)
     assert net.scores(X).shape == (7, 3) and np.array_equal(net.predict(X[:1]), want[:1])
     tree = nnrules.TreeExtractor(net, max_leaves=4, random_state=0).fit(
@@ -360,44 +368,26 @@ def test_fixed_batch_model_with_unknown_width_reads_its_class_count(tmp_path):
     import warnings
 
     import nnrules
-    from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
-    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["z"]),
-         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
-        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [2, "k"])], [W])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path = tmp_path / "fixed_k.onnx"
-    onnx.save(model, str(path))
+    W = rng.normal(size=(4, 3)).astype(np.float32)
+    path = _matmul_model(tmp_path / "fixed_k.onnx", W, [2, 4], [2, "k"], softmax=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = nnrules.load(path)
     assert list(net.classes_) == [0, 1, 2]
     X = rng.normal(size=(5, 4))
-    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    want = (X.astype(np.float32) @ W).argmax(axis=1)
     assert np.array_equal(net.predict(X), want)
 
 
 def test_one_column_output_without_sigmoid_is_refused_as_a_classifier(tmp_path):
     """task='classification' on one raw output column would argmax one column: always class 0."""
     import nnrules
-    from onnx import TensorProto, helper, numpy_helper
-
     from nnrules.exceptions import UnsupportedModelError
 
-    W = numpy_helper.from_array(np.ones((4, 1), dtype=np.float32), "W")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["z"])], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", 1])], [W])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path = tmp_path / "one_logit.onnx"
-    onnx.save(model, str(path))
+    path = _matmul_model(tmp_path / "one_logit.onnx", np.ones((4, 1)), ["n", 4], ["n", 1],
+                         softmax=False)
     with pytest.raises(UnsupportedModelError, match="Sigmoid"):
         nnrules.load(path, task="classification")
     assert nnrules.load(path).task == "regression"
@@ -408,25 +398,16 @@ def test_fixed_batch_model_ignores_a_batch_size_it_cannot_take(tmp_path):
     import warnings
 
     import nnrules
-    from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(1)
-    W = numpy_helper.from_array(rng.normal(size=(4, 3)).astype(np.float32), "W")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["z"]),
-         helper.make_node("Softmax", ["z"], ["p"], axis=1)], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
-        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [3, 3])], [W])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    path = tmp_path / "fixed3.onnx"
-    onnx.save(model, str(path))
+    W = rng.normal(size=(4, 3)).astype(np.float32)
+    path = _matmul_model(tmp_path / "fixed3.onnx", W, [3, 4], [3, 3], softmax=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = nnrules.load(path)
     net.batch_size = 7
     X = rng.normal(size=(9, 4))
-    want = (X.astype(np.float32) @ numpy_helper.to_array(W)).argmax(axis=1)
+    want = (X.astype(np.float32) @ W).argmax(axis=1)
     assert np.array_equal(net.predict(X), want)
     assert net.n_queries == 9
 
