@@ -171,7 +171,10 @@ class BoxRuleSet(TableSurrogate):
 
         Rows the fallback abstains on get ``None`` (classification, object array) or NaN.
         """
-        idx = self.explain(X)
+        return self._outputs_at(self.explain(X))
+
+    def _outputs_at(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`predict`'s answers from :meth:`explain`'s indices (for a caller that has them)."""
         if self.task == "regression":
             values = np.concatenate([self._box_values(),
                                      np.asarray(self.fallback_outputs, dtype=np.float64)])

@@ -98,17 +98,23 @@ def coverage_details(boxes: BoxRuleSet, X: Any, reference: Any) -> dict[str, Any
     """
     X = boxes._check_X(X)
     reference = np.asarray(reference)
-    covered = boxes.covered(X)
-    pred = boxes.predict(X)
+    idx = boxes.explain(X)  # once: box (>= 0) or fallback; covered rows are idx >= 0
+    covered = idx >= 0
     if boxes.task == "regression":
         ref = reference.astype(np.float64).reshape(len(X), -1)[:, 0]
-        inside = np.array([boxes.outputs[k][0] <= r <= boxes.outputs[k][1]
-                           for k, r in zip(boxes.explain(X)[covered], ref[covered])])
+        ranges = np.asarray(boxes.outputs, dtype=np.float64).reshape(-1, 2)
+        k, r = idx[covered], ref[covered]
+        inside = (ranges[k, 0] <= r) & (r <= ranges[k, 1])
         agree_cov = float(inside.mean()) if inside.size else None
         agree_all = None
     else:
-        same = np.array([p is not None and p == r for p, r in zip(pred.tolist(),
-                                                                     reference.tolist())])
+        pred = boxes._outputs_at(idx)
+        if (pred.shape == reference.shape and pred.ndim == 1
+                and pred.dtype.kind == reference.dtype.kind and pred.dtype.kind in "iufbU"):
+            same = pred == reference  # as Python's == on these kinds; no None among them
+        else:
+            same = np.array([p is not None and p == r
+                             for p, r in zip(pred.tolist(), reference.tolist())], dtype=bool)
         agree_cov = float(same[covered].mean()) if covered.any() else None
         agree_all = float(same.mean()) if len(same) else None
     counts = {k: int(boxes.verification.get(k, 0)) for k in ("proven", "refuted", "unknown")}
