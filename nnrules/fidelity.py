@@ -269,6 +269,7 @@ def evaluate(
     label_map: Mapping[Any, Any] | None = None,
     nonfinite: str = "raise",
     _reference: np.ndarray | None = None,
+    _answers: dict | None = None,
 ) -> FidelityReport:
     """Measure ``surrogate`` against the network behind ``oracle`` on ``X``.
 
@@ -351,6 +352,10 @@ def evaluate(
         reference = np.asarray(_reference)
     else:
         reference = np.asarray(oracle.predict(X))
+    if _answers is not None:
+        # The caller reuses the network's answers on the rows measured (an extractor's
+        # per-leaf figures on the same held-out rows) instead of asking again.
+        _answers.update(X=X, reference=reference)
     # The evaluation's own queries are not extraction queries.
     if hasattr(oracle, "n_queries"):
         oracle.n_queries = queries_before

@@ -289,6 +289,22 @@ def test_inf_network_rows_are_refused_or_dropped_and_counted(tmp_path, capsys):
     assert f"{k} of 600 rows" in capsys.readouterr().err
 
 
+def test_extract_eval_drops_nonfinite_rows_for_the_per_leaf_figures_too(tmp_path):
+    """--eval FILE --nonfinite drop: the per-leaf figures are measured on the rows the report
+    kept, from the report's own answers (the second pass asked the network about every row
+    and stopped at the first NaN / inf answer)."""
+    model, layers = _weird_network(tmp_path, "inf")
+    data, X = _table(tmp_path)
+    k = int(_numpy_nonfinite(layers, X).sum())
+    out = tmp_path / "out"
+    assert main(["extract", str(model), "--data", str(data), "--eval", str(data),
+                 "--method", "tree", "--nonfinite", "drop", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["data"]["nonfinite_dropped"] == k and report["n_eval"] == len(X) - k
+    local = json.loads((out / "surrogate.json").read_text())["local_fidelity"]
+    assert local["n_rows"] == len(X) - k
+
+
 def test_oracle_refuses_nan_from_a_black_box_and_finds_the_rows():
     from nnrules.exceptions import OracleError
     from nnrules.oracles import Oracle

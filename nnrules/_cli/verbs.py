@@ -88,11 +88,11 @@ def cmd_extract(args: argparse.Namespace) -> int:
                     # Read in the fitted schema (multi-input models: it knows the graph input
                     # of every column), so it fits the model as the extraction data did.
                     evaluation = _read_table(args.eval, args, schema=extractor.schema_)
-                    report = extractor.report(evaluation, data_name=name,
-                                              label_map=_label_map(args),
-                                              nonfinite=args.nonfinite)
-                    # The surrogate file keeps the held-out rows' figures per leaf.
-                    extractor.attach_local_fidelity(evaluation, report)
+                    # The surrogate file keeps the held-out rows' figures per leaf, from the
+                    # network's answers the report asked for (one pass over the rows).
+                    report = extractor._report_and_attach(evaluation, data_name=name,
+                                                          label_map=_label_map(args),
+                                                          nonfinite=args.nonfinite)
     surrogate = extractor.surrogate_
     out = OutputFolder(args.out)  # removes the earlier run's files at the end, no others
     plots = getattr(args, "plots", "important")

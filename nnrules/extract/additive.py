@@ -389,12 +389,12 @@ class AdditiveExtractor(Extractor):
                                  n_features=X.shape[1])
 
     def _report(self, data: Any, data_name: str, label_map: Any, nonfinite: str,
-                reference: np.ndarray | None):
+                reference: np.ndarray | None, *, answers: dict | None = None):
         """The fidelity report (``report``), with R² of the scores against the network's
         logits (or output), per class, and the R² each pair term added."""
         from nnrules.fidelity import r2_score
 
-        rep = super()._report(data, data_name, label_map, nonfinite, reference)
+        rep = super()._report(data, data_name, label_map, nonfinite, reference, answers=answers)
         before = self.oracle_.n_queries
         target, _ = self._targets(data.X)
         self.oracle_.n_queries = before

@@ -237,40 +237,64 @@ class Extractor(Params):
         return self._report(self._data(X, y), data_name, label_map, nonfinite, None)
 
     def _report(self, data: Dataset, data_name: str, label_map: Any, nonfinite: str,
-                reference: np.ndarray | None) -> FidelityReport:
+                reference: np.ndarray | None, *, answers: dict | None = None,
+                ) -> FidelityReport:
         """:meth:`report` on a Dataset; ``reference``: the network's labels on ``data.X``
-        when the caller already has them (:meth:`_fit_and_report`)."""
+        when the caller already has them (:meth:`_fit_and_report`); ``answers``: a dict that
+        receives the rows measured and the network's answers on them (``X``, ``reference``)."""
         from nnrules.fidelity import evaluate
 
         return evaluate(self.surrogate_, self.oracle_, data, data_name=data_name,
                         provenance=self.provenance_, label_map=label_map, nonfinite=nonfinite,
-                        _reference=reference)
+                        _reference=reference, _answers=answers)
 
     def attach_local_fidelity(self, X: Any, report: FidelityReport) -> None:
         """Store on ``surrogate_`` the local fidelity per leaf / rule / box measured on ``X``,
         the rows ``report`` was measured on (``fit`` stores it from the extraction rows; call
         this with held-out rows so the surrogate file carries the honest figures)."""
         self._check_fitted()
-        kind = str(report.data.get("kind", ""))
-        source = ("training" if kind.startswith("the extraction data") or
-                  kind.endswith("taken from the extraction data") else
-                  "evaluation, partly extraction rows" if "also extraction" in kind else
-                  "evaluation")
         data = self._data(X)
-        self._annotate(data.X, source=source, data=str(report.data.get("name", "")))
+        self._annotate(data.X, source=_source(report), data=str(report.data.get("name", "")))
 
-    def _annotate(self, X: np.ndarray, *, source: str, data: str, stats: bool = False) -> None:
+    def _report_and_attach(self, X: Any, *, data_name: str = "evaluation data",
+                           label_map: Any = None, nonfinite: str = "raise") -> FidelityReport:
+        """:meth:`report` then :meth:`attach_local_fidelity` on the same rows, the network
+        asked once (the CLI's ``extract --eval FILE``): the report's answers on the rows it
+        measured serve the per-leaf figures. With ``nonfinite="drop"`` those are the rows the
+        network answered finite numbers on."""
+        self._check_fitted()
+        answers: dict = {}
+        report = self._report(self._data(X), data_name, label_map, nonfinite, None,
+                              answers=answers)
+        self._annotate(np.asarray(answers["X"]), source=_source(report),
+                       data=str(report.data.get("name", "")), reference=answers["reference"])
+        return report
+
+    def _annotate(self, X: np.ndarray, *, source: str, data: str, stats: bool = False,
+                  reference: np.ndarray | None = None) -> None:
         """Store the local fidelity per leaf / rule / box (and with ``stats`` what reason codes
-        need) on the surrogate, from the network's answers on ``X``; not counted as queries."""
+        need) on the surrogate, from the network's answers on ``X`` (``reference`` when the
+        caller has them already); not counted as queries."""
         from nnrules.surrogates.reasons import SUPPORTED, attach
 
         if getattr(self.surrogate_, "FORMAT", None) not in SUPPORTED or len(X) == 0:
             return
         before = self.oracle_.n_queries
         kept = getattr(self, "_fit_labels", None)
-        if kept is not None and X is getattr(self, "_fit_rows", None):
+        if reference is not None:
+            reference = np.asarray(reference)
+        elif kept is not None and X is getattr(self, "_fit_rows", None):
             reference = np.asarray(kept)  # the network already answered on these very rows
         else:
             reference = np.asarray(self.oracle_.predict(X))
         self.oracle_.n_queries = before
         attach(self.surrogate_, X, reference, source=source, data=data, stats=stats)
+
+
+def _source(report: FidelityReport) -> str:
+    """What the rows of ``report`` were, in the words of the per-leaf figures' ``source``."""
+    kind = str(report.data.get("kind", ""))
+    return ("training" if kind.startswith("the extraction data") or
+            kind.endswith("taken from the extraction data") else
+            "evaluation, partly extraction rows" if "also extraction" in kind else
+            "evaluation")
