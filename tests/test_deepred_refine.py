@@ -224,6 +224,33 @@ def test_refine_gets_only_what_is_left_of_the_budget(monkeypatch):
     assert rows == len(train.X) or rows * rules <= 12_000
 
 
+def test_refine_pool_is_capped_by_cells(monkeypatch):
+    """The generated rows for refine stop where the pool (training rows included) would pass
+    _REFINE_MAX_CELLS rows x features; the training rows are always in it."""
+    import nnrules.extract.decompose.extractor as extractor_module
+    import nnrules.extract.decompose.refine as refine_module
+
+    seen = []
+    real = refine_module.refine
+
+    def spy(ruleset, X, labels, **kwargs):
+        seen.append(X.shape)
+        return real(ruleset, X, labels, **kwargs)
+
+    monkeypatch.setattr(refine_module, "refine", spy)
+    train, _ = xor_data()
+    fit = get_extractor("eclaire")(fixture_net("xor_16-8_s1"), random_state=0).fit
+    fit(train.X, schema=train.schema)
+    pool, d = seen[-1]
+    n = pool // 5  # the rows refine starts from (training rows, topped up), then 4 per row
+    monkeypatch.setattr(extractor_module, "_REFINE_MAX_CELLS", (n + 7) * d)
+    fit(train.X, schema=train.schema)
+    assert seen[-1] == (n + 7, d)
+    monkeypatch.setattr(extractor_module, "_REFINE_MAX_CELLS", d)  # below the training rows
+    fit(train.X, schema=train.schema)
+    assert seen[-1] == (n, d)
+
+
 def test_refine_out_of_time_keeps_a_clean_partial(monkeypatch):
     """When the time runs out inside refine the list is kept as far as it got, marked partial
     with one warning, and still predicts every row."""

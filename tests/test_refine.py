@@ -159,6 +159,39 @@ def test_refine_refuses_what_it_cannot_tune():
         refine(reg, X, np.zeros(50, dtype=int))
 
 
+def test_refine_refuses_float_labels_and_misshapen_columns_and_cuts():
+    """Float labels were truncated to int (1.5 -> 1); columns past the rows' width and cuts of
+    another length raised IndexError from numpy. Each is a typed error saying what is
+    expected; whole-number float labels are class indices and still accepted."""
+    from nnrules.exceptions import DataError, ParameterError
+
+    X = np.random.default_rng(4).uniform(size=(50, 3))
+    labels = (X[:, 0] > 0.5).astype(int)
+    rs = RuleSet([Rule((Condition(0, ">", 0.4),), 1)], 0, ordered=True, classes=(0, 1))
+    half = labels.astype(float)
+    half[7] = 0.5
+    with pytest.raises(DataError, match=r"whole numbers\); label 7 is 0\.5"):
+        refine(rs, X, half)
+    with pytest.raises(DataError, match="class indices .*got an array of <U"):
+        refine(rs, X, np.where(labels == 1, "yes", "no"))
+    same, _ = refine(rs, X, labels.astype(float))
+    assert same.to_dict() == refine(rs, X, labels)[0].to_dict()
+    with pytest.raises(ParameterError, match=r"feature indices in \[0, 3\).*got \[3\]"):
+        refine(rs, X, labels, columns=[0, 3])
+    with pytest.raises(ParameterError, match=r"feature indices in \[0, 3\).*got \[-1\]"):
+        refine(rs, X, labels, columns=[-1])
+    with pytest.raises(ParameterError, match=r"integers in \[0, 3\)"):
+        refine(rs, X, labels, columns=[0.5])
+    with pytest.raises(ParameterError, match="one array of candidate thresholds per column of "
+                                             "the rows: 3 arrays; got 2"):
+        refine(rs, X, labels, cuts=cut_points(X, 8)[:2])
+    with pytest.raises(ParameterError, match=r"cuts\[1\] must be a 1-D array .* increasing"):
+        refine(rs, X, labels, cuts=[np.array([0.5]), np.array([0.7, 0.2]), np.array([0.5])])
+    cuts = cut_points(X, 8)
+    assert refine(rs, X, labels, cuts=[list(c) for c in cuts])[0].to_dict() == \
+        refine(rs, X, labels, cuts=cuts)[0].to_dict()
+
+
 def _golden_case(seed):
     rng = np.random.default_rng(100 + seed)
     X = rng.normal(size=(1500, 5))

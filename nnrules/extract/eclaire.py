@@ -129,9 +129,10 @@ class EclaireExtractor(DecompositionalExtractor):
         time on MAGIC and a fifth on letter. The result's rules are no longer the trace's
         input clauses as learned: ``trace_`` keeps those.
     refine_queries : float, default=4.0
-        Generated rows per training row for ``refine`` (at most 200,000): a random real row
-        with Gaussian noise of its kernel bandwidth on continuous features and each feature
-        re-drawn from its marginal with probability 0.05
+        Generated rows per training row for ``refine`` (at most 200,000, and only as many as
+        keep the pool, training rows included, within 2**23 values: about 10,700 rows at 784
+        features): a random real row with Gaussian noise of its kernel bandwidth on
+        continuous features and each feature re-drawn from its marginal with probability 0.05
         (:class:`~nnrules.extract.engines.sampling.QuerySampler` ``"kde"``, seeded), labelled
         by the network. 0 refines on the training rows only.
     simplify : bool, default=True

@@ -25,6 +25,11 @@ __all__ = ["DecompositionalExtractor", "Workspace"]
 
 _FILL_ROWS = 2000  # n_queries=None: generated rows bring smaller data sets up to this many
 _REFINE_MAX_ROWS = 200_000  # most generated rows for ``refine``
+# Most cells (rows x features) of ``refine``'s pool, training rows included: 2**23 cells are
+# 64 MiB of float64, and refine holds about 3.4 times the pool again at its peak (column copies,
+# bin codes), so about 0.3 GB in all. Generated rows are what gives way (784 features: about
+# 10,700 rows; 20 features: the row cap above binds first); training rows are always used.
+_REFINE_MAX_CELLS = 2**23
 
 COMMON_CONSTRAINTS: dict = {
     "max_seconds": Interval(float, 0, None, closed="neither", allow_none=True),
@@ -133,7 +138,8 @@ class DecompositionalExtractor(Extractor):
         result marked partial. ``queries=False`` refines on the training rows only (an
         enumerated input domain has no other rows); ``max_cells`` (optional) caps the pool's rows
         times the list's rules, so a long list gets fewer generated rows (refine keeps one bit
-        per row and rule, so no extractor needs it now)."""
+        per row and rule, so no extractor needs it now). Generated rows stop where the pool
+        would pass ``_REFINE_MAX_CELLS`` rows x features (wide inputs: fewer rows)."""
         from nnrules.extract.decompose.refine import recount, refine
 
         X = ws.levels[0]
@@ -141,6 +147,7 @@ class DecompositionalExtractor(Extractor):
         n = min(_REFINE_MAX_ROWS, int(round(self.refine_queries * len(X)))) if queries else 0
         if max_cells is not None:
             n = max(0, min(n, max_cells // max(1, len(ruleset.rules)) - len(X)))
+        n = max(0, min(n, _REFINE_MAX_CELLS // max(1, X.shape[1]) - len(X)))
         if n:
             from nnrules.extract.engines.sampling import QuerySampler
 

@@ -206,10 +206,12 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
     Raises
     ------
     ParameterError
-        A regression rule set, or an unordered one.
+        A regression rule set, or an unordered one; ``columns`` that are not feature indices
+        of ``X``; ``cuts`` that are not one sorted, finite array per column of ``X``.
     DataError
         Rows narrower than the rule set, a label count that differs from the row count, or
-        labels that are not class indices.
+        labels that are not class indices (whole numbers in ``[0, n_classes)``: a label such
+        as 1.5 is refused, never truncated).
     """
     start = time.perf_counter()
     if ruleset.task != "classification":
@@ -222,7 +224,7 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
             "this rule set is unordered (ordered=False), and reading it in rule order would "
             "change its predictions. Refine only ordered rule sets.")
     X = np.asarray(X, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.int64)
+    labels = _class_indices(labels)
     if X.ndim != 2 or len(labels) != len(X) or X.shape[1] < ruleset.n_features:
         raise DataError(
             f"refine needs rows of shape (n, {ruleset.n_features}) and one label per row; got "
@@ -234,12 +236,12 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
             f"refine's labels are class indices in [0, {n_classes}); got values from "
             f"{labels.min()} to {labels.max()}. Map the network's labels to indices first "
             "(e.g. oracle.as_index).")
-    cuts = cut_points(X, n_cuts) if cuts is None else cuts
+    cuts = cut_points(X, n_cuts) if cuts is None else _checked_cuts(cuts, X.shape[1])
     # per feature, the cut-point bin of every row: x <= cuts[f][b] exactly when code <= b
     codes = _Codes(X, cuts)
     if columns is not None:
         allowed = np.zeros(X.shape[1], dtype=bool)
-        allowed[np.asarray(columns, dtype=np.int64)] = True
+        allowed[_checked_columns(columns, X.shape[1])] = True
         codes.valid &= allowed[:, None]
     state = _List([r.conditions for r in ruleset.rules], [int(r.output) for r in ruleset.rules],
                   ruleset.default, X, labels, n_classes)
@@ -287,6 +289,71 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
                   n_features=ruleset.n_features, notes=ruleset.notes)
     info = RefineInfo(before, int(np.sum(pred == labels)), len(labels), changes, done, stopped)
     return out, info
+
+
+def _class_indices(labels) -> np.ndarray:
+    """``labels`` as int64 class indices; a float label that is not a whole number, or a
+    label that is not a number at all, is a DataError (an int64 cast would truncate 1.5 to 1
+    or fail deep inside numpy)."""
+    raw = np.asarray(labels)
+    if raw.dtype.kind in "iub":
+        return raw.astype(np.int64)
+    if raw.dtype.kind == "f":
+        whole = np.isfinite(raw) & (raw == np.round(raw))
+        if whole.all():
+            return raw.astype(np.int64)
+        i = int(np.flatnonzero(~whole)[0])
+        raise DataError(
+            f"refine's labels are class indices (whole numbers); label {i} is "
+            f"{float(raw[i])!r}. Pass the network's class index per row (e.g. "
+            "oracle.as_index(labels)), not scores.")
+    raise DataError(
+        f"refine's labels are class indices (whole numbers); got an array of {raw.dtype} "
+        f"(first: {raw.ravel()[:1].tolist()!r}). Map the network's labels to indices first "
+        "(e.g. oracle.as_index).")
+
+
+def _checked_columns(columns, n_features: int) -> np.ndarray:
+    """``columns`` as int64 feature indices, each in ``[0, n_features)``."""
+    cols = np.asarray(columns).ravel()
+    if cols.dtype.kind == "b" or (cols.size and cols.dtype.kind not in "iu"):
+        raise ParameterError(
+            f"refine's columns are the feature indices an added condition may test, integers "
+            f"in [0, {n_features}); got {np.asarray(columns).ravel()[:5].tolist()!r} "
+            f"({cols.dtype}). Pass e.g. columns=[0, 2].")
+    cols = cols.astype(np.int64)
+    bad = cols[(cols < 0) | (cols >= n_features)]
+    if bad.size:
+        raise ParameterError(
+            f"refine's columns are feature indices in [0, {n_features}) (the rows have "
+            f"{n_features} columns); got {bad[:5].tolist()!r}. Pass indices of the rows' "
+            "columns.")
+    return cols
+
+
+def _checked_cuts(cuts, n_features: int) -> list[np.ndarray]:
+    """``cuts`` as one 1-D, sorted, finite float64 array per column of the rows."""
+    try:
+        n = len(cuts)
+    except TypeError:
+        n = None
+    if n != n_features:
+        raise ParameterError(
+            f"refine's cuts hold one array of candidate thresholds per column of the rows: "
+            f"{n_features} arrays; got {'a ' + type(cuts).__name__ if n is None else n}. Pass "
+            "cut_points(X, n_cuts) or a list of that length.")
+    out = []
+    for f, c in enumerate(cuts):
+        try:
+            a = np.asarray(c, dtype=np.float64)
+        except (TypeError, ValueError):
+            a = None
+        if a is None or a.ndim != 1 or not np.all(np.isfinite(a)) or np.any(np.diff(a) < 0):
+            raise ParameterError(
+                f"refine's cuts[{f}] must be a 1-D array of finite thresholds in increasing "
+                f"order; got {c!r:.80}. Pass cut_points(X, n_cuts) or sorted arrays.")
+        out.append(a)
+    return out
 
 
 def recount(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray) -> RuleSet:
