@@ -151,6 +151,95 @@ def test_external_data_beyond_its_file_is_a_clear_error(tmp_path, capsys, key, v
     assert message in err and tensor.name in err
 
 
+def _external(tmp_path, edit=None, tail=0):
+    """The dynamo_ext fixture with its first tensor's external-data entries edited and ``tail``
+    zero bytes appended to its data file (sparse: never written to disk)."""
+    import onnx
+
+    folder = tmp_path / "ext"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "dynamo_ext", folder)
+    model = onnx.load(folder / "model.onnx", load_external_data=False)
+    tensors = [t for t in model.graph.initializer
+               if t.data_location == onnx.TensorProto.EXTERNAL]
+    if edit:
+        edit(tensors)
+    onnx.save(model, folder / "model.onnx")
+    if tail:
+        with open(folder / "model.onnx.data", "r+b") as f:
+            f.truncate(os.path.getsize(folder / "model.onnx.data") + tail)
+    return folder / "model.onnx", tensors
+
+
+def _set(tensor, key, value=None):
+    entries = {e.key: e for e in tensor.external_data}
+    if value is None:
+        tensor.external_data.remove(entries[key])
+    elif key in entries:
+        entries[key].value = value
+    else:
+        tensor.external_data.add(key=key, value=value)
+
+
+def _last_length(tensors):
+    _set(tensors[-1], "length")  # the last tensor reads the rest of the file
+
+
+@pytest.mark.parametrize("edit, tail, message", [
+    # 12 bytes of bias, no length: the rest of a 3 GiB file was read whole, then refused.
+    (_last_length, 3 * 2**30, r"'2\.bias' of shape \[3\] reads 3221225484 bytes at offset 256 of "
+     r"'model\.onnx\.data' \(no length: the rest of the file\), but its 3 element\(s\) take "
+     r"at most 12 bytes"),
+    (lambda t: _set(t[1], "length", "200"), 200, r"'0\.bias' of shape \[8\] reads 200 bytes"),
+    (lambda t: _set(t[1], "offset", "64"), 0, r"'0\.weight' and '0\.bias' read overlapping "
+     r"bytes of 'model\.onnx\.data' \(offsets 0 and 64\)"),
+    (None, 3 * 2**30, r"holds 3221225740 bytes, of which its 4 tensor\(s\) read 268: "
+     r"3221225472 bytes no tensor reads, more than the 327680"),
+])
+def test_external_data_is_sized_before_it_is_read(tmp_path, capsys, monkeypatch, edit, tail,
+                                                  message):
+    """A tensor's extent is checked against its shape, overlaps and unread bytes against the
+    file's size, all before the file is opened (it was read whole first, gigabytes or not)."""
+    from nnrules.exceptions import ModelLoadError
+    from nnrules.io.model import load
+
+    path, _ = _external(tmp_path, edit, tail)
+    opened, path_open = [], Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: opened.append(self.name) or
+                        path_open(self, *a, **k))
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: opened.append(self.name) or
+                        read_bytes(self))
+    with pytest.raises(ModelLoadError, match=message):
+        load(path)
+    assert "model.onnx.data" not in opened
+    code, _, err = run(capsys, "inspect", path)
+    assert code == EXIT_ERROR and err.count("\n") == 1 and re.search(message, err)
+
+
+def test_external_data_padded_as_onnx_aligns_it_still_loads(tmp_path):
+    """Alignment gaps of up to 64 KiB per tensor (what onnx writes) are not refused."""
+    import onnx
+
+    from nnrules.io.model import load
+
+    def spread(tensors):
+        for i, t in enumerate(tensors):
+            _set(t, "offset", str(i * 65536))
+
+    path, _ = _external(tmp_path, spread)
+    data = (path.parent / "model.onnx.data").read_bytes()
+    model = onnx.load(path, load_external_data=False)
+    spaced = bytearray(3 * 65536 + 12)
+    for t, (start, end) in zip([t for t in model.graph.initializer], [(0, 128), (128, 160),
+                                                                       (160, 256), (256, 268)]):
+        offset = int({e.key: e.value for e in t.external_data}["offset"])
+        spaced[offset:offset + end - start] = data[start:end]
+    (path.parent / "model.onnx.data").write_bytes(bytes(spaced))
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    assert np.array_equal(load(path).scores(X),
+                          load(ROOT / "tests" / "fixtures" / "dynamo_ext" / "model.onnx").scores(X))
+
+
 def test_an_unknown_opset_names_the_opset_and_the_supported_range(tmp_path, capsys):
     import onnx
 

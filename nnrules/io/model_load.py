@@ -92,8 +92,10 @@ def read_model(
 
 def _load_external_data(model: onnx.ModelProto, files: dict[str, Path]) -> dict[str, str]:
     """Move every external tensor's bytes into ``model``, reading each file once (checked by
-    ``_check_external_data``: inside the model's folder, offsets and lengths within the file);
-    returns ``{location: sha256 of the file}``.
+    ``_check_external_data`` from the file's size before it is opened: inside the model's
+    folder, offsets and lengths within the file and its tensor's shape, no overlaps, at most
+    ``MAX_EXTERNAL_PADDING`` unread bytes per tensor, so a file is read whole only when its
+    tensors hold nearly all of it); returns ``{location: sha256 of the file}``.
 
     The tensors end as ``onnx.external_data_helper.load_external_data_for_model`` leaves them
     (``raw_data`` set, ``data_location`` DEFAULT, ``external_data`` cleared); that helper, the

@@ -1,9 +1,13 @@
 """Safety checks on an ONNX file before onnx or onnxruntime run anything from it.
 
 Refused: custom op domains (they could load native code), external data outside the model's
-folder (absolute, ``..`` or through a symlink), and shape-building ops whose constant shapes
-would materialise more than ``MAX_ELEMENTS`` elements. Also: parsing with a one-line error for
-files that are not ONNX, and the full ``onnx.checker`` pass.
+folder (absolute, ``..`` or through a symlink), external data that would make us read more
+than the model's tensors hold (an extent longer than its tensor's shape allows, extents that
+overlap, or more than ``MAX_EXTERNAL_PADDING`` bytes per tensor that no tensor reads: all
+checked from the file's size and the declared extents, before a byte of it is read), and
+shape-building ops whose constant shapes would materialise more than ``MAX_ELEMENTS`` elements.
+Also: parsing with a one-line error for files that are not ONNX, and the full ``onnx.checker``
+pass.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from nnrules.exceptions import ModelLoadError, UnsafeModelError, UnsupportedMode
 STANDARD_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
 #: Largest tensor (in elements) a shape-building op may ask for: 2**28 floats are 1 GiB.
 MAX_ELEMENTS = 2**28
+#: Bytes of an external-data file no tensor reads, allowed per tensor in it (and once more at
+#: the end): onnx aligns tensors that share a file to at most 64 KiB, so a file it wrote has
+#: less; anything beyond is bytes we would read and hash for nothing.
+MAX_EXTERNAL_PADDING = 64 * 1024
 
 
 def _graphs(body: onnx.GraphProto | onnx.FunctionProto,
@@ -82,6 +90,7 @@ def _check_external_data(model: onnx.ModelProto, folder: Path) -> dict[str, Path
     """Validate every external-data location; return {location: resolved path}."""
     root = folder.resolve()
     files: dict[str, Path] = {}
+    extents: dict[str, tuple[int, list]] = {}  # location -> (file size, extents)
     for tensor in _all_tensors(model):
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue
@@ -112,14 +121,43 @@ def _check_external_data(model: onnx.ModelProto, folder: Path) -> dict[str, Path
                 f"Tensor {tensor.name!r} keeps its data at {location!r}, but no such file "
                 f"exists next to the model in {str(root)!r}. Copy the data file there."
             )
-        _check_extent(tensor, entries, location, resolved.stat().st_size)
+        size = resolved.stat().st_size
+        extents.setdefault(location, (size, []))[1].append(
+            (*_check_extent(tensor, entries, location, size), tensor.name))
         files[location] = resolved
+    for location, (size, spans) in extents.items():
+        _check_layout(location, size, spans)
     return files
 
 
+def _check_layout(location: str, size: int, spans: list[tuple[int, int, str]]) -> None:
+    """The tensors' extents in one external-data file must not overlap (each tensor's bytes
+    would be copied again), and the bytes no tensor reads must stay within
+    ``MAX_EXTERNAL_PADDING`` per tensor: the file is read whole (once, for its digest)."""
+    spans = sorted(spans)
+    for (offset, length, name), (later, _, other) in zip(spans, spans[1:]):
+        if later < offset + length:
+            raise ModelLoadError(
+                f"Tensors {name!r} and {other!r} read overlapping bytes of {location!r} "
+                f"(offsets {offset} and {later}); each tensor must have bytes of its own. The "
+                "model file is damaged; re-export the model with its data.")
+    unread = size - sum(length for _, length, _ in spans)
+    allowed = MAX_EXTERNAL_PADDING * (len(spans) + 1)
+    if unread > allowed:
+        raise ModelLoadError(
+            f"The external data file {location!r} holds {size} bytes, of which its "
+            f"{len(spans)} tensor(s) read {size - unread}: {unread} bytes no tensor reads, "
+            f"more than the {allowed} that alignment explains "
+            "(nnrules.io.safety.MAX_EXTERNAL_PADDING per tensor). Refusing to read it; "
+            "re-save the model so its data file holds only its tensors.")
+
+
 def _check_extent(tensor: onnx.TensorProto, entries: dict[str, str], location: str,
-                  size: int) -> None:
-    """An external tensor's ``offset`` and ``length`` must be integers inside its file."""
+                  size: int) -> tuple[int, int]:
+    """An external tensor's ``offset`` and ``length`` must be integers inside its file, and
+    the length no more than its shape's elements take (``length`` absent: the rest of the
+    file, so a 16-byte tensor cannot make us read a file of gigabytes). Returns (offset,
+    length)."""
     extent = {}
     for key in ("offset", "length"):
         raw = entries.get(key)
@@ -138,6 +176,25 @@ def _check_extent(tensor: onnx.TensorProto, entries: dict[str, str], location: s
             f"Tensor {tensor.name!r} reads {length} bytes at offset {offset} of {location!r}, "
             f"but that file holds {size} bytes. The model and its data file do not belong "
             "together, or one is truncated; re-export the model with its data.")
+    most = _most_bytes(tensor)
+    if most is not None and length > most:
+        shape = [int(d) for d in tensor.dims]
+        raise ModelLoadError(
+            f"Tensor {tensor.name!r} of shape {shape} reads {length} bytes at offset {offset} "
+            f"of {location!r}{'' if 'length' in extent else ' (no length: the rest of the file)'}"
+            f", but its {math.prod(shape)} element(s) take at most {most} bytes. The model "
+            "file is damaged or was made to read more than it holds; re-export it.")
+    return offset, length
+
+
+def _most_bytes(tensor: onnx.TensorProto) -> int | None:
+    """The most bytes ``tensor``'s shape can take (elements times the element type's numpy
+    size, an upper bound for packed sub-byte types), None for a type onnx does not know."""
+    try:
+        itemsize = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    except (KeyError, ValueError, TypeError):
+        return None
+    return math.prod(int(d) for d in tensor.dims) * itemsize
 
 
 def _check_opsets(model: onnx.ModelProto) -> None:
