@@ -307,6 +307,67 @@ def test_fixed_batch_sequence_model_gives_the_same_automaton(tmp_path, batch):
     assert equivalent(automata[0], automata[1])
 
 
+def _token_gru(path: Path, shape: list) -> Path:
+    """Token ids (int64) -> embedding -> GRU read time first (``layout`` 0) -> softmax."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng, hidden = np.random.default_rng(0), 3
+    inits = [numpy_helper.from_array(rng.normal(size=s).astype(np.float32), n) for n, s in [
+        ("E", (2, 2)), ("W", (1, 3 * hidden, 2)), ("R", (1, 3 * hidden, hidden)),
+        ("B", (1, 6 * hidden)), ("Wout", (hidden, 2))]]
+    inits.append(numpy_helper.from_array(np.array([-1, hidden], dtype=np.int64), "flat"))
+    nodes = [helper.make_node("Gather", ["E", "x"], ["emb"]),
+             helper.make_node("GRU", ["emb", "W", "R", "B"], ["Y", "Y_h"], hidden_size=hidden),
+             helper.make_node("Transpose", ["Y_h"], ["hb"], perm=[1, 0, 2]),
+             helper.make_node("Reshape", ["hb", "flat"], ["h"]),
+             helper.make_node("MatMul", ["h", "Wout"], ["z"]),
+             helper.make_node("Softmax", ["z"], ["proba"], axis=-1)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.INT64, shape)],
+        [helper.make_tensor_value_info("proba", TensorProto.FLOAT, ["batch", 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_time_first_token_ids_of_fixed_length_are_not_a_fixed_batch(tmp_path, capsys):
+    """[6, batch] token ids read time first: six steps per sequence, not a batch of six rows
+    (it warned "takes a fixed batch of 6 rows"). Other lengths are one DataError naming the
+    length (onnxruntime's INVALID_ARGUMENT before); a fixed batch on axis 1 is one."""
+    import warnings
+
+    import nnrules
+    from nnrules.cli import main
+    from nnrules.exceptions import DataError, NNRulesWarning
+    from nnrules.io.model import fixed_batch
+    from nnrules.oracles import SequenceOracle
+
+    words = [np.array(w) for w in np.random.default_rng(1).integers(0, 2, size=(9, 6))]
+    free = SequenceOracle(nnrules.load(_token_gru(tmp_path / "free.onnx", ["time", "batch"])),
+                          alphabet="01")
+    want = free.predict(words)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NNRulesWarning)
+        net = nnrules.load(_token_gru(tmp_path / "six.onnx", [6, "batch"]))
+    assert fixed_batch(net.inputs, net.model) is None
+    oracle = SequenceOracle(net, alphabet="01")
+    assert oracle.encoding.layout == "time_first" and oracle._fixed is None
+    assert np.array_equal(oracle.predict(words), want)
+    with pytest.raises(DataError, match="takes sequences of exactly 6 symbols only .*time "
+                                        "first.*one of 3"):
+        oracle.predict([np.array([0, 1, 1])])
+    (tmp_path / "w.txt").write_text("0110\n111\n")
+    code = main(["extract", str(tmp_path / "six.onnx"), "--data", str(tmp_path / "w.txt"),
+                 "--method", "automaton", "--alphabet", "01", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "exactly 6 symbols" in err
+    with pytest.warns(NNRulesWarning, match=r"fixed batch of 4 rows .*\{'x': \{1: 'batch'\}\}"):
+        four = nnrules.load(_token_gru(tmp_path / "four.onnx", [6, 4]))
+    assert fixed_batch(four.inputs, four.model) == 4
+    assert np.array_equal(SequenceOracle(four, alphabet="01").predict(words), want)
+
+
 # -- a one-hot category the extraction rows never held --------------------------------------
 
 

@@ -108,17 +108,22 @@ class Network:
                 f"outputs ({self.outputs[0].name!r}) are read as class scores (logits; the "
                 "class is the largest). If they are regression values, load with "
                 "task='regression' (CLI --task regression).", NNRulesWarning, stacklevel=3)
-        fixed = fixed_batch(self.inputs)
+        fixed = fixed_batch(self.inputs, model)
+        # _run pads and splits rows on the first axis: only a batch fixed there is its to keep.
+        self._fixed_rows = fixed if fixed is not None and all(
+            batch_axis(s, model) == 0 for s in self.inputs
+            if s.shape is not None and len(s.shape) == 2) else None
         if fixed is not None:
             # Exported without a dynamic batch axis (torch.onnx.export without dynamic_axes):
             # onnxruntime takes exactly that many rows per run, so rows go one batch at a time.
             self.batch_size = fixed
+            hint = {"x": {0 if self._fixed_rows is not None else 1: "batch"}}  # 1: time first
             warnings.warn(
                 f"{path.name!r} takes a fixed batch of {fixed} row{'s' if fixed > 1 else ''} "
                 f"per run (input shape {list(self.inputs[0].shape)}): nnrules asks it "
                 f"{fixed} row{'s' if fixed > 1 else ''} at a time, which is slower. Export "
-                "it with a dynamic batch axis (torch: dynamic_axes={'x': {0: 'batch'}}) for "
-                "speed.", NNRulesWarning, stacklevel=3)
+                f"it with a dynamic batch axis (torch: dynamic_axes={hint}) for speed.",
+                NNRulesWarning, stacklevel=3)
         self._sessions: dict[tuple[str, ...], tuple[ort.InferenceSession, onnx.ModelProto]] = {}
         self._base_session = self._session_for(self._extra_outputs(()))
         self.session = self._base_session
@@ -223,7 +228,7 @@ class Network:
                 "(check the file or the filter that produced X)."
             )
         session = self._session_for(self._extra_outputs(extra)) if extra else self.session
-        fixed = fixed_batch(self.inputs)
+        fixed = self._fixed_rows
         if fixed is not None:  # its own batch size, whatever batch_size says
             if n % fixed:  # pad the last batch with copies of the first row
                 pad = fixed - n % fixed
@@ -521,10 +526,26 @@ def load(
     )
 
 
-def fixed_batch(inputs: Any) -> int | None:
-    """The batch size a table model's inputs fix (their first axis a number), else None.
+def batch_axis(spec: Any, model: onnx.ModelProto | None = None) -> int:
+    """The batch axis of a rank-2 input: 1 for integer token ids that reach a recurrent op
+    time first (``[time, batch]``), else 0."""
+    if model is None or spec.dtype.kind not in "iu":
+        return 0
+    from nnrules.io.sequences import layout_from_graph
 
-    Only rank-2 inputs count (sequence models' first axis may be time)."""
-    sizes = {s.shape[0] for s in inputs
-             if s.shape is not None and len(s.shape) == 2 and isinstance(s.shape[0], int)}
+    return 1 if layout_from_graph(model.graph, spec.name) == "time_first" else 0
+
+
+def fixed_batch(inputs: Any, model: onnx.ModelProto | None = None) -> int | None:
+    """The batch size a model's rank-2 inputs fix (a number on their batch axis), else None.
+
+    Only rank-2 inputs count (sequence models' one-hot inputs are rank 3). The batch axis is
+    the first, except for time-first token ids when ``model`` is given (:func:`batch_axis`):
+    ``[6, batch]`` there is six steps per sequence, not six rows per run."""
+    sizes = set()
+    for s in inputs:
+        if s.shape is not None and len(s.shape) == 2:
+            size = s.shape[batch_axis(s, model)]
+            if isinstance(size, int):
+                sizes.add(size)
     return sizes.pop() if len(sizes) == 1 else None

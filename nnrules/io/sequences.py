@@ -27,7 +27,7 @@ from nnrules.io.limits import check_file_size, check_length
 
 __all__ = [
     "RECURRENT_OPS", "SequenceEncoding", "Sequences", "as_sequences", "infer_encoding",
-    "node_attribute", "parse_alphabet", "read_sequences",
+    "layout_from_graph", "node_attribute", "parse_alphabet", "read_sequences",
 ]
 
 RECURRENT_OPS = ("RNN", "GRU", "LSTM")
@@ -272,7 +272,7 @@ def node_attribute(node: onnx.NodeProto, name: str, default: Any = None) -> Any:
     return default
 
 
-def _layout_from_graph(graph: onnx.GraphProto, start: str) -> str | None:
+def layout_from_graph(graph: onnx.GraphProto, start: str) -> str | None:
     """Follow the input to the first recurrent op: a ``Transpose`` swapping the first two axes
     on the way (or ``layout=1`` on the op) means batch-first; a direct feed, time-first."""
     consumers = _consumers(graph)
@@ -302,7 +302,7 @@ def infer_encoding(model: onnx.ModelProto, *, n_symbols: int | None = None,
 
     A float rank-3 input is one-hot (``[batch, time, |Σ|]`` or ``[time, batch, |Σ|]``), an
     integer rank-2 input holds token ids. The layout comes from the path to the first
-    recurrent op (see ``_layout_from_graph``); a graph without one is taken as batch-first
+    recurrent op (see ``layout_from_graph``); a graph without one is taken as batch-first
     unless ``layout`` says otherwise.
 
     Raises
@@ -324,7 +324,7 @@ def infer_encoding(model: onnx.ModelProto, *, n_symbols: int | None = None,
     rank = len(ttype.shape.dim)
     dims = [d.dim_value or None for d in ttype.shape.dim]
     dtype = _NP.get(ttype.elem_type)
-    found = _layout_from_graph(model.graph, info.name)
+    found = layout_from_graph(model.graph, info.name)
     chosen = layout or found or "batch_first"
     if chosen not in ("batch_first", "time_first"):
         raise ParameterError(f"layout must be 'batch_first' or 'time_first'; got {layout!r}.")
