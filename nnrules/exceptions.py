@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "BudgetExceededError",
     "ColumnsRenamedWarning",
+    "ColumnsReorderedWarning",
     "DataError",
     "FormatError",
     "InputFileError",
@@ -80,6 +81,11 @@ class NNRulesWarning(UserWarning):
 
 class ColumnsRenamedWarning(NNRulesWarning):
     """Data columns were matched to the expected names ignoring case and surrounding spaces."""
+
+
+class ColumnsReorderedWarning(NNRulesWarning):
+    """Data columns were put in the order of the model's named inputs (same names, another
+    order)."""
 
 
 class PlotsSkippedWarning(NNRulesWarning):

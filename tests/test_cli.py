@@ -253,6 +253,60 @@ def test_multi_input_pipeline_reads_rules_on_raw_columns(tmp_path, capsys):
     assert report["fidelity"] > 0.8
 
 
+def _shuffled(src: Path, dst: Path, order: list[int]) -> Path:
+    rows = list(csv.reader(src.open()))
+    with dst.open("w", newline="") as f:
+        csv.writer(f).writerows([[r[i] for i in order] for r in rows])
+    return dst
+
+
+@pytest.mark.parametrize("sample", [[], ["--sample", "60"]])
+def test_model_columns_in_another_order_are_reordered_by_name(tmp_path, capsys, sample):
+    """Extraction data holding a named model's columns in another order were refused
+    ("reorder the columns to match"); now they are put in the model's order by name, with one
+    warning, and the surrogate is the same bytes as from data in the model's order. Names
+    that do not match are still refused."""
+    iris = ROOT / "tests" / "fixtures" / "tabular"
+    model = iris / "iris.onnx"
+    train, test = iris / "iris_train.csv", iris / "iris_test.csv"
+    shuffled = _shuffled(train, tmp_path / "train.csv", [3, 1, 4, 0, 2])  # target in between
+    argv = ["extract", model, "--target", "target", "--method", "tree", "--seed", "1",
+            "--eval", test, *sample]
+    code, _, err = run(capsys, *argv, "--data", shuffled, "--out", tmp_path / "a")
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "input order by name" in line]
+    assert len(notes) == 1 and "they were ['petal_width_cm', 'sepal_width_cm', " in notes[0]
+    assert run(capsys, *argv, "--data", train, "--out", tmp_path / "b")[0] == 0
+    for name in ("surrogate.json", "rules.txt"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    rows = list(csv.reader(shuffled.open()))
+    rows[0][0] = "petal_width"  # not one of the model's names
+    with (tmp_path / "bad.csv").open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    code, _, err = run(capsys, *argv, "--data", tmp_path / "bad.csv", "--out", tmp_path / "c")
+    assert code == 1 and err.count("\n") == 1
+    assert "missing ['petal_width_cm'], unexpected ['petal_width']" in err
+
+
+def test_extractor_fit_reorders_a_named_models_columns():
+    import nnrules
+    from nnrules.exceptions import ColumnsReorderedWarning
+    from nnrules.io.data import read_data
+
+    iris = ROOT / "tests" / "fixtures" / "tabular"
+    data = read_data(iris / "iris_train.csv", target="target")
+    order = [2, 0, 3, 1]
+    shuffled = read_data(data.X[:, order], feature_names=[data.schema.names[i] for i in order])
+    net = nnrules.load(iris / "iris.onnx")
+    with pytest.warns(ColumnsReorderedWarning, match="input order by name"):
+        ex = nnrules.TreeExtractor(net, random_state=0).fit(shuffled)
+    assert ex.schema_.names == data.schema.names
+    same = nnrules.TreeExtractor(net, random_state=0).fit(data)
+    assert ex.surrogate_.to_dict() == same.surrogate_.to_dict()
+    with pytest.warns(ColumnsReorderedWarning):  # predict reorders alike
+        assert np.array_equal(ex.predict(shuffled), same.predict(data))
+
+
 def test_unnamed_array_is_checked_by_count_and_read_by_the_models_names(tmp_path, capsys):
     from nnrules.io.data import read_data
 

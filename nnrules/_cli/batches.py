@@ -33,10 +33,11 @@ def sample(train: Any, network: Any, args: argparse.Namespace) -> tuple[Any, Any
     n = getattr(args, "sample", 0)
     if not n or train.n_samples <= n or getattr(network, "task", "") != "classification":
         return train, None
-    from nnrules.io.columns import check_columns
+    from nnrules.io.columns import check_columns, in_model_order
     from nnrules.io.stream import stratified_sample
     from nnrules.oracles import as_oracle
 
+    train = in_model_order(train, network)
     labels = as_oracle(network, check_columns(train, network)).predict(train.X)
     rows, idx = stratified_sample(train, labels, n, seed=args.seed, return_index=True)
     print(f"extract: learning from a stratified sample of {rows.n_samples} of "

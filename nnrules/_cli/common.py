@@ -66,7 +66,7 @@ def _load_surrogate(path: str):
 
 
 def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network: Any = None):
-    from nnrules.io.columns import check_columns
+    from nnrules.io.columns import check_columns, in_model_order
     from nnrules.io.data import read_data
     from nnrules.io.progress import stage
 
@@ -77,6 +77,7 @@ def _read_table(path: str, args: argparse.Namespace, schema: Any = None, network
                          max_bytes=_max_bytes(args))
     if network is not None:
         # Multi-input models: the returned schema knows which graph input each column feeds.
+        data = in_model_order(data, network)  # the model's named columns in another order
         data = dataclasses.replace(data, schema=check_columns(data, network))
     return data
 

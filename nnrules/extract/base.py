@@ -80,10 +80,10 @@ class Extractor(Params):
 
     def _fit_data(self, X: Any, y: Any = None, *, schema: Any = None, feature_names: Any = None,
                   nonfinite: str = "raise", labels: Any = None,
-                  ) -> tuple[Dataset, np.ndarray | None]:
-        """The body of :meth:`fit`: the rows fitted on (after ``nonfinite``), and the network's
+                  ) -> tuple[Dataset, np.ndarray | None, Dataset]:
+        """The body of :meth:`fit`: the rows fitted on (after ``nonfinite``), the network's
         labels on them when known (asked by the fit through :meth:`_network_labels`, or given),
-        else None.
+        else None, and ``X`` as the checked Dataset (before ``nonfinite``).
 
         ``labels``: the network's labels on the rows of ``X``, asked already by the caller (the
         CLI's ``--sample`` stratifies by them); used for a classification oracle when no row
@@ -122,7 +122,7 @@ class Extractor(Params):
             train_fingerprint=data.fingerprint(),
             train_row_hashes=distinct_hashes(data.row_hashes()),
         )
-        return data, labels
+        return data, labels, given
 
     def _fit_and_report(self, X: Any, *, data_name: str = "extraction data",
                         label_map: Any = None, nonfinite: str = "raise",
@@ -131,8 +131,7 @@ class Extractor(Params):
         labels on the fitted rows, asked during the fit, serve the report (the CLI without
         ``--eval``). Nothing runs between the two, so nothing can have changed the rows; a
         separate ``report`` call always asks the network. ``labels``: as :meth:`_fit_data`."""
-        data, labels = self._fit_data(X, nonfinite=nonfinite, labels=labels)
-        given = self._data(X)
+        data, labels, given = self._fit_data(X, nonfinite=nonfinite, labels=labels)
         return self._report(given, data_name, label_map, nonfinite,
                             labels if labels is not None and given.X is data.X else None)
 
@@ -207,9 +206,12 @@ class Extractor(Params):
     def _checked(self, data: Dataset) -> Dataset:
         """``data`` with its columns checked against the network's inputs (``check_columns``):
         a bare array's columns take the model's names, and for multi-input models the schema
-        learns which graph input each column feeds. Names only: the rows are not read again."""
-        from nnrules.io.columns import check_columns
+        learns which graph input each column feeds. Names only: the rows are not read again,
+        unless they hold the model's named columns in another order (``in_model_order`` puts
+        them in the model's order, with a warning)."""
+        from nnrules.io.columns import check_columns, in_model_order
 
+        data = in_model_order(data, self.network)
         checked = check_columns(data, self.network)
         return data if checked is data.schema else replace(data, schema=checked)
 

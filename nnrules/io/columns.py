@@ -1,6 +1,7 @@
 """Does the data fit the model? ``check_columns`` matches a data set's columns to the graph's
 inputs (count, names, order; one graph input per raw column for multi-input models) and
-returns the schema that feeds them."""
+returns the schema that feeds them; ``in_model_order`` first puts a data set whose columns are
+the model's named inputs in another order into the model's order."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from nnrules.exceptions import DataError
 from nnrules.io.data import Dataset, _match_loosely, _show, _unnamed, warn_renamed
 from nnrules.schema import FeatureSchema
 
-__all__ = ["check_columns"]
+__all__ = ["check_columns", "in_model_order"]
 
 
 def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
@@ -108,6 +109,47 @@ def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
             "model's columns."
         )
     return schema
+
+
+def in_model_order(data: Dataset, network: Any) -> Dataset:
+    """``data`` with its columns in the order of the model's named inputs, when they are the
+    same names (exactly, or ignoring case and surrounding spaces, one to one) in another order;
+    else ``data`` itself (``check_columns`` then says what does not match).
+
+    Only a model with one input tensor named column by column (metadata ``feature_names``)
+    needs this: a multi-input model takes its inputs by name in any order. The rows keep their
+    order; a :class:`~nnrules.exceptions.ColumnsReorderedWarning` says what was done.
+    """
+    model_names = getattr(network, "feature_names", None)
+    names = list(data.schema.names)
+    if (model_names is None or len(tuple(getattr(network, "inputs", ()))) > 1
+            or _unnamed(names) or len(names) != len(model_names)):
+        return data
+    model_names = [str(n) for n in model_names]
+    if names == model_names:
+        return data
+    position = {n: i for i, n in enumerate(names)}
+    if set(position) != set(model_names):
+        loose = _match_loosely(names, model_names)
+        if loose is None:
+            return data
+        position = {n: i for i, n in enumerate(loose)}
+    order = [position[n] for n in model_names]
+    if order == list(range(len(order))):
+        return data  # only spelled otherwise: check_columns renames (and warns)
+    import warnings
+
+    from nnrules.exceptions import ColumnsReorderedWarning
+
+    warnings.warn(
+        f"{data.name!r}: columns put in the model's input order by name "
+        f"({_show([names[i] for i in order])}; they were {_show(names)})",
+        ColumnsReorderedWarning, stacklevel=3)
+    schema = data.schema
+    schema = replace(schema, features=tuple(schema.features[i] for i in order), **{
+        k: tuple(getattr(schema, k)[i] for i in order)
+        for k in ("input_names", "input_dtypes") if getattr(schema, k) is not None})
+    return replace(data, X=np.ascontiguousarray(data.X[:, order]), schema=schema)
 
 
 def _dtype_name(dtype: Any) -> str | None:
