@@ -19,8 +19,8 @@ from nnrules.exceptions import DataError
 from nnrules.surrogates.base import plain
 
 __all__ = [
-    "DomainCount", "check_labels", "is_network", "map_labels", "outside_domain", "same_labels",
-    "unnamed_model",
+    "DomainCount", "check_labels", "invalid_rows_warning", "is_network", "map_labels",
+    "outside_domain", "same_labels", "unnamed_model",
 ]
 
 
@@ -178,3 +178,15 @@ def outside_domain(surrogate: Any, X: Any, data: Any, data_name: str,
     if count.rows:
         warnings.append(count.warning(data_name, schema))
     return count.entry(schema)
+
+
+def invalid_rows_warning(invalid: int, n: int, data_name: str, sampled_from: int = 0) -> str:
+    """The warning of a report whose data lost ``invalid`` rows to ``drop_invalid`` before it
+    was measured on ``n`` rows: the other rows, or a sample of ``n`` drawn from
+    ``sampled_from`` of them (``extract --sample``), so the counts add up either way."""
+    kept = sampled_from or n
+    measured = (f"on a stratified sample of {n} of the other {kept} rows" if sampled_from else
+                f"on the other {n} rows")
+    return (f"{invalid} of {invalid + kept} rows of {data_name!r} were dropped before evaluation "
+            "(drop_invalid: missing values, NaN or inf, or categories the surrogate does not "
+            f"know); the fidelity is measured {measured}.")

@@ -22,6 +22,7 @@ import numpy as np
 
 from nnrules.evaluation_checks import (
     check_labels,
+    invalid_rows_warning,
     is_network,
     map_labels,
     outside_domain,
@@ -441,12 +442,9 @@ def evaluate(
     method, parameters, seed, n_queries, sha, partial_reason = report_fields(
         provenance, surrogate, sha, timings)
     invalid = int(getattr(data, "n_dropped", 0) or 0)
-    if invalid:
-        warnings.append(
-            f"{invalid} rows of {data_name!r} were dropped before evaluation (drop_invalid: "
-            f"missing values, NaN or inf, or categories the surrogate does not know); the "
-            f"fidelity is measured on {n} rows (of those kept, or the sample taken from them)."
-        )
+    sampled_from = int(getattr(data, "sampled_from", 0) or 0)
+    if invalid:  # (rows the network answered NaN / inf on have their own warning above)
+        warnings.append(invalid_rows_warning(invalid, n_all, data_name, sampled_from))
 
     return FidelityReport(
         task=task,
@@ -456,7 +454,8 @@ def evaluate(
         model_sha256=sha,
         data={"name": data_name, "n_rows": n, "kind": kind, **outside, **columns,
               **({"nonfinite_dropped": dropped} if dropped else {}),
-              **({"invalid_dropped": invalid} if invalid else {})},
+              **({"invalid_dropped": invalid} if invalid else {}),
+              **({"sampled_from": sampled_from} if sampled_from else {})},
         n_eval=n,
         fidelity=fidelity,
         fidelity_ci95=ci,

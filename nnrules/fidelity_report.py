@@ -99,8 +99,10 @@ class FidelityReport:
         ci = self.fidelity_ci95
         ci_text = "n/a" if ci is None else f"[{ci[0]:.4f}, {ci[1]:.4f}]"
         lines += [
-            (f"- Evaluated on **{self.data.get('name')}** ({self.n_eval} rows; "
-             f"{self.data.get('kind', 'evaluation data')})."),
+            (f"- Evaluated on **{self.data.get('name')}** ({self.n_eval} rows"
+             + (f", a stratified sample of {self.data['sampled_from']}"
+                if self.data.get("sampled_from") else "")
+             + f"; {self.data.get('kind', 'evaluation data')})."),
             f"- Fidelity ({what}): **{fid}**, 95% interval {ci_text}.",
         ]
         if self.certified_fraction is not None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nnrules.evaluation_checks import DomainCount
+from nnrules.evaluation_checks import DomainCount, invalid_rows_warning
 from nnrules.exceptions import DataError
 from nnrules.fidelity import (
     FidelityReport,
@@ -207,11 +207,7 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
     data = {"name": data_name, "n_rows": n, "kind": kind, **outside, **columns}
     if counts.dropped:
         data["invalid_dropped"] = counts.dropped
-        warnings.append(
-            f"{counts.dropped} rows of {data_name!r} were dropped before evaluation (drop_invalid:"
-            f" missing values, NaN or inf, or categories the surrogate does not know); the "
-            f"fidelity is measured on {n} rows (of those kept, or the sample taken from them)."
-        )
+        warnings.append(invalid_rows_warning(counts.dropped, n, data_name))  # never a sample
     if n_batches > 1:
         data["n_batches"] = n_batches
     return FidelityReport(

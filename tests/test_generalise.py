@@ -174,8 +174,8 @@ def test_unseen_category_refused_with_the_way_out_or_dropped_and_counted(tmp_pat
     assert report["n_eval"] == len(lines) - 1 - n_unseen
     # The dropped rows are counted in the report (streamed and whole-file reading alike).
     assert report["data"]["invalid_dropped"] == n_unseen
-    assert any(f"{n_unseen} rows of 'pipeline_census.csv' were dropped" in w
-               for w in report["warnings"])
+    assert any(f"{n_unseen} of {len(lines) - 1} rows of 'pipeline_census.csv' were dropped"
+               in w for w in report["warnings"])
     assert main(["evaluate", str(out / "surrogate.json"), str(model), "--data", str(full),
                  "--target", "income", "--drop-invalid", "--sep", ",",
                  "--out", str(tmp_path / "w")]) == 0

@@ -270,3 +270,36 @@ def test_bad_second_file_leaves_an_existing_csv_output_as_it_was(setup, tmp_path
     (folder / "b.csv").unlink()
     predict_files(sur, folder, output=str(out))
     assert out.read_text().startswith("prediction\n") and out.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("sample", [0, 40])
+def test_invalid_rows_and_the_sample_add_up_in_the_report(tmp_path, capsys, sample):
+    """--drop-invalid --sample without --eval: the report said the whole file's 5 dropped rows
+    beside a fidelity on the 40-row sample, with words hedging between the two; now it says
+    what the sample came from (data.sampled_from) and the counts add up: 5 of 105 dropped, a
+    sample of 40 of the other 100 (without --sample: measured on the other 100)."""
+    import csv
+
+    jsonschema = pytest.importorskip("jsonschema")
+    tabular = Path(__file__).resolve().parent / "fixtures" / "tabular"
+    rows = list(csv.reader((tabular / "iris_train.csv").open()))
+    for i in (3, 9, 20, 40, 77):
+        rows[i][1] = ""
+    with (tmp_path / "holes.csv").open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    assert main(["extract", str(tabular / "iris.onnx"), "--data", str(tmp_path / "holes.csv"),
+                 "--target", "target", "--method", "tree", "--drop-invalid", "--sample",
+                 str(sample), "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    measured = "a stratified sample of 40 of the other 100 rows" if sample else \
+        "the other 100 rows"
+    assert report["data"]["invalid_dropped"] == 5 and report["n_eval"] == (sample or 100)
+    assert report["data"].get("sampled_from") == (100 if sample else None)
+    assert any(w.startswith("5 of 105 rows of 'holes.csv' were dropped") and
+               w.endswith(f"the fidelity is measured on {measured}.") for w in report["warnings"])
+    assert f"measured on {measured}." in err
+    schema = Path(__file__).resolve().parent.parent / "nnrules" / "io" / "schemas" / "report.json"
+    jsonschema.Draft202012Validator(json.loads(schema.read_text())).validate(report)
+    assert ("a stratified sample of 100;" in (tmp_path / "o" / "report.md").read_text()) == \
+        bool(sample)

@@ -107,6 +107,9 @@ class Dataset:
         Where the data came from (file name or "array").
     n_dropped : int
         Rows dropped because of missing values, NaN or inf (``drop_invalid=True``).
+    sampled_from : int
+        When these rows are a sample (``nnrules.io.stream.stratified_sample``), how many rows
+        it was drawn from (those kept after ``n_dropped``); 0 when they are not a sample.
     """
 
     X: np.ndarray
@@ -114,6 +117,7 @@ class Dataset:
     schema: FeatureSchema
     name: str = "data"
     n_dropped: int = 0
+    sampled_from: int = 0
 
     def __post_init__(self) -> None:
         X = np.asarray(self.X, dtype=np.float64)

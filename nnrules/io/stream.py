@@ -248,7 +248,8 @@ def stratified_sample(data: Dataset, labels: np.ndarray, n: int, seed: int | Non
     Returns
     -------
     Dataset
-        The sampled rows in their original order, same schema (inferred on all rows).
+        The sampled rows in their original order, same schema (inferred on all rows);
+        ``sampled_from`` is ``data``'s row count (the report says what the sample came from).
     ndarray of int of shape (n_sampled,)
         With ``return_index``: their positions in ``data``, ascending.
 
@@ -293,5 +294,6 @@ def stratified_sample(data: Dataset, labels: np.ndarray, n: int, seed: int | Non
         chosen.append(rng.choice(rows, size=int(quota[k]), replace=False))
     idx = np.sort(np.concatenate(chosen))
     sampled = replace(data, X=data.X[idx], y=None if data.y is None else data.y[idx],
-                      name=f"{data.name} (stratified sample of {len(idx)} of {total} rows)")
+                      name=f"{data.name} (stratified sample of {len(idx)} of {total} rows)",
+                      sampled_from=total)
     return (sampled, idx) if return_index else sampled
