@@ -161,3 +161,27 @@ def test_two_outcome_laplace_ranks_a_small_pure_rule_first():
     assert not np.any(k_prior.predict_index(X[:5]) == 1)
     assert np.all(two.predict_index(X[:5]) == 1)
     assert np.mean(two.predict_index(X) == labels) > np.mean(k_prior.predict_index(X) == labels)
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_unmerged_ranking_keeps_a_clause_inside_a_broader_one_of_its_class(drop):
+    """merge=False promised "never merged with or dropped under another of its class", but
+    the ranking still dropped subsumed clauses. In a decision list that changes predictions:
+    narrow S (x0 > 0.8, class 1, always right) ranks first, R (0.6 < x0 <= 0.85, class 0)
+    next, broad G (x0 > 0.2, class 1) last; without S, R took S's rows 0.8..0.85 (wrong)."""
+    from nnrules.extract.decompose.assemble import ranked_rules
+    from nnrules.surrogates.rules import Condition
+
+    x0 = (np.arange(2000) + 0.5) / 2000
+    X = np.column_stack([x0, np.zeros_like(x0)])
+    labels = np.where(x0 > 0.8, 1, np.where(x0 > 0.6, 0, np.where(x0 > 0.2, 1, 0)))
+    S = (Condition(0, ">", 0.8),)
+    R = (Condition(0, "<=", 0.85), Condition(0, ">", 0.6))  # canonical order
+    G = (Condition(0, ">", 0.2),)
+    candidates = [(G, 1), (R, 0), (S, 1)]
+    unmerged, _ = ranked_rules(candidates, X, labels, classes=(0, 1), merge=False, drop=drop)
+    assert [r.conditions for r in unmerged.rules] == [S, R, G]
+    assert np.array_equal(unmerged.predict_index(X), labels)  # every row right
+    merged, _ = ranked_rules(candidates, X, labels, classes=(0, 1), merge=True, drop=drop)
+    assert S not in [r.conditions for r in merged.rules]  # merge=True: documented, inexact
+    assert np.sum(merged.predict_index(X) != labels) == 100  # 0.8 < x0 <= 0.85

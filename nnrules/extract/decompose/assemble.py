@@ -72,8 +72,10 @@ def _scored(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels: np.
     out = []
     for k in sorted(by_class):
         # merge=False: each clause only simplified and deduplicated, never merged with or
-        # dropped under another of its class (see ranked_rules).
-        for clause in simplify_dnf(by_class[k], schema=schema, max_passes=8 if merge else 0):
+        # dropped under another of its class (see ranked_rules): in a decision list a clause
+        # inside a broader one of its class still decides the rows it reaches first.
+        for clause in simplify_dnf(by_class[k], schema=schema, max_passes=8 if merge else 0,
+                                   drop_subsumed=merge):
             mask = clause_mask(clause, X)
             support = int(mask.sum())
             right = int(np.sum(labels[mask] == k))
@@ -297,6 +299,11 @@ def ranked_rules(candidates: Sequence[tuple[Clause, int]], X: np.ndarray, labels
         class's own rules (a 4%-class lost all its rules that way in the tests). False ranks
         every simplified candidate as learned, leaves redundancy to ``drop``, and merges only
         runs of consecutive rules of one class in the final list (:func:`merge_runs`, exact).
+        With False no candidate is dropped because a broader one of its class holds wherever
+        it holds: that is safe for a decision list only when the narrow clause ranks after
+        the broad one (it then never fires) or no rule of another class between them fires
+        on its rows; ranked by confidence, the narrow clause often comes first, and dropping
+        it handed its rows to the other class's rule (a test builds that case).
 
     Returns
     -------

@@ -80,7 +80,7 @@ def _merge_pair(a: Clause, b: Clause) -> Clause | None:
 
 
 def simplify_dnf(clauses: Sequence[Clause], *, schema: Any = None,
-                 max_passes: int = 8) -> list[Clause]:
+                 max_passes: int = 8, drop_subsumed: bool = True) -> list[Clause]:
     """An equivalent, shorter DNF in canonical order.
 
     Parameters
@@ -90,6 +90,12 @@ def simplify_dnf(clauses: Sequence[Clause], *, schema: Any = None,
         One-hot groups let contradictory clauses (two hot columns of one group) go.
     max_passes : int, default=8
         Bound on the merge passes (each pass is quadratic in the number of clauses).
+    drop_subsumed : bool, default=True
+        Drop clauses another clause subsumes. False (with ``max_passes=0``): each clause
+        simplified on its own, duplicates and unsatisfiable clauses out, no clause dropped for
+        another's sake -- what a decision list needs, where a narrow clause ranked before a
+        broader one of its class decides rows that a rule of another class between them would
+        otherwise take.
 
     Returns
     -------
@@ -101,6 +107,8 @@ def simplify_dnf(clauses: Sequence[Clause], *, schema: Any = None,
         s = simplify_conditions(clause, schema=schema)
         if s is not None:
             out.add(tuple(s))
+    if not drop_subsumed and not max_passes:
+        return sorted(out, key=clause_order)
     if () in out:
         return [()]
     if any(not isinstance(c, Condition) for clause in out for c in clause):
