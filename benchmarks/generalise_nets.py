@@ -9,6 +9,7 @@ and skl2onnx (``pip install -e ".[train]" onnxscript``); they are imported here 
 from __future__ import annotations
 
 import csv
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,10 @@ except ImportError as exc:  # pragma: no cover - a benchmark, not a test
 
 from nnrules.datasets import load_monk, tabular_split
 from nnrules.datasets.languages import TOMITA, sample_strings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+# The fixtures' MLP and its training (standardisation in the graph, ReLU, softmax head; Adam).
+from make_tabular_fixtures import train_mlp  # noqa: E402
 
 
 @dataclass
@@ -61,38 +66,6 @@ def _names(path: Path, names) -> None:
     onnx.save(model, str(path))
 
 
-class _MLP(torch.nn.Module):
-    def __init__(self, mean, std, sizes, n_out, softmax: bool = True):
-        super().__init__()
-        self.softmax = softmax
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
-        layers, width = [], len(mean)
-        for h in sizes:
-            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
-            width = h
-        layers.append(torch.nn.Linear(width, n_out))
-        self.body = torch.nn.Sequential(*layers)
-
-    def forward(self, x):
-        z = self.body((x - self.mean) / self.std)
-        return torch.softmax(z, dim=1) if self.softmax else z  # logits: CrossEntropyLoss style
-
-
-def _train_torch(X, y, sizes, seed, epochs=300, weight_decay=1e-4):
-    torch.manual_seed(seed)
-    std = X.std(axis=0)
-    std[std == 0] = 1.0
-    net = _MLP(X.mean(axis=0), std, sizes, int(y.max()) + 1)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2, weight_decay=weight_decay)
-    xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
-    for _ in range(epochs):
-        opt.zero_grad()
-        torch.nn.functional.nll_loss(torch.log(net(xt) + 1e-9), yt).backward()
-        opt.step()
-    return net.eval()
-
-
 def logits_nets(name: str, out: Path, split_seed: int = 1) -> list[Net]:
     """Classifiers exported without their softmax (raw logits), TorchScript and dynamo."""
     sp = tabular_split(name, random_state=split_seed)
@@ -106,7 +79,7 @@ def logits_nets(name: str, out: Path, split_seed: int = 1) -> list[Net]:
         exporter = "dynamo" if dynamo else "torchscript"
         path = folder / f"logits_{exporter}_{'-'.join(map(str, sizes))}_s{seed}.onnx"
         if not path.exists():
-            net = _train_torch(sp.X_train, sp.y_train, sizes, seed)
+            net = train_mlp(sp.X_train, sp.y_train, sizes, seed)
             net.softmax = False
             _export_torch(net, sp.X_train.shape[1], path, dynamo)
             _names(path, sp.feature_names)
@@ -164,7 +137,7 @@ def tabular_nets(name: str, out: Path, split_seed: int = 1) -> list[Net]:
         exporter = "dynamo" if dynamo else "torchscript"
         path = folder / f"torch_{exporter}_{'-'.join(map(str, sizes))}_s{seed}.onnx"
         if not path.exists():  # --keep: made by an earlier run
-            _export_torch(_train_torch(sp.X_train, sp.y_train, sizes, seed), d, path, dynamo)
+            _export_torch(train_mlp(sp.X_train, sp.y_train, sizes, seed), d, path, dynamo)
         if not dynamo:
             _names(path, sp.feature_names)
         nets.append(Net(name, path.stem, exporter, path, train, test, sizes, not dynamo))
@@ -199,7 +172,7 @@ def monk_nets(problem: int, out: Path) -> list[Net]:
         exporter = "dynamo" if dynamo else "torchscript"
         path = folder / f"torch_{exporter}_{sizes[0]}_s{seed}.onnx"
         if not path.exists():
-            net = _train_torch(data.X_train.astype(np.float64), data.y_train, sizes, seed,
+            net = train_mlp(data.X_train.astype(np.float64), data.y_train, sizes, seed,
                                epochs=400, weight_decay=1e-3 if problem != 3 else 1e-2)
             _export_torch(net, 17, path, dynamo)
         _names(path, data.feature_names)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generalise_nets import _export_torch, _names, _skl, _train_torch  # noqa: E402
+from generalise_nets import _export_torch, _names, _skl, train_mlp  # noqa: E402
 
 from nnrules.datasets import load_monk  # noqa: E402
 from nnrules.extract.trepan import TrepanExtractor  # noqa: E402
@@ -62,7 +62,7 @@ def make(problem: int, exporter: str, hidden: int, seed: int, out: Path) -> Path
         _skl(X, data.y_train, (hidden,), seed, path, zipmap=False,
              alpha=1.0 if problem == 3 else 0.01)
     else:
-        net = _train_torch(X, data.y_train, (hidden,), seed, epochs=400,
+        net = train_mlp(X, data.y_train, (hidden,), seed, epochs=400,
                            weight_decay=1e-2 if problem == 3 else 1e-3)
         _export_torch(net, 17, path, exporter == "dynamo")
     _names(path, data.feature_names)

@@ -25,7 +25,7 @@ import numpy as np
 import onnxruntime as ort
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generalise_nets import _export_torch, _skl, _train_torch  # noqa: E402
+from generalise_nets import _export_torch, _skl, train_mlp  # noqa: E402
 
 from nnrules.datasets.tabular import tabular_split  # noqa: E402
 from nnrules.extract.via import VIAExtractor  # noqa: E402
@@ -65,7 +65,7 @@ def make(out: Path, split_seed: int, kind: str, sizes, seed: int) -> Path:
     if kind == "skl":
         _skl(sp.X_train, sp.y_train, sizes, seed, path, zipmap=True, scale=True)
     else:
-        _export_torch(_train_torch(sp.X_train, sp.y_train, sizes, seed), 4, path,
+        _export_torch(train_mlp(sp.X_train, sp.y_train, sizes, seed), 4, path,
                       kind == "dynamo")
     return path
 

@@ -22,6 +22,7 @@ Needs torch and skl2onnx. Run from the repository root::
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -96,12 +97,18 @@ def make_monks() -> dict:
     return meta
 
 
-def make_tabular() -> dict:
+@functools.cache
+def _mlp_class():
+    """The MLP module class (made on first use: torch is imported only by what trains)."""
     import torch
 
-    class Net(torch.nn.Module):
-        def __init__(self, mean, std, sizes, n_out):
+    class StandardisedMLP(torch.nn.Module):
+        """Standardisation inside the graph, ReLU layers, a softmax head (raw logits when
+        ``softmax`` is set False before export)."""
+
+        def __init__(self, mean, std, sizes, n_out, softmax: bool = True):
             super().__init__()
+            self.softmax = softmax
             self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
             self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
             layers, width = [], len(mean)
@@ -112,25 +119,41 @@ def make_tabular() -> dict:
             self.body = torch.nn.Sequential(*layers)
 
         def forward(self, x):
-            return torch.softmax(self.body((x - self.mean) / self.std), dim=1)
+            z = self.body((x - self.mean) / self.std)
+            return torch.softmax(z, dim=1) if self.softmax else z
+
+    return StandardisedMLP
+
+
+def train_mlp(X: np.ndarray, y: np.ndarray, sizes, seed: int, *, epochs: int = 300,
+              weight_decay: float = 1e-4):
+    """A PyTorch MLP (``_mlp_class``) on ``X`` (standardised by its own mean and std, constant
+    columns left as they are) and class indices ``y``: full-batch Adam (lr 0.01) on the
+    negative log-likelihood, seeded; returned in eval mode. Shared with
+    ``benchmarks/generalise_nets.py``."""
+    import torch
+
+    torch.manual_seed(seed)
+    std = X.std(axis=0)
+    std[std == 0] = 1.0  # constant pixels in digits
+    net = _mlp_class()(X.mean(axis=0), std, sizes, int(y.max()) + 1)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2, weight_decay=weight_decay)
+    xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    for _ in range(epochs):
+        opt.zero_grad()
+        torch.nn.functional.nll_loss(torch.log(net(xt) + 1e-9), yt).backward()
+        opt.step()
+    return net.eval()
+
+
+def make_tabular() -> dict:
+    import torch
 
     meta = {}
     for name, (sizes, epochs) in TABULAR_NETS.items():
-        torch.manual_seed(SEED)
         split = tabular_split(name)
-        std = split.X_train.std(axis=0)
-        std[std == 0] = 1.0  # constant pixels in digits
-        n_out = int(split.y_train.max()) + 1
-        net = Net(split.X_train.mean(axis=0), std, sizes, n_out)
-        opt = torch.optim.Adam(net.parameters(), lr=1e-2, weight_decay=1e-4)
+        net = train_mlp(split.X_train, split.y_train, sizes, SEED, epochs=epochs)
         xt = torch.tensor(split.X_train, dtype=torch.float32)
-        yt = torch.tensor(split.y_train)
-        for _ in range(epochs):
-            opt.zero_grad()
-            loss = torch.nn.functional.nll_loss(torch.log(net(xt) + 1e-9), yt)
-            loss.backward()
-            opt.step()
-        net.eval()
         with torch.no_grad():
             test_pred = net(torch.tensor(split.X_test, dtype=torch.float32)).argmax(1).numpy()
             train_pred = net(xt).argmax(1).numpy()
