@@ -96,8 +96,13 @@ def network_labels(path: Path, X: np.ndarray) -> np.ndarray:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    name = sess.get_inputs()[0].name
-    outs = sess.run(None, {name: X.astype(np.float32)})
+    meta = sess.get_inputs()[0]
+    X = X.astype(np.float64 if meta.type == "tensor(double)" else np.float32)
+    if meta.shape and meta.shape[0] == 1:  # batch fixed to one row: one run per row
+        parts = [sess.run(None, {meta.name: X[i:i + 1]}) for i in range(len(X))]
+        outs = [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
+    else:
+        outs = sess.run(None, {meta.name: X})
     for meta, value in zip(sess.get_outputs(), outs):
         if "label" in meta.name:  # skl2onnx: output_label holds the class itself
             return np.array([str(v) for v in np.asarray(value).ravel()])
@@ -128,7 +133,8 @@ def onnx_surrogate_labels(path: Path, X: np.ndarray) -> np.ndarray:
     feeds = {}
     inputs = sess.get_inputs()
     if len(inputs) == 1:
-        feeds[inputs[0].name] = X.astype(np.float32)
+        double = inputs[0].type == "tensor(double)"
+        feeds[inputs[0].name] = X.astype(np.float64 if double else np.float32)
     else:
         raise RuntimeError(f"{len(inputs)} inputs")
     out = sess.run(["label"], feeds)[0]
@@ -214,6 +220,8 @@ def run_method(net, method: str, work: Path) -> dict:
         return _sequence_checks(net, out, report, row)
     names, X, _ = read_csv(net.test)
     reference = network_labels(net.path, X)
+    _, counts = np.unique(reference, return_counts=True)
+    row["majority"] = float(counts.max() / len(reference))  # one-class baseline
     surrogate = json.loads((out / "surrogate.json").read_text())
     # Exported Python module: the surrogate without nnrules.
     rc, _, err = cli("export", out / "surrogate.json", "--to", "python", "-o", out / "model.py")
@@ -227,7 +235,9 @@ def run_method(net, method: str, work: Path) -> dict:
             problems.append(f"reported fidelity {report['fidelity']:.4f} != recomputed {fid:.4f}")
         rc, _, err = cli("export", out / "surrogate.json", "--to", "onnx", "-o", out / "s.onnx",
                          "--model", net.path)
-        if failure(rc, err):
+        if failure(rc, err) and failure(rc, err).startswith("refused"):
+            row["notes"] = "export onnx " + failure(rc, err)[:120]  # a typed refusal
+        elif failure(rc, err):
             problems.append("export onnx: " + failure(rc, err))
         else:
             try:
@@ -269,7 +279,7 @@ def run_method(net, method: str, work: Path) -> dict:
     if net.data.startswith("monk") and method in ("trepan", "tree"):
         from nnrules.datasets import monk_attributes, monk_concept
 
-        concept = np.array([str(v) for v in monk_concept(int(net.data[-1]), monk_attributes())])
+        concept = np.array([str(v) for v in monk_concept(int(net.data[4]), monk_attributes())])
         row["concept"] = float(np.mean(mine == concept)) if "independent" in row else None
         row["network_concept"] = float(np.mean(reference == concept))
     if problems:
@@ -416,14 +426,29 @@ def _f(v, digits=3):
     return "" if v is None else f"{v:.{digits}f}"
 
 
+SET1 = ("Networks trained by the script in a temporary folder (never committed): other "
+        "seeds, widths and data splits than the committed fixtures; exporters PyTorch "
+        "TorchScript (`dynamo=False`), PyTorch dynamo (with a softmax; `*_logits`: without "
+        "one, raw logits), skl2onnx `MLPClassifier` (tabular: behind a `StandardScaler`; "
+        "iris and wine with ZipMap). ")
+SET2 = ("Second set of networks (`benchmarks/generalise_nets2.py`), trained in a temporary "
+        "folder (never committed), unlike the first set and the committed fixtures: other "
+        "seeds, data splits (tabular `random_state=7`) and MONK training subsets "
+        "(`load_monk(k, random_state=1000 + k)`); 2-3 hidden layers, 2-4 units and 128 units; "
+        "tanh, sigmoid, LeakyReLU(0.1) and GELU; float64 and batch-fixed (`[1, d]`) "
+        "TorchScript exports; opsets 11, 13, 17, 18; dynamo exports; skl2onnx `MLPClassifier` "
+        "(tanh / logistic) behind a `StandardScaler`, and a Pipeline(OneHotEncoder, "
+        "MLPClassifier) over MONK's six raw attributes (`monk*_raw`); Tomita LSTMs (4, 16 "
+        "units) and GRUs (3, 32 units). The network name says activation, exporter, widths, "
+        "seed, opset. ")
+
+
 def write_table(path: Path, seconds: float) -> None:
-    lines = ["# Generalisation sweep: new networks, seeds, widths and exporters", "",
-             f"Command (repository root): `{COMMAND}`" + (" --quick" if QUICK else ""), "",
-             "Networks trained by the script in a temporary folder (never committed): other "
-             "seeds, widths and data splits than the committed fixtures; exporters PyTorch "
-             "TorchScript (`dynamo=False`), PyTorch dynamo (with a softmax; `*_logits`: without "
-             "one, raw logits), skl2onnx `MLPClassifier` (tabular: behind a `StandardScaler`; "
-             "iris and wine with ZipMap). Every method through the "
+    title = "" if VARIANT == 1 else " (second set)"
+    lines = [f"# Generalisation sweep{title}: new networks, seeds, widths and exporters", "",
+             f"Command (repository root): `{COMMAND}`" + (" --quick" if QUICK else "")
+             + ("" if VARIANT == 1 else " --variant 2"), "",
+             (SET1 if VARIANT == 1 else SET2) + "Every method through the "
              "CLI (`extract --eval`, `export --to python/onnx`, `predict`, `evaluate`). "
              "Fidelity: held-out rows (MONK: the 432 rows; Tomita: strings of length 13-24). "
              "\"recomputed\": the network run by onnxruntime in the script and the surrogate "
@@ -435,7 +460,7 @@ def write_table(path: Path, seconds: float) -> None:
               " notes |"), "|---|---|---|---|---:|---:|---:|---|---|"]
     for r in ROWS:
         notes = r["reason"]
-        extra = []
+        extra = [r["notes"]] if r.get("notes") else []
         if "coverage" in r:
             extra.append(f"{r['boxes']} boxes cover {r['coverage']:.3f} of held-out rows; "
                          f"{r['via_points']} points sampled in them, {r['via_wrong']} wrong")
@@ -446,6 +471,10 @@ def write_table(path: Path, seconds: float) -> None:
                          f"{r['network_language']:.3f}")
         if r.get("partial"):
             extra.append("partial")
+        if r.get("majority") is not None and r["fidelity"] is not None and (
+                r["fidelity"] <= r["majority"] + 0.02):
+            extra.append(f"NEAR MAJORITY: one class is {r['majority']:.3f} of the network's "
+                         "answers")
         notes = "; ".join([n for n in [notes] + extra if n])
         lines.append(f"| {r['data']} | {r['network']} | {r['exporter']} | {r['method']} | "
                      f"{_f(r['fidelity'])} | {_f(r.get('independent'))} | "
@@ -472,6 +501,7 @@ def write_table(path: Path, seconds: float) -> None:
 
 
 QUICK = False
+VARIANT = 1
 
 
 def main() -> None:
@@ -486,10 +516,17 @@ def main() -> None:
                         "benchmarks/results/generalise.md)")
     parser.add_argument("--combine", nargs="*", type=Path,
                         help="write the table from raw rows of earlier runs, run nothing")
+    parser.add_argument("--variant", type=int, default=1, choices=(1, 2),
+                        help="2: the second set of networks (generalise_nets2.py: deeper, "
+                        "narrow / wide, tanh / sigmoid / LeakyReLU / GELU, float64, batch "
+                        "fixed, opsets 11-18, OneHotEncoder pipeline, LSTMs); default table "
+                        "benchmarks/results/generalise2.md")
     args = parser.parse_args()
     QUICK = args.quick
+    global VARIANT
+    VARIANT = args.variant
     results = ROOT / "benchmarks" / "results"
-    table = args.table or results / "generalise.md"
+    table = args.table or results / ("generalise.md" if VARIANT == 1 else "generalise2.md")
     if args.combine:
         seconds = 0.0
         rows: dict[tuple, dict] = {}
@@ -511,13 +548,29 @@ def main() -> None:
     t0 = time.perf_counter()
     work = args.keep or Path(tempfile.mkdtemp(prefix="nnrules-generalise-"))
     work.mkdir(parents=True, exist_ok=True)
-    data = args.data or (["iris", "monk3", "tomita4"] if QUICK else
-                         ["monk3", "iris", "tomita4", "monk1", "monk2", "wine", "breast_cancer",
-                          "tomita5", "digits", "breast_cancer_logits"])
+    if VARIANT == 2:
+        data = args.data or (["iris", "monk3", "tomita4"] if QUICK else
+                             ["monk3", "iris", "tomita4", "monk1", "monk2", "monk3_raw", "wine",
+                              "breast_cancer", "tomita5", "tomita3", "digits", "monk1_raw"])
+    else:
+        data = args.data or (["iris", "monk3", "tomita4"] if QUICK else
+                             ["monk3", "iris", "tomita4", "monk1", "monk2", "wine",
+                              "breast_cancer", "tomita5", "digits", "breast_cancer_logits"])
     results.mkdir(exist_ok=True)
     for name in data:
         print(f"== {name}", flush=True)
-        if name.startswith("monk"):
+        if VARIANT == 2:
+            import generalise_nets2 as g2
+
+            if name.endswith("_raw"):
+                nets = [g2.monk_pipeline_net(int(name[4]), work / "nets")]
+            elif name.startswith("monk"):
+                nets = g2.monk_nets2(int(name[-1]), work / "nets")
+            elif name.startswith("tomita"):
+                nets = g2.tomita_nets2(int(name[6:]), work / "nets")
+            else:
+                nets = g2.tabular_nets2(name, work / "nets")
+        elif name.startswith("monk"):
             nets = g.monk_nets(int(name[-1]), work / "nets")
         elif name.endswith("_logits"):
             nets = g.logits_nets(name[: -len("_logits")], work / "nets")
@@ -536,7 +589,7 @@ def main() -> None:
                       f"{_f(row['fidelity'])} {row['status']} {row['reason'][:150]}", flush=True)
             if net.layout == "table":
                 variant_checks(net, work)
-            if name.startswith("monk"):
+            if name.startswith("monk") and not name.endswith("_raw"):
                 unseen_value_check(net, work)
             for c in CHECKS:
                 if c["network"] == net.name and c["data"] == net.data and c["status"] != "ok":
