@@ -427,3 +427,43 @@ def test_every_row_dropped_for_unknown_categories_says_so(tmp_path):
     schema = read_data(train, target="income").schema
     with pytest.raises(DataError, match=r"All \d+ rows .*categories the schema does not know"):
         read_data(only_unseen, target="income", schema=schema, drop_invalid=True)
+
+
+def _activation_model(kind: str) -> onnx.ModelProto:
+    """Gemm, then GELU (as exporters write it: Div, Erf, Add, Mul, Mul) or SiLU (Sigmoid, Mul),
+    then Gemm and Softmax: 3 inputs, 4 hidden units, 2 classes."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.normal(size=s).astype(np.float32), n)
+             for n, s in (("W1", (4, 3)), ("b1", (4,)), ("W2", (2, 4)), ("b2", (2,)))]
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1)]
+    if kind == "gelu":
+        inits += [numpy_helper.from_array(np.array(v, np.float32), n)
+                  for n, v in (("r2", 1.4142135), ("one", 1.0), ("half", 0.5))]
+        nodes += [helper.make_node("Div", ["h", "r2"], ["d"]),
+                  helper.make_node("Erf", ["d"], ["e"]),
+                  helper.make_node("Add", ["e", "one"], ["e1"]),
+                  helper.make_node("Mul", ["h", "e1"], ["m"]),
+                  helper.make_node("Mul", ["m", "half"], ["a"])]
+    else:
+        nodes += [helper.make_node("Sigmoid", ["h"], ["s"]),
+                  helper.make_node("Mul", ["h", "s"], ["a"])]
+    nodes += [helper.make_node("Gemm", ["a", "W2", "b2"], ["z"], transB=1),
+              helper.make_node("Softmax", ["z"], ["p"], axis=1)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+@pytest.mark.parametrize("kind,name", [("gelu", "GELU"), ("silu", "SiLU")])
+def test_composite_activation_refusal_names_the_activation(kind, name):
+    """A dynamo-exported GELU network was refused as 'tensor branches into 2 nodes' without
+    saying that the branch is its activation."""
+    from nnrules.exceptions import UnsupportedModelError
+
+    with pytest.raises(UnsupportedModelError, match=f"this is a {name}"):
+        read_dense(_activation_model(kind))
