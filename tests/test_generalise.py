@@ -467,3 +467,26 @@ def test_composite_activation_refusal_names_the_activation(kind, name):
 
     with pytest.raises(UnsupportedModelError, match=f"this is a {name}"):
         read_dense(_activation_model(kind))
+
+
+def test_fixed_time_axis_sequence_model_is_refused_with_the_way_out(tmp_path):
+    """A dynamo-exported LSTM fixed its time axis to the example's 5 steps; the automaton
+    method ended in an onnxruntime 'invalid dimensions' internal error on other lengths."""
+    import warnings
+
+    import nnrules
+    from nnrules.exceptions import UnsupportedModelError
+
+    fix = Path(__file__).parent / "fixtures" / "tomita"
+    model = onnx.load(str(fix / "tomita4_gru.onnx"))
+    dim = model.graph.input[0].type.tensor_type.shape.dim[1]  # batch-first: time is axis 1
+    dim.Clear()
+    dim.dim_value = 5
+    path = tmp_path / "fixed_time.onnx"
+    onnx.save(model, str(path))
+    strings = [s for s in (fix / "tomita4_train.txt").read_text().split() if s][:50]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(UnsupportedModelError, match="fixes its time axis .* to 5 steps"):
+            nnrules.AutomatonExtractor(nnrules.load(path), random_state=0).fit(
+                strings, alphabet="01")
