@@ -515,6 +515,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="make the networks and outputs here")
     parser.add_argument("--data", nargs="*", help="only these data sets")
     parser.add_argument("--methods", nargs="*", help="only these table methods")
+    parser.add_argument("--networks", nargs="*", help="only networks whose name holds one of "
+                        "these strings")
     parser.add_argument("--rows", type=Path, help="also write the raw rows here (JSON)")
     parser.add_argument("--table", type=Path, help="the table's file (default "
                         "benchmarks/results/generalise.md)")
@@ -582,6 +584,8 @@ def main() -> None:
             nets = g.tomita_nets(int(name[6:]), work / "nets")
         else:
             nets = g.tabular_nets(name, work / "nets")
+        if args.networks:
+            nets = [n for n in nets if any(k in n.name for k in args.networks)]
         for net in nets:
             methods = ("automaton", "tree") if net.layout != "table" else methods_wanted
             for method in methods:
