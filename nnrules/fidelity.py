@@ -22,6 +22,7 @@ import numpy as np
 
 from nnrules.evaluation_checks import (
     check_labels,
+    constant_baseline,
     is_network,
     map_labels,
     outside_domain,
@@ -408,6 +409,7 @@ def evaluate(
             km = int(np.sum(agree[mask]))
             per_class.append({"label": plain(label), "n": m, "fidelity": km / m,
                               "ci95": list(wilson_interval(km, m))})
+        constant_baseline(per_class, fidelity, data_name, warnings)
         seen = np.unique(reference)
         if len(seen) == 1:
             warnings.append(
