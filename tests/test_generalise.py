@@ -490,3 +490,31 @@ def test_fixed_time_axis_sequence_model_is_refused_with_the_way_out(tmp_path):
         with pytest.raises(UnsupportedModelError, match="fixes its time axis .* to 5 steps"):
             nnrules.AutomatonExtractor(nnrules.load(path), random_state=0).fit(
                 strings, alphabet="01")
+
+
+def test_one_hot_encoder_front_refusal_says_what_it_is():
+    """skl2onnx's Pipeline(OneHotEncoder, MLPClassifier) splits the input per column (Gather,
+    OneHotEncoder): the refusal only said 'tensor X branches into 6 nodes'."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nnrules.exceptions import UnsupportedModelError
+
+    inits = [numpy_helper.from_array(np.array([j], np.int64), f"i{j}") for j in range(2)]
+    inits += [numpy_helper.from_array(np.ones((4, 2), np.float32), "W")]
+    nodes = []
+    for j in range(2):
+        nodes += [helper.make_node("Gather", ["x", f"i{j}"], [f"g{j}"], axis=1),
+                  helper.make_node("OneHotEncoder", [f"g{j}"], [f"o{j}"], domain="ai.onnx.ml",
+                                   cats_int64s=[1, 2]),
+                  helper.make_node("Reshape", [f"o{j}", "shape"], [f"r{j}"])]
+    inits.append(numpy_helper.from_array(np.array([-1, 2], np.int64), "shape"))
+    nodes += [helper.make_node("Concat", ["r0", "r1"], ["e"], axis=1),
+              helper.make_node("MatMul", ["e", "W"], ["z"]),
+              helper.make_node("Softmax", ["z"], ["p"], axis=1)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("ai.onnx.ml", 3)])
+    with pytest.raises(UnsupportedModelError, match="OneHotEncoder ops"):
+        read_dense(model)

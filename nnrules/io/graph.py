@@ -205,6 +205,10 @@ class _Reader:
             if any(n.op_type in ("Erf", "Gelu") for n in todo):
                 return (" (this is a GELU activation, x * 0.5 * (1 + Erf(x / sqrt(2))), which "
                         "white-box methods do not read)")
+            if any(n.op_type == "OneHotEncoder" for n in todo):
+                return (" (the input is split per column into OneHotEncoder ops: a "
+                        "preprocessing front such as scikit-learn's OneHotEncoder; white-box "
+                        "methods read the network alone, exported on the encoded columns)")
             todo = [c for n in todo for o in n.output for c in self.consumers.get(o, [])]
         if {n.op_type for n in nodes} == {"Sigmoid", "Mul"}:
             return " (this is a SiLU / Swish activation, x * Sigmoid(x), which white-box " \
