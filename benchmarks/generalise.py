@@ -448,8 +448,8 @@ SET2 = ("Second set of networks (`benchmarks/generalise_nets2.py`), trained in a
 def write_table(path: Path, seconds: float) -> None:
     title = "" if VARIANT == 1 else " (second set)"
     lines = [f"# Generalisation sweep{title}: new networks, seeds, widths and exporters", "",
-             f"Command (repository root): `{COMMAND}`" + (" --quick" if QUICK else "")
-             + ("" if VARIANT == 1 else " --variant 2"), "",
+             f"Command (repository root): `{COMMAND}" + (" --quick" if QUICK else "")
+             + ("" if VARIANT == 1 else " --variant 2") + "`", "",
              (SET1 if VARIANT == 1 else SET2) + "Every method through the "
              "CLI (`extract --eval`, `export --to python/onnx`, `predict`, `evaluate`). "
              "Fidelity: held-out rows (MONK: the 432 rows; Tomita: strings of length 13-24). "
