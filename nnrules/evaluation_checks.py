@@ -19,7 +19,8 @@ from nnrules.exceptions import DataError
 from nnrules.surrogates.base import plain
 
 __all__ = [
-    "DomainCount", "check_labels", "constant_baseline", "is_network", "map_labels", "outside_domain", "same_labels",
+    "DomainCount", "check_labels", "constant_baseline", "is_network", "map_labels",
+    "outside_domain", "same_labels",
     "unnamed_model",
 ]
 
