@@ -19,8 +19,8 @@ from nnrules.exceptions import DataError
 from nnrules.surrogates.base import plain
 
 __all__ = [
-    "DomainCount", "check_labels", "invalid_rows_warning", "is_network", "map_labels",
-    "outside_domain", "same_labels", "unnamed_model",
+    "DomainCount", "check_labels", "constant_baseline", "invalid_rows_warning", "is_network",
+    "map_labels", "outside_domain", "same_labels", "unnamed_model",
 ]
 
 
@@ -85,6 +85,25 @@ def check_labels(y: np.ndarray, classes: np.ndarray, data_name: str,
             f"{shown_classes}: those rows count as wrong for both network and surrogate. Map "
             "them with label_map= (CLI --label-map) if they name a class differently."
         )
+
+
+def constant_baseline(per_class: list[dict], fidelity: float, data_name: str,
+                      warnings: list[str]) -> None:
+    """Warn when the surrogate agrees with the network no more often than one constant answer
+    (the network's most common class) would: a method that fell back to (nearly) a single
+    class must not read as a plain figure. ``per_class``: the report's rows (label, n)."""
+    counts = [(row["n"], row["label"]) for row in per_class if row.get("n")]
+    if len(counts) < 2:  # one class only has its own warning
+        return
+    n = sum(m for m, _ in counts)
+    m, label = max(counts, key=lambda t: t[0])
+    share = m / n
+    if fidelity <= share:
+        warnings.append(
+            f"Answering class {label!r} (the network's most common answer) on every row of "
+            f"{data_name!r} would agree with the network on {share:.4f} of them; this "
+            f"surrogate agrees on {fidelity:.4f}: it does no better than a constant. Try "
+            "another method (e.g. --method trepan or eclaire) or more extraction rows.")
 
 
 def unnamed_model(oracle: Any, X: Any) -> bool:

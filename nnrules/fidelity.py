@@ -22,6 +22,7 @@ import numpy as np
 
 from nnrules.evaluation_checks import (
     check_labels,
+    constant_baseline,
     invalid_rows_warning,
     is_network,
     map_labels,
@@ -414,6 +415,7 @@ def evaluate(
             km = int(np.sum(agree[mask]))
             per_class.append({"label": plain(label), "n": m, "fidelity": km / m,
                               "ci95": list(wilson_interval(km, m))})
+        constant_baseline(per_class, fidelity, data_name, warnings)
         seen = np.unique(reference)
         if len(seen) == 1:
             warnings.append(

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nnrules.evaluation_checks import DomainCount, invalid_rows_warning
+from nnrules.evaluation_checks import DomainCount, constant_baseline, invalid_rows_warning
 from nnrules.exceptions import DataError
 from nnrules.fidelity import (
     FidelityReport,
@@ -175,6 +175,7 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
             else:
                 per_class.append({"label": label, "n": m, "fidelity": k / m,
                                   "ci95": list(wilson_interval(k, m))})
+        constant_baseline(per_class, fidelity, data_name, warnings)
         present = [k for k, (m, _) in counts.labels.items() if m]
         if len(present) == 1:
             warnings.append(

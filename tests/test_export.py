@@ -160,6 +160,42 @@ def test_onnx_equals_predict_on_float32_rows(case):
                                    rtol=1e-5, atol=1e-6)
 
 
+def _near64(t: float) -> list[float]:
+    """t and the float64 values one ulp either side (no float32 lies between them)."""
+    if not math.isfinite(t):
+        return []
+    return [t, float(np.nextafter(t, -np.inf)), float(np.nextafter(t, np.inf))]
+
+
+def test_onnx_for_a_float64_network_equals_predict_on_float64_rows(case):
+    """A network read in float64 gets an export that reads float64 and equals predict on rows
+    one float64 ulp from every threshold (float32 rounding would merge them); it was refused."""
+    from nnrules.io.export.onnx import InputSpec, to_onnx
+
+    _, s, X = case
+    X = X.copy()
+    rng = np.random.default_rng(1)
+    for j, ts in ec.thresholds(s).items():
+        if s.schema.features[j].kind == "continuous":
+            pool = [v for t in ts for v in _near64(t)]
+            if pool:
+                X[: len(X) // 2, j] = rng.choice(pool, len(X) // 2)
+    names = s.schema.input_names or s.schema.names
+    specs = [InputSpec(n, "str" if f.kind == "categorical" else "float64", 1)
+             for n, f in zip(names, s.schema.features)]
+    model = to_onnx(s, model_inputs=specs, scores=True)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = s.schema.to_model_input(X)
+    feeds = {k: (v if v.dtype == object else X[:, [names.index(k)]].astype(np.float64))
+             for k, v in feeds.items()}
+    out = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feeds)))
+    meta = {p.key: p.value for p in model.metadata_props}
+    assert "float64" in meta["threshold_semantics"]
+    _same_onnx_answers(s, out, meta, s.predict(X))
+    if s.task != "regression" and "scores" in out and hasattr(s, "predict_proba"):
+        np.testing.assert_allclose(out["scores"], s.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
 def test_onnx_label_only_equals_predict_on_float32_rows(case):
     """The label-only model (no scores; labels as leaf weights for trees) gives the same labels."""
     _, s, X = case

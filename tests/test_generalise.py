@@ -488,3 +488,94 @@ def test_every_row_dropped_for_unknown_categories_says_so(tmp_path):
     schema = read_data(train, target="income").schema
     with pytest.raises(DataError, match=r"All \d+ rows .*categories the schema does not know"):
         read_data(only_unseen, target="income", schema=schema, drop_invalid=True)
+
+
+def _activation_model(kind: str) -> onnx.ModelProto:
+    """Gemm, then GELU (as exporters write it: Div, Erf, Add, Mul, Mul) or SiLU (Sigmoid, Mul),
+    then Gemm and Softmax: 3 inputs, 4 hidden units, 2 classes."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.normal(size=s).astype(np.float32), n)
+             for n, s in (("W1", (4, 3)), ("b1", (4,)), ("W2", (2, 4)), ("b2", (2,)))]
+    nodes = [helper.make_node("Gemm", ["x", "W1", "b1"], ["h"], transB=1)]
+    if kind == "gelu":
+        inits += [numpy_helper.from_array(np.array(v, np.float32), n)
+                  for n, v in (("r2", 1.4142135), ("one", 1.0), ("half", 0.5))]
+        nodes += [helper.make_node("Div", ["h", "r2"], ["d"]),
+                  helper.make_node("Erf", ["d"], ["e"]),
+                  helper.make_node("Add", ["e", "one"], ["e1"]),
+                  helper.make_node("Mul", ["h", "e1"], ["m"]),
+                  helper.make_node("Mul", ["m", "half"], ["a"])]
+    else:
+        nodes += [helper.make_node("Sigmoid", ["h"], ["s"]),
+                  helper.make_node("Mul", ["h", "s"], ["a"])]
+    nodes += [helper.make_node("Gemm", ["a", "W2", "b2"], ["z"], transB=1),
+              helper.make_node("Softmax", ["z"], ["p"], axis=1)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 3])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+@pytest.mark.parametrize("kind,name", [("gelu", "GELU"), ("silu", "SiLU")])
+def test_composite_activation_refusal_names_the_activation(kind, name):
+    """A dynamo-exported GELU network was refused as 'tensor branches into 2 nodes' without
+    saying that the branch is its activation."""
+    from nnrules.exceptions import UnsupportedModelError
+
+    with pytest.raises(UnsupportedModelError, match=f"this is a {name}"):
+        read_dense(_activation_model(kind))
+
+
+def test_fixed_time_axis_sequence_model_is_refused_with_the_way_out(tmp_path):
+    """A dynamo-exported LSTM fixed its time axis to the example's 5 steps; the automaton
+    method ended in an onnxruntime 'invalid dimensions' internal error on other lengths."""
+    import warnings
+
+    import nnrules
+    from nnrules.exceptions import UnsupportedModelError
+
+    fix = Path(__file__).parent / "fixtures" / "tomita"
+    model = onnx.load(str(fix / "tomita4_gru.onnx"))
+    dim = model.graph.input[0].type.tensor_type.shape.dim[1]  # batch-first: time is axis 1
+    dim.Clear()
+    dim.dim_value = 5
+    path = tmp_path / "fixed_time.onnx"
+    onnx.save(model, str(path))
+    strings = [s for s in (fix / "tomita4_train.txt").read_text().split() if s][:50]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(UnsupportedModelError, match="fixes its time axis .* to 5 steps"):
+            nnrules.AutomatonExtractor(nnrules.load(path), random_state=0).fit(
+                strings, alphabet="01")
+
+
+def test_one_hot_encoder_front_refusal_says_what_it_is():
+    """skl2onnx's Pipeline(OneHotEncoder, MLPClassifier) splits the input per column (Gather,
+    OneHotEncoder): the refusal only said 'tensor X branches into 6 nodes'."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from nnrules.exceptions import UnsupportedModelError
+
+    inits = [numpy_helper.from_array(np.array([j], np.int64), f"i{j}") for j in range(2)]
+    inits += [numpy_helper.from_array(np.ones((4, 2), np.float32), "W")]
+    nodes = []
+    for j in range(2):
+        nodes += [helper.make_node("Gather", ["x", f"i{j}"], [f"g{j}"], axis=1),
+                  helper.make_node("OneHotEncoder", [f"g{j}"], [f"o{j}"], domain="ai.onnx.ml",
+                                   cats_int64s=[1, 2]),
+                  helper.make_node("Reshape", [f"o{j}", "shape"], [f"r{j}"])]
+    inits.append(numpy_helper.from_array(np.array([-1, 2], np.int64), "shape"))
+    nodes += [helper.make_node("Concat", ["r0", "r1"], ["e"], axis=1),
+              helper.make_node("MatMul", ["e", "W"], ["z"]),
+              helper.make_node("Softmax", ["z"], ["p"], axis=1)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, [None, 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("ai.onnx.ml", 3)])
+    with pytest.raises(UnsupportedModelError, match="OneHotEncoder ops"):
+        read_dense(model)

@@ -195,6 +195,26 @@ class _Reader:
             raise _unsupported(node, f"it follows the {self.head_node.op_type!r} head "
                                      f"{self.head_node.name!r}; the head must end the network")
 
+    def _branch_hint(self, nodes: list[onnx.NodeProto]) -> str:
+        """What a branch most likely is, named for the user: exporters write GELU and SiLU as
+        several ops reading one tensor twice, which reads as a branch, not as an activation."""
+        seen, todo = set(), list(nodes)
+        for _ in range(8):  # a few ops downstream are enough to tell
+            todo = [n for n in todo if id(n) not in seen]  # names may be empty
+            seen.update(id(n) for n in todo)
+            if any(n.op_type in ("Erf", "Gelu") for n in todo):
+                return (" (this is a GELU activation, x * 0.5 * (1 + Erf(x / sqrt(2))), which "
+                        "white-box methods do not read)")
+            if any(n.op_type == "OneHotEncoder" for n in todo):
+                return (" (the input is split per column into OneHotEncoder ops: a "
+                        "preprocessing front such as scikit-learn's OneHotEncoder; white-box "
+                        "methods read the network alone, exported on the encoded columns)")
+            todo = [c for n in todo for o in n.output for c in self.consumers.get(o, [])]
+        if {n.op_type for n in nodes} == {"Sigmoid", "Mul"}:
+            return " (this is a SiLU / Swish activation, x * Sigmoid(x), which white-box " \
+                   "methods do not read)"
+        return ""
+
     # -- the walk ------------------------------------------------------------------------
     def read(self) -> DenseIR:
         if len(self.inputs) != 1:
@@ -216,7 +236,8 @@ class _Reader:
                 break
             if len(nodes) > 1:
                 raise _unsupported(nodes[1], f"tensor {cur!r} branches into "
-                                             f"{len(nodes)} nodes; only a chain is readable")
+                                             f"{len(nodes)} nodes; only a chain is readable"
+                                             + self._branch_hint(nodes))
             cur = self._step(nodes[0], cur)
         if len(dims) not in (0, 2):
             raise UnsupportedModelError(

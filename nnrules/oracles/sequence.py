@@ -129,6 +129,7 @@ class SequenceOracle:
         classes = getattr(network, "classes_", None)
         self.classes = None if classes is None else np.asarray(classes)
         self.batch_size = int(batch_size)
+        self._refuse_fixed_time(model)
         self._fixed = self._fixed_batch(model)
         if self._fixed is not None:  # exported without a dynamic batch axis
             self.batch_size = self._fixed
@@ -157,6 +158,23 @@ class SequenceOracle:
         if self.classes is None:
             self.classes = np.arange(width)
         return decided
+
+    def _refuse_fixed_time(self, model: onnx.ModelProto) -> None:
+        """A number on the input's time axis: the model answers one length only, and an
+        automaton needs every length (onnxruntime would reject the others mid-extraction)."""
+        for inp in model.graph.input:
+            if inp.name != self.encoding.input_name:
+                continue
+            dims = inp.type.tensor_type.shape.dim
+            axis = 1 if self.encoding.layout == "batch_first" else 0
+            if len(dims) > axis and dims[axis].HasField("dim_value"):
+                steps = int(dims[axis].dim_value)
+                raise UnsupportedModelError(
+                    f"The model's input {inp.name!r} fixes its time axis (axis {axis}) to "
+                    f"{steps} steps, so it answers sequences of length {steps} only; an "
+                    "automaton needs answers on every length. Re-export it with a dynamic time "
+                    "axis (torch.onnx.export's dynamic_axes or dynamic_shapes) and check that "
+                    "the exported input's time dimension is a name, not a number.")
 
     def _fixed_batch(self, model: onnx.ModelProto) -> int | None:
         """The batch size the sequence input fixes (a number on its batch axis), else None."""

@@ -1,5 +1,6 @@
 """The ONNX export's graph builder and input side: ``_Graph`` (unique names, constants as
-initializers, nodes in order), ``InputSpec`` and the float32 feature matrix the tests read.
+initializers, nodes in order), ``InputSpec`` and the feature matrix the tests read (float32;
+float64 when the model reads float64).
 
 Split out of :mod:`nnrules.io.export.onnx` (which re-exports ``InputSpec``); the kinds' parts
 are :mod:`~nnrules.io.export._onnx_rules`, :mod:`~nnrules.io.export._onnx_tree` and
@@ -36,6 +37,7 @@ class _Graph:
         self.nodes: list = []
         self.inits: list = []
         self.k = 0
+        self.double = False  # the feature matrix is float64 (a float64 model input)
 
     def name(self, base: str) -> str:
         self.k += 1
@@ -104,8 +106,11 @@ def _features(g: _Graph, schema: Any, specs: list[InputSpec],
     One ``[N, n_features]`` input is read as it is (the map is ``None``: feature j is column
     j). Per-column inputs: only the columns the surrogate reads are decoded and concatenated,
     in feature order (a narrower ``Concat`` is most of the saving on wide pipelines); when it
-    reads none, one column of zeros stands in.
+    reads none, one column of zeros stands in. When any input is float64 the matrix is float64
+    (``g.double``; the other columns widen exactly) and the tests compare the surrogate's own
+    float64 thresholds: a float64 row is never rounded.
     """
+    g.double = any(s.dtype in ("float64", "double") for s in specs)
     if len(specs) == 1 and specs[0].width == schema.n_features and specs[0].dtype != "str":
         return _as_float(g, specs[0].name, specs[0].dtype), None
     if len(specs) != schema.n_features or any(s.width != 1 for s in specs):
@@ -113,6 +118,8 @@ def _features(g: _Graph, schema: Any, specs: list[InputSpec],
             f"The model's inputs {[(s.name, s.width) for s in specs]} do not map one to one onto "
             f"the surrogate's {schema.n_features} features; export reads one [N, "
             f"{schema.n_features}] input or one [N, 1] input per feature.")
+    from onnx import TensorProto
+
     cols, where = [], {}
     names = schema.input_names or schema.names
     by_name = {s.name: s for s in specs}
@@ -130,21 +137,22 @@ def _features(g: _Graph, schema: Any, specs: list[InputSpec],
                 raise UnsupportedModelError(
                     f"Categorical feature {f.name!r} needs a string input; {spec.name!r} is "
                     f"{spec.dtype}.")
-            cols.append(g.op("LabelEncoder", [spec.name], domain="ai.onnx.ml",
-                             keys_strings=list(f.categories),
-                             values_floats=[float(i) for i in range(len(f.categories))],
-                             default_float=-1.0))
+            code = g.op("LabelEncoder", [spec.name], domain="ai.onnx.ml",
+                        keys_strings=list(f.categories),
+                        values_floats=[float(i) for i in range(len(f.categories))],
+                        default_float=-1.0)
+            cols.append(g.op("Cast", [code], to=TensorProto.DOUBLE) if g.double else code)
         else:
             cols.append(_as_float(g, spec.name, spec.dtype))
     if not cols:
-        from onnx import TensorProto, helper
+        from onnx import helper
 
         first = specs[0].name
         n = g.op("Slice", [g.op("Shape", [first]), g.const(np.array([0], np.int64)),
                            g.const(np.array([1], np.int64))])
         shape = g.op("Concat", [n, g.const(np.array([1], np.int64))], axis=0)
         cols.append(g.op("ConstantOfShape", [shape], value=helper.make_tensor(
-            "zero", TensorProto.FLOAT, [1], [0.0])))
+            "zero", TensorProto.DOUBLE if g.double else TensorProto.FLOAT, [1], [0.0])))
     return (cols[0] if len(cols) == 1 else g.op("Concat", cols, axis=1)), where
 
 
@@ -154,14 +162,14 @@ def _col(where: dict[int, int] | None, j: int) -> int:
 
 
 def _as_float(g: _Graph, name: str, dtype: str) -> str:
-    if dtype == "float32":
-        return name
-    if dtype in ("float64", "double"):
-        raise UnsupportedModelError(
-            f"Input {name!r} is float64; the ONNX export compares in float32 and would not be "
-            "exact. Export to Python or SQL instead.")
+    """The input as a column of the feature matrix: float64 when ``g.double``, else float32."""
     from onnx import TensorProto
 
+    if g.double:
+        return name if dtype in ("float64", "double") else g.op("Cast", [name],
+                                                                  to=TensorProto.DOUBLE)
+    if dtype == "float32":
+        return name
     return g.op("Cast", [name], to=TensorProto.FLOAT)
 
 

@@ -29,7 +29,8 @@ def _atoms_matrix(g: _Graph, X: str, atoms: list[Atom],
     for op in sorted(groups):
         idx = groups[op]
         feats = g.const(np.array([_col(where, atoms[i].feature) for i in idx], np.int64))
-        values = g.const(np.array([atoms[i].value for i in idx], np.float32).reshape(1, -1))
+        dtype = np.float64 if g.double else np.float32
+        values = g.const(np.array([atoms[i].value for i in idx], dtype).reshape(1, -1))
         cols = g.op("Gather", [X, feats], axis=1)
         if op == "!=":
             test = g.op("Not", [g.op("Equal", [cols, values])])
@@ -45,7 +46,7 @@ def _atoms_matrix(g: _Graph, X: str, atoms: list[Atom],
 def _linear_columns(g: _Graph, X: str, linears: list[LinearAtom],
                     where: dict[int, int] | None) -> str:
     """0/1 float32 matrix [N, len(linears)]: each oblique test, its sum formed in float64 left
-    to right exactly as the surrogate forms it (the float32 inputs widen exactly)."""
+    to right exactly as the surrogate forms it (float32 inputs widen exactly)."""
     from onnx import TensorProto
 
     Xd = g.op("Cast", [X], to=TensorProto.DOUBLE)
@@ -67,6 +68,9 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
     from onnx import TensorProto
 
     ones = _ones(g, X)
+    # float32 inputs: thresholds rounded so that float32 comparisons stay exact; a float64
+    # matrix compares the surrogate's own thresholds
+    exact = (lambda a: a) if g.double else to_float32
     atoms: dict[Atom, int] = {}
     mofns: list[tuple[int, list[Atom]]] = []
     linears: dict[LinearAtom, int] = {}
@@ -81,7 +85,7 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
             if isinstance(t, AtLeast):
                 m, kept = t.m, []
                 for a in t.atoms:
-                    a32 = to_float32(a)
+                    a32 = exact(a)
                     if a32 is True:
                         m -= 1
                     elif a32 is not False:
@@ -95,7 +99,7 @@ def _decision_index(g: _Graph, X: str, bodies: list[tuple],
                 mine.append(len(mofns))
                 mofns.append((m, kept))
                 continue
-            a32 = to_float32(t)
+            a32 = exact(t)
             if a32 is False:
                 impossible = True
             elif a32 is not True:

@@ -21,7 +21,9 @@ from standard operators (``Gather`` of the cell's coefficients, ``Pow``, ``Reduc
 
 Threshold semantics (see ``docs/formats.md``): the surrogate compares float64; the inputs are
 float32, so every threshold is rounded in the direction that keeps the answer exact
-(:func:`nnrules.io.export._ir.to_float32`). Integer inputs are exact up to 2**24.
+(:func:`nnrules.io.export._ir.to_float32`). Integer inputs are exact up to 2**24. A network
+with a float64 input gets a float64 feature matrix compared with the surrogate's own
+thresholds (trees as their decision list: ``TreeEnsembleRegressor`` thresholds are float32).
 
 Abstaining boxes (``fallback="abstain"``) give the label ``ABSTAIN`` of the ``metadata_props``
 (``""`` for string labels, else one below the smallest class) and value NaN for regression.
@@ -140,12 +142,15 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
             outputs += _label_outputs(labels, scores)
     else:
         dl = decision_list(surrogate)
-        if kind == "tree":
+        # TreeEnsembleRegressor holds float32 thresholds: a float64 matrix takes the tree as
+        # its decision list (one body per leaf), compared in float64
+        ensemble = kind == "tree" and not g.double
+        if ensemble:
             from nnrules.io.export._onnx_tree import _tree_classifier, _tree_leaf
-        if kind == "tree" and labels is not None:
+        if ensemble and labels is not None:
             _tree_classifier(g, X, surrogate, where, width, labels, scores)
             outputs += _label_outputs(labels, scores)
-        elif kind == "tree":
+        elif ensemble:
             leaves = [int(v) for v in surrogate.leaves()]
             leaf = _tree_leaf(g, X, surrogate, where, width, list(range(len(leaves))))
             flat = g.op("Reshape", [leaf, g.const(np.array([-1], np.int64))])
@@ -154,7 +159,7 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
         else:
             index = _decision_index(g, X, dl.bodies, where)
             table_out = list(dl.outputs) + [dl.default]
-        if kind == "tree" and labels is not None:
+        if ensemble and labels is not None:
             pass
         elif labels is None:
             vals = np.array([math.nan if v is None else float(v) for v in table_out], np.float64)
@@ -168,7 +173,11 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
             g.op("Gather", [g.const(_label_const(table_out if any(
                 isinstance(c, str) for c in labels) else [int(v) for v in table_out])), index],
                 out="label")
-            outputs += _label_outputs(labels, False)
+            tree_scores = scores and kind == "tree" and dl.scores is not None
+            if tree_scores:  # the leaf's class shares, as the TreeEnsemble route gives them
+                g.op("Gather", [g.const(dl.scores.astype(np.float32)), index], axis=0,
+                     out="scores")
+            outputs += _label_outputs(labels, tree_scores)
     inputs = [helper.make_tensor_value_info(
         s.name, TensorProto.STRING if s.dtype == "str" else
         helper.np_dtype_to_tensor_dtype(np.dtype(s.dtype)), [None, s.width]) for s in specs]
@@ -176,11 +185,14 @@ def to_onnx(surrogate: Any, *, input_name: str = "input",
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
                                                     helper.make_opsetid("ai.onnx.ml", ML_OPSET)],
                               producer_name="nnrules", doc_string=(
-                                  f"nnrules {kind} surrogate; exact float32 threshold semantics "
+                                  f"nnrules {kind} surrogate; exact "
+                                  f"{'float64' if g.double else 'float32'} threshold semantics "
                                   "(see nnrules docs/formats.md)."))
     model.ir_version = IR_VERSION
-    meta["threshold_semantics"] = ("float64 surrogate thresholds rounded toward the side that "
-                                   "keeps every float32 input's answer exact")
+    meta["threshold_semantics"] = (
+        "float64 inputs compared with the surrogate's own float64 thresholds" if g.double else
+        "float64 surrogate thresholds rounded toward the side that keeps every float32 input's "
+        "answer exact")
     helper.set_model_props(model, {str(k): str(v) for k, v in sorted(meta.items())})
     onnx.checker.check_model(model, full_check=True)
     return model
