@@ -128,3 +128,11 @@ def test_exact_rules_are_never_refined(name):
     assert serialize.dumps(fits[0].surrogate_) == serialize.dumps(fits[1].surrogate_)
     assert np.array_equal(np.asarray(fits[0].surrogate_.predict(d.X_test)).astype(int),
                           d.y_test)
+
+
+def test_a_fit_stopped_before_the_rules_has_no_refinement():
+    X, names = _german()
+    ex = Setiono(nnrules.load(SET / "german_h3.onnx"), max_seconds=1e-9, random_state=0)
+    with pytest.warns(UserWarning, match="prune: max_seconds"):
+        ex.fit(X, feature_names=names)
+    assert ex.refinement_ is None and ex.partial_reason_

@@ -273,7 +273,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.stages_: list[dict] = []
         self.__dict__.pop("table_", None)  # a refit stopped before its table keeps no old one
         labels = ws.labels
-        self.pruned_inputs_ = None
+        self.pruned_inputs_ = self.refinement_ = None
         self._columns = None  # refine adds conditions only on the inputs input pruning kept
         try:
             net = self._prune(net, X, labels, ws)
