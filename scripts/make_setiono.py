@@ -47,6 +47,13 @@ the same networks on the same machine. Run from the repository root::
     python scripts/make_setiono.py [monk credit breast_cancer breast_cancer_extra german
                                     german_extra]
                                    [--german PATH/TO/german.data]
+
+``german_check`` (widths / seeds 4/3, 3/4, 6/5) and ``breast_cancer_check`` (4/3, 5/4, 3/5):
+networks made with the same code to check setiono's defaults on networks they were not chosen
+on; written to ``--out DIR`` (not committed; ``benchmarks/decompositional.py --setiono-check
+DIR`` reports them)::
+
+    python scripts/make_setiono.py german_check breast_cancer_check --out /tmp/setiono_check
 """
 
 from __future__ import annotations
@@ -188,13 +195,13 @@ def make_breast_cancer(meta: dict) -> None:
         print(name, meta[name], flush=True)
 
 
-def make_breast_cancer_extra(meta: dict) -> None:
+def make_breast_cancer_extra(meta: dict, specs=((5, 1), (3, 2))) -> None:
     """Two more breast-cancer networks (other seeds and widths) to choose settings on and to
     report median and worst over: ``breast_cancer_h5_s1``, ``breast_cancer_h3_s2``."""
     from nnrules.datasets import tabular_split
 
     d = tabular_split("breast_cancer")
-    for width, seed in ((5, 1), (3, 2)):
+    for width, seed in specs:
         net, mean, std = train(d.X_train, d.y_train, width, seed=seed, epochs=1500)
         name = f"breast_cancer_h{width}_s{seed}"
         export(net, mean, std, list(d.feature_names), OUT / f"{name}.onnx", scale=True)
@@ -359,11 +366,11 @@ def _german_split(path: Path):
     return X, y, names, np.sort(train_rows), np.sort(test_rows)
 
 
-def make_german_extra(meta: dict, path: Path = GERMAN_DEFAULT) -> None:
+def make_german_extra(meta: dict, path: Path = GERMAN_DEFAULT, specs=((5, 2),)) -> None:
     """A third real-German network (width 5, seed 2) to check generalisation on: made after
     setiono's settings were chosen, never used to choose them."""
     X, y, names, train_rows, test_rows = _german_split(path)
-    _german_networks(meta, X, y, train_rows, test_rows, names, ((5, 2),))
+    _german_networks(meta, X, y, train_rows, test_rows, names, specs)
 
 
 def _german_networks(meta, X, y, train_rows, test_rows, names, specs) -> None:
@@ -389,6 +396,13 @@ def _german_networks(meta, X, y, train_rows, test_rows, names, specs) -> None:
         print(name, meta[name], flush=True)
 
 
+# Networks to check generalisation on, written to ``--out`` (not committed): made with the same
+# code after setiono's refinement defaults were chosen (benchmarks/decompositional.py
+# --setiono-check reads them).
+CHECK_GERMAN = ((4, 3), (3, 4), (6, 5))
+CHECK_BREAST_CANCER = ((4, 3), (5, 4), (3, 5))
+
+
 def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / "meta.json"
@@ -398,13 +412,19 @@ def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
         {"monk": make_monk, "breast_cancer": make_breast_cancer, "credit": make_credit,
          "breast_cancer_extra": make_breast_cancer_extra,
          "german": lambda m: make_german(m, german),
-         "german_extra": lambda m: make_german_extra(m, german)}[part](meta)
+         "german_extra": lambda m: make_german_extra(m, german),
+         "breast_cancer_check": lambda m: make_breast_cancer_extra(m, CHECK_BREAST_CANCER),
+         "german_check": lambda m: make_german_extra(m, german, CHECK_GERMAN)}[part](meta)
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     german_path = GERMAN_DEFAULT
+    if "--out" in args:
+        i = args.index("--out")
+        OUT = Path(args[i + 1])
+        del args[i:i + 2]
     if "--german" in args:
         i = args.index("--german")
         german_path = Path(args[i + 1])

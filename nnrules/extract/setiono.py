@@ -27,7 +27,10 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
    :func:`~nnrules.extract.decompose.simplify_dnf`). When every step was exact and the inputs
    the rules read are discrete with at most ``max_combinations`` combinations, the rule set is
    re-minimised on that domain (an equivalence there); otherwise the rules are ranked as in
-   ECLAIRE.
+   ECLAIRE;
+6. **refine** (learned rules only): the M-of-N tests' thresholds and conditions are tuned on
+   the network's labels (:mod:`~nnrules.extract.decompose.refine_mofn`; never fewer right
+   answers on its rows, never more rules).
 
 The weight penalty the network was trained with is what makes this work: a network trained
 with Setiono's penalty has few connections and saturated units with two or three states; a
@@ -37,7 +40,6 @@ stage could not meet the tolerance (``partial_reason_``).
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from typing import ClassVar
 
@@ -46,8 +48,7 @@ import numpy as np
 from nnrules._validation import RANDOM_STATE, Interval, Options
 from nnrules.exceptions import ParameterError, UnsupportedModelError
 from nnrules.extract.decompose.budget import OutOfBudget
-from nnrules.extract.decompose.cluster import clusterings
-from nnrules.extract.decompose.cover import cover
+from nnrules.extract.decompose.cluster import discretise_units
 from nnrules.extract.decompose.extractor import DecompositionalExtractor
 from nnrules.extract.decompose.onelayer import OneLayerNet, prune_connections
 from nnrules.extract.decompose.prune import prune_inputs
@@ -57,14 +58,11 @@ from nnrules.extract.decompose.setiono_rules import (
     minimise_on_domain,
 )
 from nnrules.extract.decompose.setiono_select import final_rules
-from nnrules.extract.decompose.state_labels import (
-    hidden_clauses,
-    network_labels,
-    table_lookup,
-)
+from nnrules.extract.decompose.state_labels import state_table, table_lookup
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
-from nnrules.surrogates.rules import RuleSet
+from nnrules.extract.decompose.refine_mofn import refine_mofn
+from nnrules.surrogates.rules import MofN, RuleSet
 
 __all__ = ["SetionoExtractor"]
 
@@ -131,6 +129,16 @@ class SetionoExtractor(DecompositionalExtractor):
         When the rules are ranked (not exact), a rule is kept when it decides at least this
         many training rows correctly that no earlier rule decided (fraction below 1, else a
         count).
+    refine : {"mofn", "all", "none"}, default="mofn"
+        When the rules are learned (not exact), tune the list on the network's labels over
+        the training rows and ``refine_queries`` generated rows per training row: ``"mofn"``
+        moves each M-of-N test's ``m`` and drops its conditions
+        (:func:`~nnrules.extract.decompose.refine_mofn.refine_mofn`); ``"all"`` then also
+        refines axis conditions as ``eclaire`` does. Never fewer right answers on those rows,
+        never more rules. 5-fold CV on training rows: "mofn" took six German networks'
+        median 0.796 -> 0.809; "all" lowered breast cancer's 0.970 -> 0.967.
+    refine_queries : float, default=16.0
+        Generated rows per training row for ``refine`` (at most 200,000; 0: none).
     max_rules : int or None, default=None
         Most rules; reaching it marks the result partial.
     max_seconds : float or None, default=60.0
@@ -166,6 +174,9 @@ class SetionoExtractor(DecompositionalExtractor):
     partial_reason_ : str or None
         Which stage could not finish or meet the tolerance, else None (then one
         ``UserWarning`` says the same).
+    refinement_ : RefineInfo or None
+        What the last ``refine`` pass did (right answers on its rows before and after), else
+        None.
     exact_ : bool
         Whether every cluster condition was rewritten on the inputs exactly (enumeration or a
         single threshold) and no product was cut by the beam.
@@ -208,6 +219,8 @@ class SetionoExtractor(DecompositionalExtractor):
         "max_depth": Interval(int, 1, None, allow_none=True),
         "beam": Interval(int, 1, None),
         "min_gain": Interval(float, 0, None, closed="neither"),
+        "refine": Options(("mofn", "all", "none")),
+        "refine_queries": Interval(float, 0, None, closed="left"),
         "max_rules": Interval(int, 1, None, allow_none=True),
         "max_seconds": Interval(float, 0, None, closed="neither", allow_none=True),
         "random_state": RANDOM_STATE,
@@ -219,8 +232,8 @@ class SetionoExtractor(DecompositionalExtractor):
                  state_labels: str = "auto", mofn: bool = True, max_leaves: int = 16,
                  queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
-                 min_gain: float = 0.005, max_rules: int | None = None,
-                 max_seconds: float | None = 60.0, random_state: int | None = None):
+                 min_gain: float = 0.005, refine: str = "mofn", refine_queries: float = 16.0,
+                 max_rules: int | None = None, max_seconds: float | None = 60.0, random_state: int | None = None):
         self.network = network
         self.tolerance = tolerance
         self.prune = prune
@@ -236,6 +249,8 @@ class SetionoExtractor(DecompositionalExtractor):
         self.max_depth = max_depth
         self.beam = beam
         self.min_gain = min_gain
+        self.refine = refine
+        self.refine_queries = refine_queries
         self.max_rules = max_rules
         self.max_seconds = max_seconds
         self.random_state = random_state
@@ -258,7 +273,8 @@ class SetionoExtractor(DecompositionalExtractor):
         self.stages_: list[dict] = []
         self.__dict__.pop("table_", None)  # a refit stopped before its table keeps no old one
         labels = ws.labels
-        self.pruned_inputs_ = None
+        self.pruned_inputs_ = self.refinement_ = None
+        self._columns = None  # refine adds conditions only on the inputs input pruning kept
         try:
             net = self._prune(net, X, labels, ws)
             net = self._discretise(net, X, ws)
@@ -294,6 +310,7 @@ class SetionoExtractor(DecompositionalExtractor):
         if self.prune:
             pi = prune_inputs(self.oracle_, X, self.tolerance, reference=ws.labels)
             self.pruned_inputs_ = pi
+            self._columns = np.asarray(pi.kept, dtype=np.int64)
             for j in pi.dropped:
                 net.b1 += net.W1[:, j] * pi.medians[j]
                 net.W1[:, j] = 0.0
@@ -334,26 +351,8 @@ class SetionoExtractor(DecompositionalExtractor):
     def _cluster(self, net: OneLayerNet, X, ws, how: str) -> OneLayerNet:
         self._stage = "cluster"
         self.pruned_net_ = net.copy()
-        reference = net.predict(X)
-        H = net.hidden(X)
-        allowed = int(np.floor(self.tolerance * len(X) + 1e-9))
-        failed = []
-        for j in range(net.n_hidden):
-            ws.budget.tick()
-            tried = []
-            for cand in clusterings(H[:, j], how, self.max_clusters):
-                net.clusters[j] = cand
-                changed = int(np.sum(net.predict_discrete(X) != reference))
-                tried.append((changed, cand.n_clusters, cand))
-                if changed <= allowed:
-                    break
-            else:
-                if tried:  # none met the tolerance: the least change, and later units may
-                    failed.append(j)  # not add to it
-                    changed, _, cand = min(tried, key=lambda t: (t[0], t[1]))
-                    net.clusters[j] = cand
-                    allowed = changed
-        change = float(np.mean(net.predict_discrete(X) != reference))
+        failed, change = discretise_units(net, X, how, self.max_clusters, self.tolerance,
+                                          tick=ws.budget.tick)
         if failed:
             advice = ""
             if change > UNSATURATED_CHANGE:
@@ -388,43 +387,16 @@ class SetionoExtractor(DecompositionalExtractor):
 
     def _table(self, net: OneLayerNet, X, labels, ws):
         self._stage = "table"
-        units = [j for j, c in enumerate(net.clusters) if c is not None]
-        sizes = [net.clusters[j].n_clusters for j in units]
-        total = int(np.prod(sizes)) if units else 1
-        observed = net.states(X)[:, units]
-        complete = total <= self.max_combinations
-        if complete:
-            D = np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=np.int64)
-            D = D.reshape(total, len(units))
-        else:
-            D, counts = np.unique(observed, axis=0, return_counts=True)
-            if len(D) > self.max_combinations:
-                keep = np.sort(np.argsort(-counts, kind="stable")[:self.max_combinations])
-                self._reasons.append(
-                    f"table: {len(D)} distinct hidden states on the training rows, more than "
-                    f"max_combinations={self.max_combinations}; the most frequent kept")
-                D = D[keep]
-        Hc = np.zeros((len(D), net.n_hidden))
-        for a, j in enumerate(units):
-            Hc[:, j] = np.asarray(net.clusters[j].centres)[D[:, a]]
-        cls = net.classes_of_hidden(Hc) if len(D) else np.zeros(0, dtype=np.int64)
-        how, relabelled = self.state_labels, 0
+        how = self.state_labels
         if how == "auto":  # the network's labels when the clustering missed the tolerance
             how = ("centres", "network")[any(r.startswith("cluster:") for r in self._reasons)]
-        if how == "network":
-            cls, relabelled = network_labels(D, cls, observed, labels, len(ws.classes))
-        self.table_ = {"units": units, "states": D, "classes": cls, "complete": complete,
-                       "labels": how}
-        covers = {}
-        for k in range(len(ws.classes)):
-            if np.any(cls == k):
-                covers[k] = cover(D, cls == k, sizes=sizes, ordered=[True] * len(units),
-                                  tick=ws.budget.tick)
-        counts = np.bincount(labels, minlength=len(ws.classes))
-        default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k)) if covers else \
-            int(np.argmax(counts))
-        hidden_rules = hidden_clauses(covers, default, units,
-                                      [net.clusters[j].boundaries for j in units])
+        table, hidden_rules, default, reasons = state_table(
+            net, X, labels, len(ws.classes), max_combinations=self.max_combinations, how=how,
+            tick=ws.budget.tick)
+        self._reasons += reasons
+        relabelled = table.pop("relabelled")
+        self.table_ = table
+        units, D, complete = table["units"], table["states"], table["complete"]
         self.hidden_rules_ = hidden_rules
         self.hidden_default_ = default
         H = net.hidden(X)
@@ -492,12 +464,24 @@ class SetionoExtractor(DecompositionalExtractor):
         if truncated:
             self._reasons.append(f"rules: max_rules={self.max_rules} reached")
         self.exact_ = bool(exact)
+        self.refinement_ = None
+        if self.refine != "none" and not exact and ruleset.rules:
+            self._stage = "refine"  # learned rules only: exact ones decide as the table does
+            if any(isinstance(t, MofN) for r in ruleset.rules for t in r.conditions):
+                ruleset = self._refined(ws, ruleset, refiner=refine_mofn)
+            if self.refine == "all":
+                ruleset = self._refined(ws, ruleset)
         self.stages_.append({
             "stage": "rules", "exact": bool(exact), "oblique_conditions": inputs.n_oblique,
             "mofn_tests": inputs.n_mofn,
+            "refined": None if self.refinement_ is None else self.refinement_.to_dict(),
             "rules": len(ruleset.rules),
             "fidelity": self._fidelity(ruleset.predict_index(X), labels)})
         return ruleset
+
+    def _stopped(self, reason: str) -> None:
+        """A budget stop inside the engine (``_refined``) joins the stage reasons."""
+        self._reasons.append(f"{self._stage}: {reason}")
 
     def discretised_predict_index(self, X) -> np.ndarray:
         """Class index the hidden-state table gives rows in the schema's space (what the rules

@@ -13,6 +13,9 @@ boundaries between clusters are the midpoints of adjacent centres, and cluster `
 is the interval ``(boundary[k - 1], boundary[k]]`` of its activation. Because every supported
 activation is monotone in the unit's pre-activation ``z``, that interval is also an interval of
 ``z`` (:func:`inverse_activation`), which is what lets inputs be rewritten as rules per cluster.
+
+:func:`discretise_units` clusters every unit of a one-hidden-layer network in turn, coarse to
+fine, within a tolerance on the network's predictions (``setiono``'s cluster stage).
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["UnitClusters", "clusterings", "greedy_centres", "inverse_activation",
-           "kmeans_centres"]
+__all__ = ["UnitClusters", "clusterings", "discretise_units", "greedy_centres",
+           "inverse_activation", "kmeans_centres"]
 
 
 @dataclass(frozen=True)
@@ -163,3 +166,41 @@ def inverse_activation(kind: str, value: float, alpha: float = 0.01) -> float:
     if kind == "leaky_relu":
         return float(value) if value >= 0 else float(value) / alpha
     raise ValueError(f"unknown activation {kind!r}")
+
+
+def discretise_units(net, X: np.ndarray, how: str, max_clusters: int, tolerance: float,
+                     tick=None) -> tuple[list[int], float]:
+    """Cluster each hidden unit of ``net`` (a ``OneLayerNet``, changed in place), coarse to
+    fine, keeping per unit the first clustering whose centres, fed forward with the units
+    before it already discretised, change at most ``tolerance`` of ``net``'s predictions on
+    ``X``. A unit that no clustering of at most ``max_clusters`` brings within it keeps the
+    one changing fewest (fewest clusters on ties), and the units after it may not add to
+    that change.
+
+    Returns
+    -------
+    (failed, change)
+        The units that missed the tolerance, and the share of ``X`` whose prediction the
+        discretised network changes.
+    """
+    reference = net.predict(X)
+    H = net.hidden(X)
+    allowed = int(np.floor(tolerance * len(X) + 1e-9))
+    failed = []
+    for j in range(net.n_hidden):
+        if tick is not None:
+            tick()
+        tried = []
+        for cand in clusterings(H[:, j], how, max_clusters):
+            net.clusters[j] = cand
+            changed = int(np.sum(net.predict_discrete(X) != reference))
+            tried.append((changed, cand.n_clusters, cand))
+            if changed <= allowed:
+                break
+        else:
+            if tried:
+                failed.append(j)
+                changed, _, cand = min(tried, key=lambda t: (t[0], t[1]))
+                net.clusters[j] = cand
+                allowed = changed
+    return failed, float(np.mean(net.predict_discrete(X) != reference))

@@ -129,7 +129,7 @@ class DecompositionalExtractor(Extractor):
         return Workspace(stack, levels, labels, classes, budget, trace, seed)
 
     def _refined(self, ws: Workspace, ruleset, queries: bool = True,
-                 max_cells: int | None = None):
+                 max_cells: int | None = None, refiner=None):
         """The decision list tuned on the training rows and ``refine_queries`` generated rows
         per training row (:func:`~nnrules.extract.decompose.refine.refine`, added conditions
         only on ``self._columns`` when set), support and confidence re-counted on the training
@@ -139,7 +139,10 @@ class DecompositionalExtractor(Extractor):
         enumerated input domain has no other rows); ``max_cells`` (optional) caps the pool's rows
         times the list's rules, so a long list gets fewer generated rows (refine keeps one bit
         per row and rule, so no extractor needs it now). Generated rows stop where the pool
-        would pass ``_REFINE_MAX_CELLS`` rows x features (wide inputs: fewer rows)."""
+        would pass ``_REFINE_MAX_CELLS`` rows x features (wide inputs: fewer rows). ``refiner``
+        (optional) replaces ``refine``: a function of (ruleset, rows, labels, max_seconds=...)
+        returning (ruleset, RefineInfo), e.g.
+        :func:`~nnrules.extract.decompose.refine_mofn.refine_mofn`."""
         from nnrules.extract.decompose.refine import recount, refine
 
         X = ws.levels[0]
@@ -164,8 +167,11 @@ class DecompositionalExtractor(Extractor):
                 if self.partial_reason_ is None:
                     self._stopped(f"max_seconds={self.max_seconds:g} reached before refining")
                 return ruleset
-        out, info = refine(ruleset, pool, labels, columns=getattr(self, "_columns", None),
-                           max_seconds=left)
+        if refiner is None:
+            out, info = refine(ruleset, pool, labels, columns=getattr(self, "_columns", None),
+                               max_seconds=left)
+        else:
+            out, info = refiner(ruleset, pool, labels, max_seconds=left)
         self.refinement_ = info
         if info.stopped and self.partial_reason_ is None:
             self._stopped(f"max_seconds={self.max_seconds:g} reached while refining")

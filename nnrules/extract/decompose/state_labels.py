@@ -17,7 +17,7 @@ import numpy as np
 
 from nnrules.surrogates.rules import Condition
 
-__all__ = ["hidden_clauses", "network_labels", "table_lookup"]
+__all__ = ["hidden_clauses", "network_labels", "state_table", "table_lookup"]
 
 
 def _index(D: np.ndarray, states: np.ndarray) -> np.ndarray:
@@ -89,3 +89,63 @@ def hidden_clauses(covers: dict, default: int, units: list[int],
                     clause.append(Condition(j, "<=", b[hi]))
             out.append((tuple(clause), k))
     return out
+
+
+def state_table(net, X: np.ndarray, labels: np.ndarray, n_classes: int, *,
+                max_combinations: int, how: str, tick=None) -> tuple[dict, list, int, list]:
+    """Setiono's hidden states -> class table of a clustered :class:`OneLayerNet`, as DNFs.
+
+    Every combination of the kept units' cluster indices when there are at most
+    ``max_combinations``, else those seen on the training rows (the most frequent
+    ``max_combinations``); each labelled by its centres fed forward, or with
+    ``how="network"`` by :func:`network_labels`. Each class's combinations become a short DNF
+    (:func:`~nnrules.extract.decompose.cover.cover`); the class with the most cubes is the
+    default.
+
+    Returns
+    -------
+    (table, hidden_rules, default, reasons)
+        ``table``: ``units``, ``states``, ``classes``, ``complete``, ``labels``,
+        ``relabelled``; ``hidden_rules``: :func:`hidden_clauses`; ``reasons``: what the cap
+        cut (for the partial report).
+    """
+    import itertools
+
+    from nnrules.extract.decompose.cover import cover
+
+    units = [j for j, c in enumerate(net.clusters) if c is not None]
+    sizes = [net.clusters[j].n_clusters for j in units]
+    total = int(np.prod(sizes)) if units else 1
+    observed = net.states(X)[:, units]
+    complete = total <= max_combinations
+    reasons: list[str] = []
+    if complete:
+        D = np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=np.int64)
+        D = D.reshape(total, len(units))
+    else:
+        D, counts = np.unique(observed, axis=0, return_counts=True)
+        if len(D) > max_combinations:
+            keep = np.sort(np.argsort(-counts, kind="stable")[:max_combinations])
+            reasons.append(
+                f"table: {len(D)} distinct hidden states on the training rows, more than "
+                f"max_combinations={max_combinations}; the most frequent kept")
+            D = D[keep]
+    Hc = np.zeros((len(D), net.n_hidden))
+    for a, j in enumerate(units):
+        Hc[:, j] = np.asarray(net.clusters[j].centres)[D[:, a]]
+    cls = net.classes_of_hidden(Hc) if len(D) else np.zeros(0, dtype=np.int64)
+    relabelled = 0
+    if how == "network":
+        cls, relabelled = network_labels(D, cls, observed, labels, n_classes)
+    covers = {}
+    for k in range(n_classes):
+        if np.any(cls == k):
+            covers[k] = cover(D, cls == k, sizes=sizes, ordered=[True] * len(units), tick=tick)
+    counts = np.bincount(labels, minlength=n_classes)
+    default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k)) if covers else \
+        int(np.argmax(counts))
+    hidden_rules = hidden_clauses(covers, default, units,
+                                  [net.clusters[j].boundaries for j in units])
+    table = {"units": units, "states": D, "classes": cls, "complete": complete,
+             "labels": how, "relabelled": relabelled}
+    return table, hidden_rules, default, reasons
