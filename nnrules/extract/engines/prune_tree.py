@@ -21,6 +21,8 @@ over n conditions counts n (``tree_literals``). Each step saves at least one lit
 charged for these literals, or with ``cost="rules"`` for those of one rule per leaf). The path
 keeps the Pareto front of the trees visited: literals strictly fall along it and fidelity on the
 pruning rows never rises (a tree that a smaller, at-least-as-faithful tree dominates is dropped).
+``cost="both"`` runs both costs and merges the two paths into one front by the rule view's
+literals (``merged_frontier``): neither greedy order is best at every size.
 
 Examples
 --------
@@ -46,7 +48,8 @@ from nnrules.exceptions import ParameterError
 from nnrules.surrogates.rules import Condition, MofN
 from nnrules.surrogates.tree import TreeSurrogate
 
-__all__ = ["PrunePoint", "pruned", "pruning_path", "select_max_literals", "tree_literals"]
+__all__ = ["PrunePoint", "merged_frontier", "pruned", "pruning_path", "select_max_literals",
+           "tree_literals"]
 
 
 @dataclass(frozen=True)
@@ -312,10 +315,12 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
     n_real : int, optional
         The first ``n_real`` rows are real; each tree's node counts are recomputed on them
         (default: all rows).
-    cost : {"tree", "rules"}, default="tree"
+    cost : {"tree", "rules", "both"}, default="tree"
         What a step is charged per literal saved: literals in the tree's tests, or literals of
         one rule per leaf (a test counts once per leaf below it, closer to the rule view of
-        deep trees). Every step removes literals from the tree's tests either way.
+        deep trees). Every step removes literals from the tree's tests either way. "both":
+        the two paths merged by ``merged_frontier`` (ordered by the rule view's literals,
+        which then strictly fall; the tests' literals need not).
 
     Returns
     -------
@@ -336,8 +341,11 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
                           or w.sum() <= 0):
         raise ParameterError(f"pruning_path needs one finite weight >= 0 per row (not all 0); "
                              f"got {w.size} weights for {labels.size} rows.")
-    if cost not in ("tree", "rules"):
-        raise ParameterError(f"cost must be 'tree' or 'rules'; got {cost!r}.")
+    if cost not in ("tree", "rules", "both"):
+        raise ParameterError(f"cost must be 'tree', 'rules' or 'both'; got {cost!r}.")
+    if cost == "both":
+        return merged_frontier([pruning_path(tree, X, labels, weights=w, n_real=n_real,
+                                             cost=c) for c in ("rules", "tree")])
     state = _State(tree, X, labels, w, cost)
     total = labels.size if w is None else float(w.sum())
     order, at, corr, _, lits = state.evaluate()
@@ -358,6 +366,25 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
     X_real = X if n_real is None else X[:n_real]
     return [PrunePoint(_materialise(s, tree, X_real), int(lit), fid, move)
             for s, lit, fid, move in kept]
+
+
+def merged_frontier(paths: list[list[PrunePoint]]) -> list[PrunePoint]:
+    """One size/fidelity frontier from several pruning paths of one tree on the same rows.
+
+    Every tree of every path is sized by its rule view (``complexity()["conditions"]``, what
+    ``max_literals`` bounds) and kept when it is strictly more faithful on the pruning rows than
+    every tree with fewer literals (ties: the earlier path's tree). Largest first; the rule
+    view's literals strictly fall along it and fidelity never rises. A path's own order is by
+    the literals of the tree's tests, so the merged points need not keep that order.
+    """
+    sized = [(_rule_literals(p.tree), -p.fidelity, k, i, p)
+             for k, path in enumerate(paths) for i, p in enumerate(path)]
+    kept, best = [], -np.inf
+    for _, neg_fid, _, _, p in sorted(sized, key=lambda t: t[:4]):
+        if -neg_fid > best + 1e-12:
+            kept.append(p)
+            best = -neg_fid
+    return kept[::-1]
 
 
 def select_max_literals(path: list[PrunePoint], max_literals: int,
