@@ -188,7 +188,7 @@ def test_pruning_is_in_the_saved_tree_and_its_report(data, tmp_path):
 
 
 def test_both_costs_merge_into_one_frontier_of_the_rule_view(data):
-    """``cost="both"``: every tree of the two paths is matched by a frontier tree with at most
+    """``cost="both"``: every tree of the four paths is matched by a frontier tree with at most
     its rule-view literals and at least its fidelity; along the frontier the rule view's
     literals strictly fall, fidelity on the pruning rows never rises, and each claimed
     fidelity is the (weighted) agreement of the tree held."""
@@ -198,7 +198,8 @@ def test_both_costs_merge_into_one_frontier_of_the_rule_view(data):
     grown = TrepanExtractor(_four_classes, max_leaves=12, n_queries=0,
                             random_state=0).fit(data).surrogate_
     w = np.random.default_rng(2).uniform(0.5, 2.0, size=labels.size)
-    paths = [pruning_path(grown, data, labels, weights=w, cost=c) for c in ("rules", "tree")]
+    paths = [pruning_path(grown, data, labels, weights=w, cost=c, one_condition=o)
+             for o in (False, True) for c in ("rules", "tree")]
     both = pruning_path(grown, data, labels, weights=w, cost="both")
     assert [(p.literals, p.fidelity) for p in both] == [
         (p.literals, p.fidelity) for p in merged_frontier(paths)]
@@ -209,7 +210,7 @@ def test_both_costs_merge_into_one_frontier_of_the_rule_view(data):
         agree = p.tree.predict_index(data) == labels
         assert p.fidelity == pytest.approx(float(w @ agree) / w.sum(), abs=1e-12)
         assert tree_literals(p.tree) == p.literals
-    for p in paths[0] + paths[1]:
+    for p in (q for path in paths for q in path):
         lits = p.tree.complexity()["conditions"]
         assert any(r <= lits and q.fidelity >= p.fidelity - 1e-12 for q, r in zip(both, rule))
     # The extractor with this cost: bounded rule view, same seed -> same bytes.
@@ -220,3 +221,25 @@ def test_both_costs_merge_into_one_frontier_of_the_rule_view(data):
         assert runs[0].complexity()["conditions"] <= k
         assert (json.dumps(runs[0].to_dict(), sort_keys=True)
                 == json.dumps(runs[1].to_dict(), sort_keys=True))
+
+
+def test_one_condition_step_reduces_an_mofn_test_to_one_of_its_conditions():
+    """A 2-of-3 test over a network that reads one of its conditions: the step reduces it to
+    that condition at once, and every tree of the path scores what it claims."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(600, 3))
+    y = (X[:, 1] > 0.3).astype(int)
+    test = MofN(2, (Condition(0, ">", 0.0), Condition(1, ">", 0.3), Condition(2, ">", -0.2)))
+    tree = TreeSurrogate([test, None, None], [1, -1, -1], [2, -1, -1],
+                         [[.5, .5], [0, 1], [1, 0]])
+    w = rng.uniform(0.5, 2.0, size=y.size)
+    path = pruning_path(tree, X, y, weights=w, cost="rules", one_condition=True)
+    exact = next(p for p in path if p.literals == 1)
+    assert exact.move.startswith("reduce") and exact.move.endswith("x1 > 0.3")
+    assert exact.tree.tests[0] == Condition(1, ">", 0.3) and exact.fidelity == 1.0
+    # Without the step the path gets there by two one-condition drops (or not at all).
+    plain = pruning_path(tree, X, y, weights=w, cost="rules")
+    assert not any(p.move.startswith("reduce") for p in plain)
+    for p in path:
+        agree = p.tree.predict_index(X) == y
+        assert p.fidelity == pytest.approx(float(w @ agree) / w.sum(), abs=1e-12)

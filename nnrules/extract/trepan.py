@@ -164,15 +164,18 @@ class TrepanExtractor(Extractor):
         What a pruning step saves, the step making the change that loses the least fidelity
         per literal saved: "rules", the literals of the rule view's one rule per leaf (a test
         counts once per leaf below it), close to ``complexity()["conditions"]`` when there are
-        many classes; "tree", the conditions written in the tree's tests; "both" (default),
-        the two paths merged into one frontier: of all their trees, those more faithful on the
+        many classes; "tree", the conditions written in the tree's tests; "both" (default):
+        four paths (each cost, with and without a step that reduces an m-of-n test to one of
+        its conditions at once) merged into one frontier, the trees more faithful on the
         pruning rows than every tree whose rule view writes fewer literals
-        (``nnrules.extract.engines.prune_tree.merged_frontier``; it costs a second path).
-        Used only with ``prune`` or ``max_literals``. Chosen on validation rows the networks
-        never saw (TREPAN / CART literals at CART's fidelity, 3 networks per data set): "both"
-        equalled "rules" on 11 of 12 networks and beat it on one (German credit 0.11 against
-        0.18); "rules" had beaten "tree" on digits (1.96 / 1.32 / 1.11 against 2.68 / 1.65 /
-        1.16). See docs/benchmarks.md ("Pruning").
+        (``nnrules.extract.engines.prune_tree.merged_frontier``; four paths' time). Used only
+        with ``prune`` or ``max_literals``. Chosen on validation rows the networks never saw
+        (TREPAN / CART literals at CART's fidelity; breast cancer, wine and German credit 3
+        networks each, digits 6): "both" was never worse than "rules" and better on 4 of 15
+        networks (German credit seed 0: 0.11 against 0.18; digits, three networks: 0.91,
+        1.93, 1.41 against 1.00, 1.96, 1.58); merging the two costs without the one-condition
+        step helped only German. "rules" had beaten "tree" on digits (1.96 / 1.32 / 1.11
+        against 2.68 / 1.65 / 1.16). See docs/benchmarks.md ("Pruning").
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 

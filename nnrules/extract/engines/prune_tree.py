@@ -21,8 +21,10 @@ over n conditions counts n (``tree_literals``). Each step saves at least one lit
 charged for these literals, or with ``cost="rules"`` for those of one rule per leaf). The path
 keeps the Pareto front of the trees visited: literals strictly fall along it and fidelity on the
 pruning rows never rises (a tree that a smaller, at-least-as-faithful tree dominates is dropped).
-``cost="both"`` runs both costs and merges the two paths into one front by the rule view's
-literals (``merged_frontier``): neither greedy order is best at every size.
+A fourth step, **reduce** an m-of-n test to one of its conditions at once, is offered with
+``one_condition=True``. ``cost="both"`` runs both costs, with and without it, and merges the
+four paths into one front by the rule view's literals (``merged_frontier``): no one greedy
+order is best at every size.
 
 Examples
 --------
@@ -90,8 +92,8 @@ class _State:
     """The tree being pruned: node arrays indexed like the input tree, plus per-node caches."""
 
     def __init__(self, tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray,
-                 weights: np.ndarray | None, cost: str = "tree"):
-        self.labels, self.w, self.cost = labels, weights, cost
+                 weights: np.ndarray | None, cost: str = "tree", one_condition: bool = False):
+        self.labels, self.w, self.cost, self.one_condition = labels, weights, cost, one_condition
         self.k = tree.value.shape[1]
         self.tests = list(tree.tests)
         self.left = tree.left.copy()
@@ -162,7 +164,10 @@ class _State:
         ("rules" cost: every test counts once per leaf below it)."""
         n = len(self.conds[u])
         if self.cost == "tree":
-            return {"collapse": lits[u], "bypass": n + lits.get(other, 0), "shrink": 1}[kind]
+            return {"collapse": lits[u], "bypass": n + lits.get(other, 0), "shrink": 1,
+                    "single": n - 1}[kind]
+        if kind == "single":
+            return (n - 1) * self.leaves[u]
         if kind == "collapse":
             return self.psub[u] + self.anc[u] * (self.leaves[u] - 1)
         if kind == "bypass":
@@ -229,6 +234,13 @@ def _candidates(state: _State, order, at, corr, lits):
             for i in range(n):
                 out.append((float(lost[i]) / saved, -saved, (u, 2, i, new_m),
                             ("shrink", u, i, new_m)))
+        if n > 2 and state.one_condition:
+            # The test becomes one of its conditions in one step: a chain of one-condition
+            # drops may pass through tests that lose more per literal than either end.
+            lost = now_s - base - sign @ state.C[u][sens].astype(sign.dtype)
+            saved = state.saved("single", u, lits)
+            for i in range(n):
+                out.append((float(lost[i]) / saved, -saved, (u, 3, i, 0), ("single", u, i)))
     return out
 
 
@@ -252,6 +264,13 @@ def _apply(state: _State, move, at) -> str:
             state.m[u], state.conds[u], state.C[u], state.count[u] = (
                 state.m[child], state.conds[child], state.C[child], state.count[child])
         return f"bypass {text.to_text()}"
+    if kind == "single":
+        text, i = state.tests[u], move[2]
+        state.conds[u], state.m[u] = (state.conds[u][i],), 1
+        state.C[u] = state.C[u][:, [i]]
+        state.count[u] = state.C[u][:, 0].astype(np.int64)
+        state.tests[u] = state.conds[u][0]
+        return f"reduce {text.to_text()} to {state.tests[u].to_text()}"
     _, u, i, new_m = move
     conds = state.conds[u]
     dropped = conds[i]
@@ -299,7 +318,7 @@ def _materialise(snap: tuple, like: TreeSurrogate, X_real: np.ndarray | None) ->
 
 def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
                  weights: np.ndarray | None = None, n_real: int | None = None,
-                 cost: str = "tree") -> list[PrunePoint]:
+                 cost: str = "tree", one_condition: bool = False) -> list[PrunePoint]:
     """Prune ``tree`` step by step down to one leaf (see the module docstring).
 
     Parameters
@@ -319,8 +338,11 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
         What a step is charged per literal saved: literals in the tree's tests, or literals of
         one rule per leaf (a test counts once per leaf below it, closer to the rule view of
         deep trees). Every step removes literals from the tree's tests either way. "both":
-        the two paths merged by ``merged_frontier`` (ordered by the rule view's literals,
-        which then strictly fall; the tests' literals need not).
+        four paths (each cost, with and without ``one_condition``) merged by
+        ``merged_frontier`` (ordered by the rule view's literals, which then strictly fall;
+        the tests' literals need not).
+    one_condition : bool, default=False
+        Also let a step replace an m-of-n test by one of its conditions at once.
 
     Returns
     -------
@@ -344,9 +366,10 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
     if cost not in ("tree", "rules", "both"):
         raise ParameterError(f"cost must be 'tree', 'rules' or 'both'; got {cost!r}.")
     if cost == "both":
-        return merged_frontier([pruning_path(tree, X, labels, weights=w, n_real=n_real,
-                                             cost=c) for c in ("rules", "tree")])
-    state = _State(tree, X, labels, w, cost)
+        return merged_frontier([pruning_path(tree, X, labels, weights=w, n_real=n_real, cost=c,
+                                             one_condition=o)
+                                for o in (False, True) for c in ("rules", "tree")])
+    state = _State(tree, X, labels, w, cost, one_condition)
     total = labels.size if w is None else float(w.sum())
     order, at, corr, _, lits = state.evaluate()
     raw = [(state.snapshot(), lits[0], _mass(corr[0], w) / total, "start")]
