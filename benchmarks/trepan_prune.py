@@ -13,8 +13,9 @@ Options used to choose defaults and to try variants (results printed, not writte
 ``--validation`` (the networks learn 75% of the training rows and the extraction uses the same
 75%; fidelity is scored on the other 25%, rows the networks never saw, like the held-out rows,
 which are not touched), ``--curves`` (skip ``prune=EPS``), ``--weighting uniform|reach``,
-``--cost tree|rules`` (``prune_cost``), ``--grow N`` (TREPAN's curve starts from N leaves), ``--no-mofn``
-(TREPAN with single-condition tests).
+``--cost both|rules|tree`` (``prune_cost``), ``--grow N`` (TREPAN's curve starts from N leaves), ``--no-mofn``
+(TREPAN with single-condition tests), ``--networks SEED:WIDTH,...`` (other networks than
+the three below, e.g. ``--only digits --networks 3:32,4:16,5:48 --curves``; printed only).
 
 Networks and data as ``benchmarks/simplify.py`` (three scikit-learn MLPs per data set, seeds
 0/1/2, 16/32/64 hidden units; held-out 30%). Per network:
@@ -68,6 +69,10 @@ if "--cost" in sys.argv:  # the same as --trepan prune_cost=...
     TREPAN["prune_cost"] = sys.argv[sys.argv.index("--cost") + 1]
 if TREPAN:
     SECTION += " (TREPAN " + ", ".join(f"{k}={v}" for k, v in TREPAN.items()) + ")"
+# --networks SEED:WIDTH,...: networks other than benchmarks/simplify.py's (printed, not written).
+NETS = (NETWORKS if "--networks" not in sys.argv else tuple(
+    tuple(int(v) for v in n.split(":")) for n in sys.argv[sys.argv.index("--networks") + 1]
+    .split(",")))
 # --grow N: TREPAN's curve starts from a tree of N leaves (default: the data set's budget).
 GROW = ({} if "--grow" not in sys.argv else
         {n: int(sys.argv[sys.argv.index("--grow") + 1]) for n in BUDGET})
@@ -97,7 +102,7 @@ def _run(name, german):
         X, X_test, y, _ = train_test_split(X_train, y, test_size=0.25, random_state=1)
         X_train = X
     rows = []
-    for seed, width in NETWORKS:
+    for seed, width in NETS:
         net = _network(X_train, y, seed, width)
         ref = net.predict(X_test)
 
@@ -200,7 +205,7 @@ def main() -> None:
     rows = [r for name in names for r in _run(name, german)]
     lines = _table(rows, names)
     print("\n".join(lines))
-    if "--only" in sys.argv or VALIDATION:
+    if "--only" in sys.argv or VALIDATION or "--networks" in sys.argv:
         return
     text = OUT.read_text() if OUT.exists() else ""
     if SECTION + "\n" in text:  # this section and any after it (variants follow the default)

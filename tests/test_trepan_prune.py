@@ -34,9 +34,9 @@ def fitted(data):
 
 
 def test_path_literals_fall_and_fidelity_never_rises(fitted):
-    path = fitted.pruning_path_
+    path = fitted.pruning_path_  # the default cost "both": ordered by the rule view's literals
     assert len(path) >= 3
-    lits = [p.literals for p in path]
+    lits = [p.tree.complexity()["conditions"] for p in path]
     fids = [p.fidelity for p in path]
     assert all(a > b for a, b in itertools.pairwise(lits))
     assert all(a >= b for a, b in itertools.pairwise(fids))
@@ -133,7 +133,7 @@ def test_prune_cost_sets_the_path_and_rules_cost_bounds_the_rule_view(data):
     grown = TrepanExtractor(_four_classes, max_leaves=12, n_queries=0,
                             random_state=0).fit(data).surrogate_
     paths = {}
-    for cost in ("tree", "rules"):
+    for cost in ("tree", "rules", "both"):
         ex = TrepanExtractor(_four_classes, max_leaves=12, n_queries=0, max_literals=10**6,
                              prune_cost=cost, random_state=0).fit(data)
         direct = pruning_path(grown, data, labels, n_real=data.shape[0], cost=cost)
@@ -185,3 +185,61 @@ def test_pruning_is_in_the_saved_tree_and_its_report(data, tmp_path):
     detail = again.report_details(data, None)["pruned"]
     lb, la = ex.pruning_["literals"]
     assert detail.startswith(f"literals {lb} -> {la},") and la <= 3 < lb
+
+
+def test_both_costs_merge_into_one_frontier_of_the_rule_view(data):
+    """``cost="both"``: every tree of the four paths is matched by a frontier tree with at most
+    its rule-view literals and at least its fidelity; along the frontier the rule view's
+    literals strictly fall, fidelity on the pruning rows never rises, and each claimed
+    fidelity is the (weighted) agreement of the tree held."""
+    from nnrules.extract.engines.prune_tree import merged_frontier
+
+    labels = _four_classes(data)
+    grown = TrepanExtractor(_four_classes, max_leaves=12, n_queries=0,
+                            random_state=0).fit(data).surrogate_
+    w = np.random.default_rng(2).uniform(0.5, 2.0, size=labels.size)
+    paths = [pruning_path(grown, data, labels, weights=w, cost=c, one_condition=o)
+             for o in (False, True) for c in ("rules", "tree")]
+    both = pruning_path(grown, data, labels, weights=w, cost="both")
+    assert [(p.literals, p.fidelity) for p in both] == [
+        (p.literals, p.fidelity) for p in merged_frontier(paths)]
+    rule = [p.tree.complexity()["conditions"] for p in both]
+    assert all(a > b for a, b in itertools.pairwise(rule)) and rule[-1] == 0
+    assert all(a.fidelity >= b.fidelity for a, b in itertools.pairwise(both))
+    for p in both:
+        agree = p.tree.predict_index(data) == labels
+        assert p.fidelity == pytest.approx(float(w @ agree) / w.sum(), abs=1e-12)
+        assert tree_literals(p.tree) == p.literals
+    for p in (q for path in paths for q in path):
+        lits = p.tree.complexity()["conditions"]
+        assert any(r <= lits and q.fidelity >= p.fidelity - 1e-12 for q, r in zip(both, rule))
+    # The extractor with this cost: bounded rule view, same seed -> same bytes.
+    for k in (3, 8):
+        runs = [TrepanExtractor(_four_classes, max_leaves=12, min_samples=300, max_literals=k,
+                                prune_cost="both", random_state=4).fit(data).surrogate_
+                for _ in range(2)]
+        assert runs[0].complexity()["conditions"] <= k
+        assert (json.dumps(runs[0].to_dict(), sort_keys=True)
+                == json.dumps(runs[1].to_dict(), sort_keys=True))
+
+
+def test_one_condition_step_reduces_an_mofn_test_to_one_of_its_conditions():
+    """A 2-of-3 test over a network that reads one of its conditions: the step reduces it to
+    that condition at once, and every tree of the path scores what it claims."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(600, 3))
+    y = (X[:, 1] > 0.3).astype(int)
+    test = MofN(2, (Condition(0, ">", 0.0), Condition(1, ">", 0.3), Condition(2, ">", -0.2)))
+    tree = TreeSurrogate([test, None, None], [1, -1, -1], [2, -1, -1],
+                         [[.5, .5], [0, 1], [1, 0]])
+    w = rng.uniform(0.5, 2.0, size=y.size)
+    path = pruning_path(tree, X, y, weights=w, cost="rules", one_condition=True)
+    exact = next(p for p in path if p.literals == 1)
+    assert exact.move.startswith("reduce") and exact.move.endswith("x1 > 0.3")
+    assert exact.tree.tests[0] == Condition(1, ">", 0.3) and exact.fidelity == 1.0
+    # Without the step the path gets there by two one-condition drops (or not at all).
+    plain = pruning_path(tree, X, y, weights=w, cost="rules")
+    assert not any(p.move.startswith("reduce") for p in plain)
+    for p in path:
+        agree = p.tree.predict_index(X) == y
+        assert p.fidelity == pytest.approx(float(w @ agree) / w.sum(), abs=1e-12)

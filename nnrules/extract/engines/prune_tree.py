@@ -21,6 +21,10 @@ over n conditions counts n (``tree_literals``). Each step saves at least one lit
 charged for these literals, or with ``cost="rules"`` for those of one rule per leaf). The path
 keeps the Pareto front of the trees visited: literals strictly fall along it and fidelity on the
 pruning rows never rises (a tree that a smaller, at-least-as-faithful tree dominates is dropped).
+A fourth step, **reduce** an m-of-n test to one of its conditions at once, is offered with
+``one_condition=True``. ``cost="both"`` runs both costs, with and without it, and merges the
+four paths into one front by the rule view's literals (``merged_frontier``): no one greedy
+order is best at every size.
 
 Examples
 --------
@@ -46,7 +50,8 @@ from nnrules.exceptions import ParameterError
 from nnrules.surrogates.rules import Condition, MofN
 from nnrules.surrogates.tree import TreeSurrogate
 
-__all__ = ["PrunePoint", "pruned", "pruning_path", "select_max_literals", "tree_literals"]
+__all__ = ["PrunePoint", "merged_frontier", "pruned", "pruning_path", "select_max_literals",
+           "tree_literals"]
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,8 @@ class _State:
     """The tree being pruned: node arrays indexed like the input tree, plus per-node caches."""
 
     def __init__(self, tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray,
-                 weights: np.ndarray | None, cost: str = "tree"):
-        self.labels, self.w, self.cost = labels, weights, cost
+                 weights: np.ndarray | None, cost: str = "tree", one_condition: bool = False):
+        self.labels, self.w, self.cost, self.one_condition = labels, weights, cost, one_condition
         self.k = tree.value.shape[1]
         self.tests = list(tree.tests)
         self.left = tree.left.copy()
@@ -159,7 +164,10 @@ class _State:
         ("rules" cost: every test counts once per leaf below it)."""
         n = len(self.conds[u])
         if self.cost == "tree":
-            return {"collapse": lits[u], "bypass": n + lits.get(other, 0), "shrink": 1}[kind]
+            return {"collapse": lits[u], "bypass": n + lits.get(other, 0), "shrink": 1,
+                    "single": n - 1}[kind]
+        if kind == "single":
+            return (n - 1) * self.leaves[u]
         if kind == "collapse":
             return self.psub[u] + self.anc[u] * (self.leaves[u] - 1)
         if kind == "bypass":
@@ -226,6 +234,13 @@ def _candidates(state: _State, order, at, corr, lits):
             for i in range(n):
                 out.append((float(lost[i]) / saved, -saved, (u, 2, i, new_m),
                             ("shrink", u, i, new_m)))
+        if n > 2 and state.one_condition:
+            # The test becomes one of its conditions in one step: a chain of one-condition
+            # drops may pass through tests that lose more per literal than either end.
+            lost = now_s - base - sign @ state.C[u][sens].astype(sign.dtype)
+            saved = state.saved("single", u, lits)
+            for i in range(n):
+                out.append((float(lost[i]) / saved, -saved, (u, 3, i, 0), ("single", u, i)))
     return out
 
 
@@ -249,6 +264,13 @@ def _apply(state: _State, move, at) -> str:
             state.m[u], state.conds[u], state.C[u], state.count[u] = (
                 state.m[child], state.conds[child], state.C[child], state.count[child])
         return f"bypass {text.to_text()}"
+    if kind == "single":
+        text, i = state.tests[u], move[2]
+        state.conds[u], state.m[u] = (state.conds[u][i],), 1
+        state.C[u] = state.C[u][:, [i]]
+        state.count[u] = state.C[u][:, 0].astype(np.int64)
+        state.tests[u] = state.conds[u][0]
+        return f"reduce {text.to_text()} to {state.tests[u].to_text()}"
     _, u, i, new_m = move
     conds = state.conds[u]
     dropped = conds[i]
@@ -296,7 +318,7 @@ def _materialise(snap: tuple, like: TreeSurrogate, X_real: np.ndarray | None) ->
 
 def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
                  weights: np.ndarray | None = None, n_real: int | None = None,
-                 cost: str = "tree") -> list[PrunePoint]:
+                 cost: str = "tree", one_condition: bool = False) -> list[PrunePoint]:
     """Prune ``tree`` step by step down to one leaf (see the module docstring).
 
     Parameters
@@ -312,10 +334,15 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
     n_real : int, optional
         The first ``n_real`` rows are real; each tree's node counts are recomputed on them
         (default: all rows).
-    cost : {"tree", "rules"}, default="tree"
+    cost : {"tree", "rules", "both"}, default="tree"
         What a step is charged per literal saved: literals in the tree's tests, or literals of
         one rule per leaf (a test counts once per leaf below it, closer to the rule view of
-        deep trees). Every step removes literals from the tree's tests either way.
+        deep trees). Every step removes literals from the tree's tests either way. "both":
+        four paths (each cost, with and without ``one_condition``) merged by
+        ``merged_frontier`` (ordered by the rule view's literals, which then strictly fall;
+        the tests' literals need not).
+    one_condition : bool, default=False
+        Also let a step replace an m-of-n test by one of its conditions at once.
 
     Returns
     -------
@@ -336,9 +363,13 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
                           or w.sum() <= 0):
         raise ParameterError(f"pruning_path needs one finite weight >= 0 per row (not all 0); "
                              f"got {w.size} weights for {labels.size} rows.")
-    if cost not in ("tree", "rules"):
-        raise ParameterError(f"cost must be 'tree' or 'rules'; got {cost!r}.")
-    state = _State(tree, X, labels, w, cost)
+    if cost not in ("tree", "rules", "both"):
+        raise ParameterError(f"cost must be 'tree', 'rules' or 'both'; got {cost!r}.")
+    if cost == "both":
+        return merged_frontier([pruning_path(tree, X, labels, weights=w, n_real=n_real, cost=c,
+                                             one_condition=o)
+                                for o in (False, True) for c in ("rules", "tree")])
+    state = _State(tree, X, labels, w, cost, one_condition)
     total = labels.size if w is None else float(w.sum())
     order, at, corr, _, lits = state.evaluate()
     raw = [(state.snapshot(), lits[0], _mass(corr[0], w) / total, "start")]
@@ -358,6 +389,25 @@ def pruning_path(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, *,
     X_real = X if n_real is None else X[:n_real]
     return [PrunePoint(_materialise(s, tree, X_real), int(lit), fid, move)
             for s, lit, fid, move in kept]
+
+
+def merged_frontier(paths: list[list[PrunePoint]]) -> list[PrunePoint]:
+    """One size/fidelity frontier from several pruning paths of one tree on the same rows.
+
+    Every tree of every path is sized by its rule view (``complexity()["conditions"]``, what
+    ``max_literals`` bounds) and kept when it is strictly more faithful on the pruning rows than
+    every tree with fewer literals (ties: the earlier path's tree). Largest first; the rule
+    view's literals strictly fall along it and fidelity never rises. A path's own order is by
+    the literals of the tree's tests, so the merged points need not keep that order.
+    """
+    sized = [(_rule_literals(p.tree), -p.fidelity, k, i, p)
+             for k, path in enumerate(paths) for i, p in enumerate(path)]
+    kept, best = [], -np.inf
+    for _, neg_fid, _, _, p in sorted(sized, key=lambda t: t[:4]):
+        if -neg_fid > best + 1e-12:
+            kept.append(p)
+            best = -neg_fid
+    return kept[::-1]
 
 
 def select_max_literals(path: list[PrunePoint], max_literals: int,
