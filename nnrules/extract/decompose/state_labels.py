@@ -13,6 +13,8 @@ against what they describe.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from nnrules.surrogates.rules import Condition
@@ -115,7 +117,7 @@ def state_table(net, X: np.ndarray, labels: np.ndarray, n_classes: int, *,
 
     units = [j for j, c in enumerate(net.clusters) if c is not None]
     sizes = [net.clusters[j].n_clusters for j in units]
-    total = int(np.prod(sizes)) if units else 1
+    total = math.prod(int(s) for s in sizes) if units else 1
     observed = net.states(X)[:, units]
     complete = total <= max_combinations
     reasons: list[str] = []
