@@ -333,39 +333,31 @@ def _token_gru(path: Path, shape: list) -> Path:
 
 def test_time_first_token_ids_of_fixed_length_are_not_a_fixed_batch(tmp_path, capsys):
     """[6, batch] token ids read time first: six steps per sequence, not a batch of six rows
-    (it warned "takes a fixed batch of 6 rows"). Other lengths are one DataError naming the
-    length (onnxruntime's INVALID_ARGUMENT before); a fixed batch on axis 1 is one."""
+    (it warned "takes a fixed batch of 6 rows"). A fixed time axis answers one length only, so
+    the sequence oracle (an automaton needs every length) refuses it up front in one line; a
+    fixed batch on axis 1 is still one."""
     import warnings
 
     import nnrules
     from nnrules.cli import main
-    from nnrules.exceptions import DataError, NNRulesWarning
+    from nnrules.exceptions import NNRulesWarning, UnsupportedModelError
     from nnrules.io.model import fixed_batch
     from nnrules.oracles import SequenceOracle
 
-    words = [np.array(w) for w in np.random.default_rng(1).integers(0, 2, size=(9, 6))]
-    free = SequenceOracle(nnrules.load(_token_gru(tmp_path / "free.onnx", ["time", "batch"])),
-                          alphabet="01")
-    want = free.predict(words)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NNRulesWarning)
         net = nnrules.load(_token_gru(tmp_path / "six.onnx", [6, "batch"]))
     assert fixed_batch(net.inputs, net.model) is None
-    oracle = SequenceOracle(net, alphabet="01")
-    assert oracle.encoding.layout == "time_first" and oracle._fixed is None
-    assert np.array_equal(oracle.predict(words), want)
-    with pytest.raises(DataError, match="takes sequences of exactly 6 symbols only .*time "
-                                        "first.*one of 3"):
-        oracle.predict([np.array([0, 1, 1])])
+    with pytest.raises(UnsupportedModelError, match="fixes its time axis .*6 steps"):
+        SequenceOracle(net, alphabet="01")
     (tmp_path / "w.txt").write_text("0110\n111\n")
     code = main(["extract", str(tmp_path / "six.onnx"), "--data", str(tmp_path / "w.txt"),
                  "--method", "automaton", "--alphabet", "01", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert code == 1 and err.count("\n") == 1 and "exactly 6 symbols" in err
+    assert code == 1 and err.count("\n") == 1 and "6 steps" in err
     with pytest.warns(NNRulesWarning, match=r"fixed batch of 4 rows .*\{'x': \{1: 'batch'\}\}"):
         four = nnrules.load(_token_gru(tmp_path / "four.onnx", [6, 4]))
     assert fixed_batch(four.inputs, four.model) == 4
-    assert np.array_equal(SequenceOracle(four, alphabet="01").predict(words), want)
 
 
 # -- a one-hot category the extraction rows never held --------------------------------------
