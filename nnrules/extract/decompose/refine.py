@@ -276,19 +276,8 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
     default = state.default
     if drop and n_rules:
         keep, default = _drop_idle(state)
-    rules, covered = [], np.zeros(len(X), dtype=bool)
-    pred = np.full(len(X), default, dtype=np.int64)
-    for i in np.flatnonzero(keep):
-        mask, k = state.fires.get(i), int(state.outputs[i])
-        support = int(mask.sum())
-        conf = float(np.mean(labels[mask] == k)) if support else 0.0
-        rules.append(Rule(tuple(state.clauses[i]), k, support, conf))
-        pred[mask & ~covered] = k
-        covered |= mask
-    out = RuleSet(rules, default, ordered=True, classes=ruleset.classes, schema=ruleset.schema,
-                  n_features=ruleset.n_features, notes=ruleset.notes)
-    info = RefineInfo(before, int(np.sum(pred == labels)), len(labels), changes, done, stopped)
-    return out, info
+    return finished_list(state, keep, X, labels, default, ruleset, before, changes, done,
+                         stopped)
 
 
 def _class_indices(labels) -> np.ndarray:
@@ -509,3 +498,22 @@ class _Bits:
                 open_ = open_[~hit]
             j += step
         return out
+
+
+def finished_list(state, keep, X, labels, default, ruleset, before, changes, done,
+                  stopped):
+    """The kept rules as an ordered RuleSet (support and confidence on the rows) and
+    what the pass did (shared by :func:`refine` and ``refine_mofn``)."""
+    rules, covered = [], np.zeros(len(X), dtype=bool)
+    pred = np.full(len(X), default, dtype=np.int64)
+    for i in np.flatnonzero(keep):
+        mask, k = state.fires.get(i), int(state.outputs[i])
+        support = int(mask.sum())
+        conf = float(np.mean(labels[mask] == k)) if support else 0.0
+        rules.append(Rule(tuple(state.clauses[i]), k, support, conf))
+        pred[mask & ~covered] = k
+        covered |= mask
+    out = RuleSet(rules, default, ordered=True, classes=ruleset.classes, schema=ruleset.schema,
+                  n_features=ruleset.n_features, notes=ruleset.notes)
+    info = RefineInfo(before, int(np.sum(pred == labels)), len(labels), changes, done, stopped)
+    return out, info

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from nnrules.extract.decompose.refine import RefineInfo, _drop_idle, _List
+from nnrules.extract.decompose.refine import RefineInfo, _drop_idle, _List, finished_list
 from nnrules.surrogates.rules import MofN, Rule, RuleSet
 
 __all__ = ["refine_mofn"]
@@ -82,19 +82,8 @@ def refine_mofn(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain
     state.reset_default()
     keep, default = _drop_idle(state) if state.clauses else (np.zeros(0, dtype=bool),
                                                              state.default)
-    rules, covered = [], np.zeros(len(X), dtype=bool)
-    pred = np.full(len(X), default, dtype=np.int64)
-    for i in np.flatnonzero(keep):
-        mask, k = state.fires.get(i), int(state.outputs[i])
-        support = int(mask.sum())
-        conf = float(np.mean(labels[mask] == k)) if support else 0.0
-        rules.append(Rule(tuple(state.clauses[i]), k, support, conf))
-        pred[mask & ~covered] = k
-        covered |= mask
-    out = RuleSet(rules, default, ordered=True, classes=ruleset.classes, schema=ruleset.schema,
-                  n_features=ruleset.n_features, notes=ruleset.notes)
-    info = RefineInfo(before, int(np.sum(pred == labels)), len(labels), changes, done, stopped)
-    return out, info
+    return finished_list(state, keep, X, labels, default, ruleset, before, changes, done,
+                         stopped)
 
 
 def _best_mofn_move(state: _List, i: int):
