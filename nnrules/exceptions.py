@@ -90,3 +90,18 @@ class ColumnsReorderedWarning(NNRulesWarning):
 
 class PlotsSkippedWarning(NNRulesWarning):
     """Plots were not written because the ``[plot]`` extra (matplotlib) is missing."""
+
+
+def warn_at_caller(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` pointed at the first frame outside the nnrules package: the user's
+    line that called a public entry point, however deep inside nnrules the warning is raised
+    (a fixed ``stacklevel`` names a line of nnrules from most entry points)."""
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(1), 2  # stacklevel 2: the caller of this function
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

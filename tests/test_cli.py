@@ -307,6 +307,37 @@ def test_extractor_fit_reorders_a_named_models_columns():
         assert np.array_equal(ex.predict(shuffled), same.predict(data))
 
 
+def test_column_warnings_point_at_the_users_call():
+    """ColumnsReorderedWarning / ColumnsRenamedWarning name the line of the user's code that
+    called nnrules (fit, predict, report, read_data), not a line inside nnrules, whatever the
+    depth of the call inside the library."""
+    import warnings
+
+    import nnrules
+    from nnrules.exceptions import ColumnsRenamedWarning, ColumnsReorderedWarning
+    from nnrules.io.data import read_data
+
+    iris = ROOT / "tests" / "fixtures" / "tabular"
+    data = read_data(iris / "iris_train.csv", target="target")
+    order = [2, 0, 3, 1]
+    shuffled = read_data(data.X[:, order], feature_names=[data.schema.names[i] for i in order])
+    net = nnrules.load(iris / "iris.onnx")
+    upper = read_data(data.X, feature_names=[n.upper() for n in data.schema.names])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex = nnrules.TreeExtractor(net, max_leaves=4, random_state=0).fit(shuffled)
+        ex.predict(shuffled)
+        ex.report(shuffled)
+        nnrules.TreeExtractor(net, max_leaves=4, random_state=0).fit(upper)
+        read_data(iris / "iris_test.csv", target="target",
+                  schema=read_data(data.X, feature_names=upper.schema.names).schema)
+    ours = [w for w in caught
+            if issubclass(w.category, (ColumnsReorderedWarning, ColumnsRenamedWarning))]
+    assert {w.category for w in ours} == {ColumnsReorderedWarning, ColumnsRenamedWarning}
+    assert len(ours) >= 5
+    assert all(w.filename == __file__ for w in ours), [(w.filename, w.lineno) for w in ours]
+
+
 def test_unnamed_array_is_checked_by_count_and_read_by_the_models_names(tmp_path, capsys):
     from nnrules.io.data import read_data
 

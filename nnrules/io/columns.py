@@ -137,14 +137,12 @@ def in_model_order(data: Dataset, network: Any) -> Dataset:
     order = [position[n] for n in model_names]
     if order == list(range(len(order))):
         return data  # only spelled otherwise: check_columns renames (and warns)
-    import warnings
+    from nnrules.exceptions import ColumnsReorderedWarning, warn_at_caller
 
-    from nnrules.exceptions import ColumnsReorderedWarning
-
-    warnings.warn(
+    warn_at_caller(
         f"{data.name!r}: columns put in the model's input order by name "
         f"({_show([names[i] for i in order])}; they were {_show(names)})",
-        ColumnsReorderedWarning, stacklevel=3)
+        ColumnsReorderedWarning)
     schema = data.schema
     schema = replace(schema, features=tuple(schema.features[i] for i in order), **{
         k: tuple(getattr(schema, k)[i] for i in order)

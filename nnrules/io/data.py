@@ -186,15 +186,13 @@ def _split_target(names, cols, target):
 def warn_renamed(what: str, names: Sequence[str], renamed: Sequence[str]) -> None:
     """Warn (:class:`~nnrules.exceptions.ColumnsRenamedWarning`) that ``names`` were read as
     ``renamed`` (see :func:`_match_loosely`)."""
-    import warnings
-
-    from nnrules.exceptions import ColumnsRenamedWarning
+    from nnrules.exceptions import ColumnsRenamedWarning, warn_at_caller
 
     changed = [f"{a!r} as {b!r}" for a, b in zip(names, renamed) if a != b]
-    warnings.warn(f"{what}: columns matched by name ignoring case and surrounding spaces: "
-                  f"{', '.join(changed[:4])}"
-                  + (f" and {len(changed) - 4} more" if len(changed) > 4 else ""),
-                  ColumnsRenamedWarning, stacklevel=3)
+    warn_at_caller(f"{what}: columns matched by name ignoring case and surrounding spaces: "
+                   f"{', '.join(changed[:4])}"
+                   + (f" and {len(changed) - 4} more" if len(changed) > 4 else ""),
+                   ColumnsRenamedWarning)
 
 
 def _match_loosely(names: Sequence[str], expected: Sequence[str]) -> list[str] | None:
