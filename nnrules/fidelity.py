@@ -448,7 +448,7 @@ def evaluate(
     if invalid:  # (rows the network answered NaN / inf on have their own warning above)
         warnings.append(invalid_rows_warning(invalid, n_all, data_name, sampled_from))
 
-    return FidelityReport(
+    report = FidelityReport(
         task=task,
         method=method,
         parameters=parameters or {},
@@ -471,3 +471,7 @@ def evaluate(
         partial=partial_reason is not None,
         partial_reason=partial_reason,
     )
+    if dropped:
+        # Which rows were kept, for attach_local_fidelity on the same rows (not serialised).
+        report._nonfinite_kept = keep
+    return report

@@ -305,6 +305,47 @@ def test_extract_eval_drops_nonfinite_rows_for_the_per_leaf_figures_too(tmp_path
     assert local["n_rows"] == len(X) - k
 
 
+def test_attach_local_fidelity_after_a_dropping_report_asks_only_the_kept_rows(tmp_path):
+    """report(X, nonfinite="drop") then attach_local_fidelity(X, report): the per-leaf
+    figures are measured on the rows the report kept, and the network is asked about those
+    rows only (it was asked about every row and stopped at the first NaN / inf answer)."""
+    import nnrules
+    from nnrules.io.model import load
+
+    model, layers = _weird_network(tmp_path, "inf")
+    _, X = _table(tmp_path)
+    bad = _numpy_nonfinite(layers, X)
+    k = int(bad.sum())
+    net = load(model)
+    ex = nnrules.TreeExtractor(net, max_leaves=4, random_state=0).fit(X[~bad])
+    report = ex.report(X, nonfinite="drop")
+    assert report.data["nonfinite_dropped"] == k and report.n_eval == len(X) - k
+    asked, predict = [], type(net).predict
+
+    def counting(self, rows):
+        asked.append(len(rows))
+        return predict(self, rows)
+
+    type(net).predict = counting
+    try:
+        ex.attach_local_fidelity(X, report)
+    finally:
+        type(net).predict = predict
+    assert asked == [len(X) - k]
+    local = ex.surrogate_.to_dict()["local_fidelity"]
+    assert local["n_rows"] == len(X) - k and local["data"] == "evaluation data"
+    # The same figures as attaching on the kept rows themselves, or with the report read
+    # back from its JSON (which does not say which rows: the network is asked again).
+    ex.attach_local_fidelity(X[~bad], ex.report(X[~bad]))
+    assert ex.surrogate_.to_dict()["local_fidelity"] == local
+    from nnrules.fidelity_report import FidelityReport
+
+    queries = ex.oracle_.n_queries
+    ex.attach_local_fidelity(X, FidelityReport.from_dict(report.to_dict()))
+    assert ex.surrogate_.to_dict()["local_fidelity"] == local
+    assert ex.oracle_.n_queries == queries
+
+
 def test_oracle_refuses_nan_from_a_black_box_and_finds_the_rows():
     from nnrules.exceptions import OracleError
     from nnrules.oracles import Oracle

@@ -253,10 +253,21 @@ class Extractor(Params):
     def attach_local_fidelity(self, X: Any, report: FidelityReport) -> None:
         """Store on ``surrogate_`` the local fidelity per leaf / rule / box measured on ``X``,
         the rows ``report`` was measured on (``fit`` stores it from the extraction rows; call
-        this with held-out rows so the surrogate file carries the honest figures)."""
+        this with held-out rows so the surrogate file carries the honest figures). When
+        ``report`` dropped rows the network answered NaN or inf on (``nonfinite="drop"``),
+        the figures are measured on the rows it kept, and only those are asked about."""
         self._check_fitted()
-        data = self._data(X)
-        self._annotate(data.X, source=_source(report), data=str(report.data.get("name", "")))
+        rows = self._data(X).X
+        if report.data.get("nonfinite_dropped"):
+            kept = getattr(report, "_nonfinite_kept", None)
+            if ((kept is None or len(kept) != len(rows))  # a report read back from JSON
+                    and hasattr(self.oracle_, "nonfinite_rows")):
+                before = self.oracle_.n_queries
+                kept = ~np.asarray(self.oracle_.nonfinite_rows(rows), dtype=bool)
+                self.oracle_.n_queries = before
+            if kept is not None:
+                rows = rows[kept]
+        self._annotate(rows, source=_source(report), data=str(report.data.get("name", "")))
 
     def _report_and_attach(self, X: Any, *, data_name: str = "evaluation data",
                            label_map: Any = None, nonfinite: str = "raise") -> FidelityReport:
