@@ -330,9 +330,11 @@ def test_cli_asks_the_network_once_and_writes_the_same_files(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize("held_out", [False, True])
-def test_cli_sample_labels_serve_the_fit(tmp_path, monkeypatch, held_out):
-    """--sample asks the network about every row to stratify; the fit (and the report on the
-    sample) reuse the sampled rows' labels instead of asking again. Same files as before."""
+def test_cli_asks_the_network_once_per_row_set(tmp_path, monkeypatch, held_out):
+    """extract --sample N [--eval FILE]: --sample asks the network about every row to
+    stratify; the fit (and the report on the sample) reuse the sampled rows' labels instead
+    of asking again, and with --eval the report's answers on the held-out rows serve the
+    per-leaf figures too (they were asked twice). The files are the same as the old way's."""
     from pathlib import Path
 
     from nnrules.cli import main
@@ -354,58 +356,29 @@ def test_cli_sample_labels_serve_the_fit(tmp_path, monkeypatch, held_out):
     n_train = calls[0]
     # No pass over the sample; with --eval one over the test rows (report and per-leaf figures).
     assert n_train > 150 and calls[1:] == ([171] if held_out else [])
+    # The old way: the fit asked again about the sample, and --eval asked twice.
     fit_data = Extractor._fit_data
     monkeypatch.setattr(Extractor, "_fit_data",
                         lambda self, X, *a, labels=None, **k: fit_data(self, X, *a, **k))
-    calls.clear()
-    assert main([*argv, "--out", str(tmp_path / "old")]) == 0  # the old way: asked again
-    assert calls[:2] == [n_train, 150]
-    for name in ("surrogate.json", "rules.txt"):
-        assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
-    reports = [_strip_timings(json.loads((tmp_path / d / "report.json").read_text()))
-               for d in ("new", "old")]
-    assert reports[0] == reports[1] and reports[0]["n_queries"] == 150
 
-
-def test_cli_eval_asks_the_network_once_for_report_and_per_leaf_figures(tmp_path, monkeypatch):
-    """extract --eval FILE: the report's answers on the held-out rows serve the per-leaf
-    figures too (they were asked twice); the files are the same as the two-pass way's."""
-    from pathlib import Path
-
-    from nnrules.cli import main
-    from nnrules.extract.base import Extractor
-    from nnrules.oracles import tabular
-
-    example = Path(__file__).resolve().parent.parent / "examples" / "breast_cancer"
-    argv = ["extract", str(example / "model.onnx"), "--data", str(example / "train.csv"),
-            "--eval", str(example / "test.csv"), "--target", "target", "--method", "tree",
-            "--seed", "3", "--quiet", "--param", "max_leaves=6"]
-    calls, predict = [], tabular.Oracle.predict
-
-    def counting(self, X):
-        calls.append(len(X))
-        return predict(self, X)
-
-    monkeypatch.setattr(tabular.Oracle, "predict", counting)
-    assert main([*argv, "--out", str(tmp_path / "new")]) == 0
-    assert calls.count(171) == 1  # the 171 held-out rows: one pass
-    calls.clear()
-
-    def two_passes(self, X, *, data_name, label_map, nonfinite):  # the old way
+    def two_passes(self, X, *, data_name, label_map, nonfinite):
         report = self.report(X, data_name=data_name, label_map=label_map, nonfinite=nonfinite)
         self.attach_local_fidelity(X, report)
         return report
 
     monkeypatch.setattr(Extractor, "_report_and_attach", two_passes)
+    calls.clear()
     assert main([*argv, "--out", str(tmp_path / "old")]) == 0
-    assert calls.count(171) == 2
+    assert calls[:2] == [n_train, 150] and calls.count(171) == (2 if held_out else 0)
     for name in ("surrogate.json", "rules.txt"):
         assert (tmp_path / "new" / name).read_bytes() == (tmp_path / "old" / name).read_bytes()
     reports = [_strip_timings(json.loads((tmp_path / d / "report.json").read_text()))
                for d in ("new", "old")]
     assert reports[0] == reports[1]
-    local = json.loads((tmp_path / "new" / "surrogate.json").read_text())["local_fidelity"]
-    assert local["source"] == "evaluation" and local["data"] == "test.csv"
+    assert reports[0]["n_queries"] == 150
+    if held_out:
+        local = json.loads((tmp_path / "new" / "surrogate.json").read_text())["local_fidelity"]
+        assert local["source"] == "evaluation" and local["data"] == "test.csv"
 
 
 def test_labels_are_shared_within_one_call_only():
