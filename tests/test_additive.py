@@ -426,7 +426,7 @@ def test_black_box_with_labels_only_is_distilled_from_indicators():
 
 def test_wrong_width_rows_are_refused():
     _, _, ex = _additive()
-    with pytest.raises(ParameterError, match=r"rows of 4 features"):
+    with pytest.raises(DataError, match=r"rows of 4 columns"):  # bad data: a DataError
         ex.surrogate_.predict(np.zeros((3, 5)))
 
 

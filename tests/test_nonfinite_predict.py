@@ -227,3 +227,25 @@ def test_cli_predict_refuses_a_nan_cell_as_before_and_drops_it_on_request(tmp_pa
     code = main(predict + ["--drop-invalid"])
     printed = capsys.readouterr().out.splitlines()
     assert code == 0 and len(printed) == 1 + 19            # header, 20 rows less the NaN one
+
+
+@pytest.mark.parametrize("kind", TABLE_KINDS)
+def test_every_row_reading_method_refuses_rows_of_another_width(kind):
+    """A row of the wrong shape is refused with a DataError saying the width: a tree or rule
+    set read columns by position, so a 1-D row or a missing column raised IndexError, and an
+    extra column (the target left in) was answered silently."""
+    s = _instances()[kind]
+    X, _ = _rows()
+    d = X.shape[1]
+    wrong = [(X[0], "X.reshape(1, -1)"), (X[:5, :-1], "in order")]
+    if s.schema is not None:  # without a schema extra columns are allowed (no width known)
+        wrong.append((np.hstack([X[:5], X[:5, :1]]), "without the target"))
+    for name, method in _methods(s):
+        for rows, hint in wrong:
+            with pytest.raises(DataError) as err:
+                method(rows)
+            text = str(err.value)
+            assert f"takes rows of {s.n_features} columns" in text, (name, text)
+            assert f"got shape {rows.shape}" in text and hint in text, (name, text)
+        method(X[:5])  # the right width is answered
+    assert s.n_features <= d

@@ -132,15 +132,29 @@ class TableSurrogate(Surrogate):
     reason_stats: dict | None = None
 
     def _rows(self, X: Any) -> np.ndarray:
-        """``X`` as a float64 array (no copy when it is one already), refused when any value
-        is NaN or ±inf.
+        """``X`` as a float64 array (no copy when it is one already), refused when it is not
+        rows of the surrogate's columns or any value is NaN or ±inf.
 
         Raises
         ------
         DataError
-            ``X`` holds NaN or ±inf (the message names the columns and the first row).
+            ``X`` is not 2-D, has another number of columns than the schema (without a
+            schema: fewer than ``n_features``), or holds NaN or ±inf (the message names the
+            columns and the first row).
         """
         X = np.asarray(X, dtype=np.float64)
+        width = int(self.n_features)
+        if X.ndim != 2 or (X.shape[1] < width if self.schema is None else X.shape[1] != width):
+            # A tree's tests index columns: a wider or narrower row would be answered from
+            # other columns (or fail with an IndexError) instead of being refused.
+            fix = ("Reshape a single row with X.reshape(1, -1)" if X.ndim == 1 else
+                   "Pass the columns the surrogate was extracted on, in order (without the "
+                   "target)")
+            names = "" if self.schema is None else f" ({', '.join(self.schema.names[:6])}" + (
+                ", ...)" if width > 6 else ")")
+            raise DataError(f"{type(self).__name__} takes rows of {width} column"
+                            f"{'s' * (width != 1)}{names}, shape (n_samples, {width}); got "
+                            f"shape {X.shape}. {fix}.")
         if not all_finite(X):
             raise DataError(nonfinite_input_message(X, self.schema, type(self).__name__))
         return X
