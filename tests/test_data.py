@@ -107,6 +107,29 @@ def test_as_dataset_with_schema_and_y():
         as_dataset(base, schema=s)
 
 
+
+def test_array_of_another_width_under_a_schema_names_the_schema_not_the_users_names():
+    """An extractor's predict / report on an array with a column missing or added: the
+    message said "Got 2 feature names for 3 columns; give one name per column", though the
+    user gave no names (they were the fitted schema's)."""
+    import nnrules
+
+    base = as_dataset(np.array([[0.0, 1.0], [1.0, 0.0]]), feature_names=["p", "q"])
+    for X in (np.zeros((2, 3)), np.zeros((2, 1)), [[0.0, 1.0, 2.0]]):
+        with pytest.raises(DataError) as err:
+            as_dataset(X, schema=base.schema)
+        text = str(err.value)
+        assert f"have {np.shape(X)[1]} columns but the schema has 2 ['p', 'q']" in text
+        assert "feature names" not in text and "in that order" in text
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    ex = nnrules.TreeExtractor(lambda X: (X[:, 0] > 0).astype(int), task="classification",
+                               max_leaves=3, random_state=0).fit(X)
+    for call in (ex.predict, ex.report):
+        with pytest.raises(DataError, match=r"have 4 columns but the schema has 3"):
+            call(np.hstack([X, X[:, :1]]))
+
+
 # -- refusing bad data ----------------------------------------------------------------------
 def test_missing_file():
     with pytest.raises(InputFileError, match="'nope.csv' does not exist"):

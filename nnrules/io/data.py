@@ -471,6 +471,16 @@ def as_dataset(
             data = replace(data, schema=schema)
     else:
         if feature_names is None and schema is not None and not (_is_frame(X) or _is_table(X)):
+            try:
+                shape = np.shape(X)
+            except ValueError:  # ragged rows: read_data says what is wrong
+                shape = ()
+            if len(shape) == 2 and shape[1] != schema.n_features:
+                # The names below are the schema's, not the user's: say so, not "Got k names".
+                shown = list(schema.names[:8]) + (["..."] if schema.n_features > 8 else [])
+                raise DataError(
+                    f"The data have {shape[1]} columns but the schema has "
+                    f"{schema.n_features} {shown}; pass those columns, in that order.")
             feature_names = schema.names
         data = read_data(X, schema=schema, feature_names=feature_names)
     if y is not None:
