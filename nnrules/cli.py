@@ -127,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="method parameter, repeatable (e.g. --param max_leaves=8)")
     p.add_argument("--alphabet", help="sequence alphabet: characters, or a JSON list of tokens")
-    p.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N",
+    p.add_argument("--sample", type=_positive(int, zero=True), default=DEFAULT_SAMPLE,
+                   metavar="N",
                    help=f"learn from a stratified sample (by the network's label) of N rows "
                    f"when the data has more (default: {DEFAULT_SAMPLE}; 0: all rows)")
     add_dask_options(p)
@@ -220,14 +221,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(kind: type) -> Any:
+def _positive(kind: type, *, zero: bool = False) -> Any:
+    """An argparse type: a number of ``kind`` above 0 (or at least 0 with ``zero``)."""
+    what = "a number >= 0" if zero else "a positive number"
+
     def parse(text: str) -> Any:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (value >= 0 if zero else value > 0):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return value
     return parse
 

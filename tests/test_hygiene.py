@@ -587,3 +587,14 @@ def test_evaluate_honours_sep_and_predict_refuses_it_clearly(tmp_path, capsys):
     code, _, err = run(capsys, "predict", surrogate, "--data", tmp_path / "semi.csv", "--sep", ";")
     assert code == EXIT_ERROR and "--sep are not supported here yet" in err
     assert "Traceback" not in err
+
+
+def test_negative_sample_size_is_refused_not_read_as_all_rows(tmp_path, capsys):
+    """--sample -5 learned from every row as if it were --sample 0 (the help's "all rows")."""
+    with pytest.raises(SystemExit) as exit_:
+        main([str(a) for a in extract_tree(tmp_path / "o", "--sample", "-5")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "--sample: expected a number >= 0, got '-5'" in err
+    assert not (tmp_path / "o").exists()
+    code, _, _ = run(capsys, *extract_tree(tmp_path / "all", "--sample", "0"))
+    assert code == 0 and json.loads((tmp_path / "all" / "report.json").read_text())["n_eval"] == 398
