@@ -180,10 +180,14 @@ def monk_nets(problem: int, out: Path) -> list[Net]:
     return nets
 
 
-class _GRU(torch.nn.Module):
-    def __init__(self, hidden):
+class _RNN(torch.nn.Module):
+    """A GRU or LSTM (``kind``) over one-hot bits, batch first, and a softmax on its last
+    state."""
+
+    def __init__(self, kind: str, hidden: int):
         super().__init__()
-        self.rnn = torch.nn.GRU(2, hidden, batch_first=True)
+        self.rnn = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(2, hidden,
+                                                                       batch_first=True)
         self.head = torch.nn.Linear(hidden, 2)
 
     def forward(self, x):
@@ -201,11 +205,14 @@ def _onehot(strings: list[str], length: int | None = None) -> np.ndarray:
     return X
 
 
-def tomita_nets(k: int, out: Path, hiddens=((8, 1), (12, 2))) -> list[Net]:
-    """GRUs on Tomita ``k`` (seeded), TorchScript and dynamo; strings of length 1..12 / 13..24."""
+def tomita_strings(k: int, folder: Path, seed: int):
+    """Tomita ``k``'s training strings (length 1..12, 300 accepted and 300 rejected asked for)
+    and held-out ones (13..24, 150 and 150), sampled with ``seed`` and written to ``folder``.
+
+    Returns the language, the two files and the training strings grouped by length.
+    """
     lang = TOMITA[k]
-    rng = np.random.default_rng(k)
-    folder = out / f"tomita{k}"
+    rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
 
     def sample(lengths, n):
@@ -220,35 +227,51 @@ def tomita_nets(k: int, out: Path, hiddens=((8, 1), (12, 2))) -> list[Net]:
     by_len: dict[int, list[str]] = {}
     for s in train_s:
         by_len.setdefault(len(s), []).append(s)
+    return lang, train, test, by_len
+
+
+def train_rnn(kind: str, hidden: int, seed: int, lang, by_len: dict) -> _RNN:
+    """An ``_RNN`` trained (seeded) on the strings ``by_len``, one batch per length: Adam
+    (lr 0.02), 60 epochs; returned in eval mode."""
+    torch.manual_seed(seed)
+    net = _RNN(kind, hidden)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-2)
+    batches = [(torch.tensor(_onehot(v)), torch.tensor([int(lang.accepts(s)) for s in v]))
+               for v in by_len.values()]
+    for _ in range(60):
+        for xb, yb in batches:
+            opt.zero_grad()
+            torch.nn.functional.nll_loss(torch.log(net(xb) + 1e-9), yb).backward()
+            opt.step()
+    return net.eval()
+
+
+def export_rnn(net: _RNN, path: Path, dynamo: bool, *, output: str, opset: int) -> None:
+    """ONNX export with dynamic batch and time axes (``opset``: TorchScript's only)."""
+    x = torch.zeros(1, 5, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            torch.onnx.export(net, (x,), str(path), input_names=["x"], output_names=[output],
+                              dynamic_shapes={"x": {0: torch.export.Dim("batch"),
+                                                    1: torch.export.Dim("time")}},
+                              dynamo=True, verbose=False)
+        else:
+            torch.onnx.export(net, (x,), str(path), input_names=["x"], output_names=[output],
+                              dynamic_axes={"x": {0: "batch", 1: "time"}, output: {0: "batch"}},
+                              dynamo=False, opset_version=opset)
+
+
+def tomita_nets(k: int, out: Path, hiddens=((8, 1), (12, 2))) -> list[Net]:
+    """GRUs on Tomita ``k`` (seeded), TorchScript and dynamo; strings of length 1..12 / 13..24."""
+    lang, train, test, by_len = tomita_strings(k, out / f"tomita{k}", k)
     nets = []
     for (hidden, seed), dynamo in zip(hiddens, (False, True)):
         exporter = "dynamo" if dynamo else "torchscript"
-        path = folder / f"gru_{exporter}_{hidden}_s{seed}.onnx"
+        path = train.parent / f"gru_{exporter}_{hidden}_s{seed}.onnx"
         nets.append(Net(f"tomita{k}", path.stem, exporter, path, train, test, (hidden,), False,
                         layout="batch_first", extra={"language": lang}))
-        if path.exists():
-            continue
-        torch.manual_seed(seed)
-        net = _GRU(hidden)
-        opt = torch.optim.Adam(net.parameters(), lr=2e-2)
-        batches = [(torch.tensor(_onehot(v)), torch.tensor([int(lang.accepts(s)) for s in v]))
-                   for v in by_len.values()]
-        for _ in range(60):
-            for xb, yb in batches:
-                opt.zero_grad()
-                torch.nn.functional.nll_loss(torch.log(net(xb) + 1e-9), yb).backward()
-                opt.step()
-        net.eval()
-        x = torch.zeros(1, 5, 2)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if dynamo:
-                torch.onnx.export(net, (x,), str(path), input_names=["x"], output_names=["proba"],
-                                  dynamic_shapes={"x": {0: torch.export.Dim("batch"),
-                                                        1: torch.export.Dim("time")}},
-                                  dynamo=True, verbose=False)
-            else:
-                torch.onnx.export(net, (x,), str(path), input_names=["x"], output_names=["proba"],
-                                  dynamic_axes={"x": {0: "batch", 1: "time"}, "proba": {0: "batch"}},
-                                  dynamo=False, opset_version=17)
+        if not path.exists():
+            export_rnn(train_rnn("gru", hidden, seed, lang, by_len), path, dynamo,
+                       output="proba", opset=17)
     return nets

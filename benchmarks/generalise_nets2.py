@@ -23,47 +23,9 @@ try:
 except ImportError as exc:  # pragma: no cover - a benchmark, not a test
     raise SystemExit(f"generalise_nets2 needs torch, onnxscript and skl2onnx ({exc})") from exc
 
-from generalise_nets import Net, _names, _onehot, write_csv
+from generalise_nets import (Net, _names, export_rnn, tomita_strings, train_mlp, train_rnn,
+                             write_csv)
 from nnrules.datasets import load_monk, tabular_split
-from nnrules.datasets.languages import TOMITA, sample_strings
-
-ACTS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid,
-        "leaky": lambda: torch.nn.LeakyReLU(0.1), "gelu": torch.nn.GELU}
-
-
-class _Net(torch.nn.Module):
-    """Standardise, hidden layers with ``act``, softmax (or raw logits)."""
-
-    def __init__(self, mean, std, sizes, n_out, act, softmax=True, dtype=torch.float32):
-        super().__init__()
-        self.softmax = softmax
-        self.register_buffer("mean", torch.tensor(mean, dtype=dtype))
-        self.register_buffer("std", torch.tensor(std, dtype=dtype))
-        layers, width = [], len(mean)
-        for h in sizes:
-            layers += [torch.nn.Linear(width, h), ACTS[act]()]
-            width = h
-        layers.append(torch.nn.Linear(width, n_out))
-        self.body = torch.nn.Sequential(*layers).to(dtype)
-
-    def forward(self, x):
-        z = self.body((x - self.mean) / self.std)
-        return torch.softmax(z, dim=1) if self.softmax else z
-
-
-def _train(X, y, sizes, seed, act, *, epochs=300, wd=1e-4, dtype=torch.float32):
-    torch.manual_seed(seed)
-    std = X.std(axis=0)
-    std[std == 0] = 1.0
-    net = _Net(X.mean(axis=0), std, sizes, int(y.max()) + 1, act, dtype=dtype)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2, weight_decay=wd)
-    xt, yt = torch.tensor(X, dtype=dtype), torch.tensor(y)
-    for _ in range(epochs):
-        opt.zero_grad()
-        torch.nn.functional.nll_loss(torch.log(net(xt) + 1e-9), yt).backward()
-        opt.step()
-    return net.eval()
-
 
 def _export(net, d, path: Path, how: str, *, opset=17, dtype=torch.float32) -> None:
     """``how``: "torchscript", "dynamo" or "fixed" (TorchScript, batch fixed to 1)."""
@@ -89,7 +51,8 @@ def _torch_net(folder, data, X, y, names, spec, *, named=True, epochs=300, wd=1e
         "_f64" if dt == "f64" else "") + ("" if softmax else "_logits")
     path = folder / f"{tag}.onnx"
     if not path.exists():
-        net = _train(X, y, sizes, seed, act, epochs=epochs, wd=wd, dtype=dtype)
+        net = train_mlp(X, y, sizes, seed, epochs=epochs, weight_decay=wd, act=act,
+                        dtype=dtype)
         net.softmax = softmax
         _export(net, X.shape[1], path, how, opset=opset, dtype=dtype)
     if named:
@@ -215,68 +178,18 @@ def monk_pipeline_net(problem: int, out: Path) -> Net:
                folder / "train.csv", folder / "test.csv", (8,), True)
 
 
-class _RNN(torch.nn.Module):
-    def __init__(self, kind, hidden):
-        super().__init__()
-        self.rnn = (torch.nn.LSTM if kind == "lstm" else torch.nn.GRU)(2, hidden,
-                                                                       batch_first=True)
-        self.head = torch.nn.Linear(hidden, 2)
-
-    def forward(self, x):
-        out, _ = self.rnn(x)
-        return torch.softmax(self.head(out[:, -1]), dim=1)
-
-
 TOMITA_SPECS = (("lstm", 4, 81, "torchscript"), ("lstm", 16, 82, "dynamo"),
                 ("gru", 3, 83, "torchscript"), ("gru", 32, 84, "torchscript"))
 
 
 def tomita_nets2(k: int, out: Path, specs=TOMITA_SPECS) -> list[Net]:
-    lang = TOMITA[k]
-    rng = np.random.default_rng(100 + k)
-    folder = out / f"tomita{k}"
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def sample(lengths, n):
-        pos = sample_strings(lang, lengths, n, accept=True, random_state=rng)
-        neg = sample_strings(lang, lengths, n, accept=False, random_state=rng)
-        return sorted(set(pos) | set(neg))
-
-    train_s, test_s = sample(range(1, 13), 300), sample(range(13, 25), 150)
-    train, test = folder / "train.txt", folder / "test.txt"
-    train.write_text("\n".join(train_s) + "\n")
-    test.write_text("\n".join(test_s) + "\n")
-    by_len: dict[int, list[str]] = {}
-    for s in train_s:
-        by_len.setdefault(len(s), []).append(s)
+    lang, train, test, by_len = tomita_strings(k, out / f"tomita{k}", 100 + k)
     nets = []
     for kind, hidden, seed, how in specs:
-        path = folder / f"{kind}_{how}_{hidden}_s{seed}.onnx"
+        path = train.parent / f"{kind}_{how}_{hidden}_s{seed}.onnx"
         nets.append(Net(f"tomita{k}", path.stem, how, path, train, test, (hidden,), False,
                         layout="batch_first", extra={"language": lang}))
-        if path.exists():
-            continue
-        torch.manual_seed(seed)
-        net = _RNN(kind, hidden)
-        opt = torch.optim.Adam(net.parameters(), lr=2e-2)
-        batches = [(torch.tensor(_onehot(v)), torch.tensor([int(lang.accepts(s)) for s in v]))
-                   for v in by_len.values()]
-        for _ in range(60):
-            for xb, yb in batches:
-                opt.zero_grad()
-                torch.nn.functional.nll_loss(torch.log(net(xb) + 1e-9), yb).backward()
-                opt.step()
-        net.eval()
-        x = torch.zeros(1, 5, 2)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if how == "dynamo":
-                torch.onnx.export(net, (x,), str(path), input_names=["x"], output_names=["p"],
-                                  dynamic_shapes={"x": {0: torch.export.Dim("batch"),
-                                                        1: torch.export.Dim("time")}},
-                                  dynamo=True, verbose=False)
-            else:
-                torch.onnx.export(net, (x,), str(path), input_names=["x"], output_names=["p"],
-                                  dynamic_axes={"x": {0: "batch", 1: "time"}, "p": {0: "batch"}},
-                                  dynamo=False, opset_version=14)
+        if not path.exists():
+            export_rnn(train_rnn(kind, hidden, seed, lang, by_len), path, how == "dynamo",
+                       output="p", opset=14)
     return nets

@@ -102,21 +102,27 @@ def _mlp_class():
     """The MLP module class (made on first use: torch is imported only by what trains)."""
     import torch
 
-    class StandardisedMLP(torch.nn.Module):
-        """Standardisation inside the graph, ReLU layers, a softmax head (raw logits when
-        ``softmax`` is set False before export)."""
+    acts = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid,
+            "leaky": lambda: torch.nn.LeakyReLU(0.1), "gelu": torch.nn.GELU}
 
-        def __init__(self, mean, std, sizes, n_out, softmax: bool = True):
+    class StandardisedMLP(torch.nn.Module):
+        """Standardisation inside the graph, hidden layers with activation ``act`` (a key of
+        ``acts``), a softmax head (raw logits when ``softmax`` is set False before export);
+        weights and buffers in ``dtype`` (torch.float32 by default)."""
+
+        def __init__(self, mean, std, sizes, n_out, softmax: bool = True, act: str = "relu",
+                     dtype=None):
             super().__init__()
+            dtype = dtype or torch.float32
             self.softmax = softmax
-            self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-            self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
+            self.register_buffer("mean", torch.tensor(mean, dtype=dtype))
+            self.register_buffer("std", torch.tensor(std, dtype=dtype))
             layers, width = [], len(mean)
             for h in sizes:
-                layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+                layers += [torch.nn.Linear(width, h), acts[act]()]
                 width = h
             layers.append(torch.nn.Linear(width, n_out))
-            self.body = torch.nn.Sequential(*layers)
+            self.body = torch.nn.Sequential(*layers).to(dtype)
 
         def forward(self, x):
             z = self.body((x - self.mean) / self.std)
@@ -126,19 +132,20 @@ def _mlp_class():
 
 
 def train_mlp(X: np.ndarray, y: np.ndarray, sizes, seed: int, *, epochs: int = 300,
-              weight_decay: float = 1e-4):
-    """A PyTorch MLP (``_mlp_class``) on ``X`` (standardised by its own mean and std, constant
-    columns left as they are) and class indices ``y``: full-batch Adam (lr 0.01) on the
-    negative log-likelihood, seeded; returned in eval mode. Shared with
-    ``benchmarks/generalise_nets.py``."""
+              weight_decay: float = 1e-4, act: str = "relu", dtype=None):
+    """A PyTorch MLP (``_mlp_class``, activation ``act``, weights in ``dtype``, float32 by
+    default) on ``X`` (standardised by its own mean and std, constant columns left as they
+    are) and class indices ``y``: full-batch Adam (lr 0.01) on the negative log-likelihood,
+    seeded; returned in eval mode. Shared with ``benchmarks/generalise_nets*.py``."""
     import torch
 
+    dtype = dtype or torch.float32
     torch.manual_seed(seed)
     std = X.std(axis=0)
     std[std == 0] = 1.0  # constant pixels in digits
-    net = _mlp_class()(X.mean(axis=0), std, sizes, int(y.max()) + 1)
+    net = _mlp_class()(X.mean(axis=0), std, sizes, int(y.max()) + 1, act=act, dtype=dtype)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2, weight_decay=weight_decay)
-    xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    xt, yt = torch.tensor(X, dtype=dtype), torch.tensor(y)
     for _ in range(epochs):
         opt.zero_grad()
         torch.nn.functional.nll_loss(torch.log(net(xt) + 1e-9), yt).backward()
