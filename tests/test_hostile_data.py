@@ -346,6 +346,23 @@ def test_attach_local_fidelity_after_a_dropping_report_asks_only_the_kept_rows(t
     assert ex.oracle_.n_queries == queries
 
 
+
+def test_attach_local_fidelity_refuses_rows_the_report_was_not_measured_on():
+    """attach_local_fidelity(X, report) with other rows than the report's stored figures
+    measured on other rows under the report's data name and kind; now a DataError."""
+    import nnrules
+    from nnrules.exceptions import DataError
+
+    X = np.random.default_rng(0).normal(size=(300, 3))
+    ex = nnrules.TreeExtractor(lambda X: (X[:, 0] > 0).astype(int), task="classification",
+                               max_leaves=3, random_state=0).fit(X[:200])
+    report = ex.report(X[200:], data_name="held-out")
+    with pytest.raises(DataError, match=r"on 'held-out' measured 100 rows, X has 5\. Pass"):
+        ex.attach_local_fidelity(X[200:205], report)
+    ex.attach_local_fidelity(X[200:], report)
+    assert ex.surrogate_.to_dict()["local_fidelity"]["n_rows"] == 100
+
+
 def test_oracle_refuses_nan_from_a_black_box_and_finds_the_rows():
     from nnrules.exceptions import OracleError
     from nnrules.oracles import Oracle

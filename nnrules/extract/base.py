@@ -18,7 +18,7 @@ import numpy as np
 
 from nnrules._params import Params
 from nnrules._validation import validate_params
-from nnrules.exceptions import NotFittedError, OracleError, ParameterError
+from nnrules.exceptions import DataError, NotFittedError, OracleError, ParameterError
 from nnrules.oracles import as_oracle
 
 if TYPE_CHECKING:
@@ -267,6 +267,13 @@ class Extractor(Params):
                 self.oracle_.n_queries = before
             if kept is not None:
                 rows = rows[kept]
+        if len(rows) != report.n_eval:
+            # The figures would carry the report's data name and kind for other rows.
+            raise DataError(
+                f"attach_local_fidelity takes the rows the report was measured on: the report "
+                f"on {report.data.get('name')!r} measured {report.n_eval} rows, X has "
+                f"{len(rows)}. Pass the same rows, or make a report on these rows first "
+                "(report(X)).")
         self._annotate(rows, source=_source(report), data=str(report.data.get("name", "")))
 
     def _report_and_attach(self, X: Any, *, data_name: str = "evaluation data",
