@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from nnrules.exceptions import DataError
+from nnrules.exceptions import DataError, ParameterError
 from nnrules.surrogates.base import plain
 
 __all__ = [
@@ -50,6 +50,10 @@ def map_labels(y: Any, label_map: Mapping[Any, Any] | None) -> np.ndarray:
     [0, 1, 1]
     """
     y = np.asarray(y)
+    if label_map is not None and not isinstance(label_map, Mapping):
+        raise ParameterError(
+            f"label_map must map data labels to the network's classes, e.g. {{'yes': 1}}; got "
+            f"{type(label_map).__name__} {label_map!r}. (CLI: --label-map DATA=CLASS,...)")
     if not label_map:
         return y
     lookup = {_label_key(k): v for k, v in label_map.items()}

@@ -432,3 +432,21 @@ def test_one_domain_count_for_the_report_the_batches_and_predict():
     none = DomainCount()
     none.add(None, X)
     assert none.entry(None) == {} and none.n == 6
+
+
+def test_careless_arguments_get_typed_errors_that_say_what_to_do():
+    """A label_map that is not a mapping raised AttributeError ('int' object has no attribute
+    'items'); a model path given where a network goes now says to load it first."""
+    import nnrules
+    from nnrules.exceptions import ParameterError
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    ex = nnrules.TreeExtractor(lambda X: (X[:, 0] > 0).astype(int), task="classification",
+                               max_leaves=3, random_state=0).fit(X)
+    for bad in (3, ["yes", 1], "yes=1"):
+        with pytest.raises(ParameterError, match=r"label_map must map data labels .*got"):
+            ex.report(X, (X[:, 0] > 0).astype(int), label_map=bad)
+    assert ex.report(X, (X[:, 0] > 0).astype(int), label_map={}).accuracy is not None
+    model = str(TABULAR / "iris.onnx")
+    with pytest.raises(ParameterError, match=r"load it first: nnrules\.load\("):
+        nnrules.TreeExtractor(model).fit(np.zeros((20, 4)))

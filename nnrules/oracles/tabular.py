@@ -8,6 +8,7 @@ unusable answers (NaN, inf, wrong length) with ``OracleError``.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -97,9 +98,12 @@ class Oracle:
         elif callable(model):
             out = model(feed)
         else:
+            path = isinstance(model, (str, os.PathLike))
             raise ParameterError(
                 f"Cannot query {type(model).__name__!r}: pass an nnrules Network, a callable, or "
-                "an object with a predict method."
+                "an object with a predict method"
+                + (f" (for a model file, load it first: nnrules.load({str(model)!r}))."
+                   if path else ".")
             )
         out = self._check(out, n, "predictions")
         if self.task == "classification" and self.classes is None:
