@@ -52,23 +52,13 @@ def _tomita(k, cell):
     return make
 
 
-def _monk2():
+def _monk(problem, model):
+    """MONK-``problem`` rows (one-hot) and the fixture network ``model`` under fixtures/."""
     def make():
         from nnrules.datasets import load_monk
 
-        data = load_monk(2)
-        network = nnrules.load(ROOT / "tests" / "fixtures" / "decompositional" / "monk2_8.onnx")
-        return (network, {}, (data.X_train,), {"feature_names": list(data.feature_names)},
-                data.X_test)
-    return make
-
-
-def _setiono():
-    def make():
-        from nnrules.datasets import load_monk
-
-        data = load_monk(3)
-        network = nnrules.load(ROOT / "tests" / "fixtures" / "setiono" / "monk3_h3.onnx")
+        data = load_monk(problem)
+        network = nnrules.load(ROOT / "tests" / "fixtures" / model)
         return (network, {}, (data.X_train,), {"feature_names": list(data.feature_names)},
                 data.X_test)
     return make
@@ -76,10 +66,10 @@ def _setiono():
 
 # method -> () -> (network, small params, fit args, fit kwargs, evaluation data)
 CASES = {
-    "cred": _monk2(),
+    "cred": _monk(2, "decompositional/monk2_8.onnx"),
     "deepred": _tabular({"max_seconds": 30.0}),
     "eclaire": _tabular({}),
-    "setiono": _setiono(),
+    "setiono": _monk(3, "setiono/monk3_h3.onnx"),
     "automaton": _tomita(2, "gru"),
     "tree": _tabular({"max_leaves": 6}),
     "trepan": _tabular({"max_leaves": 6}),
