@@ -143,7 +143,7 @@ class TableSurrogate(Surrogate):
             columns and the first row).
         """
         X = np.asarray(X, dtype=np.float64)
-        width = int(self.n_features)
+        width = int(self.n_features if self.schema is None else self.schema.n_features)
         if X.ndim != 2 or (X.shape[1] < width if self.schema is None else X.shape[1] != width):
             # A tree's tests index columns: a wider or narrower row would be answered from
             # other columns (or fail with an IndexError) instead of being refused.
