@@ -450,3 +450,22 @@ def test_careless_arguments_get_typed_errors_that_say_what_to_do():
     model = str(TABULAR / "iris.onnx")
     with pytest.raises(ParameterError, match=r"load it first: nnrules\.load\("):
         nnrules.TreeExtractor(model).fit(np.zeros((20, 4)))
+
+
+def test_text_columns_for_a_one_tensor_model_say_so(tmp_path, capsys):
+    """Text columns given to a model that takes one numeric tensor: the message said
+    "Missing model inputs ['features']; the model takes ['features']. Got [<the columns>]"."""
+    import nnrules
+    from nnrules.exceptions import DataError
+
+    net = nnrules.load(TABULAR / "iris.onnx")
+    rows = [["a", "1.0", "2.0", "3.0"], ["b", "1.5", "2.5", "3.5"]] * 10
+    with pytest.raises(DataError, match=r"\['x0'\] hold text .* one numeric tensor 'features'"):
+        nnrules.TreeExtractor(net).fit(rows)
+    data = tmp_path / "text.csv"
+    names = "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm"
+    data.write_text(names + "\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    assert main(["extract", str(TABULAR / "iris.onnx"), "--data", str(data), "--method", "tree",
+                 "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "['sepal_length_cm'] hold text" in err and "Missing model inputs" not in err

@@ -51,6 +51,7 @@ def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
             tuple(Feature(n, "continuous", -np.inf, np.inf) for n in names)
         )
     names = list(schema.names)
+    _refuse_text_for_one_tensor(schema, network)
     model_names = getattr(network, "feature_names", None)
     if model_names is not None:
         model_names = [str(n) for n in model_names]
@@ -109,6 +110,25 @@ def check_columns(data_or_schema: Any, network: Any) -> FeatureSchema:
             "model's columns."
         )
     return schema
+
+
+def _refuse_text_for_one_tensor(schema: FeatureSchema, network: Any) -> None:
+    """Text (categorical) columns cannot feed a model whose one input is a numeric tensor:
+    they would be fed by name (one graph input per column) and the model's input found
+    missing, a message that does not say what is wrong."""
+    inputs = tuple(getattr(network, "inputs", ()))
+    if not schema.has_categorical or len(inputs) != 1:
+        return
+    spec = inputs[0]
+    dtype = _dtype_name(getattr(spec, "dtype", None))
+    if dtype in (None, "str") or list(schema.names) == [spec.name]:
+        return  # a string (or unknown) input, or the one column that is the input itself
+    text = [f.name for f in schema.features if f.kind == "categorical"]
+    raise DataError(
+        f"The data's columns {_show(text)} hold text (categories), but the model takes one "
+        f"numeric tensor {spec.name!r}: nnrules cannot encode them the way the model was "
+        "trained. Encode them as numbers first, or export the model with its encoder "
+        "(e.g. an skl2onnx pipeline, one input per column).")
 
 
 def in_model_order(data: Dataset, network: Any) -> Dataset:
