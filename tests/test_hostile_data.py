@@ -351,7 +351,7 @@ def test_attach_local_fidelity_refuses_rows_the_report_was_not_measured_on():
     """attach_local_fidelity(X, report) with other rows than the report's stored figures
     measured on other rows under the report's data name and kind; now a DataError."""
     import nnrules
-    from nnrules.exceptions import DataError
+    from nnrules.exceptions import DataError, ParameterError
 
     X = np.random.default_rng(0).normal(size=(300, 3))
     ex = nnrules.TreeExtractor(lambda X: (X[:, 0] > 0).astype(int), task="classification",
@@ -359,6 +359,8 @@ def test_attach_local_fidelity_refuses_rows_the_report_was_not_measured_on():
     report = ex.report(X[200:], data_name="held-out")
     with pytest.raises(DataError, match=r"on 'held-out' measured 100 rows, X has 5\. Pass"):
         ex.attach_local_fidelity(X[200:205], report)
+    with pytest.raises(ParameterError, match="takes the FidelityReport measured on X"):
+        ex.attach_local_fidelity(X[200:], report.to_dict())  # was AttributeError
     ex.attach_local_fidelity(X[200:], report)
     assert ex.surrogate_.to_dict()["local_fidelity"]["n_rows"] == 100
 

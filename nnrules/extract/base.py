@@ -256,7 +256,13 @@ class Extractor(Params):
         this with held-out rows so the surrogate file carries the honest figures). When
         ``report`` dropped rows the network answered NaN or inf on (``nonfinite="drop"``),
         the figures are measured on the rows it kept, and only those are asked about."""
+        from nnrules.fidelity_report import FidelityReport
+
         self._check_fitted()
+        if not isinstance(report, FidelityReport):
+            raise ParameterError(
+                f"attach_local_fidelity takes the FidelityReport measured on X (from "
+                f"report(X)); got {type(report).__name__}.")
         rows = self._data(X).X
         if report.data.get("nonfinite_dropped"):
             kept = getattr(report, "_nonfinite_kept", None)
