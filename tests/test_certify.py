@@ -254,6 +254,9 @@ def test_automaton_regression_and_bad_parameters_are_refused():
             certify(sur, net, sp.X_train, bounds={"petal_width_cm": pair})
     with pytest.raises(ParameterError, match="margin"):
         certify(sur, net, sp.X_train, margin=True)
+    for seed in (-3, 1.5, True, "0"):  # -3 was numpy's ValueError, a CLI "internal error"
+        with pytest.raises(ParameterError, match=r"random_state must be an int >= 0"):
+            certify(sur, net, sp.X_train, random_state=seed)
 
 
 def test_empty_integer_range_is_refused():

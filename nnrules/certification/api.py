@@ -186,6 +186,12 @@ def certify(surrogate, network, domain, *, eval: Any = None, margin: float = 0.0
         raise ParameterError(f"min_width must be a float in (0, 1); got {min_width!r}.")
     if isinstance(margin, bool) or not (isinstance(margin, (int, float)) and margin >= 0):
         raise ParameterError(f"margin must be a float >= 0; got {margin!r}.")
+    if isinstance(random_state, bool) or not (
+            isinstance(random_state, (int, np.integer)) and random_state >= 0):
+        # numpy's own ValueError ("expected non-negative integer") reached the CLI as an
+        # internal error
+        raise ParameterError(f"random_state must be an int >= 0 (CLI --seed); got "
+                             f"{random_state!r}.")
     kind = _check_kind(surrogate)
     sha = getattr(network, "sha256", None)
     expected = expected_sha256 or getattr(surrogate, "model_sha256", None)
