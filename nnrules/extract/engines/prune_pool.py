@@ -4,10 +4,18 @@ A tree grown one way (TREPAN with m-of-n tests and queries) can be less literal-
 some sizes than a tree grown another way (without queries, or with single conditions), and no
 pruning of the first reaches the second's small trees. Each grown tree is pruned on its own
 pruning rows (``nnrules.extract.engines.prune_tree.pruning_path``); then every tree of every
-path is scored on the *common* rows, the real rows (weight 1 each) and every growth's queries
-(a growth's query weights divided by the number of growths that made queries, so the queries
-together still weigh as one growth's), and the paths are merged into one frontier by the rule
-view's literals (``merged_frontier``). With one growth this is ``pruning_path`` itself.
+path is scored on the *common* rows, the real rows (weight 1 each) and every growth's queries,
+and the paths are merged into one frontier by the rule view's literals (``merged_frontier``).
+With one growth this is ``pruning_path`` itself.
+
+Each tree was grown on the real rows, but only one on a given growth's queries, so the queries
+favour the tree grown on them. They weigh ``QUERY_SHARE`` of what they weigh on their own
+growth's path, split among the growths that made queries (TREPAN's queries together weigh about
+as much as the real rows there). Chosen on validation rows (digits, breast cancer, wine and
+German credit; docs/benchmarks.md, "Pruning", fourth look) among 1 (the queries weigh as on their
+own path), 0.5 and 0 (real rows only): at 1 the tree grown with queries kept every point that
+mattered on digits, at 0 the real rows' in-sample fit made the other tree win where it was
+worse (breast cancer, wine).
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import numpy as np
 
 from nnrules.extract.engines.prune_tree import PrunePoint, merged_frontier, pruning_path
 
-__all__ = ["common_rows", "pooled_path"]
+__all__ = ["QUERY_SHARE", "common_rows", "pooled_path"]
+
+QUERY_SHARE = 0.5
 
 
 def _rows(g: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -32,7 +42,8 @@ def _rows(g: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def common_rows(growths: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows every growth's trees are scored on: the real rows, then each growth's queries.
+    """Rows every growth's trees are scored on: the real rows, then each growth's queries
+    (weighted as the module docstring says).
 
     Parameters
     ----------
@@ -45,7 +56,7 @@ def common_rows(growths: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     (rows, labels, weights)
     """
     with_queries = [g for g in growths if g["queries"].shape[0]]
-    share = 1.0 / max(len(with_queries), 1)
+    share = QUERY_SHARE / max(len(with_queries), 1)
     R, L, W = [growths[0]["X"]], [growths[0]["labels"]], [np.ones(growths[0]["X"].shape[0])]
     for g in with_queries:
         _, labels, w = _rows(g)
