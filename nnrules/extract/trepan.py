@@ -176,6 +176,14 @@ class TrepanExtractor(Extractor):
         1.93, 1.41 against 1.00, 1.96, 1.58); merging the two costs without the one-condition
         step helped only German. "rules" had beaten "tree" on digits (1.96 / 1.32 / 1.11
         against 2.68 / 1.65 / 1.16). See docs/benchmarks.md ("Pruning").
+    prune_also : {None, "no_queries", "single"}, default=None
+        With ``prune`` or ``max_literals``: grow a second tree on the same rows, without
+        queries ("no_queries") or with single-condition tests ("single"), prune both and merge
+        their paths into one frontier (``nnrules.extract.engines.prune_pool``; fidelity on the
+        real rows and the queries at half weight). The grown tree is unchanged; the pruned tree
+        may come from either. Costs a second growth and path (digits: a query-free growth is
+        ~35-60 s, against 2-5 min for the default one). Not the default: see
+        docs/benchmarks.md ("Pruning", fourth look) for what it measured.
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
