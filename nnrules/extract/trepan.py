@@ -181,9 +181,10 @@ class TrepanExtractor(Extractor):
         queries ("no_queries") or with single-condition tests ("single"), prune both and merge
         their paths into one frontier (``nnrules.extract.engines.prune_pool``; fidelity on the
         real rows and the queries at half weight). The grown tree is unchanged; the pruned tree
-        may come from either. Costs a second growth and path (digits: a query-free growth is
-        ~35-60 s, against 2-5 min for the default one). Not the default: see
-        docs/benchmarks.md ("Pruning", fourth look) for what it measured.
+        may come from either. Costs a second growth and path (digits, this benchmark's
+        machine: 34-142 s without queries, against 100-330 s for the default fit). Not the
+        default: it helped digits (seed 0: 185 -> 119 literals at CART's fidelity, against
+        146) but cost wine seed 2 two literals; docs/benchmarks.md ("Pruning", fourth look).
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
