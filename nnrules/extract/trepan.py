@@ -176,6 +176,15 @@ class TrepanExtractor(Extractor):
         1.93, 1.41 against 1.00, 1.96, 1.58); merging the two costs without the one-condition
         step helped only German. "rules" had beaten "tree" on digits (1.96 / 1.32 / 1.11
         against 2.68 / 1.65 / 1.16). See docs/benchmarks.md ("Pruning").
+    prune_also : {None, "no_queries", "single"}, default=None
+        With ``prune`` or ``max_literals``: grow a second tree on the same rows, without
+        queries ("no_queries") or with single-condition tests ("single"), prune both and merge
+        their paths into one frontier (``nnrules.extract.engines.prune_pool``; fidelity on the
+        real rows and the queries at half weight). The grown tree is unchanged; the pruned tree
+        may come from either. Costs a second growth and path (digits, this benchmark's
+        machine: 34-142 s without queries, against 100-330 s for the default fit). Not the
+        default: it helped digits (seed 0: 185 -> 119 literals at CART's fidelity, against
+        146) but cost wine seed 2 two literals; docs/benchmarks.md ("Pruning", fourth look).
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -207,6 +216,7 @@ class TrepanExtractor(Extractor):
         "prune": Interval(float, 0.0, 1.0, closed="left", allow_none=True),
         "max_literals": Interval(int, 0, None, allow_none=True),
         "prune_cost": Options(("both", "rules", "tree")),
+        "prune_also": Options(("no_queries", "single"), allow_none=True),
         "random_state": RANDOM_STATE,
     }
 
@@ -230,6 +240,7 @@ class TrepanExtractor(Extractor):
         prune: float | None = None,
         max_literals: int | None = None,
         prune_cost: str = "both",
+        prune_also: str | None = None,
         random_state: int | None = None,
     ):
         self.network = network
@@ -249,6 +260,7 @@ class TrepanExtractor(Extractor):
         self.prune = prune
         self.max_literals = max_literals
         self.prune_cost = prune_cost
+        self.prune_also = prune_also
         self.random_state = random_state
 
     # -- fitting -----------------------------------------------------------------------
@@ -261,6 +273,7 @@ class TrepanExtractor(Extractor):
             )
         self.schema_.validate(X)
         rng = check_random_state(self.random_state)
+        self._mofn = self.mofn
         self._n_queries, self.queries_choice_ = self.n_queries, None
         if self.n_queries == "auto":
             self._n_queries, self.queries_choice_ = self._choose_queries(X, rng)
@@ -281,6 +294,7 @@ class TrepanExtractor(Extractor):
             n_val = round(X.shape[0] * VALIDATION_SHARE)
             X_val = X[np.sort(order[:n_val])]
             g = self._grow(X[np.sort(order[n_val:])], split)
+            others = self._grow_also(X[np.sort(order[n_val:])], split)
             # Few validation rows measure fidelity coarsely: rows drawn near them (never near
             # the rows the tree grew on) and labelled by the network join them.
             near = QuerySampler(self.schema_, X_val, method="perturb", random_state=split,
@@ -290,15 +304,16 @@ class TrepanExtractor(Extractor):
                 g["tree"], g["X"], g["labels"], g["queries"], g["query_labels"],
                 prune=self.prune, max_literals=None, X_val=X_val,
                 val_labels=oracle.predict_index(X_val), query_weights=g["query_weights"],
-                cost=self.prune_cost)
+                cost=self.prune_cost, others=others)
             # (A smaller tree can be more faithful than the grown one: then nothing is given up.)
             loss = max(0.0, chosen["path_fidelity"][0] - chosen["path_fidelity"][1])
         g = self._grow(X, rng)
+        others = self._grow_also(X, rng)
         tree, self.pruning_path_, self.pruning_ = pruned(
             g["tree"], X, g["labels"], g["queries"], g["query_labels"],
             prune=self.prune if loss is None else None, max_fidelity_loss=loss,
             max_literals=self.max_literals, generated=g["rows"],
-            query_weights=g["query_weights"], cost=self.prune_cost)
+            query_weights=g["query_weights"], cost=self.prune_cost, others=others)
         if chosen:
             self.pruning_["validation"] = {
                 k: chosen[k] for k in ("validation_rows", "validation_fidelity", "literals")}
@@ -306,6 +321,26 @@ class TrepanExtractor(Extractor):
         if self.queries_choice_ is not None:
             tree.notes["queries"] = self.queries_choice_
         return tree
+
+    def _grow_also(self, X: np.ndarray, rng: np.random.Generator) -> list[dict]:
+        """``prune_also``: the second tree whose pruning path joins the grown tree's, grown on
+        the same rows from a seed drawn after the first growth (which it leaves unchanged)."""
+        if self.prune_also is None:
+            return []
+        seed = int(rng.integers(0, 2**31 - 1))
+        keep = (self._mofn, self._n_queries, self.n_generated_,
+                self.__dict__.get("simplification_"))
+        if self.prune_also == "no_queries":
+            self._n_queries = 0
+        else:
+            self._mofn = False
+        try:
+            g = self._grow(X, np.random.default_rng(seed))
+        finally:
+            self._mofn, self._n_queries, self.n_generated_ = keep[:3]
+            if keep[3] is not None:
+                self.simplification_ = keep[3]
+        return [g]
 
     def _choose_queries(self, X: np.ndarray, rng: np.random.Generator):
         """``n_queries="auto"``: queries (None) or none (0), whichever tree grown on 75% of the
@@ -442,7 +477,7 @@ class TrepanExtractor(Extractor):
         examples = np.vstack([self._X[real], Q])
         node.split = best_split(
             examples, labels, self._n_classes, kinds=self._kinds, categories=self._categories,
-            mofn=self.mofn, beam_width=self.beam_width, max_conditions=self.max_conditions,
+            mofn=self._mofn, beam_width=self.beam_width, max_conditions=self.max_conditions,
             min_gain_ratio=float(self.min_gain_ratio),
         )
         return node

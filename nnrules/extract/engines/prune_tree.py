@@ -453,6 +453,7 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
            X_val: np.ndarray | None = None, val_labels: np.ndarray | None = None,
            generated: np.ndarray | None = None, query_weights: np.ndarray | None = None,
            max_fidelity_loss: float | None = None, cost: str = "tree",
+           others: list[dict] | None = None,
            ) -> tuple[TreeSurrogate, list[PrunePoint], dict[str, Any]]:
     """Prune a grown tree as ``TrepanExtractor(prune=..., max_literals=...)`` asks.
 
@@ -465,6 +466,9 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
     rule view writes at most that many literals. ``query_weights`` weigh the queries on the
     path (real rows weigh 1; default: queries weigh 1 too). A pruned tree is tidied by the exact
     simplification when ``generated`` rows are given (kept only if it stays within the bound).
+    ``others``: trees grown otherwise on the same real rows (dicts as
+    ``nnrules.extract.engines.prune_pool.pooled_path`` takes); their paths join this tree's in
+    one frontier, every fidelity then measured on the common rows.
 
     Returns
     -------
@@ -477,7 +481,14 @@ def pruned(tree: TreeSurrogate, X: np.ndarray, labels: np.ndarray, queries: np.n
     L = np.concatenate([labels, query_labels]).astype(np.int64)
     weights = None if query_weights is None else np.concatenate(
         [np.ones(X.shape[0]), np.asarray(query_weights, dtype=float)])
-    path = pruning_path(tree, R, L, weights=weights, n_real=X.shape[0], cost=cost)
+    if others:
+        from nnrules.extract.engines.prune_pool import pooled_path
+
+        own = {"tree": tree, "X": X, "labels": labels, "queries": queries,
+               "query_labels": query_labels, "query_weights": query_weights}
+        path, (R, L, weights) = pooled_path([own, *others], cost=cost)
+    else:
+        path = pruning_path(tree, R, L, weights=weights, n_real=X.shape[0], cost=cost)
     trees = [tree] + [p.tree for p in path]
     w = np.ones(L.size) if weights is None else weights
     start = float(w @ (tree.predict_index(R) == L)) / float(w.sum())
