@@ -176,15 +176,17 @@ class TrepanExtractor(Extractor):
         1.93, 1.41 against 1.00, 1.96, 1.58); merging the two costs without the one-condition
         step helped only German. "rules" had beaten "tree" on digits (1.96 / 1.32 / 1.11
         against 2.68 / 1.65 / 1.16). See docs/benchmarks.md ("Pruning").
-    prune_also : {None, "no_queries", "single"}, default=None
+    prune_also : {"no_queries", "single", None}, default="no_queries"
         With ``prune`` or ``max_literals``: grow a second tree on the same rows, without
         queries ("no_queries") or with single-condition tests ("single"), prune both and merge
         their paths into one frontier (``nnrules.extract.engines.prune_pool``; fidelity on the
         real rows and the queries at half weight). The grown tree is unchanged; the pruned tree
-        may come from either. Costs a second growth and path (digits, this benchmark's
-        machine: 34-142 s without queries, against 100-330 s for the default fit). Not the
-        default: it helped digits (seed 0: 185 -> 119 literals at CART's fidelity, against
-        146) but cost wine seed 2 two literals; docs/benchmarks.md ("Pruning", fourth look).
+        may come from either. None prunes the grown tree alone. Costs a second growth and path
+        (digits, this benchmark's machine: 34-142 s without queries, against 100-330 s for the
+        default fit). "no_queries" chosen on validation rows (TREPAN / CART literals at CART's
+        fidelity, 5 digits, 3 breast cancer, 3 wine, 3 German networks): never worse than None,
+        better on digits (median / worst 1.32 / 1.96 -> 0.92 / 1.32), breast cancer and wine;
+        docs/benchmarks.md ("Pruning", fourth look).
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the queries; the same seed gives the same tree.
 
@@ -240,7 +242,7 @@ class TrepanExtractor(Extractor):
         prune: float | None = None,
         max_literals: int | None = None,
         prune_cost: str = "both",
-        prune_also: str | None = None,
+        prune_also: str | None = "no_queries",
         random_state: int | None = None,
     ):
         self.network = network
