@@ -360,6 +360,35 @@ def recount(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray) -> RuleSet:
                    notes=ruleset.notes)
 
 
+def _relabelled(state: _List, i: int, rows: np.ndarray, holds: list[np.ndarray]):
+    """The start of a move search on rule ``i``'s open ``rows`` (``holds``: each of its
+    conditions there): (worth, covered, now, best). ``worth`` is what covering a row with the
+    rule is worth in right answers (1, 0 or -1), ``now`` the worth of the rows it covers, and
+    ``best`` the (gain, clause, class) of giving the same region another class (gain 0 and
+    clause None when none helps)."""
+    clause, k = state.clauses[i], int(state.outputs[i])
+    right_out = state.otherwise(i, rows)
+    labels = state.labels[rows]
+    covered = np.logical_and.reduce(holds) if holds else np.ones(len(rows), dtype=bool)
+    worth = (labels == k).astype(np.float64) - right_out
+    now = float(np.sum(worth[covered]))
+    best: tuple = (0.0, None, k)
+    if covered.any():  # another class for the same region
+        counts = np.bincount(labels[covered], minlength=state.n_classes)
+        top = int(np.argmax(counts))
+        g = counts[top] - float(np.sum(right_out[covered])) - now
+        if top != k and g > best[0]:
+            best = (g, clause, top)
+    return worth, covered, now, best
+
+
+def _others_hold(holds: list[np.ndarray], j: int, n: int) -> np.ndarray:
+    """Rows where every condition but the ``j``-th holds."""
+    if len(holds) < 2:
+        return np.ones(n, dtype=bool)
+    return np.logical_and.reduce([h for m, h in enumerate(holds) if m != j])
+
+
 def _best_move(state: _List, i: int, cuts, codes: np.ndarray, add: bool):
     """(gain, clause, class) of the best single change to rule ``i``, or None."""
     clause = state.clauses[i]
@@ -375,25 +404,12 @@ def _best_move(state: _List, i: int, cuts, codes: np.ndarray, add: bool):
     rows = np.flatnonzero(open_)
     if not len(rows):
         return None
-    right_out = state.otherwise(i, rows)
-    labels = state.labels[rows]
     holds = [m[rows] for m in full]
-    covered = np.logical_and.reduce(holds) if holds else np.ones(len(rows), dtype=bool)
-    # covering a row with rule i is worth this many right answers (1, 0 or -1)
-    worth = (labels == k).astype(np.float64) - right_out
-    now = float(np.sum(worth[covered]))
-    best: tuple = (0.0, None, k)
-    if covered.any():  # another class for the same region
-        counts = np.bincount(labels[covered], minlength=state.n_classes)
-        top = int(np.argmax(counts))
-        g = counts[top] - float(np.sum(right_out[covered])) - now
-        if top != k and g > best[0]:
-            best = (g, clause, top)
+    worth, covered, now, best = _relabelled(state, i, rows, holds)
     for j, c in enumerate(clause):
         if not isinstance(c, Condition) or c.op not in ("<=", ">") or not len(cuts[c.feature]):
             continue
-        others = np.logical_and.reduce([h for m, h in enumerate(holds) if m != j]) \
-            if len(holds) > 1 else np.ones(len(rows), dtype=bool)
+        others = _others_hold(holds, j, len(rows))
         w = worth[others]
         total = float(w.sum())
         if total - now > best[0] and len(clause) > 1:  # drop the condition

@@ -20,7 +20,14 @@ import time
 
 import numpy as np
 
-from nnrules.extract.decompose.refine import RefineInfo, _drop_idle, _List, finished_list
+from nnrules.extract.decompose.refine import (
+    RefineInfo,
+    _drop_idle,
+    _List,
+    _others_hold,
+    _relabelled,
+    finished_list,
+)
 from nnrules.surrogates.rules import MofN, Rule, RuleSet
 
 __all__ = ["refine_mofn"]
@@ -94,24 +101,12 @@ def _best_mofn_move(state: _List, i: int):
     rows = np.flatnonzero(state.first >= i)
     if not len(rows):
         return None
-    right_out = state.otherwise(i, rows)
-    labels = state.labels[rows]
     holds = [state.holds(c)[rows] for c in clause]
-    covered = np.logical_and.reduce(holds) if holds else np.ones(len(rows), dtype=bool)
-    worth = (labels == k).astype(np.float64) - right_out
-    now = float(np.sum(worth[covered]))
-    best: tuple = (0.0, None, k)
-    if covered.any():  # another class for the same region
-        counts = np.bincount(labels[covered], minlength=state.n_classes)
-        top = int(np.argmax(counts))
-        g = counts[top] - float(np.sum(right_out[covered])) - now
-        if top != k and g > best[0]:
-            best = (g, clause, top)
+    worth, covered, now, best = _relabelled(state, i, rows, holds)
     for j, t in enumerate(clause):
         if not isinstance(t, MofN):
             continue
-        others = np.logical_and.reduce([h for m, h in enumerate(holds) if m != j]) \
-            if len(holds) > 1 else np.ones(len(rows), dtype=bool)
+        others = _others_hold(holds, j, len(rows))
         sub = rows[others]
         w = worth[others]
         inner = [state.holds(c)[sub].astype(np.int64) for c in t.conditions]
