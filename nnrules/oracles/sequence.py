@@ -16,7 +16,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from nnrules.exceptions import DataError, OracleError, UnsupportedModelError
+from nnrules.exceptions import OracleError, UnsupportedModelError
 from nnrules.io.model import nonfinite_mask, nonfinite_message
 from nnrules.io.sequences import (
     RECURRENT_OPS,
@@ -130,10 +130,9 @@ class SequenceOracle:
         self.classes = None if classes is None else np.asarray(classes)
         self.batch_size = int(batch_size)
         self._refuse_fixed_time(model)
-        self._fixed = self._fixed_batch(model)
+        self._fixed = self._fixed_axis(model, time=False)
         if self._fixed is not None:  # exported without a dynamic batch axis
             self.batch_size = self._fixed
-        self._length = self._fixed_axis(model, time=True)
         self.empty_label = empty_label
         self.n_queries = 0
         self._cache: dict[tuple[int, ...], int] = {}
@@ -162,23 +161,15 @@ class SequenceOracle:
     def _refuse_fixed_time(self, model: onnx.ModelProto) -> None:
         """A number on the input's time axis: the model answers one length only, and an
         automaton needs every length (onnxruntime would reject the others mid-extraction)."""
-        for inp in model.graph.input:
-            if inp.name != self.encoding.input_name:
-                continue
-            dims = inp.type.tensor_type.shape.dim
+        steps = self._fixed_axis(model, time=True)
+        if steps is not None:
             axis = 1 if self.encoding.layout == "batch_first" else 0
-            if len(dims) > axis and dims[axis].HasField("dim_value"):
-                steps = int(dims[axis].dim_value)
-                raise UnsupportedModelError(
-                    f"The model's input {inp.name!r} fixes its time axis (axis {axis}) to "
-                    f"{steps} steps, so it answers sequences of length {steps} only; an "
-                    "automaton needs answers on every length. Re-export it with a dynamic time "
-                    "axis (torch.onnx.export's dynamic_axes or dynamic_shapes) and check that "
-                    "the exported input's time dimension is a name, not a number.")
-
-    def _fixed_batch(self, model: onnx.ModelProto) -> int | None:
-        """The batch size the sequence input fixes (a number on its batch axis), else None."""
-        return self._fixed_axis(model, time=False)
+            raise UnsupportedModelError(
+                f"The model's input {self.encoding.input_name!r} fixes its time axis (axis "
+                f"{axis}) to {steps} steps, so it answers sequences of length {steps} only; an "
+                "automaton needs answers on every length. Re-export it with a dynamic time "
+                "axis (torch.onnx.export's dynamic_axes or dynamic_shapes) and check that "
+                "the exported input's time dimension is a name, not a number.")
 
     def _fixed_axis(self, model: onnx.ModelProto, *, time: bool) -> int | None:
         """The number the sequence input fixes on its batch axis (or, with ``time``, on its
@@ -191,22 +182,8 @@ class SequenceOracle:
                     return int(dims[axis].dim_value)
         return None
 
-    def check_length(self, length: int) -> None:
-        """A model exported with a fixed time axis takes sequences of that length only:
-        another length is a DataError (onnxruntime's own refusal named no sequence)."""
-        if self._length is not None and length != self._length:
-            axes = ("{0: 'batch', 1: 'time'}" if self.encoding.layout == "batch_first" else
-                    "{0: 'time', 1: 'batch'}")
-            raise DataError(
-                f"The sequence model takes sequences of exactly {self._length} symbols only "
-                f"(its input {self.encoding.input_name!r} has a fixed time axis, "
-                f"{self.encoding.layout.replace('_', ' ')}); asked about one of {length}. "
-                f"Export it with a dynamic time axis (torch: dynamic_axes={{'x': {axes}}}) to "
-                "extract an automaton from it.")
-
     def _run_length(self, ids: np.ndarray, with_states: bool):
         names = [self._score] + (self._state_names if with_states else [])
-        self.check_length(ids.shape[1])
         labels, states = [], []
         for lo in range(0, ids.shape[0], self.batch_size):
             chunk = ids[lo:lo + self.batch_size]
