@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,15 @@ def test_same_seed_same_bytes(data):
 def test_prune_also_refuses_unknown_values(data):
     with pytest.raises(ParameterError, match="prune_also"):
         _fit(data, prune_also="cart")
+
+
+@pytest.mark.parametrize("first, also", [({"n_queries": 0}, "no_queries"),
+                                         ({"mofn": False}, "single")])
+def test_no_second_tree_when_it_would_be_grown_as_the_first(data, first, also):
+    """A query-free (or single-condition) first tree leaves nothing for the matching
+    ``prune_also`` to add: the result is byte-identical to pruning the first tree alone."""
+    one = _fit(data, prune_also=None, **first)
+    two = _fit(data, prune_also=also, **first)
+    assert json.dumps(two.surrogate_.to_dict(), sort_keys=True) == json.dumps(
+        one.surrogate_.to_dict(), sort_keys=True)
+    assert two.pruning_["pruning_rows"] == one.pruning_["pruning_rows"]

@@ -181,7 +181,8 @@ class TrepanExtractor(Extractor):
         queries ("no_queries") or with single-condition tests ("single"), prune both and merge
         their paths into one frontier (``nnrules.extract.engines.prune_pool``; fidelity on the
         real rows and the queries at half weight). The grown tree is unchanged; the pruned tree
-        may come from either. None prunes the grown tree alone. Costs a second growth and path
+        may come from either. None prunes the grown tree alone (so does a first tree grown as
+        the second would be: ``n_queries=0`` or ``mofn=False``). Costs a second growth and path
         (digits, this benchmark's machine: 34-142 s without queries, against 100-330 s for the
         default fit). "no_queries" chosen on validation rows (TREPAN / CART literals at CART's
         fidelity, 5 digits, 3 breast cancer, 3 wine, 3 German networks): never worse than None,
@@ -327,8 +328,9 @@ class TrepanExtractor(Extractor):
     def _grow_also(self, X: np.ndarray, rng: np.random.Generator) -> list[dict]:
         """``prune_also``: the second tree whose pruning path joins the grown tree's, grown on
         the same rows from a seed drawn after the first growth (which it leaves unchanged)."""
-        if self.prune_also is None:
-            return []
+        if (self.prune_also is None or (self.prune_also == "no_queries" and self._n_queries == 0)
+                or (self.prune_also == "single" and not self._mofn)):
+            return []  # the second tree would be grown as the first was: nothing to add
         seed = int(rng.integers(0, 2**31 - 1))
         keep = (self._mofn, self._n_queries, self.n_generated_,
                 self.__dict__.get("simplification_"))
