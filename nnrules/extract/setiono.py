@@ -52,6 +52,7 @@ from nnrules.extract.decompose.cluster import discretise_units
 from nnrules.extract.decompose.extractor import DecompositionalExtractor
 from nnrules.extract.decompose.onelayer import OneLayerNet, prune_connections
 from nnrules.extract.decompose.prune import prune_inputs
+from nnrules.extract.decompose.refine_mofn import refine_mofn
 from nnrules.extract.decompose.setiono_rules import (
     InputRules,
     conjoin_oblique,
@@ -61,7 +62,6 @@ from nnrules.extract.decompose.setiono_select import final_rules
 from nnrules.extract.decompose.state_labels import state_table, table_lookup
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
-from nnrules.extract.decompose.refine_mofn import refine_mofn
 from nnrules.surrogates.rules import MofN, RuleSet
 
 __all__ = ["SetionoExtractor"]
@@ -233,7 +233,8 @@ class SetionoExtractor(DecompositionalExtractor):
                  queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, refine: str = "mofn", refine_queries: float = 16.0,
-                 max_rules: int | None = None, max_seconds: float | None = 60.0, random_state: int | None = None):
+                 max_rules: int | None = None, max_seconds: float | None = 60.0,
+                 random_state: int | None = None):
         self.network = network
         self.tolerance = tolerance
         self.prune = prune
