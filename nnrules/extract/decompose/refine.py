@@ -29,7 +29,7 @@ import numpy as np
 from nnrules.exceptions import DataError, ParameterError
 from nnrules.surrogates.rules import Condition, Rule, RuleSet
 
-__all__ = ["RefineInfo", "cut_points", "recount", "refine"]
+__all__ = ["RefineInfo", "climb", "cut_points", "recount", "refine"]
 
 
 @dataclass(frozen=True)
@@ -246,23 +246,46 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
     state = _List([r.conditions for r in ruleset.rules], [int(r.output) for r in ruleset.rules],
                   ruleset.default, X, labels, n_classes)
     before = state.right()
-    changes, stopped, done = 0, False, 0
     simple = [all(isinstance(c, Condition) for c in r.conditions) for r in ruleset.rules]
+    changes, stopped, done = climb(state, lambda i: _best_move(state, i, cuts, codes, add),
+                                   rounds=rounds, min_gain=min_gain, max_seconds=max_seconds,
+                                   start=start, rules=simple)
+    n_rules = len(state.clauses)
+    keep = np.ones(n_rules, dtype=bool)
+    default = state.default
+    if drop and n_rules:
+        keep, default = _drop_idle(state)
+    return finished_list(state, keep, X, labels, default, ruleset, before, changes, done,
+                         stopped)
+
+
+def climb(state: _List, best_move, *, rounds: int, min_gain: float,
+          max_seconds: float | None, start: float, rules: list[bool] | None = None
+          ) -> tuple[int, bool, int]:
+    """Rounds of hill climbing on a decision list: rule by rule (only those ``rules`` marks,
+    when given), apply ``best_move(i)`` — (gain, clause, class) or None — while it gains at
+    least ``min_gain``; stop after a round that changed nothing, after ``rounds``, or when
+    ``max_seconds`` since ``start`` have passed. The default is re-chosen after every round.
+
+    Returns
+    -------
+    (changes, stopped, rounds done)
+    """
+    changes, stopped, done = 0, False, 0
     for _ in range(rounds):
         done += 1
         changed = 0
         for i in range(len(state.clauses)):
-            if not simple[i]:
+            if rules is not None and not rules[i]:
                 continue
             while True:
                 if max_seconds is not None and time.perf_counter() - start > max_seconds:
                     stopped = True
                     break
-                move = _best_move(state, i, cuts, codes, add)
+                move = best_move(i)
                 if move is None or move[0] < min_gain:
                     break
-                _, clause, output = move
-                state.set_rule(i, clause, output)
+                state.set_rule(i, move[1], move[2])
                 changed += 1
             if stopped:
                 break
@@ -271,13 +294,7 @@ def refine(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain: int
         if stopped or not changed:
             break
     state.reset_default()
-    n_rules = len(state.clauses)
-    keep = np.ones(n_rules, dtype=bool)
-    default = state.default
-    if drop and n_rules:
-        keep, default = _drop_idle(state)
-    return finished_list(state, keep, X, labels, default, ruleset, before, changes, done,
-                         stopped)
+    return changes, stopped, done
 
 
 def _class_indices(labels) -> np.ndarray:

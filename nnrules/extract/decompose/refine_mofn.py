@@ -26,6 +26,7 @@ from nnrules.extract.decompose.refine import (
     _List,
     _others_hold,
     _relabelled,
+    climb,
     finished_list,
 )
 from nnrules.surrogates.rules import MofN, Rule, RuleSet
@@ -66,27 +67,8 @@ def refine_mofn(ruleset: RuleSet, X: np.ndarray, labels: np.ndarray, *, min_gain
                   ruleset.default, X, labels, len(ruleset.classes))
     before = state.right()
     state.reset_default()  # moves are scored against the default the list will end with
-    changes, stopped, done = 0, False, 0
-    for _ in range(rounds):
-        done += 1
-        changed = 0
-        for i in range(len(state.clauses)):
-            while True:
-                if max_seconds is not None and time.perf_counter() - start > max_seconds:
-                    stopped = True
-                    break
-                move = _best_mofn_move(state, i)
-                if move is None or move[0] < min_gain:
-                    break
-                state.set_rule(i, move[1], move[2])
-                changed += 1
-            if stopped:
-                break
-        state.reset_default()
-        changes += changed
-        if stopped or not changed:
-            break
-    state.reset_default()
+    changes, stopped, done = climb(state, lambda i: _best_mofn_move(state, i), rounds=rounds,
+                                   min_gain=min_gain, max_seconds=max_seconds, start=start)
     keep, default = _drop_idle(state) if state.clauses else (np.zeros(0, dtype=bool),
                                                              state.default)
     return finished_list(state, keep, X, labels, default, ruleset, before, changes, done,
