@@ -480,14 +480,14 @@ def test_unsaturated_table_holds_the_networks_majority_per_hidden_state():
 # -- M-of-N tests for a cluster boundary -------------------------------------------------------
 
 def test_mofn_best_m_is_the_brute_force_best():
-    from nnrules.extract.decompose.mofn import _best_m
+    from nnrules.extract.decompose.mofn import best_m
 
     rng = np.random.default_rng(0)
     for _ in range(50):
         n = int(rng.integers(1, 8))
         count = rng.integers(0, n + 1, size=60)
         target = rng.random(60) < 0.5
-        right, m = _best_m(count, target, n)
+        right, m = best_m(count, target, n)
         brute = [int(np.sum((count >= k) == target)) for k in range(1, n + 1)]
         assert right == max(brute) and m == 1 + int(np.argmax(brute))
 

@@ -113,6 +113,14 @@ class SetionoExtractor(DecompositionalExtractor):
         {...}") and keep it when, on the training rows, it is about as faithful (see
         :mod:`~nnrules.extract.decompose.setiono_rules`): one test instead of many boxes on
         one-hot-heavy units.
+    mofn_conditions : int, default=16
+        When every input a unit reads is continuous, an M-of-N test is also read from its
+        weights: a staircase of this many conditions, each step worth the same part of the
+        unit's sum (:mod:`~nnrules.extract.decompose.staircase`); the search's test or the
+        staircase, whichever agrees with the boundary on more rows, is the one weighed against
+        the tree. More steps follow the boundary more closely and read longer. 5-fold CV on
+        the training rows of seven breast-cancer networks: 16 gave median / worst 0.977 /
+        0.975, 24 0.982 / 0.980, without staircases 0.970 / 0.957.
     max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
     queries : int, default=16
@@ -213,6 +221,7 @@ class SetionoExtractor(DecompositionalExtractor):
         "oblique": Options((True, False)),
         "state_labels": Options(("auto", "centres", "network")),
         "mofn": Options((True, False)),
+        "mofn_conditions": Interval(int, 1, None),
         "max_leaves": Interval(int, 2, None),
         "queries": Interval(int, 0, None),
         "min_samples_leaf": Interval(float, 0, None, closed="neither"),
@@ -229,8 +238,8 @@ class SetionoExtractor(DecompositionalExtractor):
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
                  max_combinations: int = 4096, oblique: bool = False,
-                 state_labels: str = "auto", mofn: bool = True, max_leaves: int = 16,
-                 queries: int = 16,
+                 state_labels: str = "auto", mofn: bool = True, mofn_conditions: int = 16,
+                 max_leaves: int = 16, queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
                  min_gain: float = 0.005, refine: str = "mofn", refine_queries: float = 16.0,
                  max_rules: int | None = None, max_seconds: float | None = 60.0,
@@ -244,6 +253,7 @@ class SetionoExtractor(DecompositionalExtractor):
         self.oblique = oblique
         self.state_labels = state_labels
         self.mofn = mofn
+        self.mofn_conditions = mofn_conditions
         self.max_leaves = max_leaves
         self.queries = queries
         self.min_samples_leaf = min_samples_leaf
@@ -419,7 +429,8 @@ class SetionoExtractor(DecompositionalExtractor):
         inputs = InputRules(net, X, self.schema_, max_combinations=self.max_combinations,
                             max_leaves=self.max_leaves, max_depth=self.max_depth,
                             min_samples_leaf=self._min_leaf(len(X)), seed=ws.seed,
-                            queries=self.queries, oblique=self.oblique, mofn=self.mofn)
+                            queries=self.queries, oblique=self.oblique, mofn=self.mofn,
+                            mofn_conditions=self.mofn_conditions)
         for clause, _ in hidden_rules:  # every condition's input DNF first: is it exact?
             for c in clause:
                 inputs.dnf(c, tick=ws.budget.tick)

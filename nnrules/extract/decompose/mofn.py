@@ -26,7 +26,7 @@ import numpy as np
 
 from nnrules.surrogates.rules import Condition, MofN
 
-__all__ = ["candidate_conditions", "learn_mofn", "negate_mofn"]
+__all__ = ["best_m", "candidate_conditions", "learn_mofn", "negate_mofn"]
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
@@ -48,7 +48,7 @@ def candidate_conditions(X: np.ndarray, columns: Sequence[int]) -> list[Conditio
     return out
 
 
-def _best_m(count: np.ndarray, target: np.ndarray, n: int) -> tuple[int, int]:
+def best_m(count: np.ndarray, target: np.ndarray, n: int) -> tuple[int, int]:
     """(rows right, m) of the best ``count >= m`` (m in 1..n) against ``target``."""
     pos = np.bincount(count[target], minlength=n + 1)
     neg = np.bincount(count[~target], minlength=n + 1)
@@ -93,7 +93,7 @@ def learn_mofn(A: np.ndarray, target: np.ndarray, candidates: Sequence[Condition
         for c in range(H.shape[1]):
             if c in chosen:
                 continue
-            right, m = _best_m(count + H[:, c], target, len(chosen) + 1)
+            right, m = best_m(count + H[:, c], target, len(chosen) + 1)
             if top is None or right > top[0]:
                 top = (right, c, m)
         right, c, m = top
