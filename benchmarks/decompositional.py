@@ -500,7 +500,9 @@ def main_setiono() -> None:
               "the test rows. setiono runs with its defaults (tolerance 0.01, greedy "
               "clustering, k-means tried too when greedy changes more than 0.05 of the "
               "training predictions, at most 4 clusters per unit, a boundary that is not "
-              "enumerated becomes an M-of-N test when that is about as faithful as a tree); "
+              "enumerated becomes an M-of-N test when that is about as faithful as a tree: the "
+              "searched test, or, for a unit whose inputs are all continuous, a staircase read "
+              "from its weights, whichever agrees more); "
               "`tree` gets "
               "setiono's rule count + 1 leaves, `eclaire (=)` is capped at setiono's rule count. "
               "`setiono (oblique)`: `oblique=True` (a multi-input unit's cluster boundary is one "
@@ -719,6 +721,24 @@ def main_setiono_cv(german: bool = False, mofn: bool = False) -> None:
     print(f"wrote {out}")
 
 
+def _at_length(net, method: str, size: str, terms: int, X, Xe, names) -> str:
+    """Held-out fidelity (rules, terms) of ``method`` at the largest ``size`` (2..40) whose
+    rules hold at most ``terms`` conditions."""
+    from nnrules.extract import get_extractor
+
+    best = "-"
+    for n in range(2 if size == "max_leaves" else 1, 41):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ex = get_extractor(method)(net, random_state=0, **{size: n}).fit(
+                X, feature_names=names)
+        rules = ex.surrogate_.to_rules() if hasattr(ex.surrogate_, "to_rules") else ex.surrogate_
+        if rules.complexity()["conditions"] <= terms:
+            fid = np.mean(ex.surrogate_.predict(Xe) == net.predict(Xe))
+            best = (f"{fid:.3f} ({len(rules.rules)}, {int(rules.complexity()['conditions'])})")
+    return best
+
+
 def main_setiono_ceiling(folder: str | None = None) -> None:
     """How far axis-aligned rules can go on breast cancer (issue 12's 0.95 with <= 10 rules), to
     ``setiono_ceiling.md``: per network, CART with 2..11 leaves (<= 10 rules and a default)
@@ -751,9 +771,13 @@ def main_setiono_ceiling(folder: str | None = None) -> None:
               "`gen-only train / held-out`: CART with 11 leaves learned on generated rows only, "
               "scored on the training rows (which it never saw) and on the 171 held-out rows. "
               "`discretised`: the network with setiono's cluster centres (exact boundaries). "
-              "`setiono`: defaults."), "",
-             "| network | setiono (rules) | discretised | CART (CV k) | CART (best k) | "
-             "gen-only train / held-out |", "|---|---:|---:|---:|---:|---:|"]
+              "`setiono`: defaults, with its rules and terms (conditions, an M-of-N test's "
+              "each counted). `tree` / `eclaire` at setiono's length: the most leaves "
+              "(`max_leaves`) / rules (`max_rules`) whose rules hold no more terms than "
+              "setiono's (rules, terms in brackets)."), "",
+             "| network | setiono (rules, terms) | tree at its length | eclaire at its length | "
+             "discretised | CART (CV k) | CART (best k) | gen-only train / held-out |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for path in paths:
         net = nnrules.load(path)
         with warnings.catch_warnings():
@@ -776,9 +800,12 @@ def main_setiono_ceiling(folder: str | None = None) -> None:
         Q = sample_queries(ex.schema_, X, 50_000, random_state=1, method="perturb")
         g = DecisionTreeClassifier(max_leaf_nodes=11, random_state=0).fit(Q, net.predict(Q))
         k = int(np.argmax(cv))
+        terms = int(ex.surrogate_.complexity()["conditions"])
         lines.append(
             f"| {path.stem} | {np.mean(ex.surrogate_.predict(Xe) == ye):.3f} "
-            f"({len(ex.surrogate_.rules)}) | "
+            f"({len(ex.surrogate_.rules)}, {terms}) | "
+            f"{_at_length(net, 'tree', 'max_leaves', terms, X, Xe, names)} | "
+            f"{_at_length(net, 'eclaire', 'max_rules', terms, X, Xe, names)} | "
             f"{np.mean(ex.discretised_predict_index(Xe) == ye):.3f} | {held[k]:.3f} "
             f"({leaves[k]} leaves) | {max(held):.3f} | {np.mean(g.predict(X) == y):.3f} / "
             f"{np.mean(g.predict(Xe) == ye):.3f} |")

@@ -21,8 +21,10 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
    whose remaining inputs are one-hot groups and binary columns, its cluster conditions are
    found exactly by enumerating those inputs; a unit with a single remaining input gives one
    exact threshold; otherwise a tree or an M-of-N test learns the condition
-   (:mod:`~nnrules.extract.decompose.mofn`), or, with ``oblique=True``, the boundary is one
-   exact oblique condition on the pre-activation (``0.52·radius + texture > 1.7``);
+   (:mod:`~nnrules.extract.decompose.mofn`; for a unit reading only continuous inputs also a
+   staircase read from its weights, :mod:`~nnrules.extract.decompose.staircase`), or, with
+   ``oblique=True``, the boundary is one exact oblique condition on the pre-activation
+   (``0.52·radius + texture > 1.7``);
 5. **substitute and simplify** with the engine (:func:`~nnrules.extract.decompose.conjoin`,
    :func:`~nnrules.extract.decompose.simplify_dnf`). When every step was exact and the inputs
    the rules read are discrete with at most ``max_combinations`` combinations, the rule set is

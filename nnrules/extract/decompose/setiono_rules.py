@@ -13,7 +13,9 @@ it into a DNF on the inputs:
 * otherwise by a tree learned on the training rows and generated rows (the sampling engine's
   ``perturb`` model: real rows with features re-drawn from their marginals and continuous ones
   jittered, so the queries stay on the data's manifold), each labelled exactly by the
-  pre-activation (then the rules are no longer exact) — or, with
+  pre-activation (then the rules are no longer exact), or by an M-of-N test (searched, or for
+  a unit reading only continuous inputs a staircase read from its weights) when that is about
+  as faithful as the tree — or, with
   ``oblique=True``, exactly by one oblique condition on the pre-activation itself,
   ``w . x > act^-1(b) - b1[j]`` (weights scaled so the largest is 1 in magnitude), a
   :class:`~nnrules.surrogates.linear.LinearCondition`.
@@ -163,9 +165,10 @@ class InputRules:
         pre-activation (exact) instead of learning a tree.
     mofn : bool, default=False
         Learn an M-of-N test too (:func:`~nnrules.extract.decompose.mofn.learn_mofn`) where a
-        tree is learned, on the same rows and labels, and keep it instead of the tree's leaves
-        when, on the real training rows, it agrees with the boundary on no fewer rows than the
-        leaves minus ``MOFN_MARGIN`` of the rows.
+        tree is learned, on the same rows and labels (and, for a unit reading only continuous
+        inputs, a staircase read from its weights), and keep it instead of the tree's leaves
+        when, on those rows, it agrees with the boundary on no fewer rows than the leaves minus
+        ``MOFN_MARGIN`` of the rows.
     mofn_conditions : int, default=16
         Steps of the staircase M-of-N test built from a unit's weights when all its inputs are
         continuous (:mod:`~nnrules.extract.decompose.staircase`).
