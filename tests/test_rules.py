@@ -92,6 +92,19 @@ def test_mofn_holds_and_text():
         MofN(4, m.conditions)
 
 
+def test_mofn_staircase_text_names_each_feature_once_per_run():
+    """Thresholds on one feature in one direction read as a run ("radius > 13.1, > 14.6"); a
+    change of feature or direction names the feature again."""
+    from nnrules.schema import FeatureSchema
+
+    schema = FeatureSchema.from_dict({"features": [
+        {"name": "radius", "kind": "continuous"}, {"name": "texture", "kind": "continuous"}]})
+    m = MofN(3, (Condition(0, ">", 13.1), Condition(0, ">", 14.6), Condition(0, "<=", 20.0),
+                 Condition(1, ">", 20.0), Condition(1, ">", 25.0), Condition(0, ">", 16.1)))
+    assert m.to_text(schema) == ("at least 3 of {radius > 13.1, > 14.6, radius <= 20, "
+                                 "texture > 20, > 25, radius > 16.1}")
+
+
 def test_condition_text_uses_schema():
     schema = FeatureSchema((Feature("age", "integer", 18, 90),
                             Feature("color_red", "onehot", 0, 1, group="color", category="red"),

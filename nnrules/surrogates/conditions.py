@@ -125,13 +125,14 @@ class MofN:
 
     def to_text(self, schema: FeatureSchema | None = None) -> str:
         """``a and b`` when all must hold, ``(a or b)`` when one must, else ``at least m of
-        {a, b, c}``."""
+        {a, b, c}``; a run of thresholds on one feature in one direction (a staircase) names
+        the feature once: ``at least 3 of {radius > 13.1, > 14.6, > 16.1, texture > 20}``."""
         texts = [c.to_text(schema) for c in self.conditions]
         if len(texts) > 1 and self.m == len(texts):
             return " and ".join(texts)
         if len(texts) > 1 and self.m == 1:
             return "(" + " or ".join(texts) + ")"
-        inner = ", ".join(texts)
+        inner = ", ".join(_named_once(self.conditions, texts))
         return f"at least {self.m} of {{{inner}}}"
 
     def to_sympy(self, symbols: Sequence[Any]):
@@ -148,6 +149,21 @@ class MofN:
 
     def n_conditions(self) -> int:
         return len(self.conditions)
+
+
+def _named_once(conditions: Sequence[Condition], texts: list[str]) -> list[str]:
+    """``texts`` with the feature's name left out of a threshold that follows one on the same
+    feature in the same direction (``>`` / ``<=``), when both texts read "<name> <op> ..."."""
+    out = list(texts)
+    for i in range(1, len(texts)):
+        a, b = conditions[i - 1], conditions[i]
+        if a.feature != b.feature or a.op != b.op or a.op not in (">", "<="):
+            continue
+        marker = f" {a.op} "
+        head_a, head_b = texts[i - 1].find(marker), texts[i].find(marker)
+        if head_a > 0 and texts[i - 1][:head_a] == texts[i][:head_b]:
+            out[i] = texts[i][head_b + 1:]
+    return out
 
 
 Test = Condition | MofN | LinearCondition
