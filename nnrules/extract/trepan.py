@@ -272,7 +272,7 @@ class TrepanExtractor(Extractor):
             if self.queries_choice_ is not None:
                 tree.notes["queries"] = self.queries_choice_
             return tree
-        from nnrules.extract.engines.prune_tree import pruned
+        from nnrules.extract.engines.prune_choose import pruned
 
         loss, chosen = None, {}
         if self.prune is not None and X.shape[0] >= _MIN_ROWS_TO_SPLIT:
