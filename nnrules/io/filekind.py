@@ -11,7 +11,8 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["SURROGATE_FORMATS", "file_kind", "is_onnx_model", "nnrules_format"]
+__all__ = ["MAX_SNIFF_BYTES", "SURROGATE_FORMATS", "file_kind", "is_onnx_model",
+           "nnrules_format"]
 
 #: The nnrules formats that hold a surrogate (the others are reports and schemas).
 SURROGATE_FORMATS = frozenset({"nnrules/additive", "nnrules/automaton", "nnrules/boxes",
@@ -20,11 +21,16 @@ SURROGATE_FORMATS = frozenset({"nnrules/additive", "nnrules/automaton", "nnrules
 MAX_SNIFF_BYTES = 256 * 2**20
 
 
+def _first(data: bytes) -> bytes:
+    """The first byte that is not white space (looked for in the first 4 KiB only)."""
+    return data[:4096].lstrip()[:1]
+
+
 def is_onnx_model(data: bytes) -> bool:
     """Whether ``data`` parses as an ONNX ``ModelProto`` with a graph and an opset."""
     import onnx
 
-    if not data or data.lstrip()[:1] in (b"{", b"["):  # JSON text never is one
+    if not data or _first(data) in (b"{", b"["):  # JSON text never is one
         return False
     model = onnx.ModelProto()
     try:
@@ -36,7 +42,7 @@ def is_onnx_model(data: bytes) -> bool:
 
 def nnrules_format(data: bytes) -> str | None:
     """The ``"format"`` of the nnrules JSON file in ``data`` (``'nnrules/tree'``...), or None."""
-    if data.lstrip()[:1] != b"{":
+    if _first(data) != b"{":
         return None
     try:
         value = json.loads(data.decode("utf-8"))
