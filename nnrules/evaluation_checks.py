@@ -9,7 +9,7 @@ schemas, never extractors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,8 @@ from nnrules.exceptions import DataError, ParameterError
 from nnrules.surrogates.base import plain
 
 __all__ = [
-    "DomainCount", "check_labels", "constant_baseline", "invalid_rows_warning", "is_network",
-    "map_labels", "outside_domain", "same_labels", "unnamed_model",
+    "DomainCount", "check_label_map", "check_labels", "constant_baseline", "invalid_rows_warning",
+    "is_network", "label_keys", "map_labels", "outside_domain", "same_labels", "unnamed_model",
 ]
 
 
@@ -39,10 +39,26 @@ def same_labels(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a.astype(str) == b.astype(str)
 
 
-def map_labels(y: Any, label_map: Mapping[Any, Any] | None) -> np.ndarray:
+def map_labels(y: Any, label_map: Mapping[Any, Any] | None, *, data_name: str = "the data",
+               check: bool = True) -> np.ndarray:
     """``y`` with every label named in ``label_map`` replaced by its value (the others kept).
 
-    Keys match labels by text, so ``{"1": "yes"}`` maps a label read as 1 or 1.0.
+    Keys match labels by text, so ``{"1": "yes"}`` maps a label read as 1 or 1.0. With
+    ``check`` (the default), keys that match no label of ``y`` are reported by
+    :func:`check_label_map`; a caller that maps data batch by batch passes ``check=False`` and
+    checks the labels of every batch together.
+
+    Raises
+    ------
+    ParameterError
+        ``label_map`` is not a mapping.
+    DataError
+        ``check`` and no key of ``label_map`` matches a label of ``y``.
+
+    Warns
+    -----
+    LabelMapWarning
+        ``check`` and some keys match no label of ``y``.
 
     Examples
     --------
@@ -57,7 +73,46 @@ def map_labels(y: Any, label_map: Mapping[Any, Any] | None) -> np.ndarray:
     if not label_map:
         return y
     lookup = {_label_key(k): v for k, v in label_map.items()}
-    return np.asarray([lookup.get(_label_key(v), v) for v in y.tolist()])
+    keys = [_label_key(v) for v in y.tolist()]
+    if check:
+        check_label_map(label_map.keys(), set(keys), data_name)
+    return np.asarray([lookup.get(key, v) for key, v in zip(keys, y.tolist())])
+
+
+def label_keys(y: Any) -> set[str]:
+    """The distinct labels of ``y`` as ``label_map`` keys match them (by text, 1.0 as 1)."""
+    return {_label_key(v) for v in set(np.asarray(y).tolist())}
+
+
+def check_label_map(keys: Iterable[Any], present: set[str], data_name: str) -> None:
+    """Refuse a ``label_map`` none of whose keys matches a label in the data; warn (pointing
+    at the user's line) about the keys that match none when others do.
+
+    ``keys``: the keys of ``label_map``; ``present``: the data's distinct labels as
+    :func:`label_keys` gives them. A key matching
+    no label is almost always a typo, or a map written the wrong way round (keys are the
+    data's labels, values the network's classes), so it is never passed over in silence.
+    """
+    wanted = {_label_key(k) for k in keys}
+    if not wanted or not present:
+        return
+    unmatched = sorted(wanted - present)
+    if not unmatched:
+        return
+    shown = sorted(present)[:10]
+    there = f"{shown}{' ...' if len(present) > 10 else ''}"
+    if len(unmatched) == len(wanted):
+        raise DataError(
+            f"None of the label_map keys {unmatched} is a label in {data_name!r}, whose labels "
+            f"are {there}: the map would change nothing. Keys are the data's labels and values "
+            "the network's classes (CLI --label-map DATA=CLASS,...); correct the keys, or leave "
+            "label_map out if the labels already are the network's classes.")
+    from nnrules.exceptions import LabelMapWarning, warn_at_caller
+
+    warn_at_caller(
+        f"label_map keys {unmatched} match no label in {data_name!r}, whose labels are "
+        f"{there}; they were not used. Check them for typos (keys are the data's labels, "
+        "values the network's classes; CLI --label-map DATA=CLASS,...).", LabelMapWarning)
 
 
 def _label_key(value: Any) -> str:

@@ -13,6 +13,7 @@ __all__ = [
     "DataError",
     "FormatError",
     "InputFileError",
+    "LabelMapWarning",
     "ModelLoadError",
     "NNRulesError",
     "NNRulesWarning",
@@ -86,6 +87,10 @@ class ColumnsRenamedWarning(NNRulesWarning):
 class ColumnsReorderedWarning(NNRulesWarning):
     """Data columns were put in the order of the model's named inputs (same names, another
     order)."""
+
+
+class LabelMapWarning(NNRulesWarning):
+    """Some keys of ``label_map`` match no label in the data (a typo, most often)."""
 
 
 class PlotsSkippedWarning(NNRulesWarning):

@@ -424,9 +424,9 @@ def evaluate(
                 "network predicts more than one class."
             )
         if y is not None:
-            y = map_labels(y, label_map)
             if len(y) != n:
                 raise DataError(f"Labels have {len(y)} rows but the data has {n}.")
+            y = map_labels(y, label_map, data_name=data_name)
             check_labels(y, np.asarray(labels), data_name, warnings)
             accuracy = {"network": float(np.mean(same_labels(reference, y))),
                         "surrogate": float(np.mean(same_labels(predicted, y)))}

@@ -57,6 +57,8 @@ class Counts:
     domain: DomainCount = field(default_factory=DomainCount)  # rows outside the domain
     true_labels: set = field(default_factory=set)   # distinct true labels (classification)
     dropped: int = 0                                # rows read and dropped (drop_invalid)
+    map_keys: set = field(default_factory=set)      # label_map's keys (given a map)
+    label_keys: set = field(default_factory=set)    # the true labels as text, before the map
 
     def __add__(self, other: Counts) -> Counts:
         labels = {k: list(v) for k, v in self.labels.items()}
@@ -73,7 +75,8 @@ class Counts:
                       self.seen + other.seen, self.reference + other.reference,
                       self.predicted + other.predicted, self.true + other.true,
                       first.details, first.details_rows, self.domain + other.domain,
-                      self.true_labels | other.true_labels, self.dropped + other.dropped)
+                      self.true_labels | other.true_labels, self.dropped + other.dropped,
+                      self.map_keys | other.map_keys, self.label_keys | other.label_keys)
 
 
 def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
@@ -83,7 +86,7 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
     ``label_map``: the data's label -> the network's class, applied to ``y``;
     ``train_hashes``: the extraction rows' hashes, sorted and distinct as
     ``Provenance.train_row_hashes`` keeps them)."""
-    from nnrules.evaluation_checks import map_labels, same_labels
+    from nnrules.evaluation_checks import label_keys, map_labels, same_labels
 
     task = getattr(oracle, "task", "classification")
     queries = getattr(oracle, "n_queries", 0)
@@ -100,7 +103,10 @@ def count_batch(surrogate: Any, oracle: Any, X: np.ndarray, y: Any = None, *,
         c.agree = int(np.sum(agree))
         c.labels = _per_label(reference, agree, getattr(oracle, "classes", None))
         if y is not None:
-            y = map_labels(np.asarray(y), label_map)
+            y = np.asarray(y)
+            if label_map:  # checked once over every batch, in report_from_counts
+                c.map_keys, c.label_keys = set(label_map), label_keys(y)
+            y = map_labels(y, label_map, check=False)
             c.correct = [int(np.sum(same_labels(reference, y))),
                          int(np.sum(same_labels(predicted, y))), len(y)]
             c.true_labels = set((y.astype(str) if y.dtype == object else y).tolist())
@@ -184,8 +190,9 @@ def report_from_counts(counts: Counts, surrogate: Any, oracle: Any, *, data_name
                 "network predicts more than one class."
             )
         if counts.correct is not None:
-            from nnrules.evaluation_checks import check_labels
+            from nnrules.evaluation_checks import check_label_map, check_labels
 
+            check_label_map(counts.map_keys, counts.label_keys, data_name)
             check_labels(np.asarray(sorted(counts.true_labels, key=str)), np.asarray(labels),
                          data_name, warnings)
             net, sur, m = counts.correct

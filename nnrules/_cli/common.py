@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nnrules.exceptions import FormatError, ParameterError
+from nnrules.exceptions import FormatError, ModelLoadError, ParameterError
 
 DEFAULT_SAMPLE = 1_000_000  # = nnrules.io.stream.DEFAULT_SAMPLE (not imported: start-up)
 EXIT_USAGE = 2
@@ -52,12 +52,21 @@ def _is_sequences(obj: Any) -> bool:
     return getattr(obj, "data_kind", "table") == "sequences"
 
 
-def _load_surrogate(path: str):
-    """The surrogate in ``path``; another nnrules file (a report, a schema) is a FormatError."""
+def _load_surrogate(path: str, args: argparse.Namespace | None = None):
+    """The surrogate in ``path``; another nnrules file (a report, a schema) or an ONNX model
+    is a FormatError that says which command to run instead."""
     from nnrules.io import serialize
     from nnrules.surrogates.base import Surrogate
 
-    obj = serialize.load(path)
+    try:
+        obj = serialize.load(path)
+    except FormatError:
+        from nnrules._cli.wrong_file import surrogate_message
+
+        message = surrogate_message(path, args)
+        if message is None:
+            raise
+        raise FormatError(message) from None
     if not isinstance(obj, Surrogate):
         raise FormatError(
             f"{path!r} is an {obj.to_dict().get('format')!r} file, not a surrogate. Pass the "
@@ -210,7 +219,15 @@ def _load_network(args: argparse.Namespace):
     if getattr(args, "classes", None):
         classes = [c.strip() for c in args.classes.split(",")]
         classes = [int(c) if c.lstrip("-").isdigit() else c for c in classes]
-    return load(args.model, task=getattr(args, "task", None), classes=classes)
+    try:
+        return load(args.model, task=getattr(args, "task", None), classes=classes)
+    except ModelLoadError:
+        from nnrules._cli.wrong_file import model_message
+
+        message = model_message(args.model, args)
+        if message is None:
+            raise
+        raise ModelLoadError(message) from None
 
 
 # -- commands ----------------------------------------------------------------------------

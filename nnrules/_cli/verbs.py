@@ -130,7 +130,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from nnrules.io import serialize
     from nnrules.io.progress import stage
 
-    surrogate = _load_surrogate(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate, args)
     network = _load_network(args)
     name = Path(args.data).name
     if _is_sequences(surrogate):
@@ -167,7 +167,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     if getattr(args, "reasons", None) is not None:
         return _predict_reasons(args)
-    surrogate = _load_surrogate(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate, args)
     if not _is_sequences(surrogate):
         from nnrules._cli.batches import predict_tabular
 
@@ -214,7 +214,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from nnrules.fidelity import evaluate
     from nnrules.io import serialize
 
-    surrogate = _load_surrogate(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate, args)
     network = _load_network(args)
     schema = getattr(surrogate, "schema", None)
     if _is_sequences(surrogate):
@@ -260,7 +260,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from nnrules.io import serialize
     from nnrules.io.export import export
 
-    surrogate = _load_surrogate(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate, args)
     report = None
     report_path = Path(args.report or Path(args.surrogate).with_name("report.json"))
     if args.report or report_path.is_file():
@@ -319,7 +319,7 @@ def _predict_reasons(args: argparse.Namespace) -> int:
     if not 1 <= k <= MAX_REASONS:
         raise ParameterError(f"--reasons takes a number of reasons in 1..{MAX_REASONS}; got {k}. "
                              "Adverse-action notices usually give 4 (the default).")
-    surrogate = _load_surrogate(args.surrogate)
+    surrogate = _load_surrogate(args.surrogate, args)
     schema = getattr(surrogate, "schema", None)
     if _is_sequences(surrogate) or schema is None:
         raise ParameterError("--reasons needs a tree, rule set, box or additive surrogate with a "

@@ -27,9 +27,7 @@ rows where a test holds go left.
 
 from __future__ import annotations
 
-import copy
 import heapq
-import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,6 +37,7 @@ from nnrules._validation import RANDOM_STATE, Interval, Options, check_random_st
 from nnrules.exceptions import ParameterError
 from nnrules.extract.base import Extractor
 from nnrules.extract.engines.mofn import best_split
+from nnrules.extract.engines.query_choice import CountOrAuto, choose_queries
 from nnrules.extract.engines.sampling import METHODS, QuerySampler
 
 __all__ = ["VALIDATION_QUERIES", "VALIDATION_SHARE", "TrepanExtractor"]
@@ -47,18 +46,6 @@ VALIDATION_SHARE = 0.25  # share of the rows ``prune`` keeps apart to choose the
 VALIDATION_QUERIES = 10  # rows drawn near each validation row to measure fidelity on
 QUERY_WEIGHTING = "reach"  # "reach" or "uniform": see ``prune``
 _MIN_ROWS_TO_SPLIT = 8   # fewer rows: ``prune`` chooses on the pruning rows themselves
-AUTO_EVIDENCE = 0.05     # n_queries="auto" drops the queries only at this one-sided sign-test level
-
-
-class _CountOrAuto:
-    """``n_queries``'s constraint: a non-negative int, None or "auto"."""
-
-    def accepts(self, value) -> bool:
-        return (value is None or (isinstance(value, str) and value == "auto")
-                or Interval(int, 0, None).accepts(value))
-
-    def describe(self) -> str:
-        return 'an int in [0, inf), None or "auto"'
 
 
 @dataclass
@@ -118,8 +105,8 @@ class TrepanExtractor(Extractor):
         pruning) ``n_queries`` None or 0 gives with the same ``random_state``. The queries are
         dropped only on evidence: the rows only the tree without them gets right must outnumber
         the rows only the other gets right at the one-sided sign test's level
-        ``AUTO_EVIDENCE`` (0.05; one row in 31 on wine is not evidence). The choice, with
-        both fidelities and sizes, is in ``queries_choice_`` and the surrogate's
+        ``engines.query_choice.AUTO_EVIDENCE`` (0.05; one row in 31 on wine is not evidence).
+        The choice, with both fidelities and sizes, is in ``queries_choice_`` and the surrogate's
         ``notes["queries"]``. It costs two extra growths. Not the default: on breast cancer,
         wine, digits and German credit (3 networks each, held-out and validation protocols
         of benchmarks/trepan_prune.py) it kept the queries on every network, so its trees
@@ -210,7 +197,7 @@ class TrepanExtractor(Extractor):
         "max_conditions": Interval(int, 1, None),
         "min_gain_ratio": Interval(float, 0.0, None),
         "min_real": Interval(int, 0, None, allow_none=True),
-        "n_queries": _CountOrAuto(),
+        "n_queries": CountOrAuto(),
         "sampler": Options((*METHODS, "neighbour")),
         "stop_error": Interval(float, 0.0, 1.0, closed="neither"),
         "stop_confidence": Interval(float, 0.0, 1.0, closed="neither"),
@@ -285,7 +272,7 @@ class TrepanExtractor(Extractor):
             if self.queries_choice_ is not None:
                 tree.notes["queries"] = self.queries_choice_
             return tree
-        from nnrules.extract.engines.prune_tree import pruned
+        from nnrules.extract.engines.prune_choose import pruned
 
         loss, chosen = None, {}
         if self.prune is not None and X.shape[0] >= _MIN_ROWS_TO_SPLIT:
@@ -347,38 +334,15 @@ class TrepanExtractor(Extractor):
         return [g]
 
     def _choose_queries(self, X: np.ndarray, rng: np.random.Generator):
-        """``n_queries="auto"``: queries (None) or none (0), whichever tree grown on 75% of the
-        rows is more faithful to the network on the other 25%, by more than chance: the rows
-        only it gets right outnumber those only the other gets right at the one-sided sign
-        test's level ``AUTO_EVIDENCE``; else the queries stay (TREPAN's way)."""
-        n = X.shape[0]
-        if n < _MIN_ROWS_TO_SPLIT:
-            return None, {"chosen": "queries", "n_queries": None, "validation_rows": 0,
-                          "reason": f"only {n} rows: too few to hold some apart"}
-        # Drawn from a copy: the tree grown after the choice is the one ``n_queries`` None or
-        # 0 would give with the same seed.
-        seed = int(copy.deepcopy(rng).integers(0, 2**31 - 1))
-        order = np.random.default_rng(seed).permutation(n)
-        n_val = round(n * VALIDATION_SHARE)
-        X_val, X_fit = X[np.sort(order[:n_val])], X[np.sort(order[n_val:])]
-        ref = self.oracle_.predict_index(X_val)
-        right, literals = {}, {}
-        for name, n_queries in (("queries", None), ("none", 0)):
-            self._n_queries = n_queries  # both grown from the same seed
-            tree = self._grow(X_fit, np.random.default_rng(seed + 1))["tree"]
-            right[name] = tree.predict_index(X_val) == ref
-            literals[name] = int(tree.complexity()["conditions"])
-        only = {"queries": int(np.sum(right["queries"] & ~right["none"])),
-                "none": int(np.sum(right["none"] & ~right["queries"]))}
-        b, n_apart = only["none"], only["none"] + only["queries"]
-        # P(at least b of n_apart rows favour "none" | both trees equally faithful)
-        p_value = sum(math.comb(n_apart, i) for i in range(b, n_apart + 1)) / 2**n_apart
-        chosen = "none" if b > only["queries"] and p_value <= AUTO_EVIDENCE else "queries"
-        n_queries = 0 if chosen == "none" else None
-        return n_queries, {
-            "chosen": chosen, "n_queries": n_queries, "validation_rows": n_val,
-            "validation_fidelity": {k: float(np.mean(v)) for k, v in right.items()},
-            "only_right": only, "p_value": float(p_value), "literals": literals}
+        """``n_queries="auto"``: queries (None) or none (0), by
+        ``nnrules.extract.engines.query_choice.choose_queries`` on 25% of the rows held
+        apart."""
+        def grow(n_queries, X_fit, seeded):
+            self._n_queries = n_queries
+            return self._grow(X_fit, seeded)["tree"]
+
+        return choose_queries(grow, self.oracle_, X, rng, validation_share=VALIDATION_SHARE,
+                              min_rows=_MIN_ROWS_TO_SPLIT)
 
     def _grow(self, X: np.ndarray, rng: np.random.Generator) -> dict:
         """Grow (and simplify) a tree on ``X``; also the rows and queries it labelled."""

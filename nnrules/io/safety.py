@@ -260,17 +260,34 @@ def _parse(data: bytes, path: Path) -> onnx.ModelProto:
     try:
         model.ParseFromString(data)
     except Exception as exc:  # noqa: BLE001 -- protobuf raises DecodeError and others
+        _refuse_nnrules_file(data, path)
         raise ModelLoadError(
             f"{str(path)!r} is not a readable ONNX file ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else 'parse error'}). Is it truncated, or "
             "not ONNX at all? Re-export the model."
         ) from None
     if not model.HasField("graph") or model.ir_version <= 0 or len(model.opset_import) == 0:
+        _refuse_nnrules_file(data, path)
         raise ModelLoadError(
             f"{str(path)!r} does not hold an ONNX model (no graph, IR version or opset). "
             "Pass the .onnx file the exporter wrote."
         )
     return model
+
+
+def _refuse_nnrules_file(data: bytes, path: Path) -> None:
+    """Say so when the file that is not an ONNX model is one of nnrules' own JSON files."""
+    from nnrules.io.filekind import SURROGATE_FORMATS, nnrules_format
+
+    fmt = nnrules_format(data)
+    if fmt is None:
+        return
+    what = "surrogate" if fmt in SURROGATE_FORMATS else fmt.partition("/")[2]
+    instead = ("; a surrogate file is read by nnrules.io.serialize.load (CLI: the SURROGATE.json "
+               "of predict, evaluate, export or certify)" if what == "surrogate" else "")
+    raise ModelLoadError(
+        f"{str(path)!r} is an nnrules {what} file ({fmt!r}), not an ONNX model. Pass the "
+        f"network's .onnx file here{instead}.")
 
 
 def _run_checker(model: onnx.ModelProto, path: Path) -> None:

@@ -197,8 +197,17 @@ def load(path: str | os.PathLike) -> Any:
             f"{str(p)!r} holds {size} bytes, more than the {MAX_BYTES} an nnrules file may have "
             "(nnrules.io.serialize.MAX_BYTES); raise that limit if the file is really this "
             "large.")
+    data = p.read_bytes()
     try:
-        text = p.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
+        from nnrules.io.filekind import is_onnx_model
+
+        if is_onnx_model(data):
+            raise FormatError(
+                f"{str(p)!r} is an ONNX model, not an nnrules file (the JSON nnrules writes: a "
+                "surrogate, a report or a schema). Pass the surrogate.json that nnrules extract "
+                "wrote; to make one from this model run: nnrules extract "
+                f"{p} --data TRAIN --method METHOD --out DIR.") from None
         raise FormatError(f"{str(p)!r} is not an nnrules file: not UTF-8 text.") from e
     return loads(text, source=repr(str(p)))
