@@ -576,7 +576,8 @@ def main_setiono_check(folder: str, which: str = "check") -> None:
     name, targets, networks, extra = SETIONO_CHECKS[which]
     head = ["| network | method | fidelity | rules | terms | seconds | clusters per unit | "
             "partial |", "|---|---|---:|---:|---:|---:|---|---|"]
-    lines = ["# setiono on networks its defaults were not chosen on", "",
+    lines = ["# setiono on networks its defaults were not chosen on"
+             + ("" if which == "check" else f" ({which})"), "",
              f"Command (repository root): `python scripts/make_setiono.py {targets} --out DIR "
              "--german PATH/TO/german.data`, then "
              f"`python benchmarks/decompositional.py --setiono-{which} DIR`", "",
