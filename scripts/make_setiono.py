@@ -54,6 +54,16 @@ on; written to ``--out DIR`` (not committed; ``benchmarks/decompositional.py --s
 DIR`` reports them)::
 
     python scripts/make_setiono.py german_check breast_cancer_check --out /tmp/setiono_check
+
+``breast_cancer_check2`` (widths / seeds 6/6, 4/7, 3/8, 5/9; width 4 seed 10 with half the
+penalty ``eps1``, ``breast_cancer_h4_s10_e05``; width 4 seed 11 with twice it,
+``breast_cancer_h4_s11_e2``) and ``german_check2`` (3/6, 5/7, 4/8; penalty by validation accuracy
+as above): a second check set, made after the staircase M-of-N settings were chosen on the seven
+breast-cancer networks above; ``benchmarks/decompositional.py --setiono-check2 DIR`` reports
+them::
+
+    python scripts/make_setiono.py breast_cancer_check2 german_check2 --out /tmp/check2 \\
+        --german PATH/TO/german.data
 """
 
 from __future__ import annotations
@@ -197,17 +207,25 @@ def make_breast_cancer(meta: dict) -> None:
 
 def make_breast_cancer_extra(meta: dict, specs=((5, 1), (3, 2))) -> None:
     """Two more breast-cancer networks (other seeds and widths) to choose settings on and to
-    report median and worst over: ``breast_cancer_h5_s1``, ``breast_cancer_h3_s2``."""
+    report median and worst over: ``breast_cancer_h5_s1``, ``breast_cancer_h3_s2``.
+
+    A spec is ``(width, seed)`` or ``(width, seed, factor)``: a factor trains with ``factor *
+    EPS1`` and names the network ``..._e<factor without the dot>`` (0.5 -> ``_e05``).
+    """
     from nnrules.datasets import tabular_split
 
     d = tabular_split("breast_cancer")
-    for width, seed in specs:
-        net, mean, std = train(d.X_train, d.y_train, width, seed=seed, epochs=1500)
+    for width, seed, *rest in specs:
+        factor = rest[0] if rest else 1.0
+        eps1 = factor * EPS1
+        net, mean, std = train(d.X_train, d.y_train, width, seed=seed, epochs=1500, eps1=eps1)
         name = f"breast_cancer_h{width}_s{seed}"
+        if rest:
+            name += "_e" + f"{factor:g}".replace(".", "")
         export(net, mean, std, list(d.feature_names), OUT / f"{name}.onnx", scale=True)
         acc = float(np.mean(predict(net, mean, std, d.X_test) == d.y_test))
         meta[name] = {"data": "breast_cancer", "hidden": width, "seed": seed,
-                      "penalty": {"beta": BETA, "eps1": EPS1, "eps2": EPS2},
+                      "penalty": {"beta": BETA, "eps1": eps1, "eps2": EPS2},
                       "test_accuracy": acc, "small_weights": _small_weights(net)}
         print(name, meta[name], flush=True)
 
@@ -401,6 +419,11 @@ def _german_networks(meta, X, y, train_rows, test_rows, names, specs) -> None:
 # --setiono-check reads them).
 CHECK_GERMAN = ((4, 3), (3, 4), (6, 5))
 CHECK_BREAST_CANCER = ((4, 3), (5, 4), (3, 5))
+# A second check set, made after the staircase M-of-N settings were chosen on the 7 breast-cancer
+# networks above (fixtures and CHECK_BREAST_CANCER): new widths / seeds, and two breast-cancer
+# networks with half and twice the penalty (third entry: factor on EPS1).
+CHECK2_GERMAN = ((3, 6), (5, 7), (4, 8))
+CHECK2_BREAST_CANCER = ((6, 6), (4, 7), (3, 8), (5, 9), (4, 10, 0.5), (4, 11, 2.0))
 
 
 def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
@@ -414,7 +437,9 @@ def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
          "german": lambda m: make_german(m, german),
          "german_extra": lambda m: make_german_extra(m, german),
          "breast_cancer_check": lambda m: make_breast_cancer_extra(m, CHECK_BREAST_CANCER),
-         "german_check": lambda m: make_german_extra(m, german, CHECK_GERMAN)}[part](meta)
+         "german_check": lambda m: make_german_extra(m, german, CHECK_GERMAN),
+         "breast_cancer_check2": lambda m: make_breast_cancer_extra(m, CHECK2_BREAST_CANCER),
+         "german_check2": lambda m: make_german_extra(m, german, CHECK2_GERMAN)}[part](meta)
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
