@@ -64,6 +64,10 @@ them::
 
     python scripts/make_setiono.py breast_cancer_check2 german_check2 --out /tmp/check2 \\
         --german PATH/TO/german.data
+
+One of them, ``german_h5_s7.onnx`` (with its ``meta.json`` entry), is also committed in
+``tests/fixtures/setiono/`` as a regression case: an unsaturated network whose hidden-state
+table's default is the minority class, on which setiono once returned no rules.
 """
 
 from __future__ import annotations

@@ -552,3 +552,27 @@ def test_domain_size_of_many_binary_inputs_is_exact_not_an_overflow():
 
     attrs = [("bin", (j,), (0, 1)) for j in range(1100)]
     assert _domain_size(attrs) == 2**1100
+
+
+def test_learned_rules_are_written_for_the_minority_when_the_table_default_is_not_the_majority():
+    """german_h5_s7 (weak penalty, every unit misses the tolerance): the hidden-state table's
+    default is the minority class, so its rules all say the majority class. Ranked on the
+    training rows those rules left the majority as the list's default and were all dropped:
+    no rules, fidelity = the majority share (0.701). Now the candidates are the minority's
+    clauses: rules that say the minority class, with the majority as the default, well above
+    the constant answer on the training and held-out rows."""
+    train, test = _german()
+    net = nnrules.load(SET / "german_h5_s7.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = Setiono(net, random_state=0).fit(train.X, feature_names=list(train.schema.names))
+    y = ex.oracle_.predict_index(train.X)
+    majority = int(np.bincount(y).argmax())
+    assert ex.hidden_default_ != majority and not ex.exact_
+    rs = ex.surrogate_
+    assert rs.rules and rs.default == majority
+    assert all(r.output != majority for r in rs.rules)
+    for rows in (train.X, test.X):
+        ref = ex.oracle_.predict_index(rows)
+        constant = np.mean(ref == majority)
+        assert np.mean(rs.predict_index(rows) == ref) >= constant + 0.05

@@ -29,7 +29,7 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
    :func:`~nnrules.extract.decompose.simplify_dnf`). When every step was exact and the inputs
    the rules read are discrete with at most ``max_combinations`` combinations, the rule set is
    re-minimised on that domain (an equivalence there); otherwise the rules are ranked as in
-   ECLAIRE;
+   ECLAIRE, written for every class but the training rows' majority (the list's default);
 6. **refine** (learned rules only): the M-of-N tests' thresholds and conditions are tuned on
    the network's labels (:mod:`~nnrules.extract.decompose.refine_mofn`; never fewer right
    answers on its rows, never more rules).
@@ -405,7 +405,7 @@ class SetionoExtractor(DecompositionalExtractor):
         how = self.state_labels
         if how == "auto":  # the network's labels when the clustering missed the tolerance
             how = ("centres", "network")[any(r.startswith("cluster:") for r in self._reasons)]
-        table, hidden_rules, default, reasons = state_table(
+        table, hidden_rules, default, reasons, self._default_rules = state_table(
             net, X, labels, len(ws.classes), max_combinations=self.max_combinations, how=how,
             tick=ws.budget.tick)
         self._reasons += reasons
@@ -443,6 +443,8 @@ class SetionoExtractor(DecompositionalExtractor):
         # of the domain); learned ones keep only clauses some training row meets.
         min_support = 0 if exact else 1
         candidates: list[tuple[tuple, int]] = []
+        if not exact:
+            hidden_rules = self._learned_targets(hidden_rules, default, labels, ws)
         for n_rule, (clause, k) in enumerate(hidden_rules):
             ws.budget.tick()
             dnfs = [inputs.dnf(c) for c in clause]
@@ -494,6 +496,25 @@ class SetionoExtractor(DecompositionalExtractor):
             "rules": len(ruleset.rules),
             "fidelity": self._fidelity(ruleset.predict_index(X), labels)})
         return ruleset
+
+    def _learned_targets(self, hidden_rules, default: int, labels, ws) -> list:
+        """The hidden clauses whose input rules become candidates when those rules are learned.
+
+        The table's default is the class with the longest DNF (fewest rules when every step is
+        exact). Learned rules are ranked on the training rows and the list's default becomes
+        the majority of the rows they leave, so when the table's default is not the majority
+        class the candidates all say the majority class and the list can end up empty (a
+        German-credit network gave no rules at all). Then the candidates are the clauses of
+        every class but the majority, the table's default class's own clauses included.
+        """
+        majority = int(np.bincount(labels, minlength=len(ws.classes)).argmax())
+        if majority == default:
+            return hidden_rules
+        kept = [(rule, node) for rule, node in zip(hidden_rules, self._hidden_nodes)
+                if rule[1] != majority]
+        kept += [((clause, k), ws.trace.add(1, clause, k)) for clause, k in self._default_rules]
+        self._hidden_nodes = [node for _, node in kept]
+        return [rule for rule, _ in kept]
 
     def _stopped(self, reason: str) -> None:
         """A budget stop inside the engine (``_refined``) joins the stage reasons."""

@@ -72,14 +72,15 @@ def table_lookup(D: np.ndarray, classes: np.ndarray, states: np.ndarray,
 
 
 def hidden_clauses(covers: dict, default: int, units: list[int],
-                   boundaries: list[tuple[float, ...]]) -> list[tuple[tuple, int]]:
+                   boundaries: list[tuple[float, ...]], *, of_default: bool = False
+                   ) -> list[tuple[tuple, int]]:
     """The table's DNF as clauses on the hidden activations: each cube of ``covers[k]`` (a
     set of cluster indices per kept unit, an interval) as conditions ``h[j] > b`` /
     ``h[j] <= b`` on the cluster boundaries, with class ``k``; the default class's cubes are
-    left out (it is the else)."""
+    left out (it is the else), or, with ``of_default``, only they are given."""
     out = []
     for k in sorted(covers):
-        if k == default:
+        if (k == default) != of_default:
             continue
         for cube in covers[k]:
             clause = []
@@ -106,10 +107,11 @@ def state_table(net, X: np.ndarray, labels: np.ndarray, n_classes: int, *,
 
     Returns
     -------
-    (table, hidden_rules, default, reasons)
+    (table, hidden_rules, default, reasons, default_rules)
         ``table``: ``units``, ``states``, ``classes``, ``complete``, ``labels``,
         ``relabelled``; ``hidden_rules``: :func:`hidden_clauses`; ``reasons``: what the cap
-        cut (for the partial report).
+        cut (for the partial report); ``default_rules``: the default class's own clauses
+        (candidates when the rules on the inputs are learned, not exact).
     """
     import itertools
 
@@ -146,8 +148,9 @@ def state_table(net, X: np.ndarray, labels: np.ndarray, n_classes: int, *,
     counts = np.bincount(labels, minlength=n_classes)
     default = max(covers, key=lambda k: (len(covers[k]), counts[k], -k)) if covers else \
         int(np.argmax(counts))
-    hidden_rules = hidden_clauses(covers, default, units,
-                                  [net.clusters[j].boundaries for j in units])
+    boundaries = [net.clusters[j].boundaries for j in units]
+    hidden_rules = hidden_clauses(covers, default, units, boundaries)
+    default_rules = hidden_clauses(covers, default, units, boundaries, of_default=True)
     table = {"units": units, "states": D, "classes": cls, "complete": complete,
              "labels": how, "relabelled": relabelled}
-    return table, hidden_rules, default, reasons
+    return table, hidden_rules, default, reasons, default_rules
