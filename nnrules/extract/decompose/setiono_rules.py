@@ -37,7 +37,7 @@ import numpy as np
 from nnrules.extract.decompose.cluster import inverse_activation
 from nnrules.extract.decompose.cover import Cube, cover
 from nnrules.extract.decompose.mofn import candidate_conditions, learn_mofn, negate_mofn
-from nnrules.extract.decompose.staircase import staircase_mofn
+from nnrules.extract.decompose.staircase import mixed_staircase_mofn, staircase_mofn
 from nnrules.extract.decompose.terms import clause_mask, learn_clauses
 from nnrules.surrogates.rules import (
     Condition,
@@ -284,6 +284,13 @@ class InputRules:
         if self._continuous(cols):
             w, bias, theta = staircase
             stair = staircase_mofn(w, bias, theta, cols, A, n_conditions=self.mofn_conditions)
+            if stair is not None and (test is None
+                                      or int(np.sum(stair.holds(A) == truth)) > right_a):
+                test = stair
+        elif self.schema is not None and __import__("os").environ.get("G7_MIXED"):
+            w, bias, theta = staircase
+            stair = mixed_staircase_mofn(w, bias, theta, cols, A, self.schema,
+                                         n_conditions=self.mofn_conditions)
             if stair is not None and (test is None
                                       or int(np.sum(stair.holds(A) == truth)) > right_a):
                 test = stair

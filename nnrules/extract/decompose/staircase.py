@@ -34,7 +34,7 @@ import numpy as np
 from nnrules.extract.decompose.mofn import best_m
 from nnrules.surrogates.rules import Condition, MofN
 
-__all__ = ["staircase_mofn"]
+__all__ = ["mixed_staircase_mofn", "staircase_mofn"]
 
 NEAR = 0.25  # share of the rows nearest the boundary whose values the steps span
 QUANTILE = 0.05  # the steps span these quantiles of those rows' values
@@ -102,3 +102,99 @@ def _readable(cuts: list[float], step: float) -> list[float]:
         if all(abs(r - t) <= ROUNDING * step for r, t in zip(rounded, cuts)):
             return rounded
     return cuts
+
+
+MAX_STEP_VALUES = 16  # an integer column with at most this many values steps at half-integers
+
+
+def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[int],
+                         A: np.ndarray, schema, *, n_conditions: int = 16) -> MofN | None:
+    """The staircase for a unit reading one-hot, binary and numeric inputs; a condition worth
+    ``k`` steps is repeated ``k`` times (it counts ``k`` times towards ``m``)."""
+    import os
+    n_conditions = int(os.environ.get("G7_N", n_conditions))
+    near_share = float(os.environ.get("G7_NEAR", NEAR))
+    base_how = os.environ.get("G7_BASE", "median")
+    cols = sorted(int(c) for c in columns)
+    if not cols or len(A) == 0:
+        return None
+    z = A @ w + bias
+    truth = z > theta
+    if truth.all() or not truth.any():
+        return None
+    distance = np.abs(z - theta)
+    near = A[distance <= np.quantile(distance, near_share)]
+    # parts: (span, function delta -> conditions)
+    parts = []
+    groups_seen: set[str] = set()
+    for j in cols:
+        f = schema.features[j]
+        if f.kind == "onehot":
+            if f.group in groups_seen:
+                continue
+            groups_seen.add(f.group)
+            gcols = [int(c) for c in schema.groups[f.group]]
+            wg = np.asarray([w[c] for c in gcols])
+            if base_how == "min":
+                base = float(wg.min())
+            else:
+                base = float(np.median(wg))
+            parts.append((float(wg.max() - wg.min()), _onehot_steps(gcols, wg, base)))
+        elif f.kind == "binary" or len(np.unique(A[:, j])) <= 2:
+            v = np.unique(A[:, j])
+            if len(v) < 2:
+                continue
+            lo, hi = float(v[0]), float(v[-1])
+            parts.append((abs(float(w[j])) * (hi - lo), _binary_steps(j, w[j], lo, hi)))
+        else:
+            values = np.unique(A[:, j])
+            if f.kind == "integer" and len(values) <= MAX_STEP_VALUES:
+                lo, hi = float(values[0]), float(values[-1])
+            else:
+                lo = float(np.quantile(near[:, j], QUANTILE))
+                hi = float(np.quantile(near[:, j], 1 - QUANTILE))
+            parts.append((abs(float(w[j])) * (hi - lo), _numeric_steps(j, w[j], lo, hi)))
+    total = sum(s for s, _ in parts)
+    if total <= 0:
+        return None
+    delta = total / n_conditions
+    conditions: list[Condition] = []
+    for _, make in parts:
+        conditions += make(delta)
+    if not conditions:
+        return None
+    count = np.zeros(len(A), dtype=np.int64)
+    for c in conditions:
+        count += c.holds(A)
+    _, m = best_m(count, truth, len(conditions))
+    return MofN(m, tuple(conditions))
+
+
+def _onehot_steps(gcols, wg, base):
+    def make(delta):
+        out = []
+        for c, wv in zip(gcols, wg.tolist()):
+            k = int(round(abs(wv - base) / delta))
+            op = ">" if wv > base else "<="
+            out += [Condition(c, op, 0.5)] * k
+        return out
+    return make
+
+
+def _binary_steps(j, wj, lo, hi):
+    def make(delta):
+        k = int(round(abs(wj) * (hi - lo) / delta))
+        return [Condition(j, ">" if wj > 0 else "<=", (lo + hi) / 2)] * k
+    return make
+
+
+def _numeric_steps(j, wj, lo, hi):
+    def make(delta):
+        steps = int(round(abs(wj) * (hi - lo) / delta))
+        if steps == 0:
+            return []
+        op = ">" if wj > 0 else "<="
+        cuts = _readable([lo + (k + 0.5) * (hi - lo) / steps for k in range(steps)],
+                         (hi - lo) / steps)
+        return [Condition(j, op, t) for t in cuts]
+    return make
