@@ -137,6 +137,8 @@ def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequ
             wg = np.asarray([w[c] for c in gcols])
             if base_how == "min":
                 base = float(wg.min())
+            elif base_how == "lower":
+                base = float(np.quantile(wg, 0.5, method="lower"))
             else:
                 base = float(np.median(wg))
             parts.append((float(wg.max() - wg.min()), _onehot_steps(gcols, wg, base)))
