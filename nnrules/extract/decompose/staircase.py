@@ -23,11 +23,18 @@ worst: steps spanning 2-98% of all rows 0.970 / 0.962, 5-95% 0.977 / 0.960, 5-95
 nearest the boundary 0.977 / 0.975 (10%: 0.980 / 0.970; 50%: 0.982 / 0.972); rounding the
 thresholds to 3 digits or more 0.977 / 0.972 (2 digits within a tenth of a step: 0.977 /
 0.970). Without staircases (trees and the searched test): 0.970 / 0.957.
+
+A unit that reads one-hot or binary columns too (German credit: a dozen one-hot groups beside
+duration, amount and age) gets :func:`mixed_staircase_mofn`: a two-valued condition cannot be
+cut into steps, so one worth ``k`` steps is listed ``k`` times in the test (each copy counts
+towards ``m``; ``MofN.to_text`` writes it once, ``(x3)``), a one-hot group's values are worth
+their weight above the group's smallest. 5-fold CV on the training rows of six German
+networks: median / worst 0.811 / 0.704 without it, 0.887 / 0.833 with 48 steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -39,6 +46,7 @@ __all__ = ["mixed_staircase_mofn", "staircase_mofn"]
 NEAR = 0.25  # share of the rows nearest the boundary whose values the steps span
 QUANTILE = 0.05  # the steps span these quantiles of those rows' values
 ROUNDING = 0.05  # a threshold is rounded for reading by at most this share of its step
+MAX_STEP_VALUES = 16  # an integer column with at most this many values steps over all of them
 
 
 def staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[int],
@@ -104,17 +112,38 @@ def _readable(cuts: list[float], step: float) -> list[float]:
     return cuts
 
 
-MAX_STEP_VALUES = 16  # an integer column with at most this many values steps at half-integers
-
 
 def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[int],
-                         A: np.ndarray, schema, *, n_conditions: int = 16) -> MofN | None:
-    """The staircase for a unit reading one-hot, binary and numeric inputs; a condition worth
-    ``k`` steps is repeated ``k`` times (it counts ``k`` times towards ``m``)."""
-    import os
-    n_conditions = int(os.environ.get("G7_N", n_conditions))
-    near_share = float(os.environ.get("G7_NEAR", NEAR))
-    base_how = os.environ.get("G7_BASE", "median")
+                         A: np.ndarray, schema, *, n_conditions: int = 48) -> MofN | None:
+    """The staircase M-of-N test for a unit that reads one-hot, binary and numeric inputs.
+
+    Every input's share of the sum is cut into steps of one worth ``delta`` (the inputs' spans
+    summed, over ``n_conditions``); a condition worth ``k`` steps is listed ``k`` times, and
+    counts ``k`` times towards ``m`` (``checking_account == A14 (x3)``):
+
+    * a one-hot group: its value ``v`` holds ``round((w_v - w_min) / delta)`` copies of
+      ``group == v``, relative to the group's smallest weight (a column input pruning or
+      connection pruning removed weighs 0; the smallest value needs no condition);
+    * a column with two values (binary, or so on the rows): ``round(|w| (hi - lo) / delta)``
+      copies of one condition at their midpoint, its direction the weight's sign;
+    * an integer column of at most ``MAX_STEP_VALUES`` values: equal steps over all its values
+      on the rows; any other numeric column: equal steps over the ``QUANTILE`` quantiles of the
+      ``NEAR`` share of the rows nearest the boundary, as :func:`staircase_mofn` does.
+
+    Parameters
+    ----------
+    w, bias, theta, columns, A
+        As :func:`staircase_mofn`; ``columns`` may be of any kind.
+    schema : FeatureSchema
+        Names each column's kind and the one-hot groups.
+    n_conditions : int, default=48
+        Steps in all, copies counted (rounding per input may give a few more or fewer).
+
+    Returns
+    -------
+    MofN or None
+        None when no input moves the sum or no row is on one side.
+    """
     cols = sorted(int(c) for c in columns)
     if not cols or len(A) == 0:
         return None
@@ -123,46 +152,36 @@ def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequ
     if truth.all() or not truth.any():
         return None
     distance = np.abs(z - theta)
-    near = A[distance <= np.quantile(distance, near_share)]
-    # parts: (span, function delta -> conditions)
-    parts = []
-    groups_seen: set[str] = set()
+    near = A[distance <= np.quantile(distance, NEAR)]
+    parts: list[tuple[float, Callable[[float], list[Condition]]]] = []
+    groups: set[str] = set()
     for j in cols:
         f = schema.features[j]
         if f.kind == "onehot":
-            if f.group in groups_seen:
-                continue
-            groups_seen.add(f.group)
-            gcols = [int(c) for c in schema.groups[f.group]]
-            wg = np.asarray([w[c] for c in gcols])
-            if base_how == "min":
-                base = float(wg.min())
-            elif base_how == "lower":
-                base = float(np.quantile(wg, 0.5, method="lower"))
-            else:
-                base = float(np.median(wg))
-            parts.append((float(wg.max() - wg.min()), _onehot_steps(gcols, wg, base)))
-        elif f.kind == "binary" or len(np.unique(A[:, j])) <= 2:
-            v = np.unique(A[:, j])
-            if len(v) < 2:
-                continue
-            lo, hi = float(v[0]), float(v[-1])
-            parts.append((abs(float(w[j])) * (hi - lo), _binary_steps(j, w[j], lo, hi)))
+            if f.group not in groups:
+                groups.add(f.group)
+                members = [int(c) for c in schema.groups[f.group]]
+                wg = w[members]
+                parts.append((float(wg.max() - wg.min()), _onehot_steps(members, wg)))
+            continue
+        values = np.unique(A[:, j])
+        if len(values) < 2:
+            continue
+        if len(values) == 2:
+            lo, hi = float(values[0]), float(values[1])
+            parts.append((abs(float(w[j])) * (hi - lo), _binary_steps(j, float(w[j]), lo, hi)))
+            continue
+        if f.kind in ("integer", "categorical") and len(values) <= MAX_STEP_VALUES:
+            lo, hi = float(values[0]), float(values[-1])
         else:
-            values = np.unique(A[:, j])
-            if f.kind == "integer" and len(values) <= MAX_STEP_VALUES:
-                lo, hi = float(values[0]), float(values[-1])
-            else:
-                lo = float(np.quantile(near[:, j], QUANTILE))
-                hi = float(np.quantile(near[:, j], 1 - QUANTILE))
-            parts.append((abs(float(w[j])) * (hi - lo), _numeric_steps(j, w[j], lo, hi)))
-    total = sum(s for s, _ in parts)
+            lo = float(np.quantile(near[:, j], QUANTILE))
+            hi = float(np.quantile(near[:, j], 1 - QUANTILE))
+        parts.append((abs(float(w[j])) * (hi - lo), _numeric_steps(j, float(w[j]), lo, hi)))
+    total = sum(span for span, _ in parts)
     if total <= 0:
         return None
     delta = total / n_conditions
-    conditions: list[Condition] = []
-    for _, make in parts:
-        conditions += make(delta)
+    conditions = [c for _, steps in parts for c in steps(delta)]
     if not conditions:
         return None
     count = np.zeros(len(A), dtype=np.int64)
@@ -172,31 +191,35 @@ def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequ
     return MofN(m, tuple(conditions))
 
 
-def _onehot_steps(gcols, wg, base):
-    def make(delta):
-        out = []
-        for c, wv in zip(gcols, wg.tolist()):
-            k = int(round(abs(wv - base) / delta))
-            op = ">" if wv > base else "<="
-            out += [Condition(c, op, 0.5)] * k
+def _onehot_steps(members: list[int], wg: np.ndarray) -> Callable[[float], list[Condition]]:
+    """Copies of ``group == v`` worth ``w_v - min(w)`` per value."""
+    low = float(wg.min())
+
+    def steps(delta: float) -> list[Condition]:
+        out: list[Condition] = []
+        for c, wv in zip(members, wg.tolist()):
+            out += [Condition(c, ">", 0.5)] * int(round((wv - low) / delta))
         return out
-    return make
+    return steps
 
 
-def _binary_steps(j, wj, lo, hi):
-    def make(delta):
+def _binary_steps(j: int, wj: float, lo: float, hi: float
+                  ) -> Callable[[float], list[Condition]]:
+    """Copies of one condition at the midpoint of a two-valued column."""
+    def steps(delta: float) -> list[Condition]:
         k = int(round(abs(wj) * (hi - lo) / delta))
         return [Condition(j, ">" if wj > 0 else "<=", (lo + hi) / 2)] * k
-    return make
+    return steps
 
 
-def _numeric_steps(j, wj, lo, hi):
-    def make(delta):
-        steps = int(round(abs(wj) * (hi - lo) / delta))
-        if steps == 0:
+def _numeric_steps(j: int, wj: float, lo: float, hi: float
+                   ) -> Callable[[float], list[Condition]]:
+    """Equal steps between ``lo`` and ``hi``, thresholds rounded for reading."""
+    def steps(delta: float) -> list[Condition]:
+        k = int(round(abs(wj) * (hi - lo) / delta))
+        if k == 0:
             return []
         op = ">" if wj > 0 else "<="
-        cuts = _readable([lo + (k + 0.5) * (hi - lo) / steps for k in range(steps)],
-                         (hi - lo) / steps)
+        cuts = _readable([lo + (i + 0.5) * (hi - lo) / k for i in range(k)], (hi - lo) / k)
         return [Condition(j, op, t) for t in cuts]
-    return make
+    return steps
