@@ -137,7 +137,9 @@ def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequ
     schema : FeatureSchema
         Names each column's kind and the one-hot groups.
     n_conditions : int, default=48
-        Steps in all, copies counted (rounding per input may give a few more or fewer).
+        Steps the inputs' spans are cut into. The test lists about as many conditions, copies
+        counted, except that each value of a one-hot group holds its own copies (a group
+        spanning ``K`` steps may list up to ``K`` for each of its values).
 
     Returns
     -------
