@@ -166,6 +166,20 @@ def oblique_list() -> RuleSet:
     return RuleSet(rules, 0, ordered=True, classes=("low", "mid", "high"), schema=SCHEMA)
 
 
+def repeats_list() -> RuleSet:
+    """M-of-N tests that list a condition more than once (``setiono``'s mixed staircase): each
+    copy counts. ``smoker`` alone (2) misses 3 of {smoker (x2), age <= 40.5, blue (x2)}; with
+    ``age <= 40.5`` it holds, so an export counting a repeat once would differ."""
+    smoker, young, blue = (Condition(SMOKER, ">", 0.5), Condition(AGE, "<=", 40.5),
+                           Condition(BLUE, ">", 0.5))
+    rules = [
+        Rule((MofN(2, (Condition(JOB, "==", 2.0), Condition(INCOME, "<=", 50000.5),
+                       Condition(JOB, "==", 2.0))),), 2),
+        Rule((MofN(3, (smoker, young, smoker, blue, blue)),), 1),
+    ]
+    return RuleSet(rules, 0, ordered=True, classes=("low", "mid", "high"), schema=SCHEMA)
+
+
 CASES = {
     "tree": lambda: sklearn_tree("classification"),
     "tree_regression": lambda: sklearn_tree("regression"),
@@ -174,6 +188,7 @@ CASES = {
     "ruleset_regression": lambda: decision_list("regression"),
     "ruleset_from_tree": lambda: sklearn_tree("classification").to_rules(),
     "ruleset_oblique": oblique_list,
+    "ruleset_repeats": repeats_list,
     "boxes": lambda: boxes("classification", "tree"),
     "boxes_abstain": lambda: boxes("classification", "abstain"),
     "boxes_regression": lambda: boxes("regression", "tree"),

@@ -125,14 +125,23 @@ class MofN:
 
     def to_text(self, schema: FeatureSchema | None = None) -> str:
         """``a and b`` when all must hold, ``(a or b)`` when one must, else ``at least m of
-        {a, b, c}``; a run of thresholds on one feature in one direction (a staircase) names
-        the feature once: ``at least 3 of {radius > 13.1, > 14.6, > 16.1, texture > 20}``."""
-        texts = [c.to_text(schema) for c in self.conditions]
-        if len(texts) > 1 and self.m == len(texts):
+        {a, b, c}``. A condition listed ``k > 1`` times counts ``k`` times towards ``m`` and is
+        written once, as ``a (x2)``, where its first copy stands; a run of thresholds on one
+        feature in one direction (a staircase) names the feature once: ``at least 3 of
+        {radius > 13.1, > 14.6, > 16.1, texture > 20}``."""
+        counts: dict[Condition, int] = {}
+        for c in self.conditions:
+            counts[c] = counts.get(c, 0) + 1
+        distinct = list(counts)  # first-occurrence order
+        texts = [c.to_text(schema) for c in distinct]
+        if len(texts) > 1 and self.m == len(self.conditions):
             return " and ".join(texts)
         if len(texts) > 1 and self.m == 1:
             return "(" + " or ".join(texts) + ")"
-        inner = ", ".join(_named_once(self.conditions, texts))
+        if len(texts) == 1:  # k copies of one condition, any m in 1..k: that condition
+            return texts[0]
+        named = _named_once(distinct, texts)
+        inner = ", ".join(t if k == 1 else f"{t} (x{k})" for t, k in zip(named, counts.values()))
         return f"at least {self.m} of {{{inner}}}"
 
     def to_sympy(self, symbols: Sequence[Any]):

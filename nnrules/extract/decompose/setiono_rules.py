@@ -39,7 +39,7 @@ import numpy as np
 from nnrules.extract.decompose.cluster import inverse_activation
 from nnrules.extract.decompose.cover import Cube, cover
 from nnrules.extract.decompose.mofn import candidate_conditions, learn_mofn, negate_mofn
-from nnrules.extract.decompose.staircase import staircase_mofn
+from nnrules.extract.decompose.staircase import mixed_staircase_mofn, staircase_mofn
 from nnrules.extract.decompose.terms import clause_mask, learn_clauses
 from nnrules.surrogates.rules import (
     Condition,
@@ -172,6 +172,9 @@ class InputRules:
     mofn_conditions : int, default=16
         Steps of the staircase M-of-N test built from a unit's weights when all its inputs are
         continuous (:mod:`~nnrules.extract.decompose.staircase`).
+    mixed_conditions : int, default=48
+        Steps (copies of a repeated condition counted) of the staircase built when a unit
+        reads one-hot or binary inputs too.
 
     Attributes
     ----------
@@ -182,7 +185,7 @@ class InputRules:
     def __init__(self, net, X: np.ndarray, schema: Any, *, max_combinations: int,
                  max_leaves: int, max_depth: int | None, min_samples_leaf: int, seed: int,
                  queries: int = 16, oblique: bool = False, mofn: bool = False,
-                 mofn_conditions: int = 16):
+                 mofn_conditions: int = 16, mixed_conditions: int = 48):
         self.net, self.X, self.schema = net, X, schema
         self.max_combinations = max_combinations
         self.max_leaves, self.max_depth = max_leaves, max_depth
@@ -193,6 +196,7 @@ class InputRules:
         self.n_oblique = 0  # cluster boundaries written as oblique conditions
         self.mofn = mofn
         self.mofn_conditions = mofn_conditions
+        self.mixed_conditions = mixed_conditions
         self.n_mofn = 0  # cluster boundaries written as M-of-N tests
         self.exact = True
         self._cache: dict[tuple[int, float], tuple[list[Clause], list[Clause]]] = {}
@@ -275,10 +279,13 @@ class InputRules:
         ``MOFN_MARGIN`` of them (one test is preferred to many leaves when it is about as
         faithful).
 
-        The test is searched for on the tree's rows (:func:`learn_mofn`); when every input
-        the unit reads is continuous, the staircase read from its weights
-        (:func:`~nnrules.extract.decompose.staircase.staircase_mofn`) is built too, and the
-        one agreeing with the boundary on more of those rows is the candidate (ties: the
+        The test is searched for on the tree's rows (:func:`learn_mofn`); the staircase read
+        from the unit's weights is built too — with ``mofn_conditions`` steps
+        (:func:`~nnrules.extract.decompose.staircase.staircase_mofn`) when every input it
+        reads is continuous, else with ``mixed_conditions`` steps, a one-hot or binary
+        condition repeated as often as its weight is worth steps
+        (:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`) — and the one
+        agreeing with the boundary on more of those rows is the candidate (ties: the
         search's).
         """
         test, right_a = learn_mofn(A, truth, candidate_conditions(self.X, cols),
@@ -287,6 +294,13 @@ class InputRules:
         if self._continuous(cols):
             w, bias, theta = staircase
             stair = staircase_mofn(w, bias, theta, cols, A, n_conditions=self.mofn_conditions)
+            if stair is not None and (test is None
+                                      or int(np.sum(stair.holds(A) == truth)) > right_a):
+                test = stair
+        elif self.schema is not None:  # one-hot / binary inputs: conditions repeated
+            w, bias, theta = staircase
+            stair = mixed_staircase_mofn(w, bias, theta, cols, A, self.schema,
+                                         n_conditions=self.mixed_conditions)
             if stair is not None and (test is None
                                       or int(np.sum(stair.holds(A) == truth)) > right_a):
                 test = stair
@@ -301,7 +315,8 @@ class InputRules:
 
     def _continuous(self, cols: np.ndarray) -> bool:
         """Whether every column is continuous or an integer column (no one-hot or binary
-        input, whose one condition cannot be a step of a staircase)."""
+        input, whose one condition is worth its whole weight: such units get the mixed
+        staircase, where that condition is repeated)."""
         if self.schema is None:
             return False
         return all(self.schema.features[int(j)].kind in ("continuous", "integer")

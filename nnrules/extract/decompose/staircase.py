@@ -23,22 +23,30 @@ worst: steps spanning 2-98% of all rows 0.970 / 0.962, 5-95% 0.977 / 0.960, 5-95
 nearest the boundary 0.977 / 0.975 (10%: 0.980 / 0.970; 50%: 0.982 / 0.972); rounding the
 thresholds to 3 digits or more 0.977 / 0.972 (2 digits within a tenth of a step: 0.977 /
 0.970). Without staircases (trees and the searched test): 0.970 / 0.957.
+
+A unit that reads one-hot or binary columns too (German credit: a dozen one-hot groups beside
+duration, amount and age) gets :func:`mixed_staircase_mofn`: a two-valued condition cannot be
+cut into steps, so one worth ``k`` steps is listed ``k`` times in the test (each copy counts
+towards ``m``; ``MofN.to_text`` writes it once, ``(x3)``), a one-hot group's values are worth
+their weight above the group's smallest. 5-fold CV on the training rows of six German
+networks: median / worst 0.811 / 0.704 without it, 0.887 / 0.833 with 48 steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from nnrules.extract.decompose.mofn import best_m
 from nnrules.surrogates.rules import Condition, MofN
 
-__all__ = ["staircase_mofn"]
+__all__ = ["mixed_staircase_mofn", "staircase_mofn"]
 
 NEAR = 0.25  # share of the rows nearest the boundary whose values the steps span
 QUANTILE = 0.05  # the steps span these quantiles of those rows' values
 ROUNDING = 0.05  # a threshold is rounded for reading by at most this share of its step
+MAX_STEP_VALUES = 16  # an integer column with at most this many values steps over all of them
 
 
 def staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[int],
@@ -102,3 +110,118 @@ def _readable(cuts: list[float], step: float) -> list[float]:
         if all(abs(r - t) <= ROUNDING * step for r, t in zip(rounded, cuts)):
             return rounded
     return cuts
+
+
+
+def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[int],
+                         A: np.ndarray, schema, *, n_conditions: int = 48) -> MofN | None:
+    """The staircase M-of-N test for a unit that reads one-hot, binary and numeric inputs.
+
+    Every input's share of the sum is cut into steps of one worth ``delta`` (the inputs' spans
+    summed, over ``n_conditions``); a condition worth ``k`` steps is listed ``k`` times, and
+    counts ``k`` times towards ``m`` (``checking_account == A14 (x3)``):
+
+    * a one-hot group: its value ``v`` holds ``round((w_v - w_min) / delta)`` copies of
+      ``group == v``, relative to the group's smallest weight (a column input pruning or
+      connection pruning removed weighs 0; the smallest value needs no condition);
+    * a column with two values (binary, or so on the rows): ``round(|w| (hi - lo) / delta)``
+      copies of one condition at their midpoint, its direction the weight's sign;
+    * an integer column of at most ``MAX_STEP_VALUES`` values: equal steps over all its values
+      on the rows; any other numeric column: equal steps over the ``QUANTILE`` quantiles of the
+      ``NEAR`` share of the rows nearest the boundary, as :func:`staircase_mofn` does.
+
+    Parameters
+    ----------
+    w, bias, theta, columns, A
+        As :func:`staircase_mofn`; ``columns`` may be of any kind.
+    schema : FeatureSchema
+        Names each column's kind and the one-hot groups.
+    n_conditions : int, default=48
+        Steps the inputs' spans are cut into. The test lists about as many conditions, copies
+        counted, except that each value of a one-hot group holds its own copies (a group
+        spanning ``K`` steps may list up to ``K`` for each of its values).
+
+    Returns
+    -------
+    MofN or None
+        None when no input moves the sum or no row is on one side.
+    """
+    cols = sorted(int(c) for c in columns)
+    if not cols or len(A) == 0:
+        return None
+    z = A @ w + bias
+    truth = z > theta
+    if truth.all() or not truth.any():
+        return None
+    distance = np.abs(z - theta)
+    near = A[distance <= np.quantile(distance, NEAR)]
+    parts: list[tuple[float, Callable[[float], list[Condition]]]] = []
+    groups: set[str] = set()
+    for j in cols:
+        f = schema.features[j]
+        if f.kind == "onehot":
+            if f.group not in groups:
+                groups.add(f.group)
+                members = [int(c) for c in schema.groups[f.group]]
+                wg = w[members]
+                parts.append((float(wg.max() - wg.min()), _onehot_steps(members, wg)))
+            continue
+        values = np.unique(A[:, j])
+        if len(values) < 2:
+            continue
+        if len(values) == 2:
+            lo, hi = float(values[0]), float(values[1])
+            parts.append((abs(float(w[j])) * (hi - lo), _binary_steps(j, float(w[j]), lo, hi)))
+            continue
+        if f.kind in ("integer", "categorical") and len(values) <= MAX_STEP_VALUES:
+            lo, hi = float(values[0]), float(values[-1])
+        else:
+            lo = float(np.quantile(near[:, j], QUANTILE))
+            hi = float(np.quantile(near[:, j], 1 - QUANTILE))
+        parts.append((abs(float(w[j])) * (hi - lo), _numeric_steps(j, float(w[j]), lo, hi)))
+    total = sum(span for span, _ in parts)
+    if total <= 0:
+        return None
+    delta = total / n_conditions
+    conditions = [c for _, steps in parts for c in steps(delta)]
+    if not conditions:
+        return None
+    count = np.zeros(len(A), dtype=np.int64)
+    for c in conditions:
+        count += c.holds(A)
+    _, m = best_m(count, truth, len(conditions))
+    return MofN(m, tuple(conditions))
+
+
+def _onehot_steps(members: list[int], wg: np.ndarray) -> Callable[[float], list[Condition]]:
+    """Copies of ``group == v`` worth ``w_v - min(w)`` per value."""
+    low = float(wg.min())
+
+    def steps(delta: float) -> list[Condition]:
+        out: list[Condition] = []
+        for c, wv in zip(members, wg.tolist()):
+            out += [Condition(c, ">", 0.5)] * int(round((wv - low) / delta))
+        return out
+    return steps
+
+
+def _binary_steps(j: int, wj: float, lo: float, hi: float
+                  ) -> Callable[[float], list[Condition]]:
+    """Copies of one condition at the midpoint of a two-valued column."""
+    def steps(delta: float) -> list[Condition]:
+        k = int(round(abs(wj) * (hi - lo) / delta))
+        return [Condition(j, ">" if wj > 0 else "<=", (lo + hi) / 2)] * k
+    return steps
+
+
+def _numeric_steps(j: int, wj: float, lo: float, hi: float
+                   ) -> Callable[[float], list[Condition]]:
+    """Equal steps between ``lo`` and ``hi``, thresholds rounded for reading."""
+    def steps(delta: float) -> list[Condition]:
+        k = int(round(abs(wj) * (hi - lo) / delta))
+        if k == 0:
+            return []
+        op = ">" if wj > 0 else "<="
+        cuts = _readable([lo + (i + 0.5) * (hi - lo) / k for i in range(k)], (hi - lo) / k)
+        return [Condition(j, op, t) for t in cuts]
+    return steps
