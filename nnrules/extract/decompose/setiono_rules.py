@@ -172,9 +172,9 @@ class InputRules:
     mofn_conditions : int, default=16
         Steps of the staircase M-of-N test built from a unit's weights when all its inputs are
         continuous (:mod:`~nnrules.extract.decompose.staircase`).
-    mixed_conditions : int, default=48
+    mixed_conditions : int or None, default=None
         Steps (copies of a repeated condition counted) of the staircase built when a unit
-        reads one-hot or binary inputs too.
+        reads one-hot or binary inputs too; None: none.
 
     Attributes
     ----------
@@ -185,7 +185,7 @@ class InputRules:
     def __init__(self, net, X: np.ndarray, schema: Any, *, max_combinations: int,
                  max_leaves: int, max_depth: int | None, min_samples_leaf: int, seed: int,
                  queries: int = 16, oblique: bool = False, mofn: bool = False,
-                 mofn_conditions: int = 16, mixed_conditions: int = 48):
+                 mofn_conditions: int = 16, mixed_conditions: int | None = None):
         self.net, self.X, self.schema = net, X, schema
         self.max_combinations = max_combinations
         self.max_leaves, self.max_depth = max_leaves, max_depth
@@ -297,7 +297,7 @@ class InputRules:
             if stair is not None and (test is None
                                       or int(np.sum(stair.holds(A) == truth)) > right_a):
                 test = stair
-        elif self.schema is not None:  # one-hot / binary inputs: conditions repeated
+        elif self.schema is not None and self.mixed_conditions:  # conditions repeated
             w, bias, theta = staircase
             stair = mixed_staircase_mofn(w, bias, theta, cols, A, self.schema,
                                          n_conditions=self.mixed_conditions)
