@@ -72,14 +72,10 @@ def staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[i
         None when no input spans any values near the boundary or no row is on one side.
     """
     cols = np.asarray(sorted(int(c) for c in columns), dtype=np.int64)
-    if len(cols) == 0 or len(A) == 0:
+    sides = _sides(w, bias, theta, A) if len(cols) else None
+    if sides is None:
         return None
-    z = A @ w + bias
-    truth = z > theta
-    if truth.all() or not truth.any():
-        return None
-    distance = np.abs(z - theta)
-    near = A[distance <= np.quantile(distance, NEAR)]
+    truth, near = sides
     lo = np.quantile(near[:, cols], QUANTILE, axis=0)
     hi = np.quantile(near[:, cols], 1 - QUANTILE, axis=0)
     span = np.abs(w[cols]) * (hi - lo)
@@ -93,13 +89,7 @@ def staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[i
         cuts = _readable([a + (k + 0.5) * (b - a) / steps for k in range(steps)],
                          (b - a) / max(steps, 1))
         conditions += [Condition(j, op, t) for t in cuts]
-    if not conditions:
-        return None
-    count = np.zeros(len(A), dtype=np.int64)
-    for c in conditions:
-        count += c.holds(A)
-    _, m = best_m(count, truth, len(conditions))
-    return MofN(m, tuple(conditions))
+    return _with_best_m(conditions, A, truth)
 
 
 def _readable(cuts: list[float], step: float) -> list[float]:
@@ -147,14 +137,10 @@ def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequ
         None when no input moves the sum or no row is on one side.
     """
     cols = sorted(int(c) for c in columns)
-    if not cols or len(A) == 0:
+    sides = _sides(w, bias, theta, A) if cols else None
+    if sides is None:
         return None
-    z = A @ w + bias
-    truth = z > theta
-    if truth.all() or not truth.any():
-        return None
-    distance = np.abs(z - theta)
-    near = A[distance <= np.quantile(distance, NEAR)]
+    truth, near = sides
     parts: list[tuple[float, Callable[[float], list[Condition]]]] = []
     groups: set[str] = set()
     for j in cols:
@@ -184,6 +170,26 @@ def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequ
         return None
     delta = total / n_conditions
     conditions = [c for _, steps in parts for c in steps(delta)]
+    return _with_best_m(conditions, A, truth)
+
+
+def _sides(w: np.ndarray, bias: float, theta: float, A: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(which rows are above the boundary, the ``NEAR`` share of rows nearest it), or None
+    when there are no rows or all are on one side."""
+    if len(A) == 0:
+        return None
+    z = A @ w + bias
+    truth = z > theta
+    if truth.all() or not truth.any():
+        return None
+    distance = np.abs(z - theta)
+    return truth, A[distance <= np.quantile(distance, NEAR)]
+
+
+def _with_best_m(conditions: list[Condition], A: np.ndarray, truth: np.ndarray
+                 ) -> MofN | None:
+    """"At least m of ``conditions``" with the ``m`` agreeing with ``truth`` on most rows."""
     if not conditions:
         return None
     count = np.zeros(len(A), dtype=np.int64)
