@@ -170,7 +170,7 @@ def _named_once(conditions: Sequence[Condition], texts: list[str]) -> list[str]:
             continue
         marker = f" {a.op} "
         head_a, head_b = texts[i - 1].find(marker), texts[i].find(marker)
-        if head_a > 0 and texts[i - 1][:head_a] == texts[i][:head_b]:
+        if head_a > 0 and head_b > 0 and texts[i - 1][:head_a] == texts[i][:head_b]:
             out[i] = texts[i][head_b + 1:]
     return out
 
