@@ -417,7 +417,7 @@ def test_an_unsaturated_network_is_named_and_gets_the_less_changing_clustering(m
     net, names = _net("german_h4_s1"), list(train.schema.names)
     changes = {}
     with monkeypatch.context() as m:  # each clustering alone (no fallback)
-        m.setattr("nnrules.extract.setiono.UNSATURATED_CHANGE", 1.0)
+        m.setattr("nnrules.extract.decompose.setiono_cluster.UNSATURATED_CHANGE", 1.0)
         for how in ("greedy", "kmeans"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

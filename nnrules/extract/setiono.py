@@ -49,11 +49,11 @@ import numpy as np
 from nnrules._validation import RANDOM_STATE, Interval, Options
 from nnrules.exceptions import ParameterError, UnsupportedModelError
 from nnrules.extract.decompose.budget import OutOfBudget
-from nnrules.extract.decompose.cluster import discretise_units
 from nnrules.extract.decompose.extractor import DecompositionalExtractor
 from nnrules.extract.decompose.onelayer import OneLayerNet, prune_connections
 from nnrules.extract.decompose.prune import prune_inputs
 from nnrules.extract.decompose.refine_mofn import refine_mofn
+from nnrules.extract.decompose.setiono_cluster import ClusterStage
 from nnrules.extract.decompose.setiono_rules import (
     InputRules,
     conjoin_oblique,
@@ -67,12 +67,9 @@ from nnrules.surrogates.rules import MofN, RuleSet
 
 __all__ = ["SetionoExtractor"]
 
-# A discretised network changing more than this share of the training predictions is called
-# unsaturated: k-means is tried beside greedy clustering, and the partial report says so.
-UNSATURATED_CHANGE = 0.05
 
 
-class SetionoExtractor(DecompositionalExtractor):
+class SetionoExtractor(ClusterStage, DecompositionalExtractor):
     """Rules through a one-hidden-layer network's discretised hidden units.
 
     Parameters
@@ -353,66 +350,6 @@ class SetionoExtractor(DecompositionalExtractor):
             "connections_before": n_conn, "connections_kept": net.n_connections(),
             "connections_pruned": n_conn - net.n_connections(),
             "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
-        return net
-
-    def _discretise(self, net: OneLayerNet, X, ws) -> OneLayerNet:
-        """The cluster stage with ``clustering``; when greedy clustering leaves the network
-        unsaturated (its discretised copy changes more than ``UNSATURATED_CHANGE`` of the
-        training predictions), k-means is tried too and the clustering that changes fewer
-        predictions is kept (ties: greedy)."""
-        n_reasons, n_stages = len(self._reasons), len(self.stages_)
-        base = net.copy()
-        first = self._cluster(net, X, ws, self.clustering)
-        change = self.stages_[-1]["change"]
-        if self.clustering != "greedy" or change <= UNSATURATED_CHANGE:
-            return first
-        kept = (self._reasons[n_reasons:], self.stages_[n_stages:], self.pruned_net_,
-                self.dropped_centres_)
-        del self._reasons[n_reasons:], self.stages_[n_stages:]
-        second = self._cluster(base, X, ws, "kmeans")
-        if self.stages_[-1]["change"] < change:
-            return second
-        del self._reasons[n_reasons:], self.stages_[n_stages:]
-        self._reasons += kept[0]
-        self.stages_ += kept[1]
-        self.pruned_net_, self.dropped_centres_ = kept[2], kept[3]
-        return first
-
-    def _cluster(self, net: OneLayerNet, X, ws, how: str) -> OneLayerNet:
-        self._stage = "cluster"
-        self.pruned_net_ = net.copy()
-        failed, change = discretise_units(net, X, how, self.max_clusters, self.tolerance,
-                                          tick=ws.budget.tick)
-        if failed:
-            advice = ""
-            if change > UNSATURATED_CHANGE:
-                advice = (f" (more than {UNSATURATED_CHANGE}: the hidden units are not "
-                          "saturated, no handful of states stands for them, and rules "
-                          "through them stay far from the network; setiono needs a network "
-                          "trained with its weight penalty; --method eclaire or --method tree "
-                          "describe this one better)")
-            self._reasons.append(
-                f"cluster: units {failed} need more than max_clusters={self.max_clusters} "
-                f"clusters ({how}) to keep the predictions within tolerance={self.tolerance}; "
-                f"the discretised network changes {change:.3f} of the training predictions"
-                + advice)
-        dropped = []
-        self.dropped_centres_: dict[int, float] = {}
-        for j, c in enumerate(net.clusters):
-            if c is not None and c.n_clusters == 1:
-                self.dropped_centres_[j] = float(c.centres[0])
-                net.b2 += net.W2[:, j] * c.centres[0]
-                net.W2[:, j] = 0.0
-                net.clusters[j] = None
-                dropped.append(j)
-            elif c is not None and not np.any(net.W2[:, j]):
-                net.clusters[j] = None  # the output layer no longer reads it
-                dropped.append(j)
-        self.stages_.append({
-            "stage": "cluster", "clustering": how,
-            "clusters": [0 if c is None else c.n_clusters for c in net.clusters],
-            "dropped_units": dropped, "change": change,
-            "fidelity": self._fidelity(net.predict_discrete(X), ws.labels)})
         return net
 
     def _table(self, net: OneLayerNet, X, labels, ws):
