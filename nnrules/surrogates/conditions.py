@@ -118,10 +118,22 @@ class MofN:
 
     def holds(self, X: np.ndarray) -> np.ndarray:
         """Boolean array of shape (n_samples,)."""
+        return self.count(X) >= self.m
+
+    def count(self, X: np.ndarray) -> np.ndarray:
+        """Conditions holding per row, a condition listed ``k`` times counted ``k`` times (each
+        distinct condition is evaluated once)."""
         count = np.zeros(np.asarray(X).shape[0], dtype=np.int64)
+        for c, k in self._copies().items():
+            count += k * c.holds(X).astype(np.int64)
+        return count
+
+    def _copies(self) -> dict[Condition, int]:
+        """Each distinct condition (first-occurrence order) and how often it is listed."""
+        copies: dict[Condition, int] = {}
         for c in self.conditions:
-            count += c.holds(X)
-        return count >= self.m
+            copies[c] = copies.get(c, 0) + 1
+        return copies
 
     def to_text(self, schema: FeatureSchema | None = None) -> str:
         """``a and b`` when all must hold, ``(a or b)`` when one must, else ``at least m of
@@ -129,9 +141,7 @@ class MofN:
         written once, as ``a (x2)``, where its first copy stands; a run of thresholds on one
         feature in one direction (a staircase) names the feature once: ``at least 3 of
         {radius > 13.1, > 14.6, > 16.1, texture > 20}``."""
-        counts: dict[Condition, int] = {}
-        for c in self.conditions:
-            counts[c] = counts.get(c, 0) + 1
+        counts = self._copies()
         distinct = list(counts)  # first-occurrence order
         texts = [c.to_text(schema) for c in distinct]
         if len(texts) > 1 and self.m == len(self.conditions):

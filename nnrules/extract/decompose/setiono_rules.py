@@ -291,27 +291,23 @@ class InputRules:
         test, right_a = learn_mofn(A, truth, candidate_conditions(self.X, cols),
                                    max_conditions=MOFN_CONDITIONS,
                                    min_gain=max(1, round(MOFN_GAIN * len(A))))
+        w, bias, theta = staircase
+        stair = None
         if self._continuous(cols):
-            w, bias, theta = staircase
             stair = staircase_mofn(w, bias, theta, cols, A, n_conditions=self.mofn_conditions)
-            if stair is not None and (test is None
-                                      or int(np.sum(stair.holds(A) == truth)) > right_a):
-                test = stair
         elif self.schema is not None and self.mixed_conditions:  # conditions repeated
-            w, bias, theta = staircase
             stair = mixed_staircase_mofn(w, bias, theta, cols, A, self.schema,
                                          n_conditions=self.mixed_conditions)
-            if stair is not None and (test is None
-                                      or int(np.sum(stair.holds(A) == truth)) > right_a):
-                test = stair
+        if stair is not None:
+            stair_right = int(np.sum(stair.holds(A) == truth))
+            if test is None or stair_right > right_a:
+                test, right_a = stair, stair_right
         if test is None:
             return None
         # Both are judged on the rows they were learned from, each labelled exactly.
         tree_right = sum(int(np.sum(truth[clause_mask(lf.clause, A)] == bool(lf.value)))
                          for lf in leaves)
-        right = int(np.sum(test.holds(A) == truth))
-        n = len(A)
-        return test if right + MOFN_MARGIN * n >= tree_right else None
+        return test if right_a + MOFN_MARGIN * len(A) >= tree_right else None
 
     def _continuous(self, cols: np.ndarray) -> bool:
         """Whether every column is continuous or an integer column (no one-hot or binary

@@ -82,13 +82,8 @@ def staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[i
     if not np.any(span > 0):
         return None
     delta = float(span.sum()) / n_conditions
-    conditions: list[Condition] = []
-    for j, a, b, s in zip(cols.tolist(), lo.tolist(), hi.tolist(), span.tolist()):
-        steps = int(round(s / delta))
-        op = ">" if w[j] > 0 else "<="
-        cuts = _readable([a + (k + 0.5) * (b - a) / steps for k in range(steps)],
-                         (b - a) / max(steps, 1))
-        conditions += [Condition(j, op, t) for t in cuts]
+    conditions = [c for j, a, b in zip(cols.tolist(), lo.tolist(), hi.tolist())
+                  for c in _numeric_steps(j, float(w[j]), a, b)(delta)]
     return _with_best_m(conditions, A, truth)
 
 
@@ -192,11 +187,9 @@ def _with_best_m(conditions: list[Condition], A: np.ndarray, truth: np.ndarray
     """"At least m of ``conditions``" with the ``m`` agreeing with ``truth`` on most rows."""
     if not conditions:
         return None
-    count = np.zeros(len(A), dtype=np.int64)
-    for c in conditions:
-        count += c.holds(A)
-    _, m = best_m(count, truth, len(conditions))
-    return MofN(m, tuple(conditions))
+    test = MofN(1, tuple(conditions))
+    _, m = best_m(test.count(A), truth, len(conditions))
+    return MofN(m, test.conditions)
 
 
 def _onehot_steps(members: list[int], wg: np.ndarray) -> Callable[[float], list[Condition]]:
