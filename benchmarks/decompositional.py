@@ -173,6 +173,13 @@ def _row(data, network, method, r):
             f"{r['seconds']:.2f} | {r['peak_mb']:.0f}{x01} | {partial} |")
 
 
+def _write(path: Path, lines: list[str]) -> None:
+    """A results table to ``path`` (``benchmarks/collect.py`` gathers them into the docs)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    print(f"wrote {path}")
+
+
 def main_table() -> None:
     import os
 
@@ -236,10 +243,8 @@ def main_table() -> None:
               "| network | REMIX ECLAIRE fidelity / clauses / s | REMIX REM-D | CART on the "
               "network's labels |", "|---|---|---|---|"]
     lines += [f"| {k} | {a} | {b} | {c} |" for k, (a, b, c) in REMIX.items()]
-    RESULT.parent.mkdir(parents=True, exist_ok=True)
     # The "Reading" section is written by hand after a run (numbers change with the machine).
-    RESULT.write_text("\n".join(lines) + "\n")
-    print(f"wrote {RESULT}")
+    _write(RESULT, lines)
 
 
 def _summary_lines(summary: dict) -> list[str]:
@@ -388,8 +393,7 @@ def main_budget() -> None:
                          f"{secs} |")
             print(lines[-1], flush=True)
     out = RESULT.with_name("decompositional_budget.md")
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    _write(out, lines)
 
 
 # -- setiono (issue 12): a separate suite, its own networks and result file ------------------
@@ -552,8 +556,7 @@ def main_setiono() -> None:
             lines.append(_setiono_row(network.split("/")[-1], "setiono", r))
             print(lines[-1], flush=True)
     SETIONO_RESULT.parent.mkdir(parents=True, exist_ok=True)
-    SETIONO_RESULT.write_text("\n".join(lines) + "\n")
-    print(f"wrote {SETIONO_RESULT}")
+    _write(SETIONO_RESULT, lines)
 
 
 # --setiono-check / --setiono-check2: (results file, make_setiono.py targets, networks, extra
@@ -638,8 +641,7 @@ def main_setiono_check(folder: str, which: str = "check") -> None:
         lines.append(f"| {data} | {method} | {np.median(fid):.3f} / {min(fid):.3f} | "
                      f"{np.median(rules):.1f} / {max(rules)} |")
     out = SETIONO_RESULT.with_name(name)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    _write(out, lines)
 
 
 def main_setiono_choose() -> None:
@@ -660,8 +662,7 @@ def main_setiono_choose() -> None:
                              f"{r['rules']} |")
                 print(lines[-1], flush=True)
     out = SETIONO_RESULT.with_name("setiono_choose.md")
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    _write(out, lines)
 
 
 def main_setiono_cv(german: bool = False, mofn: bool = False) -> None:
@@ -764,8 +765,7 @@ def main_setiono_cv(german: bool = False, mofn: bool = False) -> None:
     name = "setiono_cv_mofn.md" if mofn else "setiono_cv_german.md" if german else \
         "setiono_cv.md"
     out = SETIONO_RESULT.with_name(name)
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    _write(out, lines)
 
 
 def _at_length(net, method: str, size: str, terms: int, X, Xe, names) -> str:
@@ -858,8 +858,7 @@ def main_setiono_ceiling(folder: str | None = None) -> None:
             f"{np.mean(g.predict(Xe) == ye):.3f} |")
         print(lines[-1], flush=True)
     out = SETIONO_RESULT.with_name("setiono_ceiling.md")
-    out.write_text("\n".join(lines) + "\n")
-    print(f"wrote {out}")
+    _write(out, lines)
 
 
 if __name__ == "__main__":
