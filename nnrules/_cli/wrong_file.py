@@ -16,12 +16,6 @@ __all__ = ["model_message", "surrogate_message"]
 _BOTH = ("evaluate", "certify")
 
 
-def _what(fmt: str) -> str:
-    from nnrules.io.filekind import SURROGATE_FORMATS
-
-    return "surrogate" if fmt in SURROGATE_FORMATS else fmt.partition("/")[2]
-
-
 def surrogate_message(path: str, args: argparse.Namespace | None) -> str | None:
     """Why ``path`` (given as SURROGATE.json) is the wrong kind of file, or None if it is not
     an ONNX model (the library's own error then stands)."""
@@ -45,20 +39,20 @@ def surrogate_message(path: str, args: argparse.Namespace | None) -> str | None:
 def model_message(path: str, args: argparse.Namespace | None) -> str | None:
     """Why ``path`` (given as MODEL.onnx) is the wrong kind of file, or None if it is not an
     nnrules JSON file (the library's own error then stands)."""
-    from nnrules.io.filekind import file_kind
+    from nnrules.io.filekind import file_kind, format_name
 
     fmt = file_kind(path)
     if fmt is None or fmt == "onnx":
         return None
     command = getattr(args, "command", None) or "inspect"
-    given = f"{path!r} is an nnrules {_what(fmt)} file ({fmt!r})"
+    given = f"{path!r} is an nnrules {format_name(fmt)} file ({fmt!r})"
     if command == "export":
         return (f"nnrules export --model expects the network's ONNX model, but {given}. Pass the "
                 ".onnx file the surrogate was extracted from, or leave --model out.")
     if command in _BOTH:
         return (f"nnrules {command} expects SURROGATE.json then MODEL.onnx, but the model argument "
                 f"{given}. Pass the network's .onnx file the surrogate was extracted from.")
-    if _what(fmt) != "surrogate":
+    if format_name(fmt) != "surrogate":
         return (f"nnrules {command} expects an ONNX model, but {given}. Pass the network's .onnx "
                 "file.")
     if command == "extract":

@@ -11,14 +11,20 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["MAX_SNIFF_BYTES", "SURROGATE_FORMATS", "file_kind", "is_onnx_model",
-           "nnrules_format"]
+__all__ = ["MAX_SNIFF_BYTES", "SURROGATE_FORMATS", "file_kind", "format_name",
+           "is_onnx_model", "nnrules_format"]
 
 #: The nnrules formats that hold a surrogate (the others are reports and schemas).
 SURROGATE_FORMATS = frozenset({"nnrules/additive", "nnrules/automaton", "nnrules/boxes",
                                "nnrules/ruleset", "nnrules/tree"})
 #: Files larger than this are not looked into (256 MiB, the largest nnrules JSON file read).
 MAX_SNIFF_BYTES = 256 * 2**20
+
+
+def format_name(fmt: str) -> str:
+    """What a user calls the file of nnrules format ``fmt``: "surrogate" for every surrogate
+    format, else the format's own name ("report", "schema")."""
+    return "surrogate" if fmt in SURROGATE_FORMATS else fmt.partition("/")[2]
 
 
 def _first(data: bytes) -> bytes:

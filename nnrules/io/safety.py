@@ -277,12 +277,12 @@ def _parse(data: bytes, path: Path) -> onnx.ModelProto:
 
 def _refuse_nnrules_file(data: bytes, path: Path) -> None:
     """Say so when the file that is not an ONNX model is one of nnrules' own JSON files."""
-    from nnrules.io.filekind import SURROGATE_FORMATS, nnrules_format
+    from nnrules.io.filekind import format_name, nnrules_format
 
     fmt = nnrules_format(data)
     if fmt is None:
         return
-    what = "surrogate" if fmt in SURROGATE_FORMATS else fmt.partition("/")[2]
+    what = format_name(fmt)
     instead = ("; a surrogate file is read by nnrules.io.serialize.load (CLI: the SURROGATE.json "
                "of predict, evaluate, export or certify)" if what == "surrogate" else "")
     raise ModelLoadError(
