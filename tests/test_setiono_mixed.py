@@ -13,6 +13,7 @@ import sympy
 
 import nnrules
 from nnrules.extract import get_extractor
+from nnrules.extract.decompose.mofn import best_m
 from nnrules.extract.decompose.staircase import mixed_staircase_mofn
 from nnrules.io import serialize
 from nnrules.io.export import export_bytes
@@ -43,7 +44,9 @@ def _rows(n, rng):
 def test_whole_step_weights_give_an_exact_test_with_repeats():
     """Weights that are whole multiples of a step (colour 0/3/1/2, smoker -2, children 1 per
     child: spans of 3 + 2 + 3 = 8 steps): on every point of the discrete domain the test is
-    the boundary, and the conditions worth several steps are listed that many times."""
+    the boundary, and the conditions worth several steps are listed that many times. Colour's
+    counts are taken from their median (1): red gets one ``colour != red``, green two
+    ``colour == green``; written the wrong way round (``==`` for ``!=``) no ``m`` is exact."""
     w = np.array([0.0, 3.0, 1.0, 2.0, -2.0, 1.0, 0.0]) * 0.7
     domain = np.array([[*np.eye(4)[c], s, k, 0.0]
                        for c, s, k in itertools.product(range(4), range(2), range(4))])
@@ -54,8 +57,72 @@ def test_whole_step_weights_give_an_exact_test_with_repeats():
         assert np.array_equal(test.holds(domain), domain @ w > theta)
         copies = {c: test.conditions.count(c) for c in set(test.conditions)}
         assert copies[Condition(4, "<=", 0.5)] == 2  # smoker's weight: two steps
-        assert copies[Condition(1, ">", 0.5)] == 3 and Condition(0, ">", 0.5) not in copies
-        assert len(test.conditions) == 6 + 2 + 3  # colour 3 + 1 + 2 copies, smoker, children
+        assert copies[Condition(1, ">", 0.5)] == 2 and copies[Condition(0, "<=", 0.5)] == 1
+        assert copies[Condition(3, ">", 0.5)] == 1
+        assert not {Condition(0, ">", 0.5), Condition(2, ">", 0.5), Condition(2, "<=", 0.5)
+                    } & set(copies)
+        assert len(test.conditions) == 4 + 2 + 3  # colour 1 + 2 + 1 copies, smoker, children
+        assert "colour != red" in test.to_text(SCHEMA)
+        wrong = [Condition(c.feature, ">", 0.5) if c == Condition(0, "<=", 0.5) else c
+                 for c in test.conditions]
+        assert not any(np.array_equal(MofN(m, tuple(wrong)).holds(domain), domain @ w > theta)
+                       for m in range(1, len(wrong) + 1))
+
+
+GROUPS = FeatureSchema((
+    *[Feature(f"colour_{v}", "onehot", 0, 1, group="colour", category=v)
+      for v in ("red", "green", "blue", "grey")],
+    *[Feature(f"size_{v}", "onehot", 0, 1, group="size", category=v) for v in "SML"],
+    *[Feature(f"shape_{v}", "onehot", 0, 1, group="shape", category=v) for v in "abcde"],
+    Feature("smoker", "binary", 0, 1),
+))
+
+
+def _min_reference(w, schema, n_conditions):
+    """The test as it was before counts were taken from the median: value ``v`` of a group
+    holds ``round((w_v - w_min) / delta)`` copies of ``group == v``; a binary column
+    ``round(|w| / delta)`` copies at 0.5 (the domain's two values)."""
+    parts = {g: [int(c) for c in cols] for g, cols in schema.groups.items()}
+    binary = [j for j, f in enumerate(schema.features) if f.kind == "binary"]
+    delta = (sum(float(np.ptp(w[m])) for m in parts.values())
+             + sum(abs(float(w[j])) for j in binary)) / n_conditions
+    out = []
+    for members in parts.values():
+        low = float(w[members].min())
+        for c in members:
+            out += [Condition(c, ">", 0.5)] * int(round((float(w[c]) - low) / delta))
+    for j in binary:
+        out += [Condition(j, ">" if w[j] > 0 else "<=", 0.5)] * int(round(abs(w[j]) / delta))
+    return out
+
+
+def test_counts_from_the_median_list_fewer_copies_and_decide_as_from_the_smallest():
+    """A planted ``w . x > theta`` over three one-hot groups and a binary column: measuring
+    each value's copies from its group's median count instead of its smallest lists strictly
+    fewer conditions (copies counted), and with ``m`` chosen on the rows each way, both tests
+    give the same answer on every point of the domain (one value of a group holds per row,
+    so the counts differ by a constant). A row with no value of a group hot counts as the
+    group's median value."""
+    rng = np.random.default_rng(3)
+    domain = np.array([[*np.eye(4)[a], *np.eye(3)[b], *np.eye(5)[c], s]
+                       for a, b, c, s in itertools.product(range(4), range(3), range(5),
+                                                           range(2))])
+    for _ in range(5):
+        w = rng.normal(size=13)
+        theta = float(np.median(domain @ w))
+        test = mixed_staircase_mofn(w, 0.0, theta, range(13), domain, GROUPS, n_conditions=24)
+        old = _min_reference(w, GROUPS, 24)
+        assert len(test.conditions) < len(old)
+        assert any(c.op == "<=" for c in test.conditions)  # some value below its median
+        _, m_old = best_m(MofN(1, tuple(old)).count(domain), domain @ w > theta, len(old))
+        assert np.array_equal(test.holds(domain), MofN(m_old, tuple(old)).holds(domain))
+        assert np.mean(test.holds(domain) == (domain @ w > theta)) >= 0.9
+    # colour's counts 0, 1, 2, 3 (median 1: green): a row without colour counts as green.
+    w = np.array([0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 2.0])
+    test = mixed_staircase_mofn(w, 0.0, 2.5, range(13), domain, GROUPS, n_conditions=5)
+    green, none = domain[:1].copy(), domain[:1].copy()
+    green[0, :4], none[0, :4] = (0, 1, 0, 0), 0
+    assert test.count(none)[0] == test.count(green)[0] == test.count(domain[:1])[0] + 1
 
 
 def test_a_planted_weighted_threshold_is_followed_and_counting_copies_once_is_not():

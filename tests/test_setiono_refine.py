@@ -31,12 +31,17 @@ def _right(ruleset: RuleSet, X, labels) -> int:
     return int(np.sum(ruleset.predict_index(X) == labels))
 
 
-def _random_list(rng, n_features: int) -> RuleSet:
+def _random_list(rng, n_features: int, repeats: bool = False) -> RuleSet:
+    """A random decision list of M-of-N tests; ``repeats``: each test lists some of its
+    conditions two or three times (as setiono's mixed staircase does)."""
     rules = []
     for _ in range(int(rng.integers(1, 4))):
         conds = tuple(Condition(int(f), str(rng.choice(["<=", ">"])), float(rng.normal()))
                       for f in rng.choice(n_features, size=int(rng.integers(2, 6)),
                                           replace=False))
+        if repeats:
+            conds = tuple(c for c in conds for _ in range(int(rng.integers(1, 4))))
+            conds = conds + conds[:1]  # at least one repeat
         tests = [MofN(int(rng.integers(1, len(conds) + 1)), conds)]
         if rng.random() < 0.5:
             tests.append(Condition(int(rng.integers(n_features)), ">", float(rng.normal())))
@@ -46,7 +51,8 @@ def _random_list(rng, n_features: int) -> RuleSet:
 
 
 def _single_changes(ruleset: RuleSet):
-    """Every list one M-of-N change (another m, a condition dropped) away."""
+    """Every list one M-of-N change (another m, a condition dropped, or one more copy of a
+    condition in a test that lists one twice) away."""
     for i, r in enumerate(ruleset.rules):
         for j, t in enumerate(r.conditions):
             if not isinstance(t, MofN):
@@ -55,6 +61,8 @@ def _single_changes(ruleset: RuleSet):
             if len(t.conditions) > 1:
                 options += [t.conditions[:d] + t.conditions[d + 1:]
                             for d in range(len(t.conditions))]
+            if len(set(t.conditions)) < len(t.conditions):
+                options += [t.conditions + (c,) for c in set(t.conditions)]
             for conds in options:
                 for m in range(1, len(conds) + 1):
                     tests = (*r.conditions[:j], MofN(m, conds), *r.conditions[j + 1:])
@@ -77,6 +85,43 @@ def test_refine_mofn_never_lowers_agreement_and_ends_at_a_local_optimum(seed):
         # converged (and no idle rule dropped after): no single M-of-N change gains a row
         best = max((_right(rs, X, labels) for rs in _single_changes(out)), default=0)
         assert best <= info.right_after
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_refine_mofn_with_repeated_conditions_ends_at_a_local_optimum(seed):
+    """Tests that list conditions several times (a mixed staircase) may also gain a copy;
+    the pass still never loses a row and ends where no single change (adds included)
+    gains one."""
+    rng = np.random.default_rng(100 + seed)
+    X = rng.normal(size=(300, 6))
+    labels = ((2 * X[:, 0] + X[:, 1] > 0) ^ (rng.random(300) < 0.1)).astype(np.int64)
+    before = _random_list(rng, 6, repeats=True)
+    out, info = refine_mofn(before, X, labels, rounds=50)
+    assert info.right_before == _right(before, X, labels)
+    assert info.right_after == _right(out, X, labels) >= info.right_before
+    if info.rounds < 50 and len(out.rules) == len(before.rules):
+        best = max((_right(rs, X, labels) for rs in _single_changes(out)), default=0)
+        assert best <= info.right_after
+
+
+def test_a_copy_is_added_where_it_pays():
+    """On the 16 points of four binary inputs labelled ``2a + 2b + c + d >= 3``, the test
+    "at least 3 of {a, a, b, c, d}" errs where b and one of c, d hold; one more copy of b
+    makes it exact, which neither another m nor dropping a condition does."""
+    X = np.array([[a, b, c, d] for a in (0, 1) for b in (0, 1) for c in (0, 1)
+                  for d in (0, 1)], dtype=float)
+    labels = (2 * X[:, 0] + 2 * X[:, 1] + X[:, 2] + X[:, 3] >= 3).astype(np.int64)
+    a, b, c, d = (Condition(f, ">", 0.5) for f in range(4))
+    start = RuleSet([Rule((MofN(3, (a, a, b, c, d)),), 1)], 0, ordered=True, classes=(0, 1),
+                    n_features=4)
+    assert _right(start, X, labels) < len(X)
+    assert max(_right(rs, X, labels) for rs in _single_changes(start)) == len(X)
+    without = [rs for rs in _single_changes(start)
+               if len(rs.rules[0].conditions[0].conditions) <= 5]
+    assert max(_right(rs, X, labels) for rs in without) < len(X)
+    out, _ = refine_mofn(start, X, labels)
+    assert _right(out, X, labels) == len(X)
+    assert out.rules[0].conditions[0].conditions.count(b) == 2
 
 
 @cache

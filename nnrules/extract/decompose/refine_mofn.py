@@ -3,15 +3,26 @@
 :func:`~nnrules.extract.decompose.refine.refine` tunes axis conditions and leaves M-of-N tests
 ("at least m of {...}") as they are. :func:`refine_mofn` is the same kind of pass for those
 tests: for each rule, front to back, it tries every threshold ``m`` of each of its M-of-N
-tests, and every threshold after dropping one of the test's conditions, and gives the rule
-the class most of its rows have; the one change that raises the list's right answers on the
-rows most is made when it gains at least ``min_gain`` rows, until no change pays. The default
+tests, and every threshold after dropping one of the test's conditions (or, in a test that
+lists a condition more than once, after adding one more copy of one of its conditions), and
+gives the rule the class most of its rows have; the one change that raises the list's right
+answers on the rows most is made when it gains at least ``min_gain`` rows, until no change
+pays. The default
 becomes the network's majority on the rows no rule covers. Every accepted change raises the
 right answers, so the pass never lowers the list's fidelity on its rows (tested).
 
 A change to test ``j`` of rule ``i`` touches only the rows no earlier rule decides and where
 the rule's other tests hold; there a row's count of true conditions decides it, so one
 ``bincount`` of the counts scores every ``m`` at once.
+
+Adding a copy is tried only where copies already weigh conditions (setiono's mixed staircase,
+:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`): there a one-hot value
+below its group's median is listed as copies of ``group != v``, and dropping one can only
+raise that value, so without adds a value could move only towards its group's median. 5-fold
+CV on the training rows of nine German networks (``mixed_conditions=48``), median / worst:
+0.863 / 0.817 without adds, 0.881 / 0.821 with them (higher on 7 networks, lower on 1; the
+rule sets list about a tenth more copies). Tests without repeats (every default fit) are
+refined as before.
 """
 
 from __future__ import annotations
@@ -94,15 +105,20 @@ def _best_mofn_move(state: _List, i: int):
         inner = [state.holds(c)[sub].astype(np.int64) for c in t.conditions]
         count = np.sum(inner, axis=0) if inner else np.zeros(len(sub), dtype=np.int64)
         n = len(t.conditions)
-        options = [(None, count, n)]  # (dropped condition, counts, conditions left)
+        options = [(t.conditions, count)]  # (conditions, counts)
         if n > 1:
-            options += [(d, count - inner[d], n - 1) for d in range(n)]
-        for d, cnt, left in options:
+            options += [(t.conditions[:d] + t.conditions[d + 1:], count - inner[d])
+                        for d in range(n)]
+        if len(set(t.conditions)) < n:  # copies weigh conditions: one more copy of each
+            first = {c: d for d, c in reversed(list(enumerate(t.conditions)))}
+            options += [(t.conditions[:d + 1] + t.conditions[d:], count + inner[d])
+                        for d in sorted(first.values())]
+        for conds, cnt in options:
+            left = len(conds)
             # score[m] = worth of the rows with at least m true conditions, m = 1..left
             per = np.bincount(cnt, weights=w, minlength=left + 1)
             score = np.cumsum(per[::-1])[::-1][1:left + 1]
             m = int(np.argmax(score)) + 1
-            if score[m - 1] - now > best[0] and (d is not None or m != t.m):
-                conds = t.conditions if d is None else t.conditions[:d] + t.conditions[d + 1:]
+            if score[m - 1] - now > best[0] and (left != n or m != t.m):
                 best = (score[m - 1] - now, [*clause[:j], MofN(m, conds), *clause[j + 1:]], k)
     return None if best[1] is None else best
