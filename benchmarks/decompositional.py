@@ -510,7 +510,8 @@ def main_setiono() -> None:
               "`tree` gets "
               "setiono's rule count + 1 leaves, `eclaire (=)` is capped at setiono's rule count. "
               "`setiono (mixed_conditions=48)` (credit and German): the mixed staircase option "
-              "(off by default), with `eclaire (= mixed)` capped at its rule count. "
+              "(off by default), with `tree (= mixed)` given its rule count + 1 leaves and "
+              "`eclaire (= mixed)` capped at its rule count. "
               "`setiono (oblique)`: `oblique=True` (a multi-input unit's cluster boundary is one "
               "linear condition on its pre-activation), with `tree` / `eclaire` at its rule "
               "count beside it. "
@@ -580,9 +581,12 @@ SETIONO_MIXED = {"mixed_conditions": 48}
 
 
 def _mixed_rows(data: str, network: str) -> dict:
-    """setiono with ``SETIONO_MIXED`` and ``eclaire`` capped at its rule count."""
+    """setiono with ``SETIONO_MIXED``, ``tree`` with its rule count + 1 leaves and ``eclaire``
+    capped at its rule count."""
     m = _setiono_child(data, network, "setiono", SETIONO_MIXED)
     return {"setiono (mixed_conditions=48)": m,
+            "tree (= mixed)": _setiono_child(data, network, "tree",
+                                             {"max_leaves": max(2, m["rules"] + 1)}),
             "eclaire (= mixed)": _setiono_child(data, network, "eclaire",
                                                 {"max_rules": max(1, m["rules"])})}
 
@@ -608,7 +612,8 @@ def main_setiono_check(folder: str, which: str = "check") -> None:
                         + ", ".join(f"`{a}={b}`" for a, b in v.items()) + " (breast cancer only)."
                         for k, v in extra.items())
               + " `setiono (mixed_conditions=48)` (German): the mixed staircase option (off by "
-                "default), `eclaire (= mixed)` capped at its rule count."), ""]
+                "default), `tree (= mixed)` with its rule count + 1 leaves and `eclaire (= "
+                "mixed)` capped at its rule count."), ""]
     summary: dict[tuple[str, str], list[dict]] = {}
     for data in ("german", "breast_cancer"):
         lines += [f"## {data}", "", *head]

@@ -435,6 +435,27 @@ def test_an_unsaturated_network_is_named_and_gets_the_less_changing_clustering(m
     disc = ex.net_.predict_discrete(train.X)
     assert np.mean(disc != ex.pruned_net_.predict(train.X)) == pytest.approx(stage["change"])
     assert ex.partial_reason_.startswith("cluster:") and "not saturated" in ex.partial_reason_
+    assert "--param mixed_conditions=48" in ex.partial_reason_  # German reads one-hot inputs
+
+
+def test_unsaturated_advice_names_the_scorecard_only_when_a_unit_reads_a_two_valued_input():
+    """The mixed staircase only changes boundaries over one-hot or binary inputs: the advice
+    names it when the pruned network still reads one, and oblique conditions always."""
+    from types import SimpleNamespace
+
+    from nnrules.extract.decompose.setiono_cluster import ClusterStage
+    from nnrules.schema import Feature, FeatureSchema
+
+    schema = FeatureSchema((Feature("age", "continuous", 18, 80),
+                            Feature("color_red", "onehot", 0, 1, group="color", category="red"),
+                            Feature("color_blue", "onehot", 0, 1, group="color",
+                                    category="blue")))
+    stage = SimpleNamespace(schema_=schema)
+    for reads_color, named in ((0.0, False), (0.7, True)):
+        net = SimpleNamespace(W1=np.array([[1.5, reads_color, 0.0], [-0.2, 0.0, 0.0]]))
+        advice = ClusterStage._unsaturated_advice(stage, net)
+        assert "not saturated" in advice and "--param oblique=true" in advice
+        assert ("mixed_conditions=48" in advice) is named
 
 
 def test_unsaturated_table_holds_the_networks_majority_per_hidden_state():
