@@ -124,6 +124,11 @@ def test_parse_json_limits_are_the_documented_constants(monkeypatch, tmp_path, t
         serialize.parse_json("[" + "0, " * 50 + "0]")
     with pytest.raises(FormatError, match=r"bytes, more than the 100 .*MAX_BYTES"):
         serialize.load(tree_file)
+    model = tmp_path / "big_model.bin"  # too large to read, and not JSON: named as not ours
+    model.write_bytes(b"\x08\x07" + bytes(200))
+    with pytest.raises(FormatError, match="is not an nnrules file.*does not begin with '{'.*"
+                                          "nnrules extract MODEL"):
+        serialize.load(model)
 
 
 @pytest.mark.parametrize("key, value, message", [

@@ -193,6 +193,14 @@ def load(path: str | os.PathLike) -> Any:
     p = check_input_file(path, "nnrules file")
     size = p.stat().st_size
     if size > MAX_BYTES:
+        with open(p, "rb") as f:
+            head = f.read(4096).lstrip()[:1]
+        if head != b"{":  # too large to read, and not JSON: say so, not only the size
+            raise FormatError(
+                f"{str(p)!r} is not an nnrules file (the JSON nnrules writes: a surrogate, a "
+                f"report or a schema): it does not begin with '{{' and holds {size} bytes. If "
+                "it is an ONNX model, pass it where a model goes (nnrules extract MODEL --data "
+                "TRAIN --method METHOD --out DIR).")
         raise FormatError(
             f"{str(p)!r} holds {size} bytes, more than the {MAX_BYTES} an nnrules file may have "
             "(nnrules.io.serialize.MAX_BYTES); raise that limit if the file is really this "
