@@ -23,6 +23,7 @@ from nnrules.exceptions import DataError, ParameterError, UnsupportedModelError
 from nnrules.extract import get_extractor
 from nnrules.extract.decompose.cluster import greedy_centres, kmeans_centres
 from nnrules.extract.decompose.cover import cover
+from nnrules.extract.decompose.state_labels import held_out_lookup
 from nnrules.io import serialize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,6 +231,18 @@ def test_cover_finds_the_minimum_for_monk1():
     A = monk_attributes() - 1
     on = (A[:, 0] == A[:, 1]) | (A[:, 4] == 0)
     assert len(cover(A, on, sizes=(3, 3, 2, 3, 4, 2))) == 4
+
+
+def test_held_out_lookup_labels_a_row_by_the_others():
+    D = np.array([[0, 0], [0, 1], [1, 0]])
+    # combination (0,0): rows 0-2 answer 1, 1, 0; (0,1): row 3 alone; (1,1): not in D
+    observed = np.array([[0, 0], [0, 0], [0, 0], [0, 1], [1, 1]])
+    labels = np.array([1, 1, 0, 1, 1])
+    centred = np.array([0, 0, 0, 0, 0])
+    held = held_out_lookup(D, observed, labels, centred, 2)
+    # row 0: the others say 1, 0 (a tie: the centre-fed 0); row 2: the others say 1, 1;
+    # row 3 alone and row 4 outside D: the centres
+    assert held.tolist() == [0, 0, 1, 0, 0]
 
 
 def test_clusterings():
