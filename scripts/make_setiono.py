@@ -41,11 +41,14 @@ inputs a Sub/Div standardisation in front).
   (``german_h5_s2.onnx``), made later to check generalisation on. The standardisation
   is inside the ONNX graph (Sub/Div), the CSV columns are the raw one-hot / integer values.
 
+``monk_extra``: ``monk1_h3_s3.onnx``, a MONK-1 network not picked as the best (width 3, seed 3,
+``eps1`` 3e-3), a regression case found by ``scripts/sweep_monk_setiono.py``.
+
 ``meta.json`` records each network's width, seed, penalty and accuracy. Seeded: re-running gives
 the same networks on the same machine. Run from the repository root::
 
-    python scripts/make_setiono.py [monk credit breast_cancer breast_cancer_extra german
-                                    german_extra]
+    python scripts/make_setiono.py [monk monk_extra credit breast_cancer breast_cancer_extra
+                                    german german_extra]
                                    [--german PATH/TO/german.data]
 
 ``german_check`` (widths / seeds 4/3, 3/4, 6/5) and ``breast_cancer_check`` (4/3, 5/4, 3/5):
@@ -192,6 +195,30 @@ def make_monk(meta: dict) -> None:
                           "domain_accuracy": dom, "train_accuracy": tr,
                           "small_weights": _small_weights(net)}
             print(name, meta[name], flush=True)
+
+
+def make_monk_extra(meta: dict, specs=((1, 3, 3, 3e-3),)) -> None:
+    """MONK networks made with ``make_monk``'s training but not picked as the best of their
+    seeds, each ``(problem, width, seed, eps1)`` -> ``monk<k>_h<width>_s<seed>.onnx``; found by
+    ``scripts/sweep_monk_setiono.py`` (every network of MONK-1..3, widths 3-5, seeds 0-5).
+    ``monk1_h3_s3`` computes MONK-1's concept on all 432 points, but no four clusters of its
+    unit 1 keep the training predictions within the tolerance: only the hidden-state table
+    labelled by the network's answers does (setiono once called it partial)."""
+    from nnrules.datasets import load_monk
+
+    for problem, width, seed, eps1 in specs:
+        data = load_monk(problem)
+        net, mean, std = train(data.X_train, data.y_train, width, seed=seed, epochs=1500,
+                               scale=False, eps1=eps1)
+        dom = float(np.mean(predict(net, mean, std, data.X_test) == data.y_test))
+        tr = float(np.mean(predict(net, mean, std, data.X_train) == data.y_train))
+        name = f"monk{problem}_h{width}_s{seed}"
+        export(net, mean, std, list(data.feature_names), OUT / f"{name}.onnx", scale=False)
+        meta[name] = {"data": f"monk{problem}", "hidden": width, "seed": seed,
+                      "penalty": {"beta": BETA, "eps1": eps1, "eps2": EPS2},
+                      "domain_accuracy": dom, "train_accuracy": tr,
+                      "small_weights": _small_weights(net)}
+        print(name, meta[name], flush=True)
 
 
 def make_breast_cancer(meta: dict) -> None:
@@ -436,7 +463,8 @@ def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
     meta = json.loads(path.read_text()) if path.exists() else {}
     torch.set_num_threads(1)
     for part in which:
-        {"monk": make_monk, "breast_cancer": make_breast_cancer, "credit": make_credit,
+        {"monk": make_monk, "monk_extra": make_monk_extra, "breast_cancer": make_breast_cancer,
+         "credit": make_credit,
          "breast_cancer_extra": make_breast_cancer_extra,
          "german": lambda m: make_german(m, german),
          "german_extra": lambda m: make_german_extra(m, german),

@@ -8,7 +8,8 @@ occurs on the training rows by the majority of the **network's** answers on the 
 fall in it (ties: the centre-fed label when it is among the most frequent, else the lowest
 class index); combinations seen on no row keep the centre-fed label. :func:`table_lookup`
 gives the class the table holds for any rows' combinations, so the rules can be checked
-against what they describe.
+against what they describe; :func:`held_out_lookup` the class each training row gets from the
+other rows, so a table that merely memorises its rows is not taken for one that fits them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from nnrules.surrogates.rules import Condition
 
-__all__ = ["hidden_clauses", "network_labels", "state_table", "table_lookup"]
+__all__ = ["held_out_lookup", "hidden_clauses", "network_labels", "state_table", "table_lookup"]
 
 
 def _index(D: np.ndarray, states: np.ndarray) -> np.ndarray:
@@ -69,6 +70,23 @@ def table_lookup(D: np.ndarray, classes: np.ndarray, states: np.ndarray,
     """The table's class for each row of ``states``; ``fallback`` where it holds none."""
     where = _index(D, states)
     return np.where(where >= 0, np.asarray(classes)[np.maximum(where, 0)], fallback)
+
+
+def held_out_lookup(D: np.ndarray, observed: np.ndarray, labels: np.ndarray,
+                    centred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Each row's class from the table labelled by :func:`network_labels` on the *other* rows:
+    its combination's majority of the network's answers without its own (ties as there), the
+    centre-fed class ``centred`` when no other row shares it or ``D`` lacks it. A table that
+    only memorises rows (one combination per row) answers as the centres do."""
+    n = len(observed)
+    row = _index(D, observed)
+    votes = np.zeros((len(D) + 1, n_classes), dtype=np.int64)
+    np.add.at(votes, (row, labels), 1)  # row -1: combinations D does not hold
+    others = votes[row]
+    others[np.arange(n), labels] -= 1
+    top = others.max(axis=1)
+    held = np.where(others[np.arange(n), centred] == top, centred, others.argmax(axis=1))
+    return np.where((others.sum(axis=1) == 0) | (row < 0), centred, held).astype(np.int64)
 
 
 def hidden_clauses(covers: dict, default: int, units: list[int],
