@@ -60,7 +60,7 @@ from nnrules.extract.decompose.setiono_rules import (
     minimise_on_domain,
 )
 from nnrules.extract.decompose.setiono_select import final_rules
-from nnrules.extract.decompose.state_labels import held_out_lookup, state_table, table_lookup
+from nnrules.extract.decompose.state_labels import state_table, table_changes, table_lookup
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
 from nnrules.surrogates.rules import MofN, RuleSet
@@ -122,21 +122,16 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         398.
     mixed_conditions : int or None, default=None
         Off by default. With an int, a unit reading one-hot or binary columns too also gets a
-        staircase of this many steps, a one-hot value or binary condition worth ``k`` steps
-        listed ``k`` times ("at least 30 of {checking_account == A14 (x3), duration <= 18,
-        ...}": a points scorecard;
-        :func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`). Far more faithful
-        and far longer: 5-fold CV on the training rows of six German credit networks, median /
-        worst, without it 0.811 / 0.704; 24 steps 0.854 / 0.769, 32 0.865 / 0.793, 48 0.887 /
-        0.833, 64 0.881 / 0.853 (one-hot copies then counted from the group's smallest
-        value; the six networks' rule sets held 97-3088 conditions, copies counted, at 48
-        steps, 46-865 at 24, 13-125 without). A one-hot value's copies are now counted from
-        its group's median (``group != v`` copies below it), which decides the same before
-        ``refine`` and lists about half as many: on nine German networks at 48 steps, CV
-        median / worst 0.873 / 0.821 from the smallest, 0.881 / 0.821 from the median (with
-        ``refine`` adding copies); rule sets 65-3280 conditions, copies counted (median 486),
-        from the smallest 75-5476 (median 767). That is not the compact rule set this method
-        is for, so it is an option: use it when fidelity matters more than length.
+        staircase of this many steps, a condition worth ``k`` steps listed ``k`` times (a
+        one-hot value's copies counted from its group's median: ``group != v`` below it):
+        "at least 30 of {checking_account == A14 (x3), duration <= 18, ...}", a points
+        scorecard (:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`). Far
+        more faithful and far longer: 5-fold CV on the training rows of nine German credit
+        networks, median / worst, 0.807 / 0.704 without it and 0.881 / 0.821 with 48 steps
+        (counted from the smallest value: 16 steps 0.807 / 0.710, 24 0.846 / 0.751), with rule sets of 65-3,280 conditions,
+        copies counted (median 486), against 13-170 without. That is not the compact rule set
+        this method is for, so it is an option (the partial report names it when the units
+        are not saturated): use it when fidelity matters more than length.
     max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
     queries : int, default=16
@@ -391,20 +386,15 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
 
     def _recovered_clustering(self, net: OneLayerNet, X, labels,
                               n_classes: int) -> tuple[float, float]:
-        """Shares of the rows whose prediction the network-labelled table changes against the
-        pruned copy, as labelled and held out (:func:`held_out_lookup`). The rules describe
-        that table, not the centres fed forward: held out within ``tolerance``, the cluster
-        stage's shortfall (its ``change`` stays in ``stages_``) leaves the partial report (a
-        MONK-1 network computing the concept was marked partial, its rules the concept)."""
-        t = self.table_
-        observed = net.states(X)[:, t["units"]]
-        centred, reference = net.predict_discrete(X), self.pruned_net_.predict(X)
-        labelled = table_lookup(t["states"], t["classes"], observed, centred)
-        held = held_out_lookup(t["states"], observed, labels, centred, n_classes)
-        changed = int(np.sum(held != reference))
-        if changed <= int(np.floor(self.tolerance * len(X) + 1e-9)):
+        """:func:`table_changes`; held out within ``tolerance``, the cluster stage's shortfall
+        (its ``change`` stays in ``stages_``) leaves the partial report: the rules describe
+        the table, not the centres fed forward (a MONK-1 network computing the concept was
+        marked partial, its rules the concept)."""
+        change, held_out = table_changes(self.table_, net, self.pruned_net_, X, labels,
+                                         n_classes)
+        if held_out <= int(np.floor(self.tolerance * len(X) + 1e-9)):
             self._reasons[:] = [r for r in self._reasons if not r.startswith("cluster:")]
-        return float(np.mean(labelled != reference)), changed / len(X)
+        return change, held_out / len(X)
 
     def _rules(self, net: OneLayerNet, X, labels, hidden_rules, default, ws) -> RuleSet:
         self._stage = "substitute"

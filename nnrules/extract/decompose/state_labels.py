@@ -20,7 +20,8 @@ import numpy as np
 
 from nnrules.surrogates.rules import Condition
 
-__all__ = ["held_out_lookup", "hidden_clauses", "network_labels", "state_table", "table_lookup"]
+__all__ = ["held_out_lookup", "hidden_clauses", "network_labels", "state_table", "table_changes",
+           "table_lookup"]
 
 
 def _index(D: np.ndarray, states: np.ndarray) -> np.ndarray:
@@ -87,6 +88,19 @@ def held_out_lookup(D: np.ndarray, observed: np.ndarray, labels: np.ndarray,
     top = others.max(axis=1)
     held = np.where(others[np.arange(n), centred] == top, centred, others.argmax(axis=1))
     return np.where((others.sum(axis=1) == 0) | (row < 0), centred, held).astype(np.int64)
+
+
+def table_changes(table: dict, net, pruned, X: np.ndarray, labels: np.ndarray,
+                  n_classes: int) -> tuple[float, int]:
+    """How far the network-labelled ``table`` (``setiono``'s ``table_``) of the clustered
+    ``net`` is from the ``pruned`` copy on the rows ``X`` (``labels``: the network's answers):
+    the share of the rows it changes as labelled, and the rows it changes held out
+    (:func:`held_out_lookup`)."""
+    observed = net.states(X)[:, table["units"]]
+    centred, reference = net.predict_discrete(X), pruned.predict(X)
+    labelled = table_lookup(table["states"], table["classes"], observed, centred)
+    held = held_out_lookup(table["states"], observed, labels, centred, n_classes)
+    return float(np.mean(labelled != reference)), int(np.sum(held != reference))
 
 
 def hidden_clauses(covers: dict, default: int, units: list[int],
