@@ -128,10 +128,11 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         scorecard (:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`). Far
         more faithful and far longer: 5-fold CV on the training rows of nine German credit
         networks, median / worst, 0.807 / 0.704 without it and 0.881 / 0.821 with 48 steps
-        (counted from the smallest value: 16 steps 0.807 / 0.710, 24 0.846 / 0.751), with rule sets of 65-3,280 conditions,
-        copies counted (median 486), against 13-170 without. That is not the compact rule set
-        this method is for, so it is an option (the partial report names it when the units
-        are not saturated): use it when fidelity matters more than length.
+        (counted from the smallest value: 16 steps 0.807 / 0.710, 24 0.846 / 0.751), with
+        rule sets of 65-3,280 conditions, copies counted (median 486), against 13-170
+        without. That is not the compact rule set this method is for, so it is an option (the
+        partial report names it when the units are not saturated): use it when fidelity
+        matters more than length.
     max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
     queries : int, default=16
