@@ -37,8 +37,8 @@ inputs a Sub/Div standardisation in front).
   ``german_train.csv``, ``german_test.csv`` and the original 0-based row numbers of each in
   ``german_split.json``. Widths 3 (seed 0) and 4 (seed 1); each network's penalty ``eps1`` from
   ``GERMAN_EPS1`` by accuracy on the last 20% of its training rows (never the test rows, never
-  a rule extractor's result): ``german_h3.onnx``, ``german_h4_s1.onnx``; ``german_extra``: width 5 seed 2
-  (``german_h5_s2.onnx``), made later to check generalisation on. The standardisation
+  a rule extractor's result): ``german_h3.onnx``, ``german_h4_s1.onnx``; ``german_extra``:
+  width 5 seed 2 (``german_h5_s2.onnx``), made later to check generalisation on. The standardisation
   is inside the ONNX graph (Sub/Div), the CSV columns are the raw one-hot / integer values.
 
 ``monk_extra``: ``monk1_h3_s3.onnx``, a MONK-1 network not picked as the best (width 3, seed 3,

@@ -14,9 +14,9 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
    ``max_combinations``, those seen on the training rows, the rest don't-cares) is labelled by
    feeding its centres forward, or, when the clustering could not meet the tolerance, those
    seen on training rows by the network's majority there
-   (:mod:`~nnrules.extract.decompose.state_labels`); each class's combinations become a short DNF on the hidden
-   units (:func:`~nnrules.extract.decompose.cover.cover`); the class with the longest DNF is the
-   default;
+   (:mod:`~nnrules.extract.decompose.state_labels`); each class's combinations become a short
+   DNF on the hidden units (:func:`~nnrules.extract.decompose.cover.cover`); the class with the
+   longest DNF is the default;
 4. **inputs -> each cluster**: a cluster is an interval of the unit's pre-activation. For a unit
    whose remaining inputs are one-hot groups and binary columns, its cluster conditions are
    found exactly by enumerating those inputs; a unit with a single remaining input gives one
