@@ -170,6 +170,25 @@ def _small_weights(net) -> float:
     return float(np.mean(np.abs(ws) < 0.1))
 
 
+def _monk_net(data, width: int, seed: int, eps1: float):
+    """(net, mean, std, accuracy on the 432 points, accuracy on the training rows)."""
+    net, mean, std = train(data.X_train, data.y_train, width, seed=seed, epochs=1500,
+                           scale=False, eps1=eps1)
+    dom = float(np.mean(predict(net, mean, std, data.X_test) == data.y_test))
+    tr = float(np.mean(predict(net, mean, std, data.X_train) == data.y_train))
+    return net, mean, std, dom, tr
+
+
+def _save_monk(meta: dict, name: str, data, problem: int, width: int, seed: int, eps1: float,
+               net, mean, std, dom: float, tr: float) -> None:
+    export(net, mean, std, list(data.feature_names), OUT / f"{name}.onnx", scale=False)
+    meta[name] = {"data": f"monk{problem}", "hidden": width, "seed": seed,
+                  "penalty": {"beta": BETA, "eps1": eps1, "eps2": EPS2},
+                  "domain_accuracy": dom, "train_accuracy": tr,
+                  "small_weights": _small_weights(net)}
+    print(name, meta[name], flush=True)
+
+
 def make_monk(meta: dict) -> None:
     from nnrules.datasets import load_monk
 
@@ -178,23 +197,15 @@ def make_monk(meta: dict) -> None:
         for width in widths:
             best = None
             for seed, eps1 in [(s, e) for s in range(8) for e in (3e-3, 1e-2)]:
-                net, mean, std = train(data.X_train, data.y_train, width, seed=seed,
-                                       epochs=1500, scale=False, eps1=eps1)
-                dom = float(np.mean(predict(net, mean, std, data.X_test) == data.y_test))
-                tr = float(np.mean(predict(net, mean, std, data.X_train) == data.y_train))
+                net, mean, std, dom, tr = _monk_net(data, width, seed, eps1)
                 score = dom if problem != 2 else tr
                 if best is None or score > best[0]:
                     best = (score, seed, eps1, net, mean, std, dom, tr)
                 if score == 1.0:
                     break
             _, seed, eps1, net, mean, std, dom, tr = best
-            name = f"monk{problem}_h{width}"
-            export(net, mean, std, list(data.feature_names), OUT / f"{name}.onnx", scale=False)
-            meta[name] = {"data": f"monk{problem}", "hidden": width, "seed": seed,
-                          "penalty": {"beta": BETA, "eps1": eps1, "eps2": EPS2},
-                          "domain_accuracy": dom, "train_accuracy": tr,
-                          "small_weights": _small_weights(net)}
-            print(name, meta[name], flush=True)
+            _save_monk(meta, f"monk{problem}_h{width}", data, problem, width, seed, eps1,
+                       net, mean, std, dom, tr)
 
 
 def make_monk_extra(meta: dict, specs=((1, 3, 3, 3e-3),)) -> None:
@@ -208,17 +219,8 @@ def make_monk_extra(meta: dict, specs=((1, 3, 3, 3e-3),)) -> None:
 
     for problem, width, seed, eps1 in specs:
         data = load_monk(problem)
-        net, mean, std = train(data.X_train, data.y_train, width, seed=seed, epochs=1500,
-                               scale=False, eps1=eps1)
-        dom = float(np.mean(predict(net, mean, std, data.X_test) == data.y_test))
-        tr = float(np.mean(predict(net, mean, std, data.X_train) == data.y_train))
-        name = f"monk{problem}_h{width}_s{seed}"
-        export(net, mean, std, list(data.feature_names), OUT / f"{name}.onnx", scale=False)
-        meta[name] = {"data": f"monk{problem}", "hidden": width, "seed": seed,
-                      "penalty": {"beta": BETA, "eps1": eps1, "eps2": EPS2},
-                      "domain_accuracy": dom, "train_accuracy": tr,
-                      "small_weights": _small_weights(net)}
-        print(name, meta[name], flush=True)
+        _save_monk(meta, f"monk{problem}_h{width}_s{seed}", data, problem, width, seed, eps1,
+                   *_monk_net(data, width, seed, eps1))
 
 
 def make_breast_cancer(meta: dict) -> None:
