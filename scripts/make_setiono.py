@@ -68,6 +68,13 @@ them::
     python scripts/make_setiono.py breast_cancer_check2 german_check2 --out /tmp/check2 \\
         --german PATH/TO/german.data
 
+``german_check3`` (widths / seeds 3/20, 4/21, 5/22, 6/23, 3/24, 4/25, 5/26, 6/27; penalty by
+validation accuracy as above): a third German set, made at stop 15 to estimate how often the
+defaults meet issue 12's German goal on networks nobody has seen
+(``benchmarks/decompositional.py --setiono-check3 DIR``)::
+
+    python scripts/make_setiono.py german_check3 --out /tmp/check3 --german PATH/TO/german.data
+
 One of them, ``german_h5_s7.onnx`` (with its ``meta.json`` entry), is also committed in
 ``tests/fixtures/setiono/`` as a regression case: an unsaturated network whose hidden-state
 table's default is the minority class, on which setiono once returned no rules.
@@ -456,6 +463,7 @@ CHECK_BREAST_CANCER = ((4, 3), (5, 4), (3, 5))
 # networks above (fixtures and CHECK_BREAST_CANCER): new widths / seeds, and two breast-cancer
 # networks with half and twice the penalty (third entry: factor on EPS1).
 CHECK2_GERMAN = ((3, 6), (5, 7), (4, 8))
+CHECK3_GERMAN = ((3, 20), (4, 21), (5, 22), (6, 23), (3, 24), (4, 25), (5, 26), (6, 27))
 CHECK2_BREAST_CANCER = ((6, 6), (4, 7), (3, 8), (5, 9), (4, 10, 0.5), (4, 11, 2.0))
 
 
@@ -473,7 +481,8 @@ def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
          "breast_cancer_check": lambda m: make_breast_cancer_extra(m, CHECK_BREAST_CANCER),
          "german_check": lambda m: make_german_extra(m, german, CHECK_GERMAN),
          "breast_cancer_check2": lambda m: make_breast_cancer_extra(m, CHECK2_BREAST_CANCER),
-         "german_check2": lambda m: make_german_extra(m, german, CHECK2_GERMAN)}[part](meta)
+         "german_check2": lambda m: make_german_extra(m, german, CHECK2_GERMAN),
+         "german_check3": lambda m: make_german_extra(m, german, CHECK3_GERMAN)}[part](meta)
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
