@@ -480,12 +480,16 @@ def test_unsaturated_advice_names_the_scorecard_only_when_a_unit_reads_a_two_val
                             Feature("color_red", "onehot", 0, 1, group="color", category="red"),
                             Feature("color_blue", "onehot", 0, 1, group="color",
                                     category="blue")))
-    stage = SimpleNamespace(schema_=schema)
+    stage = SimpleNamespace(schema_=schema, mixed_conditions=None, oblique=False)
     for reads_color, named in ((0.0, False), (0.7, True)):
         net = SimpleNamespace(W1=np.array([[1.5, reads_color, 0.0], [-0.2, 0.0, 0.0]]))
         advice = ClusterStage._unsaturated_advice(stage, net)
         assert "not saturated" in advice and "--param oblique=true" in advice
         assert ("mixed_conditions=48" in advice) is named
+    # a form already asked for is not advised again
+    asked = SimpleNamespace(schema_=schema, mixed_conditions=48, oblique=True)
+    advice = ClusterStage._unsaturated_advice(asked, net)
+    assert "--param" not in advice and advice.endswith("--method eclaire or --method tree)")
 
 
 def test_unsaturated_table_holds_the_networks_majority_per_hidden_state():

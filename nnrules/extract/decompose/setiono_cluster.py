@@ -54,15 +54,17 @@ class ClusterStage:
         ``mixed_conditions=48``, ``eclaire`` at that rule count 0.75-0.82)."""
         read = np.flatnonzero(np.any(net.W1 != 0, axis=0))
         kinds = {self.schema_.features[int(j)].kind for j in read}
-        longer = "--param oblique=true (each boundary one linear condition)"
-        if kinds & {"onehot", "binary", "categorical"}:
-            longer = ("--param mixed_conditions=48 (each boundary a points scorecard over its "
-                      "inputs) or " + longer)
+        longer = []  # the forms not already asked for
+        if kinds & {"onehot", "binary", "categorical"} and not self.mixed_conditions:
+            longer.append("--param mixed_conditions=48 (each boundary a points scorecard over "
+                          "its inputs)")
+        if not self.oblique:
+            longer.append("--param oblique=true (each boundary one linear condition)")
+        closer = f"Longer rules that stay closer: {' or '.join(longer)}; or " if longer else ""
         return (f" (more than {UNSATURATED_CHANGE}: the hidden units are not saturated, no "
                 "handful of states stands for them, and compact rules through them stay far "
                 "from the network; setiono needs a network trained with its weight penalty. "
-                f"Longer rules that stay closer: {longer}; or --method eclaire or --method "
-                "tree)")
+                f"{closer}--method eclaire or --method tree)")
 
     def _cluster(self, net: OneLayerNet, X, ws, how: str) -> OneLayerNet:
         self._stage = "cluster"
