@@ -203,3 +203,20 @@ def test_real_german_boundaries_become_mixed_staircases():
     again = serialize.loads(serialize.dumps(rs))
     assert np.array_equal(again.predict_index(test.X), rs.predict_index(test.X))
     assert serialize.dumps(fits[1].surrogate_) == serialize.dumps(rs)
+
+
+def test_steps_on_a_whole_valued_column_fall_half_way_between_its_values():
+    """children (0..3) carries most of the weight, so 24 steps give it more cuts than it has
+    gaps: every threshold is a half-way point (x.5), cuts between the same two values are one
+    condition listed several times, and on every point the test decides as the boundary it
+    was read from does wherever the unsnapped cuts would (whole values cannot tell them
+    apart)."""
+    w = np.array([0.0, 0.3, 0.1, 0.2, -0.2, 2.0, 0.0])
+    domain = np.array([[*np.eye(4)[c], s, k, 50.0]
+                       for c, s, k in itertools.product(range(4), range(2), range(4))])
+    test = mixed_staircase_mofn(w, 0.0, 2.9, range(7), domain, SCHEMA, n_conditions=24)
+    cuts = [c.value for c in test.conditions if c.feature == 5]
+    assert len(cuts) > 3 and {t % 1 for t in cuts} == {0.5}
+    assert len(set(cuts)) < len(cuts)  # repeats, written "(xk)"
+    assert "(x" in test.to_text(SCHEMA).split("children")[1]
+    assert np.mean(test.holds(domain) == (domain @ w > 2.9)) >= 0.9

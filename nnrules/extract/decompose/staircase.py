@@ -115,7 +115,6 @@ def _readable(cuts: list[float], step: float) -> list[float]:
     return cuts
 
 
-
 def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequence[int],
                          A: np.ndarray, schema, *, n_conditions: int = 48) -> MofN | None:
     """The staircase M-of-N test for a unit that reads one-hot, binary and numeric inputs.
@@ -175,12 +174,14 @@ def mixed_staircase_mofn(w: np.ndarray, bias: float, theta: float, columns: Sequ
             lo, hi = float(values[0]), float(values[1])
             parts.append((abs(float(w[j])) * (hi - lo), _binary_steps(j, float(w[j]), lo, hi)))
             continue
-        if f.kind in ("integer", "categorical") and len(values) <= MAX_STEP_VALUES:
+        whole = f.kind in ("integer", "categorical") and len(values) <= MAX_STEP_VALUES
+        if whole:
             lo, hi = float(values[0]), float(values[-1])
         else:
             lo = float(np.quantile(near[:, j], QUANTILE))
             hi = float(np.quantile(near[:, j], 1 - QUANTILE))
-        parts.append((abs(float(w[j])) * (hi - lo), _numeric_steps(j, float(w[j]), lo, hi)))
+        parts.append((abs(float(w[j])) * (hi - lo),
+                      _numeric_steps(j, float(w[j]), lo, hi, whole=whole)))
     total = sum(span for span, _ in parts)
     if total <= 0:
         return None
@@ -242,14 +243,19 @@ def _binary_steps(j: int, wj: float, lo: float, hi: float
     return steps
 
 
-def _numeric_steps(j: int, wj: float, lo: float, hi: float
+def _numeric_steps(j: int, wj: float, lo: float, hi: float, *, whole: bool = False
                    ) -> Callable[[float], list[Condition]]:
-    """Equal steps between ``lo`` and ``hi``, thresholds rounded for reading."""
+    """Equal steps between ``lo`` and ``hi``, thresholds rounded for reading; with ``whole``
+    (a column of whole values) each threshold moves to the half-way point below it, which
+    decides every whole value alike, so two steps between the same two values become one
+    condition listed twice (``existing_credits <= 2.5 (x2)``, not ``<= 2.12, <= 2.88``)."""
     def steps(delta: float) -> list[Condition]:
         k = int(round(abs(wj) * (hi - lo) / delta))
         if k == 0:
             return []
         op = ">" if wj > 0 else "<="
-        cuts = _readable([lo + (i + 0.5) * (hi - lo) / k for i in range(k)], (hi - lo) / k)
+        cuts = [lo + (i + 0.5) * (hi - lo) / k for i in range(k)]
+        cuts = ([float(np.floor(t)) + 0.5 for t in cuts] if whole
+                else _readable(cuts, (hi - lo) / k))
         return [Condition(j, op, t) for t in cuts]
     return steps
