@@ -11,7 +11,7 @@ import pytest
 import nnrules
 from nnrules.datasets import tabular_split
 from nnrules.extract import get_extractor
-from nnrules.extract.decompose.staircase import _readable, staircase_mofn
+from nnrules.extract.decompose.staircase import ROUNDING, _readable, staircase_mofn
 from nnrules.io import serialize
 from nnrules.surrogates.rules import MofN
 
@@ -72,10 +72,11 @@ def test_no_staircase_when_the_rows_are_all_on_one_side_or_no_input_moves():
     assert staircase_mofn(w, bias, theta, range(5), flat) is None
 
 
-def test_thresholds_are_rounded_but_never_moved_by_more_than_a_tenth_of_a_step():
+def test_thresholds_are_rounded_but_never_moved_by_more_than_rounding_of_a_step():
     cuts = [13.0647, 14.6050, 16.1452, 17.6855]
     rounded = _readable(cuts, 1.54)
     assert rounded == [13.1, 14.6, 16.1, 17.7]
+    assert all(abs(r - t) <= ROUNDING * 1.54 for r, t in zip(rounded, cuts))
     tight = [0.136489, 0.136511]  # a step far below the value's size keeps its digits
     assert _readable(tight, 0.000022) == [0.13649, 0.13651]
 
