@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["MAX_SNIFF_BYTES", "SURROGATE_FORMATS", "file_kind", "format_name",
+__all__ = ["MAX_SNIFF_BYTES", "SURROGATE_FORMATS", "file_kind", "first_byte", "format_name",
            "is_onnx_model", "nnrules_format"]
 
 #: The nnrules formats that hold a surrogate (the others are reports and schemas).
@@ -27,7 +27,7 @@ def format_name(fmt: str) -> str:
     return "surrogate" if fmt in SURROGATE_FORMATS else fmt.partition("/")[2]
 
 
-def _first(data: bytes) -> bytes:
+def first_byte(data: bytes) -> bytes:
     """The first byte that is not white space (looked for in the first 4 KiB only)."""
     return data[:4096].lstrip()[:1]
 
@@ -36,7 +36,7 @@ def is_onnx_model(data: bytes) -> bool:
     """Whether ``data`` parses as an ONNX ``ModelProto`` with a graph and an opset."""
     import onnx
 
-    if not data or _first(data) in (b"{", b"["):  # JSON text never is one
+    if not data or first_byte(data) in (b"{", b"["):  # JSON text never is one
         return False
     model = onnx.ModelProto()
     try:
@@ -48,7 +48,7 @@ def is_onnx_model(data: bytes) -> bool:
 
 def nnrules_format(data: bytes) -> str | None:
     """The ``"format"`` of the nnrules JSON file in ``data`` (``'nnrules/tree'``...), or None."""
-    if _first(data) != b"{":
+    if first_byte(data) != b"{":
         return None
     try:
         value = json.loads(data.decode("utf-8"))

@@ -193,8 +193,10 @@ def load(path: str | os.PathLike) -> Any:
     p = check_input_file(path, "nnrules file")
     size = p.stat().st_size
     if size > MAX_BYTES:
+        from nnrules.io.filekind import first_byte
+
         with open(p, "rb") as f:
-            head = f.read(4096).lstrip()[:1]
+            head = first_byte(f.read(4096))
         if head != b"{":  # too large to read, and not JSON: say so, not only the size
             raise FormatError(
                 f"{str(p)!r} is not an nnrules file (the JSON nnrules writes: a surrogate, a "
