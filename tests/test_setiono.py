@@ -422,7 +422,7 @@ def test_real_german_oblique_rules_are_the_discretised_network(name):
         ex = Setiono(net, oblique=True, random_state=0).fit(
             train.X, feature_names=list(train.schema.names))
     assert ex.exact_ and ex.fit_seconds_ < 60
-    assert ex.partial_reason_ is None or ex.partial_reason_.startswith("cluster:")
+    assert ex.partial_reason_ is None or ex.partial_reason_.startswith(("cluster:", "linear:"))
     rules = ex.surrogate_
     rng = np.random.default_rng(2)
     box = np.round(train.X.min(axis=0) + rng.random((3000, train.X.shape[1]))
@@ -451,12 +451,12 @@ def test_an_unsaturated_network_is_named_and_gets_the_less_changing_clustering(m
         for how in ("greedy", "kmeans"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                alone = Setiono(net, clustering=how, random_state=0, **FAST).fit(
+                alone = Setiono(net, linear_units="never", clustering=how, random_state=0, **FAST).fit(
                     train.X, feature_names=names)
             changes[how] = next(s["change"] for s in alone.stages_ if s["stage"] == "cluster")
     assert changes["greedy"] > 0.05
     with pytest.warns(UserWarning, match="not saturated.*--method eclaire") as caught:
-        ex = Setiono(net, random_state=0, **FAST).fit(train.X, feature_names=names)
+        ex = Setiono(net, linear_units="never", random_state=0, **FAST).fit(train.X, feature_names=names)
     assert len(caught) == 1
     stage = next(s for s in ex.stages_ if s["stage"] == "cluster")
     assert [s["stage"] for s in ex.stages_] == ["prune", "cluster", "table", "rules"]
@@ -503,8 +503,8 @@ def test_unsaturated_table_holds_the_networks_majority_per_hidden_state():
     net, names = _net("german_h5_s2"), list(train.schema.names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ex = Setiono(net, random_state=0, **FAST).fit(train.X, feature_names=names)
-        centred = Setiono(net, random_state=0, state_labels="centres", **FAST).fit(
+        ex = Setiono(net, linear_units="never", random_state=0, **FAST).fit(train.X, feature_names=names)
+        centred = Setiono(net, linear_units="never", random_state=0, state_labels="centres", **FAST).fit(
             train.X, feature_names=names)
     t = ex.table_
     assert ex.partial_reason_.startswith("cluster:") and t["labels"] == "network"
@@ -620,7 +620,7 @@ def test_learned_rules_are_written_for_the_minority_when_the_table_default_is_no
     net = nnrules.load(SET / "german_h5_s7.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ex = Setiono(net, random_state=0).fit(train.X, feature_names=list(train.schema.names))
+        ex = Setiono(net, linear_units="never", random_state=0).fit(train.X, feature_names=list(train.schema.names))
     y = ex.oracle_.predict_index(train.X)
     majority = int(np.bincount(y).argmax())
     assert ex.hidden_default_ != majority and not ex.exact_

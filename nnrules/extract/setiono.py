@@ -99,6 +99,18 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         one linear condition on its pre-activation per cluster boundary (exact: the rules then
         decide as the discretised network does) instead of a tree's axis-aligned
         approximation. Such rules export to Python, SQL and ONNX, and certify.
+    linear_units : {"auto", "always", "never"}, default="auto"
+        With two classes, read the hidden units in their linear range instead of as states:
+        the network becomes one linear score of the inputs (each unit's activation replaced
+        by its least-squares line over the training rows) and the rules say where the score
+        is positive, usually one M-of-N test (:mod:`~nnrules.extract.decompose.linear_units`;
+        ``stages_`` gets a ``linear`` stage with the share of training predictions the
+        score's sign changes). ``"auto"`` does so when the clustering leaves the network
+        unsaturated (it changes more than ``UNSATURATED_CHANGE``, 0.05, of the training
+        predictions): there rules through four states per unit land near the majority class
+        (held out on 17 German credit networks, median / worst: 0.807 / 0.720 through the
+        states, 0.843 / 0.747 with one score). ``"always"`` also on saturated networks (two
+        classes only), ``"never"`` keeps the states.
     state_labels : {"auto", "centres", "network"}, default="auto"
         How the hidden-state table labels a combination: ``"centres"`` feeds its cluster
         centres forward; ``"network"`` gives each combination seen on training rows the
@@ -234,6 +246,7 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         "max_clusters": Interval(int, 2, None),
         "max_combinations": Interval(int, 2, None),
         "oblique": Options((True, False)),
+        "linear_units": Options(("auto", "always", "never")),
         "state_labels": Options(("auto", "centres", "network")),
         "mofn": Options((True, False)),
         "mofn_conditions": Interval(int, 1, None),
@@ -254,7 +267,8 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
     def __init__(self, network, *, tolerance: float = 0.01, prune: bool = True,
                  clustering: str = "greedy", max_clusters: int = 4,
                  max_combinations: int = 4096, oblique: bool = False,
-                 state_labels: str = "auto", mofn: bool = True, mofn_conditions: int = 16,
+                 linear_units: str = "auto", state_labels: str = "auto", mofn: bool = True,
+                 mofn_conditions: int = 16,
                  mixed_conditions: int | None = None,
                  max_leaves: int = 16, queries: int = 16,
                  min_samples_leaf: float = 0.01, max_depth: int | None = None, beam: int = 64,
@@ -268,6 +282,7 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         self.max_clusters = max_clusters
         self.max_combinations = max_combinations
         self.oblique = oblique
+        self.linear_units = linear_units
         self.state_labels = state_labels
         self.mofn = mofn
         self.mofn_conditions = mofn_conditions
@@ -307,6 +322,7 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         try:
             net = self._prune(net, X, labels, ws)
             net = self._discretise(net, X, ws)
+            net = self._linear(net, X, ws)
             hidden_rules, default = self._table(net, X, labels, ws)
             ruleset = self._rules(net, X, labels, hidden_rules, default, ws)
         except OutOfBudget as stop:

@@ -50,7 +50,7 @@ from nnrules.surrogates.rules import (
     simplify_conditions,
 )
 
-__all__ = ["InputRules", "conjoin_oblique", "minimise_on_domain"]
+__all__ = ["InputRules", "conjoin_oblique", "minimise_on_domain", "writes_exactly"]
 
 Clause = tuple[Condition, ...]
 # ("onehot", group columns, value indices) or ("int", (column,), the integer values)
@@ -141,6 +141,21 @@ def _clause(cube: Cube, attrs: list[Attr]) -> Clause:
         else:
             out.extend(Condition(cols[v], "<=", 0.5) for v in range(size) if v not in allowed)
     return tuple(sorted(out))
+
+
+def writes_exactly(net, schema: Any, *, max_combinations: int, oblique: bool) -> bool:
+    """Whether :class:`InputRules` writes every kept unit's cluster boundaries of ``net``
+    without learning one: the unit reads nothing, or discrete inputs it can enumerate, or a
+    single input, or (``oblique``) several (the cases of ``InputRules._learn`` before its
+    tree)."""
+    for j, c in enumerate(net.clusters):
+        cols = np.flatnonzero(net.W1[j])
+        if c is None or len(cols) <= 1 or oblique:
+            continue
+        attrs = _attributes(cols, schema)
+        if attrs is None or _domain_size(attrs) > max_combinations:
+            return False
+    return True
 
 
 class InputRules:
