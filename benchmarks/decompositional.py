@@ -509,6 +509,10 @@ def main_setiono() -> None:
               "from its weights, whichever agrees more); "
               "`tree` gets "
               "setiono's rule count + 1 leaves, `eclaire (=)` is capped at setiono's rule count. "
+              "setiono's linear stage reads a two-class network whose units are not "
+              "saturated as one linear score (`linear_units=\"auto\"`); `setiono "
+              "(linear_units=never)` (credit and German) keeps the clustered states as before "
+              "it, with `tree (= never)` and `eclaire (= never)` at its rule count. "
               "`setiono (mixed_conditions=48)` (credit and German): the mixed staircase option "
               "(off by default), with `tree (= mixed)` given its rule count + 1 leaves and "
               "`eclaire (= mixed)` capped at its rule count. "
@@ -529,7 +533,7 @@ def main_setiono() -> None:
             results["eclaire (=)"] = _setiono_child(data, network, "eclaire",
                                                     {"max_rules": max(1, s["rules"])})
             if data in ("credit", "german"):  # one-hot units: the mixed staircase option
-                results |= _mixed_rows(data, network)
+                results |= _states_rows(data, network) | _mixed_rows(data, network)
             if not data.startswith("monk"):  # MONK's units are enumerated exactly anyway
                 o = _setiono_child(data, network, "setiono", {"oblique": True})
                 results["setiono (oblique)"] = o
@@ -584,6 +588,18 @@ SETIONO_CHECKS = {
 SETIONO_MIXED = {"mixed_conditions": 48}
 
 
+def _states_rows(data: str, network: str) -> dict:
+    """setiono with ``linear_units="never"`` (rules through the clustered states even when the
+    units are not saturated: the defaults before the linear stage), ``tree`` with its rule
+    count + 1 leaves and ``eclaire`` capped at its rule count."""
+    m = _setiono_child(data, network, "setiono", {"linear_units": "never"})
+    return {"setiono (linear_units=never)": m,
+            "tree (= never)": _setiono_child(data, network, "tree",
+                                             {"max_leaves": max(2, m["rules"] + 1)}),
+            "eclaire (= never)": _setiono_child(data, network, "eclaire",
+                                                {"max_rules": max(1, m["rules"])})}
+
+
 def _mixed_rows(data: str, network: str) -> dict:
     """setiono with ``SETIONO_MIXED``, ``tree`` with its rule count + 1 leaves and ``eclaire``
     capped at its rule count."""
@@ -615,6 +631,9 @@ def main_setiono_check(folder: str, which: str = "check") -> None:
               + "".join(f" `{k}`: setiono with "
                         + ", ".join(f"`{a}={b}`" for a, b in v.items()) + " (breast cancer only)."
                         for k, v in extra.items())
+              + " `setiono (linear_units=never)` (German): the clustered states even when the "
+                "units are not saturated (the defaults before the linear stage), `tree (= "
+                "never)` and `eclaire (= never)` at its rule count."
               + " `setiono (mixed_conditions=48)` (German): the mixed staircase option (off by "
                 "default), `tree (= mixed)` with its rule count + 1 leaves and `eclaire (= "
                 "mixed)` capped at its rule count."), ""]
@@ -636,7 +655,7 @@ def main_setiono_check(folder: str, which: str = "check") -> None:
                 results |= {k: _setiono_child(data, network, "setiono", v)
                             for k, v in extra.items()}
             else:
-                results |= _mixed_rows(data, network)
+                results |= _states_rows(data, network) | _mixed_rows(data, network)
             for method, r in results.items():
                 clusters = "" if r["clusters"] is None else str(r["clusters"])
                 lines.append(f"| {path.stem} | {method} | {r['fidelity']:.3f} | {r['rules']} | "

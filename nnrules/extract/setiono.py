@@ -9,7 +9,11 @@ Reads a network with one hidden layer as a handful of discrete hidden states:
 2. **cluster** each hidden unit's activations (greedy epsilon-clustering or 1-D k-means,
    :mod:`~nnrules.extract.decompose.cluster`), coarse to fine, keeping the coarsest clustering
    whose centres, fed forward, change at most ``tolerance`` of the pruned network's
-   predictions; one-cluster units are dropped (their centre moves into the output bias);
+   predictions; one-cluster units are dropped (their centre moves into the output bias).
+   When the clustering leaves a two-class network unsaturated, its units may instead be
+   read in their linear range as one score (``linear_units``,
+   :mod:`~nnrules.extract.decompose.linear_units`): a one-unit network whose two states
+   are the score's sign, run through the stages below unchanged;
 3. **hidden states -> class**: every combination of cluster indices (or, past
    ``max_combinations``, those seen on the training rows, the rest don't-cares) is labelled by
    feeding its centres forward, or, when the clustering could not meet the tolerance, those
@@ -60,7 +64,8 @@ from nnrules.extract.decompose.setiono_rules import (
     minimise_on_domain,
 )
 from nnrules.extract.decompose.setiono_select import final_rules
-from nnrules.extract.decompose.state_labels import state_table, table_changes, table_lookup
+from nnrules.extract.decompose.setiono_table import TableStage
+from nnrules.extract.decompose.state_labels import table_lookup
 from nnrules.extract.decompose.substitute import conjoin
 from nnrules.extract.decompose.terms import clause_mask
 from nnrules.surrogates.rules import MofN, RuleSet
@@ -68,7 +73,7 @@ from nnrules.surrogates.rules import MofN, RuleSet
 __all__ = ["SetionoExtractor"]
 
 
-class SetionoExtractor(ClusterStage, DecompositionalExtractor):
+class SetionoExtractor(ClusterStage, TableStage, DecompositionalExtractor):
     """Rules through a one-hidden-layer network's discretised hidden units.
 
     Parameters
@@ -100,17 +105,17 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         decide as the discretised network does) instead of a tree's axis-aligned
         approximation. Such rules export to Python, SQL and ONNX, and certify.
     linear_units : {"auto", "always", "never"}, default="auto"
-        With two classes, read the hidden units in their linear range instead of as states:
-        the network becomes one linear score of the inputs (each unit's activation replaced
-        by its least-squares line over the training rows) and the rules say where the score
-        is positive, usually one M-of-N test (:mod:`~nnrules.extract.decompose.linear_units`;
-        ``stages_`` gets a ``linear`` stage with the share of training predictions the
-        score's sign changes). ``"auto"`` does so when the clustering leaves the network
-        unsaturated (it changes more than ``UNSATURATED_CHANGE``, 0.05, of the training
-        predictions): there rules through four states per unit land near the majority class
-        (held out on 17 German credit networks, median / worst: 0.807 / 0.720 through the
-        states, 0.843 / 0.747 with one score). ``"always"`` also on saturated networks (two
-        classes only), ``"never"`` keeps the states.
+        Two classes only: read the hidden units in their linear range as one score of the
+        inputs (each activation replaced by its least-squares line over the training rows),
+        and the rules say where it is positive, usually one M-of-N test
+        (:mod:`~nnrules.extract.decompose.linear_units`; a ``linear`` stage in ``stages_``).
+        ``"auto"``: when the clustering changes more than 0.05 of the training predictions
+        and the rules through the states would learn a unit's boundary (or, both exact, the
+        score changes fewer). German credit, 5-fold CV on nine networks' training rows,
+        median / worst: states 0.807 / 0.704 (1-12 rules), score 0.804 / 0.739 (one rule);
+        held out on 17: 0.807 / 0.720 and 0.833 / 0.743, as faithful as ``tree`` and
+        ``eclaire`` at equal rule count on 16 instead of 12. ``"always"``: every two-class
+        network; ``"never"``: the states.
     state_labels : {"auto", "centres", "network"}, default="auto"
         How the hidden-state table labels a combination: ``"centres"`` feeds its cluster
         centres forward; ``"network"`` gives each combination seen on training rows the
@@ -127,24 +132,20 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         weights: a staircase of this many conditions, each step worth the same part of the
         unit's sum (:mod:`~nnrules.extract.decompose.staircase`); the search's test or the
         staircase, whichever agrees with the boundary on more rows, is the one weighed against
-        the tree. More steps follow the boundary more closely and read longer. 5-fold CV on
-        the training rows of seven breast-cancer networks, median / worst: 12 steps 0.982 /
-        0.962, 16 0.977 / 0.972, 24 0.982 / 0.982, 32 0.982 / 0.975; without staircases 0.970
-        / 0.957. 16, the searched test's own cap, keeps a rule short; 24 gains 2-4 rows of
-        398.
+        the tree. More steps follow the boundary more closely and read longer (16, the
+        searched test's own cap, was chosen by 5-fold CV on breast cancer's training rows:
+        ``docs/architecture.md``).
     mixed_conditions : int or None, default=None
         Off by default. With an int, a unit reading one-hot or binary columns too also gets a
         staircase of this many steps, a condition worth ``k`` steps listed ``k`` times (a
         one-hot value's copies counted from its group's median: ``group != v`` below it):
         "at least 30 of {checking_account == A14 (x3), duration <= 18, ...}", a points
-        scorecard (:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`). Far
-        more faithful and far longer: 5-fold CV on the training rows of nine German credit
-        networks, median / worst, 0.807 / 0.704 without it and 0.881 / 0.821 with 48 steps
-        (counted from the smallest value: 16 steps 0.807 / 0.710, 24 0.846 / 0.751), with
-        rule sets of 65-3,280 conditions, copies counted (median 486), against 13-170
-        without. That is not the compact rule set this method is for, so it is an option (the
-        partial report names it when the units are not saturated): use it when fidelity
-        matters more than length.
+        scorecard (:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`). More
+        faithful and longer: held out on 17 German credit networks, median / worst 0.890 /
+        0.783 with 48 steps against 0.833 / 0.743, with 51-232 conditions (copies counted)
+        against 10-41; CV figures in ``docs/architecture.md``. Not the compact rule set this
+        method is for, so an option (the partial report names it when the units are not
+        saturated).
     max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
     queries : int, default=16
@@ -168,8 +169,7 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         condition more than once (``mixed_conditions``), adds a copy
         (:func:`~nnrules.extract.decompose.refine_mofn.refine_mofn`); ``"all"`` then also
         refines axis conditions as ``eclaire`` does. Never fewer right answers on those rows,
-        never more rules. 5-fold CV on training rows: "mofn" took six German networks'
-        median 0.796 -> 0.809; "all" lowered breast cancer's 0.970 -> 0.967.
+        never more rules (chosen by 5-fold CV on training rows: ``docs/architecture.md``).
     refine_queries : float, default=16.0
         Generated rows per training row for ``refine`` (at most 200,000; 0: none).
     max_rules : int or None, default=None
@@ -184,7 +184,7 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
     surrogate_ : RuleSet
     net_ : OneLayerNet
         The pruned, clustered copy of the network (dropped units' centres folded into the
-        output bias).
+        output bias), or, after the ``linear`` stage, the one-unit network of the score.
     pruned_net_ : OneLayerNet
         The pruned copy before clustering (what the clustering tolerance is measured against).
     dropped_centres_ : dict of int to float
@@ -199,8 +199,9 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
         The DNF of the table: clauses on the hidden activations (level 1) and their class;
         other combinations get ``hidden_default_``.
     stages_ : list of dict
-        Per stage (``prune``, ``cluster``, ``table``, ``rules``): what it did — inputs and
-        connections before, kept and pruned; clusters per unit and dropped units; hidden-state
+        Per stage (``prune``, ``cluster``, ``linear`` when taken, ``table``, ``rules``): what
+        it did — inputs and connections before, kept and pruned; clusters per unit and dropped
+        units; units folded into the score and the share its sign changes; hidden-state
         combinations, hidden rules, rows the network-labelled table changes against the pruned
         copy (``change``, ``held_out_change``); rules, exactness, oblique conditions and M-of-N
         tests — and ``fidelity``, the training-row fidelity to the network after it (also in
@@ -369,49 +370,6 @@ class SetionoExtractor(ClusterStage, DecompositionalExtractor):
             "connections_pruned": n_conn - net.n_connections(),
             "change": change, "fidelity": self._fidelity(net.predict(X), labels)})
         return net
-
-    def _table(self, net: OneLayerNet, X, labels, ws):
-        self._stage = "table"
-        how = self.state_labels
-        if how == "auto":  # the network's labels when the clustering missed the tolerance
-            how = ("centres", "network")[any(r.startswith("cluster:") for r in self._reasons)]
-        table, hidden_rules, default, reasons, self._default_rules = state_table(
-            net, X, labels, len(ws.classes), max_combinations=self.max_combinations, how=how,
-            tick=ws.budget.tick)
-        self._reasons += reasons
-        relabelled = table.pop("relabelled")
-        self.table_ = table
-        units, D, complete = table["units"], table["states"], table["complete"]
-        change = held_out = None
-        if how == "network":
-            change, held_out = self._recovered_clustering(net, X, labels, len(ws.classes))
-        self.hidden_rules_ = hidden_rules
-        self.hidden_default_ = default
-        H = net.hidden(X)
-        pred = np.full(len(X), default, dtype=np.int64)
-        for clause, k in reversed(hidden_rules):
-            pred[clause_mask(clause, H)] = k
-        self._hidden_nodes = [ws.trace.add(1, clause, k,
-                                           support=int(clause_mask(clause, H).sum()))
-                              for clause, k in hidden_rules]
-        self.stages_.append({
-            "stage": "table", "units": units, "combinations": len(D),
-            "complete": complete, "labels": how, "relabelled": relabelled,
-            "change": change, "held_out_change": held_out, "hidden_rules": len(hidden_rules),
-            "fidelity": self._fidelity(pred, labels)})
-        return hidden_rules, default
-
-    def _recovered_clustering(self, net: OneLayerNet, X, labels,
-                              n_classes: int) -> tuple[float, float]:
-        """:func:`table_changes`; held out within ``tolerance``, the cluster stage's shortfall
-        (its ``change`` stays in ``stages_``) leaves the partial report: the rules describe
-        the table, not the centres fed forward (a MONK-1 network computing the concept was
-        marked partial, its rules the concept)."""
-        change, held_out = table_changes(self.table_, net, self.pruned_net_, X, labels,
-                                         n_classes)
-        if held_out <= int(np.floor(self.tolerance * len(X) + 1e-9)):
-            self._reasons[:] = [r for r in self._reasons if not r.startswith("cluster:")]
-        return change, held_out / len(X)
 
     def _rules(self, net: OneLayerNet, X, labels, hidden_rules, default, ws) -> RuleSet:
         self._stage = "substitute"
