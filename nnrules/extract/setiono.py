@@ -111,11 +111,11 @@ class SetionoExtractor(ClusterStage, TableStage, DecompositionalExtractor):
         (:mod:`~nnrules.extract.decompose.linear_units`; a ``linear`` stage in ``stages_``).
         ``"auto"``: when the clustering changes more than 0.05 of the training predictions
         and the rules through the states would learn a unit's boundary (or, both exact, the
-        score changes fewer). German credit, 5-fold CV on nine networks' training rows,
-        median / worst: states 0.807 / 0.704 (1-12 rules), score 0.804 / 0.739 (one rule);
-        held out on 17: 0.807 / 0.720 and 0.833 / 0.743, as faithful as ``tree`` and
-        ``eclaire`` at equal rule count on 16 instead of 12. ``"always"``: every two-class
-        network; ``"never"``: the states.
+        score changes fewer), unless ``mixed_conditions`` asks for closer rules. German
+        credit, 5-fold CV on nine networks' training rows, median / worst: states 0.807 /
+        0.704 (1-12 rules), score 0.804 / 0.739 (one rule); held out on 17: 0.807 / 0.720
+        and 0.833 / 0.743, as faithful as ``tree`` and ``eclaire`` at equal rule count on 16
+        instead of 12. ``"always"``: every two-class network; ``"never"``: the states.
     state_labels : {"auto", "centres", "network"}, default="auto"
         How the hidden-state table labels a combination: ``"centres"`` feeds its cluster
         centres forward; ``"network"`` gives each combination seen on training rows the
@@ -140,12 +140,12 @@ class SetionoExtractor(ClusterStage, TableStage, DecompositionalExtractor):
         staircase of this many steps, a condition worth ``k`` steps listed ``k`` times (a
         one-hot value's copies counted from its group's median: ``group != v`` below it):
         "at least 30 of {checking_account == A14 (x3), duration <= 18, ...}", a points
-        scorecard (:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`). More
-        faithful and longer: held out on 17 German credit networks, median / worst 0.890 /
-        0.783 with 48 steps against 0.833 / 0.743, with 51-232 conditions (copies counted)
-        against 10-41; CV figures in ``docs/architecture.md``. Not the compact rule set this
-        method is for, so an option (the partial report names it when the units are not
-        saturated).
+        scorecard (:func:`~nnrules.extract.decompose.staircase.mixed_staircase_mofn`); the
+        linear stage is then not taken. Far more faithful and far longer: 5-fold CV on nine
+        German credit networks' training rows, median / worst, 0.881 / 0.821 with 48 steps
+        against 0.804 / 0.739 without, with 65-3,280 conditions (copies counted) against
+        10-41 (``docs/architecture.md``). Not the compact rule set this method is for, so an
+        option (the partial report names it when the units are not saturated).
     max_leaves : int, default=16
         Leaf limit of the trees that learn a cluster's condition from continuous inputs.
     queries : int, default=16

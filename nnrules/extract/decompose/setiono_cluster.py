@@ -56,7 +56,10 @@ class ClusterStage:
         (``"auto"``) when the clustering left it unsaturated and either the rules through its
         states would learn a unit's boundary (approximations conjoined over units; the
         score's one boundary loses less) or, both written exactly, the score's sign changes
-        fewer training predictions than the clusters. The cluster stage's shortfall then
+        fewer training predictions than the clusters; not with ``mixed_conditions``, which
+        asks for rules closer to the network (5-fold CV on nine German networks, median /
+        worst: 0.881 / 0.821 through the states, 0.843 / 0.749 through the score, one
+        scorecard of 54-71 conditions). The cluster stage's shortfall then
         leaves the partial report, and the score's own, past ``tolerance``, joins it."""
         two = len(ws.classes) <= 2
         if self.linear_units == "always" and not two:
@@ -72,6 +75,8 @@ class ClusterStage:
         lin = linear_collapse(pruned, X)
         change = float(np.mean(lin.predict_discrete(X) != pruned.predict(X)))
         if self.linear_units == "auto":
+            if self.mixed_conditions:  # asked for closer rules: a scorecard per state boundary
+                return net
             exact = {"max_combinations": self.max_combinations, "oblique": self.oblique}
             if writes_exactly(net, self.schema_, **exact) and (
                     change >= clustered or not writes_exactly(lin, self.schema_, **exact)):
