@@ -211,3 +211,27 @@ def test_the_scorecard_option_keeps_the_states():
     forced = _fit("german_h4_s1", mixed_conditions=48, linear_units="always")
     assert [s["stage"] for s in forced.stages_][2] == "linear"
     assert len(forced.surrogate_.rules) < len(kept.surrogate_.rules)
+
+
+def test_a_sigmoid_head_network_collapses_to_its_single_logit(tmp_path):
+    """One logit (a sigmoid head): the score is the linearised logit itself, and with
+    ``oblique=True`` the rules decide exactly as its sign on the rows and off them."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 3))
+    layers = mlp_weights([3, 4, 1], seed=5)
+    net = nnrules.load(save(dense_mlp(layers, head="Sigmoid", activation="Tanh"),
+                            tmp_path / "sigmoid.onnx"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ex = Setiono(net, linear_units="always", oblique=True, prune=False,
+                     random_state=0).fit(X)
+    (W1, _), (W2, _) = layers
+    pruned = ex.pruned_net_
+    a, s = unit_lines(pruned, X)
+    score = (a + s * pruned.pre(X)) @ pruned.W2[0] + pruned.b2[0]
+    assert np.allclose(pruned.W1, W1.T) and np.allclose(pruned.W2, W2.T)
+    assert np.allclose(ex.net_.pre(X)[:, 0], score)
+    off = rng.uniform(-4, 4, size=(2000, 3))
+    for Z in (X, off):
+        assert np.array_equal(ex.surrogate_.predict_index(Z),
+                              (ex.net_.pre(Z)[:, 0] > 0).astype(np.int64))
