@@ -59,24 +59,23 @@ class ClusterStage:
         fewer training predictions than the clusters; not with ``mixed_conditions``, which
         asks for rules closer to the network (5-fold CV on nine German networks, median /
         worst: 0.881 / 0.821 through the states, 0.843 / 0.749 through the score, one
-        scorecard of 54-71 conditions). The cluster stage's shortfall then
-        leaves the partial report, and the score's own, past ``tolerance``, joins it."""
+        scorecard of 54-71 conditions). The cluster stage's shortfall then leaves the
+        partial report, and the score's own, past ``tolerance``, joins it."""
         two = len(ws.classes) <= 2
         if self.linear_units == "always" and not two:
             raise ParameterError(
                 f"linear_units='always' reads a two-class network as the sign of one score; "
                 f"this network has {len(ws.classes)} classes. Use linear_units='auto'.")
         clustered = self.stages_[-1]["change"]
-        if (self.linear_units == "never" or not two
-                or (self.linear_units == "auto" and clustered <= UNSATURATED_CHANGE)):
+        auto = self.linear_units == "auto"
+        if (self.linear_units == "never" or not two or (auto and (
+                clustered <= UNSATURATED_CHANGE or self.mixed_conditions))):
             return net
         self._stage = "linear"
         pruned = self.pruned_net_
         lin = linear_collapse(pruned, X)
         change = float(np.mean(lin.predict_discrete(X) != pruned.predict(X)))
-        if self.linear_units == "auto":
-            if self.mixed_conditions:  # asked for closer rules: a scorecard per state boundary
-                return net
+        if auto:
             exact = {"max_combinations": self.max_combinations, "oblique": self.oblique}
             if writes_exactly(net, self.schema_, **exact) and (
                     change >= clustered or not writes_exactly(lin, self.schema_, **exact)):
