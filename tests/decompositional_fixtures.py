@@ -13,6 +13,7 @@ import nnrules
 from nnrules.io.data import read_data
 
 DEC = Path(__file__).resolve().parent / "fixtures" / "decompositional"
+SETIONO = Path(__file__).resolve().parent / "fixtures" / "setiono"
 
 
 @cache
@@ -20,6 +21,15 @@ def xor_data():
     """Return the XOR fixture's ``(train, test)`` datasets; test shares train's schema."""
     train = read_data(DEC / "xor_train.csv", target="target")
     test = read_data(DEC / "xor_test.csv", target="target", schema=train.schema)
+    return train, test
+
+
+@cache
+def german_data():
+    """Return the real German credit fixture's ``(train, test)`` datasets (its stratified 70/30
+    split, ``tests/fixtures/setiono/german_split.json``); test shares train's schema."""
+    train = read_data(SETIONO / "german_train.csv", target="target")
+    test = read_data(SETIONO / "german_test.csv", target="target", schema=train.schema)
     return train, test
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from decompositional_fixtures import german_data
 from onnx_builders import dense_mlp, mlp_weights, save
 
 import nnrules
@@ -385,20 +386,11 @@ def test_report_carries_the_stages_and_round_trips():
 
 # -- the real German credit data (UCI; tests/fixtures/setiono/german_*) -----------------------
 
-@cache
-def _german():
-    from nnrules.io.data import read_data
-
-    train = read_data(SET / "german_train.csv", target="target")
-    test = read_data(SET / "german_test.csv", target="target", schema=train.schema)
-    return train, test
-
-
 def test_german_split_is_the_stratified_70_30_of_the_original_rows():
     import json
 
     split = json.loads((SET / "german_split.json").read_text())
-    train, test = _german()
+    train, test = german_data()
     rows = split["train_rows"] + split["test_rows"]
     assert sorted(rows) == list(range(1000)) and len(split["test_rows"]) == 300
     assert (len(train.X), len(test.X)) == (700, 300)
@@ -415,7 +407,7 @@ def test_real_german_oblique_rules_are_the_discretised_network(name):
     """On the real data the clustering stage may stop short of the tolerance (a partial report
     naming it), but the oblique rules still decide exactly as the discretised network, on data
     rows and off them, within the default time budget."""
-    train, test = _german()
+    train, test = german_data()
     net = _net(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -443,7 +435,7 @@ def test_an_unsaturated_network_is_named_and_gets_the_less_changing_clustering(m
     training predictions. k-means is tried too; the kept clustering changes no more than
     either one alone, the stage names it, and the one warning says the units are not saturated
     and points to eclaire / tree."""
-    train, _ = _german()
+    train, _ = german_data()
     net, names = _net("german_h4_s1"), list(train.schema.names)
     changes = {}
     with monkeypatch.context() as m:  # each clustering alone (no fallback)
@@ -499,7 +491,7 @@ def test_unsaturated_table_holds_the_networks_majority_per_hidden_state():
     ``discretised_predict_index`` decide as that table, which agrees with the network on the
     training rows at least as often as the centre-fed copy. ``state_labels="centres"`` keeps
     the centre-fed table."""
-    train, _ = _german()
+    train, _ = german_data()
     net, names = _net("german_h5_s2"), list(train.schema.names)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -570,7 +562,7 @@ def test_german_mofn_rules_round_trip_and_decide_by_their_tests():
     """On german_h3 the cluster boundaries become M-of-N tests (mofn=True, the default) and the
     rules hold them; mofn=False learns trees there. The M-of-N rule set round-trips through JSON
     with the same predictions, and the same seed gives the same bytes."""
-    train, test = _german()
+    train, test = german_data()
     names = list(train.schema.names)
     fits = {}
     for mofn in (True, False, True):
@@ -616,7 +608,7 @@ def test_learned_rules_are_written_for_the_minority_when_the_table_default_is_no
     no rules, fidelity = the majority share (0.701). Now the candidates are the minority's
     clauses: rules that say the minority class, with the majority as the default, well above
     the constant answer on the training and held-out rows."""
-    train, test = _german()
+    train, test = german_data()
     net = nnrules.load(SET / "german_h5_s7.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from decompositional_fixtures import german_data
 from onnx_builders import dense_mlp, mlp_weights, save
 
 import nnrules
@@ -26,7 +27,6 @@ from nnrules.extract import get_extractor
 from nnrules.extract.decompose.cluster import UnitClusters
 from nnrules.extract.decompose.linear_units import linear_collapse, unit_lines
 from nnrules.extract.decompose.onelayer import OneLayerNet
-from nnrules.io.data import read_data
 from nnrules.io.graph import Activation
 
 SET = Path(__file__).resolve().parent / "fixtures" / "setiono"
@@ -34,15 +34,8 @@ Setiono = get_extractor("setiono")
 
 
 @cache
-def _german():
-    train = read_data(SET / "german_train.csv", target="target")
-    test = read_data(SET / "german_test.csv", target="target", schema=train.schema)
-    return train, test
-
-
-@cache
 def _fit(name, **params):
-    train, _ = _german()
+    train, _ = german_data()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Setiono(nnrules.load(SET / f"{name}.onnx"), random_state=0, **params).fit(
@@ -101,7 +94,7 @@ def test_unsaturated_german_networks_become_one_score_and_say_how_far_it_is(name
     reads the pruned copy as one score, records the share of training predictions its sign
     changes (recomputed here from the lines), and the partial report says so instead of the
     clustering's shortfall."""
-    train, _ = _german()
+    train, _ = german_data()
     ex = _fit(name)
     names = [s["stage"] for s in ex.stages_]
     assert names == ["prune", "cluster", "linear", "table", "rules"]
@@ -123,7 +116,7 @@ def test_unsaturated_german_networks_become_one_score_and_say_how_far_it_is(name
 def test_the_score_rule_is_at_least_as_faithful_as_tree_and_eclaire_at_one_rule():
     """The issue's goal at equal rule count, held out, on the German fixture whose states gave
     rules less faithful than ``tree`` (0.793 against 0.807 at three rules)."""
-    train, test = _german()
+    train, test = german_data()
     net = nnrules.load(SET / "german_h4_s1.onnx")
     ex = _fit("german_h4_s1")
     n = len(ex.surrogate_.rules)
@@ -147,7 +140,7 @@ def test_oblique_rules_through_the_score_decide_exactly_as_its_sign():
     """With ``oblique=True`` both readings are exact; the score changes fewer predictions on
     german_h4_s1 than the clusters (0.126 against 0.151), so it is kept, and the rules decide
     as its sign on the data and off it."""
-    train, test = _german()
+    train, test = german_data()
     ex = _fit("german_h4_s1", oblique=True)
     stages = {s["stage"]: s for s in ex.stages_}
     assert stages["linear"]["change"] < stages["cluster"]["change"] and ex.exact_

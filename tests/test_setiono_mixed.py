@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import sympy
+from decompositional_fixtures import german_data
 
 import nnrules
 from nnrules.extract import get_extractor
@@ -163,14 +164,6 @@ def test_repeats_in_text_json_and_sympy():
     assert np.array_equal(np.asarray(f(*X.T), dtype=bool), test.holds(X))
 
 
-def _german():
-    from nnrules.io.data import read_data
-
-    train = read_data(SET / "german_train.csv", target="target")
-    test = read_data(SET / "german_test.csv", target="target", schema=train.schema)
-    return train, test
-
-
 def test_real_german_boundaries_become_mixed_staircases():
     """German credit's units read one-hot groups, integers and amounts: with
     ``mixed_conditions=48`` (an option; off by default) their boundaries are staircases with
@@ -178,7 +171,7 @@ def test_real_german_boundaries_become_mixed_staircases():
     the rules agree with the network on >= 0.92 of the held-out rows; the Python export, the
     JSON round trip and a second fit give the same answers / bytes. By default no test holds
     a repeat."""
-    train, test = _german()
+    train, test = german_data()
     net = nnrules.load(SET / "german_h3.onnx")
     fits = []
     for _ in range(2):

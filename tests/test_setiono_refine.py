@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from decompositional_fixtures import german_data
 
 import nnrules
 from nnrules.datasets import load_monk
 from nnrules.extract import get_extractor
 from nnrules.extract.decompose.refine_mofn import refine_mofn
 from nnrules.io import serialize
-from nnrules.io.data import read_data
 from nnrules.surrogates.rules import Condition, MofN, Rule, RuleSet
 
 SET = Path(__file__).resolve().parent / "fixtures" / "setiono"
@@ -124,9 +124,8 @@ def test_a_copy_is_added_where_it_pays():
     assert out.rules[0].conditions[0].conditions.count(b) == 2
 
 
-@cache
 def _german():
-    train = read_data(SET / "german_train.csv", target="target")
+    train, _ = german_data()
     return train.X, list(train.schema.names)
 
 
