@@ -228,3 +228,13 @@ def test_a_sigmoid_head_network_collapses_to_its_single_logit(tmp_path):
     for Z in (X, off):
         assert np.array_equal(ex.surrogate_.predict_index(Z),
                               (ex.net_.pre(Z)[:, 0] > 0).astype(np.int64))
+
+
+def test_a_clustering_within_a_loose_tolerance_keeps_its_states():
+    """``tolerance=0.2`` lets the clustering stop at coarse states changing more than 0.05 of
+    the predictions; that is what was asked for, not units that no handful of states stands
+    for, so ``"auto"`` keeps them."""
+    ex = _fit("german_h4_s1", tolerance=0.2)
+    cluster = next(s for s in ex.stages_ if s["stage"] == "cluster")
+    assert 0.05 < cluster["change"] <= 0.2
+    assert "linear" not in [s["stage"] for s in ex.stages_]

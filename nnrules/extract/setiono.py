@@ -106,16 +106,16 @@ class SetionoExtractor(ClusterStage, TableStage, DecompositionalExtractor):
         approximation. Such rules export to Python, SQL and ONNX, and certify.
     linear_units : {"auto", "always", "never"}, default="auto"
         Two classes only: read the hidden units in their linear range as one score of the
-        inputs (each activation replaced by its least-squares line over the training rows),
-        and the rules say where it is positive, usually one M-of-N test
+        inputs (each activation replaced by its least-squares line over the training rows), and
+        the rules say where it is positive, usually one M-of-N test
         (:mod:`~nnrules.extract.decompose.linear_units`; a ``linear`` stage in ``stages_``).
-        ``"auto"``: when the clustering changes more than 0.05 of the training predictions
-        and the rules through the states would learn a unit's boundary (or, both exact, the
-        score changes fewer), unless ``mixed_conditions`` asks for closer rules. German
-        credit, 5-fold CV on nine networks' training rows, median / worst: states 0.807 /
-        0.704 (1-12 rules), score 0.804 / 0.739 (one rule); held out on 17: 0.807 / 0.720
-        and 0.833 / 0.743, as faithful as ``tree`` and ``eclaire`` at equal rule count on 16
-        instead of 12. ``"always"``: every two-class network; ``"never"``: the states.
+        ``"auto"``: when the clustering changes more than 0.05 of the training predictions (and
+        more than ``tolerance``) and the rules through the states would learn a unit's boundary
+        (or, both exact, the score changes fewer), unless ``mixed_conditions`` asks for closer
+        rules. German credit, 5-fold CV on nine networks' training rows, median / worst: states
+        0.807 / 0.704 (1-12 rules), score 0.804 / 0.739 (one rule); held out on 17: 0.807 /
+        0.720 and 0.833 / 0.743, as faithful as ``tree`` and ``eclaire`` at equal rule count on
+        16 instead of 12. ``"always"``: every two-class network; ``"never"``: the states.
     state_labels : {"auto", "centres", "network"}, default="auto"
         How the hidden-state table labels a combination: ``"centres"`` feeds its cluster
         centres forward; ``"network"`` gives each combination seen on training rows the

@@ -51,16 +51,17 @@ class ClusterStage:
         return first
 
     def _linear(self, net: OneLayerNet, X, ws) -> OneLayerNet:
-        """The linear stage (``linear_units``): a two-class network is read as one linear
-        score (:func:`linear_collapse` of the pruned copy) always (``"always"``), or
-        (``"auto"``) when the clustering left it unsaturated and either the rules through its
-        states would learn a unit's boundary (approximations conjoined over units; the
-        score's one boundary loses less) or, both written exactly, the score's sign changes
-        fewer training predictions than the clusters; not with ``mixed_conditions``, which
-        asks for rules closer to the network (5-fold CV on nine German networks, median /
-        worst: 0.881 / 0.821 through the states, 0.843 / 0.749 through the score, one
-        scorecard of 54-71 conditions). The cluster stage's shortfall then leaves the
-        partial report, and the score's own, past ``tolerance``, joins it."""
+        """The linear stage (``linear_units``): a two-class network is read as one linear score
+        (:func:`linear_collapse` of the pruned copy) always (``"always"``), or (``"auto"``)
+        when the clustering left it unsaturated (it changes more than ``UNSATURATED_CHANGE`` of
+        the training predictions, and more than ``tolerance``) and either the rules through its
+        states would learn a unit's boundary (approximations conjoined over units; the score's
+        one boundary loses less) or, both written exactly, the score's sign changes fewer
+        training predictions than the clusters; not with ``mixed_conditions``, which asks for
+        rules closer to the network (5-fold CV on nine German networks, median / worst: 0.881 /
+        0.821 through the states, 0.843 / 0.749 through the score, one scorecard of 54-71
+        conditions). The cluster stage's shortfall then leaves the partial report, and the
+        score's own, past ``tolerance``, joins it."""
         two = len(ws.classes) <= 2
         if self.linear_units == "always" and not two:
             raise ParameterError(
@@ -68,8 +69,9 @@ class ClusterStage:
                 f"this network has {len(ws.classes)} classes. Use linear_units='auto'.")
         clustered = self.stages_[-1]["change"]
         auto = self.linear_units == "auto"
+        unsaturated = clustered > max(UNSATURATED_CHANGE, self.tolerance)
         if (self.linear_units == "never" or not two or (auto and (
-                clustered <= UNSATURATED_CHANGE or self.mixed_conditions))):
+                not unsaturated or self.mixed_conditions))):
             return net
         self._stage = "linear"
         pruned = self.pruned_net_
