@@ -564,8 +564,8 @@ def main_setiono() -> None:
     _write(SETIONO_RESULT, lines)
 
 
-# --setiono-check / -check2 / -check3: (results file, make_setiono.py targets, networks, extra
-# setiono settings run on breast cancer beside the defaults).
+# --setiono-check / -check2 / -check3 / -check4: (results file, make_setiono.py targets,
+# networks, extra setiono settings run on breast cancer beside the defaults).
 SETIONO_CHECKS = {
     "check": ("setiono_check.md", "german_check breast_cancer_check",
               "German credit: width/seed 4/3, 3/4, 6/5, penalty per network by validation "
@@ -582,6 +582,10 @@ SETIONO_CHECKS = {
                "a third German set, made at stop 15 after every setiono default was chosen: "
                "widths 3-6, seeds 20-27, penalty per network by validation accuracy as for "
                "the fixtures", {}),
+    "check4": ("setiono_check4.md", "german_check4",
+               "a fourth German set, made at stop 16 after the linear stage was built: widths "
+               "3-10, seeds 40-47, penalty per network by validation accuracy as for the "
+               "fixtures", {}),
 }
 # The mixed staircase (an option, off by default) on German credit beside the defaults, with
 # eclaire capped at its rule count.
@@ -906,6 +910,8 @@ if __name__ == "__main__":
         main_setiono_ceiling(sys.argv[i + 1] if len(sys.argv) > i + 1 else None)
     elif "--setiono-check3" in sys.argv:
         main_setiono_check(sys.argv[sys.argv.index("--setiono-check3") + 1], "check3")
+    elif "--setiono-check4" in sys.argv:
+        main_setiono_check(sys.argv[sys.argv.index("--setiono-check4") + 1], "check4")
     elif "--setiono-check2" in sys.argv:
         main_setiono_check(sys.argv[sys.argv.index("--setiono-check2") + 1], "check2")
     elif "--setiono-check" in sys.argv:

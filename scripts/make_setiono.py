@@ -75,6 +75,12 @@ defaults meet issue 12's German goal on networks nobody has seen
 
     python scripts/make_setiono.py german_check3 --out /tmp/check3 --german PATH/TO/german.data
 
+``german_check4`` (widths / seeds 4/40, 5/41, 6/42, 7/43, 8/44, 10/45, 3/46, 8/47): a fourth,
+made at stop 16 after the linear stage was built, wider networks included
+(``benchmarks/decompositional.py --setiono-check4 DIR``)::
+
+    python scripts/make_setiono.py german_check4 --out /tmp/check4 --german PATH/TO/german.data
+
 One of them, ``german_h5_s7.onnx`` (with its ``meta.json`` entry), is also committed in
 ``tests/fixtures/setiono/`` as a regression case: an unsaturated network whose hidden-state
 table's default is the minority class, on which setiono once returned no rules.
@@ -466,6 +472,8 @@ CHECK2_GERMAN = ((3, 6), (5, 7), (4, 8))
 CHECK2_BREAST_CANCER = ((6, 6), (4, 7), (3, 8), (5, 9), (4, 10, 0.5), (4, 11, 2.0))
 # A third German set (stop 15), made after every setiono default was chosen.
 CHECK3_GERMAN = ((3, 20), (4, 21), (5, 22), (6, 23), (3, 24), (4, 25), (5, 26), (6, 27))
+# A fourth German set (stop 16), made after the linear stage was built: wider networks too.
+CHECK4_GERMAN = ((4, 40), (5, 41), (6, 42), (7, 43), (8, 44), (10, 45), (3, 46), (8, 47))
 
 
 def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
@@ -483,7 +491,8 @@ def main(which: list[str], german: Path = GERMAN_DEFAULT) -> None:
          "german_check": lambda m: make_german_extra(m, german, CHECK_GERMAN),
          "breast_cancer_check2": lambda m: make_breast_cancer_extra(m, CHECK2_BREAST_CANCER),
          "german_check2": lambda m: make_german_extra(m, german, CHECK2_GERMAN),
-         "german_check3": lambda m: make_german_extra(m, german, CHECK3_GERMAN)}[part](meta)
+         "german_check3": lambda m: make_german_extra(m, german, CHECK3_GERMAN),
+         "german_check4": lambda m: make_german_extra(m, german, CHECK4_GERMAN)}[part](meta)
     path.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
 
 
