@@ -113,9 +113,9 @@ class SetionoExtractor(ClusterStage, TableStage, DecompositionalExtractor):
         more than ``tolerance``) and the rules through the states would learn a unit's boundary
         (or, both exact, the score changes fewer), unless ``mixed_conditions`` asks for closer
         rules. German credit, 5-fold CV on nine networks' training rows, median / worst: states
-        0.807 / 0.704 (1-12 rules), score 0.804 / 0.739 (one rule); held out on 17: 0.807 /
-        0.720 and 0.833 / 0.743, as faithful as ``tree`` and ``eclaire`` at equal rule count on
-        16 instead of 12. ``"always"``: every two-class network; ``"never"``: the states.
+        0.807 / 0.704 (1-12 rules), score 0.804 / 0.739 (one rule); held out on 25: 0.817 /
+        0.720 and 0.837 / 0.743, as faithful as ``tree`` and ``eclaire`` at equal rule count on
+        24 instead of 19. ``"always"``: every two-class network; ``"never"``: the states.
     state_labels : {"auto", "centres", "network"}, default="auto"
         How the hidden-state table labels a combination: ``"centres"`` feeds its cluster
         centres forward; ``"network"`` gives each combination seen on training rows the
