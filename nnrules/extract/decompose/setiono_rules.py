@@ -112,6 +112,14 @@ def _domain_size(attrs: list[Attr]) -> int:
     return math.prod(int(s) for s in _sizes(attrs))  # exact: floats overflow past ~2**1024
 
 
+def _enumerable(columns: Sequence[int], schema: Any, max_combinations: int
+                ) -> list[Attr] | None:
+    """The discrete attributes of ``columns`` when they have at most ``max_combinations``
+    combinations (so they can be enumerated), else None."""
+    attrs = _attributes(columns, schema)
+    return attrs if attrs is not None and _domain_size(attrs) <= max_combinations else None
+
+
 def _rows(D: np.ndarray, attrs: list[Attr], n_features: int) -> np.ndarray:
     """The input rows of the domain's points (columns no attribute names are 0)."""
     X = np.zeros((len(D), n_features))
@@ -152,8 +160,7 @@ def writes_exactly(net, schema: Any, *, max_combinations: int, oblique: bool) ->
         cols = np.flatnonzero(net.W1[j])
         if c is None or len(cols) <= 1 or oblique:
             continue
-        attrs = _attributes(cols, schema)
-        if attrs is None or _domain_size(attrs) > max_combinations:
+        if _enumerable(cols, schema, max_combinations) is None:
             return False
     return True
 
@@ -251,8 +258,8 @@ class InputRules:
         if not np.isfinite(theta) or len(cols) == 0:
             holds = bool(bias > theta)
             return ([()] if holds else []), ([] if holds else [()])
-        attrs = _attributes(cols, self.schema)
-        if attrs is not None and _domain_size(attrs) <= self.max_combinations:
+        attrs = _enumerable(cols, self.schema, self.max_combinations)
+        if attrs is not None:
             D = _domain(attrs)
             z = _rows(D, attrs, len(w)) @ w + bias
             on = z > theta
@@ -349,8 +356,8 @@ def minimise_on_domain(candidates: Sequence[tuple[Clause, int]], default: int, X
     if any(isinstance(c, LinearCondition) for clause, _ in candidates for c in clause):
         return None  # an oblique condition reads continuous inputs: no discrete domain
     used = sorted({c.feature for clause, _ in candidates for c in clause})
-    attrs = _attributes(used, schema)
-    if attrs is None or _domain_size(attrs) > max_combinations:
+    attrs = _enumerable(used, schema, max_combinations)
+    if attrs is None:
         return None
     D = _domain(attrs)
     rows = _rows(D, attrs, X.shape[1])
