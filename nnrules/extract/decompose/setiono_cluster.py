@@ -76,7 +76,8 @@ class ClusterStage:
         self._stage = "linear"
         pruned = self.pruned_net_
         lin = linear_collapse(pruned, X)
-        change = float(np.mean(lin.predict_discrete(X) != pruned.predict(X)))
+        sign = lin.predict_discrete(X)
+        change = float(np.mean(sign != pruned.predict(X)))
         if auto:
             exact = {"max_combinations": self.max_combinations, "oblique": self.oblique}
             if writes_exactly(net, self.schema_, **exact) and (
@@ -92,7 +93,7 @@ class ClusterStage:
         units = np.flatnonzero(np.any(pruned.W1 != 0, axis=1) & np.any(pruned.W2 != 0, axis=0))
         self.stages_.append({
             "stage": "linear", "units": [int(j) for j in units], "change": change,
-            "fidelity": self._fidelity(lin.predict_discrete(X), ws.labels)})
+            "fidelity": self._fidelity(sign, ws.labels)})
         return lin
 
     def _unsaturated_advice(self, net: OneLayerNet, linear: bool = False) -> str:
