@@ -533,14 +533,10 @@ def main_setiono() -> None:
             results["eclaire (=)"] = _setiono_child(data, network, "eclaire",
                                                     {"max_rules": max(1, s["rules"])})
             if data in ("credit", "german"):  # one-hot units: the mixed staircase option
-                results |= _states_rows(data, network) | _mixed_rows(data, network)
+                results |= (_rows_beside(data, network, SETIONO_STATES)
+                            | _rows_beside(data, network, SETIONO_MIXED))
             if not data.startswith("monk"):  # MONK's units are enumerated exactly anyway
-                o = _setiono_child(data, network, "setiono", {"oblique": True})
-                results["setiono (oblique)"] = o
-                results["tree (= oblique)"] = _setiono_child(
-                    data, network, "tree", {"max_leaves": max(2, o["rules"] + 1)})
-                results["eclaire (= oblique)"] = _setiono_child(
-                    data, network, "eclaire", {"max_rules": max(1, o["rules"])})
+                results |= _rows_beside(data, network, ("oblique", "oblique", {"oblique": True}))
             for method, r in results.items():
                 lines.append(_setiono_row(network, method, r))
                 summary.setdefault((data, method), []).append(r)
@@ -587,32 +583,23 @@ SETIONO_CHECKS = {
                "3-10, seeds 40-47, penalty per network by validation accuracy as for the "
                "fixtures", {}),
 }
-# The mixed staircase (an option, off by default) on German credit beside the defaults, with
-# eclaire capped at its rule count.
-SETIONO_MIXED = {"mixed_conditions": 48}
+# Settings run beside the defaults on one-hot data (credit, German), each with `tree` and
+# `eclaire` at its rule count: the clustered states even when the units are not saturated (the
+# defaults before the linear stage), and the mixed staircase option (off by default).
+SETIONO_STATES = ("linear_units=never", "never", {"linear_units": "never"})
+SETIONO_MIXED = ("mixed_conditions=48", "mixed", {"mixed_conditions": 48})
 
 
-def _states_rows(data: str, network: str) -> dict:
-    """setiono with ``linear_units="never"`` (rules through the clustered states even when the
-    units are not saturated: the defaults before the linear stage), ``tree`` with its rule
+def _rows_beside(data: str, network: str, setting: tuple[str, str, dict]) -> dict:
+    """setiono with ``setting`` (its label, short name and parameters), ``tree`` with its rule
     count + 1 leaves and ``eclaire`` capped at its rule count."""
-    m = _setiono_child(data, network, "setiono", {"linear_units": "never"})
-    return {"setiono (linear_units=never)": m,
-            "tree (= never)": _setiono_child(data, network, "tree",
-                                             {"max_leaves": max(2, m["rules"] + 1)}),
-            "eclaire (= never)": _setiono_child(data, network, "eclaire",
-                                                {"max_rules": max(1, m["rules"])})}
-
-
-def _mixed_rows(data: str, network: str) -> dict:
-    """setiono with ``SETIONO_MIXED``, ``tree`` with its rule count + 1 leaves and ``eclaire``
-    capped at its rule count."""
-    m = _setiono_child(data, network, "setiono", SETIONO_MIXED)
-    return {"setiono (mixed_conditions=48)": m,
-            "tree (= mixed)": _setiono_child(data, network, "tree",
-                                             {"max_leaves": max(2, m["rules"] + 1)}),
-            "eclaire (= mixed)": _setiono_child(data, network, "eclaire",
-                                                {"max_rules": max(1, m["rules"])})}
+    label, short, params = setting
+    m = _setiono_child(data, network, "setiono", params)
+    return {f"setiono ({label})": m,
+            f"tree (= {short})": _setiono_child(data, network, "tree",
+                                                {"max_leaves": max(2, m["rules"] + 1)}),
+            f"eclaire (= {short})": _setiono_child(data, network, "eclaire",
+                                                   {"max_rules": max(1, m["rules"])})}
 
 
 def main_setiono_check(folder: str, which: str = "check") -> None:
@@ -659,7 +646,8 @@ def main_setiono_check(folder: str, which: str = "check") -> None:
                 results |= {k: _setiono_child(data, network, "setiono", v)
                             for k, v in extra.items()}
             else:
-                results |= _states_rows(data, network) | _mixed_rows(data, network)
+                results |= (_rows_beside(data, network, SETIONO_STATES)
+                            | _rows_beside(data, network, SETIONO_MIXED))
             for method, r in results.items():
                 clusters = "" if r["clusters"] is None else str(r["clusters"])
                 lines.append(f"| {path.stem} | {method} | {r['fidelity']:.3f} | {r['rules']} | "
